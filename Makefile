@@ -1,0 +1,41 @@
+# Every target creates .venv when missing and installs the project (with test and lint extras)
+# from pyproject.toml, so a fresh machine with Python 3.11 needs nothing else.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-sqlite test-postgres lint bench clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,lint]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+
+# The whole suite on SQLite, then again on PostgreSQL when OUTAGES_TEST_POSTGRES_URL is set.
+test: $(STAMP)
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$OUTAGES_TEST_POSTGRES_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	else echo "OUTAGES_TEST_POSTGRES_URL not set: PostgreSQL run skipped"; fi
+
+test-sqlite: $(STAMP)
+	OUTAGES_TEST_DB=sqlite $(BIN)/pytest -q $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	OUTAGES_TEST_DB=postgres $(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check outages notifier geo tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info demo-out

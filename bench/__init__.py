@@ -1,0 +1,1 @@
+"""Benchmarks: each module measures one path next to its raw floor and prints the figures."""

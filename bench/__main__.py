@@ -1,0 +1,45 @@
+"""`make bench`: run every benchmark, or those named: python -m bench customers cuts ...
+
+Each benchmark module exposes add_arguments(parser) and run(args) -> None and prints its own
+figures with the floor beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+
+BENCHMARKS = (
+    "customers",
+    "cuts",
+    "notices",
+    "reliability",
+    "http",
+)
+
+
+def main(argv: list[str]) -> int:
+    names = [a for a in argv if not a.startswith("-") and a in BENCHMARKS] or list(BENCHMARKS)
+    options = [a for a in argv if a not in names]
+    for name in names:
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"bench.{name}":
+                raise
+            print(f"[{name}] not built yet")
+            continue
+        parser = argparse.ArgumentParser(prog=f"bench {name}")
+        module.add_arguments(parser)
+        args, _unknown = parser.parse_known_args(options)
+        print(f"\n=== {name} ===", flush=True)
+        started = time.perf_counter()
+        module.run(args)
+        print(f"[{name}] finished in {time.perf_counter() - started:.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,4 @@
+"""Moves messages: a durable outbox, scheduling, channels (SMS, email, console) and rendering.
+
+Knows nothing of cuts or faults; the domain (`outages`) tells it what to send to whom.
+"""

@@ -1,0 +1,71 @@
+"""The outbox table: one row per notice, written before anything is sent.
+
+Its own metadata keeps `notifier` free of the domain's models; Alembic migrates both.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+    func,
+)
+
+from notifier.sqltypes import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+STATUSES = ("pending", "sending", "sent", "delivered", "failed", "undelivered", "skipped",
+            "superseded")
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    # customer x outage revision x notice kind x channel, spelled out; never sent twice.
+    Column("key", String(200), nullable=False, unique=True),
+    Column("outage_id", Integer, index=True),
+    Column("revision", Integer),
+    Column("customer_id", Integer, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("recipient", String(254), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("urgent", Boolean, nullable=False, default=False, server_default=false()),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False, default="pending", server_default="pending"),
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("claimed_at", UTCDateTime),
+    Column("claimed_by", String(64)),
+    Column("sent_at", UTCDateTime),
+    Column("delivered_at", UTCDateTime),
+    Column("last_error_code", String(32)),
+    Column("last_error", Text),
+    Column("provider_id", String(64), index=True),
+    Column("subject", Text),
+    Column("body", Text),
+    Column("html", Text),
+    Column("encoding", String(8)),
+    Column("segments", Integer),
+    Column("cost", Float),
+    Column("created_at", UTCDateTime, nullable=False, server_default=func.current_timestamp()),
+    Column("updated_at", UTCDateTime, nullable=False, server_default=func.current_timestamp()),
+    Index("ix_outbox_status_due", "status", "due_at"),
+    Index("ix_outbox_customer_channel_due", "customer_id", "channel", "due_at"),
+)

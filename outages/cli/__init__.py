@@ -1,0 +1,59 @@
+"""The `outages` command. Each module under outages/cli registers its own commands."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import typer
+
+from outages.cli.context import CliContext
+from outages.cli.output import fail
+from outages.errors import OutagesError
+
+# One line per command module; a module exposes register(app).
+COMMAND_MODULES = (
+    "outages.cli.db",
+    "outages.cli.customers",
+    "outages.cli.area",
+    "outages.cli.demo",
+    "outages.cli.cuts",
+    "outages.cli.faults",
+    "outages.cli.interruptions",
+    "outages.cli.notices",
+    "outages.cli.worker",
+    "outages.cli.server",
+    "outages.cli.users",
+    "outages.cli.report",
+)
+
+app = typer.Typer(
+    name="outages",
+    help="Planned power cuts, fault outages, customer notices and reliability indices.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None, "--config", envvar="OUTAGES_CONFIG", help="TOML file layered over the defaults."
+    ),
+) -> None:
+    ctx.obj = CliContext(config_path=config)
+
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
+
+
+def main() -> None:
+    try:
+        app()
+    except OutagesError as exc:
+        fail(str(exc))
+        sys.exit(exc.exit_code)

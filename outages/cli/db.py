@@ -1,0 +1,32 @@
+"""`outages db`: apply and inspect migrations."""
+
+from __future__ import annotations
+
+import typer
+
+from outages import db
+from outages.cli.context import cli_context
+from outages.cli.output import console
+
+app = typer.Typer(help="Database schema: apply and inspect migrations.", no_args_is_help=True)
+
+
+@app.command()
+def upgrade(ctx: typer.Context, revision: str = typer.Argument("head")) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    engine = cli_context(ctx).raw_engine()
+    before = db.current_revision(engine)
+    db.upgrade(engine, revision)
+    after = db.current_revision(engine)
+    console.print(f"database at {after} (was {before or 'empty'})")
+
+
+@app.command()
+def current(ctx: typer.Context) -> None:
+    """Print the schema revision of the database and of the code."""
+    engine = cli_context(ctx).raw_engine()
+    console.print(f"database: {db.current_revision(engine) or 'empty'}; code: {db.head_revision()}")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="db")

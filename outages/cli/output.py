@@ -1,0 +1,42 @@
+"""Printing: rich tables for people, JSON for programs."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def dumps(payload: Any) -> str:
+    return json.dumps(payload, ensure_ascii=False, indent=2, default=_default)
+
+
+def print_json(payload: Any) -> None:
+    """JSON on stdout without rich markup or line wrapping."""
+    print(dumps(payload))
+
+
+def warn(message: str) -> None:
+    err_console.print(f"[yellow]warning:[/yellow] {message}")
+
+
+def fail(message: str) -> None:
+    err_console.print(f"[red]error:[/red] {message}", markup=True)

@@ -1,0 +1,19 @@
+"""SQLAlchemy models of the domain. Bulk paths use their ``__table__`` with Core."""
+
+from outages.models.auth import ApiToken, AuditEntry, User
+from outages.models.base import Base
+from outages.models.customers import Customer
+from outages.models.outages import FaultReport, Interruption, Outage, OutageCustomer, Revision
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "Customer",
+    "FaultReport",
+    "Interruption",
+    "Outage",
+    "OutageCustomer",
+    "Revision",
+    "User",
+]

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Float, Index, Integer, String, false, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from notifier.sqltypes import UTCDateTime
+from outages.models.base import Base
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
+    email: Mapped[str | None] = mapped_column(String(254))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(500))
+    region: Mapped[str | None] = mapped_column(String(100), index=True)
+    district: Mapped[str | None] = mapped_column(String(100), index=True)
+    feeder: Mapped[str | None] = mapped_column(String(100), index=True)
+    language: Mapped[str] = mapped_column(String(2), default="vi", server_default="vi")
+    sms_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    email_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Set when the SMS provider says the number cannot receive (Twilio 21211/21614).
+    phone_invalid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    connected_on: Mapped[date | None] = mapped_column(Date)
+    disconnected_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
+
+    # Area matching starts with a bounding-box range scan on this index.
+    __table_args__ = (Index("ix_customers_lon_lat", "lon", "lat"),)

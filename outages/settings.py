@@ -1,0 +1,374 @@
+"""One typed settings object.
+
+Layers, lowest first: ``config/default.toml`` shipped with the package, an optional TOML file
+(``--config PATH`` or ``OUTAGES_CONFIG``), then environment variables ``OUTAGES_<SECTION>_<KEY>``.
+A secret may be given as ``OUTAGES_<SECTION>_<KEY>_FILE`` naming a file that holds it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from outages import paths, timeutil
+from outages.errors import ConfigError
+
+ENV_PREFIX = "OUTAGES_"
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, str):
+        return timeutil.parse_duration(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    return value
+
+
+def _duration_list(value: Any) -> Any:
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if isinstance(value, list):
+        return [_duration(item) for item in value]
+    return value
+
+
+def _str_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Durations = Annotated[list[timedelta], NoDecode, BeforeValidator(_duration_list)]
+StrList = Annotated[list[str], NoDecode, BeforeValidator(_str_list)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite:///outages.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError(
+                "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
+            )
+        return value
+
+
+class LocaleSettings(Section):
+    timezone: str = "Asia/Ho_Chi_Minh"
+    phone_region: str = "VN"
+    default_language: str = "vi"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        timeutil.zone(value)
+        return value
+
+    @field_validator("phone_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        import phonenumbers
+
+        if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown phone region {value!r}: use an ISO code such as VN")
+        return value.upper()
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in ("vi", "en"):
+            raise ValueError("use vi or en")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return timeutil.zone(self.timezone)
+
+
+class TerritorySettings(Section):
+    min_lon: float = 102.0
+    max_lon: float = 110.0
+    min_lat: float = 8.0
+    max_lat: float = 24.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TerritorySettings:
+        if not (-180 <= self.min_lon < self.max_lon <= 180):
+            raise ValueError("min_lon must be below max_lon, both within -180..180")
+        if not (-90 <= self.min_lat < self.max_lat <= 90):
+            raise ValueError("min_lat must be below max_lat, both within -90..90")
+        return self
+
+
+class CustomersSettings(Section):
+    import_batch: int = Field(5000, ge=100, le=100_000)
+
+
+class PlannedSettings(Section):
+    min_notice: Duration = timedelta(days=5)
+    max_duration: Duration = timedelta(hours=24)
+    repeat_window: Duration = timedelta(days=7)
+    reminders: Durations = [timedelta(days=1), timedelta(hours=2)]
+
+
+class FaultsSettings(Section):
+    group_radius_m: float = Field(500.0, ge=0)
+    group_window: Duration = timedelta(hours=2)
+    causes: StrList = ["equipment_failure", "weather", "vegetation", "third_party_damage",
+                       "overload", "animal", "unknown", "planned"]
+
+
+class ReliabilitySettings(Section):
+    momentary_max: Duration = timedelta(minutes=5)
+    celid_s_hours: float = Field(4.0, gt=0)
+    celid_t_hours: float = Field(8.0, gt=0)
+    med_history_years: int = Field(5, ge=1, le=20)
+
+
+class NoticesSettings(Section):
+    quiet_hours: str = "21:00-07:00"
+    start_notice: bool = False
+    etr_margin: Duration = timedelta(minutes=30)
+    hotline: str = "1900 6769"
+    utility_name: str = "Dien luc Ha Noi"
+    sms_ascii: bool = True
+    urgent_kinds: StrList = []
+    sms_cost_per_segment: float = Field(0.0075, ge=0)
+    email_cost: float = Field(0.0, ge=0)
+    console_path: str = "-"
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        if value.strip():
+            parse_quiet_hours(value)
+        return value.strip()
+
+
+class TwilioSettings(Section):
+    account_sid: str = ""
+    auth_token: str = ""
+    from_number: str = ""
+    messaging_service_sid: str = ""
+    api_url: str = "https://api.twilio.com"
+    status_callback_url: str = ""
+    rate_per_second: float = Field(10.0, gt=0)
+    timeout: Duration = timedelta(seconds=10)
+    validity_period: Duration = timedelta(hours=4)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.account_sid and self.auth_token
+                    and (self.from_number or self.messaging_service_sid))
+
+
+class SmtpSettings(Section):
+    host: str = ""
+    port: int = Field(587, ge=1, le=65535)
+    from_address: str = Field("", alias="from")
+    starttls: bool = True
+    tls: bool = False
+    username: str = ""
+    password: str = ""
+    rate_per_second: float = Field(20.0, gt=0)
+    timeout: Duration = timedelta(seconds=10)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.host and self.from_address)
+
+
+class RetrySettings(Section):
+    max_attempts: int = Field(8, ge=1)
+    max_age: Duration = timedelta(hours=6)
+    base_delay: Duration = timedelta(seconds=15)
+
+
+class WorkerSettings(Section):
+    poll_interval: Duration = timedelta(seconds=15)
+    concurrency: int = Field(16, ge=1, le=512)
+    claim_batch: int = Field(500, ge=1)
+
+
+class HttpSettings(Section):
+    public_base_url: str = ""
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    max_area_vertices: int = Field(20_000, ge=4)
+    public_rate_per_minute: int = Field(120, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="forbid",
+        frozen=True,
+    )
+
+    database: DatabaseSettings = DatabaseSettings()
+    locale: LocaleSettings = LocaleSettings()
+    territory: TerritorySettings = TerritorySettings()
+    customers: CustomersSettings = CustomersSettings()
+    planned: PlannedSettings = PlannedSettings()
+    faults: FaultsSettings = FaultsSettings()
+    reliability: ReliabilitySettings = ReliabilitySettings()
+    notices: NoticesSettings = NoticesSettings()
+    twilio: TwilioSettings = TwilioSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    retry: RetrySettings = RetrySettings()
+    worker: WorkerSettings = WorkerSettings()
+    http: HttpSettings = HttpSettings()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.locale.tz
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+
+def parse_quiet_hours(value: str) -> tuple[int, int]:
+    """'21:00-07:00' to minutes after midnight (start, end); the window may cross midnight."""
+    try:
+        start, end = (part.strip() for part in value.split("-"))
+        return _minutes(start), _minutes(end)
+    except ValueError:
+        raise ValueError(
+            f"invalid quiet hours {value!r}: write HH:MM-HH:MM, e.g. 21:00-07:00, or leave empty"
+        ) from None
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    h, m = int(hours), int(minutes)
+    if not (0 <= h < 24 and 0 <= m < 60):
+        raise ValueError(hhmm)
+    return h * 60 + m
+
+
+def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} does not exist", field="--config") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})", field="--config") from None
+
+
+def _secrets_from_files(environ: Mapping[str, str]) -> dict[str, str]:
+    """OUTAGES_X_Y_FILE=/path becomes OUTAGES_X_Y=<file content> unless OUTAGES_X_Y is set."""
+    resolved: dict[str, str] = {}
+    for name, path in environ.items():
+        if name.startswith(ENV_PREFIX) and name.endswith("_FILE") and name != "OUTAGES_CONFIG_FILE":
+            target = name[: -len("_FILE")]
+            if target in environ:
+                continue
+            try:
+                resolved[target] = Path(path).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"cannot read secret file {path}: {exc.strerror}",
+                                  field=name) from None
+    return resolved
+
+
+def _describe(error: PydanticValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        env = ENV_PREFIX + "_".join(str(part) for part in item["loc"][:2]).upper()
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling against the README)"
+        lines.append(f"setting {key} (env {env}): {message}")
+    return "\n".join(lines)
+
+
+def load_settings(
+    config_path: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings from the layers; raise ConfigError naming the bad key."""
+    environ = dict(os.environ if environ is None else environ)
+    layers = _read_toml(paths.config_dir() / "default.toml")
+    config_path = config_path or environ.get("OUTAGES_CONFIG")
+    if config_path:
+        layers = _deep_merge(layers, _read_toml(Path(config_path)))
+    environ.update(_secrets_from_files(environ))
+    env_only = {k: v for k, v in environ.items() if k != "OUTAGES_CONFIG"}
+    try:
+        return _with_environ(env_only, layers)
+    except PydanticValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+
+
+def _with_environ(environ: Mapping[str, str], layers: dict[str, Any]) -> Settings:
+    """Instantiate with file layers below the given environment (not the process one)."""
+    class _Layered(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            env = EnvSettingsSource(settings_cls)
+            env.env_vars = {k.lower(): v for k, v in environ.items()}
+            return (env, _DictSource(settings_cls, layers))
+
+    return _Layered()
+
+
+class _DictSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return self._data

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, text
+
+from outages import db
+from outages.errors import ConfigError
+from outages.models import Customer, Outage
+
+
+def test_empty_database_is_migrated_on_first_use(empty_db_url: str) -> None:
+    engine = db.make_engine(empty_db_url)
+    assert db.current_revision(engine) is None
+    db.ensure_schema(engine)
+    assert db.current_revision(engine) == db.head_revision()
+    engine.dispose()
+
+
+def test_database_behind_the_code_is_refused_with_the_fix(empty_db_url: str) -> None:
+    engine = db.make_engine(empty_db_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE unrelated (id INTEGER)"))
+    with pytest.raises(ConfigError, match="outages db upgrade"):
+        db.ensure_schema(engine)
+    engine.dispose()
+
+
+def test_timestamps_round_trip_as_aware_utc(engine, add_customers) -> None:
+    hanoi = timezone(timedelta(hours=7))
+    start = datetime(2026, 12, 7, 8, 0, tzinfo=hanoi)
+    with engine.begin() as conn:
+        conn.execute(
+            Outage.__table__.insert().values(kind="planned", status="scheduled",
+                                             planned_start=start)
+        )
+        stored = conn.execute(select(Outage.__table__.c.planned_start)).scalar_one()
+    assert stored == start
+    assert stored.tzinfo is not None and stored.utcoffset() == timedelta(0)
+    assert stored.hour == 1
+
+
+def test_naive_datetime_is_refused(engine) -> None:
+    with pytest.raises(Exception, match="naive"), engine.begin() as conn:
+        conn.execute(
+            Outage.__table__.insert().values(kind="planned", status="scheduled",
+                                             planned_start=datetime(2026, 12, 7, 8, 0))
+        )
+
+
+def test_sqlite_pragmas(engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_customer_defaults(engine, add_customers) -> None:
+    add_customers([{"code": "PD0001", "lon": 105.8, "lat": 21.0}])
+    with engine.connect() as conn:
+        row = conn.execute(select(Customer.__table__)).one()
+    assert row.language == "vi"
+    assert row.sms_opt_out is False
+    assert row.created_at.tzinfo == UTC
