@@ -1,0 +1,119 @@
+"""Printing outages for people: one outage, a listing, its history and its customers.
+
+Works on the dicts the domain returns (the same ones `--json` prints), with times already in
+local ISO form.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.table import Table
+
+from outages.cli.output import console, warn
+
+LABEL = {"planned": "Cut", "fault": "Incident"}
+
+
+def short(iso: str | None) -> str:
+    """'2026-12-07T08:00:00+07:00' -> '2026-12-07 08:00 +07'."""
+    if not iso:
+        return "-"
+    value = datetime.fromisoformat(iso)
+    return value.strftime("%Y-%m-%d %H:%M ") + value.strftime("%z")[:3]
+
+
+def _counts(counts: dict[str, int], limit: int = 8) -> str:
+    items = list(counts.items())
+    text = ", ".join(f"{name} {count}" for name, count in items[:limit])
+    return text + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
+
+
+def outage(view: dict[str, Any]) -> None:
+    kind = LABEL[view["kind"]]
+    flag = "  [bold red]URGENT[/bold red]" if view["urgent"] else ""
+    console.print(f"[bold]{kind} #{view['id']}[/bold] {view['status']} "
+                  f"(revision {view['revision']}){flag}")
+    rows = [
+        ("area", view.get("area_name") or "-"),
+        ("reason", view.get("reason")),
+        ("work", view.get("work")),
+        ("cause", view.get("cause") if view["kind"] == "fault" else None),
+        ("planned", f"{short(view['start'])} -> {short(view['end'])}"
+         if view.get("start") else None),
+        ("actual", f"{short(view['actual_start'])} -> {short(view['actual_end'])}"
+         if view.get("actual_start") else None),
+        ("ETR", short(view["etr"]) if view.get("etr") else None),
+        ("urgent", view.get("urgent_reason")),
+        ("cancelled", view.get("cancel_reason")),
+        ("affected", f"{view['affected']} customers, {view['restored']} restored, "
+                     f"{view['remaining']} still out"),
+        ("by district", _counts(view["by_district"]) if view.get("by_district") else None),
+        ("by feeder", _counts(view["by_feeder"]) if view.get("by_feeder") else None),
+        ("earliest legal start", short(view.get("earliest_legal_start"))
+         if view.get("earliest_legal_start") else None),
+        ("notice given", view.get("notice_lead")),
+        ("note", view.get("note")),
+        ("this change", _change(view.get("change"))),
+        ("this step", _step(view.get("step"))),
+    ]
+    for label, value in rows:
+        if value:
+            console.print(f"  {label:<21} {value}", markup=False)
+    for line in view.get("repairs") or []:
+        warn(f"area repaired: {line}")
+    for item in view.get("warnings") or []:
+        warn(item["message"])
+
+
+def _change(change: dict[str, int] | None) -> str | None:
+    return f"{change['added']} added, {change['dropped']} dropped" if change else None
+
+
+def _step(step: dict[str, Any] | None) -> str | None:
+    if not step:
+        return None
+    return f"{step['restored']} restored ({step['scope']}), {step['remaining']} still out"
+
+
+def listing(views: list[dict[str, Any]], *, kind: str) -> None:
+    table = Table(title=f"{LABEL[kind]}s ({len(views)})")
+    for column in ("id", "status", "start", "end", "affected", "restored", "urgent",
+                   "area / reason"):
+        table.add_column(column, justify="right" if column in ("id", "affected", "restored")
+                         else "left")
+    for v in views:
+        start = v["start"] if kind == "planned" else v["actual_start"]
+        end = v["end"] if kind == "planned" else (v["actual_end"] or v["etr"])
+        table.add_row(str(v["id"]), v["status"], short(start), short(end), str(v["affected"]),
+                      str(v["restored"]), "URGENT" if v["urgent"] else "",
+                      " / ".join(x for x in (v.get("area_name"), v.get("reason")) if x))
+    console.print(table)
+
+
+def history(items: list[dict[str, Any]]) -> None:
+    table = Table(title="History")
+    for column in ("rev", "action", "by", "at", "window / ETR", "details"):
+        table.add_column(column)
+    for item in items:
+        window = (f"{short(item['start'])} -> {short(item['end'])}" if item["start"] else "")
+        if item["etr"]:
+            window = (window + " ETR " + short(item["etr"])).strip()
+        details = ", ".join(f"{k} {v}" for k, v in (item["details"] or {}).items())
+        if item["note"]:
+            details = f"{details}; {item['note']}" if details else item["note"]
+        table.add_row(str(item["revision"]), item["action"], item["actor"] or "-",
+                      short(item["at"]), window, details)
+    console.print(table)
+
+
+def customers(items: list[dict[str, Any]]) -> None:
+    table = Table(title=f"Customers ({len(items)})")
+    for column in ("code", "district", "feeder", "added", "dropped", "off", "on"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(item["code"], item["district"] or "-", item["feeder"] or "-",
+                      str(item["added_revision"]), str(item["dropped_revision"] or ""),
+                      short(item["start"]), short(item["end"]))
+    console.print(table)
