@@ -37,7 +37,8 @@ def describe(
     view.update({name: iso_local(getattr(row, name), tz) for name in TIME_FIELDS})
     view.update(_counts(conn, row.id))
     if row.kind == "planned" and row.planned_start is not None:
-        view["notice_lead"] = format_duration(row.planned_start - row.created_at)
+        lead = row.planned_start - row.created_at
+        view["notice_lead"] = format_duration(timedelta(minutes=lead // timedelta(minutes=1)))
     if breakdown:
         view["by_district"] = _breakdown(conn, row.id, lc.CUSTOMERS.c.district)
         view["by_feeder"] = _breakdown(conn, row.id, lc.CUSTOMERS.c.feeder)

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Row, bindparam, select, update
 from geo import Area
 from outages import lifecycle as lc
 from outages import timeutil
+from outages.timeutil import iso_local
 from outages.areas import customers_in_area
 from outages.errors import Conflict, ValidationError
 from outages.settings import Settings
@@ -80,7 +81,7 @@ def restore(
     step = {"restored": len(targets), "remaining": remaining,
             "scope": "area" if area else "customers" if codes else "all"}
     after = lc.change(conn, row, action="restored", actor=actor, source=source, values=values,
-                      details={**step, "at": at.isoformat()})
+                      details={**step, "at": iso_local(at, settings.tz)})
     lc.publish(conn, settings, after, "restored", actor=actor, customer_ids=targets)
     return after, step
 
