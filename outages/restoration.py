@@ -131,6 +131,7 @@ def _targets(
 def _targets_by_code(
     conn: Connection, row: Row[Any], state: dict[int, bool], codes: Sequence[str]
 ) -> list[int]:
+    codes = list(dict.fromkeys(code.strip() for code in codes if code.strip()))
     found = lc.ids_for_codes(conn, codes)
     problems = [
         ("unknown customer code", [c for c in codes if c not in found]),
