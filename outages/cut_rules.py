@@ -97,7 +97,7 @@ def _pairs(outage_id: int) -> tuple[Any, Any, Any]:
 
 
 def _sharing(conn: Connection, row: Row[Any], low: datetime, high: datetime) -> list[Row[Any]]:
-    joined, mine, theirs = _pairs(row.id)
+    joined, mine, _theirs = _pairs(row.id)
     o = lc.OUTAGES
     query = (select(o.c.id, o.c.planned_start, o.c.planned_end).select_from(joined)
              .where(mine.c.outage_id == row.id, mine.c.dropped_revision.is_(None),

@@ -9,17 +9,18 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import numpy as np
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Table, func, select
 
 from outages import lifecycle as lc
 from outages.models import FaultReport
 from outages.settings import Settings
 
-REPORTS = FaultReport.__table__
+REPORTS = cast(Table, FaultReport.__table__)
 OPEN = ("reported", "confirmed")
 EARTH_RADIUS_M = 6_371_008.8
 

@@ -62,7 +62,7 @@ def resolve(conn: Connection, settings: Settings, *, customer: str | None, phone
     return Reporter(None, None, None, *_checked(point, settings))
 
 
-def _customer(conn: Connection, condition: Any) -> Row[Any] | None:
+def _customer(conn: Connection, condition: Any) -> Any:
     c = lc.CUSTOMERS.c
     return conn.execute(select(c.id, c.code, c.phone, c.lon, c.lat).where(condition)).first()
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 import shapely
 from shapely.geometry import MultiPoint
-from sqlalchemy import Connection, Engine, Row, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Row, func, select
 
 from geo import Area
 from outages import lifecycle as lc
@@ -50,7 +50,8 @@ def proposal(conn: Connection, settings: Settings, fault_id: int) -> Area:
 
 def _feeder_ids(conn: Connection, feeders: Sequence[str], on: date) -> npt.NDArray[np.int64]:
     c = lc.CUSTOMERS.c
-    query = select(c.id).where(c.feeder.in_(list(feeders)), connected_filter(on)).order_by(c.id)
+    connected = cast(ColumnElement[bool], connected_filter(on))
+    query = select(c.id).where(c.feeder.in_(list(feeders)), connected).order_by(c.id)
     return np.fromiter(conn.execute(query).scalars(), dtype=np.int64)
 
 

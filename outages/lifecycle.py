@@ -12,11 +12,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Row, bindparam, delete, func, insert, literal, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from geo import Area, AreaError, BBox, load_area, parse_area
 from outages import audit, events, timeutil
@@ -24,11 +35,12 @@ from outages.errors import NotFound, ValidationError
 from outages.models import Customer, Interruption, Outage, OutageCustomer, Revision
 from outages.settings import Settings
 
-OUTAGES = Outage.__table__
-REVISIONS = Revision.__table__
-MEMBERS = OutageCustomer.__table__
-INTERRUPTIONS = Interruption.__table__
-CUSTOMERS = Customer.__table__
+# Declarative models type __table__ loosely; these are plain Core tables for bulk work.
+OUTAGES = cast(Table, Outage.__table__)
+REVISIONS = cast(Table, Revision.__table__)
+MEMBERS = cast(Table, OutageCustomer.__table__)
+INTERRUPTIONS = cast(Table, Interruption.__table__)
+CUSTOMERS = cast(Table, Customer.__table__)
 KIND_LABEL = {"planned": "planned cut", "fault": "fault incident"}
 KIND_COMMAND = {"planned": "cuts", "fault": "faults"}
 CHUNK = 500  # ids per IN (...) list: far below every backend's bind-parameter limit

@@ -19,10 +19,10 @@ from sqlalchemy import Connection, Row, bindparam, select, update
 from geo import Area
 from outages import lifecycle as lc
 from outages import timeutil
-from outages.timeutil import iso_local
 from outages.areas import customers_in_area
 from outages.errors import Conflict, ValidationError
 from outages.settings import Settings
+from outages.timeutil import iso_local
 
 DONE = {"planned": "completed", "fault": "restored"}
 LISTED = 10  # codes named in an error message; the rest are counted

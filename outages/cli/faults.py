@@ -10,10 +10,10 @@ from rich.table import Table
 
 from geo import Area
 from outages import fault_reports, faults, lifecycle, outage_views
+from outages.areas import customers_in_area
 from outages.audit import cli_actor
 from outages.cli import outage_args as args
 from outages.cli import outage_render
-from outages.areas import customers_in_area
 from outages.cli.context import CliContext, cli_context
 from outages.cli.output import console, print_json
 from outages.errors import ValidationError

@@ -49,7 +49,7 @@ def test_import_rejects_with_line_and_reason(engine: Engine, settings: Settings,
     result = do_import(engine, settings, path)
     assert result == {"imported": 4, "rejected": 6, "outages_created": 2,
                       "rejects_file": str(tmp_path / "history.rejects.csv")}
-    rejects = list(csv.DictReader(open(result["rejects_file"])))
+    rejects = list(csv.DictReader(io.StringIO(Path(result["rejects_file"]).read_text())))
     assert [r["line"] for r in rejects] == ["6", "7", "8", "9", "10", "11"]
     for row, (line, reason) in zip(rejects, BAD.items(), strict=True):
         assert line.startswith(f"{row['outage_id']},{row['customer_code']}")
@@ -71,7 +71,7 @@ def test_import_overlap_with_stored_rows(engine: Engine, settings: Settings, gri
 def test_import_header_is_checked(engine: Engine, settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("outage,customer,start\n1,2,3\n")
-    with pytest.raises(ValidationError, match="lacks column.*outage_id"):
+    with pytest.raises(ValidationError, match=r"lacks column.*outage_id"):
         do_import(engine, settings, path)
 
 
