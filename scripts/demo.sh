@@ -17,6 +17,59 @@ outages db upgrade
 # --- foundation: synthetic city, import, area preview ---
 
 # --- lifecycle: cuts and faults ---
+local_time() { TZ="${OUTAGES_LOCALE_TIMEZONE:-Asia/Ho_Chi_Minh}" date -d "$1" '+%Y-%m-%d %H:%M'; }
+json_field() { python -c "import json, sys; print(json.load(sys.stdin)['$1'])"; }
+
+if [[ -f "$OUT/areas/cut.geojson" ]]; then
+  step "Planned cut six days ahead on $OUT/areas/cut.geojson"
+  DAY=$(TZ="${OUTAGES_LOCALE_TIMEZONE:-Asia/Ho_Chi_Minh}" date -d '+6 days' '+%Y-%m-%d')
+  outages cuts create --area "$OUT/areas/cut.geojson" --start "$DAY 08:00" \
+    --end "$DAY 16:30" --reason "Bao duong luoi dien / grid maintenance" \
+    --work "Replace 22 kV switchgear" --by "demo dispatcher"
+  outages cuts list
+else
+  step "No $OUT/areas/cut.geojson (foundation step missing): planned cut skipped"
+fi
+
+step "A fault: three customers near each other call in"
+# Three neighbours, so the reports group into one incident (within faults.group_radius_m).
+read -r -a CALLERS <<<"$(python - <<'PY'
+from sqlalchemy import select
+from outages.db import make_engine
+from outages.models import Customer
+from outages.settings import load_settings
+
+c = Customer.__table__.c
+engine = make_engine(load_settings().database.url)
+with engine.connect() as conn:
+    first = (conn.execute(select(c.code, c.lon, c.lat).where(c.district == "Dong Da").limit(1))
+             .first() or conn.execute(select(c.code, c.lon, c.lat).limit(1)).first())
+    near = (select(c.code).where(c.lon.between(first.lon - 0.005, first.lon + 0.005),
+                                 c.lat.between(first.lat - 0.005, first.lat + 0.005))
+            .order_by((c.lon - first.lon) * (c.lon - first.lon)
+                      + (c.lat - first.lat) * (c.lat - first.lat)).limit(3))
+    print(" ".join(conn.execute(near).scalars()))
+PY
+)"
+FAULT=$(outages faults report --customer "${CALLERS[0]}" --text "Mat dien / no power" \
+  --by "call centre" --json | json_field outage_id)
+for CODE in "${CALLERS[@]:1}"; do
+  outages faults report --customer "$CODE" --source sms --by "call centre"
+done
+outages faults confirm "$FAULT" --auto --yes --cause equipment_failure --by "demo dispatcher"
+outages faults etr "$FAULT" --at "$(local_time '+2 hours')" --note "crew on the way" \
+  --by "demo dispatcher"
+
+step "Restoration in two steps: the callers first, then everyone"
+printf '%s\n' "${CALLERS[@]:0:2}" > "$OUT/restored-first.txt"
+outages faults restore "$FAULT" --customers "$OUT/restored-first.txt" --by "demo dispatcher"
+outages faults restore "$FAULT" --by "demo dispatcher"
+outages faults show "$FAULT" --history
+
+step "Outage durations"
+outages outages durations
+outages interruptions export --output "$OUT/interruptions.csv"
+echo "interruption log written to $OUT/interruptions.csv"
 
 # --- notices ---
 
