@@ -13,6 +13,8 @@ from outages.errors import ValidationError
 from outages.settings import Settings
 from outages.timeutil import day_start, format_duration, iso_local
 
+STATUSES = {"planned": ("scheduled", "in_progress", "completed", "cancelled"),
+            "fault": ("reported", "confirmed", "restored", "completed")}
 TIME_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end", "etr",
                "created_at", "updated_at")
 
@@ -122,6 +124,9 @@ def listing(
                                                                      o.c.created_at)
     query = select(o).where(o.c.kind == kind, *day_filter(when, first, last, settings))
     if status:
+        if status not in STATUSES[kind]:
+            raise ValidationError(f"unknown status {status!r}: use one of "
+                                  f"{', '.join(STATUSES[kind])}", field="--status")
         query = query.where(o.c.status == status)
     rows = conn.execute(query.order_by(when, o.c.id)).all()
     return [describe(conn, settings, row, breakdown=False) for row in rows]

@@ -172,3 +172,13 @@ def test_unknown_and_wrong_kind_ids(engine: Engine, relaxed: Settings, grid: Any
     from outages.errors import NotFound
     with pytest.raises(NotFound, match="no planned cut with id 99"):
         cuts.cancel(engine, relaxed, cut_id=99, reason="x", **ACT)
+
+
+def test_list_filters_by_status(engine: Engine, relaxed: Settings, grid: Any, cli: Any) -> None:
+    kept = make(engine, relaxed)
+    gone = make(engine, relaxed, 5, 6)
+    cuts.cancel(engine, relaxed, cut_id=gone["id"], reason="x", **ACT)
+    listed = json.loads(cli("cuts", "list", "--status", "scheduled", "--json").stdout)
+    assert [c["id"] for c in listed] == [kept["id"]]
+    with pytest.raises(ValidationError, match="unknown status 'done'"):
+        cli("cuts", "list", "--status", "done")
