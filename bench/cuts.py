@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import Engine
 
 from geo import Area
-from outages import cuts, db, lifecycle
+from outages import cuts, db, interruption_import, lifecycle
 from outages.areas import customers_in_area
 from outages.settings import Settings, load_settings
 from outages.timeutil import utcnow
@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="registry size (default 1,000,000)")
     parser.add_argument("--affected", type=int, default=50_000,
                         help="target size of the cut's affected set (default 50,000)")
+    parser.add_argument("--import-rows", type=int, default=0,
+                        help="also time `interruptions import` of this many history rows "
+                        "(default 0: skipped)")
     parser.add_argument("--db", type=Path, default=None,
                         help="SQLite file to use (default: a temporary one)")
 
@@ -53,6 +56,8 @@ def run(args: argparse.Namespace) -> None:
                                           "OUTAGES_PLANNED_MIN_NOTICE": "0s"})
         geojson = _square(args.affected / args.customers)
         _measure(engine, settings, path, geojson)
+        if args.import_rows:
+            _measure_import(engine, settings, Path(folder), args.import_rows, args.customers)
         engine.dispose()
 
 
@@ -120,3 +125,24 @@ def _store_floor(path: Path, cut_id: int) -> float:
                      "WHERE outage_id = ?", (copy,))
         conn.execute("COMMIT")
         return time.perf_counter() - began
+
+
+def _measure_import(engine: Engine, settings: Settings, folder: Path, rows: int,
+                    customers: int) -> None:
+    """History in outages of 500 customers each, one shared start per outage."""
+    csv_path = folder / "history.csv"
+    with csv_path.open("w") as handle:
+        handle.write("outage_id,customer_code,start,end,cause,planned\n")
+        for n in range(rows):
+            outage, k = divmod(n, 500)
+            day = 1 + outage % 28
+            handle.write(f"H{outage},PE{(outage * 997 + k * 7) % customers:08d},"
+                         f"2025-03-{day:02d} 08:00,2025-03-{day:02d} 09:{k % 60:02d},"
+                         "weather,false\n")
+    began = time.perf_counter()
+    result = interruption_import.import_csv(engine, settings, path=csv_path, actor="bench",
+                                            source="cli")
+    took = time.perf_counter() - began
+    print(f"interruptions import: {result['imported']:,} rows "
+          f"({result['rejected']} rejected) in {took:.1f} s, "
+          f"{result['imported'] / took:,.0f} rows/s")

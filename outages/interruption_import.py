@@ -51,6 +51,8 @@ class State:
     outages: dict[str, int | None] = field(default_factory=dict)  # None: to create
     created: list[int] = field(default_factory=list)
     intervals: dict[tuple[str, int], list[tuple[float, float]]] = field(default_factory=dict)
+    # Rows of one outage share their start (and often their end): parse each text once.
+    times: dict[str, datetime] = field(default_factory=dict)
     imported: int = 0
     rejected: int = 0
 
@@ -102,8 +104,8 @@ def _row(engine: Engine, settings: Settings, state: State, raw: dict[str, Any]) 
     customer_id = state.codes.get(code)
     if customer_id is None:
         raise RowError(f"unknown customer {code!r}" if code else "customer_code is empty")
-    start = _time(raw.get("start"), "start", settings, required=True)
-    end = _time(raw.get("end"), "end", settings, required=False)
+    start = _time(raw.get("start"), "start", settings, state, required=True)
+    end = _time(raw.get("end"), "end", settings, state, required=False)
     if start is None:
         raise RowError("start is empty")
     if end is not None and end < start:
@@ -116,15 +118,22 @@ def _row(engine: Engine, settings: Settings, state: State, raw: dict[str, Any]) 
     return Good(external, customer_id, start, end, cause, planned)
 
 
-def _time(text: Any, name: str, settings: Settings, *, required: bool) -> datetime | None:
+def _time(text: Any, name: str, settings: Settings, state: State, *,
+          required: bool) -> datetime | None:
     if not (text or "").strip():
         if required:
             raise RowError(f"{name} is empty")
         return None
+    known = state.times.get(text)
+    if known is not None:
+        return known
     try:
-        return parse_datetime(text, settings.tz)
+        value = parse_datetime(text, settings.tz)
     except ValueError as exc:
         raise RowError(f"{name}: {exc}") from None
+    if len(state.times) < 100_000:
+        state.times[text] = value
+    return value
 
 
 def _flag(text: Any) -> bool:
