@@ -19,6 +19,8 @@ def earliest_start(settings: Settings, now: datetime | None = None) -> datetime:
 
 
 def check_window(settings: Settings, start: datetime, end: datetime) -> None:
+    lc.require_aware(start, field="--start")
+    lc.require_aware(end, field="--end")
     tz = settings.tz
     if end <= start:
         raise ValidationError(f"end {show_local(end, tz)} is not after start "

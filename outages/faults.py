@@ -133,6 +133,7 @@ def set_etr(
     engine: Engine, settings: Settings, *, fault_id: int, at: datetime, actor: str, source: str,
     note: str | None = None
 ) -> dict[str, Any]:
+    lc.require_aware(at, field="--at")
     if at <= utcnow():
         raise ValidationError(f"ETR {show_local(at, settings.tz)} is not in the future: give "
                               "when power is expected back", field="--at")

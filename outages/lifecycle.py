@@ -76,10 +76,18 @@ def parse_time(text: str, settings: Settings, *, field: str) -> datetime:
         raise ValidationError(str(exc), field=field) from None
 
 
+def require_aware(value: datetime, *, field: str) -> None:
+    """Domain functions take instants; a wall-clock time needs parse_time first."""
+    if value.tzinfo is None:
+        raise ValidationError("time without a zone reached the domain: parse it with the "
+                              "configured zone first", field=field)
+
+
 def not_future(at: datetime | None, *, field: str, what: str) -> datetime:
     now = timeutil.utcnow()
     if at is None:
         return now
+    require_aware(at, field=field)
     if at > now:
         raise ValidationError(f"{what} {at:%Y-%m-%d %H:%M} UTC is in the future: record it "
                               "when it has happened (or leave --at out for now)", field=field)

@@ -81,6 +81,9 @@ def confirm(
     context = cli_context(ctx)
     settings = context.settings
     chosen = lifecycle.read_area(area, settings) if area else None
+    if auto and as_json and not yes:
+        raise ValidationError("--auto with --json cannot ask for confirmation: add --yes",
+                              field="--yes")
     if auto:
         chosen = _accept_proposal(context, fault_id, yes=yes, quiet=as_json)
     view = faults.confirm(

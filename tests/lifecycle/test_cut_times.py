@@ -86,3 +86,11 @@ def test_earliest_start_is_shown_in_berlin_time(engine: Engine, make_settings: A
         cuts.create(engine, berlin, area=area(columns(0, 0), berlin), start=start,
                     end=lifecycle.parse_time("2026-10-12 10:00", berlin, field="--end"), **ACT)
     assert "earliest allowed start is 2026-10-15 14:00 +02" in caught.value.message
+
+
+def test_naive_datetimes_are_refused_by_the_domain(engine: Engine, relaxed: Settings,
+                                                   grid: Any) -> None:
+    with pytest.raises(ValidationError, match="without a zone"):
+        cuts.create(engine, relaxed, area=area(columns(0, 0), relaxed),
+                    start=datetime(2030, 1, 1, 8, 0),  # noqa: DTZ001 - the point of the test
+                    end=datetime(2030, 1, 1, 9, 0), **ACT)  # noqa: DTZ001
