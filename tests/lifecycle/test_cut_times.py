@@ -16,7 +16,7 @@ from outages.settings import Settings
 from tests.lifecycle.conftest import columns
 from tests.lifecycle.test_cuts_create import area
 
-ACT = {"actor": "t", "source": "cli", "reason": "x"}
+ACT: dict[str, Any] = {"actor": "t", "source": "cli", "reason": "x"}
 
 
 @time_machine.travel(datetime(2026, 10, 10, 12, 0, tzinfo=UTC), tick=False)

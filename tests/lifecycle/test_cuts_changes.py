@@ -14,7 +14,7 @@ from outages.settings import Settings
 from tests.lifecycle.conftest import ahead, columns, ids_of
 from tests.lifecycle.test_cuts_create import area, make
 
-ACT = {"actor": "dispatcher-2", "source": "cli"}
+ACT: dict[str, Any] = {"actor": "dispatcher-2", "source": "cli"}
 
 
 def membership(engine: Engine, cut_id: int) -> dict[int, tuple[int, int | None]]:

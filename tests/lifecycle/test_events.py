@@ -14,7 +14,7 @@ from outages.settings import Settings
 from tests.lifecycle.conftest import ahead, columns, ids_of
 from tests.lifecycle.test_cuts_create import area, make
 
-ACT = {"actor": "t", "source": "cli"}
+ACT: dict[str, Any] = {"actor": "t", "source": "cli"}
 
 
 def test_cut_lifecycle_events(engine: Engine, relaxed: Settings, grid: Any,

@@ -17,7 +17,7 @@ from outages.timeutil import utcnow
 from tests.lifecycle.conftest import LAT0, LON0, ahead, columns
 from tests.lifecycle.test_cuts_create import area
 
-ACT = {"actor": "call-centre", "source": "cli"}
+ACT: dict[str, Any] = {"actor": "call-centre", "source": "cli"}
 
 
 def report(engine: Engine, settings: Settings, **kw: Any) -> dict[str, Any]:

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
-from outages import cuts, durations, faults, interruption_import
+from outages import cuts, durations, faults, interruption_import, lifecycle
 from outages.errors import ValidationError
 from outages.models import Interruption, Outage
 from outages.settings import Settings
@@ -147,9 +148,8 @@ def test_durations_per_outage(engine: Engine, relaxed: Settings, grid: Any, cli:
 
 
 def test_interruption_rows_need_their_outage(engine: Engine, grid: Any) -> None:
-    from sqlalchemy.exc import IntegrityError
     with pytest.raises(IntegrityError), engine.begin() as conn:
-        conn.execute(Interruption.__table__.insert().values(outage_id=999, customer_id=1,
-                                                             planned=True))
+        conn.execute(insert(lifecycle.INTERRUPTIONS).values(outage_id=999, customer_id=1,
+                                                            planned=True))
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Interruption.__table__)).scalar() == 0
