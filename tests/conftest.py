@@ -1,8 +1,8 @@
 """Shared fixtures: a fresh real database per test, settings bound to it, and a CLI runner.
 
 OUTAGES_TEST_DB=sqlite (default) gives each test its own SQLite file; OUTAGES_TEST_DB=postgres
-gives each test its own PostgreSQL database on OUTAGES_TEST_POSTGRES_URL, created from a
-migrated template and dropped afterwards.
+gives the run its own PostgreSQL database on OUTAGES_TEST_POSTGRES_URL, migrated once, emptied
+before each test and dropped at the end.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, insert
+from sqlalchemy import Engine, MetaData, create_engine, insert
+from sqlalchemy.pool import NullPool
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -41,46 +42,67 @@ def _admin_engine() -> Engine:
     return create_engine(url, isolation_level="AUTOCOMMIT")
 
 
-class _PostgresDatabases:
+class _PostgresRun:
+    """One migrated database for the whole run, dropped at the end; emptied between tests
+    (deleting rows and restarting sequences takes milliseconds, dropping a database about
+    a second, since PostgreSQL checkpoints on DROP DATABASE)."""
+
     def __init__(self) -> None:
         if not POSTGRES_URL:
             raise pytest.UsageError("OUTAGES_TEST_DB=postgres needs OUTAGES_TEST_POSTGRES_URL")
         self.admin = _admin_engine()
-        self.template = f"outages_tpl_{uuid.uuid4().hex[:10]}"
-        self._create(self.template)
-        engine = db.make_engine(self.url(self.template))
+        self.name = self.create("outages_run")
+        self.url = self.url_of(self.name)
+        engine = db.make_engine(self.url)
         db.upgrade(engine)
+        self.tables = _deletion_order(engine)
         engine.dispose()
 
-    def url(self, name: str) -> str:
+    def url_of(self, name: str) -> str:
         return make_url(POSTGRES_URL).set(drivername="postgresql+psycopg",
                                           database=name).render_as_string(hide_password=False)
 
-    def _create(self, name: str, template: str | None = None) -> None:
-        clause = f" TEMPLATE {template}" if template else ""
+    def create(self, prefix: str) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
         with self.admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"{clause}')
-
-    def fresh(self) -> str:
-        name = f"outages_t_{uuid.uuid4().hex[:12]}"
-        self._create(name, self.template)
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         return name
 
     def drop(self, name: str) -> None:
         with self.admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def empty(self) -> None:
+        engine = create_engine(make_url(self.url), poolclass=NullPool)
+        with engine.begin() as conn:
+            # A test that left a transaction open must fail loudly, not hang the run.
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '5s'")
+            for table in self.tables:
+                conn.exec_driver_sql(f'DELETE FROM "{table}"')
+            for sequence in conn.exec_driver_sql(
+                "SELECT sequence_name FROM information_schema.sequences "
+                "WHERE sequence_schema = 'public'"
+            ).scalars():
+                conn.exec_driver_sql(f'ALTER SEQUENCE "{sequence}" RESTART')
+        engine.dispose()
+
     def close(self) -> None:
-        self.drop(self.template)
+        self.drop(self.name)
         self.admin.dispose()
+
+
+def _deletion_order(engine: Engine) -> list[str]:
+    reflected = MetaData()
+    reflected.reflect(engine)
+    return [t.name for t in reversed(reflected.sorted_tables) if t.name != "alembic_version"]
 
 
 @pytest.fixture(scope="session")
 def _template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if BACKEND == "postgres":
-        databases = _PostgresDatabases()
-        yield databases
-        databases.close()
+        run = _PostgresRun()
+        yield run
+        run.close()
         return
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = db.make_engine(f"sqlite:///{path}")
@@ -90,29 +112,23 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 @pytest.fixture
-def db_url(_template: Any, tmp_path: Path) -> Iterator[str]:
-    """URL of a fresh, migrated, empty database of the backend under test."""
+def db_url(_template: Any, tmp_path: Path) -> str:
+    """URL of a migrated, empty database of the backend under test."""
     if BACKEND == "postgres":
-        name = _template.fresh()
-        yield _template.url(name)
-        _template.drop(name)
-        return
+        _template.empty()
+        return str(_template.url)
     target = tmp_path / "outages.db"
     shutil.copyfile(_template, target)
-    yield f"sqlite:///{target}"
+    return f"sqlite:///{target}"
 
 
 @pytest.fixture
-def empty_db_url(tmp_path: Path) -> Iterator[str]:
+def empty_db_url(_template: Any, tmp_path: Path) -> Iterator[str]:
     """URL of a database with no schema at all (to test first-use migration)."""
     if BACKEND == "postgres":
-        databases = _PostgresDatabases.__new__(_PostgresDatabases)
-        databases.admin = _admin_engine()
-        name = f"outages_e_{uuid.uuid4().hex[:12]}"
-        databases._create(name)
-        yield databases.url(name)
-        databases.drop(name)
-        databases.admin.dispose()
+        name = _template.create("outages_empty")
+        yield _template.url_of(name)
+        _template.drop(name)
         return
     yield f"sqlite:///{tmp_path / 'empty.db'}"
 

@@ -6,7 +6,9 @@ import importlib
 import sys
 from pathlib import Path
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from outages.cli.context import CliContext
 from outages.cli.output import fail
@@ -28,7 +30,20 @@ COMMAND_MODULES = (
     "outages.cli.report",
 )
 
+class _Commands(TyperGroup):
+    """Turns a refused request into its message and exit code, for the console script and
+    for in-process runs alike."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except OutagesError as exc:
+            fail(str(exc))
+            ctx.exit(exc.exit_code)
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="outages",
     help="Planned power cuts, fault outages, customer notices and reliability indices.",
     no_args_is_help=True,
@@ -54,6 +69,6 @@ for _module in COMMAND_MODULES:
 def main() -> None:
     try:
         app()
-    except OutagesError as exc:
+    except OutagesError as exc:  # raised while loading settings, before any command runs
         fail(str(exc))
         sys.exit(exc.exit_code)
