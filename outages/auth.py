@@ -10,9 +10,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 
 from outages import audit
 from outages.errors import Conflict, NotFound, ValidationError
@@ -20,8 +20,10 @@ from outages.models import ApiToken, User
 from outages.models.auth import ROLES
 from outages.timeutil import utcnow
 
-_u = User.__table__.c
-_t = ApiToken.__table__.c
+_users = cast(Table, User.__table__)
+_tokens = cast(Table, ApiToken.__table__)
+_u = _users.c
+_t = _tokens.c
 
 TOKEN_PREFIX = "otk_"
 PREFIX_LENGTH = len(TOKEN_PREFIX) + 8
@@ -69,8 +71,8 @@ def _user_dict(row: Any) -> dict[str, Any]:
 def _check_name(name: str) -> str:
     clean = name.strip()
     if not clean or len(clean) > 100 or any(ch.isspace() for ch in clean):
-        raise ValidationError("a user name is 1 to 100 characters without spaces, e.g. 'lan.nguyen'",
-                              field="name")
+        raise ValidationError("a user name is 1 to 100 characters without spaces, "
+                              "e.g. 'lan.nguyen'", field="name")
     return clean
 
 
@@ -84,7 +86,7 @@ def add_user(conn: Connection, *, name: str, role: str, actor: str, source: str)
     name, role = _check_name(name), _check_role(role)
     if conn.execute(select(_u.id).where(_u.name == name)).first() is not None:
         raise Conflict(f"user {name!r} already exists", field="name")
-    conn.execute(insert(User.__table__).values(name=name, role=role, created_at=utcnow()))
+    conn.execute(insert(_users).values(name=name, role=role, created_at=utcnow()))
     created = _user_dict(_user_row(conn, name))
     audit.record(conn, actor=actor, source=source, action="user.add", entity="user",
                  entity_id=name, after={"name": name, "role": role})
@@ -101,20 +103,22 @@ def disable_user(conn: Connection, *, name: str, actor: str, source: str) -> dic
     row = _user_row(conn, name)
     if row.disabled_at is not None:
         raise Conflict(f"user {name!r} is already disabled", field="name")
-    conn.execute(update(User.__table__).where(_u.id == row.id).values(disabled_at=utcnow()))
+    conn.execute(update(_users).where(_u.id == row.id).values(disabled_at=utcnow()))
     audit.record(conn, actor=actor, source=source, action="user.disable", entity="user",
                  entity_id=name, before={"disabled": False}, after={"disabled": True})
     return _user_dict(_user_row(conn, name))
 
 
-def create_token(conn: Connection, *, name: str, actor: str, source: str) -> tuple[str, dict[str, Any]]:
+def create_token(
+    conn: Connection, *, name: str, actor: str, source: str
+) -> tuple[str, dict[str, Any]]:
     """A new token for user `name`: (the secret, to show once; its stored description)."""
     row = _user_row(conn, name)
     if row.disabled_at is not None:
         raise Conflict(f"user {name!r} is disabled: tokens cannot be created", field="name")
     token = TOKEN_PREFIX + secrets.token_hex(4) + secrets.token_urlsafe(32)
     prefix = token[:PREFIX_LENGTH]
-    conn.execute(insert(ApiToken.__table__).values(
+    conn.execute(insert(_tokens).values(
         user_id=row.id, token_hash=hash_token(token), prefix=prefix, created_at=utcnow()))
     audit.record(conn, actor=actor, source=source, action="token.create", entity="token",
                  entity_id=prefix, after={"user": name, "prefix": prefix})
@@ -141,7 +145,7 @@ def revoke_token(conn: Connection, *, prefix: str, actor: str, source: str) -> d
         raise Conflict(f"{len(rows)} tokens share the prefix {prefix!r}", field="prefix")
     if rows[0].revoked_at is not None:
         raise Conflict(f"token {prefix} is already revoked", field="prefix")
-    conn.execute(update(ApiToken.__table__).where(_t.id == rows[0].id).values(revoked_at=utcnow()))
+    conn.execute(update(_tokens).where(_t.id == rows[0].id).values(revoked_at=utcnow()))
     audit.record(conn, actor=actor, source=source, action="token.revoke", entity="token",
                  entity_id=prefix, before={"revoked": False}, after={"revoked": True})
     return {"prefix": prefix, "revoked": True}
@@ -164,6 +168,6 @@ def authenticate(conn: Connection, token: str) -> Principal | None:
 def _touch(conn: Connection, token_id: int, last_used: datetime | None) -> None:
     now = utcnow()
     if last_used is None or now - last_used >= LAST_USED_GRANULARITY:
-        conn.execute(update(ApiToken.__table__).where(_t.id == token_id)
+        conn.execute(update(_tokens).where(_t.id == token_id)
                      .values(last_used_at=now))
 
