@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from outages import audit, auth
 from outages.cli.context import cli_context
@@ -117,7 +117,9 @@ def audit_command(
 
 
 def _audit_table(entries: list[dict[str, Any]], tz: Any) -> None:
-    table = Table("at", "actor", "source", "action", "entity", "before", "after")
+    # Fold rather than truncate: an audit line is read for its exact values.
+    table = Table(*(Column(name, overflow="fold") for name in
+                    ("at", "actor", "source", "action", "entity", "before", "after")))
     for e in entries:
         table.add_row(show_local(e["at"], tz), e["actor"], e["source"], e["action"],
                       f"{e['entity']} {e['entity_id'] or ''}".strip(),
