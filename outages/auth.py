@@ -70,8 +70,9 @@ def _user_dict(row: Any) -> dict[str, Any]:
 
 def _check_name(name: str) -> str:
     clean = name.strip()
-    if not clean or len(clean) > 100 or any(ch.isspace() for ch in clean):
-        raise ValidationError("a user name is 1 to 100 characters without spaces, "
+    # 64, not the column's 100: the name is also the audit log's entity id.
+    if not clean or len(clean) > 64 or any(ch.isspace() for ch in clean):
+        raise ValidationError("a user name is 1 to 64 characters without spaces, "
                               "e.g. 'lan.nguyen'", field="name")
     return clean
 

@@ -6,14 +6,18 @@ Every error body has the same shape: {"detail": message, "field": name or null,
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from outages.errors import OutagesError
+
+log = logging.getLogger(__name__)
 
 
 def error_body(reason: str, field: str | None = None,
@@ -50,7 +54,16 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
                         headers=exc.headers)
 
 
+async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
+    # The database refused a value the request carried (PostgreSQL rejects NUL characters
+    # in text, for one); the transaction rolled back, so it is the client's input at fault.
+    log.info("request value refused by the database: %s", getattr(exc, "orig", exc))
+    return JSONResponse(error_body("a value in the request is not acceptable (too long, or "
+                                   "containing a NUL character)"), status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(OutagesError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -70,3 +70,16 @@ def test_malformed_bodies_are_422_with_field_and_reason(client, headers) -> None
 def test_unknown_paths_are_404_json(client) -> None:
     response = client.get("/nothing-here")
     assert response.status_code == 404 and response.json()["detail"] == "Not Found"
+
+
+def test_values_the_database_refuses_are_422_not_500(client, twilio_post, engine) -> None:
+    # PostgreSQL refuses NUL characters in text; SQLite accepts them. Neither is a 500.
+    refused = 422 if engine.dialect.name == "postgresql" else 200
+    response = client.get("/public/cuts", params={"district": "Hoan\x00Kiem",
+                                                  "date": "2030-03-04"})
+    assert response.status_code == refused
+    if refused == 422:
+        assert "NUL" in response.json()["detail"]
+    inbound = twilio_post("/twilio/inbound", {"From": "+849\x00", "Body": "STOP"})
+    assert inbound.status_code == refused
+    assert client.get("/public/outages").status_code == 200

@@ -124,3 +124,11 @@ def test_bad_user_bodies_are_422_with_field_and_reason(client, headers) -> None:
     spaced = client.post("/users", json={"name": "lan nguyen", "role": "viewer"},
                          headers=headers["admin"])
     assert spaced.status_code == 422 and spaced.json()["field"] == "name"
+
+
+def test_overlong_user_names_are_refused_before_the_database(client, headers) -> None:
+    response = client.post("/users", json={"name": "n" * 65, "role": "viewer"},
+                           headers=headers["admin"])
+    assert response.status_code == 422 and response.json()["field"] == "body.name"
+    with pytest.raises(ValidationError, match="1 to 64 characters"):
+        auth._check_name("n" * 65)

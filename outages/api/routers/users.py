@@ -17,7 +17,7 @@ NamePath = Path(min_length=1, max_length=100)
 
 
 class NewUser(BaseModel):
-    name: str = Field(min_length=1, max_length=100, examples=["lan.nguyen"])
+    name: str = Field(min_length=1, max_length=64, examples=["lan.nguyen"])
     role: Literal["admin", "dispatcher", "engineer", "viewer"]
 
 
