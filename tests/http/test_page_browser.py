@@ -10,7 +10,8 @@ import pytest
 
 from outages.timeutil import utcnow
 from tests.http.conftest import PEOPLE, add_outage, square
-from tests.support.browser import dump_dom, find_or_install_chromium, running_server
+from tests.support.browser import dump_dom, find_or_install_chromium
+from tests.support.server import running_server
 
 
 @pytest.fixture(scope="session")
