@@ -60,16 +60,22 @@ def cuts_on_day(conn: Connection, settings: Settings, *, district: str,
 def lookup_customer(conn: Connection, settings: Settings, *, code: str,
                     now: datetime) -> list[dict[str, Any]]:
     """Upcoming or running cuts whose affected set holds customer `code` (not yet restored)."""
-    customer_id = conn.execute(select(_c.id).where(_c.code == code.strip())).scalar()
-    if customer_id is None:
+    # One query answers both "does the code exist" and "which cuts": customers LEFT JOIN cuts.
+    cuts = (
+        select(_o.id.label("outage_id"), _oc.customer_id)
+        .join(OutageCustomer.__table__, _oc.outage_id == _o.id)
+        .where(_active, *_upcoming(now), ~_restored(_oc.customer_id))
+        .subquery()
+    )
+    rows = conn.execute(
+        select(_c.id, cuts.c.outage_id)
+        .select_from(Customer.__table__.outerjoin(cuts, cuts.c.customer_id == _c.id))
+        .where(_c.code == code.strip())
+    ).all()
+    if not rows:
         raise NotFound(f"no customer with code {code.strip()!r}: check the code on your bill",
                        field="customer")
-    ids = conn.execute(
-        select(_o.id).join(OutageCustomer.__table__, _oc.outage_id == _o.id)
-        .where(_oc.customer_id == customer_id, _active, *_upcoming(now),
-               ~_restored(customer_id))
-    ).scalars().all()
-    return describe_cuts(conn, settings, ids)
+    return describe_cuts(conn, settings, [r.outage_id for r in rows if r.outage_id is not None])
 
 
 def _upcoming(now: datetime) -> tuple[Any, ...]:
@@ -95,24 +101,31 @@ def lookup_point(conn: Connection, settings: Settings, *, lon: float, lat: float
                                           if hit])
 
 
-# Parsed areas by (outage id, revision): a revision changes whenever the area may have, so
-# an entry never goes stale; the dict is cleared when it grows past the limit.
-_AREAS: dict[tuple[int, int], BaseGeometry] = {}
-_AREAS_LIMIT = 4096
+# Per-process caches keyed by (database, outage id, revision). A new revision is written
+# whenever an outage's area or affected set changes, so an entry never goes stale; a cache is
+# cleared when it grows past the limit.
+CacheKey = tuple[str, int, int]
+_AREAS: dict[CacheKey, BaseGeometry] = {}
+_COUNTS: dict[CacheKey, dict[str, int]] = {}
+_CACHE_LIMIT = 4096
+
+
+def _key(conn: Connection, row: Any) -> CacheKey:
+    return (str(conn.engine.url), int(row.id), int(row.revision))
 
 
 def _geometries(conn: Connection, rows: Sequence[Any]) -> list[BaseGeometry]:
-    missing = [row.id for row in rows if (row.id, row.revision) not in _AREAS]
+    missing = [row.id for row in rows if _key(conn, row) not in _AREAS]
     if missing:
-        if len(_AREAS) + len(missing) > _AREAS_LIMIT:
+        if len(_AREAS) + len(missing) > _CACHE_LIMIT:
             _AREAS.clear()
         loaded = conn.execute(
             select(_o.id, _o.revision, _o.area_geojson).where(_o.id.in_(missing))).all()
         for row in loaded:
             geometry = shapely.from_geojson(row.area_geojson)
             shapely.prepare(geometry)
-            _AREAS[(row.id, row.revision)] = geometry
-    return [_AREAS.get((row.id, row.revision)) or shapely.Polygon() for row in rows]
+            _AREAS[_key(conn, row)] = geometry
+    return [_AREAS.get(_key(conn, row)) or shapely.Polygon() for row in rows]
 
 
 def describe_cuts(conn: Connection, settings: Settings,
@@ -122,10 +135,10 @@ def describe_cuts(conn: Connection, settings: Settings,
         return []
     tz = settings.tz
     rows = conn.execute(
-        select(_o.id, _o.area_name, _o.reason, _o.status, _o.planned_start, _o.planned_end)
-        .where(_o.id.in_(list(ids))).order_by(_o.planned_start, _o.id)
+        select(_o.id, _o.revision, _o.area_name, _o.reason, _o.status, _o.planned_start,
+               _o.planned_end).where(_o.id.in_(list(ids))).order_by(_o.planned_start, _o.id)
     ).all()
-    districts = _district_counts(conn, ids)
+    districts = _district_counts(conn, rows)
     return [
         {"id": row.id, "area_name": row.area_name,
          "districts": sorted(districts[row.id]),
@@ -136,28 +149,35 @@ def describe_cuts(conn: Connection, settings: Settings,
     ]
 
 
-def _district_counts(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    rows = conn.execute(
-        select(_oc.outage_id, _c.district, func.count())
-        .join(Customer.__table__, _c.id == _oc.customer_id)
-        .where(_oc.outage_id.in_(list(ids)), _active)
-        .group_by(_oc.outage_id, _c.district)
-    ).all()
-    for outage_id, district, count in rows:
-        counts[outage_id][district or "-"] = int(count)
-    return counts
+def _district_counts(conn: Connection, outages: Sequence[Any]) -> dict[int, dict[str, int]]:
+    """Per outage (rows with id and revision): affected customers per district."""
+    missing = [row.id for row in outages if _key(conn, row) not in _COUNTS]
+    if missing:
+        if len(_COUNTS) + len(missing) > _CACHE_LIMIT:
+            _COUNTS.clear()
+        loaded: dict[int, dict[str, int]] = {outage_id: {} for outage_id in missing}
+        for outage_id, district, count in conn.execute(
+            select(_oc.outage_id, _c.district, func.count())
+            .join(Customer.__table__, _c.id == _oc.customer_id)
+            .where(_oc.outage_id.in_(missing), _active)
+            .group_by(_oc.outage_id, _c.district)
+        ):
+            loaded[outage_id][district or "-"] = int(count)
+        for row in outages:
+            if row.id in loaded:
+                _COUNTS[_key(conn, row)] = loaded[row.id]
+    return defaultdict(dict, {row.id: _COUNTS.get(_key(conn, row), {}) for row in outages})
 
 
 def current_outages(conn: Connection, settings: Settings) -> list[dict[str, Any]]:
     """Outages with power off now: running cuts and open faults, with area and ETR."""
     tz = settings.tz
     rows = conn.execute(
-        select(_o.id, _o.kind, _o.status, _o.area_name, _o.area_geojson, _o.reason, _o.cause,
-               _o.actual_start, _o.planned_start, _o.planned_end, _o.etr)
+        select(_o.id, _o.revision, _o.kind, _o.status, _o.area_name, _o.area_geojson,
+               _o.reason, _o.cause, _o.actual_start, _o.planned_start, _o.planned_end, _o.etr)
         .where(_o.status.in_(POWER_OFF)).order_by(_o.id)
     ).all()
-    counts = _district_counts(conn, [row.id for row in rows])
+    counts = _district_counts(conn, rows)
     return [
         {"id": row.id, "kind": row.kind, "status": row.status, "area_name": row.area_name,
          "area": json.loads(row.area_geojson) if row.area_geojson else None,

@@ -138,3 +138,26 @@ def test_malformed_public_queries_are_422(client) -> None:
     assert missing.status_code == 422 and missing.json()["field"] == "query.district"
     bad_lon = client.get("/public/cuts/lookup", params={"lon": "east", "lat": "21"})
     assert bad_lon.status_code == 422 and bad_lon.json()["field"] == "query.lon"
+
+
+def test_answers_follow_a_new_revision_of_the_cut(client, cuts, engine, people) -> None:
+    from sqlalchemy import update
+
+    from outages.models import Outage, OutageCustomer
+
+    params = {"customer": "PD0001"}
+    before = client.get("/public/cuts/lookup", params=params).json()["cuts"]
+    assert before[0]["customers_affected"] == 2
+    assert client.get("/public/cuts/lookup", params={"lon": 105.852, "lat": 21.028}).json()
+    # A resize: PD0002 dropped, the area moved away from the old point; revision 2.
+    oc = OutageCustomer.__table__.c
+    with engine.begin() as conn:
+        conn.execute(update(OutageCustomer.__table__).where(
+            oc.outage_id == cuts["hoan_kiem"], oc.customer_id == people["PD0002"])
+            .values(dropped_revision=2))
+        conn.execute(update(Outage.__table__).where(Outage.__table__.c.id == cuts["hoan_kiem"])
+                     .values(revision=2, area_geojson=json.dumps(square(105.87, 21.028))))
+    after = client.get("/public/cuts/lookup", params=params).json()["cuts"]
+    assert after[0]["customers_affected"] == 1
+    moved = client.get("/public/cuts/lookup", params={"lon": 105.852, "lat": 21.028}).json()
+    assert moved["cuts"] == []

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from outages import public
-from outages.api.deps import ReadConn, SettingsDep, public_rate_limit
+from outages.api.deps import EngineDep, SettingsDep, public_rate_limit, reading
 from outages.errors import ValidationError
 from outages.timeutil import utcnow
 
@@ -18,34 +18,36 @@ router = APIRouter(prefix="/public", tags=["public"], dependencies=[Depends(publ
 
 @router.get("/cuts", summary="Planned cuts on a local day touching a district")
 def cuts(
-    conn: ReadConn,
+    engine: EngineDep,
     settings: SettingsDep,
     district: str = Query(min_length=1, max_length=100, examples=["Hoan Kiem"]),
     day: date = Query(alias="date", description="local date, YYYY-MM-DD"),
 ) -> dict[str, Any]:
-    return {"district": district, "date": day.isoformat(),
-            "cuts": public.cuts_on_day(conn, settings, district=district, day=day)}
+    with reading(engine) as conn:
+        found = public.cuts_on_day(conn, settings, district=district, day=day)
+    return {"district": district, "date": day.isoformat(), "cuts": found}
 
 
 @router.get("/cuts/lookup", summary="Is a cut planned for me? By customer code or by location")
 def lookup(
-    conn: ReadConn,
+    engine: EngineDep,
     settings: SettingsDep,
     customer: str | None = Query(None, min_length=1, max_length=64,
                                  description="customer code from the bill"),
     lon: float | None = Query(None, ge=-180, le=180),
     lat: float | None = Query(None, ge=-90, le=90),
 ) -> dict[str, Any]:
-    now = utcnow()
-    if customer is not None:
-        found = public.lookup_customer(conn, settings, code=customer, now=now)
-    elif lon is not None and lat is not None:
-        found = public.lookup_point(conn, settings, lon=lon, lat=lat, now=now)
-    else:
-        raise ValidationError("give ?customer=CODE, or both ?lon= and ?lat=", field="customer")
-    return {"cuts": found}
+    # The connection is opened here rather than by a dependency: on this hot path each
+    # dependency costs a thread hop.
+    with reading(engine) as conn:
+        if customer is not None:
+            return {"cuts": public.lookup_customer(conn, settings, code=customer, now=utcnow())}
+        if lon is not None and lat is not None:
+            return {"cuts": public.lookup_point(conn, settings, lon=lon, lat=lat, now=utcnow())}
+    raise ValidationError("give ?customer=CODE, or both ?lon= and ?lat=", field="customer")
 
 
 @router.get("/outages", summary="Current outages: area, customers affected, expected restoration")
-def outages(conn: ReadConn, settings: SettingsDep) -> dict[str, Any]:
-    return {"outages": public.current_outages(conn, settings)}
+def outages(engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+    with reading(engine) as conn:
+        return {"outages": public.current_outages(conn, settings)}
