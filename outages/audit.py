@@ -5,10 +5,10 @@ from __future__ import annotations
 import getpass
 import os
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Table, insert, select
 
 from outages.errors import ValidationError
 from outages.models import AuditEntry
@@ -36,7 +36,7 @@ def record(
     """Write one audit entry inside the caller's transaction, so the change and its record
     commit or roll back together."""
     conn.execute(
-        insert(AuditEntry.__table__).values(
+        insert(cast(Table, AuditEntry.__table__)).values(
             at=utcnow(),
             actor=actor,
             source=source,
