@@ -30,7 +30,7 @@ def fuzz_target(make_client, engine, people, headers) -> tuple[Any, dict[str, st
 
 
 @schema.parametrize()
-@settings(max_examples=20, deadline=None,
+@settings(max_examples=10, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
 def test_no_server_errors(case, fuzz_target) -> None:

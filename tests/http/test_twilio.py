@@ -4,8 +4,7 @@ from datetime import timedelta
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
-import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 
 from notifier.store import outbox
 from outages.models import AuditEntry, Customer
@@ -55,16 +54,19 @@ def test_unknown_message_ids_are_harmless(twilio_post, engine, people, caplog) -
     assert "unknown message SMnope" in caplog.text
 
 
-@pytest.mark.parametrize(("code", "flags"), [("21610", (True, False)), ("21211", (False, True)),
-                                              ("21614", (False, True)), ("30003", (False, False))])
-def test_permanent_errors_mark_the_customer(twilio_post, engine, people, code, flags) -> None:
-    _outbox_row(engine, people["PD0003"], "SM9")
-    response = twilio_post("/twilio/status", {"MessageSid": "SM9", "MessageStatus": "undelivered",
-                                              "ErrorCode": code})
-    assert response.status_code == 204
-    assert _status(engine, "SM9") == ("undelivered", code)
-    assert _flags(engine, "PD0003") == flags
-    assert _flags(engine, "PD0004") == (False, False)
+def test_permanent_errors_mark_the_customer(twilio_post, engine, people) -> None:
+    cases = {"PD0001": ("21610", (True, False)), "PD0002": ("21211", (False, True)),
+             "PD0003": ("21614", (False, True)), "PD0004": ("30003", (False, False))}
+    for code, (error, _flags_after) in cases.items():
+        _outbox_row(engine, people[code], f"SM{code}")
+        response = twilio_post("/twilio/status", {"MessageSid": f"SM{code}",
+                                                  "MessageStatus": "undelivered",
+                                                  "ErrorCode": error})
+        assert response.status_code == 204
+        assert _status(engine, f"SM{code}") == ("undelivered", error)
+    assert {code: _flags(engine, code) for code in cases} == {
+        code: flags for code, (_error, flags) in cases.items()}
+    assert _flags(engine, "PD0005") == (False, False)
 
 
 def test_missing_or_wrong_signature_is_403_and_changes_nothing(twilio_post, engine,
@@ -121,27 +123,33 @@ def _reply(response) -> str:
     return root[0].text or ""
 
 
-@pytest.mark.parametrize("body", ["STOP", " stop ", "Hủy", "HUY", "unsubscribe", "Quit"])
-def test_stop_keywords_opt_every_account_of_the_phone_out(twilio_post, engine, people,
-                                                          body) -> None:
-    reply = _reply(twilio_post("/twilio/inbound", {"From": "+84912345001", "Body": body}))
-    assert "da huy nhan tin" in reply and "DK" in reply
-    assert _flags(engine, "PD0001")[0] and _flags(engine, "PD0005")[0]
-    assert not _flags(engine, "PD0002")[0]
-    with engine.connect() as conn:
-        audited = conn.execute(select(AuditEntry.__table__.c.entity_id,
-                                      AuditEntry.__table__.c.source)).all()
-    assert sorted(audited) == [("PD0001", "webhook"), ("PD0005", "webhook")]
+def _reset_opt_out(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(Customer.__table__).values(sms_opt_out=False))
+        conn.execute(delete(AuditEntry.__table__))
 
 
-@pytest.mark.parametrize("body", ["START", "dk", "Đăng ký", "yes", "UNSTOP"])
-def test_start_keywords_opt_back_in(twilio_post, engine, people, body) -> None:
-    twilio_post("/twilio/inbound", {"From": "+84912345003", "Body": "STOP"})
-    assert _flags(engine, "PD0003")[0]
-    reply = _reply(twilio_post("/twilio/inbound", {"From": "+84912345003", "Body": body}))
-    # PD0003 prefers English.
-    assert "You will receive power outage texts again" in reply
-    assert not _flags(engine, "PD0003")[0]
+def test_stop_keywords_opt_every_account_of_the_phone_out(twilio_post, engine, people) -> None:
+    for body in ["STOP", " stop ", "Hủy", "HUY", "unsubscribe", "Quit", "stopall", "END"]:
+        reply = _reply(twilio_post("/twilio/inbound", {"From": "+84912345001", "Body": body}))
+        assert "da huy nhan tin" in reply and "DK" in reply, body
+        assert _flags(engine, "PD0001")[0] and _flags(engine, "PD0005")[0], body
+        assert not _flags(engine, "PD0002")[0]
+        with engine.connect() as conn:
+            audited = conn.execute(select(AuditEntry.__table__.c.entity_id,
+                                          AuditEntry.__table__.c.source)).all()
+        assert sorted(audited) == [("PD0001", "webhook"), ("PD0005", "webhook")]
+        _reset_opt_out(engine)
+
+
+def test_start_keywords_opt_back_in(twilio_post, engine, people) -> None:
+    for body in ["START", "dk", "Đăng ký", "yes", "UNSTOP"]:
+        twilio_post("/twilio/inbound", {"From": "+84912345003", "Body": "STOP"})
+        assert _flags(engine, "PD0003")[0]
+        reply = _reply(twilio_post("/twilio/inbound", {"From": "+84912345003", "Body": body}))
+        # PD0003 prefers English.
+        assert "You will receive power outage texts again" in reply, body
+        assert not _flags(engine, "PD0003")[0], body
 
 
 def test_help_gives_the_hotline_in_the_customers_language(twilio_post, people) -> None:
