@@ -122,7 +122,8 @@ def _environment() -> Environment:
 
 def render(reply: Reply, settings: Settings) -> str:
     """The reply text from templates/sms/<language>/reply_<template>.txt."""
-    language = reply.language if reply.language in ("vi", "en") else "vi"
+    language = (reply.language if reply.language in ("vi", "en")
+                else settings.locale.default_language)
     template = _environment().get_template(f"{language}/reply_{reply.template}.txt")
     text = template.render(hotline=settings.notices.hotline,
                            utility=settings.notices.utility_name, **reply.context)

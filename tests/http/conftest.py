@@ -16,8 +16,8 @@ from twilio.request_validator import RequestValidator
 
 from outages import auth
 from outages.api import create_app
-from outages.models import Interruption, Outage, OutageCustomer
-from outages.settings import Settings
+from outages.models import Customer, Interruption, Outage, OutageCustomer
+from outages.settings import Settings, load_settings
 from outages.timeutil import utcnow
 
 AUTH_TOKEN = "test-twilio-auth-token"
@@ -32,8 +32,6 @@ def http_env(test_env: dict[str, str]) -> dict[str, str]:
 @pytest.fixture
 def make_client(http_env: dict[str, str]) -> Iterator[Callable[..., TestClient]]:
     """A TestClient over a fresh app; keyword arguments are extra OUTAGES_* settings."""
-    from outages.settings import load_settings
-
     clients: list[TestClient] = []
 
     def build(**env: str) -> TestClient:
@@ -111,8 +109,6 @@ def people(add_customers: Callable[[Sequence[Mapping[str, Any]]], None],
          "address": f"{code} Pho Hue"}
         for code, name, phone, district, lon, lat, lang in PEOPLE
     ])
-    from outages.models import Customer
-
     with engine.connect() as conn:
         rows = conn.execute(select(Customer.__table__.c.code, Customer.__table__.c.id)).all()
     return {code: cid for code, cid in rows}
