@@ -1,9 +1,41 @@
-"""Commands of this group are added by the issue that builds them."""
+"""`outages serve`: the HTTP API under uvicorn (the notification worker is `outages run`)."""
 
 from __future__ import annotations
 
+import os
+
 import typer
+
+from outages.cli.context import cli_context
+from outages.cli.output import err_console
+
+
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8080, "--port", min=1, max=65535),
+    workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                help="Server processes (each with its own connection pool)."),
+    proxy_headers: bool = typer.Option(
+        False, "--proxy-headers",
+        help="Trust X-Forwarded-For/-Proto from --forwarded-allow-ips (behind a proxy)."),
+    forwarded_allow_ips: str = typer.Option("127.0.0.1", "--forwarded-allow-ips"),
+    log_level: str = typer.Option("info", "--log-level"),
+) -> None:
+    """Serve the HTTP API, the Twilio webhooks and the public page."""
+    import uvicorn
+
+    context = cli_context(ctx)
+    context.engine  # noqa: B018 - migrate an empty database (or refuse an old one) up front
+    if context.config_path:
+        # Workers are fresh processes: they find the settings through the environment.
+        os.environ["OUTAGES_CONFIG"] = str(context.config_path)
+    err_console.print(f"serving on http://{host}:{port} with {workers} worker(s)")
+    uvicorn.run("outages.api.app:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, proxy_headers=proxy_headers,
+                forwarded_allow_ips=forwarded_allow_ips, log_level=log_level,
+                access_log=False, timeout_graceful_shutdown=10)
 
 
 def register(root: typer.Typer) -> None:
-    """Nothing to add yet."""
+    root.command("serve")(serve)

@@ -1,0 +1,57 @@
+"""Build the FastAPI application: one engine per app, error mapping, limits, routers."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from outages import db
+from outages.api.errors import install_error_handlers
+from outages.api.limits import BodySizeLimit, RateLimiter
+from outages.api.web import page_environment
+from outages.settings import Settings, load_settings
+
+# One line per router module under outages/api/routers; each exposes `router`.
+ROUTERS = (
+    "health",
+    "users",
+    "audit",
+    "public",
+    "twilio",
+    "page",
+)
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
+    """The application bound to `settings` (and their database unless `engine` is given)."""
+    engine = engine or db.make_engine(settings.database.url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="outage-notify",
+        version="0.1.0",
+        summary="Planned power cuts, fault outages, customer notices and reliability indices.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.public_limiter = RateLimiter(settings.http.public_rate_per_minute)
+    app.state.pages = page_environment()
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.http.max_body_bytes)
+    for name in ROUTERS:
+        app.include_router(importlib.import_module(f"outages.api.routers.{name}").router)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for uvicorn workers: settings from OUTAGES_CONFIG and OUTAGES_* variables."""
+    return create_app(load_settings())

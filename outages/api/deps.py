@@ -1,0 +1,120 @@
+"""Request dependencies: settings, database, the authenticated user and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection, Engine
+
+from outages import auth
+from outages.api.limits import retry_after
+from outages.auth import Principal
+from outages.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="An API token from 'outages tokens create'.")
+
+# What a refused role is told it may not do.
+_WHAT = {
+    "read": "read this",
+    "dispatch": "change cuts and faults",
+    "reports": "read reports and exports",
+    "audit": "read the audit log",
+    "manage": "manage users and customers",
+    "personal_data": "see personal data",
+}
+
+
+# Cheap dependencies are async on purpose: FastAPI runs a plain `def` dependency in the
+# thread pool, and a hop there per dependency costs more than the work itself.
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def read_connection(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
+    with reading(engine) as conn:
+        yield conn
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads only. On PostgreSQL it runs in autocommit, which saves the
+    BEGIN and ROLLBACK round trips a transaction would add to every public request."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+
+
+def current_user(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    engine: Annotated[Engine, Depends(get_engine)],
+) -> Principal:
+    if credentials is None or not credentials.credentials:
+        raise HTTPException(401, "missing bearer token: send 'Authorization: Bearer <token>' "
+                                 "(an admin creates one with 'outages tokens create NAME')",
+                            headers={"WWW-Authenticate": "Bearer"})
+    with engine.begin() as conn:
+        principal = auth.authenticate(conn, credentials.credentials)
+    if principal is None:
+        raise HTTPException(401, "unknown, revoked or disabled token",
+                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return principal
+
+
+def require(capability: str) -> Callable[..., Principal]:
+    """A dependency that lets through users whose role has `capability`, else 403."""
+
+    def check(user: Annotated[Principal, Depends(current_user)]) -> Principal:
+        if not user.can(capability):
+            raise HTTPException(403, f"role {user.role} may not {_WHAT[capability]}")
+        return user
+
+    return check
+
+
+async def public_rate_limit(request: Request) -> None:
+    """Count a public request against its client address; 429 with Retry-After when over."""
+    client = request.client.host if request.client else "unknown"
+    wait = request.app.state.public_limiter.acquire(client)
+    if wait:
+        raise HTTPException(429, "too many requests from this address: try again later",
+                            headers={"Retry-After": retry_after(wait)})
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+ReadConn = Annotated[Connection, Depends(read_connection)]
+Authenticated = Annotated[Principal, Depends(current_user)]
+Reader = Annotated[Principal, Depends(require("read"))]
+Dispatcher = Annotated[Principal, Depends(require("dispatch"))]
+Engineer = Annotated[Principal, Depends(require("reports"))]
+Auditor = Annotated[Principal, Depends(require("audit"))]
+Admin = Annotated[Principal, Depends(require("manage"))]
+
+PERSONAL_FIELDS = frozenset({"name", "phone", "email", "address"})
+
+
+def redact(payload: Any, user: Principal) -> Any:
+    """`payload` with personal fields (name, phone, email, address) blanked at any depth,
+    unless the user's role needs them (admin, dispatcher)."""
+    if user.can("personal_data"):
+        return payload
+    return _blank(payload)
+
+
+def _blank(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: None if k in PERSONAL_FIELDS else _blank(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_blank(item) for item in value]
+    return value

@@ -1,0 +1,69 @@
+"""Domain errors and request validation errors as JSON: what is wrong and where.
+
+Every error body has the same shape: {"detail": message, "field": name or null,
+"errors": [{"field": ..., "reason": ...}, ...]}.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException
+
+from outages.errors import OutagesError
+
+log = logging.getLogger(__name__)
+
+
+def error_body(reason: str, field: str | None = None,
+               errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"detail": reason, "field": field,
+            "errors": errors if errors is not None else [{"field": field, "reason": reason}]}
+
+
+def _field(location: tuple[Any, ...] | list[Any]) -> str:
+    # ("body", "area", 0) reads better as body.area[0]; the "body" prefix names the part.
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OutagesError)
+    return JSONResponse(error_body(exc.message, exc.field), status_code=exc.http_status)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"field": _field(item.get("loc", ())), "reason": item.get("msg", "invalid")}
+              for item in exc.errors()]
+    first = errors[0] if errors else {"field": None, "reason": "invalid request"}
+    return JSONResponse(error_body(str(first["reason"]), first["field"], errors),
+                        status_code=422)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse(error_body(str(exc.detail)), status_code=exc.status_code,
+                        headers=exc.headers)
+
+
+async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
+    # The database refused a value the request carried (PostgreSQL rejects NUL characters
+    # in text, for one); the transaction rolled back, so it is the client's input at fault.
+    log.info("request value refused by the database: %s", getattr(exc, "orig", exc))
+    return JSONResponse(error_body("a value in the request is not acceptable (too long, or "
+                                   "containing a NUL character)"), status_code=422)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(OutagesError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

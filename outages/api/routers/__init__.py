@@ -1,0 +1,1 @@
+"""One router per area; outages/api/app.py lists them."""

@@ -1,0 +1,34 @@
+"""The audit log (admins and engineers; personal data blanked for engineers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from outages import audit
+from outages.api.deps import Auditor, ReadConn, SettingsDep, redact
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get("/audit", summary="Who changed what and when, newest first")
+def list_audit(
+    user: Auditor,
+    conn: ReadConn,
+    settings: SettingsDep,
+    first: str | None = Query(None, alias="from", max_length=40,
+                              description="local date (whole day) or ISO time"),
+    last: str | None = Query(None, alias="to", max_length=40,
+                             description="local date (inclusive) or ISO time"),
+    actor: str | None = Query(None, max_length=100),
+    entity: str | None = Query(None, max_length=32),
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> dict[str, Any]:
+    start, end = audit.period(first, last, settings.tz)
+    entries = audit.search(conn, start=start, end=end, actor=actor, entity=entity,
+                           limit=limit + 1, offset=offset)
+    more = len(entries) > limit
+    page = [redact(entry, user) for entry in entries[:limit]]
+    return {"entries": page, "next_offset": offset + limit if more else None}

@@ -1,0 +1,216 @@
+"""What the public may know about cuts and outages: when, where, why, how many customers.
+
+Pure reads of the outage tables. Nothing here selects a customer's name, phone, email or
+address, so nothing personal can leak into a public answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Connection, exists, func, or_, select
+
+from geo import BBox, point_problem
+from outages.errors import NotFound, ValidationError
+from outages.models import Customer, Interruption, Outage, OutageCustomer
+from outages.settings import Settings
+from outages.timeutil import iso_local, local_day_bounds
+
+_o = Outage.__table__.c
+_oc = OutageCustomer.__table__.c
+_c = Customer.__table__.c
+_i = Interruption.__table__.c
+
+UPCOMING = ("scheduled", "in_progress")  # a planned cut that may still affect someone
+POWER_OFF = ("in_progress", "reported", "confirmed")  # power is out now
+FINISHED = ("completed", "cancelled", "restored", "dismissed")
+
+_active = _oc.dropped_revision.is_(None)
+
+
+def _restored(customer: Any) -> Any:
+    """SQL: this customer got power back in this outage."""
+    return exists().where(_i.outage_id == _o.id, _i.customer_id == customer,
+                          _i.end_at.is_not(None))
+
+
+def cuts_on_day(conn: Connection, settings: Settings, *, district: str,
+                day: date) -> list[dict[str, Any]]:
+    """Planned cuts scheduled or in progress on local day `day` that touch `district`."""
+    start, end = local_day_bounds(day, day, settings.tz)
+    in_district = (
+        select(_oc.outage_id).join(Customer.__table__, _c.id == _oc.customer_id)
+        .where(_active, func.lower(_c.district) == district.strip().lower())
+    )
+    ids = conn.execute(
+        select(_o.id).where(_o.kind == "planned", _o.status.in_(UPCOMING),
+                            _o.planned_start < end, _o.planned_end > start,
+                            _o.id.in_(in_district))
+    ).scalars().all()
+    return describe_cuts(conn, settings, ids)
+
+
+def lookup_customer(conn: Connection, settings: Settings, *, code: str,
+                    now: datetime) -> list[dict[str, Any]]:
+    """Upcoming or running cuts whose affected set holds customer `code` (not yet restored)."""
+    # One query answers both "does the code exist" and "which cuts": customers LEFT JOIN cuts.
+    cuts = (
+        select(_o.id.label("outage_id"), _oc.customer_id)
+        .join(OutageCustomer.__table__, _oc.outage_id == _o.id)
+        .where(_active, *_upcoming(now), ~_restored(_oc.customer_id))
+        .subquery()
+    )
+    rows = conn.execute(
+        select(_c.id, cuts.c.outage_id)
+        .select_from(Customer.__table__.outerjoin(cuts, cuts.c.customer_id == _c.id))
+        .where(_c.code == code.strip())
+    ).all()
+    if not rows:
+        raise NotFound(f"no customer with code {code.strip()!r}: check the code on your bill",
+                       field="customer")
+    return describe_cuts(conn, settings, [r.outage_id for r in rows if r.outage_id is not None])
+
+
+def _upcoming(now: datetime) -> tuple[Any, ...]:
+    return (_o.kind == "planned", _o.status.in_(UPCOMING),
+            or_(_o.planned_end > now, _o.status == "in_progress"))
+
+
+def lookup_point(conn: Connection, settings: Settings, *, lon: float, lat: float,
+                 now: datetime) -> list[dict[str, Any]]:
+    """Upcoming or running cuts whose area covers (lon, lat), edge included."""
+    t = settings.territory
+    problem = point_problem(lon, lat, BBox(t.min_lon, t.min_lat, t.max_lon, t.max_lat))
+    if problem:
+        raise ValidationError(problem, field="lon")
+    rows = conn.execute(
+        select(_o.id, _o.revision).where(*_upcoming(now), _o.area_geojson.is_not(None))
+    ).all()
+    if not rows:
+        return []
+    geometries = np.array(_geometries(conn, rows), dtype=object)
+    hits = shapely.intersects_xy(geometries, lon, lat)
+    return describe_cuts(conn, settings, [row.id for row, hit in zip(rows, hits, strict=True)
+                                          if hit])
+
+
+# Per-process caches keyed by (database, outage id, revision). A new revision is written
+# whenever an outage's area or affected set changes, so an entry never goes stale; a cache is
+# cleared when it grows past the limit.
+CacheKey = tuple[str, int, int]
+_AREAS: dict[CacheKey, BaseGeometry] = {}
+_COUNTS: dict[CacheKey, dict[str, int]] = {}
+_CACHE_LIMIT = 4096
+
+
+def _key(conn: Connection, row: Any) -> CacheKey:
+    return (str(conn.engine.url), int(row.id), int(row.revision))
+
+
+def _geometries(conn: Connection, rows: Sequence[Any]) -> list[BaseGeometry]:
+    missing = [row.id for row in rows if _key(conn, row) not in _AREAS]
+    if missing:
+        if len(_AREAS) + len(missing) > _CACHE_LIMIT:
+            _AREAS.clear()
+        loaded = conn.execute(
+            select(_o.id, _o.revision, _o.area_geojson).where(_o.id.in_(missing))).all()
+        for row in loaded:
+            geometry = shapely.from_geojson(row.area_geojson)
+            shapely.prepare(geometry)
+            _AREAS[_key(conn, row)] = geometry
+    return [_AREAS.get(_key(conn, row)) or shapely.Polygon() for row in rows]
+
+
+def describe_cuts(conn: Connection, settings: Settings,
+                  ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Public description of planned cuts `ids`, soonest first."""
+    if not ids:
+        return []
+    tz = settings.tz
+    rows = conn.execute(
+        select(_o.id, _o.revision, _o.area_name, _o.reason, _o.status, _o.planned_start,
+               _o.planned_end).where(_o.id.in_(list(ids))).order_by(_o.planned_start, _o.id)
+    ).all()
+    districts = _district_counts(conn, rows)
+    return [
+        {"id": row.id, "area_name": row.area_name,
+         "districts": sorted(districts[row.id]),
+         "start": iso_local(row.planned_start, tz), "end": iso_local(row.planned_end, tz),
+         "reason": row.reason, "status": row.status,
+         "customers_affected": sum(districts[row.id].values())}
+        for row in rows
+    ]
+
+
+def _district_counts(conn: Connection, outages: Sequence[Any]) -> dict[int, dict[str, int]]:
+    """Per outage (rows with id and revision): affected customers per district."""
+    missing = [row.id for row in outages if _key(conn, row) not in _COUNTS]
+    if missing:
+        if len(_COUNTS) + len(missing) > _CACHE_LIMIT:
+            _COUNTS.clear()
+        loaded: dict[int, dict[str, int]] = {outage_id: {} for outage_id in missing}
+        for outage_id, district, count in conn.execute(
+            select(_oc.outage_id, _c.district, func.count())
+            .join(Customer.__table__, _c.id == _oc.customer_id)
+            .where(_oc.outage_id.in_(missing), _active)
+            .group_by(_oc.outage_id, _c.district)
+        ):
+            loaded[outage_id][district or "-"] = int(count)
+        for row in outages:
+            if row.id in loaded:
+                _COUNTS[_key(conn, row)] = loaded[row.id]
+    return defaultdict(dict, {row.id: _COUNTS.get(_key(conn, row), {}) for row in outages})
+
+
+def current_outages(conn: Connection, settings: Settings) -> list[dict[str, Any]]:
+    """Outages with power off now: running cuts and open faults, with area and ETR."""
+    tz = settings.tz
+    rows = conn.execute(
+        select(_o.id, _o.revision, _o.kind, _o.status, _o.area_name, _o.area_geojson,
+               _o.reason, _o.cause, _o.actual_start, _o.planned_start, _o.planned_end, _o.etr)
+        .where(_o.status.in_(POWER_OFF)).order_by(_o.id)
+    ).all()
+    counts = _district_counts(conn, rows)
+    return [
+        {"id": row.id, "kind": row.kind, "status": row.status, "area_name": row.area_name,
+         "area": json.loads(row.area_geojson) if row.area_geojson else None,
+         "districts": sorted(counts[row.id]),
+         "customers_affected": sum(counts[row.id].values()),
+         "reason": row.reason if row.kind == "planned" else row.cause,
+         "started": iso_local(row.actual_start or row.planned_start, tz),
+         "etr": iso_local(row.etr or row.planned_end, tz)}
+        for row in rows
+    ]
+
+
+def outages_for_customers(conn: Connection, customer_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Open outages affecting any of `customer_ids` where that customer is not yet restored
+    (for a customer asking 'what is my status'), soonest first."""
+    if not customer_ids:
+        return []
+    rows = conn.execute(
+        select(_o.id, _o.kind, _o.status, _o.area_name, _o.planned_start, _o.planned_end,
+               _o.etr, _o.actual_start, _c.code)
+        .join(OutageCustomer.__table__, _oc.outage_id == _o.id)
+        .join(Customer.__table__, _c.id == _oc.customer_id)
+        .where(_oc.customer_id.in_(list(customer_ids)), _active,
+               _o.status.not_in(FINISHED), ~_restored(_oc.customer_id))
+        .order_by(func.coalesce(_o.actual_start, _o.planned_start), _o.id)
+    ).all()
+    return [dict(row._mapping) for row in rows]
+
+
+def districts(conn: Connection) -> list[str]:
+    """District names known from the customer registry (for the public form)."""
+    rows = conn.execute(select(_c.district).where(_c.district.is_not(None))
+                        .group_by(_c.district).order_by(_c.district)).scalars().all()
+    return [str(name) for name in rows]
+
+
