@@ -1,0 +1,111 @@
+"""The reliability report: indices per group for a chosen treatment of planned interruptions
+and major event days, in the JSON shape other tools rely on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from outages.reliability.dataset import Dataset
+from outages.reliability.groups import Grouping, grouping
+from outages.reliability.indices import Counted, Thresholds, indices, sums
+from outages.settings import Settings
+
+PLANNED = ("include", "exclude", "only")
+MED = ("include", "exclude", "only")
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Variant:
+    planned: str = "include"
+    med: str = "include"
+
+    @property
+    def label(self) -> str:
+        planned = {"include": "all", "exclude": "unplanned", "only": "planned"}[self.planned]
+        med = {"include": "with MEDs", "exclude": "without MEDs", "only": "MEDs only"}[self.med]
+        return f"{planned}, {med}"
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    customers_served: float
+    indices: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "customers_served": _number(self.customers_served),
+                "indices": self.indices}
+
+
+@dataclass(frozen=True)
+class Table:
+    variant: Variant
+    groups: list[Group]
+    totals: Group
+
+
+def thresholds(settings: Settings) -> Thresholds:
+    rules = settings.reliability
+    return Thresholds(rules.celid_s_hours * 60.0, rules.celid_t_hours * 60.0)
+
+
+def table(data: Dataset, settings: Settings, *, by: str | None, variant: Variant,
+          served: str = "end") -> Table:
+    """Indices per group of `by` (one group 'all' without) and for the whole system."""
+    limits = thresholds(settings)
+    groups = _rows(data, grouping(data, by, served), variant, limits)
+    totals = _rows(data, grouping(data, None, served), variant, limits)[0]
+    return Table(variant, groups, totals)
+
+
+def _rows(data: Dataset, grouped: Grouping, variant: Variant, limits: Thresholds) -> list[Group]:
+    s_keep = _keep(data, variant, data.s_day, data.sustained.planned)
+    m_keep = _keep(data, variant, data.m_day, data.momentary.planned)
+    counted = Counted(
+        grouped.s_group[s_keep], data.s_customer[s_keep], data.sustained.minutes[s_keep],
+        grouped.m_group[m_keep], data.m_customer[m_keep], data.momentary.first[m_keep])
+    totals = sums(counted, len(grouped.names), limits)
+    return [Group(name, float(grouped.served[g]),
+                  indices(totals, g, float(grouped.served[g]), float(grouped.hours[g])))
+            for g, name in enumerate(grouped.names)]
+
+
+def _keep(data: Dataset, variant: Variant, day: Any, planned: BoolArray) -> BoolArray:
+    keep = (day >= data.period_from) & (day < data.days.count)
+    if variant.planned == "exclude":
+        keep &= ~planned
+    elif variant.planned == "only":
+        keep &= planned
+    if variant.med != "include":
+        flagged = data.med_days[np.clip(day, 0, data.days.count - 1)]
+        keep &= ~flagged if variant.med == "exclude" else flagged
+    return keep
+
+
+def major_event_days(data: Dataset) -> list[dict[str, Any]]:
+    flags = data.med_days
+    return [{"date": data.days.date(int(i)).isoformat(), "saidi": float(data.daily_saidi[i])}
+            for i in np.flatnonzero(flags)]
+
+
+def to_json(data: Dataset, result: Table) -> dict[str, Any]:
+    return {
+        "from": data.first.isoformat(),
+        "to": data.last.isoformat(),
+        "timezone": data.tz.key,
+        "customers_served": _number(result.totals.customers_served),
+        "t_med": data.t_med,
+        "major_event_days": major_event_days(data),
+        "groups": [group.to_json() for group in result.groups],
+        "totals": result.totals.to_json(),
+    }
+
+
+def _number(value: float) -> float | int:
+    """Whole counts as integers (customers at the period end); averages stay fractional."""
+    return int(value) if float(value).is_integer() else value

@@ -1,0 +1,27 @@
+"""Portable SQL expressions the loaders need, so each load stays one query on both backends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import BigInteger
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class epoch(FunctionElement[int]):  # noqa: N801 - reads like the SQL function it stands for
+    """Whole seconds since 1970-01-01 UTC of a UTCDateTime column."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(epoch, "sqlite")
+def _epoch_sqlite(element: epoch, compiler: Any, **kw: Any) -> str:
+    # SQLite stores naive UTC text; unixepoch() reads it as UTC (SQLite >= 3.38).
+    return f"unixepoch({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(epoch, "postgresql")
+def _epoch_postgresql(element: epoch, compiler: Any, **kw: Any) -> str:
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
