@@ -1,9 +1,102 @@
-"""Commands of this group are added by the issue that builds them."""
+"""`outages report`: reliability indices and service KPIs; `outages demo-history`."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from sqlalchemy import Connection
+
+from outages.cli.context import cli_context
+from outages.cli.output import console, dumps
+from outages.errors import ValidationError
+from outages.reliability import report, text
+from outages.settings import Settings
+from outages.timeutil import parse_date
+
+app = typer.Typer(help="Reliability indices (IEEE 1366) and service KPIs.", no_args_is_help=True)
+FORMATS = ("table", "json", "csv", "html")
+
+
+def _date(value: str, option: str) -> date:
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field=option) from None
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        print(text, end="" if text.endswith("\n") else "\n")
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(f"cannot write {out}: {exc.strerror}", field="--out") from None
+    console.print(f"wrote {out}")
+
+
+@app.command()
+def reliability(
+    ctx: typer.Context,
+    first: str = typer.Option(..., "--from", help="First local day, YYYY-MM-DD."),
+    last: str = typer.Option(..., "--to", help="Last local day (inclusive), YYYY-MM-DD."),
+    by: str | None = typer.Option(None, help="region, district, feeder, cause or month."),
+    planned: str | None = typer.Option(
+        None, help="include, exclude or only (default: all three side by side; JSON/CSV: "
+        "include)."),
+    med: str | None = typer.Option(
+        None, help="include, exclude or only major event days (default: with and without; "
+        "JSON/CSV: include)."),
+    customers_served: str = typer.Option("end", help="end (connected on the last day) or "
+                                         "average (daily average)."),
+    fmt: str = typer.Option("table", "--format", help="table, json, csv or html."),
+    out: Path | None = typer.Option(None, help="Write to this file instead of the terminal."),
+    charts_dir: Path | None = typer.Option(None, help="Also write one PNG per chart here."),
+) -> None:
+    """IEEE 1366 indices for local days FROM..TO with major event days (2.5 beta)."""
+    if fmt not in FORMATS:
+        raise ValidationError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}",
+                              field="--format")
+    request = report.Request(_date(first, "--from"), _date(last, "--to"), by, planned, med,
+                             customers_served)
+    context = cli_context(ctx)
+    with context.engine.connect() as conn:
+        result = report.compute(conn, context.settings, request,
+                                with_cause=fmt == "html" or charts_dir is not None)
+        if fmt == "html" or charts_dir is not None:
+            _html(conn, context.settings, result, fmt, out, charts_dir)
+    if fmt == "json":
+        _write(dumps(result.to_json()), out)
+    elif fmt == "csv":
+        _write(text.to_csv(result.main), out)
+    elif fmt == "table":
+        _table(result, context.settings, out)
+
+
+def _html(conn: Connection, settings: Settings, result: report.Result, fmt: str,
+          out: Path | None, charts_dir: Path | None) -> None:
+    from outages.reliability import html  # matplotlib only when charts are asked for
+
+    page = html.build(conn, settings, result, charts_dir=charts_dir)
+    if fmt == "html":
+        _write(page, out)
+
+
+def _table(result: report.Result, settings: Settings, out: Path | None) -> None:
+    renderables = text.renderables(result, settings)
+    if out is None:
+        for item in renderables:  # wide enough for six columns of ASAI even in a pipe
+            console.print(item, width=max(console.width, 110))
+        return
+    with out.open("w", encoding="utf-8") as handle:
+        file_console = Console(file=handle, width=160, highlight=False)
+        for item in renderables:
+            file_console.print(item)
+    console.print(f"wrote {out}")
 
 
 def register(root: typer.Typer) -> None:
-    """Nothing to add yet."""
+    root.add_typer(app, name="report")

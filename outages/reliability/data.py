@@ -83,7 +83,8 @@ def load_interruptions(
     query = select(*columns).where(_i.start_at.is_not(None), _i.start_at >= since,
                                    _i.start_at < until)
     parts = _fetch_columns(conn, query, len(columns))
-    customer, outage, start, end, planned = (np.concatenate(p) if p else _empty() for p in parts[:5])
+    customer, outage, start, end, planned = (np.concatenate(p) if p else _empty()
+                                             for p in parts[:5])
     planned = planned.astype(bool)
     is_open = end < 0
     end = np.where(is_open, np.maximum(int(cap.timestamp()), start), end)
@@ -96,7 +97,7 @@ def load_customers(conn: Connection, *, by: str | None) -> Customers:
     """Every customer with its group under `by` (region, district or feeder)."""
     group = getattr(_c, by) if by in CUSTOMER_GROUPS else literal(UNKNOWN)
     query = select(_c.id, func.coalesce(group, UNKNOWN), cast(_c.connected_on, String),
-                   cast(_c.disconnected_on, String))
+                   cast(_c.disconnected_on, String)).order_by(_c.id)
     ids, groups, connected, disconnected = _fetch_columns(conn, query, 4, numeric=False)
     names, codes = _codes(groups)
     return Customers(

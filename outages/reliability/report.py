@@ -4,13 +4,16 @@ and major event days, in the JSON shape other tools rely on."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import Connection
 
-from outages.reliability.dataset import Dataset
-from outages.reliability.groups import Grouping, grouping
+from outages.errors import ValidationError
+from outages.reliability.dataset import Dataset, load_dataset
+from outages.reliability.groups import BY, SERVED, Grouping, grouping
 from outages.reliability.indices import Counted, Thresholds, indices, sums
 from outages.settings import Settings
 
@@ -29,6 +32,11 @@ class Variant:
         planned = {"include": "all", "exclude": "unplanned", "only": "planned"}[self.planned]
         med = {"include": "with MEDs", "exclude": "without MEDs", "only": "MEDs only"}[self.med]
         return f"{planned}, {med}"
+
+    @property
+    def short(self) -> str:
+        planned = {"include": "all", "exclude": "unpl", "only": "plan"}[self.planned]
+        return planned + {"include": "", "exclude": " -MED", "only": " MED"}[self.med]
 
 
 @dataclass(frozen=True)
@@ -109,3 +117,56 @@ def to_json(data: Dataset, result: Table) -> dict[str, Any]:
 def _number(value: float) -> float | int:
     """Whole counts as integers (customers at the period end); averages stay fractional."""
     return int(value) if float(value).is_integer() else value
+
+
+@dataclass(frozen=True)
+class Request:
+    first: date
+    last: date
+    by: str | None = None
+    planned: str | None = None  # None: planned and unplanned side by side
+    med: str | None = None  # None: with and without major event days
+    served: str = "end"
+
+    def variants(self) -> list[Variant]:
+        """The chosen variant first (include where not chosen), then the comparisons."""
+        planned = [self.planned] if self.planned else list(PLANNED)
+        meds = [self.med] if self.med else ["include", "exclude"]
+        return [Variant(p, m) for m in meds for p in planned]
+
+
+@dataclass(frozen=True)
+class Result:
+    request: Request
+    data: Dataset
+    tables: list[Table]
+
+    @property
+    def main(self) -> Table:
+        return self.tables[0]
+
+    def to_json(self) -> dict[str, Any]:
+        return to_json(self.data, self.main)
+
+
+def validate(request: Request) -> None:
+    if request.first > request.last:
+        raise ValidationError(f"--from {request.first} is after --to {request.last}",
+                              field="--from")
+    for name, choice, allowed in (("--by", request.by, BY), ("--planned", request.planned,
+                                  PLANNED), ("--med", request.med, MED),
+                                  ("--customers-served", request.served, SERVED)):
+        if choice is not None and choice not in allowed:
+            raise ValidationError(f"unknown value {choice!r}: use one of {', '.join(allowed)}",
+                                  field=name)
+
+
+def compute(conn: Connection, settings: Settings, request: Request, *,
+            with_cause: bool = False) -> Result:
+    """Load once, then one table per variant."""
+    validate(request)
+    data = load_dataset(conn, settings, request.first, request.last, by=request.by,
+                        with_cause=with_cause or request.by == "cause")
+    tables = [table(data, settings, by=request.by, variant=variant, served=request.served)
+              for variant in request.variants()]
+    return Result(request, data, tables)

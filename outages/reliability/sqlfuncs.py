@@ -9,7 +9,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 
-class epoch(FunctionElement[int]):  # noqa: N801 - reads like the SQL function it stands for
+class epoch(FunctionElement[int]):
     """Whole seconds since 1970-01-01 UTC of a UTCDateTime column."""
 
     type = BigInteger()
