@@ -13,7 +13,13 @@ from sqlalchemy import Connection
 
 from outages.reliability import med
 from outages.reliability.calendar import Days, local_days
-from outages.reliability.data import Customers, day_number, load_customers, load_interruptions
+from outages.reliability.data import (
+    Customers,
+    Interruptions,
+    day_number,
+    load_customers,
+    load_interruptions,
+)
 from outages.reliability.merge import Events, split
 from outages.settings import Settings
 from outages.timeutil import utcnow
@@ -91,22 +97,31 @@ def load_dataset(
     conn: Connection, settings: Settings, first: date, last: date, *, by: str | None,
     with_cause: bool,
 ) -> Dataset:
-    tz, rules = settings.tz, settings.reliability
+    """The interruptions of the period and of the MED history window, and the registry."""
+    since = history_start(first, settings.reliability.med_history_years)
+    days = local_days(since, last, settings.tz)
+    until = int(days.edges[-1])
+    cap = min(int(utcnow().timestamp()), until)
+    log = load_interruptions(conn, since=_utc(days.edges[0]), until=_utc(until), cap=_utc(cap),
+                             with_cause=with_cause)
+    return build_dataset(settings, first, last, log, load_customers(conn, by=by))
+
+
+def build_dataset(
+    settings: Settings, first: date, last: date, log: Interruptions, customers: Customers
+) -> Dataset:
+    """Apply the counting rules to a loaded log (pure: tests feed it arrays directly)."""
+    rules = settings.reliability
     since = history_start(first, rules.med_history_years)
-    days = local_days(since, last, tz)
+    days = local_days(since, last, settings.tz)
     period_from = (first - since).days
-    until = days.edges[-1]
-    cap = min(utcnow().timestamp(), float(until))
-    log = load_interruptions(conn, since=_utc(days.edges[0]), until=_utc(until),
-                             cap=_utc(int(cap)), with_cause=with_cause)
     sustained, momentary = split(log, rules.momentary_max.total_seconds())
-    customers = load_customers(conn, by=by)
     s_day, m_day = days.index_of(sustained.start), days.index_of(momentary.start)
     served = customers.served_on(day_number(since) + np.arange(days.count, dtype=np.int64))
     daily = med.daily_saidi(s_day, sustained.minutes, served)
     history = _history(since, first, rules.med_history_years, daily[:period_from],
                        np.r_[s_day, m_day])
-    return Dataset(first, last, tz, days, period_from, customers, sustained, momentary,
+    return Dataset(first, last, settings.tz, days, period_from, customers, sustained, momentary,
                    customers.index_of(sustained.customer), customers.index_of(momentary.customer),
                    s_day, m_day, log.causes, daily, history,
                    int(log.open[days.index_of(log.start) >= period_from].sum()))
