@@ -10,9 +10,10 @@ from rich.console import Console
 from sqlalchemy import Connection
 
 from outages.cli.context import cli_context
-from outages.cli.output import console, dumps
+from outages.cli.output import console, dumps, print_json
 from outages.errors import ValidationError
-from outages.reliability import report, text
+from outages.reliability import report, service_text, text
+from outages.reliability.service import Window, service_report
 from outages.settings import Settings
 from outages.timeutil import parse_date
 
@@ -88,14 +89,38 @@ def _html(conn: Connection, settings: Settings, result: report.Result, fmt: str,
 def _table(result: report.Result, settings: Settings, out: Path | None) -> None:
     renderables = text.renderables(result, settings)
     if out is None:
-        for item in renderables:  # wide enough for six columns of ASAI even in a pipe
-            console.print(item, width=max(console.width, 110))
+        # Wide enough for six columns of ASAI even when stdout is a pipe (rich assumes 80).
+        wide = Console(highlight=False, width=max(console.width, 110))
+        for item in renderables:
+            wide.print(item)
         return
     with out.open("w", encoding="utf-8") as handle:
         file_console = Console(file=handle, width=160, highlight=False)
         for item in renderables:
             file_console.print(item)
     console.print(f"wrote {out}")
+
+
+@app.command()
+def service(
+    ctx: typer.Context,
+    first: str | None = typer.Option(None, "--from", help="First local day (default: all)."),
+    last: str | None = typer.Option(None, "--to", help="Last local day, inclusive."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """Notice lead times, fault response times, ETR accuracy and notice delivery."""
+    if fmt not in ("table", "json"):
+        raise ValidationError(f"unknown format {fmt!r}: use table or json", field="--format")
+    context = cli_context(ctx)
+    window = Window(_date(first, "--from") if first else None,
+                    _date(last, "--to") if last else None, context.settings.tz)
+    with context.engine.connect() as conn:
+        kpis = service_report(conn, context.settings, window)
+    if fmt == "json":
+        print_json(kpis)
+        return
+    for item in service_text.renderables(kpis):
+        console.print(item)
 
 
 def register(root: typer.Typer) -> None:

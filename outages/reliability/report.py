@@ -151,7 +151,7 @@ class Result:
 
 def validate(request: Request) -> None:
     if request.first > request.last:
-        raise ValidationError(f"--from {request.first} is after --to {request.last}",
+        raise ValidationError(f"{request.first} is after --to {request.last}",
                               field="--from")
     for name, choice, allowed in (("--by", request.by, BY), ("--planned", request.planned,
                                   PLANNED), ("--med", request.med, MED),
