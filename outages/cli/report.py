@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import typer
@@ -12,10 +12,10 @@ from sqlalchemy import Connection
 from outages.cli.context import cli_context
 from outages.cli.output import console, dumps, print_json
 from outages.errors import ValidationError
-from outages.reliability import report, service_text, text
+from outages.reliability import history, report, service_text, text
 from outages.reliability.service import Window, service_report
 from outages.settings import Settings
-from outages.timeutil import parse_date
+from outages.timeutil import parse_date, utcnow
 
 app = typer.Typer(help="Reliability indices (IEEE 1366) and service KPIs.", no_args_is_help=True)
 FORMATS = ("table", "json", "csv", "html")
@@ -123,5 +123,23 @@ def service(
         console.print(item)
 
 
+def demo_history(
+    ctx: typer.Context,
+    out: Path = typer.Argument(..., help="CSV to write (outages interruptions import format)."),
+    years: int = typer.Option(5, help="Years of history, ending yesterday."),
+    seed: int = typer.Option(3, help="Random seed: the same seed gives the same history."),
+) -> None:
+    """Write plausible interruption history for the customers in the database."""
+    context = cli_context(ctx)
+    yesterday = utcnow().astimezone(context.settings.tz).date() - timedelta(days=1)
+    with context.engine.connect() as conn:
+        summary = history.generate(conn, context.settings, out, years=years, seed=seed,
+                                   last=yesterday)
+    console.print(f"wrote {summary['rows']:,} interruptions of {summary['outages']:,} outages "
+                  f"for {summary['customers']:,} customers on {summary['feeders']:,} feeders, "
+                  f"{summary['from']} to {summary['to']}, to {out}")
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="report")
+    root.command("demo-history")(demo_history)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 PLANNED_COLOR, UNPLANNED_COLOR, MED_COLOR = "#4c72b0", "#dd8452", "#c44e52"
 
@@ -46,17 +48,23 @@ def daily(days: Sequence[date], saidi: Sequence[float], t_med: float | None,
     figure = Figure(figsize=(10, 4))
     axis = figure.subplots()
     shown = [(d, s, m) for d, s, m in zip(days, saidi, meds, strict=True) if s > 0]
+    handles: list[Any] = []
     if shown:
         axis.bar([d for d, _s, _m in shown], [s for _d, s, _m in shown], width=1.0,
                  color=[MED_COLOR if m else UNPLANNED_COLOR for _d, _s, m in shown])
         axis.set_yscale("log")
+        handles.append(Patch(color=UNPLANNED_COLOR, label="daily SAIDI"))
+    marked = [(d, s) for d, s, m in shown if m]
+    if marked:
+        # A thin bar is easy to miss on a year-long axis: mark MEDs above their bar too.
+        axis.plot([d for d, _s in marked], [s * 1.6 for _d, s in marked], "v",
+                  color=MED_COLOR, markersize=7)
+        handles.append(Patch(color=MED_COLOR, label=f"major event day ({len(marked)})"))
     if t_med is not None:
-        axis.axhline(t_med, color="black", linestyle="--", linewidth=1,
-                     label=f"T_MED {t_med:.3f} min")
-    if any(meds):
-        axis.bar([], [], color=MED_COLOR, label="major event day")
-    if t_med is not None or any(meds):
-        axis.legend(loc="upper right")
+        handles.append(axis.axhline(t_med, color="black", linestyle="--", linewidth=1,
+                                    label=f"T_MED {t_med:.3f} min"))
+    if handles:
+        axis.legend(handles=handles, loc="upper right")
     axis.set_title("Daily SAIDI (sustained, all causes)")
     axis.set_ylabel("SAIDI (min, log scale)")
     axis.grid(axis="y", alpha=0.3)
