@@ -1,7 +1,8 @@
-"""Loading the interruption log and the customer registry as numpy columns, one query each.
+"""Loading the interruption log and the customer registry as numpy columns.
 
-Rows are fetched in partitions and turned into arrays straight away, so even millions of
-interruptions never exist as Python objects all at once.
+Rows never become Python objects: the database packs each chunk of rows into one text of
+integers (see `sqlfuncs.packed`) that numpy parses in C, and customers arrive as one id list
+per group.
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Select, String, cast, func, literal, select
+from sqlalchemy import Connection, Integer, String, case, cast, func, literal, or_, select
 
 from outages.models import Customer, Interruption
-from outages.reliability.sqlfuncs import epoch
+from outages.reliability.sqlfuncs import epoch, packed
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 CUSTOMER_GROUPS = ("region", "district", "feeder")
 UNKNOWN = "-"
-_PARTITION = 250_000
+_CHUNK_IDS = 1_000_000  # interruption ids per packed query: strings of tens of MB
 _i = Interruption.__table__.c
 _c = Customer.__table__.c
 
@@ -77,72 +78,81 @@ def load_interruptions(
 ) -> Interruptions:
     """Interruptions that began in [since, until); one still open counts up to `cap`."""
     columns: list[Any] = [_i.customer_id, _i.outage_id, epoch(_i.start_at),
-                          func.coalesce(epoch(_i.end_at), -1), _i.planned]
+                          func.coalesce(epoch(_i.end_at), -1), cast(_i.planned, Integer)]
+    causes = _causes(conn, since, until) if with_cause else [UNKNOWN]
     if with_cause:
-        columns.append(func.coalesce(_i.cause, UNKNOWN))
-    query = select(*columns).where(_i.start_at.is_not(None), _i.start_at >= since,
-                                   _i.start_at < until)
-    parts = _fetch_columns(conn, query, len(columns))
-    customer, outage, start, end, planned = (np.concatenate(p) if p else _empty()
-                                             for p in parts[:5])
-    planned = planned.astype(bool)
+        columns.append(case({name: code for code, name in enumerate(causes)},
+                            value=func.coalesce(_i.cause, UNKNOWN), else_=0))
+    where = [_i.start_at.is_not(None), _i.start_at >= since, _i.start_at < until]
+    values = _packed_rows(conn, columns, where)
+    customer, outage, start, end, planned = (values[:, k] for k in range(5))
+    cause = values[:, 5] if with_cause else np.zeros(len(start), dtype=np.int64)
     is_open = end < 0
     end = np.where(is_open, np.maximum(int(cap.timestamp()), start), end)
-    causes, cause = _codes(parts[5]) if with_cause else ([UNKNOWN], np.zeros(len(start), np.int64))
-    return Interruptions(customer.astype(np.int64), outage.astype(np.int64), start.astype(np.int64),
-                         end.astype(np.int64), planned, cause, causes, is_open)
+    return Interruptions(customer, outage, start, end, planned.astype(bool), cause, causes,
+                         is_open)
 
 
 def load_customers(conn: Connection, *, by: str | None) -> Customers:
     """Every customer with its group under `by` (region, district or feeder)."""
-    group = getattr(_c, by) if by in CUSTOMER_GROUPS else literal(UNKNOWN)
-    query = select(_c.id, func.coalesce(group, UNKNOWN), cast(_c.connected_on, String),
-                   cast(_c.disconnected_on, String)).order_by(_c.id)
-    ids, groups, connected, disconnected = _fetch_columns(conn, query, 4, numeric=False)
-    names, codes = _codes(groups)
-    return Customers(
-        ids=np.concatenate(ids).astype(np.int64) if ids else _empty(),
-        group=codes,
-        names=names,
-        connected=_day_numbers(connected, missing=np.iinfo(np.int32).min),
-        disconnected=_day_numbers(disconnected, missing=np.iinfo(np.int32).max),
-    )
+    group: Any = func.coalesce(getattr(_c, by), UNKNOWN) if by in CUSTOMER_GROUPS else None
+    query = (select(group, packed(_c.id)).group_by(group).order_by(group) if group is not None
+             else select(literal(UNKNOWN), packed(_c.id)))
+    names, members = [], []
+    for name, text in conn.execute(query):
+        if text:
+            names.append(str(name))
+            members.append(np.fromstring(text, dtype=np.int64, sep=","))
+    if not names:
+        return Customers(_empty(), _empty(), [UNKNOWN], _empty(), _empty())
+    ids = np.concatenate(members)
+    codes = np.repeat(np.arange(len(names), dtype=np.int64), [len(m) for m in members])
+    order = np.argsort(ids, kind="stable")
+    ids, codes = ids[order], codes[order]
+    connected, disconnected = _connection_days(conn, ids)
+    return Customers(ids, codes, names, connected, disconnected)
 
 
 def day_number(day: date) -> int:
     return (day - date(1970, 1, 1)).days
 
 
-def _fetch_columns(
-    conn: Connection, query: Select[Any], width: int, *, numeric: bool = True
-) -> list[list[Any]]:
-    """Column-wise partitions of a query result: numeric columns become int64 arrays."""
-    columns: list[list[Any]] = [[] for _ in range(width)]
-    result = conn.execution_options(yield_per=_PARTITION).execute(query)
-    for partition in result.partitions():
-        for index, values in enumerate(zip(*partition, strict=True)):
-            if numeric and not isinstance(values[0], str):
-                columns[index].append(np.fromiter(values, dtype=np.int64, count=len(values)))
-            else:
-                columns[index].append(values)
-    return columns
+def _causes(conn: Connection, since: datetime, until: datetime) -> list[str]:
+    cause = func.coalesce(_i.cause, UNKNOWN)
+    query = select(cause).where(_i.start_at >= since, _i.start_at < until).distinct()
+    return sorted(str(name) for name in conn.execute(query).scalars()) or [UNKNOWN]
 
 
-def _codes(parts: list[Any]) -> tuple[list[str], IntArray]:
-    """Strings to (sorted distinct names, index of each value)."""
-    values = [value for part in parts for value in part]
-    if not values:
-        return [UNKNOWN], np.zeros(0, dtype=np.int64)
-    names, codes = np.unique(np.asarray(values, dtype=str), return_inverse=True)
-    return [str(name) for name in names], codes.astype(np.int64)
+def _packed_rows(conn: Connection, columns: list[Any], where: list[Any]) -> IntArray:
+    """(rows, len(columns)) int64 array of a query, fetched as packed text by id ranges."""
+    low, high = conn.execute(select(func.min(_i.id), func.max(_i.id))).one()
+    parts = []
+    for first in range(int(low or 0), int(high or -1) + 1, _CHUNK_IDS):
+        query = select(packed(*columns)).where(*where, _i.id >= first,
+                                                _i.id < first + _CHUNK_IDS)
+        text = conn.execute(query).scalar()
+        if text:
+            parts.append(np.fromstring(text, dtype=np.int64, sep=","))
+    flat = np.concatenate(parts) if parts else _empty()
+    return flat.reshape(-1, len(columns))
 
 
-def _day_numbers(parts: list[Any], *, missing: int) -> IntArray:
-    values = [value for part in parts for value in part]
-    days = np.asarray(values, dtype="datetime64[D]")
-    numbers = days.astype(np.int64)
-    numbers[np.isnat(days)] = missing
-    return numbers
+def _connection_days(conn: Connection, ids: IntArray) -> tuple[IntArray, IntArray]:
+    """Connection and disconnection day numbers per customer, far past/future if unknown;
+    only the customers with a date cross the driver."""
+    connected = np.full(len(ids), np.iinfo(np.int32).min, dtype=np.int64)
+    disconnected = np.full(len(ids), np.iinfo(np.int32).max, dtype=np.int64)
+    query = select(_c.id, cast(_c.connected_on, String), cast(_c.disconnected_on, String)).where(
+        or_(_c.connected_on.is_not(None), _c.disconnected_on.is_not(None)))
+    rows = conn.execute(query).all()
+    if rows:
+        dated, on, off = zip(*rows, strict=True)
+        at = np.searchsorted(ids, np.asarray(dated, dtype=np.int64))
+        on_days, off_days = (np.asarray(v, dtype="datetime64[D]") for v in (on, off))
+        connected[at] = np.where(np.isnat(on_days), connected[at], on_days.astype(np.int64))
+        disconnected[at] = np.where(np.isnat(off_days), disconnected[at],
+                                    off_days.astype(np.int64))
+    return connected, disconnected
 
 
 def _empty() -> IntArray:
