@@ -9,11 +9,11 @@ table, and the single-variant JSON). Floor: 20 s per report.
 from __future__ import annotations
 
 import argparse
-import io
 import resource
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -128,34 +128,47 @@ def _load(engine: Engine, data: dict[str, Any]) -> None:
         conn.execute(insert(Outage.__table__), [
             {"id": i, "kind": "fault", "status": "completed"} for i in range(1, OUTAGES + 1)])
     customers = data["customers"]
-    ids = np.arange(1, customers + 1)
+
+    def customer_rows(rows: slice) -> list[list[Any]]:
+        ids = np.arange(1, customers + 1)[rows]
+        return [ids.tolist(), [f"B{i}" for i in ids.tolist()], [105.8] * len(ids),
+                [21.0] * len(ids), ["Ha Noi"] * len(ids),
+                [f"District {d}" for d in (ids * DISTRICTS // (customers + 1)).tolist()],
+                [f"F{f}" for f in (ids * FEEDERS // (customers + 1)).tolist()]]
+
     _copy(engine, "customers", ("id", "code", "lon", "lat", "region", "district", "feeder"),
-          [ids, np.char.add("B", ids.astype(str)), np.full(customers, 105.8),
-           np.full(customers, 21.0), np.full(customers, "Ha Noi"),
-           np.char.add("District ", (ids * DISTRICTS // (customers + 1)).astype(str)),
-           np.char.add("F", (ids * FEEDERS // (customers + 1)).astype(str))])
-    for rows in (data["history_rows"], data["year_rows"]):
-        outage, customer, start, end, planned = rows
+          customers, customer_rows)
+    for outage, customer, start, end, planned in (data["history_rows"], data["year_rows"]):
+
+        def interruption_rows(rows: slice, outage: Any = outage, customer: Any = customer,
+                              start: Any = start, end: Any = end,
+                              planned: Any = planned) -> list[list[Any]]:
+            flags = planned[rows]
+            return [outage[rows].tolist(), customer[rows].tolist(),
+                    flags.astype(int).tolist() if engine.dialect.name == "sqlite"
+                    else ["t" if f else "f" for f in flags.tolist()],
+                    ["planned" if f else "weather" for f in flags.tolist()],
+                    _stamps(start[rows], engine), _stamps(end[rows], engine)]
+
         _copy(engine, "interruptions",
               ("outage_id", "customer_id", "planned", "cause", "start_at", "end_at"),
-              [outage, customer, planned, np.where(planned, "planned", "weather"),
-               _stamps(start, engine), _stamps(end, engine)])
+              len(outage), interruption_rows)
     with engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
 
 
-def _stamps(epochs: np.ndarray, engine: Engine) -> np.ndarray:
+def _stamps(epochs: np.ndarray, engine: Engine) -> list[str]:
     """The text each backend stores for a UTCDateTime (SQLite: naive UTC with microseconds)."""
     iso = np.datetime_as_string(epochs.astype("datetime64[s]").astype("datetime64[us]"))
     iso = np.char.replace(iso, "T", " ")
-    return iso if engine.dialect.name == "sqlite" else np.char.add(iso, "+00")
+    return (iso if engine.dialect.name == "sqlite" else np.char.add(iso, "+00")).tolist()
 
 
-def _copy(engine: Engine, table: str, columns: tuple[str, ...], values: list[np.ndarray]) -> None:
-    """SQLite: executemany in chunks; PostgreSQL: COPY FROM STDIN."""
-    total = len(values[0])
+def _copy(engine: Engine, table: str, columns: tuple[str, ...], total: int,
+          rows: Callable[[slice], list[list[Any]]]) -> None:
+    """SQLite: executemany in chunks; PostgreSQL: COPY FROM STDIN. Chunks keep memory flat."""
     for begin in range(0, total, CHUNK):
-        part = [column[begin:begin + CHUNK].tolist() for column in values]
+        part = rows(slice(begin, begin + CHUNK))
         raw = engine.raw_connection()
         try:
             cursor = raw.cursor()
@@ -163,15 +176,12 @@ def _copy(engine: Engine, table: str, columns: tuple[str, ...], values: list[np.
                 marks = ", ".join("?" for _ in columns)
                 cursor.execute("BEGIN")
                 cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                                   list(zip(*part, strict=True)))
+                                   zip(*part, strict=True))
                 cursor.execute("COMMIT")
             else:
-                buffer = io.StringIO()
-                for row in zip(*part, strict=True):
-                    buffer.write("\t".join(map(str, row)))
-                    buffer.write("\n")
+                text = "".join("\t".join(map(str, row)) + "\n" for row in zip(*part, strict=True))
                 with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    copy.write(buffer.getvalue())
+                    copy.write(text)
                 raw.commit()
         finally:
             raw.close()
