@@ -11,10 +11,16 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 PLANNED_COLOR, UNPLANNED_COLOR, MED_COLOR = "#4c72b0", "#dd8452", "#c44e52"
+
+
+def _days(days: Sequence[date]) -> npt.NDArray[np.datetime64]:
+    return np.asarray(days, dtype="datetime64[D]")
 
 
 def _png(figure: Figure) -> bytes:
@@ -50,14 +56,14 @@ def daily(days: Sequence[date], saidi: Sequence[float], t_med: float | None,
     shown = [(d, s, m) for d, s, m in zip(days, saidi, meds, strict=True) if s > 0]
     handles: list[Any] = []
     if shown:
-        axis.bar([d for d, _s, _m in shown], [s for _d, s, _m in shown], width=1.0,
+        axis.bar(_days([d for d, _s, _m in shown]), [s for _d, s, _m in shown], width=1.0,
                  color=[MED_COLOR if m else UNPLANNED_COLOR for _d, _s, m in shown])
         axis.set_yscale("log")
         handles.append(Patch(color=UNPLANNED_COLOR, label="daily SAIDI"))
     marked = [(d, s) for d, s, m in shown if m]
     if marked:
         # A thin bar is easy to miss on a year-long axis: mark MEDs above their bar too.
-        axis.plot([d for d, _s in marked], [s * 1.6 for _d, s in marked], "v",
+        axis.plot(_days([d for d, _s in marked]), [s * 1.6 for _d, s in marked], "v",
                   color=MED_COLOR, markersize=7)
         handles.append(Patch(color=MED_COLOR, label=f"major event day ({len(marked)})"))
     if t_med is not None:
