@@ -7,6 +7,7 @@ per group.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,7 +24,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 CUSTOMER_GROUPS = ("region", "district", "feeder")
 UNKNOWN = "-"
-_CHUNK_IDS = 1_000_000  # interruption ids per packed query: strings of tens of MB
+_CHUNK_IDS = 500_000  # interruption ids per packed query: texts of some 20 MB
+_WORKERS = 2
 _i = Interruption.__table__.c
 _c = Customer.__table__.c
 
@@ -124,15 +126,27 @@ def _causes(conn: Connection, since: datetime, until: datetime) -> list[str]:
 
 
 def _packed_rows(conn: Connection, columns: list[Any], where: list[Any]) -> IntArray:
-    """(rows, len(columns)) int64 array of a query, fetched as packed text by id ranges."""
+    """(rows, len(columns)) int64 array of a query, fetched as packed text by id ranges,
+    two ranges at a time on their own connections (the drivers release the GIL while the
+    database works)."""
     low, high = conn.execute(select(func.min(_i.id), func.max(_i.id))).one()
-    parts = []
-    for first in range(int(low or 0), int(high or -1) + 1, _CHUNK_IDS):
+    starts = list(range(int(low or 0), int(high or -1) + 1, _CHUNK_IDS))
+
+    def fetch(first: int, own: Connection) -> str | None:
         query = select(packed(*columns)).where(*where, _i.id >= first,
                                                 _i.id < first + _CHUNK_IDS)
-        text = conn.execute(query).scalar()
-        if text:
-            parts.append(np.fromstring(text, dtype=np.int64, sep=","))
+        return own.execute(query).scalar()
+
+    def fetch_apart(first: int) -> str | None:
+        with conn.engine.connect() as own:
+            return fetch(first, own)
+
+    if len(starts) > 1 and conn.engine.url.database not in (None, "", ":memory:"):
+        with ThreadPoolExecutor(_WORKERS) as pool:
+            texts = list(pool.map(fetch_apart, starts))
+    else:
+        texts = [fetch(first, conn) for first in starts]
+    parts = [np.fromstring(text, dtype=np.int64, sep=",") for text in texts if text]
     flat = np.concatenate(parts) if parts else _empty()
     return flat.reshape(-1, len(columns))
 

@@ -50,6 +50,16 @@ class Sums:
     celid_s: FloatArray
     celid_t: FloatArray
 
+    def total(self) -> Sums:
+        """One group holding the sums of all groups (valid when groups share no customer)."""
+        def add(values: FloatArray) -> FloatArray:
+            return np.asarray([values.sum()])
+
+        return Sums(add(self.ci), add(self.cmi), add(self.cn), add(self.momentary),
+                    add(self.events), {n: add(v) for n, v in self.cemi.items()},
+                    {n: add(v) for n, v in self.cemsmi.items()}, add(self.celid_s),
+                    add(self.celid_t))
+
 
 def sums(counted: Counted, groups: int, thresholds: Thresholds) -> Sums:
     def count(values: IntArray, weights: Any = None) -> FloatArray:
@@ -78,7 +88,7 @@ def _per_customer(
     if len(group) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, empty.astype(float), empty.astype(float)
-    order = np.lexsort((customer, group))
+    order = _pair_order(group, customer)
     g, c, m = group[order], customer[order], minutes[order]
     heads = np.flatnonzero(np.r_[True, (g[1:] != g[:-1]) | (c[1:] != c[:-1])])
     k = np.diff(np.r_[heads, len(g)]).astype(np.int64)
@@ -95,10 +105,18 @@ def _events_per_customer(
     weight = np.r_[k, np.ones(int(first.sum()), dtype=np.int64)]
     if len(group) == 0:
         return group, weight
-    order = np.lexsort((customer, group))
+    order = _pair_order(group, customer)
     g, c, w = group[order], customer[order], weight[order]
     heads = np.flatnonzero(np.r_[True, (g[1:] != g[:-1]) | (c[1:] != c[:-1])])
     return g[heads], np.add.reduceat(w, heads)
+
+
+def _pair_order(group: IntArray, customer: IntArray) -> IntArray:
+    """An order that makes each (group, customer) pair contiguous. The key puts the customer
+    first: counted rows arrive sorted by customer, and a stable sort (timsort) of sorted runs
+    is linear."""
+    key = customer * (int(group.max()) + 1) + group
+    return np.argsort(key, kind="stable")
 
 
 def indices(s: Sums, g: int, served: float, hours: float) -> dict[str, Any]:

@@ -12,9 +12,10 @@ import numpy.typing as npt
 from sqlalchemy import Connection
 
 from outages.errors import ValidationError
+from outages.reliability.data import CUSTOMER_GROUPS
 from outages.reliability.dataset import Dataset, load_dataset
 from outages.reliability.groups import BY, SERVED, Grouping, grouping
-from outages.reliability.indices import Counted, Thresholds, indices, sums
+from outages.reliability.indices import Counted, Sums, Thresholds, indices, sums
 from outages.settings import Settings
 
 PLANNED = ("include", "exclude", "only")
@@ -66,21 +67,30 @@ def table(data: Dataset, settings: Settings, *, by: str | None, variant: Variant
           served: str = "end") -> Table:
     """Indices per group of `by` (one group 'all' without) and for the whole system."""
     limits = thresholds(settings)
-    groups = _rows(data, grouping(data, by, served), variant, limits)
-    totals = _rows(data, grouping(data, None, served), variant, limits)[0]
+    grouped = grouping(data, by, served)
+    per_group = _sums(data, grouped, variant, limits)
+    groups = [Group(name, float(grouped.served[g]),
+                    indices(per_group, g, float(grouped.served[g]), float(grouped.hours[g])))
+              for g, name in enumerate(grouped.names)]
+    if by is None:
+        return Table(variant, groups, groups[0])
+    system = grouping(data, None, served)
+    # Each customer is in exactly one region/district/feeder, so the system's counts are the
+    # sums of the groups' (no second pass); by cause or month a customer spans groups.
+    whole = (per_group.total() if by in CUSTOMER_GROUPS
+             else _sums(data, system, variant, limits))
+    totals = Group("all", float(system.served[0]),
+                   indices(whole, 0, float(system.served[0]), float(system.hours[0])))
     return Table(variant, groups, totals)
 
 
-def _rows(data: Dataset, grouped: Grouping, variant: Variant, limits: Thresholds) -> list[Group]:
+def _sums(data: Dataset, grouped: Grouping, variant: Variant, limits: Thresholds) -> Sums:
     s_keep = _keep(data, variant, data.s_day, data.sustained.planned)
     m_keep = _keep(data, variant, data.m_day, data.momentary.planned)
     counted = Counted(
         grouped.s_group[s_keep], data.s_customer[s_keep], data.sustained.minutes[s_keep],
         grouped.m_group[m_keep], data.m_customer[m_keep], data.momentary.first[m_keep])
-    totals = sums(counted, len(grouped.names), limits)
-    return [Group(name, float(grouped.served[g]),
-                  indices(totals, g, float(grouped.served[g]), float(grouped.hours[g])))
-            for g, name in enumerate(grouped.names)]
+    return sums(counted, len(grouped.names), limits)
 
 
 def _keep(data: Dataset, variant: Variant, day: Any, planned: BoolArray) -> BoolArray:

@@ -73,3 +73,21 @@ def test_by_feeder_cemi_counts_customers_with_more_than_n(engine, report: Report
         {"1": 0.5, "2": 0.5, "3": 0, "4": 0, "5": 0})
     assert feeder["indices"]["CAIFI"] == pytest.approx(7 / 3)
     assert feeder["indices"]["CTAIDI"] == pytest.approx(70 / 3)
+
+
+@pytest.mark.parametrize("by", ["region", "district", "feeder", "cause", "month"])
+def test_totals_do_not_depend_on_the_grouping(engine, report: Report, by: str) -> None:
+    north = b.customers(engine, 6, district="North", feeder="F1", region="R1")
+    south = b.customers(engine, 4, district="South", feeder="F2", region="R2")
+    for day, ids, minutes, cause in ((0, north[:3], 30, "weather"), (1, north[:2], 300, "animal"),
+                                     (2, south, 45, "weather"), (40, north[:1] + south[:1], 20,
+                                                                 "animal")):
+        b.interruptions(engine, b.outage(engine), ids, b.T0 + timedelta(days=day), minutes,
+                        cause=cause)
+    b.interruptions(engine, b.outage(engine), north, b.T0 + timedelta(days=3), 1, cause="animal")
+    plain = report("2025-01-01", "2025-12-31")["totals"]["indices"]
+    grouped = report("2025-01-01", "2025-12-31", by=by)["totals"]["indices"]
+    for name in ("CEMI", "CEMSMI"):
+        assert grouped.pop(name) == pytest.approx(plain.pop(name))
+    assert grouped == pytest.approx(plain)
+    assert plain["customers_interrupted"] == 7 and plain["customer_interruptions"] == 11
