@@ -41,7 +41,9 @@ class History:
     @property
     def years(self) -> float:
         """Years of history actually available (the window, or less when data starts later)."""
-        start = self.data_from if self.data_from and self.data_from > self.first else self.first
+        if self.data_from is None:
+            return 0.0
+        start = max(self.data_from, self.first)
         return round((self.until - start).days / 365.25, 1)
 
     @property

@@ -99,11 +99,15 @@ def groups_table(by: str, tables: Sequence[Table]) -> RichTable:
 
 def med_lines(data: Dataset) -> list[str]:
     history = data.history
+    if history.data_from is None:
+        span = "no interruption recorded"
+    elif history.short:
+        span = (f"{history.years:g} years of data, fewer than the {history.years_wanted} "
+                f"wanted: history starts {history.data_from}")
+    else:
+        span = f"{history.years:g} years of data"
     lines = [f"Major event days: 2.5 beta method over daily SAIDI of local days from "
-             f"{history.first} to the day before {history.until} ({history.years:g} years of "
-             f"data" + (f", fewer than the {history.years_wanted} wanted: history starts "
-                        f"{history.data_from}" if history.short and history.data_from else "")
-             + ")."]
+             f"{history.first} to the day before {history.until} ({span})."]
     if history.threshold is None:
         lines.append("T_MED: not available (fewer than two history days with a non-zero "
                      "SAIDI); no day is a major event day.")

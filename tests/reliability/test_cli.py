@@ -66,7 +66,7 @@ def test_table_shows_variants_side_by_side_with_rules_footer(cli, history) -> No
     saidi = next(line for line in out.splitlines() if line.strip().startswith("SAIDI min"))
     assert saidi.split()[2:5] == ["110.00", "30.000", "80.000"]
     assert "belongs to the period and the day in which it began" in out
-    assert "T_MED: not available" in out
+    assert "T_MED: not available" in out and "(no interruption recorded)" in out
 
 
 def test_csv_has_a_row_per_group_and_the_totals(cli, history, tmp_path: Path) -> None:

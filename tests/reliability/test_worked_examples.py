@@ -165,7 +165,7 @@ def test_open_interruption_counts_to_the_end_of_a_past_period(engine, report) ->
     assert got["customer_minutes"] == pytest.approx(60)
 
 
-def test_med_threshold_from_history_with_zero_days(engine, report) -> None:
+def test_med_threshold_from_history_with_zero_days(engine, report, cli) -> None:
     ids = b.customers(engine, 100)
     history = datetime(2024, 6, 1, 3, tzinfo=UTC)
     # Daily SAIDI 1, e, e^2 (N_T 100); every other history day is zero and left out.
@@ -184,6 +184,9 @@ def test_med_threshold_from_history_with_zero_days(engine, report) -> None:
     assert without["SAIDI"] == pytest.approx(32)
     only = totals(report("2025-01-01", "2025-12-31", med="only"))
     assert only["SAIDI"] == pytest.approx(34)
+    table = cli("report", "reliability", "--from", "2025-01-01", "--to", "2025-12-31").stdout
+    assert "0.6 years of data, fewer than the 5 wanted: history starts 2024-06-01" in table
+    assert "over 3 non-zero days" in table and "2025-03-10 (SAIDI 34.000)" in table
 
 
 def test_no_history_means_no_threshold_and_no_med(engine, report) -> None:
