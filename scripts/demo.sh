@@ -74,6 +74,17 @@ echo "interruption log written to $OUT/interruptions.csv"
 # --- notices ---
 
 # --- reliability report ---
+step "Five years of interruption history for these customers (faults, planned cuts, blips, storm days)"
+outages demo-history "$OUT/history.csv"
+outages interruptions import "$OUT/history.csv"
+YEAR=$(( $(date +%Y) - 1 ))
+step "Reliability indices $YEAR by district (IEEE 1366, major event days by 2.5 beta)"
+outages report reliability --from "$YEAR-01-01" --to "$YEAR-12-31" --by district
+outages report reliability --from "$YEAR-01-01" --to "$YEAR-12-31" --by district \
+  --format html --out "$OUT/reliability.html" --charts-dir "$OUT/charts"
+step "Service KPIs"
+outages report service
+echo "Reliability report: $OUT/reliability.html (charts as PNG in $OUT/charts/)"
 
 # --- http service: users, tokens, public lookup ---
 step "An API admin and a viewer, each with a token (printed once)"

@@ -1,0 +1,173 @@
+"""Loading the interruption log and the customer registry as numpy columns.
+
+Rows never become Python objects: the database packs each chunk of rows into one text of
+integers (see `sqlfuncs.packed`) that numpy parses in C, and customers arrive as one id list
+per group.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection, Integer, String, case, cast, func, literal, or_, select
+
+from outages.models import Customer, Interruption
+from outages.reliability.sqlfuncs import epoch, packed
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+CUSTOMER_GROUPS = ("region", "district", "feeder")
+UNKNOWN = "-"
+_CHUNK_IDS = 500_000  # interruption ids per packed query: texts of some 20 MB
+_WORKERS = 2
+_i = Interruption.__table__.c
+_c = Customer.__table__.c
+
+
+@dataclass(frozen=True)
+class Interruptions:
+    """Started interruptions as parallel columns; times are UTC epoch seconds."""
+
+    customer: IntArray  # customer id
+    outage: IntArray
+    start: IntArray
+    end: IntArray
+    planned: BoolArray
+    cause: IntArray  # index into `causes`
+    causes: list[str]
+    open: BoolArray  # no restoration recorded yet: `end` is the cap the report chose
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+
+@dataclass(frozen=True)
+class Customers:
+    """The registry: ids, a group per customer and connection dates as day numbers
+    (days since 1970-01-01; far past/future when not recorded)."""
+
+    ids: IntArray
+    group: IntArray  # index into `names`
+    names: list[str]
+    connected: IntArray
+    disconnected: IntArray
+
+    def index_of(self, customer_ids: IntArray) -> IntArray:
+        """Row index in this registry of each customer id."""
+        if len(self.ids) == 0:
+            return np.zeros(len(customer_ids), dtype=np.int64)
+        lookup = np.full(int(self.ids.max()) + 1, -1, dtype=np.int64)
+        lookup[self.ids] = np.arange(len(self.ids), dtype=np.int64)
+        return lookup[customer_ids]
+
+    def served_on(self, day_numbers: IntArray) -> IntArray:
+        """How many customers were connected on each day (all groups together)."""
+        connected = np.sort(self.connected)
+        disconnected = np.sort(self.disconnected)
+        on = np.searchsorted(connected, day_numbers, side="right")
+        off = np.searchsorted(disconnected, day_numbers, side="right")
+        return (on - off).astype(np.int64)
+
+
+def load_interruptions(
+    conn: Connection, *, since: datetime, until: datetime, cap: datetime, with_cause: bool
+) -> Interruptions:
+    """Interruptions that began in [since, until); one still open counts up to `cap`."""
+    columns: list[Any] = [_i.customer_id, _i.outage_id, epoch(_i.start_at),
+                          func.coalesce(epoch(_i.end_at), -1), cast(_i.planned, Integer)]
+    causes = _causes(conn, since, until) if with_cause else [UNKNOWN]
+    if with_cause:
+        columns.append(case({name: code for code, name in enumerate(causes)},
+                            value=func.coalesce(_i.cause, UNKNOWN), else_=0))
+    where = [_i.start_at.is_not(None), _i.start_at >= since, _i.start_at < until]
+    values = _packed_rows(conn, columns, where)
+    customer, outage, start, end, planned = (values[:, k] for k in range(5))
+    cause = values[:, 5] if with_cause else np.zeros(len(start), dtype=np.int64)
+    is_open = end < 0
+    end = np.where(is_open, np.maximum(int(cap.timestamp()), start), end)
+    return Interruptions(customer, outage, start, end, planned.astype(bool), cause, causes,
+                         is_open)
+
+
+def load_customers(conn: Connection, *, by: str | None) -> Customers:
+    """Every customer with its group under `by` (region, district or feeder)."""
+    group: Any = func.coalesce(getattr(_c, by), UNKNOWN) if by in CUSTOMER_GROUPS else None
+    query = (select(group, packed(_c.id)).group_by(group).order_by(group) if group is not None
+             else select(literal(UNKNOWN), packed(_c.id)))
+    names, members = [], []
+    for name, text in conn.execute(query):
+        if text:
+            names.append(str(name))
+            members.append(np.fromstring(text, dtype=np.int64, sep=","))
+    if not names:
+        return Customers(_empty(), _empty(), [UNKNOWN], _empty(), _empty())
+    ids = np.concatenate(members)
+    codes = np.repeat(np.arange(len(names), dtype=np.int64), [len(m) for m in members])
+    order = np.argsort(ids, kind="stable")
+    ids, codes = ids[order], codes[order]
+    connected, disconnected = _connection_days(conn, ids)
+    return Customers(ids, codes, names, connected, disconnected)
+
+
+def day_number(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
+
+
+def _causes(conn: Connection, since: datetime, until: datetime) -> list[str]:
+    cause = func.coalesce(_i.cause, UNKNOWN)
+    query = select(cause).where(_i.start_at >= since, _i.start_at < until).distinct()
+    return sorted(str(name) for name in conn.execute(query).scalars()) or [UNKNOWN]
+
+
+def _packed_rows(conn: Connection, columns: list[Any], where: list[Any]) -> IntArray:
+    """(rows, len(columns)) int64 array of a query, fetched as packed text by id ranges,
+    two ranges at a time on their own connections (the drivers release the GIL while the
+    database works)."""
+    low, high = conn.execute(select(func.min(_i.id), func.max(_i.id))).one()
+    starts = list(range(int(low or 0), int(high or -1) + 1, _CHUNK_IDS))
+
+    def fetch(first: int, own: Connection) -> str | None:
+        query = select(packed(*columns)).where(*where, _i.id >= first,
+                                                _i.id < first + _CHUNK_IDS)
+        return own.execute(query).scalar()
+
+    def fetch_apart(first: int) -> str | None:
+        with conn.engine.connect() as own:
+            return fetch(first, own)
+
+    if len(starts) > 1 and conn.engine.url.database not in (None, "", ":memory:"):
+        with ThreadPoolExecutor(_WORKERS) as pool:
+            texts = list(pool.map(fetch_apart, starts))
+    else:
+        texts = [fetch(first, conn) for first in starts]
+    parts = [np.fromstring(text, dtype=np.int64, sep=",") for text in texts if text]
+    flat = np.concatenate(parts) if parts else _empty()
+    return flat.reshape(-1, len(columns))
+
+
+def _connection_days(conn: Connection, ids: IntArray) -> tuple[IntArray, IntArray]:
+    """Connection and disconnection day numbers per customer, far past/future if unknown;
+    only the customers with a date cross the driver."""
+    connected = np.full(len(ids), np.iinfo(np.int32).min, dtype=np.int64)
+    disconnected = np.full(len(ids), np.iinfo(np.int32).max, dtype=np.int64)
+    query = select(_c.id, cast(_c.connected_on, String), cast(_c.disconnected_on, String)).where(
+        or_(_c.connected_on.is_not(None), _c.disconnected_on.is_not(None)))
+    rows = conn.execute(query).all()
+    if rows:
+        dated, on, off = zip(*rows, strict=True)
+        at = np.searchsorted(ids, np.asarray(dated, dtype=np.int64))
+        on_days, off_days = (np.asarray(v, dtype="datetime64[D]") for v in (on, off))
+        connected[at] = np.where(np.isnat(on_days), connected[at], on_days.astype(np.int64))
+        disconnected[at] = np.where(np.isnat(off_days), disconnected[at],
+                                    off_days.astype(np.int64))
+    return connected, disconnected
+
+
+def _empty() -> IntArray:
+    return np.zeros(0, dtype=np.int64)

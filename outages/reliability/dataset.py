@@ -1,0 +1,139 @@
+"""Everything a reliability report is computed from: the counted interruptions of the period
+and of the MED history, the registry, the daily SAIDI and the MED threshold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection
+
+from outages.reliability import med
+from outages.reliability.calendar import Days, local_days
+from outages.reliability.data import (
+    Customers,
+    Interruptions,
+    day_number,
+    load_customers,
+    load_interruptions,
+)
+from outages.reliability.merge import Events, split
+from outages.settings import Settings
+from outages.timeutil import utcnow
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class History:
+    """What the MED threshold was computed from."""
+
+    first: date  # first day of the window searched
+    until: date  # first day of the report period (not part of the history)
+    data_from: date | None  # first day with an interruption in the window
+    years_wanted: int
+    threshold: med.Threshold | None
+
+    @property
+    def years(self) -> float:
+        """Years of history actually available (the window, or less when data starts later)."""
+        if self.data_from is None:
+            return 0.0
+        start = max(self.data_from, self.first)
+        return round((self.until - start).days / 365.25, 1)
+
+    @property
+    def short(self) -> bool:
+        return self.years < self.years_wanted
+
+
+@dataclass(frozen=True)
+class Dataset:
+    first: date
+    last: date
+    tz: ZoneInfo
+    days: Days  # history days then period days
+    period_from: int  # index in `days` of the first period day
+    customers: Customers
+    sustained: Events
+    momentary: Events
+    s_customer: IntArray  # registry row of each sustained row
+    m_customer: IntArray
+    s_day: IntArray  # index in `days` of each row's start
+    m_day: IntArray
+    causes: list[str]
+    daily_saidi: FloatArray  # per day in `days`
+    history: History
+    open_interruptions: int
+
+    @property
+    def hours(self) -> float:
+        """Real hours in the period (leap days and DST days as they are)."""
+        return float(self.days.edges[-1] - self.days.edges[self.period_from]) / 3600.0
+
+    @property
+    def t_med(self) -> float | None:
+        return None if self.history.threshold is None else self.history.threshold.t_med
+
+    @property
+    def med_days(self) -> npt.NDArray[np.bool_]:
+        """Per day in `days`: a major event day of the report period."""
+        flags = np.zeros(self.days.count, dtype=bool)
+        if self.t_med is not None:
+            flags[self.period_from:] = self.daily_saidi[self.period_from:] > self.t_med
+        return flags
+
+
+def history_start(first: date, years: int) -> date:
+    try:
+        return first.replace(year=first.year - years)
+    except ValueError:  # 29 February
+        return first.replace(year=first.year - years, day=28)
+
+
+def load_dataset(
+    conn: Connection, settings: Settings, first: date, last: date, *, by: str | None,
+    with_cause: bool,
+) -> Dataset:
+    """The interruptions of the period and of the MED history window, and the registry."""
+    since = history_start(first, settings.reliability.med_history_years)
+    days = local_days(since, last, settings.tz)
+    until = int(days.edges[-1])
+    cap = min(int(utcnow().timestamp()), until)
+    log = load_interruptions(conn, since=_utc(days.edges[0]), until=_utc(until), cap=_utc(cap),
+                             with_cause=with_cause)
+    return build_dataset(settings, first, last, log, load_customers(conn, by=by))
+
+
+def build_dataset(
+    settings: Settings, first: date, last: date, log: Interruptions, customers: Customers
+) -> Dataset:
+    """Apply the counting rules to a loaded log (pure: tests feed it arrays directly)."""
+    rules = settings.reliability
+    since = history_start(first, rules.med_history_years)
+    days = local_days(since, last, settings.tz)
+    period_from = (first - since).days
+    sustained, momentary = split(log, rules.momentary_max.total_seconds())
+    s_day, m_day = days.index_of(sustained.start), days.index_of(momentary.start)
+    served = customers.served_on(day_number(since) + np.arange(days.count, dtype=np.int64))
+    daily = med.daily_saidi(s_day, sustained.minutes, served)
+    history = _history(since, first, rules.med_history_years, daily[:period_from],
+                       np.r_[s_day, m_day])
+    return Dataset(first, last, settings.tz, days, period_from, customers, sustained, momentary,
+                   customers.index_of(sustained.customer), customers.index_of(momentary.customer),
+                   s_day, m_day, log.causes, daily, history,
+                   int(log.open[days.index_of(log.start) >= period_from].sum()))
+
+
+def _history(since: date, first: date, years: int, daily: FloatArray, day: IntArray) -> History:
+    seen = day[(day >= 0) & (day < len(daily))]
+    data_from = since + timedelta(days=int(seen.min())) if len(seen) else None
+    return History(since, first, data_from, years, med.threshold(daily))
+
+
+def _utc(epoch_seconds: float | np.integer) -> datetime:
+    return datetime.fromtimestamp(int(epoch_seconds), UTC)

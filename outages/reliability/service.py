@@ -1,0 +1,152 @@
+"""Operational KPIs beside the indices: notice lead times, fault response, ETR accuracy and
+notice delivery. Per-outage figures, so a handful of grouped queries suffice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import Connection, func, select
+
+from notifier.store import outbox
+from outages.errors import ValidationError
+from outages.models import FaultReport, Outage
+from outages.settings import Settings
+from outages.timeutil import day_start, format_duration, iso_local
+
+ETR_TOLERANCE = timedelta(minutes=30)
+ACK_KIND = "fault_ack"  # the notifier's name for the fault acknowledgement notice
+ATTEMPTED = ("sent", "delivered", "failed", "undelivered")
+_o = Outage.__table__.c
+_r = FaultReport.__table__.c
+_b = outbox.c
+
+
+@dataclass(frozen=True)
+class Window:
+    """Local days first..last (either open-ended), as UTC bounds."""
+
+    first: date | None
+    last: date | None
+    tz: ZoneInfo
+
+    def __post_init__(self) -> None:
+        if self.first and self.last and self.first > self.last:
+            raise ValidationError(f"{self.first} is after --to {self.last}",
+                                  field="--from")
+
+    def clause(self, column: Any) -> list[Any]:
+        """SQL conditions: `column` falls on one of the window's local days."""
+        conditions = []
+        if self.first:
+            conditions.append(column >= day_start(self.first, self.tz))
+        if self.last:
+            conditions.append(column < day_start(self.last + timedelta(days=1), self.tz))
+        return conditions
+
+
+def service_report(conn: Connection, settings: Settings, window: Window) -> dict[str, Any]:
+    return {
+        "from": window.first.isoformat() if window.first else None,
+        "to": window.last.isoformat() if window.last else None,
+        "timezone": window.tz.key,
+        "planned_notice": planned_notice(conn, settings, window),
+        "fault_response": fault_response(conn, window),
+        "etr_accuracy": etr_accuracy(conn, window),
+        "delivery": delivery(conn, window),
+    }
+
+
+def planned_notice(conn: Connection, settings: Settings, window: Window) -> dict[str, Any]:
+    """Cuts (not cancelled) starting in the window, and whether their first notice went out
+    at least `planned.min_notice` ahead. Lead from the first notice sent (outbox), or from the
+    cut's creation when no notice was sent."""
+    first_sent = (select(_b.outage_id, func.min(_b.sent_at).label("sent_at"))
+                  .where(_b.sent_at.is_not(None)).group_by(_b.outage_id).subquery())
+    query = (select(_o.id, _o.external_id, _o.area_name, _o.planned_start, _o.created_at,
+                    first_sent.c.sent_at)
+             .outerjoin(first_sent, first_sent.c.outage_id == _o.id)
+             .where(_o.kind == "planned", _o.status != "cancelled",
+                    _o.planned_start.is_not(None), *window.clause(_o.planned_start))
+             .order_by(_o.planned_start, _o.id))
+    minimum = settings.planned.min_notice
+    cuts, late, sources = 0, [], {"outbox": 0, "created_at": 0}
+    for row in conn.execute(query):
+        cuts += 1
+        source = "outbox" if row.sent_at else "created_at"
+        sources[source] += 1
+        lead = row.planned_start - (row.sent_at or row.created_at)
+        if lead < minimum:
+            late.append({"outage_id": row.id, "external_id": row.external_id,
+                         "area_name": row.area_name,
+                         "planned_start": iso_local(row.planned_start, window.tz),
+                         "notified_at": iso_local(row.sent_at or row.created_at, window.tz),
+                         "lead_source": source, "lead_hours": round(lead / timedelta(hours=1), 2)})
+    return {"min_notice": format_duration(minimum), "cuts": cuts, "on_time": cuts - len(late),
+            "share_on_time": None if cuts == 0 else (cuts - len(late)) / cuts,
+            "lead_source": sources, "late": late}
+
+
+def fault_response(conn: Connection, window: Window) -> dict[str, Any]:
+    """Per fault incident first reported in the window: minutes from the first report to the
+    first acknowledgement notice sent, and to restoration."""
+    reports = (select(_r.outage_id, func.min(_r.first_at).label("first_at"))
+               .group_by(_r.outage_id).subquery())
+    acks = (select(_b.outage_id, func.min(_b.sent_at).label("sent_at"))
+            .where(_b.kind == ACK_KIND, _b.sent_at.is_not(None)).group_by(_b.outage_id)
+            .subquery())
+    query = (select(reports.c.first_at, acks.c.sent_at, _o.actual_end)
+             .join(Outage.__table__, _o.id == reports.c.outage_id)
+             .outerjoin(acks, acks.c.outage_id == reports.c.outage_id)
+             .where(_o.kind == "fault", *window.clause(reports.c.first_at)))
+    rows = conn.execute(query).all()
+    return {"incidents": len(rows),
+            "to_acknowledgement": _spread([_minutes(r.first_at, r.sent_at) for r in rows]),
+            "to_restoration": _spread([_minutes(r.first_at, r.actual_end) for r in rows])}
+
+
+def etr_accuracy(conn: Connection, window: Window) -> dict[str, Any]:
+    """Restored fault incidents with an ETR: share restored within 30 minutes of the last ETR
+    (the outage's current ETR is the last one given)."""
+    query = select(_o.etr, _o.actual_end).where(
+        _o.kind == "fault", _o.etr.is_not(None), _o.actual_end.is_not(None),
+        *window.clause(_o.actual_end))
+    rows = conn.execute(query).all()
+    within = sum(1 for r in rows if abs(r.actual_end - r.etr) <= ETR_TOLERANCE)
+    return {"incidents": len(rows), "within_30_min": within,
+            "share": None if not rows else within / len(rows)}
+
+
+def delivery(conn: Connection, window: Window) -> list[dict[str, Any]]:
+    """Outbox notices due in the window, by channel and status."""
+    query = (select(_b.channel, _b.status, func.count()).where(*window.clause(_b.due_at))
+             .group_by(_b.channel, _b.status).order_by(_b.channel, _b.status))
+    channels: dict[str, dict[str, int]] = {}
+    for channel, status, count in conn.execute(query):
+        channels.setdefault(channel, {})[status] = int(count)
+    return [_channel(name, statuses) for name, statuses in channels.items()]
+
+
+def _channel(name: str, statuses: dict[str, int]) -> dict[str, Any]:
+    attempted = sum(statuses.get(s, 0) for s in ATTEMPTED)
+    delivered = statuses.get("delivered", 0)
+    accepted = delivered + statuses.get("sent", 0)
+    return {"channel": name, "total": sum(statuses.values()), "statuses": statuses,
+            "attempted": attempted,
+            "delivered_rate": None if attempted == 0 else delivered / attempted,
+            "accepted_rate": None if attempted == 0 else accepted / attempted}
+
+
+def _minutes(start: datetime | None, end: datetime | None) -> float | None:
+    return None if start is None or end is None else (end - start) / timedelta(minutes=1)
+
+
+def _spread(values: list[float | None]) -> dict[str, Any]:
+    known = np.asarray([v for v in values if v is not None], dtype=np.float64)
+    if len(known) == 0:
+        return {"count": 0, "median_minutes": None, "p90_minutes": None}
+    return {"count": len(known), "median_minutes": float(np.median(known)),
+            "p90_minutes": float(np.percentile(known, 90))}

@@ -1,0 +1,198 @@
+"""The published worked examples and the hand-computed counting-rule cases."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.reliability import builders as b
+from tests.reliability.conftest import Report
+
+
+def totals(result: dict) -> dict:
+    return result["totals"]["indices"]
+
+
+def test_ieee_example_fifty_thousand_customers(engine, report: Report) -> None:
+    ids = b.customers(engine, 50_000)
+    start, taken = b.T0, 0
+    for count, minutes in ((10, 90), (1000, 20), (2, 175), (1, 120), (1, 38)):
+        b.interruptions(engine, b.outage(engine), ids[taken:taken + count], start, minutes)
+        taken, start = taken + count, start + timedelta(days=1)
+    got = totals(report("2025-01-01", "2025-12-31"))
+    assert got["SAIFI"] == pytest.approx(0.02028)
+    assert got["SAIDI"] == pytest.approx(0.42816)
+    assert round(got["CAIDI"], 3) == 21.112
+    assert got["customer_interruptions"] == 1014
+    assert got["customer_minutes"] == pytest.approx(21408)
+
+
+def test_ieee_example_thousand_customers_with_momentary_events(engine, report: Report) -> None:
+    ids = b.customers(engine, 1000)
+    day = timedelta(days=1)
+    b.interruptions(engine, b.outage(engine), ids[:200], b.T0, 90)
+    b.interruptions(engine, b.outage(engine), ids[200:250], b.T0 + day, 240)
+    b.interruptions(engine, b.outage(engine), ids, b.T0 + 2 * day, 30)
+    b.interruptions(engine, b.outage(engine), ids[:600], b.T0 + 3 * day, 2)
+    b.interruptions(engine, b.outage(engine), ids[300:600], b.T0 + 4 * day, 1)
+    got = totals(report("2025-01-01", "2025-12-31"))
+    assert got["SAIFI"] == pytest.approx(1.25)
+    assert got["SAIDI"] == pytest.approx(60)
+    assert got["CAIDI"] == pytest.approx(48)
+    assert got["MAIFIe"] == pytest.approx(0.9)
+    assert got["ASAI"] == pytest.approx(1 - 60 / 525600, abs=1e-12)
+    assert got["CEMI"] == pytest.approx({"1": 0.25, "2": 0, "3": 0, "4": 0, "5": 0})
+    # 0-249: 2 sustained + 1 event; 250-299: 1 + 1; 300-599: 1 + 2; 600-999: 1.
+    assert got["CEMSMI"]["1"] == pytest.approx(0.6)
+    assert got["CEMSMI"]["2"] == pytest.approx(0.55)
+    assert got["CELID_s"] == pytest.approx(0.05)
+    assert got["customers_interrupted"] == 1000
+
+
+def test_step_restoration_counts_each_customer_to_its_own_restoration(engine, report) -> None:
+    ids = b.customers(engine, 10)
+    outage = b.outage(engine)
+    for cid, minutes in zip(ids[:3], (30, 60, 90), strict=True):
+        b.interruptions(engine, outage, [cid], b.T0, minutes)
+    got = totals(report("2025-01-01", "2025-12-31"))
+    assert got["customer_interruptions"] == 3
+    assert got["customer_minutes"] == pytest.approx(180)
+    assert got["SAIDI"] == pytest.approx(18)
+    assert got["CAIDI"] == pytest.approx(60)
+    assert got["CELID_s"] == 0
+
+
+def test_nested_outages_merge_into_one_loss_of_supply_of_the_first(engine, report) -> None:
+    ids = b.customers(engine, 4)
+    first = b.outage(engine, cause="weather")
+    second = b.outage(engine, kind="planned", cause="planned")
+    b.interruptions(engine, first, ids[:2], b.T0, 120, cause="weather")
+    b.interruptions(engine, second, [ids[0]], b.T0 + timedelta(minutes=30), 30,
+                    planned=True, cause="planned")  # nested inside
+    b.interruptions(engine, second, [ids[1]], b.T0 + timedelta(minutes=100), 60,
+                    planned=True, cause="planned")  # overlaps the end: 0..160
+    b.interruptions(engine, second, [ids[2]], b.T0 + timedelta(minutes=120), 20,
+                    planned=True, cause="planned")  # another customer: on its own
+    result = report("2025-01-01", "2025-12-31", by="cause")
+    got = totals(result)
+    assert got["customer_interruptions"] == 3
+    assert got["customer_minutes"] == pytest.approx(120 + 160 + 20)
+    by_cause = {g["key"]: g["indices"] for g in result["groups"]}
+    assert by_cause["weather"]["customer_minutes"] == pytest.approx(280)
+    assert by_cause["planned"]["customer_minutes"] == pytest.approx(20)
+    unplanned = totals(report("2025-01-01", "2025-12-31", planned="exclude"))
+    assert unplanned["customer_minutes"] == pytest.approx(280)
+
+
+def test_momentary_inside_a_sustained_interruption_is_not_counted(engine, report) -> None:
+    ids = b.customers(engine, 5)
+    b.interruptions(engine, b.outage(engine), [ids[0]], b.T0, 60)
+    blip = b.outage(engine)
+    b.interruptions(engine, blip, [ids[0]], b.T0 + timedelta(minutes=10), 2)  # inside
+    b.interruptions(engine, blip, [ids[0]], b.T0 + timedelta(minutes=70), 1)  # after
+    b.interruptions(engine, blip, [ids[1]], b.T0 + timedelta(minutes=10), 2)  # other customer
+    got = totals(report("2025-01-01", "2025-12-31"))
+    assert got["MAIFI"] == pytest.approx(2 / 5)
+    assert got["MAIFIe"] == pytest.approx(2 / 5)
+    assert got["customer_interruptions"] == 1
+
+
+def test_momentary_event_groups_one_outage_per_customer(engine, report) -> None:
+    ids = b.customers(engine, 2)
+    reclose = b.outage(engine)
+    for minute in (0, 1, 2):
+        b.interruptions(engine, reclose, ids, b.T0 + timedelta(minutes=minute), 0.5)
+    got = totals(report("2025-01-01", "2025-12-31"))
+    assert got["MAIFI"] == pytest.approx(3)
+    assert got["MAIFIe"] == pytest.approx(1)
+
+
+def test_exactly_five_minutes_is_momentary_and_a_second_more_sustained(engine, report) -> None:
+    ids = b.customers(engine, 2)
+    b.interruptions(engine, b.outage(engine), [ids[0]], b.T0, 5)
+    b.interruptions(engine, b.outage(engine), [ids[1]], b.T0, 5 + 1 / 60)
+    got = totals(report("2025-01-01", "2025-12-31"))
+    assert got["MAIFI"] == pytest.approx(0.5)
+    assert got["customer_interruptions"] == 1
+    assert got["customer_minutes"] == pytest.approx(5 + 1 / 60)
+
+
+def test_outage_crossing_the_period_end_counts_whole_in_the_period_it_began(engine, report) -> None:
+    ids = b.customers(engine, 10)
+    late = datetime(2025, 12, 31, 16, 0, tzinfo=UTC)  # 23:00 in Hanoi
+    b.interruptions(engine, b.outage(engine), ids[:2], late, 180)
+    early = datetime(2024, 12, 31, 16, 0, tzinfo=UTC)  # began in the previous year
+    b.interruptions(engine, b.outage(engine), ids[2:4], early, 180)
+    got = totals(report("2025-01-01", "2025-12-31"))
+    assert got["customer_interruptions"] == 2
+    assert got["customer_minutes"] == pytest.approx(360)
+    assert totals(report("2026-01-01", "2026-01-31"))["customer_interruptions"] == 0
+
+
+def test_leap_year_asai_uses_8784_hours(engine, report) -> None:
+    ids = b.customers(engine, 10)
+    b.interruptions(engine, b.outage(engine), [ids[0]], datetime(2024, 2, 29, 3, tzinfo=UTC), 60)
+    got = totals(report("2024-01-01", "2024-12-31"))
+    assert got["ASAI"] == pytest.approx(1 - 1 / (10 * 8784), abs=1e-15)
+    assert got["ASAI"] != pytest.approx(1 - 1 / (10 * 8760), abs=1e-9)
+
+
+def test_dst_days_count_as_they_are_and_days_are_local(engine, make_settings, report) -> None:
+    berlin = make_settings(OUTAGES_LOCALE_TIMEZONE="Europe/Berlin")
+    ids = b.customers(engine, 10)
+    # 2025-03-30 00:30 local (CET, UTC+1) = 03-29 23:30 UTC: belongs to the 30th.
+    b.interruptions(engine, b.outage(engine), [ids[0]], datetime(2025, 3, 29, 23, 30,
+                                                                  tzinfo=UTC), 60)
+    day = totals(report("2025-03-30", "2025-03-30", settings_=berlin))
+    assert day["customer_minutes"] == pytest.approx(60)
+    assert day["ASAI"] == pytest.approx(1 - 1 / (10 * 23), abs=1e-15)
+    march = totals(report("2025-03-01", "2025-03-31", settings_=berlin))
+    assert march["ASAI"] == pytest.approx(1 - 1 / (10 * 743), abs=1e-15)
+    utc = totals(report("2025-03-30", "2025-03-30",
+                        settings_=make_settings(OUTAGES_LOCALE_TIMEZONE="UTC")))
+    assert utc["customer_interruptions"] == 0
+
+
+def test_open_interruption_counts_to_the_end_of_a_past_period(engine, report) -> None:
+    ids = b.customers(engine, 10)
+    start = datetime(2025, 12, 31, 16, 0, tzinfo=UTC)  # 23:00 local, one hour before the end
+    b.interruptions(engine, b.outage(engine), [ids[0]], start, None)
+    b.interruptions(engine, b.outage(engine), [ids[1]], None, None)  # placeholder: skipped
+    got = totals(report("2025-01-01", "2025-12-31"))
+    assert got["customer_interruptions"] == 1
+    assert got["customer_minutes"] == pytest.approx(60)
+
+
+def test_med_threshold_from_history_with_zero_days(engine, report, cli) -> None:
+    ids = b.customers(engine, 100)
+    history = datetime(2024, 6, 1, 3, tzinfo=UTC)
+    # Daily SAIDI 1, e, e^2 (N_T 100); every other history day is zero and left out.
+    for offset, minutes in ((0, 100), (10, 100 * math.e), (20, 100 * math.e ** 2)):
+        b.interruptions(engine, b.outage(engine), [ids[0]],
+                        history + timedelta(days=offset), minutes)
+    b.interruptions(engine, b.outage(engine), [ids[1]], b.T0, 3400)  # SAIDI 34: a MED
+    b.interruptions(engine, b.outage(engine), [ids[2]], b.T0 + timedelta(days=5), 3200)  # 32
+    result = report("2025-01-01", "2025-12-31")
+    assert result["t_med"] == pytest.approx(math.exp(3.5), rel=1e-4)
+    assert result["t_med"] == pytest.approx(33.1155, abs=2e-3)
+    assert result["major_event_days"] == [{"date": "2025-03-10",
+                                           "saidi": pytest.approx(34)}]
+    assert totals(result)["SAIDI"] == pytest.approx(66)
+    without = totals(report("2025-01-01", "2025-12-31", med="exclude"))
+    assert without["SAIDI"] == pytest.approx(32)
+    only = totals(report("2025-01-01", "2025-12-31", med="only"))
+    assert only["SAIDI"] == pytest.approx(34)
+    table = cli("report", "reliability", "--from", "2025-01-01", "--to", "2025-12-31").stdout
+    assert "0.6 years of data, fewer than the 5 wanted: history starts 2024-06-01" in table
+    assert "over 3 non-zero days" in table and "2025-03-10 (SAIDI 34.000)" in table
+
+
+def test_no_history_means_no_threshold_and_no_med(engine, report) -> None:
+    ids = b.customers(engine, 10)
+    b.interruptions(engine, b.outage(engine), ids, b.T0, 600)
+    result = report("2025-01-01", "2025-12-31", med="exclude")
+    assert result["t_med"] is None
+    assert result["major_event_days"] == []
+    assert totals(result)["SAIDI"] == pytest.approx(600)
