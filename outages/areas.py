@@ -34,7 +34,9 @@ class Affected:
 
     def breakdown(self, column: str) -> dict[str, int]:
         """Counts per region, district or feeder, largest first; '-' for unknown."""
-        values = {"region": self.regions, "district": self.districts, "feeder": self.feeders}[column]
+        values = {"region": self.regions, "district": self.districts, "feeder": self.feeders}[
+            column
+        ]
         return dict(Counter(v or "-" for v in values).most_common())
 
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, MetaData, create_engine, insert
-from sqlalchemy.pool import NullPool
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from outages import db

@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
+from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -34,7 +34,8 @@ class _Commands(TyperGroup):
     """Turns a refused request into its message and exit code, for the console script and
     for in-process runs alike."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    # typer vendors click in recent releases, so the context class depends on the version.
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except OutagesError as exc:
