@@ -89,10 +89,11 @@ class Dispatcher:
         with self.engine.connect() as conn:
             return outbox.next_due(conn)
 
-    def recover(self, is_dead: Callable[[str], bool]) -> int:
+    def recover(self, is_dead: Callable[[str, datetime], bool]) -> int:
         """Release rows left in 'sending' by workers that `is_dead` says are gone."""
         with self._write() as conn, conn.begin():
-            dead = [c for c in outbox.stale_claimers(conn) if c != self.worker and is_dead(c)]
+            dead = [who for who, at in outbox.stale_claimers(conn)
+                    if who != self.worker and is_dead(who, at)]
             return outbox.release(conn, dead, now=self.clock())
 
     def drain(self) -> int:

@@ -102,9 +102,11 @@ def record(conn: Connection, outcomes: Iterable[Mapping[str, Any]]) -> None:
     conn.execute(stmt, rows)
 
 
-def stale_claimers(conn: Connection) -> list[str]:
-    query = select(outbox.c.claimed_by).where(outbox.c.status == "sending").distinct()
-    return [value for value in conn.execute(query).scalars() if value]
+def stale_claimers(conn: Connection) -> list[tuple[str, datetime]]:
+    """Workers holding rows in 'sending', with their latest claim time."""
+    query = (select(outbox.c.claimed_by, func.max(outbox.c.claimed_at))
+             .where(outbox.c.status == "sending").group_by(outbox.c.claimed_by))
+    return [(who, at) for who, at in conn.execute(query).all() if who]
 
 
 def release(conn: Connection, claimers: Sequence[str], *, now: datetime) -> int:

@@ -90,12 +90,12 @@ def contact_ok(channel: str) -> ColumnElement[bool]:
 
 
 def queue(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
-          now: datetime) -> int:
+          now: datetime, channels: Sequence[str] = CHANNELS) -> int:
     """Queue `batch` for the customers whose id is in `members` (a select or id list)."""
     texts = render_all(settings, batch.kind, batch.context)
     due, urgent = due_time(settings, batch)
     total = 0
-    for channel in CHANNELS:
+    for channel in channels:
         query = _select(settings, batch, channel, texts, due=due, urgent=urgent, now=now)
         total += outbox.enqueue_from(conn, COLUMNS, query.where(customers.c.id.in_(members)))
     return total

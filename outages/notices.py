@@ -122,7 +122,8 @@ def restored(conn: Connection, settings: Settings, event: OutageEvent,
     for ids in chunks(list(event.customer_ids)):
         _skip(conn, event.outage_id, (*PRE_START, "etr_update", "etr_passed"),
               outbox.c.customer_id.in_(ids))
-        queue(conn, settings, _batch(event, "restored", ctx), ids, now=utcnow())
+        queue(conn, settings, _batch(event, "restored", ctx, ref_at=event.at), ids,
+              now=utcnow())
 
 
 def fault_reported(conn: Connection, settings: Settings, event: OutageEvent,
@@ -132,7 +133,8 @@ def fault_reported(conn: Connection, settings: Settings, event: OutageEvent,
     report = conn.execute(select(FaultReport.__table__)
                           .where(FaultReport.id == event.report_id)).one()
     ctx = context(settings, outage, reported_at=report.first_at)
-    batch = _batch(event, "fault_report_received", ctx, scope=f"report{report.id}")
+    batch = _batch(event, "fault_report_received", ctx, scope=f"report{report.id}",
+                   ref_at=report.first_at)
     if report.customer_id is not None:
         queue(conn, settings, batch, [report.customer_id], now=utcnow())
     elif report.phone:
