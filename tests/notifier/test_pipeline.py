@@ -57,7 +57,8 @@ def test_planned_cut_announcement_then_reminders(
         assert dispatcher.drain() == 6
         assert len(twilio.messages) == 6
         vi = twilio.bodies_to("+84900000000")[0]
-        assert vi.startswith("Dien luc Ha Noi: Tam ngung cap dien Phuong Lang Ha tu 10:00 07/12/2026")
+        assert vi.startswith("Dien luc Ha Noi: Tam ngung cap dien Phuong Lang Ha "
+                             "tu 10:00 07/12/2026")
         assert "1900 6769" in vi
         assert "Power will be off" in twilio.bodies_to("+84900000010")[0]
         clock.at = start - timedelta(days=1)
