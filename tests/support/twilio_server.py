@@ -75,26 +75,38 @@ class TwilioServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real API
+    disable_nagle_algorithm = True  # else delayed ACKs add 40 ms to every answer
     server: TwilioServer
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode()
+        data = self.rfile.read(length)
+        if len(data) < length:  # the client died mid-request: nothing was sent
+            self.close_connection = True
+            return
+        raw = data.decode()
         form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
         if self.server.latency:
             time.sleep(self.server.latency)
         if not self.path.endswith("/Messages.json"):
             self._reply(404, {"code": 20404, "message": "not found", "status": 404})
             return
+        if not form.get("To") or not form.get("Body"):
+            self._reply(400, {"code": 21604, "message": "'To' and 'Body' are required",
+                              "status": 400})
+            return
         self._reply(*self.server._answer(form))
 
     def _reply(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client was killed meanwhile
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         return
