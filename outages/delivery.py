@@ -97,8 +97,7 @@ class DomainHooks:
 
 
 def mark_customers(conn: Connection, column: str, ids: list[int]) -> None:
-    table = Customer.__table__
-    conn.execute(update(table).where(table.c.id.in_(ids))
+    conn.execute(update(Customer).where(Customer.id.in_(ids))
                  .values({column: True, "updated_at": utcnow()}))
     for customer_id in ids:
         audit.record(conn, actor="worker", source="cli", action=f"customer.{column}",
