@@ -24,6 +24,8 @@ class EmailChannel:
         self.username, self.password, self.timeout = username, password, timeout
         self.unsubscribe = unsubscribe or f"mailto:{from_address}?subject=unsubscribe"
         self._local = threading.local()
+        self._open: list[smtplib.SMTP] = []  # every thread's connection, for close()
+        self._lock = threading.Lock()
 
     def _connect(self) -> smtplib.SMTP:
         smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
@@ -43,6 +45,8 @@ class EmailChannel:
         if self.username:
             smtp.login(self.username, self.password)
         self._local.smtp = smtp
+        with self._lock:
+            self._open.append(smtp)
         return smtp
 
     def compose(self, message: Message) -> EmailMessage:
@@ -73,8 +77,9 @@ class EmailChannel:
         return Receipt(provider_id=str(mail["Message-ID"]).strip("<>")[:64])
 
     def close(self) -> None:
-        smtp = getattr(self._local, "smtp", None)
-        if smtp is not None:
+        with self._lock:
+            connections, self._open = self._open, []
+        for smtp in connections:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 smtp.quit()
 

@@ -102,3 +102,24 @@ def test_two_workers_on_postgresql_send_each_notice_exactly_once(
     with engine.connect() as conn:
         claimers = conn.execute(select(outbox.c.claimed_by).distinct()).scalars().all()
     assert len(claimers) == 2  # both workers took part
+
+
+def test_sigterm_finishes_sends_in_flight_and_leaves_nothing_claimed(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], test_env: dict[str, str],
+) -> None:
+    settings = make_settings(**twilio_env)
+    _queue_fault_acks(engine, settings, add_customers, 400)
+    twilio.latency = 0.05
+    env = {**test_env, **twilio_env, "OUTAGES_WORKER_CONCURRENCY": "4"}
+    worker = _worker(env)  # the long-running mode
+    deadline = time.monotonic() + 30
+    while twilio.count < 40 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.send_signal(signal.SIGTERM)
+    _, err = worker.communicate(timeout=20)
+    assert worker.returncode == 0, err.decode()
+    status = _status(engine)
+    assert "sending" not in status
+    assert 0 < status["sent"] < 400 and status["sent"] + status["pending"] == 400
+    assert status["sent"] == twilio.count  # everything sent was recorded, nothing twice
