@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, Row
@@ -46,10 +47,15 @@ class RetryPolicy:
 
 
 class Hooks(Protocol):
-    """What the domain does about permanent failures (mark the contact, fall back to email)."""
+    """What the domain does about permanent failures (mark the contact, fall back to email),
+    and how it renders rows queued without text."""
 
     def on_permanent(self, conn: Connection, failures: Sequence[tuple[Row[Any], DeliveryError]],
                      ) -> None: ...
+
+    def render(self, conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, dict[str, Any]]:
+        """Text columns (subject, body, html, encoding, segments, cost) by row id, stored."""
+        ...
 
 
 @dataclass
@@ -116,11 +122,21 @@ class Dispatcher:
         now = self.clock()
         with self._write() as conn, conn.begin():
             rows = outbox.claim(conn, now=now, limit=self.batch, worker=self.worker)
+            rows = self._rendered(conn, rows)
             losers = pick_superseded(rows)
             if losers:
                 outbox.record(conn, [_outcome(r, "superseded", now) for r in losers])
         loser_ids = {row.id for row in losers}
         return [row for row in rows if row.id not in loser_ids]
+
+    def _rendered(self, conn: Connection, rows: list[Row[Any]]) -> list[Any]:
+        """Rows queued without text are rendered now (once per distinct notice)."""
+        bare = [row for row in rows if row.body is None]
+        if not bare or self.hooks is None:
+            return rows
+        texts = self.hooks.render(conn, bare)
+        return [SimpleNamespace(**{**row._mapping, **texts[row.id]}) if row.id in texts else row
+                for row in rows]
 
     def _send_all(self, rows: Sequence[Row[Any]]) -> None:
         pending: set[Future[_Result]] = set()

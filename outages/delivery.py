@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, select, update
 
 from notifier.channels import REGISTRY, Channel, DeliveryError
 from notifier.dispatcher import Dispatcher, RetryPolicy
+from notifier.store import outbox
 from outages import audit
 from outages.models import Customer, Outage
-from outages.notice_queue import Batch, context, queue
+from outages.notice_queue import Batch, context, cost, queue, renderer
 from outages.settings import Settings
 from outages.timeutil import utcnow
 
@@ -94,6 +95,32 @@ class DomainHooks:
             mark_customers(conn, column, sorted(ids))
         fall_back_to_email(conn, self.settings,
                            [row for row, _ in failures if row.channel == "sms"])
+
+
+    def render(self, conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, dict[str, Any]]:
+        return render_rows(conn, self.settings, rows)
+
+
+def render_rows(conn: Connection, settings: Settings,
+                rows: Sequence[Row[Any]]) -> dict[int, dict[str, Any]]:
+    """Text for rows queued bare, one render per (outage, kind, channel, language)."""
+    cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+    texts: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        group = (row.outage_id, row.kind, row.channel, row.language)
+        if group not in cache:
+            outage = conn.execute(select(Outage.__table__)
+                                  .where(Outage.id == row.outage_id)).one()
+            ctx = context(settings, outage, restored_at=row.ref_at, reported_at=row.ref_at)
+            text = renderer(settings).render(row.channel, row.language, row.kind, ctx)
+            cache[group] = {"subject": text.subject, "body": text.body, "html": text.html,
+                            "encoding": text.encoding, "segments": text.segments,
+                            "cost": cost(settings, row.channel, text)}
+        texts[row.id] = cache[group]
+    conn.execute(update(outbox).where(outbox.c.id == bindparam("b_id")).values(
+        {k: bindparam(f"b_{k}") for k in next(iter(cache.values()))}),
+        [{"b_id": i, **{f"b_{k}": v for k, v in t.items()}} for i, t in texts.items()])
+    return texts
 
 
 def mark_customers(conn: Connection, column: str, ids: list[int]) -> None:
