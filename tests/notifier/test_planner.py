@@ -163,3 +163,22 @@ def test_fault_report_received_by_customer_and_by_unknown_phone(
     assert rows[0].body.startswith("Dien luc Ha Noi: We received your outage report at 10:00")
 
 
+
+
+def test_berlin_dst_night_local_times_and_quiet_hours(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+) -> None:
+    settings = make_settings(OUTAGES_LOCALE_TIMEZONE="Europe/Berlin")
+    add_customers(h.customers(1, language="en"))
+    evening = datetime(2026, 10, 24, 21, 0, tzinfo=UTC)  # 23:00 CEST, clocks go back at 03:00
+    start = datetime(2026, 10, 25, 9, 0, tzinfo=UTC)  # 10:00 CET
+    outage = h.add_outage(engine, start=start, end=start + timedelta(hours=2),
+                          members=h.customer_ids(engine))
+    with time_machine.travel(evening, tick=False), engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", outage, 1, evening))
+    announcement = h.rows(engine, kind="announcement", channel="sms")[0]
+    assert announcement.due_at == datetime(2026, 10, 25, 6, 0, tzinfo=UTC)  # 07:00 CET
+    assert "from 10:00 25/10/2026 to 12:00 25/10/2026" in announcement.body
+    reminder = h.rows(engine, kind="reminder", channel="sms")
+    # 2h before 10:00 is 08:00 local, outside quiet hours: sent on time
+    assert [r.due_at for r in reminder] == [start - timedelta(hours=2)]
