@@ -23,8 +23,9 @@ from outages.settings import Settings
 from outages.timeutil import utcnow
 
 log = logging.getLogger("outages.delivery")
-# A claim by a worker on another host is presumed dead after this long.
-FOREIGN_LEASE = timedelta(minutes=10)
+# A claim older than this is presumed abandoned (a worker on another host, or a process
+# that cannot be checked); no send takes that long with the HTTP timeouts we set.
+CLAIM_LEASE = timedelta(minutes=10)
 FLAGS = {"phone_invalid": "phone_invalid", "sms_opt_out": "sms_opt_out",
          "email_invalid": "email_opt_out"}
 
@@ -70,8 +71,8 @@ def dispatcher(engine: Engine, settings: Settings, **overrides: Any) -> Dispatch
 def is_dead(claimer: str, claimed_at: datetime) -> bool:
     """A claim is abandoned when its process is gone (same host) or its lease ran out."""
     host, _, rest = claimer.partition(":")
-    if host != socket.gethostname():
-        return utcnow() - claimed_at > FOREIGN_LEASE
+    if host != socket.gethostname() or utcnow() - claimed_at > CLAIM_LEASE:
+        return utcnow() - claimed_at > CLAIM_LEASE
     try:
         os.kill(int(rest.partition(":")[0]), 0)
     except ProcessLookupError:

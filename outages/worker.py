@@ -76,10 +76,10 @@ class Worker:
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         scheduler.add_job(self._wake, "interval", id="poll",
                           seconds=self.settings.worker.poll_interval.total_seconds())
+        self.scheduler = scheduler
         self.sweep()
         scheduler.start()
         self._set_alarm(scheduler)
-        self.scheduler = scheduler
         self.stop_event.wait()
         log.info("stopping: finishing notices in flight")
         scheduler.shutdown(wait=True)
