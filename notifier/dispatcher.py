@@ -121,13 +121,21 @@ class Dispatcher:
     def _claim(self) -> list[Row[Any]]:
         now = self.clock()
         with self._write() as conn, conn.begin():
-            rows = outbox.claim(conn, now=now, limit=self.batch, worker=self.worker)
+            rows = outbox.claim(conn, now=now, limit=self._claim_size(), worker=self.worker)
             rows = self._rendered(conn, rows)
             losers = pick_superseded(rows)
             if losers:
                 outbox.record(conn, [_outcome(r, "superseded", now) for r in losers])
         loser_ids = {row.id for row in losers}
         return [row for row in rows if row.id not in loser_ids]
+
+    def _claim_size(self) -> int:
+        """No more than about a minute of work at the slowest paced channel, so claims stay
+        far younger than the lease after which another worker may take them over."""
+        if not self.buckets:
+            return self.batch
+        slowest = min(bucket.rate for bucket in self.buckets.values())
+        return max(1, min(self.batch, max(2 * self.concurrency, int(slowest * 60))))
 
     def _rendered(self, conn: Connection, rows: list[Row[Any]]) -> list[Any]:
         """Rows queued without text are rendered now (once per distinct notice)."""
