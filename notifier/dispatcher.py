@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, Row
 
 from notifier import outbox
-from notifier.channels.base import Channel, DeliveryError, Message, Receipt
+from notifier.channels.base import Channel, DeliveryError, Lookup, Message, Receipt
 from notifier.ratelimit import TokenBucket
 from notifier.supersede import pick_superseded
 
@@ -96,11 +96,32 @@ class Dispatcher:
             return outbox.next_due(conn)
 
     def recover(self, is_dead: Callable[[str, datetime], bool]) -> int:
-        """Release rows left in 'sending' by workers that `is_dead` says are gone."""
-        with self._write() as conn, conn.begin():
+        """Resolve rows left in 'sending' by workers that `is_dead` says are gone: those the
+        provider confirms it accepted are recorded as sent, the rest go back to pending."""
+        with self.engine.connect() as conn:
             dead = [who for who, at in outbox.stale_claimers(conn)
                     if who != self.worker and is_dead(who, at)]
-            return outbox.release(conn, dead, now=self.clock())
+            rows = outbox.claimed_by(conn, dead) if dead else []
+        found = [r for r in self.pool.map(self._lookup, rows) if r is not None]
+        now = self.clock()
+        with self._write() as conn, conn.begin():
+            outbox.record(conn, [_outcome(row, "sent", now, provider_id=receipt.provider_id)
+                                 for row, receipt in found])
+            released = outbox.release(conn, dead, now=now)
+        log.info("recovered %d notices left in flight: %d confirmed by the provider, "
+                 "%d to send again", len(rows), len(found), released)
+        return released
+
+    def _lookup(self, row: Row[Any]) -> tuple[Row[Any], Receipt] | None:
+        transport = self.transports.get(row.channel)
+        if not isinstance(transport, Lookup) or row.claimed_at is None:
+            return None
+        try:
+            receipt = transport.lookup(_message(row), row.claimed_at)
+        except DeliveryError as exc:  # cannot tell: sending again is the safe side
+            log.warning("outbox %s: provider lookup failed (%s); sending again", row.id, exc)
+            return None
+        return None if receipt is None else (row, receipt)
 
     def drain(self) -> int:
         """Send everything due now; return how many rows were handled."""

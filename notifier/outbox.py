@@ -109,6 +109,12 @@ def stale_claimers(conn: Connection) -> list[tuple[str, datetime]]:
     return [(who, at) for who, at in conn.execute(query).all() if who]
 
 
+def claimed_by(conn: Connection, claimers: Sequence[str]) -> list[Row[Any]]:
+    query = select(outbox).where(outbox.c.status == "sending",
+                                 outbox.c.claimed_by.in_(list(claimers)))
+    return list(conn.execute(query).all())
+
+
 def release(conn: Connection, claimers: Sequence[str], *, now: datetime) -> int:
     """Put rows left in 'sending' by dead workers back to pending, due at once.
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -43,3 +44,11 @@ class Channel(Protocol):
     def send(self, message: Message) -> Receipt: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Lookup(Protocol):
+    """A channel whose provider can say whether a message was already accepted: used after a
+    crash, for rows whose send may or may not have happened."""
+
+    def lookup(self, message: Message, since: datetime) -> Receipt | None: ...

@@ -4,6 +4,7 @@ server) with an explicit HTTP timeout (the client's default is none)."""
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timedelta
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -16,6 +17,7 @@ from notifier.channels.base import DeliveryError, Message, Receipt
 OUTCOMES = {21211: "phone_invalid", 21614: "phone_invalid", 21610: "sms_opt_out"}
 PERMANENT = {21211, 21614, 21610, 30004, 30005, 30006, 30007}
 TRANSIENT = {20429, 21611, 30001, 30003, 30008}
+CLOCK_SKEW = timedelta(seconds=30)
 
 
 class SmsChannel:
@@ -56,6 +58,24 @@ class SmsChannel:
         except (requests.RequestException, TwilioException) as exc:
             raise DeliveryError(f"network: {exc}", code="network", permanent=False) from exc
         return Receipt(provider_id=sent.sid, status="sent")
+
+    def lookup(self, message: Message, since: datetime) -> Receipt | None:
+        """The provider's copy of this message, if it accepted one since `since`."""
+        sender = self._fixed.get("from_")
+        try:
+            found = self._client().messages.list(to=message.recipient,
+                                                 date_sent_after=since - timedelta(days=1),
+                                                 limit=50)
+        except (TwilioRestException, requests.RequestException, TwilioException) as exc:
+            raise DeliveryError(f"lookup failed: {exc}", code="lookup", permanent=False) from exc
+        # Same text to the same number after the claim: an identical earlier notice (two
+        # reminders read alike) was accepted before `since` and does not count.
+        for sent in found:
+            created = sent.date_created
+            if (sent.body == message.body and (sender is None or sent.from_ in (sender, None))
+                    and created is not None and created >= since - CLOCK_SKEW):
+                return Receipt(provider_id=sent.sid)
+        return None
 
     def close(self) -> None:
         self._local = threading.local()

@@ -189,3 +189,46 @@ def test_rows_queued_without_text_are_rendered_when_claimed(
     assert twilio.bodies_to("+84900000001") == [expected]
     stored = h.rows(engine, status="sent")
     assert [(r.body, r.segments, r.encoding) for r in stored] == [(expected, 1, "GSM-7")] * 2
+
+
+def test_restart_asks_the_provider_about_rows_left_in_flight(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str],
+) -> None:
+    from email.utils import format_datetime
+
+    from notifier import outbox as ob
+
+    settings = make_settings(**twilio_env)
+    add_customers(h.customers(2))
+    ids = h.customer_ids(engine)
+    claimed = NOW - timedelta(minutes=20)  # by a worker on another host, lease expired
+    # The provider accepted the first one after the claim; for the second it only has an
+    # identical text from the day before (a reminder that reads the same).
+    twilio.messages.append({"To": "+84900000000", "From": "+15005550006", "Body": "Mat dien",
+                            "Sid": "SMfirst", "DateCreated": format_datetime(claimed, True)})
+    twilio.messages.append({"To": "+84900000001", "From": "+15005550006", "Body": "Mat dien",
+                            "Sid": "SMold",
+                            "DateCreated": format_datetime(claimed - timedelta(days=1), True)})
+    with engine.begin() as conn:
+        ob.enqueue(conn, [
+            {"key": f"k{i}", "customer_id": c, "kind": "reminder", "channel": "sms",
+             "recipient": f"+8490000000{i}", "language": "vi", "due_at": claimed,
+             "status": "sending", "attempts": 1, "claimed_by": "elsewhere:1:abc",
+             "claimed_at": claimed, "body": "Mat dien", "created_at": claimed,
+             "updated_at": claimed}
+            for i, c in enumerate(ids)])
+    dispatcher = _dispatcher(engine, settings, Clock(NOW))
+    try:
+        from outages.delivery import is_dead
+
+        assert dispatcher.recover(is_dead) == 1
+        assert dispatcher.drain() == 1
+    finally:
+        dispatcher.close()
+    rows = {r.recipient: r for r in h.rows(engine)}
+    assert (rows["+84900000000"].status, rows["+84900000000"].provider_id) == ("sent", "SMfirst")
+    assert rows["+84900000001"].status == "sent"
+    assert rows["+84900000001"].provider_id not in ("SMold", None)
+    assert len(twilio.bodies_to("+84900000001")) == 2 and twilio.bodies_to("+84900000000") == \
+        ["Mat dien"]

@@ -10,13 +10,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import sys
 import threading
 import time
 import uuid
 from collections import defaultdict
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 
 class TwilioServer(ThreadingHTTPServer):
@@ -37,6 +39,11 @@ class TwilioServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A worker killed mid-request resets its connection: expected in crash tests.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def fail(self, to: str, status: int, code: int, times: int = 1) -> None:
         self.scripted[to].extend([(status, code)] * times)
@@ -66,11 +73,22 @@ class TwilioServer(ThreadingHTTPServer):
             status, code = failure
             return status, {"code": code, "message": f"scripted error {code}", "status": status,
                             "more_info": f"https://www.twilio.com/docs/errors/{code}"}
-        sid = "SM" + uuid.uuid4().hex
-        return 201, {"sid": sid, "status": "queued", "to": form.get("To"),
-                     "from": form.get("From"), "body": form.get("Body"),
-                     "messaging_service_sid": form.get("MessagingServiceSid"),
-                     "num_segments": "1", "direction": "outbound-api"}
+        return 201, self._resource(form)
+
+    @staticmethod
+    def _resource(form: dict[str, Any]) -> dict[str, Any]:
+        form.setdefault("Sid", "SM" + uuid.uuid4().hex)
+        form.setdefault("DateCreated", formatdate(usegmt=True))
+        return {"sid": form["Sid"], "status": "queued", "to": form.get("To"),
+                "date_created": form["DateCreated"],
+                "from": form.get("From"), "body": form.get("Body"),
+                "messaging_service_sid": form.get("MessagingServiceSid"),
+                "num_segments": "1", "direction": "outbound-api"}
+
+    def listing(self, to: str) -> dict[str, Any]:
+        with self.lock:
+            found = [self._resource(m) for m in self.messages if m.get("To") == to]
+        return {"messages": found, "next_page_uri": None, "page": 0, "page_size": 50}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -96,6 +114,14 @@ class _Handler(BaseHTTPRequestHandler):
                               "status": 400})
             return
         self._reply(*self.server._answer(form))
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        if not url.path.endswith("/Messages.json"):
+            self._reply(404, {"code": 20404, "message": "not found", "status": 404})
+            return
+        to = parse_qs(url.query).get("To", [""])[0]
+        self._reply(200, self.server.listing(to))
 
     def _reply(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()
