@@ -101,6 +101,9 @@ def stats(conn: Connection) -> dict[str, Any]:
         "by_channel": by_channel,
         "delivery_rate": round(ok / tried, 4) if tried else None,
         "median_delay_seconds": round(statistics.median(delays), 3) if delays else None,
-        "cost": conn.execute(select(func.coalesce(func.sum(o.cost), 0.0))
-                             .where(o.status.in_(("sent", "delivered")))).scalar_one(),
+        "sms_segments": int(conn.execute(
+            select(func.coalesce(func.sum(o.segments), 0))
+            .where(o.status.in_(("sent", "delivered")), o.channel == "sms")).scalar_one()),
+        "cost": float(conn.execute(select(func.coalesce(func.sum(o.cost), 0.0))
+                                   .where(o.status.in_(("sent", "delivered")))).scalar_one()),
     }

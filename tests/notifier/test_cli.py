@@ -73,6 +73,7 @@ def test_run_sends_due_notices_to_console_file_then_list_and_stats(
     assert stats["by_status"] == {"sent": 8, "pending": 16}
     assert stats["by_channel"]["sms"] == {"sent": 5, "pending": 10}
     assert stats["delivery_rate"] == 1.0
+    assert stats["sms_segments"] == 5 and abs(stats["cost"] - 5 * 0.0075) < 1e-9
     assert stats["median_delay_seconds"] is not None and stats["median_delay_seconds"] < 30
     table = cli("notices", "stats")
     assert "delivery rate: 100.0%" in table.stdout
