@@ -49,6 +49,8 @@ outbox = Table(
     Column("language", String(2), nullable=False),
     Column("urgent", Boolean, nullable=False, default=False, server_default=false()),
     Column("due_at", UTCDateTime, nullable=False),
+    # The moment the notice speaks about (the ETR announced, the start a reminder is for).
+    Column("ref_at", UTCDateTime),
     Column("status", String(16), nullable=False, default="pending", server_default="pending"),
     Column("attempts", Integer, nullable=False, default=0, server_default="0"),
     Column("claimed_at", UTCDateTime),

@@ -17,7 +17,7 @@ from outages.timeutil import utcnow
 _customers = cast(Table, Customer.__table__)
 _c = _customers.c
 
-ContactFlag = Literal["sms_opt_out", "phone_invalid"]
+ContactFlag = Literal["sms_opt_out", "phone_invalid", "email_opt_out"]
 
 
 def set_sms_opt_out(conn: Connection, *, phone: str, opted_out: bool, actor: str,

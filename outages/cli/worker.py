@@ -1,9 +1,51 @@
-"""Commands of this group are added by the issue that builds them."""
+"""`outages run`: the notification worker."""
 
 from __future__ import annotations
 
+import logging
+
 import typer
+
+from outages import delivery
+from outages.cli.context import cli_context
+from outages.cli.output import err_console, warn
+from outages.worker import Worker
 
 
 def register(root: typer.Typer) -> None:
-    """Nothing to add yet."""
+    root.command("run")(run)
+
+
+def run(
+    ctx: typer.Context,
+    once: bool = typer.Option(False, "--once", help="Send what is due now, then exit."),
+    until_idle: bool = typer.Option(
+        False, "--until-idle", help="Keep sending until no notice is pending, then exit."),
+    timeout: float | None = typer.Option(
+        None, "--timeout", help="With --until-idle: give up after this many seconds."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every failed send."),
+) -> None:
+    """Send queued notices: wakes at each due time, polls as a safety net, stops on SIGTERM."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    context = cli_context(ctx)
+    settings = context.settings
+    names = delivery.channel_names(settings)
+    unconfigured = ", ".join(k for k, v in names.items() if v == "console")
+    if unconfigured:
+        warn(f"no provider configured for {unconfigured}: those notices go to the console "
+             f"channel ({settings.notices.console_path})")
+    worker = Worker(context.engine, settings)
+    worker.install_signals()
+    try:
+        if once:
+            sent = worker.sweep()
+        elif until_idle:
+            sent = worker.run_until_idle(timeout=timeout)
+        else:
+            err_console.print(f"worker {worker.dispatcher.worker} running; SIGTERM stops it")
+            worker.run_forever()
+            sent = worker.dispatcher.sent
+    finally:
+        worker.close()
+    err_console.print(f"handled {sent} notices, {worker.dispatcher.sent} sent")

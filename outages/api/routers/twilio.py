@@ -14,7 +14,7 @@ from starlette.datastructures import MultiDict
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from outages import delivery, sms_commands
+from outages import sms_commands, status_callbacks
 from outages.api import inbound
 from outages.api.deps import EngineDep, SettingsDep
 from outages.db import write_transaction
@@ -65,7 +65,7 @@ def status_callback(params: SignedForm, engine: EngineDep) -> Response:
     sid = _required(params, "MessageSid", "SmsSid")
     status = _required(params, "MessageStatus", "SmsStatus")
     with write_transaction(engine) as conn:
-        delivery.record_status(conn, message_sid=sid, provider_status=status,
+        status_callbacks.record_status(conn, message_sid=sid, provider_status=status,
                                error_code=params.get("ErrorCode"),
                                error=params.get("ErrorMessage"))
     return Response(status_code=204)

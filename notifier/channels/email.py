@@ -1,0 +1,91 @@
+"""Email through SMTP (STARTTLS or TLS, optional login): multipart text + HTML with a
+List-Unsubscribe header."""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import ssl
+import threading
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from notifier.channels.base import DeliveryError, Message, Receipt
+
+
+class EmailChannel:
+    name = "email"
+
+    def __init__(self, *, host: str, port: int, from_address: str, starttls: bool = True,
+                 tls: bool = False, username: str = "", password: str = "",
+                 timeout: float = 10.0, unsubscribe: str = "") -> None:
+        self.host, self.port, self.from_address = host, port, from_address
+        self.starttls, self.tls = starttls, tls
+        self.username, self.password, self.timeout = username, password, timeout
+        self.unsubscribe = unsubscribe or f"mailto:{from_address}?subject=unsubscribe"
+        self._local = threading.local()
+        self._open: list[smtplib.SMTP] = []  # every thread's connection, for close()
+        self._lock = threading.Lock()
+
+    def _connect(self) -> smtplib.SMTP:
+        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
+        if smtp is not None:
+            try:
+                if smtp.noop()[0] == 250:
+                    return smtp
+            except smtplib.SMTPException:
+                pass
+        context = ssl.create_default_context()
+        if self.tls:
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.starttls:
+                smtp.starttls(context=context)
+        if self.username:
+            smtp.login(self.username, self.password)
+        self._local.smtp = smtp
+        with self._lock:
+            self._open.append(smtp)
+        return smtp
+
+    def compose(self, message: Message) -> EmailMessage:
+        mail = EmailMessage()
+        mail["From"] = self.from_address
+        mail["To"] = message.recipient
+        mail["Subject"] = message.subject or ""
+        mail["Message-ID"] = make_msgid(idstring=str(message.id))
+        mail["List-Unsubscribe"] = f"<{self.unsubscribe}>"
+        mail.set_content(message.body)
+        if message.html:
+            mail.add_alternative(message.html, subtype="html")
+        return mail
+
+    def send(self, message: Message) -> Receipt:
+        mail = self.compose(message)
+        try:
+            self._connect().send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            raise _error(code, text.decode(errors="replace"), "email_invalid") from exc
+        except smtplib.SMTPResponseException as exc:
+            self._local.smtp = None
+            raise _error(exc.smtp_code, str(exc.smtp_error), None) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            self._local.smtp = None
+            raise DeliveryError(f"network: {exc}", code="network", permanent=False) from exc
+        return Receipt(provider_id=str(mail["Message-ID"]).strip("<>")[:64])
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._open = self._open, []
+        for smtp in connections:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                smtp.quit()
+
+
+def _error(code: int, text: str, outcome: str | None) -> DeliveryError:
+    # SMTP 5xx is a permanent refusal, 4xx asks to try again later.
+    permanent = code >= 500
+    return DeliveryError(f"SMTP {code}: {text}", code=str(code), permanent=permanent,
+                         outcome=outcome if permanent else None)

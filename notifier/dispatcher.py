@@ -1,0 +1,247 @@
+"""Claims due outbox rows, sends them with bounded concurrency, records each outcome.
+
+The database is the truth: a row is claimed (status 'sending') before it is sent and updated
+after. Results are written in small groups as they complete, so a crash leaves only the rows
+actually in flight in 'sending' (released and retried at the next start).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, Row
+
+from notifier import outbox
+from notifier.channels.base import Channel, DeliveryError, Lookup, Message, Receipt
+from notifier.ratelimit import TokenBucket
+from notifier.supersede import pick_superseded
+
+log = logging.getLogger("notifier.dispatcher")
+FLUSH_EVERY = 32
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    max_age: timedelta = timedelta(hours=6)
+    base_delay: timedelta = timedelta(seconds=15)
+
+    def next_try(self, row: Row[Any], now: datetime) -> datetime | None:
+        """When to try a transiently failed row again, or None to give up."""
+        if row.attempts >= self.max_attempts or now - row.created_at >= self.max_age:
+            return None
+        # Exponential backoff with jitter, so a provider outage does not end in a stampede.
+        delay = self.base_delay * (2 ** (row.attempts - 1)) * random.uniform(0.5, 1.5)
+        return now + delay
+
+
+class Hooks(Protocol):
+    """What the domain does about permanent failures (mark the contact, fall back to email),
+    and how it renders rows queued without text."""
+
+    def on_permanent(self, conn: Connection, failures: Sequence[tuple[Row[Any], DeliveryError]],
+                     ) -> None: ...
+
+    def render(self, conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, dict[str, Any]]:
+        """Text columns (subject, body, html, encoding, segments, cost) by row id, stored."""
+        ...
+
+
+@dataclass
+class _Result:
+    row: Row[Any]
+    receipt: Receipt | None = None
+    error: DeliveryError | None = None
+
+
+class Dispatcher:
+    def __init__(self, engine: Engine, transports: Mapping[str, Channel], *,
+                 rates: Mapping[str, float] | None = None, concurrency: int = 16,
+                 batch: int = 500, retry: RetryPolicy | None = None, hooks: Hooks | None = None,
+                 worker: str | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
+        self.transports = dict(transports)
+        self.buckets = {name: TokenBucket(rate) for name, rate in (rates or {}).items()}
+        self.concurrency = concurrency
+        self.batch = batch
+        self.retry = retry or RetryPolicy()
+        self.hooks = hooks
+        self.worker = worker or outbox.worker_id()
+        self.clock = clock
+        self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="send")
+        self.sent = 0
+        self.stopping = False
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        for transport in {id(t): t for t in self.transports.values()}.values():
+            transport.close()
+
+    def _write(self) -> Any:
+        return self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+
+    def next_due(self) -> datetime | None:
+        with self.engine.connect() as conn:
+            return outbox.next_due(conn)
+
+    def recover(self, is_dead: Callable[[str, datetime], bool]) -> int:
+        """Resolve rows left in 'sending' by workers that `is_dead` says are gone: those the
+        provider confirms it accepted are recorded as sent, the rest go back to pending."""
+        with self.engine.connect() as conn:
+            dead = [who for who, at in outbox.stale_claimers(conn)
+                    if who != self.worker and is_dead(who, at)]
+            rows = outbox.claimed_by(conn, dead) if dead else []
+        found = [r for r in self.pool.map(self._lookup, rows) if r is not None]
+        now = self.clock()
+        with self._write() as conn, conn.begin():
+            outbox.record(conn, [_outcome(row, "sent", now, provider_id=receipt.provider_id)
+                                 for row, receipt in found])
+            released = outbox.release(conn, dead, now=now)
+        log.info("recovered %d notices left in flight: %d confirmed by the provider, "
+                 "%d to send again", len(rows), len(found), released)
+        return released
+
+    def _lookup(self, row: Row[Any]) -> tuple[Row[Any], Receipt] | None:
+        transport = self.transports.get(row.channel)
+        if not isinstance(transport, Lookup) or row.claimed_at is None:
+            return None
+        try:
+            receipt = transport.lookup(_message(row), row.claimed_at)
+        except DeliveryError as exc:  # cannot tell: sending again is the safe side
+            log.warning("outbox %s: provider lookup failed (%s); sending again", row.id, exc)
+            return None
+        return None if receipt is None else (row, receipt)
+
+    def drain(self) -> int:
+        """Send everything due now; return how many rows were handled."""
+        handled = 0
+        while not self.stopping:
+            count = self.run_once()
+            if not count:
+                break
+            handled += count
+        return handled
+
+    def run_once(self) -> int:
+        rows = self._claim()
+        if rows:
+            self._send_all(rows)
+        return len(rows)
+
+    def _claim(self) -> list[Row[Any]]:
+        now = self.clock()
+        with self._write() as conn, conn.begin():
+            rows = outbox.claim(conn, now=now, limit=self._claim_size(), worker=self.worker)
+            rows = self._rendered(conn, rows)
+            losers = pick_superseded(rows)
+            if losers:
+                outbox.record(conn, [_outcome(r, "superseded", now) for r in losers])
+        loser_ids = {row.id for row in losers}
+        return [row for row in rows if row.id not in loser_ids]
+
+    def _claim_size(self) -> int:
+        """No more than about a minute of work at the slowest paced channel, so claims stay
+        far younger than the lease after which another worker may take them over."""
+        if not self.buckets:
+            return self.batch
+        slowest = min(bucket.rate for bucket in self.buckets.values())
+        return max(1, min(self.batch, max(2 * self.concurrency, int(slowest * 60))))
+
+    def _rendered(self, conn: Connection, rows: list[Row[Any]]) -> list[Any]:
+        """Rows queued without text are rendered now (once per distinct notice)."""
+        bare = [row for row in rows if row.body is None]
+        if not bare or self.hooks is None:
+            return rows
+        texts = self.hooks.render(conn, bare)
+        return [SimpleNamespace(**{**row._mapping, **texts[row.id]}) if row.id in texts else row
+                for row in rows]
+
+    def _send_all(self, rows: Sequence[Row[Any]]) -> None:
+        pending: set[Future[_Result]] = set()
+        done: list[_Result] = []
+        queue = list(reversed(rows))
+        while queue or pending:
+            # Keep at most 2x concurrency submitted, so a SIGTERM stops soon.
+            while queue and len(pending) < 2 * self.concurrency and not self.stopping:
+                pending.add(self.pool.submit(self._send, queue.pop()))
+            if self.stopping and not pending:
+                break
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done.extend(f.result() for f in finished)
+            if len(done) >= FLUSH_EVERY or not pending:
+                self._record(done)
+                done = []
+        if queue:  # stopped: hand the unsent claims back
+            with self._write() as conn, conn.begin():
+                outbox.release(conn, [self.worker], now=self.clock())
+
+    def _send(self, row: Row[Any]) -> _Result:
+        transport = self.transports.get(row.channel)
+        if transport is None:
+            error = DeliveryError(f"no transport for channel {row.channel}", code="no_channel",
+                                  permanent=True)
+            return _Result(row, error=error)
+        bucket = self.buckets.get(row.channel)
+        if bucket is not None:
+            bucket.acquire()
+        try:
+            return _Result(row, receipt=transport.send(_message(row)))
+        except DeliveryError as exc:
+            return _Result(row, error=exc)
+        except Exception as exc:  # an unexpected bug in a transport must not kill the worker
+            log.exception("transport %s failed on outbox row %s", row.channel, row.id)
+            return _Result(row, error=DeliveryError(repr(exc), code="internal", permanent=False))
+
+    def _record(self, results: Sequence[_Result]) -> None:
+        if not results:
+            return
+        now = self.clock()
+        outcomes, permanent = [], []
+        for result in results:
+            outcomes.append(self._outcome(result, now))
+            if result.error is not None and outcomes[-1]["status"] == "failed":
+                permanent.append((result.row, result.error))
+        with self._write() as conn, conn.begin():
+            outbox.record(conn, outcomes)
+            if permanent and self.hooks is not None:
+                self.hooks.on_permanent(conn, permanent)
+        self.sent += sum(1 for o in outcomes if o["status"] == "sent")
+
+    def _outcome(self, result: _Result, now: datetime) -> dict[str, Any]:
+        row, error = result.row, result.error
+        if error is None:
+            assert result.receipt is not None
+            return _outcome(row, "sent", now, provider_id=result.receipt.provider_id)
+        retry_at = None if error.permanent else self.retry.next_try(row, now)
+        log.warning("outbox %s to %s: %s (%s)", row.id, row.channel, error,
+                    "retry" if retry_at else "gave up")
+        status = "pending" if retry_at else "failed"
+        return _outcome(row, status, now, code=error.code, error=str(error),
+                        due_at=retry_at or row.due_at)
+
+
+def _outcome(row: Row[Any], status: str, now: datetime, *, provider_id: str | None = None,
+             code: str | None = None, error: str | None = None,
+             due_at: datetime | None = None) -> dict[str, Any]:
+    return {
+        "id": row.id, "status": status, "sent_at": now if status == "sent" else None,
+        "provider_id": provider_id, "last_error_code": code, "last_error": error,
+        "due_at": due_at or row.due_at, "updated_at": now,
+    }
+
+
+def _message(row: Row[Any]) -> Message:
+    return Message(id=row.id, key=row.key, channel=row.channel, recipient=row.recipient,
+                   language=row.language, kind=row.kind, body=row.body or "",
+                   subject=row.subject, html=row.html)

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.twilio_server import TwilioServer
+
+TWILIO_SID = "AC" + "0" * 32
+
+
+@pytest.fixture
+def twilio() -> Iterator[TwilioServer]:
+    server = TwilioServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def twilio_env(twilio: TwilioServer) -> dict[str, str]:
+    return {
+        "OUTAGES_TWILIO_ACCOUNT_SID": TWILIO_SID,
+        "OUTAGES_TWILIO_AUTH_TOKEN": "test-token",
+        "OUTAGES_TWILIO_FROM_NUMBER": "+15005550006",
+        "OUTAGES_TWILIO_API_URL": twilio.url,
+        "OUTAGES_TWILIO_RATE_PER_SECOND": "1000",
+        "OUTAGES_NOTICES_QUIET_HOURS": "",
+        "OUTAGES_RETRY_BASE_DELAY": "0s",
+    }

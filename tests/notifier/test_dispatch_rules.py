@@ -1,0 +1,63 @@
+"""Pacing, retry timing and "one message per customer per moment"."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from notifier.dispatcher import RetryPolicy
+from notifier.ratelimit import TokenBucket
+from notifier.supersede import pick_superseded
+
+T = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+
+def test_token_bucket_paces_a_burst_instead_of_dropping_it() -> None:
+    bucket = TokenBucket(50, burst=1)
+    started = time.monotonic()
+    for _ in range(11):
+        bucket.acquire()
+    assert 0.19 <= time.monotonic() - started < 1.0  # 10 waits of 20 ms
+
+
+def test_retry_backs_off_exponentially_with_jitter_and_gives_up() -> None:
+    policy = RetryPolicy(max_attempts=4, max_age=timedelta(hours=1),
+                         base_delay=timedelta(seconds=10))
+    row = SimpleNamespace(attempts=1, created_at=T)
+    delays = []
+    for attempts in (1, 2, 3):
+        row.attempts = attempts
+        at = policy.next_try(row, T)  # type: ignore[arg-type]
+        assert at is not None
+        delays.append((at - T).total_seconds())
+    assert 5 <= delays[0] <= 15 and 10 <= delays[1] <= 30 and 20 <= delays[2] <= 60
+    row.attempts = 4
+    assert policy.next_try(row, T) is None  # type: ignore[arg-type]
+    row.attempts = 1
+    assert policy.next_try(row, T + timedelta(hours=1)) is None  # type: ignore[arg-type]
+
+
+def _row(id: int, kind: str, *, outage: int = 1, customer: int = 7, channel: str = "sms",
+         due: datetime = T, revision: int = 1) -> Any:
+    return SimpleNamespace(id=id, kind=kind, outage_id=outage, customer_id=customer,
+                           channel=channel, due_at=due, revision=revision)
+
+
+def test_change_notice_supersedes_reminder_falling_due_with_it() -> None:
+    reminder, change = _row(1, "reminder"), _row(2, "changed", revision=2)
+    assert pick_superseded([reminder, change]) == [reminder]
+
+
+def test_overlapping_cuts_send_one_reminder_but_keep_both_announcements() -> None:
+    rows = [_row(1, "reminder", outage=1), _row(2, "reminder", outage=2),
+            _row(3, "announcement", outage=3, customer=8),
+            _row(4, "announcement", outage=4, customer=8)]
+    assert [r.id for r in pick_superseded(rows)] == [1]
+
+
+def test_other_channel_customer_or_moment_is_not_superseded() -> None:
+    rows = [_row(1, "reminder"), _row(2, "changed", channel="email"),
+            _row(3, "changed", customer=9), _row(4, "changed", due=T + timedelta(hours=1))]
+    assert pick_superseded(rows) == []

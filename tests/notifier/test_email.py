@@ -1,0 +1,75 @@
+"""Email through a real SMTP server in-process: multipart, header, permanent vs transient."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from sqlalchemy import Engine, select
+
+from outages import delivery
+from outages.events import OutageEvent, publish
+from outages.models import Customer
+from outages.settings import Settings
+from tests.notifier import helpers as h
+from tests.support.smtp_server import SmtpServer
+
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+def test_email_notices_multipart_with_unsubscribe_and_errors(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    smtp: SmtpServer,
+) -> None:
+    settings = make_settings(
+        OUTAGES_SMTP_HOST="127.0.0.1", OUTAGES_SMTP_PORT=str(smtp.port),
+        OUTAGES_SMTP_FROM="notices@utility.test", OUTAGES_SMTP_STARTTLS="false",
+        OUTAGES_SMTP_USERNAME="worker", OUTAGES_SMTP_PASSWORD="secret",
+        OUTAGES_NOTICES_QUIET_HOURS="",
+        OUTAGES_NOTICES_CONSOLE_PATH="/dev/null",
+    )
+    rows = h.customers(3, email=True, language="en")
+    for row in rows:
+        row["phone"] = None
+    add_customers(rows)
+    smtp.refuse("c1@example.test", "550 5.1.1 no such user")
+    smtp.refuse("c2@example.test", "451 4.3.0 try again later")
+    ids = h.customer_ids(engine)
+    start = NOW + timedelta(days=6)
+    with time_machine.travel(NOW, tick=True):
+        outage = h.add_outage(engine, start=start, end=start + timedelta(hours=2), members=ids,
+                              reason="<transformer> upgrade")
+        with engine.begin() as conn:
+            publish(conn, settings, OutageEvent("cut_created", outage, 1, NOW))
+        dispatcher = delivery.dispatcher(engine, settings, concurrency=2)
+        try:
+            dispatcher.drain()
+        finally:
+            dispatcher.close()
+    assert len(smtp.messages) == 1
+    mail = smtp.messages[0]
+    assert mail["To"] == "c0@example.test"
+    assert mail["Subject"] == "Planned power cut: Phường Láng Hạ"
+    assert mail["List-Unsubscribe"] == "<mailto:notices@utility.test?subject=unsubscribe>"
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert "from 10:00 07/12/2026 to 12:00 07/12/2026 for <transformer> upgrade" in text
+    assert "&lt;transformer&gt; upgrade" in html
+    status = {r.recipient: (r.status, r.last_error_code)
+              for r in h.rows(engine, kind="announcement")}
+    assert status["c1@example.test"] == ("failed", "550")
+    assert status["c2@example.test"] == ("pending", "451")
+    with engine.connect() as conn:
+        opted = dict(conn.execute(select(Customer.email, Customer.email_opt_out)).all())
+    assert opted == {"c0@example.test": False, "c1@example.test": True,
+                     "c2@example.test": False}

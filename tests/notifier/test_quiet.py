@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from notifier.quiet import defer
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+BERLIN = ZoneInfo("Europe/Berlin")
+WINDOW = (21 * 60, 7 * 60)
+
+
+def _utc(text: str, tz: ZoneInfo) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=tz).astimezone(UTC)
+
+
+def test_inside_quiet_hours_waits_for_their_end() -> None:
+    due = _utc("2026-12-01 22:30", HANOI)
+    assert defer(due, HANOI, WINDOW) == _utc("2026-12-02 07:00", HANOI)
+    early = _utc("2026-12-02 05:00", HANOI)
+    assert defer(early, HANOI, WINDOW) == _utc("2026-12-02 07:00", HANOI)
+
+
+def test_outside_quiet_hours_and_disabled_window_send_when_due() -> None:
+    due = _utc("2026-12-01 20:59", HANOI)
+    assert defer(due, HANOI, WINDOW) == due
+    assert defer(_utc("2026-12-01 23:00", HANOI), HANOI, None) == _utc("2026-12-01 23:00", HANOI)
+
+
+def test_waiting_would_be_late_for_the_cut_so_it_goes_at_once() -> None:
+    due = _utc("2026-12-02 05:00", HANOI)  # 2h reminder for a 07:00 cut
+    assert defer(due, HANOI, WINDOW, deadline=_utc("2026-12-02 07:00", HANOI)) == due
+    assert defer(due, HANOI, WINDOW, deadline=_utc("2026-12-02 08:00", HANOI)) == \
+        _utc("2026-12-02 07:00", HANOI)
+
+
+def test_dst_night_in_berlin_wakes_at_local_seven() -> None:
+    # 2026-10-25: clocks go back at 03:00; the night is 25 hours long.
+    due = _utc("2026-10-24 22:00", BERLIN)
+    woke = defer(due, BERLIN, WINDOW)
+    assert woke.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M %z") == "2026-10-25 07:00 +0100"
+    assert woke - due == timedelta(hours=10)
+    spring = defer(_utc("2026-03-28 23:00", BERLIN), BERLIN, WINDOW)  # clocks jump forward
+    assert spring.astimezone(BERLIN).strftime("%H:%M %z") == "07:00 +0200"
