@@ -1,0 +1,223 @@
+"""Bulk import of the customer registry: stream, validate, upsert by code in batches.
+
+Each batch is one transaction, so a crash leaves whole batches stored and never part of one;
+running the same file again is safe (rows upsert by code). Bad rows go to a rejects CSV that
+appears only when complete (written beside, then renamed).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from operator import itemgetter
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from sqlalchemy import Connection, Engine, case, false, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from outages.customer_rows import CODE, COLUMNS, Row, RowChecker
+from outages.customer_sources import Source, open_source
+from outages.db import write_transaction
+from outages.errors import ValidationError
+from outages.models import Customer
+from outages.settings import Settings
+
+_t = Customer.__table__
+SAMPLE_REASONS = 5
+Progress = Callable[[int, int], None]  # (bytes done, total bytes)
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    updated: int = 0
+    rejected: int = 0
+    rejects_file: Path | None = None
+    samples: list[str] = field(default_factory=list)  # first reasons, for people
+
+    def as_json(self) -> dict[str, Any]:
+        return {"imported": self.imported, "updated": self.updated, "rejected": self.rejected,
+                "rejects_file": str(self.rejects_file) if self.rejects_file else None}
+
+
+def default_rejects_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def import_customers(
+    engine: Engine,
+    settings: Settings,
+    path: Path,
+    *,
+    rejects_path: Path | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import a CSV or GeoJSON registry file; see the module docstring for the guarantees."""
+    path = Path(path)
+    rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(path)
+    if rejects_path.resolve() == path.resolve():
+        raise ValidationError("the rejects file must not be the input file", field="--rejects")
+    with ExitStack() as stack:
+        source = open_source(path, stack)
+        header = [*source.original_header, source.location_name, "reason"]
+        rejects = stack.enter_context(RejectsFile(rejects_path, header))
+        result = _run(engine, settings, source, rejects, progress)
+        result.rejects_file = rejects.commit()
+    return result
+
+
+def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFile,
+         progress: Progress | None) -> ImportResult:
+    checker, writer = RowChecker(settings), BatchWriter(engine, source.present)
+    result, seen, batch = ImportResult(), dict[str, int](), list[Row]()
+    size, label = settings.customers.import_batch, source.location_name
+    for location, raw, original, problem in source.records:
+        row, reasons = (None, [problem]) if problem else _check(checker, raw, seen, location,
+                                                                label)
+        if row is None:
+            reason = "; ".join(reasons)
+            if label == "feature":
+                reason = f"feature {location}: {reason}"
+            rejects.add([*original, location, reason])
+            if len(result.samples) < SAMPLE_REASONS:
+                result.samples.append(reason if label == "feature" else
+                                      f"line {location}: {reason}")
+            continue
+        batch.append(row)
+        if len(batch) >= size:
+            _flush(writer, batch, result, source, progress)
+    _flush(writer, batch, result, source, progress)
+    result.rejected = rejects.count
+    return result
+
+
+def _check(checker: RowChecker, raw: Any, seen: dict[str, int], location: int,
+           label: str) -> tuple[Row | None, list[str]]:
+    row, reasons = checker.check(raw)
+    code = row[CODE] if row else (str(raw[CODE]).strip() if raw[CODE] is not None else "")
+    if code:
+        first = seen.setdefault(code, location)
+        if first != location:
+            reasons.append(f"duplicate code {code}, first seen on {label} {first}")
+    return (None, reasons) if reasons else (row, reasons)
+
+
+def _flush(writer: BatchWriter, batch: list[Row], result: ImportResult, source: Source,
+           progress: Progress | None) -> None:
+    if batch:
+        imported, updated = writer.write(batch)
+        result.imported += imported
+        result.updated += updated
+        batch.clear()
+    if progress:
+        progress(source.position(), source.size)
+
+
+class BatchWriter:
+    """One upsert per batch. Columns the file does not have keep their stored values.
+
+    The Core statement is compiled once and run with plain tuples (dicts where the driver
+    wants named parameters): SQLAlchemy's per-row parameter processing would double the time
+    of a million-row import. Values are already what the driver takes (str, float, None).
+    """
+
+    def __init__(self, engine: Engine, present: Sequence[str]) -> None:
+        self.engine = engine
+        columns = [c for c in COLUMNS if c in present or c == "language"]
+        keys = [*columns, *_FLAGS]
+        compiled = _upsert(engine, [c for c in columns if c in present]).compile(
+            dialect=engine.dialect, column_keys=keys)
+        self.sql = str(compiled)
+        order = list(compiled.positiontup or ()) if compiled.positional else keys
+        extended = [*COLUMNS, *_FLAGS]  # a row followed by the flag defaults
+        self._pick = itemgetter(*(extended.index(k) for k in order))
+        self._names = None if compiled.positional else tuple(order)
+
+    def write(self, rows: list[Row]) -> tuple[int, int]:
+        """Store the rows in one transaction; (new, existing) counts."""
+        pick, flags = self._pick, _FLAG_VALUES
+        params: list[Any] = [pick(row + flags) for row in rows]
+        if self._names is not None:
+            params = [dict(zip(self._names, p, strict=True)) for p in params]
+        with write_transaction(self.engine) as conn:
+            existing = _existing(conn, [row[CODE] for row in rows])
+            conn.exec_driver_sql(self.sql, params)
+        return len(rows) - existing, existing
+
+
+_FLAGS = ("sms_opt_out", "email_opt_out", "phone_invalid")
+_FLAG_VALUES = (False, False, False)  # for new rows only: an upsert never touches them
+
+
+def _upsert(engine: Engine, updated: Sequence[str]) -> Any:
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(_t)
+    excluded = statement.excluded
+    changes: dict[str, Any] = {c: excluded[c] for c in updated if c != "code"}
+    changes["updated_at"] = func.current_timestamp()
+    if "phone" in updated:
+        # A new number has not been refused by the SMS provider yet.
+        changes["phone_invalid"] = case(
+            (_t.c.phone.is_not_distinct_from(excluded.phone), _t.c.phone_invalid),
+            else_=false(),
+        )
+    return statement.on_conflict_do_update(index_elements=[_t.c.code], set_=changes)
+
+
+def _existing(conn: Connection, codes: list[str], chunk: int = 10_000) -> int:
+    found = 0
+    for start in range(0, len(codes), chunk):
+        part = codes[start:start + chunk]
+        query = select(func.count()).select_from(_t).where(_t.c.code.in_(part))
+        found += conn.execute(query).scalar_one()
+    return found
+
+
+class RejectsFile:
+    """The rejects CSV, written to a hidden file beside the target and renamed when done."""
+
+    def __init__(self, path: Path, header: Sequence[str]) -> None:
+        self.path, self.header, self.count = path, list(header), 0
+        self.temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self._handle: IO[str] | None = None
+        self._writer: Any = None
+
+    def __enter__(self) -> RejectsFile:
+        return self
+
+    def add(self, values: Iterable[Any]) -> None:
+        if self._writer is None:
+            self._open()
+        self._writer.writerow(values)
+        self.count += 1
+
+    def _open(self) -> None:
+        try:
+            self._handle = self.temp.open("w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise ValidationError(f"cannot write the rejects file {self.path}: "
+                                  f"{exc.strerror}", field="--rejects") from None
+        self._writer = csv.writer(self._handle)
+        self._writer.writerow(self.header)
+
+    def commit(self) -> Path | None:
+        """Put the finished file in place; None when there was nothing to reject."""
+        if self._handle is None:
+            return None
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        self._handle = None
+        os.replace(self.temp, self.path)
+        return self.path
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self.temp.unlink(missing_ok=True)
