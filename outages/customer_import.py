@@ -19,11 +19,12 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, case, false, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from outages.customer_rows import CODE, COLUMNS, Row, RowChecker
 from outages.customer_sources import Source, open_source
 from outages.db import write_transaction
-from outages.errors import ValidationError
+from outages.errors import OutagesError, ValidationError
 from outages.models import Customer
 from outages.settings import Settings
 
@@ -73,25 +74,17 @@ def import_customers(
 
 def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFile,
          progress: Progress | None) -> ImportResult:
-    checker, writer = RowChecker(settings), BatchWriter(engine, source.present)
-    result, seen, batch = ImportResult(), dict[str, int](), list[Row]()
+    checker, result, seen = RowChecker(settings), ImportResult(), dict[str, int]()
+    batch = _Batch(BatchWriter(engine, source.present), source, result, progress)
     size, label = settings.customers.import_batch, source.location_name
     for location, raw, original, problem in source.records:
         row, reasons = (None, [problem]) if problem else _check(checker, raw, seen, location,
                                                                 label)
         if row is None:
-            reason = "; ".join(reasons)
-            if label == "feature":
-                reason = f"feature {location}: {reason}"
-            rejects.add([*original, location, reason])
-            if len(result.samples) < SAMPLE_REASONS:
-                result.samples.append(reason if label == "feature" else
-                                      f"line {location}: {reason}")
-            continue
-        batch.append(row)
-        if len(batch) >= size:
-            _flush(writer, batch, result, source, progress)
-    _flush(writer, batch, result, source, progress)
+            _reject(rejects, result, original, location, label, "; ".join(reasons))
+        elif batch.add(row, location) >= size:
+            batch.flush()
+    batch.flush()
     result.rejected = rejects.count
     return result
 
@@ -107,15 +100,49 @@ def _check(checker: RowChecker, raw: Any, seen: dict[str, int], location: int,
     return (None, reasons) if reasons else (row, reasons)
 
 
-def _flush(writer: BatchWriter, batch: list[Row], result: ImportResult, source: Source,
-           progress: Progress | None) -> None:
-    if batch:
-        imported, updated = writer.write(batch)
-        result.imported += imported
-        result.updated += updated
-        batch.clear()
-    if progress:
-        progress(source.position(), source.size)
+def _reject(rejects: RejectsFile, result: ImportResult, original: list[Any], location: int,
+            label: str, reason: str) -> None:
+    if label == "feature":
+        reason = f"feature {location}: {reason}"
+    rejects.add([*original, location, reason])
+    if len(result.samples) < SAMPLE_REASONS:
+        result.samples.append(reason if label == "feature" else f"line {location}: {reason}")
+
+
+class _Batch:
+    """Good rows waiting to be stored, with the span of the input they came from."""
+
+    def __init__(self, writer: BatchWriter, source: Source, result: ImportResult,
+                 progress: Progress | None) -> None:
+        self.writer, self.source, self.result, self.progress = writer, source, result, progress
+        self.rows: list[Row] = []
+        self.first = self.last = 0
+
+    def add(self, row: Row, location: int) -> int:
+        if not self.rows:
+            self.first = location
+        self.rows.append(row)
+        self.last = location
+        return len(self.rows)
+
+    def flush(self) -> None:
+        if self.rows:
+            try:
+                imported, updated = self.writer.write(self.rows)
+            except DBAPIError as exc:
+                raise self._stopped(exc) from exc
+            self.result.imported += imported
+            self.result.updated += updated
+            self.rows.clear()
+        if self.progress:
+            self.progress(self.source.position(), self.source.size)
+
+    def _stopped(self, exc: DBAPIError) -> OutagesError:
+        done = self.result.imported + self.result.updated
+        where = f"{self.source.location_name}s {self.first}-{self.last}"
+        return OutagesError(f"the database refused the rows of {where} ({exc.orig}); none of "
+                            f"them was stored, the {done} rows before them were. Fix the "
+                            "cause and run the import again (it is safe to repeat)")
 
 
 class BatchWriter:

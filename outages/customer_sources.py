@@ -94,8 +94,7 @@ def _csv_records(path: Path, reader: Any, index: list[int], width: int) -> Itera
                 continue  # blank line
             line = reader.line_num
             if len(row) != width:
-                yield line, None, row, (f"row has {len(row)} fields but the header has {width}: "
-                                        "quote values that contain commas")
+                yield line, None, _fit(row, width), _width_problem(row, width)
                 continue
             yield line, row if natural else [row[i] if i >= 0 else None for i in index], row, None
     except UnicodeDecodeError:
@@ -105,6 +104,18 @@ def _csv_records(path: Path, reader: Any, index: list[int], width: int) -> Itera
     except csv.Error as exc:
         raise ValidationError(f"{path} line {reader.line_num}: {exc} (rows before it were "
                               "imported)", field="PATH") from None
+
+
+def _fit(row: list[str], width: int) -> list[str]:
+    """The row cut or padded to the header, so the rejects file keeps its columns."""
+    return (row + [""] * width)[:width]
+
+
+def _width_problem(row: list[str], width: int) -> str:
+    extra = f" (extra values: {', '.join(repr(v) for v in row[width:])})" \
+        if len(row) > width else ""
+    return (f"row has {len(row)} fields but the header has {width}{extra}: quote values "
+            "that contain commas")
 
 
 def _geojson_source(path: Path, binary: IO[bytes], size: int) -> Source:

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
 from outages import audit, customers
 from outages.cli.context import cli_context
-from outages.cli.output import console, err_console, print_json, warn
+from outages.cli.output import console, err_console, print_json
 from outages.customer_import import Progress as ProgressCallback
 
 app = typer.Typer(help="The customer registry: bulk import, look-ups, contact changes.",
@@ -41,10 +42,15 @@ def import_(
                   f"{result.rejected} rejected")
     if result.rejected:
         for sample in result.samples:
-            warn(sample)
+            _warn(sample)
         more = result.rejected - len(result.samples)
-        warn(f"{result.rejected} row(s) rejected{f' ({more} more not shown)' if more > 0 else ''}"
-             f"; reasons are in {result.rejects_file}")
+        _warn(f"{result.rejected} row(s) rejected{f' ({more} more not shown)' if more > 0 else ''}"
+              f"; reasons are in {result.rejects_file}")
+
+
+def _warn(text: str) -> None:
+    """Unwrapped and unstyled inside: reasons quote input and paths must stay copyable."""
+    err_console.print(f"[yellow]warning:[/yellow] {escape(text)}", soft_wrap=True)
 
 
 @contextmanager
