@@ -86,7 +86,7 @@ def update_customer(
     changed = {k: v for k, v in wanted.items() if current[k] != v}
     if not changed:
         return current
-    if "phone" in changed:
+    if "phone" in changed and current["phone_invalid"]:
         changed["phone_invalid"] = False  # a new number has not been refused yet
     conn.execute(update(Customer).where(Customer.id == current["id"])
                  .values(**changed, updated_at=utcnow()))
