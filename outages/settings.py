@@ -301,7 +301,7 @@ def _secrets_from_files(environ: Mapping[str, str]) -> dict[str, str]:
     """OUTAGES_X_Y_FILE=/path becomes OUTAGES_X_Y=<file content> unless OUTAGES_X_Y is set."""
     resolved: dict[str, str] = {}
     for name, path in environ.items():
-        if name.startswith(ENV_PREFIX) and name.endswith("_FILE") and name != "OUTAGES_CONFIG_FILE":
+        if _is_secret_pointer(name):
             target = name[: -len("_FILE")]
             if target in environ:
                 continue
@@ -311,6 +311,10 @@ def _secrets_from_files(environ: Mapping[str, str]) -> dict[str, str]:
                 raise ConfigError(f"cannot read secret file {path}: {exc.strerror}",
                                   field=name) from None
     return resolved
+
+
+def _is_secret_pointer(name: str) -> bool:
+    return name.startswith(ENV_PREFIX) and name.endswith("_FILE") and name != "OUTAGES_CONFIG_FILE"
 
 
 def _describe(error: PydanticValidationError) -> str:
@@ -336,7 +340,9 @@ def load_settings(
     if config_path:
         layers = _deep_merge(layers, _read_toml(Path(config_path)))
     environ.update(_secrets_from_files(environ))
-    env_only = {k: v for k, v in environ.items() if k != "OUTAGES_CONFIG"}
+    # The *_FILE pointers have done their job; left in, they would read as unknown settings.
+    env_only = {k: v for k, v in environ.items()
+                if k != "OUTAGES_CONFIG" and not _is_secret_pointer(k)}
     try:
         return _with_environ(env_only, layers)
     except PydanticValidationError as exc:
