@@ -25,8 +25,8 @@ import numpy as np
 import shapely
 
 from outages import db, demo_city
-from outages.customer_import import BatchWriter
 from outages.customer_rows import COLUMNS, RowChecker
+from outages.customer_store import BatchWriter
 from outages.settings import load_settings
 
 TARGET_AREA_CUSTOMERS = 50_000

@@ -10,25 +10,22 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from sqlalchemy import Connection, Engine, case, false, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from outages.customer_rows import CODE, COLUMNS, Row, RowChecker
+from outages.customer_rows import CODE, Row, RowChecker
 from outages.customer_sources import Source, open_source
-from outages.db import write_transaction
+from outages.customer_store import BatchWriter
 from outages.errors import OutagesError, ValidationError
-from outages.models import Customer
 from outages.settings import Settings
 
-_t = Customer.__table__
 SAMPLE_REASONS = 5
 Progress = Callable[[int, int], None]  # (bytes done, total bytes)
 
@@ -75,16 +72,19 @@ def import_customers(
 def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFile,
          progress: Progress | None) -> ImportResult:
     checker, result, seen = RowChecker(settings), ImportResult(), dict[str, int]()
-    batch = _Batch(BatchWriter(engine, source.present), source, result, progress)
     size, label = settings.customers.import_batch, source.location_name
-    for location, raw, original, problem in source.records:
-        row, reasons = (None, [problem]) if problem else _check(checker, raw, seen, location,
-                                                                label)
-        if row is None:
-            _reject(rejects, result, original, location, label, "; ".join(reasons))
-        elif batch.add(row, location) >= size:
-            batch.flush()
-    batch.flush()
+    # Leaving the pool waits for a batch in flight, so an error never abandons one half-done.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as pool:
+        batch = _Batch(BatchWriter(engine, source.present), source, result, progress, pool)
+        for location, raw, original, problem in source.records:
+            row, reasons = (None, [problem]) if problem else _check(checker, raw, seen,
+                                                                    location, label)
+            if row is None:
+                _reject(rejects, result, original, location, label, "; ".join(reasons))
+            elif batch.add(row, location) >= size:
+                batch.flush()
+        batch.flush()
+        batch.wait()
     result.rejected = rejects.count
     return result
 
@@ -110,13 +110,20 @@ def _reject(rejects: RejectsFile, result: ImportResult, original: list[Any], loc
 
 
 class _Batch:
-    """Good rows waiting to be stored, with the span of the input they came from."""
+    """Good rows waiting to be stored, with the span of the input they came from.
+
+    A full batch is written by one background thread while the next one is read and checked:
+    the database spends most of its time outside the GIL, so the two overlap. At most one
+    batch is in flight; its failure is reported with its own span.
+    """
 
     def __init__(self, writer: BatchWriter, source: Source, result: ImportResult,
-                 progress: Progress | None) -> None:
+                 progress: Progress | None, pool: ThreadPoolExecutor) -> None:
         self.writer, self.source, self.result, self.progress = writer, source, result, progress
+        self.pool = pool
         self.rows: list[Row] = []
         self.first = self.last = 0
+        self.pending: tuple[Future[tuple[int, int]], int, int] | None = None
 
     def add(self, row: Row, location: int) -> int:
         if not self.rows:
@@ -127,82 +134,31 @@ class _Batch:
 
     def flush(self) -> None:
         if self.rows:
-            try:
-                imported, updated = self.writer.write(self.rows)
-            except DBAPIError as exc:
-                raise self._stopped(exc) from exc
-            self.result.imported += imported
-            self.result.updated += updated
-            self.rows.clear()
+            self.wait()
+            self.pending = (self.pool.submit(self.writer.write, self.rows), self.first,
+                            self.last)
+            self.rows = []
         if self.progress:
             self.progress(self.source.position(), self.source.size)
 
-    def _stopped(self, exc: DBAPIError) -> OutagesError:
+    def wait(self) -> None:
+        if self.pending is None:
+            return
+        future, first, last = self.pending
+        self.pending = None
+        try:
+            imported, updated = future.result()
+        except DBAPIError as exc:
+            raise self._stopped(exc, first, last) from exc
+        self.result.imported += imported
+        self.result.updated += updated
+
+    def _stopped(self, exc: DBAPIError, first: int, last: int) -> OutagesError:
         done = self.result.imported + self.result.updated
-        where = f"{self.source.location_name}s {self.first}-{self.last}"
+        where = f"{self.source.location_name}s {first}-{last}"
         return OutagesError(f"the database refused the rows of {where} ({exc.orig}); none of "
                             f"them was stored, the {done} rows before them were. Fix the "
                             "cause and run the import again (it is safe to repeat)")
-
-
-class BatchWriter:
-    """One upsert per batch. Columns the file does not have keep their stored values.
-
-    The Core statement is compiled once and run with plain tuples (dicts where the driver
-    wants named parameters): SQLAlchemy's per-row parameter processing would double the time
-    of a million-row import. Values are already what the driver takes (str, float, None).
-    """
-
-    def __init__(self, engine: Engine, present: Sequence[str]) -> None:
-        self.engine = engine
-        columns = [c for c in COLUMNS if c in present or c == "language"]
-        keys = [*columns, *_FLAGS]
-        compiled = _upsert(engine, [c for c in columns if c in present]).compile(
-            dialect=engine.dialect, column_keys=keys)
-        self.sql = str(compiled)
-        order = list(compiled.positiontup or ()) if compiled.positional else keys
-        extended = [*COLUMNS, *_FLAGS]  # a row followed by the flag defaults
-        self._pick = itemgetter(*(extended.index(k) for k in order))
-        self._names = None if compiled.positional else tuple(order)
-
-    def write(self, rows: list[Row]) -> tuple[int, int]:
-        """Store the rows in one transaction; (new, existing) counts."""
-        pick, flags = self._pick, _FLAG_VALUES
-        params: list[Any] = [pick(row + flags) for row in rows]
-        if self._names is not None:
-            params = [dict(zip(self._names, p, strict=True)) for p in params]
-        with write_transaction(self.engine) as conn:
-            existing = _existing(conn, [row[CODE] for row in rows])
-            conn.exec_driver_sql(self.sql, params)
-        return len(rows) - existing, existing
-
-
-_FLAGS = ("sms_opt_out", "email_opt_out", "phone_invalid")
-_FLAG_VALUES = (False, False, False)  # for new rows only: an upsert never touches them
-
-
-def _upsert(engine: Engine, updated: Sequence[str]) -> Any:
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(_t)
-    excluded = statement.excluded
-    changes: dict[str, Any] = {c: excluded[c] for c in updated if c != "code"}
-    changes["updated_at"] = func.current_timestamp()
-    if "phone" in updated:
-        # A new number has not been refused by the SMS provider yet.
-        changes["phone_invalid"] = case(
-            (_t.c.phone.is_not_distinct_from(excluded.phone), _t.c.phone_invalid),
-            else_=false(),
-        )
-    return statement.on_conflict_do_update(index_elements=[_t.c.code], set_=changes)
-
-
-def _existing(conn: Connection, codes: list[str], chunk: int = 10_000) -> int:
-    found = 0
-    for start in range(0, len(codes), chunk):
-        part = codes[start:start + chunk]
-        query = select(func.count()).select_from(_t).where(_t.c.code.in_(part))
-        found += conn.execute(query).scalar_one()
-    return found
 
 
 class RejectsFile:
