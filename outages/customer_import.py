@@ -74,17 +74,21 @@ def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFil
     checker, result, seen = RowChecker(settings), ImportResult(), dict[str, int]()
     size, label = settings.customers.import_batch, source.location_name
     # Leaving the pool waits for a batch in flight, so an error never abandons one half-done.
+    writer = BatchWriter(engine, source.present)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as pool:
-        batch = _Batch(BatchWriter(engine, source.present), source, result, progress, pool)
-        for location, raw, original, problem in source.records:
-            row, reasons = (None, [problem]) if problem else _check(checker, raw, seen,
-                                                                    location, label)
-            if row is None:
-                _reject(rejects, result, original, location, label, "; ".join(reasons))
-            elif batch.add(row, location) >= size:
-                batch.flush()
-        batch.flush()
-        batch.wait()
+        batch = _Batch(writer, source, result, progress, pool)
+        try:
+            for location, raw, original, problem in source.records:
+                row, reasons = (None, [problem]) if problem else _check(checker, raw, seen,
+                                                                        location, label)
+                if row is None:
+                    _reject(rejects, result, original, location, label, "; ".join(reasons))
+                elif batch.add(row, location) >= size:
+                    batch.flush()
+            batch.flush()
+            batch.wait()
+        finally:
+            pool.submit(writer.close)  # on the writer's thread, after any batch in flight
     result.rejected = rejects.count
     return result
 

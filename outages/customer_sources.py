@@ -58,7 +58,10 @@ def _csv_source(path: Path, binary: IO[bytes], size: int) -> Source:
     except StopIteration:
         raise ValidationError(f"{path} is empty: expected a header row "
                               f"({','.join(COLUMNS)})", field="PATH") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except UnicodeDecodeError:
+        raise ValidationError(f"{path} is not UTF-8 text: save it as UTF-8 (Excel: "
+                              "'CSV UTF-8') and import again", field="PATH") from None
+    except csv.Error as exc:
         raise ValidationError(f"{path}: cannot read the header row ({exc})",
                               field="PATH") from None
     names = [h.strip().lower() for h in header]
@@ -99,8 +102,8 @@ def _csv_records(path: Path, reader: Any, index: list[int], width: int) -> Itera
             yield line, row if natural else [row[i] if i >= 0 else None for i in index], row, None
     except UnicodeDecodeError:
         raise ValidationError(f"{path}: text after line {reader.line_num} is not UTF-8; "
-                              "save the file as UTF-8 (rows before it were imported)",
-                              field="PATH") from None
+                              "save the file as UTF-8 and import again (rows before it "
+                              "were stored; repeating the import is safe)", field="PATH") from None
     except csv.Error as exc:
         raise ValidationError(f"{path} line {reader.line_num}: {exc} (rows before it were "
                               "imported)", field="PATH") from None

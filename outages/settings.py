@@ -123,7 +123,7 @@ class TerritorySettings(Section):
 
 
 class CustomersSettings(Section):
-    import_batch: int = Field(5000, ge=100, le=100_000)
+    import_batch: int = Field(50_000, ge=100, le=100_000)
 
 
 class PlannedSettings(Section):

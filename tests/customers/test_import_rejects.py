@@ -141,3 +141,24 @@ def test_cli_human_summary_says_where_the_rejects_are(cli: Any, write_csv: Any) 
     assert "1 imported, 0 updated, 1 rejected" in result.stdout
     assert "line 3: duplicate code A, first seen on line 2" in result.stderr
     assert "customers.rejects.csv" in result.stderr
+
+
+def test_non_utf8_file_is_refused_with_the_fix(engine: Any, settings: Any,
+                                               tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("code,name,lon,lat\nA,Hà Đông,105.8,21.0\n".encode("latin-1", "replace"))
+    with pytest.raises(ValidationError, match="not UTF-8 text: save it as UTF-8"):
+        import_customers(engine, settings, path)
+
+
+def test_bad_bytes_deep_in_a_big_file_stop_after_stored_batches(
+    engine: Any, make_settings: Any, tmp_path: Path, stored: Any
+) -> None:
+    settings = make_settings(OUTAGES_CUSTOMERS_IMPORT_BATCH="100")
+    good = "".join(f"C{i:05d},105.8,21.0\n" for i in range(3000))
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"code,lon,lat\n" + good.encode() + b"X\xff\xfe,105.8,21.0\n")
+    with pytest.raises(ValidationError, match="is not UTF-8; save the file as UTF-8"):
+        import_customers(engine, settings, path)
+    count = len(stored())
+    assert count % 100 == 0 and 0 < count <= 3000  # whole batches only

@@ -126,3 +126,18 @@ def test_cli_update_needs_a_change(cli: Any, registry: None) -> None:
     result = cli("customers", "update", "C1")
     assert result.exit_code == 2
     assert "give at least one of" in result.stderr
+
+
+def test_new_phone_clears_the_refused_number_mark(engine: Any, settings: Any,
+                                                  registry: None) -> None:
+    from sqlalchemy import update
+
+    from outages.models import Customer
+
+    with engine.begin() as conn:
+        conn.execute(update(Customer).where(Customer.code == "C1").values(phone_invalid=True))
+        updated = customers.update_customer(conn, "C1", changes={"phone": "0987654321"},
+                                            actor="a", source="cli", settings=settings)
+    assert updated["phone_invalid"] is False
+    [entry] = _audit(engine)
+    assert entry["before"]["phone_invalid"] is True and entry["after"]["phone_invalid"] is False
