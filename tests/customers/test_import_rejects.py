@@ -162,3 +162,12 @@ def test_bad_bytes_deep_in_a_big_file_stop_after_stored_batches(
         import_customers(engine, settings, path)
     count = len(stored())
     assert count % 100 == 0 and 0 < count <= 3000  # whole batches only
+
+
+def test_unwritable_rejects_folder_is_refused_before_anything_is_stored(
+    engine: Any, settings: Any, write_csv: Any, tmp_path: Path, stored: Any
+) -> None:
+    with pytest.raises(ValidationError, match="cannot write the rejects file"):
+        import_customers(engine, settings, write_csv([row("A"), row("")]),
+                         rejects_path=tmp_path / "missing" / "r.csv")
+    assert stored() == {}
