@@ -34,7 +34,8 @@ class Affected:
 
     def breakdown(self, column: str) -> dict[str, int]:
         """Counts per region, district or feeder, largest first; '-' for unknown."""
-        values = {"region": self.regions, "district": self.districts, "feeder": self.feeders}[column]
+        columns = {"region": self.regions, "district": self.districts, "feeder": self.feeders}
+        values = columns[column]
         return dict(Counter(v or "-" for v in values).most_common())
 
 

@@ -45,7 +45,7 @@ def test_naive_datetime_is_refused(engine) -> None:
     with pytest.raises(Exception, match="naive"), engine.begin() as conn:
         conn.execute(
             Outage.__table__.insert().values(kind="planned", status="scheduled",
-                                             planned_start=datetime(2026, 12, 7, 8, 0))
+                                             planned_start=datetime(2026, 12, 7, 8, 0))  # noqa: DTZ001
         )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from notifier.sqltypes import UTCDateTime
-from outages.models.base import BigId, Base
+from outages.models.base import Base, BigId
 
 ROLES = ("admin", "dispatcher", "engineer", "viewer")
 
@@ -20,7 +20,9 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.current_timestamp()
+    )
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -31,7 +33,9 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.current_timestamp()
+    )
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -30,8 +30,12 @@ class Customer(Base):
     phone_invalid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     connected_on: Mapped[date | None] = mapped_column(Date)
     disconnected_on: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.current_timestamp()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.current_timestamp()
+    )
 
     # Area matching starts with a bounding-box range scan on this index.
     __table_args__ = (Index("ix_customers_lon_lat", "lon", "lat"),)

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from notifier.sqltypes import UTCDateTime
-from outages.models.base import BigId, Base
+from outages.models.base import Base, BigId
 
 PLANNED = "planned"
 FAULT = "fault"
@@ -57,8 +57,12 @@ class Outage(Base):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_by: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.current_timestamp()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.current_timestamp()
+    )
 
     __table_args__ = (
         Index("ix_outages_kind_status", "kind", "status"),

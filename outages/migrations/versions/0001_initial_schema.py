@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21 21:40:04.233602
 """
 
@@ -12,7 +12,6 @@ from alembic import op
 
 import notifier.sqltypes
 
-
 revision = '0001'
 down_revision = None
 branch_labels = None
@@ -20,7 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('audit_log',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('at', notifier.sqltypes.UTCDateTime(), nullable=False),
@@ -225,11 +224,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outbox_provider_id'), ['provider_id'], unique=False)
         batch_op.create_index('ix_outbox_status_due', ['status', 'due_at'], unique=False)
 
-    
+
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_status_due')
         batch_op.drop_index(batch_op.f('ix_outbox_provider_id'))
@@ -275,4 +274,4 @@ def downgrade() -> None:
         batch_op.drop_index('ix_audit_log_at')
 
     op.drop_table('audit_log')
-    
+
