@@ -177,17 +177,20 @@ def build_registry(url: str, n: int, seed: int = 7) -> None:
     db.ensure_schema(engine)
     checker, writer = RowChecker(settings), BatchWriter(engine, COLUMNS)
     batch: list[Any] = []
-    for raw in demo_city.customer_rows(n, seed, bad_rows=False):
-        row, problems = checker.check(raw)
-        if problems:
-            raise ValueError(f"generator produced a bad row: {problems}")
-        batch.append(row)
-        if len(batch) >= 20_000:
+    try:
+        for raw in demo_city.customer_rows(n, seed, bad_rows=False):
+            row, problems = checker.check(raw)
+            if problems:
+                raise ValueError(f"generator produced a bad row: {problems}")
+            batch.append(row)
+            if len(batch) >= settings.customers.import_batch:
+                writer.write(batch)
+                batch.clear()
+        if batch:
             writer.write(batch)
-            batch.clear()
-    if batch:
-        writer.write(batch)
-    engine.dispose()
+    finally:
+        writer.close()
+        engine.dispose()
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--child-import"]:
