@@ -42,7 +42,9 @@ def open_source(path: Path, stack: Any) -> Source:
     size = path.stat().st_size
     if _looks_like_json(binary):
         return _geojson_source(path, binary, size)
-    return _csv_source(path, binary, size)
+    # The stack owns the text layer too: dropped, it would close the file under our feet.
+    text = stack.enter_context(io.TextIOWrapper(binary, encoding="utf-8-sig", newline=""))
+    return _csv_source(path, text, binary, size)
 
 
 def _looks_like_json(binary: IO[bytes]) -> bool:
@@ -50,8 +52,7 @@ def _looks_like_json(binary: IO[bytes]) -> bool:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
-def _csv_source(path: Path, binary: IO[bytes], size: int) -> Source:
-    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+def _csv_source(path: Path, text: IO[str], binary: IO[bytes], size: int) -> Source:
     reader = csv.reader(text)
     try:
         header = next(reader)

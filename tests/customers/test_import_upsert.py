@@ -184,3 +184,16 @@ def test_failed_batch_leaves_earlier_batches_and_nothing_of_itself(
     assert "the 200 rows before them were" in str(caught.value)
     assert sorted(stored()) == [f"C{i:03d}" for i in range(200)]
     assert sorted(p.name for p in path.parent.iterdir()) == ["customers.csv"]
+
+
+def test_progress_reports_bytes_up_to_the_file_size(engine: Any, make_settings: Any,
+                                                    write_csv: Any) -> None:
+    settings = make_settings(OUTAGES_CUSTOMERS_IMPORT_BATCH="100")
+    path = write_csv([row(f"P{i:04d}") for i in range(1000)])
+    seen: list[tuple[int, int]] = []
+    import_customers(engine, settings, path, progress=lambda done, total: seen.append(
+        (done, total)))
+    size = path.stat().st_size
+    assert len(seen) >= 2 and all(total == size for _, total in seen)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    assert seen[-1][0] == size
