@@ -76,8 +76,9 @@ def _csv_source(path: Path, text: IO[str], binary: IO[bytes], size: int) -> Sour
 def _check_columns(path: Path, names: list[str], what: str) -> None:
     unknown = [n for n in names if n not in COLUMNS]
     if unknown:
+        hint = " (an empty name: a trailing comma in the header?)" if "" in unknown else ""
         raise ValidationError(
-            f"{path}: unknown {what}(s) {', '.join(repr(n) for n in unknown)}; "
+            f"{path}: unknown {what}(s) {', '.join(repr(n) for n in unknown)}{hint}; "
             f"the known ones are {', '.join(COLUMNS)}", field="PATH")
     doubled = sorted({n for n in names if names.count(n) > 1})
     if doubled:

@@ -105,6 +105,7 @@ def test_no_rejects_means_no_file(engine: Any, settings: Any, write_csv: Any) ->
         ("code,lon,lat,colour,size\nA,1,2,red,3\n", "unknown column(s) 'colour', 'size'"),
         ("code,name\nA,x\n", "required column(s) lon, lat missing"),
         ("code,lon,lat,lon\n", "lon appear more than once"),
+        ("code,lon,lat,\nA,1,2,\n", "a trailing comma in the header"),
         ('{"type": "Feature"}', "expected a GeoJSON FeatureCollection"),
     ],
 )
