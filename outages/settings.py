@@ -123,7 +123,7 @@ class TerritorySettings(Section):
 
 
 class CustomersSettings(Section):
-    import_batch: int = Field(5000, ge=100, le=100_000)
+    import_batch: int = Field(default=50_000, ge=100, le=100_000)
 
 
 class PlannedSettings(Section):
@@ -134,7 +134,7 @@ class PlannedSettings(Section):
 
 
 class FaultsSettings(Section):
-    group_radius_m: float = Field(500.0, ge=0)
+    group_radius_m: float = Field(default=500.0, ge=0)
     group_window: Duration = timedelta(hours=2)
     causes: StrList = ["equipment_failure", "weather", "vegetation", "third_party_damage",
                        "overload", "animal", "unknown", "planned"]
@@ -142,9 +142,9 @@ class FaultsSettings(Section):
 
 class ReliabilitySettings(Section):
     momentary_max: Duration = timedelta(minutes=5)
-    celid_s_hours: float = Field(4.0, gt=0)
-    celid_t_hours: float = Field(8.0, gt=0)
-    med_history_years: int = Field(5, ge=1, le=20)
+    celid_s_hours: float = Field(default=4.0, gt=0)
+    celid_t_hours: float = Field(default=8.0, gt=0)
+    med_history_years: int = Field(default=5, ge=1, le=20)
 
 
 class NoticesSettings(Section):
@@ -155,8 +155,8 @@ class NoticesSettings(Section):
     utility_name: str = "Dien luc Ha Noi"
     sms_ascii: bool = True
     urgent_kinds: StrList = []
-    sms_cost_per_segment: float = Field(0.0075, ge=0)
-    email_cost: float = Field(0.0, ge=0)
+    sms_cost_per_segment: float = Field(default=0.0075, ge=0)
+    email_cost: float = Field(default=0.0, ge=0)
     console_path: str = "-"
 
     @field_validator("quiet_hours")
@@ -174,7 +174,7 @@ class TwilioSettings(Section):
     messaging_service_sid: str = ""
     api_url: str = "https://api.twilio.com"
     status_callback_url: str = ""
-    rate_per_second: float = Field(10.0, gt=0)
+    rate_per_second: float = Field(default=10.0, gt=0)
     timeout: Duration = timedelta(seconds=10)
     validity_period: Duration = timedelta(hours=4)
 
@@ -186,13 +186,13 @@ class TwilioSettings(Section):
 
 class SmtpSettings(Section):
     host: str = ""
-    port: int = Field(587, ge=1, le=65535)
-    from_address: str = Field("", alias="from")
+    port: int = Field(default=587, ge=1, le=65535)
+    from_address: str = Field(default="", alias="from")
     starttls: bool = True
     tls: bool = False
     username: str = ""
     password: str = ""
-    rate_per_second: float = Field(20.0, gt=0)
+    rate_per_second: float = Field(default=20.0, gt=0)
     timeout: Duration = timedelta(seconds=10)
 
     @property
@@ -201,22 +201,22 @@ class SmtpSettings(Section):
 
 
 class RetrySettings(Section):
-    max_attempts: int = Field(8, ge=1)
+    max_attempts: int = Field(default=8, ge=1)
     max_age: Duration = timedelta(hours=6)
     base_delay: Duration = timedelta(seconds=15)
 
 
 class WorkerSettings(Section):
     poll_interval: Duration = timedelta(seconds=15)
-    concurrency: int = Field(16, ge=1, le=512)
-    claim_batch: int = Field(500, ge=1)
+    concurrency: int = Field(default=16, ge=1, le=512)
+    claim_batch: int = Field(default=500, ge=1)
 
 
 class HttpSettings(Section):
     public_base_url: str = ""
-    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
-    max_area_vertices: int = Field(20_000, ge=4)
-    public_rate_per_minute: int = Field(120, ge=1)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_area_vertices: int = Field(default=20_000, ge=4)
+    public_rate_per_minute: int = Field(default=120, ge=1)
 
 
 class Settings(BaseSettings):
@@ -301,7 +301,7 @@ def _secrets_from_files(environ: Mapping[str, str]) -> dict[str, str]:
     """OUTAGES_X_Y_FILE=/path becomes OUTAGES_X_Y=<file content> unless OUTAGES_X_Y is set."""
     resolved: dict[str, str] = {}
     for name, path in environ.items():
-        if name.startswith(ENV_PREFIX) and name.endswith("_FILE") and name != "OUTAGES_CONFIG_FILE":
+        if _is_secret_pointer(name):
             target = name[: -len("_FILE")]
             if target in environ:
                 continue
@@ -311,6 +311,10 @@ def _secrets_from_files(environ: Mapping[str, str]) -> dict[str, str]:
                 raise ConfigError(f"cannot read secret file {path}: {exc.strerror}",
                                   field=name) from None
     return resolved
+
+
+def _is_secret_pointer(name: str) -> bool:
+    return name.startswith(ENV_PREFIX) and name.endswith("_FILE") and name != "OUTAGES_CONFIG_FILE"
 
 
 def _describe(error: PydanticValidationError) -> str:
@@ -336,7 +340,9 @@ def load_settings(
     if config_path:
         layers = _deep_merge(layers, _read_toml(Path(config_path)))
     environ.update(_secrets_from_files(environ))
-    env_only = {k: v for k, v in environ.items() if k != "OUTAGES_CONFIG"}
+    # The *_FILE pointers have done their job; left in, they would read as unknown settings.
+    env_only = {k: v for k, v in environ.items()
+                if k != "OUTAGES_CONFIG" and not _is_secret_pointer(k)}
     try:
         return _with_environ(env_only, layers)
     except PydanticValidationError as exc:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -35,8 +36,10 @@ def print_json(payload: Any) -> None:
 
 
 def warn(message: str) -> None:
-    err_console.print(f"[yellow]warning:[/yellow] {message}")
+    # Messages quote input such as "[lon, lat]": escape it, and keep each on one line so
+    # it can be read, grepped and copied whatever the terminal width.
+    err_console.print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True)
 
 
 def fail(message: str) -> None:
-    err_console.print(f"[red]error:[/red] {message}", markup=True)
+    err_console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)

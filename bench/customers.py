@@ -1,0 +1,198 @@
+"""Registry benchmark: CSV import of N customers and the preview of a ~50,000-customer area,
+each beside its raw floor.
+
+Import floor: plain sqlite3 executemany of the same CSV rows into the same table (same indexes,
+same pragmas), one transaction, no validation. Preview floor: shapely.contains_xy over all
+points held in memory. The import runs in a child process so its peak memory (ru_maxrss) is
+its own. build_registry(url, n, seed) fills a database quickly for other benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from outages import db, demo_city
+from outages.customer_rows import COLUMNS, RowChecker
+from outages.customer_store import BatchWriter
+from outages.settings import load_settings
+
+TARGET_AREA_CUSTOMERS = 50_000
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=Path("bench-out/customers"))
+
+
+def run(args: argparse.Namespace) -> None:
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    source = out / "customers.csv"
+    started = time.perf_counter()
+    demo_city.write_customers_csv(source, args.customers, args.seed)
+    print(f"generated {args.customers:,} rows ({source.stat().st_size / 1e6:.0f} MB) in "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+    imported = _import_in_child(source, _fresh(out / "import.db"))
+    floor = _import_floor(source, _fresh(out / "floor.db"))
+    print(f"import   : {imported['seconds']:.2f} s  ({imported['imported']:,} imported, "
+          f"{imported['rejected']:,} rejected), peak RSS {imported['max_rss_mb']:.0f} MB")
+    print(f"floor    : {floor:.2f} s  (sqlite3 executemany, no validation)")
+    print(f"ratio    : {imported['seconds'] / floor:.2f}x (target <= 3x, and < 30 s; "
+          f"memory < 1024 MB)", flush=True)
+    _preview(out / "import.db")
+
+
+def _fresh(path: Path) -> Path:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def _import_in_child(source: Path, database: Path) -> dict[str, Any]:
+    child = subprocess.Popen([sys.executable, "-m", "bench.customers", "--child-import",
+                              str(source), str(database)], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    if status != 0:
+        raise SystemExit(f"import child failed with status {status}")
+    result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    result["max_rss_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
+    return result
+
+
+def _child_import(source: str, database: str) -> None:
+    from outages.customer_import import import_customers
+
+    settings = load_settings(environ={"OUTAGES_DATABASE_URL": f"sqlite:///{database}"})
+    engine = db.make_engine(settings.database.url)
+    db.ensure_schema(engine)
+    started = time.perf_counter()
+    result = import_customers(engine, settings, Path(source))
+    print(json.dumps({**result.as_json(), "seconds": time.perf_counter() - started}))
+
+
+def _import_floor(source: Path, database: Path) -> float:
+    conn = sqlite3.connect(database, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    sql = (f"INSERT OR IGNORE INTO customers ({', '.join(COLUMNS)}) "
+           f"VALUES ({', '.join('?' * len(COLUMNS))})")
+    started = time.perf_counter()
+    with source.open(encoding="utf-8", newline="") as handle:
+        rows = csv.reader(handle)
+        next(rows)
+        conn.execute("BEGIN")
+        conn.executemany(sql, (_floor_row(r) for r in rows))
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def _floor_row(row: list[str]) -> tuple[Any, ...]:
+    # No code -> NULL, which NOT NULL turns into an ignored row, as the import rejects it.
+    return (row[0] or None, *row[1:4], _number(row[4]), _number(row[5]), *row[6:])
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _preview(database: Path) -> None:
+    from geo import Area
+    from outages.area_preview import affected_today
+
+    conn = sqlite3.connect(database)
+    lons, lats = (np.array(c) for c in zip(*conn.execute("SELECT lon, lat FROM customers"),
+                                          strict=True))
+    conn.close()
+    polygon = _area_of_size(lons, lats, TARGET_AREA_CUSTOMERS)
+    settings = load_settings(environ={"OUTAGES_DATABASE_URL": f"sqlite:///{database}"})
+    engine = db.make_engine(settings.database.url)
+    timings = []
+    for _ in range(3):  # the first call also opens the connection and compiles the query
+        started = time.perf_counter()
+        with engine.connect() as connection:
+            affected = affected_today(connection, settings, Area(polygon, "bench"))
+            for column in ("region", "district", "feeder"):
+                affected.breakdown(column)
+        timings.append(time.perf_counter() - started)
+    ours = min(timings)
+    started = time.perf_counter()
+    shapely.prepare(polygon)
+    floor_count = int(shapely.contains_xy(polygon, lons, lats).sum())
+    floor = time.perf_counter() - started
+    runs = ", ".join(f"{t:.3f}" for t in timings)
+    print(f"preview  : {ours:.3f} s best of 3 ({runs}) for {affected.count:,} customers "
+          "(indexed bbox query, covers test, breakdowns; target < 1 s)")
+    print(f"floor    : {floor:.3f} s for {floor_count:,} (contains_xy on {len(lons):,} "
+          f"in-memory points)")
+    print(f"ratio    : {ours / floor:.1f}x", flush=True)
+
+
+def _area_of_size(lons: Any, lats: Any, target: int) -> Any:
+    """A 24-sided area around the city centre whose radius is tuned to hold ~target points."""
+    centre = (105.835, 21.02)
+    low, high = 0.0005, 0.1
+    for _ in range(30):
+        radius = (low + high) / 2
+        polygon = _circle(centre, radius)
+        count = int(shapely.contains_xy(polygon, lons, lats).sum())
+        if abs(count - target) < target * 0.01:
+            break
+        low, high = (radius, high) if count < target else (low, radius)
+    return polygon
+
+
+def _circle(centre: tuple[float, float], radius: float) -> Any:
+    ring = [(centre[0] + radius * math.cos(2 * math.pi * k / 24),
+             centre[1] + radius * math.sin(2 * math.pi * k / 24)) for k in range(24)]
+    return shapely.Polygon(ring)
+
+
+def build_registry(url: str, n: int, seed: int = 7) -> None:
+    """Fill the database at `url` with n clean synthetic customers (for other benchmarks)."""
+    settings = load_settings(environ={"OUTAGES_DATABASE_URL": url})
+    engine = db.make_engine(url)
+    db.ensure_schema(engine)
+    checker, writer = RowChecker(settings), BatchWriter(engine, COLUMNS)
+    batch: list[Any] = []
+    try:
+        for raw in demo_city.customer_rows(n, seed, bad_rows=False):
+            row, problems = checker.check(raw)
+            if problems:
+                raise ValueError(f"generator produced a bad row: {problems}")
+            batch.append(row)
+            if len(batch) >= settings.customers.import_batch:
+                writer.write(batch)
+                batch.clear()
+        if batch:
+            writer.write(batch)
+    finally:
+        writer.close()
+        engine.dispose()
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--child-import"]:
+    _child_import(sys.argv[2], sys.argv[3])
