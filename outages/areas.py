@@ -32,6 +32,15 @@ class Affected:
     def count(self) -> int:
         return len(self.codes)
 
+    def place_name(self, most: int = 3) -> str | None:
+        """How customers know the place: its districts, largest first ('Đống Đa, Hai Bà
+        Trưng'). Used for areas drawn without a name."""
+        districts = [d for d in self.breakdown("district") if d != "-"]
+        if not districts:
+            return None
+        shown = ", ".join(districts[:most])
+        return shown if len(districts) <= most else f"{shown} +{len(districts) - most}"
+
     def breakdown(self, column: str) -> dict[str, int]:
         """Counts per region, district or feeder, largest first; '-' for unknown."""
         values = {"region": self.regions, "district": self.districts, "feeder": self.feeders}[

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, Row, insert
 from geo import Area
 from outages import audit, cut_rules, restoration
 from outages import lifecycle as lc
-from outages.areas import customers_in_area
+from outages.areas import Affected, customers_in_area
 from outages.db import write_transaction
 from outages.errors import Conflict, ValidationError
 from outages.outage_views import describe
@@ -26,15 +26,15 @@ from outages.timeutil import iso_local, show_local, to_local, utcnow
 PLANNED_CAUSE = "planned"
 
 
-def _affected_ids(conn: Connection, settings: Settings, area: Area, feeders: Sequence[str] | None,
-                  start: datetime, *, allow_empty: bool) -> Any:
+def _affected(conn: Connection, settings: Settings, area: Area, feeders: Sequence[str] | None,
+                  start: datetime, *, allow_empty: bool) -> Affected:
     affected = customers_in_area(conn, area, feeders=feeders,
                                  on=to_local(start, settings.tz).date())
     if affected.count == 0 and not allow_empty:
         scope = f" on feeders {', '.join(feeders)}" if feeders else ""
         raise ValidationError(f"the area matches no customer{scope}: check the area (lon/lat "
                               "order) or pass --allow-empty", field="--area")
-    return affected.ids
+    return affected
 
 
 def create(
@@ -60,9 +60,11 @@ def create(
     cut_rules.check_notice(settings, start, urgent=urgent)
     earliest = cut_rules.earliest_start(settings)
     with write_transaction(engine) as conn:
-        ids = _affected_ids(conn, settings, area, feeders, start, allow_empty=allow_empty)
-        row = _insert(conn, area=area, start=start, end=end, reason=reason.strip(), work=work,
-                      feeders=feeders, urgent=urgent, urgent_reason=urgent_reason, actor=actor)
+        affected = _affected(conn, settings, area, feeders, start, allow_empty=allow_empty)
+        ids = affected.ids
+        row = _insert(conn, area=area, name=area.name or affected.place_name(), start=start,
+                      end=end, reason=reason.strip(), work=work, feeders=feeders, urgent=urgent,
+                      urgent_reason=urgent_reason, actor=actor)
         lc.set_members(conn, row, ids, revision=1, cause=PLANNED_CAUSE)
         details = {"added": int(ids.size), "dropped": 0}
         lc.write_revision(conn, row, action="created", actor=actor, details=details)
@@ -76,12 +78,13 @@ def create(
     return view
 
 
-def _insert(conn: Connection, *, area: Area, start: datetime, end: datetime, reason: str,
+def _insert(conn: Connection, *, area: Area, name: str | None, start: datetime, end: datetime,
+            reason: str,
             work: str | None, feeders: Sequence[str] | None, urgent: bool,
             urgent_reason: str | None, actor: str) -> Row[Any]:
     now = utcnow()
     outage_id = conn.execute(insert(lc.OUTAGES).values(
-        kind="planned", status="scheduled", area_name=area.name, area_geojson=area.to_geojson(),
+        kind="planned", status="scheduled", area_name=name, area_geojson=area.to_geojson(),
         feeders=list(feeders) if feeders else None, reason=reason, work=work,
         cause=PLANNED_CAUSE, planned_start=start, planned_end=end, urgent=urgent,
         urgent_reason=urgent_reason, revision=1, created_by=actor, created_at=now,
@@ -121,7 +124,7 @@ def reschedule(
         if urgent:
             values.update(urgent=True, urgent_reason=urgent_reason)
         area = lc.stored_area(row, settings)
-        ids = (_affected_ids(conn, settings, area, row.feeders, start, allow_empty=True)
+        ids = (_affected(conn, settings, area, row.feeders, start, allow_empty=True).ids
                if area else lc.member_ids(conn, cut_id))
         moved, counts = change_with_set(conn, settings, row, ids, action="rescheduled", actor=actor,
                                 source=source, values=values, note=note,
@@ -158,9 +161,11 @@ def resize(
 ) -> dict[str, Any]:
     with write_transaction(engine) as conn:
         row = _scheduled(conn, cut_id, "resized")
-        ids = _affected_ids(conn, settings, area, row.feeders, row.planned_start,
-                            allow_empty=allow_empty)
-        values = {"area_geojson": area.to_geojson(), "area_name": area.name or row.area_name}
+        affected = _affected(conn, settings, area, row.feeders, row.planned_start,
+                             allow_empty=allow_empty)
+        ids = affected.ids
+        values = {"area_geojson": area.to_geojson(),
+                  "area_name": area.name or affected.place_name() or row.area_name}
         resized, counts = change_with_set(conn, settings, row, ids, action="resized", actor=actor,
                                   source=source, values=values, note=note)
         lc.publish(conn, settings, resized, "cut_resized", actor=actor)

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, Row, func, select
 from geo import Area
 from outages import lifecycle as lc
 from outages import restoration
-from outages.areas import connected_filter, customers_in_area
+from outages.areas import Affected, connected_filter, customers_in_area
 from outages.db import write_transaction
 from outages.errors import Conflict, ValidationError
 from outages.fault_grouping import REPORTS
@@ -45,7 +45,7 @@ def proposal(conn: Connection, settings: Settings, fault_id: int) -> Area:
     radius = max(MIN_AUTO_BUFFER_M, settings.faults.group_radius_m)
     hull = local.convex_hull.buffer(radius, quad_segs=8)
     back = shapely.transform(hull, lambda xy: xy / np.array([scale * M_PER_DEG, M_PER_DEG]))
-    return Area(geometry=back, name=f"incident {fault_id} (auto)")
+    return Area(geometry=back)
 
 
 def _feeder_ids(conn: Connection, feeders: Sequence[str], on: date) -> npt.NDArray[np.int64]:
@@ -95,8 +95,8 @@ def confirm(
         started = started_at or _first_report(conn, fault_id)
         lc.not_future(started, field="--started-at", what="start time")
         day = to_local(started, settings.tz).date()
-        ids = (customers_in_area(conn, area, on=day).ids if area is not None
-               else _feeder_ids(conn, feeders or (), day))
+        affected = customers_in_area(conn, area, on=day) if area is not None else None
+        ids = affected.ids if affected is not None else _feeder_ids(conn, feeders or (), day)
         if not ids.size:
             raise ValidationError("that selection matches no customer: check the area or "
                                   "feeder names", field="--feeder" if feeders else "--area")
@@ -106,7 +106,7 @@ def confirm(
         values = {"status": "confirmed", "actual_start": started, "cause": cause,
                   "feeders": list(feeders) if feeders else None,
                   "area_geojson": area.to_geojson() if area is not None else None,
-                  "area_name": area.name if area is not None else ", ".join(feeders or ())}
+                  "area_name": _place(area, affected, feeders)}
         after = lc.change(conn, row, action="confirmed", actor=actor, source=source,
                           values=values, details={"added": diff.added, "dropped": 0,
                                                   "reporters_outside": outside})
@@ -115,6 +115,13 @@ def confirm(
             "code": "reporters_outside", "count": outside, "cut_ids": [],
             "message": f"{outside} reporting customers are not in the affected set"}]
         return describe(conn, settings, after, warnings=warnings)
+
+
+def _place(area: Area | None, affected: Affected | None, feeders: Sequence[str] | None) -> str:
+    """The name customers read: the area's own, else its districts, else the feeders."""
+    if area is not None and area.name:
+        return area.name
+    return (affected.place_name() if affected is not None else None) or ", ".join(feeders or ())
 
 
 def _first_report(conn: Connection, fault_id: int) -> datetime:

@@ -58,8 +58,6 @@ def read_area(source: str | Path, settings: Settings, *, field: str = "--area") 
                          max_vertices=settings.http.max_area_vertices)
     except AreaError as exc:
         raise ValidationError(str(exc), field=field) from None
-    if area.name is None and not str(source).lstrip().startswith("{"):
-        area.name = Path(source).stem
     return area
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,8 +12,11 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Piped or logged output would otherwise be squeezed to 80 columns and tables become
+# unreadable; a terminal keeps its own width, and COLUMNS still wins when set.
+_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+console = Console(highlight=False, width=_WIDTH)
+err_console = Console(stderr=True, highlight=False, width=_WIDTH)
 
 
 def _default(value: Any) -> Any:

@@ -152,3 +152,27 @@ def test_failure_mid_create_leaves_nothing(engine: Engine, relaxed: Settings, gr
     with pytest.raises(RuntimeError):
         make(engine, relaxed)
     assert counts(engine) == (0, 0, 0, 0, 0)
+
+
+def test_unnamed_area_is_named_after_its_districts(engine: Engine, relaxed: Settings,
+                                                   grid: Any, area_file: Any) -> None:
+    """Customers read the area name in their notices: a bare polygon gets its districts,
+    largest first, never a file name."""
+    area = lifecycle.read_area(area_file(columns(0, 2), name="tmp-upload-1"), relaxed)
+    cut = cuts.create(engine, relaxed, area=area, start=ahead(hours=1), end=ahead(hours=2),
+                      reason="maintenance", actor="t", source="cli")
+    with engine.connect() as conn:
+        name = conn.execute(select(Outage.area_name).where(Outage.id == cut["id"])).scalar_one()
+    assert name == "Dong Da, Ba Dinh"  # columns 0 and 2 are Dong Da, column 1 Ba Dinh
+
+
+def test_named_feature_keeps_its_name(engine: Engine, relaxed: Settings, grid: Any,
+                                      area_file: Any) -> None:
+    feature = {"type": "Feature", "properties": {"name": "Ngõ 12 Láng Hạ"},
+               "geometry": columns(0, 2)}
+    area = lifecycle.read_area(area_file(feature), relaxed)
+    cut = cuts.create(engine, relaxed, area=area, start=ahead(hours=1), end=ahead(hours=2),
+                      reason="maintenance", actor="t", source="cli")
+    with engine.connect() as conn:
+        name = conn.execute(select(Outage.area_name).where(Outage.id == cut["id"])).scalar_one()
+    assert name == "Ngõ 12 Láng Hạ"

@@ -188,6 +188,10 @@ def test_cli_report_confirm_auto(cli: Any, grid: Any) -> None:
     assert shown["status"] == "reported"
     saved = cli("faults", "confirm", str(first["outage_id"]), "--auto", "--yes", "--json")
     assert json.loads(saved.stdout)["status"] == "confirmed"
+    # Customers read this name in their notices: the districts, not an internal label.
+    assert shown["id"] == first["outage_id"]
+    named = json.loads(cli("faults", "show", str(first["outage_id"]), "--json").stdout)
+    assert set(named["area_name"].split(", ")) == {"Dong Da", "Ba Dinh"}
     listed = json.loads(cli("faults", "list", "--status", "confirmed", "--json").stdout)
     assert [f["id"] for f in listed] == [first["outage_id"]]
     refused = cli("faults", "report", "--at", "somewhere")
