@@ -93,7 +93,7 @@ step "Notices: the worker on the console channel (no Twilio/SMTP set), reminders
 # not leak into the reports that follow.
 (
   export OUTAGES_NOTICES_CONSOLE_PATH="$OUT/notices.jsonl" OUTAGES_NOTICES_QUIET_HOURS="" \
-    OUTAGES_PLANNED_MIN_NOTICE=0s OUTAGES_PLANNED_REMINDERS=30s,15s \
+    OUTAGES_PLANNED_REMINDERS=30s,15s \
     OUTAGES_WORKER_POLL_INTERVAL=1s
   : > "$OUTAGES_NOTICES_CONSOLE_PATH"
   at() { python -c "import datetime as d, sys; print((d.datetime.now().astimezone() + d.timedelta(seconds=float(sys.argv[1]))).isoformat(timespec='seconds'))" "$1"; }
@@ -119,7 +119,8 @@ json.dump(feature, open(sys.argv[2], 'w'), ensure_ascii=False)" "$CENTRE" "$OUT/
   outages run 2> "$OUT/worker.log" &
   WORKER=$!
   CUT=$(outages cuts create --area "$OUT/notice-area.geojson" --start "$(at 40)" --end "$(at 3600)" \
-        --reason "thay máy biến áp" --by demo --json | json_id)
+        --reason "thay máy biến áp" --urgent --urgent-reason "máy biến áp quá nhiệt, phải thay ngay" \
+        --by demo --json | json_id)
   outages notices preview --cut "$CUT" --language vi
   FAULT=$(outages faults report --at "$CENTRE" --text "mất điện cả khu" --json | json_id)
   outages faults confirm "$FAULT" --area "$OUT/notice-area.geojson" --cause equipment_failure

@@ -67,7 +67,7 @@ def planned_notice(conn: Connection, settings: Settings, window: Window) -> dict
     first_sent = (select(_b.outage_id, func.min(_b.sent_at).label("sent_at"))
                   .where(_b.sent_at.is_not(None)).group_by(_b.outage_id).subquery())
     query = (select(_o.id, _o.external_id, _o.area_name, _o.planned_start, _o.created_at,
-                    first_sent.c.sent_at)
+                    _o.urgent, _o.urgent_reason, first_sent.c.sent_at)
              .outerjoin(first_sent, first_sent.c.outage_id == _o.id)
              .where(_o.kind == "planned", _o.status != "cancelled",
                     _o.planned_start.is_not(None), *window.clause(_o.planned_start))
@@ -84,7 +84,9 @@ def planned_notice(conn: Connection, settings: Settings, window: Window) -> dict
                          "area_name": row.area_name,
                          "planned_start": iso_local(row.planned_start, window.tz),
                          "notified_at": iso_local(row.sent_at or row.created_at, window.tz),
-                         "lead_source": source, "lead_hours": round(lead / timedelta(hours=1), 2)})
+                         "lead_source": source, "lead_hours": round(lead / timedelta(hours=1), 2),
+                         # A dispatcher's urgent override explains a short lead; show it.
+                         "urgent": bool(row.urgent), "urgent_reason": row.urgent_reason})
     return {"min_notice": format_duration(minimum), "cuts": cuts, "on_time": cuts - len(late),
             "share_on_time": None if cuts == 0 else (cuts - len(late)) / cuts,
             "lead_source": sources, "late": late}

@@ -36,12 +36,14 @@ def _notice(notice: dict[str, Any]) -> list[Any]:
         f"{sources['created_at']} (no notice sent)."]
     if notice["late"]:
         late = RichTable(title="Cuts notified late", title_justify="left", box=box.SIMPLE_HEAD)
-        for column in ("id", "external id", "area", "start", "notified", "lead h", "from"):
+        for column in ("id", "external id", "area", "start", "notified", "lead h", "from",
+                       "urgent override"):
             late.add_column(column)
         for cut in notice["late"]:
             late.add_row(str(cut["outage_id"]), cut["external_id"] or "-",
                          cut["area_name"] or "-", cut["planned_start"], cut["notified_at"],
-                         f"{cut['lead_hours']:.1f}", cut["lead_source"])
+                         f"{cut['lead_hours']:.1f}", cut["lead_source"],
+                         (cut["urgent_reason"] or "yes") if cut["urgent"] else "-")
         lines.append(late)
     return lines
 

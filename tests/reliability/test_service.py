@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from notifier.store import outbox
 from outages.models import FaultReport, Outage
@@ -47,7 +47,10 @@ def test_planned_notice_share_uses_first_notice_else_creation(engine, cli) -> No
     notice(engine, on_time, kind="cut_announced", sent_at=START - timedelta(days=6), key="a")
     sent_late = cut(engine, created=START - timedelta(days=10), start=START, external_id="B")
     notice(engine, sent_late, kind="cut_announced", sent_at=START - timedelta(days=4), key="b")
-    cut(engine, created=START - timedelta(days=2), start=START, external_id="C")  # no notice
+    urgent = cut(engine, created=START - timedelta(days=2), start=START, external_id="C")
+    with engine.begin() as conn:  # no notice sent; a dispatcher's urgent override instead
+        conn.execute(update(Outage.__table__).where(Outage.__table__.c.id == urgent)
+                     .values(urgent=True, urgent_reason="transformer overheating"))
     cut(engine, created=START - timedelta(days=1), start=START, status="cancelled")
     cut(engine, created=START, start=START + timedelta(days=400))  # outside the window
     result = cli("report", "service", "--from", "2025-01-01", "--to", "2025-12-31",
@@ -59,6 +62,10 @@ def test_planned_notice_share_uses_first_notice_else_creation(engine, cli) -> No
     assert got["lead_source"] == {"outbox": 2, "created_at": 1}
     assert [(c["external_id"], c["lead_source"], c["lead_hours"]) for c in got["late"]] == [
         ("B", "outbox", 96.0), ("C", "created_at", 48.0)]
+    assert [(c["urgent"], c["urgent_reason"]) for c in got["late"]] == [
+        (False, None), (True, "transformer overheating")]
+    table = cli("report", "service", "--from", "2025-01-01", "--to", "2025-12-31").stdout
+    assert "transformer overheating" in table
 
 
 def test_fault_response_times_etr_accuracy_and_delivery(engine, cli) -> None:
