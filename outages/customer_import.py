@@ -7,15 +7,13 @@ appears only when complete (written beside, then renamed).
 
 from __future__ import annotations
 
-import csv
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
@@ -24,6 +22,7 @@ from outages.customer_rows import CODE, Row, RowChecker
 from outages.customer_sources import Source, open_source
 from outages.customer_store import BatchWriter
 from outages.errors import OutagesError, ValidationError
+from outages.rejects import RejectsFile
 from outages.settings import Settings
 
 SAMPLE_REASONS = 5
@@ -166,48 +165,3 @@ class _Batch:
         return OutagesError(f"the database refused the rows of {where} ({exc.orig}); none of "
                             f"them was stored, the {done} rows before them were. Fix the "
                             "cause and run the import again (it is safe to repeat)")
-
-
-class RejectsFile:
-    """The rejects CSV, written to a hidden file beside the target and renamed when done."""
-
-    def __init__(self, path: Path, header: Sequence[str]) -> None:
-        self.path, self.header, self.count = path, list(header), 0
-        self.temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        self._handle: IO[str] | None = None
-        self._writer: Any = None
-
-    def __enter__(self) -> RejectsFile:
-        return self
-
-    def add(self, values: Iterable[Any]) -> None:
-        if self._writer is None:
-            self._open()
-        self._writer.writerow(values)
-        self.count += 1
-
-    def _open(self) -> None:
-        try:
-            self._handle = self.temp.open("w", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise ValidationError(f"cannot write the rejects file {self.path}: "
-                                  f"{exc.strerror}", field="--rejects") from None
-        self._writer = csv.writer(self._handle)
-        self._writer.writerow(self.header)
-
-    def commit(self) -> Path | None:
-        """Put the finished file in place; None when there was nothing to reject."""
-        if self._handle is None:
-            return None
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self._handle.close()
-        self._handle = None
-        os.replace(self.temp, self.path)
-        return self.path
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self.temp.unlink(missing_ok=True)

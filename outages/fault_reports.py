@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import phonenumbers
 from sqlalchemy import Connection, Engine, Row, insert, select, update
 
 from geo import point_problem
 from outages import audit, fault_grouping
 from outages import lifecycle as lc
+from outages.contacts import PhoneNormalizer
 from outages.db import write_transaction
 from outages.errors import NotFound, ValidationError
 from outages.settings import Settings
@@ -32,15 +32,11 @@ class Reporter:
 
 
 def normalise_phone(number: str, settings: Settings) -> str:
-    try:
-        parsed = phonenumbers.parse(number, settings.locale.phone_region)
-    except phonenumbers.NumberParseException as exc:
-        raise ValidationError(f"cannot read phone number {number!r}: {exc}", field="--phone") \
-            from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise ValidationError(f"{number!r} is not a valid phone number for region "
-                              f"{settings.locale.phone_region}", field="--phone")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    """E.164 as the registry stores it, so a caller's number finds their account."""
+    e164, problem = PhoneNormalizer(settings.locale.phone_region).normalize(number)
+    if e164 is None:
+        raise ValidationError(problem or f"phone {number!r} is not valid", field="--phone")
+    return e164
 
 
 def resolve(conn: Connection, settings: Settings, *, customer: str | None, phone: str | None,

@@ -19,6 +19,7 @@ from outages import audit
 from outages import lifecycle as lc
 from outages.db import write_transaction
 from outages.errors import ValidationError
+from outages.rejects import RejectsFile
 from outages.settings import Settings
 from outages.timeutil import parse_datetime, utcnow
 
@@ -63,7 +64,8 @@ def import_csv(engine: Engine, settings: Settings, *, path: Path, actor: str, so
     with engine.connect() as conn:
         query = select(lc.CUSTOMERS.c.code, lc.CUSTOMERS.c.id)
         state = State(codes={code: cid for code, cid in conn.execute(query)})
-    with _open(path) as handle, _Rejects(rejects_path) as rejects:
+    header = ["line", *COLUMNS, "reason"]
+    with _open(path) as handle, RejectsFile(rejects_path, header) as rejects:
         reader = csv.DictReader(handle)
         _check_header(reader.fieldnames, path)
         batch: list[Good] = []
@@ -72,14 +74,15 @@ def import_csv(engine: Engine, settings: Settings, *, path: Path, actor: str, so
                 batch.append(_row(engine, settings, state, raw))
             except RowError as exc:
                 state.rejected += 1
-                rejects.write(reader.line_num, raw, str(exc))
+                rejects.add([reader.line_num, *(raw.get(c) or "" for c in COLUMNS), str(exc)])
             if len(batch) >= settings.customers.import_batch:
                 _flush(engine, state, batch, actor=actor)
-    _flush(engine, state, batch, actor=actor)
-    _finish(engine, state, actor=actor, source=source, path=path)
+        _flush(engine, state, batch, actor=actor)
+        _finish(engine, state, actor=actor, source=source, path=path)
+        written = rejects.commit()
     return {"imported": state.imported, "rejected": state.rejected,
             "outages_created": len(state.created),
-            "rejects_file": str(rejects_path) if state.rejected else None}
+            "rejects_file": str(written) if written else None}
 
 
 def _open(path: Path) -> TextIO:
@@ -212,26 +215,3 @@ def _finish(engine: Engine, state: State, *, actor: str, source: str, path: Path
                      entity="interruptions", entity_id=path.name,
                      after={"imported": state.imported, "rejected": state.rejected,
                             "outages_created": len(state.created)})
-
-
-class _Rejects:
-    """The rejects CSV, created on the first bad row only."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._handle: TextIO | None = None
-        self._writer: Any = None
-
-    def __enter__(self) -> _Rejects:
-        return self
-
-    def write(self, line: int, raw: dict[str, Any], reason: str) -> None:
-        if self._writer is None:
-            self._handle = self.path.open("w", encoding="utf-8", newline="")
-            self._writer = csv.writer(self._handle)
-            self._writer.writerow(["line", *COLUMNS, "reason"])
-        self._writer.writerow([line, *(raw.get(c) or "" for c in COLUMNS), reason])
-
-    def __exit__(self, *exc: object) -> None:
-        if self._handle is not None:
-            self._handle.close()

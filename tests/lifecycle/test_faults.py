@@ -82,7 +82,7 @@ def test_phone_lookup_normalises_and_refuses_shared(engine: Engine, settings: Se
                    {"code": "S2", "lon": LON0, "lat": LAT0, "phone": "+84911111111"}])
     with pytest.raises(ValidationError, match=r"2 customers \(S1, S2\).*--customer"):
         report(engine, settings, phone="0911111111")
-    with pytest.raises(ValidationError, match="not a valid phone"):
+    with pytest.raises(ValidationError, match="not a valid number"):
         report(engine, settings, phone="12")
     with pytest.raises(NotFound, match="--at LON,LAT"):
         report(engine, settings, phone="0922222222")
