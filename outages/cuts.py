@@ -218,11 +218,5 @@ def restore(
     engine: Engine, settings: Settings, *, cut_id: int, at: datetime | None,
     area: Area | None = None, codes: Sequence[str] | None = None, actor: str, source: str
 ) -> dict[str, Any]:
-    with write_transaction(engine) as conn:
-        row = lc.load(conn, cut_id, kind="planned")
-        restoration.check_restorable(row)
-        after, step = restoration.restore(conn, settings, row, at=at, area=area, codes=codes,
-                                          actor=actor, source=source)
-        view = describe(conn, settings, after, breakdown=False)
-    view["step"] = step
-    return view
+    return restoration.restore_outage(engine, settings, outage_id=cut_id, kind="planned", at=at,
+                                      area=area, codes=codes, actor=actor, source=source)

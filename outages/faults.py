@@ -158,14 +158,8 @@ def restore(
     engine: Engine, settings: Settings, *, fault_id: int, at: datetime | None,
     area: Area | None = None, codes: Sequence[str] | None = None, actor: str, source: str
 ) -> dict[str, Any]:
-    with write_transaction(engine) as conn:
-        row = lc.load(conn, fault_id, kind="fault")
-        restoration.check_restorable(row)
-        after, step = restoration.restore(conn, settings, row, at=at, area=area, codes=codes,
-                                          actor=actor, source=source)
-        view = describe(conn, settings, after, breakdown=False)
-    view["step"] = step
-    return view
+    return restoration.restore_outage(engine, settings, outage_id=fault_id, kind="fault", at=at,
+                                      area=area, codes=codes, actor=actor, source=source)
 
 
 def reports(conn: Connection, settings: Settings, fault_id: int) -> list[dict[str, Any]]:

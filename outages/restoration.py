@@ -14,13 +14,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, select, update
 
 from geo import Area
 from outages import lifecycle as lc
 from outages import timeutil
 from outages.areas import customers_in_area
+from outages.db import write_transaction
 from outages.errors import Conflict, ValidationError
+from outages.outage_views import describe
 from outages.settings import Settings
 from outages.timeutil import iso_local
 
@@ -150,3 +152,19 @@ def _named(label: str, codes: list[str]) -> str:
     shown = ", ".join(codes[:LISTED])
     more = f" and {len(codes) - LISTED} more" if len(codes) > LISTED else ""
     return f"{len(codes)} {label}: {shown}{more}"
+
+
+def restore_outage(
+    engine: Engine, settings: Settings, *, outage_id: int, kind: str, at: datetime | None,
+    area: Area | None, codes: Sequence[str] | None, actor: str, source: str
+) -> dict[str, Any]:
+    """One restoration step of a cut or an incident, as one transaction; the view after it
+    with the step's figures under "step"."""
+    with write_transaction(engine) as conn:
+        row = lc.load(conn, outage_id, kind=kind)
+        check_restorable(row)
+        after, step = restore(conn, settings, row, at=at, area=area, codes=codes,
+                              actor=actor, source=source)
+        view = describe(conn, settings, after, breakdown=False)
+    view["step"] = step
+    return view
