@@ -22,6 +22,7 @@ import numpy as np
 from sqlalchemy import Engine, create_engine, insert
 from sqlalchemy.engine import make_url
 
+from bench import POSTGRES_URL
 from outages import db
 from outages.models import Outage
 from outages.reliability import report, text
@@ -39,8 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="customer interruptions in the report year")
     parser.add_argument("--history-per-day", type=int, default=500,
                         help="customer interruptions per day in the five years before")
-    parser.add_argument("--postgres-url", default="",
-                        help="server to create (and drop) a scratch database on")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL,
+                        help="server to create (and drop) a scratch database on; '' skips")
     parser.add_argument("--seed", type=int, default=11)
 
 
