@@ -18,7 +18,7 @@ from outages.audit import cli_actor
 from outages.cli import outage_args as args
 from outages.cli.context import cli_context
 from outages.cli.outage_render import short
-from outages.cli.output import _default, console, print_json
+from outages.cli.output import console, json_default, print_json, warn
 from outages.errors import ValidationError
 
 app = typer.Typer(help="The per-customer interruption log: import and export.",
@@ -43,15 +43,15 @@ def import_(
     result = interruption_import.import_csv(context.engine, context.settings, path=path,
                                             rejects_path=rejects, actor=cli_actor(by),
                                             source="cli")
+    # As the customer import: rejected rows are reported and kept, not a failed run (exit 0).
     if as_json:
         print_json(result)
-    else:
-        console.print(f"imported {result['imported']} interruptions, created "
-                      f"{result['outages_created']} outages, rejected {result['rejected']}"
-                      + (f" (see {result['rejects_file']})" if result["rejects_file"] else ""),
-                      markup=False)
-    if result["rejected"]:
-        raise typer.Exit(2)
+        return
+    console.print(f"imported {result['imported']} interruptions, created "
+                  f"{result['outages_created']} outages, rejected {result['rejected']}",
+                  markup=False)
+    if result["rejects_file"]:
+        warn(f"{result['rejected']} row(s) rejected; reasons are in {result['rejects_file']}")
 
 
 def _check_format(value: str, allowed: tuple[str, ...]) -> str:
@@ -108,7 +108,7 @@ def _write_json(rows: Iterable[dict[str, Any]], handle: Any) -> None:
     handle.write("[")
     for n, row in enumerate(rows):
         handle.write(("," if n else "") + "\n  " + json.dumps(row, ensure_ascii=False,
-                                                              default=_default))
+                                                              default=json_default))
     handle.write("\n]\n")
 
 

@@ -19,7 +19,7 @@ console = Console(highlight=False, width=_WIDTH)
 err_console = Console(stderr=True, highlight=False, width=_WIDTH)
 
 
-def _default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, timedelta):
@@ -32,7 +32,7 @@ def _default(value: Any) -> Any:
 
 
 def dumps(payload: Any) -> str:
-    return json.dumps(payload, ensure_ascii=False, indent=2, default=_default)
+    return json.dumps(payload, ensure_ascii=False, indent=2, default=json_default)
 
 
 def print_json(payload: Any) -> None:

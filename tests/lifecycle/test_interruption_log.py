@@ -82,8 +82,10 @@ def test_cli_import_json_exit_code(cli: Any, grid: Any, tmp_path: Path) -> None:
     assert json.loads(clean.stdout)["imported"] == 4
     dirty = cli("interruptions", "import", str(write(tmp_path, list(BAD)[1:2], "b.csv")),
                 "--json")
-    assert dirty.exit_code == 2
+    assert dirty.exit_code == 0  # reported and kept, as in the customer import
     assert json.loads(dirty.stdout)["rejected"] == 1
+    told = cli("interruptions", "import", str(write(tmp_path, list(BAD)[1:2], "c.csv")))
+    assert "1 row(s) rejected; reasons are in" in told.stderr
 
 
 def test_export_columns_filter_and_round_trip(engine: Engine, settings: Settings, grid: Any,
