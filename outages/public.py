@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, exists, func, or_, select
 
 from geo import BBox, point_problem
+from notifier import gsm
 from outages.errors import NotFound, ValidationError
 from outages.models import Customer, Interruption, Outage, OutageCustomer
 from outages.settings import Settings
@@ -47,7 +48,7 @@ def cuts_on_day(conn: Connection, settings: Settings, *, district: str,
     start, end = local_day_bounds(day, day, settings.tz)
     in_district = (
         select(_oc.outage_id).join(Customer.__table__, _c.id == _oc.customer_id)
-        .where(_active, func.lower(_c.district) == district.strip().lower())
+        .where(_active, _c.district.in_(district_names(conn, district)))
     )
     ids = conn.execute(
         select(_o.id).where(_o.kind == "planned", _o.status.in_(UPCOMING),
@@ -205,6 +206,18 @@ def outages_for_customers(conn: Connection, customer_ids: Sequence[int]) -> list
         .order_by(func.coalesce(_o.actual_start, _o.planned_start), _o.id)
     ).all()
     return [dict(row._mapping) for row in rows]
+
+
+def district_names(conn: Connection, typed: str) -> list[str]:
+    """The registry's spelling of the district a person typed. Case, spacing and diacritics
+    do not matter ('dong da' finds 'Đống Đa'); SQL lower() would not do: SQLite folds only
+    ASCII letters."""
+    key = _plain(typed)
+    return [name for name in districts(conn) if _plain(name) == key]
+
+
+def _plain(text: str) -> str:
+    return " ".join(gsm.fold(text).casefold().split())
 
 
 def districts(conn: Connection) -> list[str]:

@@ -6,7 +6,6 @@ Keywords are read in any case, with or without Vietnamese diacritics and with sp
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -15,6 +14,7 @@ from typing import Any, Literal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import Connection, select
 
+from notifier import gsm
 from outages import optout, paths, public
 from outages.models import Customer
 from outages.settings import Settings
@@ -49,10 +49,8 @@ class Reply:
 
 
 def fold(text: str) -> str:
-    """Upper case without diacritics: 'mất điện' -> 'MAT DIEN' (đ has no decomposition)."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return " ".join(bare.upper().split())
+    """Upper case without diacritics, spaces collapsed: 'mất  điện' -> 'MAT DIEN'."""
+    return " ".join(gsm.fold(text).upper().split())
 
 
 def parse(text: str) -> Command:

@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from outages.timeutil import utcnow
 from tests.http.conftest import PEOPLE, add_outage, square
@@ -161,3 +162,21 @@ def test_answers_follow_a_new_revision_of_the_cut(client, cuts, engine, people) 
     assert after[0]["customers_affected"] == 1
     moved = client.get("/public/cuts/lookup", params={"lon": 105.852, "lat": 21.028}).json()
     assert moved["cuts"] == []
+
+
+def test_district_is_found_whatever_its_case_and_diacritics(client, engine,
+                                                           add_customers) -> None:
+    """SQLite's lower() leaves 'Đ' alone: typing a district must still find its cuts."""
+    add_customers([{"code": f"DD{i}", "district": "Đống Đa", "lon": 105.83 + i / 1000,
+                    "lat": 21.02} for i in range(3)])
+    with engine.connect() as conn:
+        ids = list(conn.execute(text("SELECT id FROM customers WHERE code LIKE 'DD%'"))
+                   .scalars())
+    start = datetime(2030, 3, 4, 1, 0, tzinfo=UTC)
+    cut = add_outage(engine, customers=ids, start=start, area=square(105.831, 21.02))
+    for typed in ("Đống Đa", "đống đa", "Dong Da", "  dong   DA "):
+        found = client.get("/public/cuts", params={"district": typed, "date": "2030-03-04"})
+        assert found.status_code == 200
+        assert [c["id"] for c in found.json()["cuts"]] == [cut], typed
+    other = client.get("/public/cuts", params={"district": "Dong", "date": "2030-03-04"})
+    assert other.json()["cuts"] == []
