@@ -28,7 +28,7 @@ from outages.models import Outage
 from outages.reliability import report, text
 from outages.settings import load_settings
 
-FLOOR_SECONDS = 20.0
+TARGET_SECONDS = 20.0
 YEAR = 2025
 CHUNK = 500_000
 DISTRICTS, FEEDERS, OUTAGES = 30, 5000, 60_000
@@ -113,10 +113,10 @@ def _one(backend: str, url: str, data: dict[str, Any]) -> None:
             result = report.compute(conn, settings, req)
         rendered = text.to_csv(result.main)
         seconds = time.perf_counter() - started
-        verdict = "ok" if seconds < FLOOR_SECONDS else "SLOWER THAN THE FLOOR"
+        verdict = "ok" if seconds < TARGET_SECONDS else "OVER THE TARGET"
         totals = result.main.totals.indices
-        print(f"[{backend}] report by district ({label}): {seconds:.1f} s (floor "
-              f"{FLOOR_SECONDS:.0f} s: {verdict}); SAIFI {totals['SAIFI']:.4f}, SAIDI "
+        print(f"[{backend}] report by district ({label}): {seconds:.1f} s (target < "
+              f"{TARGET_SECONDS:.0f} s: {verdict}); SAIFI {totals['SAIFI']:.4f}, SAIDI "
               f"{totals['SAIDI']:.2f}, {len(result.main.groups)} districts, T_MED "
               f"{result.data.t_med or 0:.3f}, {len(rendered):,} bytes of CSV", flush=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
