@@ -149,19 +149,6 @@ PY
   outages notices stats
 )
 
-# --- reliability report ---
-step "Five years of interruption history for these customers (faults, planned cuts, blips, storm days)"
-outages demo-history "$OUT/history.csv"
-outages interruptions import "$OUT/history.csv"
-YEAR=$(( $(date +%Y) - 1 ))
-step "Reliability indices $YEAR by district (IEEE 1366, major event days by 2.5 beta)"
-outages report reliability --from "$YEAR-01-01" --to "$YEAR-12-31" --by district
-outages report reliability --from "$YEAR-01-01" --to "$YEAR-12-31" --by district \
-  --format html --out "$OUT/reliability.html" --charts-dir "$OUT/charts"
-step "Service KPIs"
-outages report service
-echo "Reliability report: $OUT/reliability.html (charts as PNG in $OUT/charts/)"
-
 # --- http service: users, tokens, public lookup ---
 step "An API admin and a viewer, each with a token (printed once)"
 outages users add demo.admin --role admin --by demo || true
@@ -181,11 +168,28 @@ printf 'viewer adding a user gets HTTP '
 curl -s -o /dev/null -w '%{http_code}\n' -X POST -H "Authorization: Bearer $VIEWER_TOKEN" \
   -H 'Content-Type: application/json' -d '{"name": "x", "role": "admin"}' \
   "http://127.0.0.1:$PORT/users"
+CUT_DAY=$(python -c "import datetime as d, zoneinfo; print((d.datetime.now(zoneinfo.ZoneInfo('Asia/Ho_Chi_Minh')) + d.timedelta(days=6)).date())")
+echo "public lookup, no login: is a cut planned in 'Dong Da' on $CUT_DAY?"
+curl -s -G "http://127.0.0.1:$PORT/public/cuts" --data-urlencode "district=Dong Da" \
+  --data-urlencode "date=$CUT_DAY" | python -m json.tool --no-ensure-ascii
 curl -s "http://127.0.0.1:$PORT/public/outages" > "$OUT/public-outages.json"
 curl -s "http://127.0.0.1:$PORT/?lang=vi" > "$OUT/public-page.html"
 echo "public outages: $OUT/public-outages.json; public page: $OUT/public-page.html"
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 trap - EXIT
 outages audit --limit 5
+
+# --- reliability report ---
+step "Five years of interruption history for these customers (faults, planned cuts, blips, storm days)"
+outages demo-history "$OUT/history.csv"
+outages interruptions import "$OUT/history.csv"
+YEAR=$(( $(date +%Y) - 1 ))
+step "Reliability indices $YEAR by district (IEEE 1366, major event days by 2.5 beta)"
+outages report reliability --from "$YEAR-01-01" --to "$YEAR-12-31" --by district
+outages report reliability --from "$YEAR-01-01" --to "$YEAR-12-31" --by district \
+  --format html --out "$OUT/reliability.html" --charts-dir "$OUT/charts"
+step "Service KPIs"
+outages report service
+echo "Reliability report: $OUT/reliability.html (charts as PNG in $OUT/charts/)"
 
 step "Demo finished; files are in $OUT/"
