@@ -23,6 +23,13 @@ ROUTERS = (
     "public",
     "twilio",
     "page",
+    "customers",
+    "areas",
+    "cuts",
+    "faults",
+    "notices",
+    "interruptions",
+    "reports",
 )
 
 
