@@ -13,13 +13,17 @@ from outages.errors import ValidationError
 from outages.notice_queue import LANGUAGES
 
 router = json_router(prefix="/notices", tags=["notices"])
-OutageId = Query(None, ge=1, le=2**31 - 1)
+
+
+def _outage_id() -> Any:
+    # A fresh Query per parameter: FastAPI binds a shared one to the first parameter's name.
+    return Query(None, ge=1, le=2**31 - 1)
 
 
 @router.get("/preview", summary="Each rendered message and the cost of sending it to everyone")
 def preview(
     _user: Reader, engine: EngineDep, settings: SettingsDep,
-    cut: int | None = OutageId, fault: int | None = OutageId,
+    cut: int | None = _outage_id(), fault: int | None = _outage_id(),
     kind: str | None = Query(None, max_length=40, description="notice kind (default: first)"),
     language: str | None = Query(None, max_length=8, description="vi or en (default both)"),
 ) -> dict[str, Any]:
@@ -36,7 +40,7 @@ def preview(
 @router.get("", summary="Queued and sent notices, soonest due first")
 def list_notices(
     user: Reader, engine: EngineDep, settings: SettingsDep,
-    outage: int | None = OutageId,
+    outage: int | None = _outage_id(),
     status: str | None = Query(None, max_length=20),
     limit: int = Query(100, ge=1, le=10_000),
 ) -> list[dict[str, Any]]:
