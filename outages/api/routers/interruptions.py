@@ -41,7 +41,9 @@ def export(_user: Engineer, engine: EngineDep, settings: SettingsDep,
 
 def _export(engine: Engine, settings: Settings, first: date | None, last: date | None,
             fmt: str) -> Iterator[str]:
-    with reading(engine) as conn:
+    # A transaction, not `reading`'s autocommit: PostgreSQL streams the rows through a
+    # server-side cursor, which exists only inside one.
+    with engine.connect() as conn:
         rows = durations.export_rows(conn, settings, first=first, last=last)
         yield from (bodies.csv_chunks(rows, durations.EXPORT_COLUMNS) if fmt == "csv"
                     else bodies.json_chunks(rows))
