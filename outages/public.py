@@ -80,6 +80,10 @@ def _upcoming(now: Any) -> tuple[Any, ...]:
 _CUSTOMER_CUTS = _customer_cuts_query()
 
 
+_UPCOMING_AREAS = select(_o.id, _o.revision).where(*_upcoming(bindparam("now")),
+                                                    _o.area_geojson.is_not(None))
+
+
 def lookup_customer(conn: Connection, settings: Settings, *, code: str,
                     now: datetime) -> list[dict[str, Any]]:
     """Upcoming or running cuts whose affected set holds customer `code` (not yet restored)."""
@@ -98,9 +102,7 @@ def lookup_point(conn: Connection, settings: Settings, *, lon: float, lat: float
     problem = point_problem(lon, lat, BBox(t.min_lon, t.min_lat, t.max_lon, t.max_lat))
     if problem:
         raise ValidationError(problem, field="lon")
-    rows = conn.execute(
-        select(_o.id, _o.revision).where(*_upcoming(now), _o.area_geojson.is_not(None))
-    ).all()
+    rows = conn.execute(_UPCOMING_AREAS, {"now": now}).all()
     if not rows:
         return []
     geometries = np.array(_geometries(conn, rows), dtype=object)
