@@ -102,20 +102,38 @@ def report(
 ) -> dict[str, Any]:
     """Record a report at `at` (default now), joining the nearest open incident or opening
     a new one; returns the report and its incident."""
+    with write_transaction(engine) as conn:
+        return record(conn, settings, actor=actor, source=source, customer=customer,
+                      phone=phone, point=point, text=text, channel=channel, at=at)
+
+
+def record(
+    conn: Connection,
+    settings: Settings,
+    *,
+    actor: str,
+    source: str,
+    customer: str | None = None,
+    phone: str | None = None,
+    point: tuple[float, float] | None = None,
+    text: str | None = None,
+    channel: str = "call",
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """`report` inside the caller's write transaction (an inbound SMS already holds one)."""
     if channel not in CHANNELS:
         raise ValidationError(f"unknown source {channel!r}: use one of {', '.join(CHANNELS)}",
                               field="--source")
     at = lc.not_future(at, field="--at", what="report time")
-    with write_transaction(engine) as conn:
-        who = resolve(conn, settings, customer=customer, phone=phone, point=point)
-        match = fault_grouping.nearest_open(conn, settings, who.lon, who.lat, at)
-        row = lc.load(conn, match.outage_id) if match else _open_incident(
-            conn, text=text, actor=actor, source=source, at=at)
-        report_id, count = _store(conn, row.id, who, text=text, channel=channel, at=at)
-        lc.publish(conn, settings, row, "fault_reported", actor=actor, report_id=report_id)
-        audit.record(conn, actor=actor, source=source, action="fault.reported",
-                     entity="fault_report", entity_id=report_id,
-                     after={"outage_id": row.id, "customer": who.code, "reports": count})
+    who = resolve(conn, settings, customer=customer, phone=phone, point=point)
+    match = fault_grouping.nearest_open(conn, settings, who.lon, who.lat, at)
+    row = lc.load(conn, match.outage_id) if match else _open_incident(
+        conn, text=text, actor=actor, source=source, at=at)
+    report_id, count = _store(conn, row.id, who, text=text, channel=channel, at=at)
+    lc.publish(conn, settings, row, "fault_reported", actor=actor, report_id=report_id)
+    audit.record(conn, actor=actor, source=source, action="fault.reported",
+                 entity="fault_report", entity_id=report_id,
+                 after={"outage_id": row.id, "customer": who.code, "reports": count})
     return {"report_id": report_id, "outage_id": row.id, "new_incident": match is None,
             "distance_m": round(match.distance_m, 1) if match else None,
             "customer": who.code, "phone": who.phone, "lon": who.lon, "lat": who.lat,

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, exists, func, or_, select
+from sqlalchemy import Connection, bindparam, exists, func, or_, select
 
 from geo import BBox, point_problem
 from notifier import gsm
@@ -58,30 +58,42 @@ def cuts_on_day(conn: Connection, settings: Settings, *, district: str,
     return describe_cuts(conn, settings, ids)
 
 
-def lookup_customer(conn: Connection, settings: Settings, *, code: str,
-                    now: datetime) -> list[dict[str, Any]]:
-    """Upcoming or running cuts whose affected set holds customer `code` (not yet restored)."""
-    # One query answers both "does the code exist" and "which cuts": customers LEFT JOIN cuts.
+def _customer_cuts_query() -> Any:
+    """customers LEFT JOIN the upcoming cuts holding them (not yet restored), by code."""
+    now: Any = bindparam("now")
     cuts = (
         select(_o.id.label("outage_id"), _oc.customer_id)
         .join(OutageCustomer.__table__, _oc.outage_id == _o.id)
         .where(_active, *_upcoming(now), ~_restored(_oc.customer_id))
         .subquery()
     )
-    rows = conn.execute(
-        select(_c.id, cuts.c.outage_id)
-        .select_from(Customer.__table__.outerjoin(cuts, cuts.c.customer_id == _c.id))
-        .where(_c.code == code.strip())
-    ).all()
+    return (select(_c.id, cuts.c.outage_id)
+            .select_from(Customer.__table__.outerjoin(cuts, cuts.c.customer_id == _c.id))
+            .where(_c.code == bindparam("code")))
+
+
+def _upcoming(now: Any) -> tuple[Any, ...]:
+    return (_o.kind == "planned", _o.status.in_(UPCOMING),
+            or_(_o.planned_end > now, _o.status == "in_progress"))
+
+
+# Built once: composing this statement cost a quarter of a lookup's time in the server.
+_CUSTOMER_CUTS = _customer_cuts_query()
+
+
+_UPCOMING_AREAS = select(_o.id, _o.revision).where(*_upcoming(bindparam("now")),
+                                                    _o.area_geojson.is_not(None))
+
+
+def lookup_customer(conn: Connection, settings: Settings, *, code: str,
+                    now: datetime) -> list[dict[str, Any]]:
+    """Upcoming or running cuts whose affected set holds customer `code` (not yet restored)."""
+    # One query answers both "does the code exist" and "which cuts".
+    rows = conn.execute(_CUSTOMER_CUTS, {"code": code.strip(), "now": now}).all()
     if not rows:
         raise NotFound(f"no customer with code {code.strip()!r}: check the code on your bill",
                        field="customer")
     return describe_cuts(conn, settings, [r.outage_id for r in rows if r.outage_id is not None])
-
-
-def _upcoming(now: datetime) -> tuple[Any, ...]:
-    return (_o.kind == "planned", _o.status.in_(UPCOMING),
-            or_(_o.planned_end > now, _o.status == "in_progress"))
 
 
 def lookup_point(conn: Connection, settings: Settings, *, lon: float, lat: float,
@@ -91,9 +103,7 @@ def lookup_point(conn: Connection, settings: Settings, *, lon: float, lat: float
     problem = point_problem(lon, lat, BBox(t.min_lon, t.min_lat, t.max_lon, t.max_lat))
     if problem:
         raise ValidationError(problem, field="lon")
-    rows = conn.execute(
-        select(_o.id, _o.revision).where(*_upcoming(now), _o.area_geojson.is_not(None))
-    ).all()
+    rows = conn.execute(_UPCOMING_AREAS, {"now": now}).all()
     if not rows:
         return []
     geometries = np.array(_geometries(conn, rows), dtype=object)
@@ -129,16 +139,20 @@ def _geometries(conn: Connection, rows: Sequence[Any]) -> list[BaseGeometry]:
     return [_AREAS.get(_key(conn, row)) or shapely.Polygon() for row in rows]
 
 
+_DESCRIBE = (
+    select(_o.id, _o.revision, _o.area_name, _o.reason, _o.status, _o.planned_start,
+           _o.planned_end).where(_o.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_o.planned_start, _o.id)
+)
+
+
 def describe_cuts(conn: Connection, settings: Settings,
                   ids: Sequence[int]) -> list[dict[str, Any]]:
     """Public description of planned cuts `ids`, soonest first."""
     if not ids:
         return []
     tz = settings.tz
-    rows = conn.execute(
-        select(_o.id, _o.revision, _o.area_name, _o.reason, _o.status, _o.planned_start,
-               _o.planned_end).where(_o.id.in_(list(ids))).order_by(_o.planned_start, _o.id)
-    ).all()
+    rows = conn.execute(_DESCRIBE, {"ids": list(ids)}).all()
     districts = _district_counts(conn, rows)
     return [
         {"id": row.id, "area_name": row.area_name,

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 from outages import db
 from outages.api.errors import install_error_handlers
@@ -23,12 +23,29 @@ ROUTERS = (
     "public",
     "twilio",
     "page",
+    "customers",
+    "areas",
+    "cuts",
+    "faults",
+    "notices",
+    "interruptions",
+    "reports",
 )
+
+
+def api_engine(url: str) -> Engine:
+    """The server's engine. On PostgreSQL without pool_pre_ping: the ping is a round trip on
+    every checkout, a third of a public lookup's time. A connection that died meanwhile
+    (database restart) fails one request, and SQLAlchemy then replaces the whole pool;
+    pool_recycle retires connections before idle timeouts in proxies and firewalls do."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return db.make_engine(url)
+    return db.make_engine(url, pool_pre_ping=False, pool_recycle=1800)
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     """The application bound to `settings` (and their database unless `engine` is given)."""
-    engine = engine or db.make_engine(settings.database.url)
+    engine = engine or api_engine(settings.database.url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

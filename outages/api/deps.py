@@ -101,12 +101,12 @@ Engineer = Annotated[Principal, Depends(require("reports"))]
 Auditor = Annotated[Principal, Depends(require("audit"))]
 Admin = Annotated[Principal, Depends(require("manage"))]
 
-PERSONAL_FIELDS = frozenset({"name", "phone", "email", "address"})
+PERSONAL_FIELDS = frozenset({"name", "phone", "email", "address", "recipient"})
 
 
 def redact(payload: Any, user: Principal) -> Any:
-    """`payload` with personal fields (name, phone, email, address) blanked at any depth,
-    unless the user's role needs them (admin, dispatcher)."""
+    """`payload` with personal fields (name, phone, email, address, a notice's recipient)
+    blanked at any depth, unless the user's role needs them (admin, dispatcher)."""
     if user.can("personal_data"):
         return payload
     return _blank(payload)

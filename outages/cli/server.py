@@ -31,8 +31,11 @@ def serve(
         # Workers are fresh processes: they find the settings through the environment.
         os.environ["OUTAGES_CONFIG"] = str(context.config_path)
     err_console.print(f"serving on http://{host}:{port} with {workers} worker(s)")
+    # The standard asyncio loop, not uvloop: under 200 keep-alive clients uvloop served
+    # about as many requests per second but starved some connections for seconds (p99 over
+    # 2 s against under 100 ms with asyncio, same machine, same load).
     uvicorn.run("outages.api.app:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, proxy_headers=proxy_headers,
+                workers=workers, loop="asyncio", proxy_headers=proxy_headers,
                 forwarded_allow_ips=forwarded_allow_ips, log_level=log_level,
                 access_log=False, timeout_graceful_shutdown=10)
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select, update
 
 from notifier.store import outbox
-from outages.models import AuditEntry, Customer
+from outages.models import AuditEntry, Customer, FaultReport
 from outages.timeutil import utcnow
 from tests.http.conftest import BASE, add_outage, sign
 
@@ -199,6 +199,24 @@ def test_fault_report_by_sms(twilio_post, engine, people) -> None:
     stranger = _reply(twilio_post("/twilio/inbound", {"From": "+84900000000",
                                                       "Body": "MATDIEN"}))
     assert "chua gan voi ma khach hang nao" in stranger
+    _assert_reports_recorded(engine, people)
+
+
+def _assert_reports_recorded(engine, people) -> None:
+    """Each accepted SMS report is filed through the lifecycle: grouped into incidents by
+    distance (PD0003 and PD0004 are 150 m apart, PD0005 is 4 km away) and audited."""
+    r = FaultReport.__table__.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(r.customer_id, r.outage_id, r.source, r.text)).all()
+        actions = conn.execute(select(AuditEntry.action, AuditEntry.actor, AuditEntry.source)
+                               .where(AuditEntry.action == "fault.reported")).all()
+    by_customer = {row.customer_id: row for row in rows}
+    assert set(by_customer) == {people["PD0003"], people["PD0004"], people["PD0005"]}
+    assert {row.source for row in rows} == {"sms"}
+    assert by_customer[people["PD0003"]].outage_id == by_customer[people["PD0004"]].outage_id
+    assert by_customer[people["PD0005"]].outage_id != by_customer[people["PD0003"]].outage_id
+    assert by_customer[people["PD0004"]].text == "Mất điện"
+    assert sorted(actions) == [("fault.reported", "sms", "webhook")] * 3
 
 
 def test_inbound_without_sender_is_422(twilio_post) -> None:

@@ -33,7 +33,7 @@ def cuts(
 
 
 @router.get("/cuts/lookup", summary="Is a cut planned for me? By customer code or by location")
-def lookup(
+async def lookup(
     engine: EngineDep,
     settings: SettingsDep,
     customer: str | None = Query(None, min_length=1, max_length=64,
@@ -41,8 +41,12 @@ def lookup(
     lon: float | None = Query(None, ge=-180, le=180),
     lat: float | None = Query(None, ge=-90, le=90),
 ) -> JSONResponse:
-    # The connection is opened here rather than by a dependency: on this hot path each
-    # dependency costs a thread hop.
+    # An async endpoint that blocks the event loop for its one or two short, index-backed
+    # queries (well under a millisecond each): measured under 200 concurrent clients, that
+    # beats the thread-pool hop of a `def` endpoint, whose threads then fight over the GIL and
+    # the connection pool, by about 1.6x in requests per second. Not a pattern for slow
+    # work: reports and exports stay `def`. The connection is opened here rather than by a
+    # dependency for the same reason.
     with reading(engine) as conn:
         if customer is not None:
             found = public.lookup_customer(conn, settings, code=customer, now=utcnow())

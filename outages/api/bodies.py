@@ -1,0 +1,144 @@
+"""Turning request bodies into what the domain functions take, shared by the routers:
+GeoJSON objects to areas, ISO 8601 text to instants, uploads to temporary files, and
+domain results to JSON the same way the CLI prints them with --json."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, UploadFile
+from fastapi.datastructures import DefaultPlaceholder
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
+
+from geo import Area
+from outages import lifecycle
+from outages.cli.output import _default
+from outages.errors import ValidationError
+from outages.settings import Settings
+from outages.timeutil import parse_date
+
+GeoJSON = dict[str, Any]
+TimeText = Field(min_length=1, max_length=40, examples=["2026-12-07 08:00"],
+                 description="ISO 8601; without an offset it is local time")
+# A rejects file is returned inline up to this size; beyond it, the first part is kept.
+MAX_REJECTS_TEXT = 1_000_000
+
+
+class Body(BaseModel):
+    """Request bodies refuse unknown fields: a misspelt option must not be ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class JsonResult(JSONResponse):
+    """JSON encoded like the CLI's --json output (dates ISO, numpy arrays as lists)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, default=_default,
+                          separators=(",", ":")).encode("utf-8")
+
+
+class JsonRoute(APIRoute):
+    """A route whose dict results skip FastAPI's response validation and encoding: they go
+    out through JsonResult exactly as the domain returned them, as the CLI prints them."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if isinstance(kwargs.get("response_model"), DefaultPlaceholder):
+            kwargs["response_model"] = None
+        super().__init__(path, endpoint, **kwargs)
+
+
+def json_router(**kwargs: Any) -> APIRouter:
+    return APIRouter(route_class=JsonRoute, default_response_class=JsonResult, **kwargs)
+
+
+def area(source: GeoJSON, settings: Settings, field: str) -> Area:
+    """An area from a GeoJSON object, with the vertex limit (http.max_area_vertices)."""
+    return lifecycle.read_area(json.dumps(source), settings, field=field)
+
+
+def when(text: str, settings: Settings, field: str) -> datetime:
+    return lifecycle.parse_time(text, settings, field=field)
+
+
+def instant(text: str | None, settings: Settings, field: str) -> datetime | None:
+    return None if text is None else lifecycle.parse_time(text, settings, field=field)
+
+
+def day(text: str | None, field: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field=field) from None
+
+
+def restore_scope(settings: Settings, part: GeoJSON | None,
+                  codes: Sequence[str] | None) -> tuple[Area | None, list[str] | None]:
+    if part is not None and codes is not None:
+        raise ValidationError("give either area or customers, not both", field="area")
+    if codes is not None and not [c for c in codes if c.strip()]:
+        raise ValidationError("customers lists no customer codes", field="customers")
+    chosen = list(dict.fromkeys(c.strip() for c in codes if c.strip())) if codes else None
+    return (area(part, settings, "area") if part is not None else None), chosen
+
+
+def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
+    return {"total": len(items), "limit": limit, "offset": offset,
+            "items": items[offset:offset + limit]}
+
+
+@contextmanager
+def uploaded(upload: UploadFile) -> Iterator[Path]:
+    """The upload copied to a file in a private temporary folder (removed afterwards), named
+    after the client's file name so error messages point at something the client knows."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(upload.filename or "").name).lstrip(".")
+    with tempfile.TemporaryDirectory(prefix="outages-upload-") as folder:
+        path = Path(folder) / (name or "upload")
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload.file, out, 1 << 20)
+        yield path
+
+
+def rejects_text(path: str | Path | None) -> str | None:
+    if path is None:
+        return None
+    with Path(path).open(encoding="utf-8") as handle:
+        return handle.read(MAX_REJECTS_TEXT)
+
+
+def csv_chunks(rows: Iterable[dict[str, Any]], columns: Sequence[str],
+               every: int = 2000) -> Iterator[str]:
+    """CSV text in chunks of `every` rows, cells written as the CLI's CSV export writes them."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for n, row in enumerate(rows, 1):
+        writer.writerow(["" if row[c] is None else str(row[c]).lower()
+                         if isinstance(row[c], bool) else row[c] for c in columns])
+        if n % every == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def json_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """One JSON array, a row at a time, so a large export stays out of memory."""
+    yield "["
+    for n, row in enumerate(rows):
+        yield ("," if n else "") + "\n  " + json.dumps(row, ensure_ascii=False, default=_default)
+    yield "\n]\n"

@@ -1,0 +1,28 @@
+"""Area preview: who an area would affect, before any cut is made."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Body, Query
+
+from outages import area_preview
+from outages.api.bodies import GeoJSON, json_router
+from outages.api.deps import EngineDep, Reader, SettingsDep, reading
+
+router = json_router(prefix="/areas", tags=["areas"])
+
+
+@router.post("/preview", summary="Count the customers connected today inside a GeoJSON area")
+def preview(
+    _user: Reader, engine: EngineDep, settings: SettingsDep,
+    area: GeoJSON = Body(description="Polygon, MultiPolygon, Feature or FeatureCollection"),
+    repair: bool = Query(False, description="repair an invalid polygon and say what changed"),
+    feeder: list[str] = Query([], max_length=1000, description="only customers on this feeder"),
+) -> dict[str, Any]:
+    shape = area_preview.read_area(settings, json.dumps(area), repair=repair,
+                                   max_vertices=settings.http.max_area_vertices)
+    with reading(engine) as conn:
+        affected = area_preview.affected_today(conn, settings, shape, feeders=feeder)
+    return area_preview.preview_json(shape, affected)

@@ -1,0 +1,115 @@
+"""Fault reports and incidents: the `outages faults ...` commands over HTTP."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from fastapi import Path, Query
+from pydantic import Field
+
+from outages import fault_reports, faults, outage_views
+from outages.api import bodies
+from outages.api.bodies import Body, GeoJSON, TimeText, json_router
+from outages.api.deps import Dispatcher, EngineDep, Reader, SettingsDep, reading, redact
+from outages.api.outage_pages import RestoreBody, Shown, show
+from outages.areas import customers_in_area
+from outages.errors import ValidationError
+
+router = json_router(prefix="/faults", tags=["faults"])
+FaultId = Path(ge=1, le=2**31 - 1, alias="id")
+Status = Literal["reported", "confirmed", "restored"]
+
+
+class NewReport(Body):
+    customer: str | None = Field(None, min_length=1, max_length=64, description="customer code")
+    phone: str | None = Field(None, min_length=1, max_length=32)
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    text: str | None = Field(None, max_length=1000, description="what the customer said")
+    source: Literal["call", "sms", "web"] = "call"
+
+
+class Confirm(Body):
+    area: GeoJSON | None = Field(None, description="the area without power")
+    feeders: list[str] | None = Field(None, max_length=1000, description="feeders that are down")
+    auto: bool = Field(False, description="propose an area around the reports")
+    confirm: bool = Field(False, description="with auto: save the proposal (otherwise it is "
+                          "only returned)")
+    started_at: str | None = Field(None, min_length=1, max_length=40,
+                                   description="when power went (default: first report)")
+    cause: str | None = Field(None, max_length=64, description="a cause code from settings")
+
+
+class Etr(Body):
+    at: str = TimeText
+    note: str | None = Field(None, max_length=500)
+
+
+@router.post("/reports", status_code=201,
+             summary="Record a fault report; it joins a nearby open incident or opens one")
+def report(body: NewReport, user: Dispatcher, engine: EngineDep,
+           settings: SettingsDep) -> dict[str, Any]:
+    if (body.lon is None) != (body.lat is None):
+        raise ValidationError("give both lon and lat, or neither", field="lon")
+    point = (body.lon, body.lat) if body.lon is not None and body.lat is not None else None
+    result = fault_reports.report(engine, settings, customer=body.customer, phone=body.phone,
+                                  point=point, text=body.text, channel=body.source,
+                                  actor=user.name, source="http")
+    return dict(redact(result, user))
+
+
+@router.get("", summary="Incidents that began in the given local days")
+def list_faults(
+    _user: Reader, engine: EngineDep, settings: SettingsDep,
+    status: Status | None = None,
+    first: str | None = Query(None, alias="from", max_length=40, description="YYYY-MM-DD"),
+    last: str | None = Query(None, alias="to", max_length=40, description="inclusive"),
+) -> list[dict[str, Any]]:
+    with reading(engine) as conn:
+        return outage_views.listing(conn, settings, kind="fault", status=status,
+                                    first=bodies.day(first, "from"), last=bodies.day(last, "to"))
+
+
+@router.get("/{id}", summary="One incident with its reports, optionally history and customers")
+def show_fault(user: Reader, engine: EngineDep, settings: SettingsDep, options: Shown,
+               fault_id: int = FaultId) -> dict[str, Any]:
+    return show(engine, settings, user, fault_id, "fault", options)
+
+
+@router.post("/{id}/confirm",
+             summary="Confirm an incident: by area, feeders, or an automatic proposal")
+def confirm(body: Confirm, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
+            fault_id: int = FaultId) -> dict[str, Any]:
+    chosen = bodies.area(body.area, settings, "area") if body.area is not None else None
+    if body.auto:
+        if chosen is not None:
+            raise ValidationError("give either area or auto, not both", field="auto")
+        with reading(engine) as conn:
+            chosen = faults.proposal(conn, settings, fault_id)
+            count = customers_in_area(conn, chosen).count
+        if not body.confirm:
+            return {"proposed": True, "area": json.loads(chosen.to_geojson()),
+                    "area_km2": round(chosen.area_km2(), 3), "customers": count,
+                    "hint": "send the same request with confirm: true to save this area"}
+    return faults.confirm(
+        engine, settings, fault_id=fault_id, area=chosen, feeders=body.feeders or None,
+        started_at=bodies.instant(body.started_at, settings, "started_at"), cause=body.cause,
+        actor=user.name, source="http")
+
+
+@router.post("/{id}/etr", summary="Set or move the estimated restoration time")
+def etr(body: Etr, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
+        fault_id: int = FaultId) -> dict[str, Any]:
+    return faults.set_etr(engine, settings, fault_id=fault_id,
+                          at=bodies.when(body.at, settings, "at"), note=body.note,
+                          actor=user.name, source="http")
+
+
+@router.post("/{id}/restore", summary="Power back for everyone left, or for a part")
+def restore(body: RestoreBody, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
+            fault_id: int = FaultId) -> dict[str, Any]:
+    part, codes = bodies.restore_scope(settings, body.area, body.customers)
+    return faults.restore(engine, settings, fault_id=fault_id,
+                          at=bodies.instant(body.at, settings, "at"), area=part, codes=codes,
+                          actor=user.name, source="http")

@@ -1,0 +1,75 @@
+"""The interruption log and outage durations for reliability engineers: streamed exports,
+and the history import (admins: it creates outages)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import File, Query, UploadFile
+from fastapi.responses import StreamingResponse
+from sqlalchemy import Engine
+
+from outages import durations, interruption_import
+from outages.api import bodies
+from outages.api.bodies import json_router
+from outages.api.deps import Admin, EngineDep, Engineer, SettingsDep, reading
+from outages.settings import Settings
+
+router = json_router(tags=["interruptions"])
+First = Query(None, alias="from", max_length=40, description="first local day, YYYY-MM-DD")
+Last = Query(None, alias="to", max_length=40, description="last local day, inclusive")
+DURATION_COLUMNS = ("id", "external_id", "area_name", "type", "status", "cause", "urgent",
+                    "planned_start", "planned_end", "actual_start", "actual_end", "customers",
+                    "customer_minutes", "still_out", "notice_lead_hours")
+MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+
+
+@router.get("/interruptions/export", response_class=StreamingResponse,
+            summary="Interruptions that began in the given local days (streamed)",
+            responses={200: {"content": {"text/csv": {}, "application/json": {}}}})
+def export(_user: Engineer, engine: EngineDep, settings: SettingsDep,
+           first: str | None = First, last: str | None = Last,
+           format: Literal["csv", "json"] = "csv") -> StreamingResponse:
+    # Dates are checked before the first byte goes out: afterwards no error status can be sent.
+    days = bodies.day(first, "from"), bodies.day(last, "to")
+    return StreamingResponse(_export(engine, settings, *days, format), media_type=MEDIA[format],
+                             headers={"Content-Disposition":
+                                      f'attachment; filename="interruptions.{format}"'})
+
+
+def _export(engine: Engine, settings: Settings, first: date | None, last: date | None,
+            fmt: str) -> Iterator[str]:
+    # A transaction, not `reading`'s autocommit: PostgreSQL streams the rows through a
+    # server-side cursor, which exists only inside one.
+    with engine.connect() as conn:
+        rows = durations.export_rows(conn, settings, first=first, last=last)
+        yield from (bodies.csv_chunks(rows, durations.EXPORT_COLUMNS) if fmt == "csv"
+                    else bodies.json_chunks(rows))
+
+
+@router.post("/interruptions/import",
+             summary="Load interruption history (CSV: outage_id,customer_code,start,end,cause,"
+             "planned); bad rows come back in rejects_csv")
+def import_file(user: Admin, engine: EngineDep, settings: SettingsDep,
+                file: UploadFile = File(description="the CSV file")) -> dict[str, Any]:
+    with bodies.uploaded(file) as path:
+        result = interruption_import.import_csv(engine, settings, path=path, actor=user.name,
+                                                source="http")
+        rejects = bodies.rejects_text(result["rejects_file"])
+    return {**result, "rejects_file": None, "rejects_csv": rejects}
+
+
+@router.get("/outages/durations",
+            summary="One row per outage: times, customers, customer-minutes, notice given")
+def outage_durations(_user: Engineer, engine: EngineDep, settings: SettingsDep,
+                     first: str | None = First, last: str | None = Last,
+                     format: Literal["json", "csv"] = "json") -> Any:
+    with reading(engine) as conn:
+        rows = durations.outage_durations(conn, settings, first=bodies.day(first, "from"),
+                                          last=bodies.day(last, "to"))
+    if format == "csv":
+        return StreamingResponse(bodies.csv_chunks(rows, DURATION_COLUMNS),
+                                 media_type=MEDIA["csv"])
+    return rows
