@@ -6,21 +6,23 @@ The bulk import lives in outages.customer_import; both validate with the same ru
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select, update
+from sqlalchemy import Connection, Engine, Select, func, select, update
 
 from outages import audit
 from outages.contacts import PhoneNormalizer, email_problem, language_problem
-from outages.customer_import import ImportResult, import_customers
+from outages.customer_import import ImportResult, Progress, import_customers
 from outages.customer_rows import MAX_LENGTH
+from outages.db import write_transaction
 from outages.errors import NotFound, ValidationError
 from outages.models import Customer
 from outages.settings import Settings
 from outages.timeutil import iso_local, utcnow
 
 __all__ = ["UPDATABLE", "ImportResult", "count_customers", "customer_view", "get_customer",
-           "import_customers", "list_customers", "update_customer"]
+           "import_customers", "import_registry", "list_customers", "update_customer"]
 
 _t = Customer.__table__
 _c = _t.c
@@ -141,3 +143,24 @@ def customer_view(row: Mapping[str, Any], tz: Any) -> dict[str, Any]:
     for key in ("created_at", "updated_at"):
         view[key] = iso_local(row[key], tz)
     return view
+
+
+def import_registry(
+    engine: Engine,
+    settings: Settings,
+    path: Path,
+    *,
+    actor: str,
+    source: str,
+    rejects_path: Path | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import a registry file (see customer_import) and record who did it in the audit log."""
+    result = import_customers(engine, settings, path, rejects_path=rejects_path,
+                              progress=progress)
+    counts = result.as_json()
+    with write_transaction(engine) as conn:
+        audit.record(conn, actor=actor, source=source, action="customers.import",
+                     entity="customer", entity_id=Path(path).name,
+                     after={k: counts[k] for k in ("imported", "updated", "rejected")})
+    return result

@@ -24,8 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from geo import Area
 from outages import lifecycle
-from outages.cli.output import _default
 from outages.errors import ValidationError
+from outages.jsonable import json_default
 from outages.settings import Settings
 from outages.timeutil import parse_date
 
@@ -46,7 +46,7 @@ class JsonResult(JSONResponse):
     """JSON encoded like the CLI's --json output (dates ISO, numpy arrays as lists)."""
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, default=_default,
+        return json.dumps(content, ensure_ascii=False, default=json_default,
                           separators=(",", ":")).encode("utf-8")
 
 
@@ -140,5 +140,6 @@ def json_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     """One JSON array, a row at a time, so a large export stays out of memory."""
     yield "["
     for n, row in enumerate(rows):
-        yield ("," if n else "") + "\n  " + json.dumps(row, ensure_ascii=False, default=_default)
+        encoded = json.dumps(row, ensure_ascii=False, default=json_default)
+        yield ("," if n else "") + "\n  " + encoded
     yield "\n]\n"

@@ -29,12 +29,14 @@ def import_(
     rejects: Path | None = typer.Option(None, "--rejects", help="Where to write rejected rows "
                                         "(default: <name>.rejects.csv beside the input)."),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+    by: str | None = typer.Option(None, "--by", help="Who imports (for the audit log)."),
 ) -> None:
     """Upsert customers by code; bad rows go to a rejects CSV with the reason."""
     context = cli_context(ctx)
     with _progress() as report:
-        result = customers.import_customers(context.engine, context.settings, path,
-                                            rejects_path=rejects, progress=report)
+        result = customers.import_registry(context.engine, context.settings, path,
+                                           actor=audit.cli_actor(by), source="cli",
+                                           rejects_path=rejects, progress=report)
     if as_json:
         print_json(result.as_json())
         return

@@ -18,8 +18,9 @@ from outages.audit import cli_actor
 from outages.cli import outage_args as args
 from outages.cli.context import cli_context
 from outages.cli.outage_render import short
-from outages.cli.output import console, json_default, print_json, warn
+from outages.cli.output import console, print_json, warn
 from outages.errors import ValidationError
+from outages.jsonable import json_default
 
 app = typer.Typer(help="The per-customer interruption log: import and export.",
                   no_args_is_help=True)

@@ -5,30 +5,18 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+
+from outages.jsonable import json_default
 
 # Piped or logged output would otherwise be squeezed to 80 columns and tables become
 # unreadable; a terminal keeps its own width, and COLUMNS still wins when set.
 _WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
 console = Console(highlight=False, width=_WIDTH)
 err_console = Console(stderr=True, highlight=False, width=_WIDTH)
-
-
-def json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, Decimal):
-        return float(value)
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
 
 def dumps(payload: Any) -> str:

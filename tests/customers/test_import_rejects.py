@@ -172,3 +172,17 @@ def test_unwritable_rejects_folder_is_refused_before_anything_is_stored(
         import_customers(engine, settings, write_csv([row("A"), row("")]),
                          rejects_path=tmp_path / "missing" / "r.csv")
     assert stored() == {}
+
+
+def test_import_is_audited_with_who_and_the_counts(cli: Any, engine: Any, write_csv: Any) -> None:
+    from sqlalchemy import select
+
+    from outages.models import AuditEntry
+
+    path = write_csv([row("A"), row("B"), row("")])
+    assert cli("customers", "import", str(path), "--by", "lan.nguyen").exit_code == 0
+    with engine.connect() as conn:
+        entries = conn.execute(select(AuditEntry.__table__)).mappings().all()
+    assert [(e["actor"], e["source"], e["action"], e["entity_id"]) for e in entries] == [
+        ("lan.nguyen", "cli", "customers.import", path.name)]
+    assert entries[0]["after"] == {"imported": 2, "updated": 0, "rejected": 1}

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import File, Path, Query, UploadFile
 from pydantic import Field
 
-from outages import audit, customers
+from outages import customers
 from outages.api import bodies
 from outages.api.bodies import Body, json_router
 from outages.api.deps import Admin, EngineDep, Reader, SettingsDep, reading, redact
@@ -34,13 +34,10 @@ def import_file(user: Admin, engine: EngineDep, settings: SettingsDep,
                 file: UploadFile = File(description="CSV with a header row, or a GeoJSON "
                                         "FeatureCollection of Point features")) -> dict[str, Any]:
     with bodies.uploaded(file) as path:
-        result = customers.import_customers(engine, settings, path)
+        result = customers.import_registry(engine, settings, path, actor=user.name,
+                                           source="http")
         rejects = bodies.rejects_text(result.rejects_file)
     counts = result.as_json()
-    with write_transaction(engine) as conn:
-        audit.record(conn, actor=user.name, source="http", action="customers.import",
-                     entity="customer", entity_id=path.name,
-                     after={k: counts[k] for k in ("imported", "updated", "rejected")})
     return {**counts, "rejects_file": None, "rejects_csv": rejects, "samples": result.samples}
 
 
