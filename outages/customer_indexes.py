@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, Index, select
 
 from outages.models import Customer
 
-_t = Customer.__table__
+_t = Customer.metadata.tables["customers"]  # typed as a Table, with its indexes
 
 
 def secondary_indexes() -> list[Index]:
