@@ -37,6 +37,22 @@ def statements(engine: Engine) -> Iterator[list[str]]:
     event.remove(engine, "before_cursor_execute", record)
 
 
+@pytest.fixture
+def refuse_code(engine: Engine) -> Iterator[Any]:
+    """Make the database refuse one code; PostgreSQL keeps one database per run, so the
+    trigger and its function are dropped before and after."""
+    def clear() -> None:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS boom" + (
+                " ON customers" if engine.dialect.name == "postgresql" else ""))
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("DROP FUNCTION IF EXISTS boom()")
+
+    clear()
+    yield lambda code: _fail_on_code(engine, code)
+    clear()
+
+
 def _drops(statements: list[str]) -> list[str]:
     return [s for s in statements if s.lstrip().upper().startswith("DROP INDEX")]
 
@@ -69,10 +85,10 @@ def test_import_into_a_filled_table_keeps_its_indexes(
 
 
 def test_initial_load_stopped_part_way_keeps_earlier_batches_and_every_index(
-    engine: Engine, make_settings: Any, write_csv: Any, stored: Any
+    engine: Engine, make_settings: Any, write_csv: Any, stored: Any, refuse_code: Any
 ) -> None:
     settings = make_settings(OUTAGES_CUSTOMERS_IMPORT_BATCH="100")
-    _fail_on_code(engine, "C230")
+    refuse_code("C230")
     with pytest.raises(OutagesError, match="the 200 rows before them were"):
         import_customers(engine, settings, write_csv([row(f"C{i:03d}") for i in range(250)]))
     assert sorted(stored()) == [f"C{i:03d}" for i in range(200)]
@@ -80,10 +96,10 @@ def test_initial_load_stopped_part_way_keeps_earlier_batches_and_every_index(
 
 
 def test_initial_load_failing_in_its_first_batch_keeps_every_index(
-    engine: Engine, make_settings: Any, write_csv: Any, stored: Any
+    engine: Engine, make_settings: Any, write_csv: Any, stored: Any, refuse_code: Any
 ) -> None:
     settings = make_settings(OUTAGES_CUSTOMERS_IMPORT_BATCH="100")
-    _fail_on_code(engine, "C050")
+    refuse_code("C050")
     with pytest.raises(OutagesError, match="none of them was stored"):
         import_customers(engine, settings, write_csv([row(f"C{i:03d}") for i in range(150)]))
     assert stored() == {}
