@@ -90,7 +90,9 @@ def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFil
             batch.flush()
             batch.wait()
         finally:
-            pool.submit(writer.close)  # on the writer's thread, after any batch in flight
+            # On the writer's thread, after any batch in flight; it rebuilds set-aside indexes.
+            closed = pool.submit(writer.close)
+    closed.result()  # reached only on success: a failure's own error matters more
     result.rejected = rejects.count
     return result
 

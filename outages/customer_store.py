@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, case, false, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from outages.customer_indexes import build_missing, defer_for_initial_load
 from outages.customer_rows import CODE, COLUMNS, Row
 from outages.models import Customer
 
@@ -35,6 +36,7 @@ class BatchWriter:
         self._pick = itemgetter(*(extended.index(k) for k in order))
         self._names = None if compiled.positional else tuple(order)
         self._conn: Connection | None = None
+        self._first = True
 
     def write(self, rows: list[Row]) -> tuple[int, int]:
         """Store the rows in one transaction; (new, existing) counts."""
@@ -44,6 +46,9 @@ class BatchWriter:
             params = [dict(zip(self._names, p, strict=True)) for p in params]
         conn = self._connection()
         with conn.begin():
+            if self._first:
+                defer_for_initial_load(conn)  # undone with this batch if it fails
+                self._first = False
             if self.engine.dialect.name == "sqlite":
                 return _upsert_counting_ids(conn, self.sql, params)
             existing = _existing(conn, [row[CODE] for row in rows])
@@ -57,24 +62,40 @@ class BatchWriter:
             if self.engine.dialect.name == "sqlite":
                 # A batch dirties pages all over the phone and location indexes; with the
                 # default 2 MB cache they spill to the WAL several times per transaction.
-                self._conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
-                self._conn.commit()
+                # Index builds sort in memory rather than in a temporary file.
+                _pragmas(self._conn, f"cache_size=-{IMPORT_CACHE_KIB}", "temp_store=MEMORY")
         return self._conn
 
     def close(self) -> None:
+        """Build the indexes an initial load set aside (or a killed import left out), then
+        give the connection back as it was. Call it however the import ends."""
         if self._conn is None:
             return
-        if self.engine.dialect.name == "sqlite":
-            self._conn.exec_driver_sql(f"PRAGMA cache_size={SQLITE_DEFAULT_CACHE}")
-            self._conn.commit()
-        self._conn.close()
-        self._conn = None
+        conn, self._conn = self._conn, None
+        try:
+            if self.engine.dialect.name == "sqlite":
+                with conn.begin():
+                    build_missing(conn)
+                _pragmas(conn, f"cache_size={SQLITE_DEFAULT_CACHE}",
+                         f"temp_store={SQLITE_DEFAULT_TEMP_STORE}")
+        finally:
+            conn.close()
 
 
 IMPORT_CACHE_KIB = 64 * 1024
-SQLITE_DEFAULT_CACHE = -2000  # SQLite's own default, for the connection back in the pool
+SQLITE_DEFAULT_CACHE = -2000  # SQLite's own defaults, for the connection back in the pool
+SQLITE_DEFAULT_TEMP_STORE = 0
 _FLAGS = ("sms_opt_out", "email_opt_out", "phone_invalid")
 _FLAG_VALUES = (False, False, False)  # for new rows only: an upsert never touches them
+
+
+def _pragmas(conn: Connection, *settings: str) -> None:
+    """Set pragmas on the driver connection, outside any transaction (temp_store cannot
+    change inside one, and SQLAlchemy would begin one)."""
+    driver = conn.connection.dbapi_connection
+    assert driver is not None
+    for setting in settings:
+        driver.execute(f"PRAGMA {setting}")
 
 
 def _upsert(engine: Engine, updated: Sequence[str]) -> Any:

@@ -87,6 +87,7 @@ def ensure_schema(engine: Engine) -> None:
     """Migrate an empty database; refuse one that is behind with the fix."""
     current = current_revision(engine)
     if current == head_revision():
+        _restore_customer_indexes(engine)
         return
     if current is None and not _has_tables(engine):
         upgrade(engine)
@@ -96,6 +97,14 @@ def ensure_schema(engine: Engine) -> None:
         f"{head_revision()}: run 'outages db upgrade'",
         field="database.url",
     )
+
+
+def _restore_customer_indexes(engine: Engine) -> None:
+    """An import killed during an initial load leaves the customers table without its
+    secondary indexes (see customer_indexes); the next process to open it builds them."""
+    from outages.customer_indexes import restore_indexes  # the models import this module
+
+    restore_indexes(engine)
 
 
 def _has_tables(engine: Engine) -> bool:

@@ -1,0 +1,66 @@
+"""The customers table's secondary indexes, set aside while an import fills an empty table.
+
+SQLite builds an index over a full table in one sorted pass several times faster than it
+maintains it row by row, so an import into an empty customers table (the initial load) drops
+the phone, region, district, feeder and lon/lat indexes in its first batch's transaction and
+builds them again when it ends, however it ends. The unique code index stays: the upsert needs
+it. A process killed outright cannot rebuild them; the next one that opens the database does
+(db.ensure_schema calls restore_indexes), and so does the next import. Until then the table is
+complete and correct, only slower to search. PostgreSQL keeps its indexes throughout.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Engine, Index, select
+
+from outages.models import Customer
+
+_t = Customer.metadata.tables["customers"]  # typed as a Table, with its indexes
+
+
+def secondary_indexes() -> list[Index]:
+    """The indexes an initial load may set aside: every one but the unique code index."""
+    return sorted((ix for ix in _t.indexes if not ix.unique), key=lambda ix: str(ix.name))
+
+
+def defer_for_initial_load(conn: Connection) -> bool:
+    """Drop the secondary indexes when the table is empty (SQLite); True when dropped.
+
+    Call it inside the first batch's transaction: if that batch fails, the drop is rolled
+    back with it.
+    """
+    if conn.dialect.name != "sqlite":
+        return False
+    if conn.execute(select(_t.c.id).limit(1)).first() is not None:
+        return False
+    for index in secondary_indexes():
+        index.drop(conn, checkfirst=True)
+    return True
+
+
+def missing_indexes(conn: Connection) -> list[Index]:
+    if conn.dialect.name != "sqlite":
+        return []
+    present = {name for (name,) in conn.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customers'")}
+    return [ix for ix in secondary_indexes() if ix.name not in present]
+
+
+def build_missing(conn: Connection) -> list[str]:
+    """Build the missing secondary indexes in the caller's transaction; their names."""
+    built = []
+    for index in missing_indexes(conn):
+        index.create(conn, checkfirst=True)
+        built.append(str(index.name))
+    return built
+
+
+def restore_indexes(engine: Engine) -> list[str]:
+    """Build any secondary index a killed import left out; the names built (usually none)."""
+    if engine.dialect.name != "sqlite":
+        return []
+    with engine.connect() as conn:  # a read: no write lock unless there is work to do
+        if not missing_indexes(conn):
+            return []
+    with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
+        return build_missing(conn)
