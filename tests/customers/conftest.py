@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +55,33 @@ def stored(engine: Engine) -> Callable[[], dict[str, dict[str, Any]]]:
 def read_rejects(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+@pytest.fixture
+def refuse_code(engine: Engine) -> Iterator[Any]:
+    """Make the database refuse one code; PostgreSQL keeps one database per run, so the
+    trigger and its function are dropped before and after."""
+    def clear() -> None:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS boom" + (
+                " ON customers" if engine.dialect.name == "postgresql" else ""))
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("DROP FUNCTION IF EXISTS boom()")
+
+    clear()
+    yield lambda code: _fail_on_code(engine, code)
+    clear()
+
+
+def _fail_on_code(engine: Any, code: str) -> None:
+    """A database that refuses one code, to make a later batch fail part-way through."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql(f"CREATE TRIGGER boom BEFORE INSERT ON customers WHEN "
+                                 f"NEW.code = '{code}' BEGIN SELECT RAISE(ABORT, 'boom'); END")
+            return
+        conn.exec_driver_sql(
+            "CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN IF NEW.code = '" + code +
+            "' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql")
+        conn.exec_driver_sql("CREATE TRIGGER boom BEFORE INSERT ON customers FOR EACH ROW "
+                             "EXECUTE FUNCTION boom()")

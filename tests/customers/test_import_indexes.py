@@ -14,7 +14,6 @@ from outages.customer_rows import COLUMNS, RowChecker
 from outages.customer_store import BatchWriter
 from outages.errors import OutagesError
 from tests.customers.conftest import row
-from tests.customers.test_import_upsert import _fail_on_code
 
 EXPECTED = {"ix_customers_district", "ix_customers_feeder", "ix_customers_lon_lat",
             "ix_customers_phone", "ix_customers_region"}
@@ -35,22 +34,6 @@ def statements(engine: Engine) -> Iterator[list[str]]:
     event.listen(engine, "before_cursor_execute", record)
     yield seen
     event.remove(engine, "before_cursor_execute", record)
-
-
-@pytest.fixture
-def refuse_code(engine: Engine) -> Iterator[Any]:
-    """Make the database refuse one code; PostgreSQL keeps one database per run, so the
-    trigger and its function are dropped before and after."""
-    def clear() -> None:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TRIGGER IF EXISTS boom" + (
-                " ON customers" if engine.dialect.name == "postgresql" else ""))
-            if engine.dialect.name == "postgresql":
-                conn.exec_driver_sql("DROP FUNCTION IF EXISTS boom()")
-
-    clear()
-    yield lambda code: _fail_on_code(engine, code)
-    clear()
 
 
 def _drops(statements: list[str]) -> list[str]:

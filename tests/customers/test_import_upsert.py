@@ -157,27 +157,13 @@ def test_geojson_unknown_property_is_refused(engine: Any, settings: Any,
         import_customers(engine, settings, path)
 
 
-def _fail_on_code(engine: Any, code: str) -> None:
-    """A database that refuses one code, to make a later batch fail part-way through."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql(f"CREATE TRIGGER boom BEFORE INSERT ON customers WHEN "
-                                 f"NEW.code = '{code}' BEGIN SELECT RAISE(ABORT, 'boom'); END")
-            return
-        conn.exec_driver_sql(
-            "CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN IF NEW.code = '" + code +
-            "' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql")
-        conn.exec_driver_sql("CREATE TRIGGER boom BEFORE INSERT ON customers FOR EACH ROW "
-                             "EXECUTE FUNCTION boom()")
-
-
 def test_failed_batch_leaves_earlier_batches_and_nothing_of_itself(
-    engine: Any, make_settings: Any, write_csv: Any, stored: Any
+    engine: Any, make_settings: Any, write_csv: Any, stored: Any, refuse_code: Any
 ) -> None:
     settings = make_settings(OUTAGES_CUSTOMERS_IMPORT_BATCH="100")
     rows = [row(f"C{i:03d}") for i in range(250)]
     rows.insert(10, row(""))  # a reject before the failure: its file must not appear
-    _fail_on_code(engine, "C230")
+    refuse_code("C230")
     path = write_csv(rows)
     with pytest.raises(OutagesError, match="lines 203-252") as caught:
         import_customers(engine, settings, path)
