@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -70,6 +70,16 @@ def stored_area(row: Row[Any], settings: Settings) -> Area | None:
 def parse_time(text: str, settings: Settings, *, field: str) -> datetime:
     try:
         return timeutil.parse_datetime(text, settings.tz)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field=field) from None
+
+
+def parse_day(text: str | None, field: str) -> date | None:
+    """A local calendar day given as YYYY-MM-DD (None when not given)."""
+    if text is None:
+        return None
+    try:
+        return timeutil.parse_date(text)
     except ValueError as exc:
         raise ValidationError(str(exc), field=field) from None
 

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,6 @@ from outages import lifecycle
 from outages.errors import ValidationError
 from outages.jsonable import json_default
 from outages.settings import Settings
-from outages.timeutil import parse_date
 
 GeoJSON = dict[str, Any]
 TimeText = Field(min_length=1, max_length=40, examples=["2026-12-07 08:00"],
@@ -77,13 +76,7 @@ def instant(text: str | None, settings: Settings, field: str) -> datetime | None
     return None if text is None else lifecycle.parse_time(text, settings, field=field)
 
 
-def day(text: str | None, field: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise ValidationError(str(exc), field=field) from None
+day = lifecycle.parse_day  # the CLI and the API read days alike
 
 
 def restore_scope(settings: Settings, part: GeoJSON | None,

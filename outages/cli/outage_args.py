@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,20 +14,13 @@ from outages.cli import outage_render
 from outages.cli.output import print_json
 from outages.errors import ValidationError
 from outages.settings import Settings
-from outages.timeutil import parse_date
 
 
 def at(settings: Settings, text: str | None, field: str = "--at") -> datetime | None:
     return None if text is None else lc.parse_time(text, settings, field=field)
 
 
-def day(text: str | None, field: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise ValidationError(str(exc), field=field) from None
+day = lc.parse_day  # the CLI and the API read days alike
 
 
 def restore_scope(
