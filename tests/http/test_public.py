@@ -71,6 +71,22 @@ def test_lookup_by_customer_code(client, cuts, engine, people) -> None:
     assert missing.status_code == 404 and missing.json()["field"] == "customer"
 
 
+def test_lookup_lists_every_cut_of_a_customer_soonest_first(client, cuts, engine,
+                                                           people) -> None:
+    earlier = add_outage(engine, customers=[people["PD0005"], people["PD0001"]],
+                         start=datetime(2030, 3, 2, 1, 0, tzinfo=UTC), area_name="Quang An",
+                         reason="Thay may bien ap")
+    found = client.get("/public/cuts/lookup", params={"customer": "PD0005"}).json()["cuts"]
+    assert [c["id"] for c in found] == [earlier, cuts["resized"]]
+    assert [(c["area_name"], c["reason"], c["start"], c["customers_affected"], c["districts"])
+            for c in found] == [
+        ("Quang An", "Thay may bien ap", "2030-03-02T08:00:00+07:00", 2,
+         ["Hoan Kiem", "Tay Ho"]),
+        # PD0004 was dropped from the Tay Ho cut: one customer is left.
+        ("Tay Ho", "Bao duong tram bien ap", "2030-03-04T08:00:00+07:00", 1, ["Tay Ho"]),
+    ]
+
+
 def test_lookup_by_point_covers_the_edge(client, cuts) -> None:
     inside = client.get("/public/cuts/lookup", params={"lon": 105.852, "lat": 21.028})
     assert [c["id"] for c in inside.json()["cuts"]] == [cuts["hoan_kiem"]]
