@@ -11,6 +11,8 @@ import importlib
 import sys
 import time
 
+from bench.machine import CpuTimes, describe
+
 BENCHMARKS = (
     "customers",
     "cuts",
@@ -35,8 +37,9 @@ def main(argv: list[str]) -> int:
         module.add_arguments(parser)
         args, _unknown = parser.parse_known_args(options)
         print(f"\n=== {name} ===", flush=True)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), CpuTimes.now()
         module.run(args)
+        print(describe(cpu, CpuTimes.now()))
         print(f"[{name}] finished in {time.perf_counter() - started:.1f} s", flush=True)
     return 0
 
