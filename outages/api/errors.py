@@ -34,9 +34,24 @@ def _field(location: tuple[Any, ...] | list[Any]) -> str:
     return text
 
 
+# Request fields whose name is not the CLI option's with dashes made underscores.
+_RENAMED = {"feeder": "feeders"}
+
+
+def request_field(field: str | None) -> str | None:
+    """The request's name for the field a domain error names. Domain errors name the CLI
+    option (`--started-at`), which the command line shows as is; an API client sent
+    `started_at` and must find that name in the error."""
+    if field is None or not field.startswith("--"):
+        return field
+    name = field[2:].replace("-", "_")
+    return _RENAMED.get(name, name)
+
+
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, OutagesError)
-    return JSONResponse(error_body(exc.message, exc.field), status_code=exc.http_status)
+    return JSONResponse(error_body(exc.message, request_field(exc.field)),
+                        status_code=exc.http_status)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

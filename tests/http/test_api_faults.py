@@ -84,7 +84,16 @@ def test_confirm_by_area_etr_and_restore(client, headers, fault_id, app_settings
     assert both.status_code == 422 and both.json()["field"] == "auto"
     bad_cause = client.post(f"/faults/{fault_id}/confirm", headers=headers["dispatcher"],
                             json={"area": square(105.82, 21.035), "cause": "aliens"})
-    assert bad_cause.status_code == 422
+    # The domain names the CLI option (--cause); the API answers with the body's field.
+    assert bad_cause.status_code == 422 and bad_cause.json()["field"] == "cause"
+    unknown_feeder = client.post(f"/faults/{fault_id}/confirm", headers=headers["dispatcher"],
+                                 json={"feeders": ["NO-SUCH-FEEDER"]})
+    assert unknown_feeder.status_code == 422 and unknown_feeder.json()["field"] == "feeders"
+    future = (utcnow() + timedelta(hours=2)).astimezone(app_settings.tz)
+    too_late = client.post(f"/faults/{fault_id}/confirm", headers=headers["dispatcher"],
+                           json={"area": square(105.82, 21.035),
+                                 "started_at": future.strftime("%Y-%m-%d %H:%M")})
+    assert too_late.status_code == 422 and too_late.json()["field"] == "started_at"
     confirmed = client.post(f"/faults/{fault_id}/confirm", headers=headers["dispatcher"],
                             json={"area": square(105.8205, 21.0355, 0.002)})
     assert confirmed.status_code == 200 and confirmed.json()["affected"] == 2, confirmed.text
