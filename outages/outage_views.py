@@ -3,10 +3,11 @@ API returns), its history, its customers, and listings."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row, case, func, select
 
 from outages import lifecycle as lc
 from outages.errors import ValidationError
@@ -26,7 +27,10 @@ def describe(
     *,
     warnings: list[dict[str, Any]] | None = None,
     breakdown: bool = True,
+    counts: dict[str, int] | None = None,
 ) -> dict[str, Any]:
+    """`row` of the outages table as a plain dict; `counts` when the caller has them (from
+    `counts_by_outage`), otherwise they are counted here."""
     tz = settings.tz
     view: dict[str, Any] = {
         "id": row.id, "kind": row.kind, "status": row.status, "revision": row.revision,
@@ -37,7 +41,7 @@ def describe(
         "cancel_reason": row.cancel_reason, "created_by": row.created_by,
     }
     view.update({name: iso_local(getattr(row, name), tz) for name in TIME_FIELDS})
-    view.update(_counts(conn, row.id))
+    view.update(counts if counts is not None else counts_by_outage(conn, [row.id])[row.id])
     if row.kind == "planned" and row.planned_start is not None:
         lead = row.planned_start - row.created_at
         view["notice_lead"] = format_duration(timedelta(minutes=lead // timedelta(minutes=1)))
@@ -49,17 +53,35 @@ def describe(
     return view
 
 
-def _counts(conn: Connection, outage_id: int) -> dict[str, int]:
-    members = select(func.count()).select_from(lc.MEMBERS).where(
-        lc.MEMBERS.c.outage_id == outage_id, lc.MEMBERS.c.dropped_revision.is_(None))
-    dropped = select(func.count()).select_from(lc.MEMBERS).where(
-        lc.MEMBERS.c.outage_id == outage_id, lc.MEMBERS.c.dropped_revision.is_not(None))
-    restored = select(func.count()).select_from(lc.INTERRUPTIONS).where(
-        lc.INTERRUPTIONS.c.outage_id == outage_id, lc.INTERRUPTIONS.c.end_at.is_not(None))
-    affected = int(conn.execute(members).scalar_one())
-    done = int(conn.execute(restored).scalar_one())
-    return {"affected": affected, "dropped": int(conn.execute(dropped).scalar_one()),
-            "restored": done, "remaining": max(affected - done, 0)}
+def counts_by_outage(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Per outage: customers affected (members of the set now), dropped from it, with power
+    back, still out. Two grouped queries for any number of outages. Imported history has no
+    affected set; its affected customers are those its interruptions name."""
+    m, i = lc.MEMBERS, lc.INTERRUPTIONS
+    members: dict[int, tuple[int, int]] = {}
+    interrupted: dict[int, tuple[int, int]] = {}
+    for part in lc.chunks(list(ids)):
+        for outage_id, current, dropped in conn.execute(
+            select(m.c.outage_id,
+                   func.sum(case((m.c.dropped_revision.is_(None), 1), else_=0)),
+                   func.sum(case((m.c.dropped_revision.is_not(None), 1), else_=0)))
+            .where(m.c.outage_id.in_(part)).group_by(m.c.outage_id)
+        ):
+            members[outage_id] = (int(current or 0), int(dropped or 0))
+        for outage_id, people, restored in conn.execute(
+            select(i.c.outage_id, func.count(func.distinct(i.c.customer_id)),
+                   func.count(func.distinct(case((i.c.end_at.is_not(None), i.c.customer_id)))))
+            .where(i.c.outage_id.in_(part)).group_by(i.c.outage_id)
+        ):
+            interrupted[outage_id] = (int(people), int(restored))
+    result = {}
+    for outage_id in ids:
+        current, dropped = members.get(outage_id, (0, 0))
+        people, restored = interrupted.get(outage_id, (0, 0))
+        affected = current if outage_id in members else people
+        result[outage_id] = {"affected": affected, "dropped": dropped, "restored": restored,
+                             "remaining": max(affected - restored, 0)}
+    return result
 
 
 def _breakdown(conn: Connection, outage_id: int, column: Any) -> dict[str, int]:
@@ -120,8 +142,9 @@ def listing(
     last: date | None = None,
 ) -> list[dict[str, Any]]:
     o = lc.OUTAGES
-    when = o.c.planned_start if kind == "planned" else func.coalesce(o.c.actual_start,
-                                                                     o.c.created_at)
+    # Imported history has no planned window: it is listed by when it happened.
+    when = (func.coalesce(o.c.planned_start, o.c.actual_start) if kind == "planned"
+            else func.coalesce(o.c.actual_start, o.c.created_at))
     query = select(o).where(o.c.kind == kind, *day_filter(when, first, last, settings))
     if status:
         if status not in STATUSES[kind]:
@@ -129,4 +152,6 @@ def listing(
                                   f"{', '.join(STATUSES[kind])}", field="--status")
         query = query.where(o.c.status == status)
     rows = conn.execute(query.order_by(when, o.c.id)).all()
-    return [describe(conn, settings, row, breakdown=False) for row in rows]
+    counts = counts_by_outage(conn, [row.id for row in rows])
+    return [describe(conn, settings, row, breakdown=False, counts=counts[row.id])
+            for row in rows]

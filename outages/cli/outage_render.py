@@ -84,12 +84,20 @@ def listing(views: list[dict[str, Any]], *, kind: str) -> None:
         table.add_column(column, justify="right" if column in ("id", "affected", "restored")
                          else "left")
     for v in views:
-        start = v["start"] if kind == "planned" else v["actual_start"]
-        end = v["end"] if kind == "planned" else (v["actual_end"] or v["etr"])
+        # Imported history has only actual times; a cut is otherwise shown by its plan.
+        start = (kind == "planned" and v["start"]) or v["actual_start"]
+        end = (kind == "planned" and v["end"]) or v["actual_end"] or v["etr"]
         table.add_row(str(v["id"]), v["status"], short(start), short(end), str(v["affected"]),
-                      str(v["restored"]), "URGENT" if v["urgent"] else "",
-                      " / ".join(x for x in (v.get("area_name"), v.get("reason")) if x))
+                      str(v["restored"]), "URGENT" if v["urgent"] else "", _what(v))
     console.print(table)
+
+
+def _what(view: dict[str, Any]) -> str:
+    text = " / ".join(x for x in (view.get("area_name"), view.get("reason")) if x)
+    if view.get("external_id"):
+        cause = f", {view['cause']}" if view.get("cause") else ""
+        text = text or f"imported {view['external_id']}{cause}"
+    return text
 
 
 def history(items: list[dict[str, Any]]) -> None:

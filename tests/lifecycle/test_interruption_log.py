@@ -120,6 +120,24 @@ def test_export_columns_filter_and_round_trip(engine: Engine, settings: Settings
     target.dispose()
 
 
+def test_imported_history_is_listed_by_when_it_happened(cli: Any, grid: Any,
+                                                       tmp_path: Path) -> None:
+    cli("interruptions", "import", str(write(tmp_path, GOOD)))
+    # X2 is a planned cut from a source system: no planned window, one customer interrupted.
+    listed = json.loads(cli("cuts", "list", "--from", "2026-01-06", "--to", "2026-01-06",
+                            "--json").stdout)
+    assert [(c["external_id"], c["start"], c["actual_start"], c["actual_end"], c["affected"],
+             c["restored"], c["remaining"]) for c in listed] == [
+        ("X2", None, "2026-01-06T08:00:00+07:00", "2026-01-06T10:00:00+07:00", 1, 1, 0)]
+    assert json.loads(cli("cuts", "list", "--from", "2026-01-07", "--json").stdout) == []
+    # X1 (a fault) interrupted C001 once and C002 twice: two customers, both restored.
+    incidents = json.loads(cli("faults", "list", "--json").stdout)
+    assert [(f["external_id"], f["affected"], f["restored"]) for f in incidents] == [
+        ("X1", 2, 2)]
+    table = cli("cuts", "list").stdout
+    assert "2026-01-06 08:00 +07" in table and "imported X2" in table
+
+
 def test_durations_per_outage(engine: Engine, relaxed: Settings, grid: Any, cli: Any) -> None:
     cut = make(engine, relaxed, 0, 1, start=ahead(hours=3), end=ahead(hours=5))
     cuts.start(engine, relaxed, cut_id=cut["id"], at=ahead(minutes=-60), **{"actor": "t",
