@@ -4,11 +4,12 @@ List-Unsubscribe header."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import smtplib
 import ssl
 import threading
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import parseaddr
 
 from notifier.channels.base import DeliveryError, Message, Receipt
 
@@ -54,12 +55,20 @@ class EmailChannel:
         mail["From"] = self.from_address
         mail["To"] = message.recipient
         mail["Subject"] = message.subject or ""
-        mail["Message-ID"] = make_msgid(idstring=str(message.id))
+        mail["Message-ID"] = self.message_id(message)
         mail["List-Unsubscribe"] = f"<{self.unsubscribe}>"
         mail.set_content(message.body)
         if message.html:
             mail.add_alternative(message.html, subtype="html")
         return mail
+
+    def message_id(self, message: Message) -> str:
+        """The same for every attempt at one outbox row. SMTP cannot be asked whether a
+        message sent just before a crash went out, so the worker sends it again; with the
+        first attempt's Message-ID, mail systems and clients recognise the copy and drop it."""
+        digest = hashlib.sha256(f"{message.id}:{message.key}".encode()).hexdigest()[:32]
+        domain = parseaddr(self.from_address)[1].rpartition("@")[2] or "outage-notify.invalid"
+        return f"<{digest}@{domain}>"
 
     def send(self, message: Message) -> Receipt:
         mail = self.compose(message)

@@ -10,6 +10,8 @@ import pytest
 import time_machine
 from sqlalchemy import Engine, select
 
+from notifier.channels.base import Message
+from notifier.channels.email import EmailChannel
 from outages import delivery
 from outages.events import OutageEvent, publish
 from outages.models import Customer
@@ -61,6 +63,11 @@ def test_email_notices_multipart_with_unsubscribe_and_errors(
     assert mail["To"] == "c0@example.test"
     assert mail["Subject"] == "Planned power cut: Phường Láng Hạ"
     assert mail["List-Unsubscribe"] == "<mailto:notices@utility.test?subject=unsubscribe>"
+    sent = h.rows(engine, kind="announcement", status="sent")
+    assert mail["Message-ID"] == delivery.transports(settings)["email"].message_id(
+        Message(id=sent[0].id, key=sent[0].key, channel="email", recipient="c0@example.test",
+                language="en", kind="announcement", body=""))
+    assert mail["Message-ID"].endswith("@utility.test>")
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
     assert "from 10:00 07/12/2026 to 12:00 07/12/2026 for <transformer> upgrade" in text
@@ -73,3 +80,14 @@ def test_email_notices_multipart_with_unsubscribe_and_errors(
         opted = dict(conn.execute(select(Customer.email, Customer.email_opt_out)).all())
     assert opted == {"c0@example.test": False, "c1@example.test": True,
                      "c2@example.test": False}
+
+
+def test_message_id_is_the_same_for_every_attempt_at_one_notice() -> None:
+    channel = EmailChannel(host="127.0.0.1", port=25, from_address="Notices <n@utility.test>")
+    first = Message(id=7, key="cut:1:announcement:c:9:email", channel="email",
+                    recipient="c@example.test", language="vi", kind="announcement", body="a")
+    again = Message(**{**first.__dict__, "body": "a, rendered again"})
+    other = Message(**{**first.__dict__, "id": 8, "key": "cut:1:announcement:c:10:email"})
+    assert channel.compose(first)["Message-ID"] == channel.compose(again)["Message-ID"]
+    assert channel.message_id(first) != channel.message_id(other)
+    assert channel.message_id(first).endswith("@utility.test>")
