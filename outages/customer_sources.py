@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import ijson
+
 from outages.customer_rows import COLUMNS, REQUIRED
 from outages.errors import ValidationError
 
@@ -124,41 +126,72 @@ def _width_problem(row: list[str], width: int) -> str:
 
 
 def _geojson_source(path: Path, binary: IO[bytes], size: int) -> Source:
-    # GeoJSON has no streaming reader in the standard library; big registries come as CSV.
-    try:
-        document = json.load(io.TextIOWrapper(binary, encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError(f"{path}: not valid GeoJSON ({exc})", field="PATH") from None
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection" \
-            or not isinstance(document.get("features"), list):
-        raise ValidationError(f"{path}: expected a GeoJSON FeatureCollection with a "
-                              "\"features\" array of Point features", field="PATH")
-    features: list[Any] = document["features"]
-    keys = _property_keys(features)
+    """Two streaming passes (ijson), so a registry of millions of features never sits in
+    memory: the first checks the document and collects the property names, which decide
+    the columns an upsert may change before any row is written; the second yields features."""
+    start = 3 if binary.peek(3)[:3] == b"\xef\xbb\xbf" else 0  # type: ignore[attr-defined]
+    binary.seek(start)
+    keys = _survey(path, binary)
     _check_columns(path, keys, "property")
     present = tuple(c for c in COLUMNS if c in keys or c in ("lon", "lat"))
-    return Source(present, list(present), "feature", _features(features, present),
-                  lambda: size, size)
+    binary.seek(start)
+    features = ijson.items(binary, "features.item", use_float=True)
+    return Source(present, list(present), "feature", _features(path, features, present),
+                  binary.tell, size)
 
 
-def _property_keys(features: list[Any]) -> list[str]:
+def _survey(path: Path, binary: IO[bytes]) -> list[str]:
+    """Property names of all features, after checking the document is a FeatureCollection
+    with a "features" array."""
+    kind, has_features = None, False
     keys: dict[str, None] = {}
-    for feature in features:
-        props = feature.get("properties") if isinstance(feature, dict) else None
-        if isinstance(props, dict):
-            keys.update(dict.fromkeys(str(k).strip().lower() for k in props))
+    try:
+        for prefix, event, value in ijson.parse(binary):
+            if prefix == "features.item.properties" and event == "map_key":
+                keys[str(value).strip().lower()] = None
+            elif prefix == "type" and event == "string":
+                kind = value
+            elif prefix == "features" and event == "start_array":
+                has_features = True
+            elif prefix == "" and event not in ("start_map", "map_key", "end_map"):
+                break  # not an object: refused below
+    except ijson.JSONError as exc:
+        raise ValidationError(f"{path}: not valid GeoJSON ({_reason(exc)})",
+                              field="PATH") from None
+    if kind != "FeatureCollection" or not has_features:
+        raise ValidationError(f"{path}: expected a GeoJSON FeatureCollection with a "
+                              "\"features\" array of Point features", field="PATH")
     return list(keys)
 
 
-def _features(features: list[Any], present: tuple[str, ...]) -> Iterator[Record]:
-    for number, feature in enumerate(features):
-        props, lon, lat, problem = _feature_parts(feature)
-        values = {**props, "lon": lon, "lat": lat}
-        original = ["" if values.get(c) is None else str(values[c]) for c in present]
-        if problem:
-            yield number, None, original, problem
-        else:
-            yield number, [_string(values.get(c)) for c in COLUMNS], original, None
+def _reason(exc: Exception) -> str:
+    # yajl's message ends with the offending text and a caret under it, over several lines,
+    # and comes as bytes when that text is not UTF-8.
+    text = exc.args[0] if exc.args else exc
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return " ".join(str(text).split())
+
+
+def _features(path: Path, features: Iterator[Any],
+              present: tuple[str, ...]) -> Iterator[Record]:
+    number = -1
+    try:
+        for number, feature in enumerate(features):
+            yield _record(number, feature, present)
+    except ijson.JSONError as exc:  # the file changed after it was checked
+        raise ValidationError(f"{path}: not valid GeoJSON after feature {number} "
+                              f"({_reason(exc)}); features before it were imported",
+                              field="PATH") from None
+
+
+def _record(number: int, feature: Any, present: tuple[str, ...]) -> Record:
+    props, lon, lat, problem = _feature_parts(feature)
+    values = {**props, "lon": lon, "lat": lat}
+    original = ["" if values.get(c) is None else str(values[c]) for c in present]
+    if problem:
+        return number, None, original, problem
+    return number, [_string(values.get(c)) for c in COLUMNS], original, None
 
 
 def _feature_parts(feature: Any) -> tuple[dict[str, Any], Any, Any, str | None]:

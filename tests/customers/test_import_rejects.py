@@ -107,6 +107,11 @@ def test_no_rejects_means_no_file(engine: Any, settings: Any, write_csv: Any) ->
         ("code,lon,lat,lon\n", "lon appear more than once"),
         ("code,lon,lat,\nA,1,2,\n", "a trailing comma in the header"),
         ('{"type": "Feature"}', "expected a GeoJSON FeatureCollection"),
+        ('{"type": "FeatureCollection", "features": {}}', "expected a GeoJSON FeatureCollection"),
+        ('{"features": []}', "expected a GeoJSON FeatureCollection"),
+        ('{"type": "FeatureCollection", "features": [{"type": "Feature",',
+         "not valid GeoJSON"),
+        ('{"type": "FeatureCollection", "features": [], "x": tru}', "not valid GeoJSON"),
     ],
 )
 def test_unusable_file_is_refused_whole(engine: Any, settings: Any, tmp_path: Path,
@@ -186,3 +191,14 @@ def test_import_is_audited_with_who_and_the_counts(cli: Any, engine: Any, write_
     assert [(e["actor"], e["source"], e["action"], e["entity_id"]) for e in entries] == [
         ("lan.nguyen", "cli", "customers.import", path.name)]
     assert entries[0]["after"] == {"imported": 2, "updated": 0, "rejected": 1}
+
+
+def test_geojson_that_is_not_utf8_is_refused_whole(engine: Any, settings: Any, tmp_path: Path,
+                                                   stored: Any) -> None:
+    path = tmp_path / "latin1.geojson"
+    path.write_bytes(b'{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                     b'"properties": {"code": "A\xe9"}, "geometry": {"type": "Point", '
+                     b'"coordinates": [105.8, 21.0]}}]}')
+    with pytest.raises(ValidationError, match=r"not valid GeoJSON.*invalid bytes in UTF8"):
+        import_customers(engine, settings, path)
+    assert stored() == {}

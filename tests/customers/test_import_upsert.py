@@ -148,6 +148,21 @@ def test_geojson_import_with_feature_index_in_reasons(
     assert "feature 4: duplicate code G1, first seen on feature 0" in rejects[3]
 
 
+def test_geojson_with_a_byte_order_mark_and_properties_that_vary(
+    engine: Any, settings: Any, tmp_path: Path, stored: Any
+) -> None:
+    # Columns a later feature names are still written, even though the first lacks them.
+    features = [_point(105.85, 21.03, code="B1"),
+                _point(105.86, 21.04, code="B2", district="Ba Dinh", feeder="F1")]
+    path = tmp_path / "bom.geojson"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(
+        {"features": features, "type": "FeatureCollection"}).encode())
+    result = import_customers(engine, settings, path)
+    assert (result.imported, result.rejected) == (2, 0)
+    assert (stored()["B2"]["district"], stored()["B2"]["feeder"]) == ("Ba Dinh", "F1")
+    assert stored()["B1"]["lon"] == 105.85
+
+
 def test_geojson_unknown_property_is_refused(engine: Any, settings: Any,
                                              tmp_path: Path) -> None:
     path = tmp_path / "c.geojson"
