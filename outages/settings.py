@@ -217,6 +217,8 @@ class HttpSettings(Section):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_area_vertices: int = Field(default=20_000, ge=4)
     public_rate_per_minute: int = Field(default=120, ge=1)
+    # How long a proxy or browser may reuse a public answer; "0s" turns caching off.
+    public_max_age: Duration = timedelta(seconds=60)
 
 
 class Settings(BaseSettings):

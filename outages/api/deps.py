@@ -91,6 +91,14 @@ async def public_rate_limit(request: Request) -> None:
                             headers={"Retry-After": retry_after(wait)})
 
 
+def public_cache(settings: Settings) -> dict[str, str]:
+    """Headers that let proxies, CDNs and browsers reuse a public answer for
+    http.public_max_age: it holds no personal data and is the same for everyone who asks, so
+    on a storm day the proxy, not the database, serves the crowd checking the same page."""
+    seconds = int(settings.http.public_max_age.total_seconds())
+    return {"Cache-Control": f"public, max-age={seconds}" if seconds > 0 else "no-cache"}
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ReadConn = Annotated[Connection, Depends(read_connection)]

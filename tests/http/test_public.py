@@ -196,3 +196,20 @@ def test_district_is_found_whatever_its_case_and_diacritics(client, engine,
         assert [c["id"] for c in found.json()["cuts"]] == [cut], typed
     other = client.get("/public/cuts", params={"district": "Dong", "date": "2030-03-04"})
     assert other.json()["cuts"] == []
+
+
+def test_public_answers_may_be_cached_by_proxies_but_errors_not(client, make_client,
+                                                                cuts) -> None:
+    for path, params in [("/public/cuts", {"district": "Hoan Kiem", "date": "2030-03-04"}),
+                         ("/public/cuts/lookup", {"customer": "PD0002"}),
+                         ("/public/cuts/lookup", {"lon": 105.852, "lat": 21.028}),
+                         ("/public/outages", {}), ("/", {"customer": "PD0002"})]:
+        answer = client.get(path, params=params)
+        assert answer.status_code == 200
+        assert answer.headers["cache-control"] == "public, max-age=60", path
+    for path, params in [("/public/cuts/lookup", {"customer": "XX9999"}),
+                         ("/", {"customer": "XX9999"})]:
+        refused = client.get(path, params=params)
+        assert refused.status_code == 404 and "cache-control" not in refused.headers, path
+    uncached = make_client(OUTAGES_HTTP_PUBLIC_MAX_AGE="0s")
+    assert uncached.get("/public/outages").headers["cache-control"] == "no-cache"

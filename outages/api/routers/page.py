@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from outages import public
-from outages.api.deps import ReadConn, SettingsDep, public_rate_limit
+from outages.api.deps import ReadConn, SettingsDep, public_cache, public_rate_limit
 from outages.errors import OutagesError, ValidationError
 from outages.timeutil import parse_date, to_local, utcnow
 
@@ -47,7 +47,9 @@ def page(
         context["error"] = exc.field  # the template words it in the page's language
         status = exc.http_status
     html = request.app.state.pages.get_template("index.html").render(**context)
-    return HTMLResponse(html, status_code=status)
+    # An error page is not kept: the next try may succeed.
+    return HTMLResponse(html, status_code=status,
+                        headers=public_cache(settings) if status == 200 else None)
 
 
 def _day(text: str) -> date:

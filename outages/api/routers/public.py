@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from outages import public
-from outages.api.deps import EngineDep, SettingsDep, public_rate_limit, reading
+from outages.api.deps import EngineDep, SettingsDep, public_cache, public_rate_limit, reading
 from outages.errors import ValidationError
 from outages.timeutil import utcnow
 
@@ -29,7 +29,8 @@ def cuts(
 ) -> JSONResponse:
     with reading(engine) as conn:
         found = public.cuts_on_day(conn, settings, district=district, day=day)
-    return JSONResponse({"district": district, "date": day.isoformat(), "cuts": found})
+    return JSONResponse({"district": district, "date": day.isoformat(), "cuts": found},
+                        headers=public_cache(settings))
 
 
 @router.get("/cuts/lookup", summary="Is a cut planned for me? By customer code or by location")
@@ -50,14 +51,15 @@ async def lookup(
     with reading(engine) as conn:
         if customer is not None:
             found = public.lookup_customer(conn, settings, code=customer, now=utcnow())
-            return JSONResponse({"cuts": found})
+            return JSONResponse({"cuts": found}, headers=public_cache(settings))
         if lon is not None and lat is not None:
             found = public.lookup_point(conn, settings, lon=lon, lat=lat, now=utcnow())
-            return JSONResponse({"cuts": found})
+            return JSONResponse({"cuts": found}, headers=public_cache(settings))
     raise ValidationError("give ?customer=CODE, or both ?lon= and ?lat=", field="customer")
 
 
 @router.get("/outages", summary="Current outages: area, customers affected, expected restoration")
 def outages(engine: EngineDep, settings: SettingsDep) -> JSONResponse:
     with reading(engine) as conn:
-        return JSONResponse({"outages": public.current_outages(conn, settings)})
+        return JSONResponse({"outages": public.current_outages(conn, settings)},
+                            headers=public_cache(settings))
