@@ -213,3 +213,12 @@ def test_public_answers_may_be_cached_by_proxies_but_errors_not(client, make_cli
         assert refused.status_code == 404 and "cache-control" not in refused.headers, path
     uncached = make_client(OUTAGES_HTTP_PUBLIC_MAX_AGE="0s")
     assert uncached.get("/public/outages").headers["cache-control"] == "no-cache"
+
+
+def test_district_names_are_each_known_name_once_in_order(engine, people,
+                                                           add_customers) -> None:
+    from outages import public
+    add_customers([{"code": "ND0001", "lon": 105.85, "lat": 21.03, "district": None},
+                   {"code": "ND0002", "lon": 105.85, "lat": 21.03, "district": "Dong Anh"}])
+    with engine.connect() as conn:
+        assert public.districts(conn) == ["Ba Dinh", "Dong Anh", "Hoan Kiem", "Tay Ho"]
