@@ -56,7 +56,8 @@ def cuts_on_day(conn: Connection, settings: Settings, *, district: str,
 
 # What a public description of a cut is made of; the lookups select these columns in the same
 # query that finds the cuts, so one lookup is one round trip to the database.
-_CUT_COLUMNS = (_o.id, _o.revision, _o.area_name, _o.reason, _o.status, _o.planned_start,
+_CUT_COLUMNS = (_o.id, _o.revision, _o.created_at, _o.area_name, _o.reason, _o.status,
+                _o.planned_start,
                 _o.planned_end)
 _SOONEST_FIRST = (_o.planned_start, _o.id)
 
@@ -120,17 +121,18 @@ def lookup_point(conn: Connection, settings: Settings, *, lon: float, lat: float
     return _describe(conn, settings, [row for row, hit in zip(rows, hits, strict=True) if hit])
 
 
-# Per-process caches keyed by (database, outage id, revision). A new revision is written
-# whenever an outage's area or affected set changes, so an entry never goes stale; a cache is
-# cleared when it grows past the limit.
-CacheKey = tuple[str, int, int]
+# Per-process caches keyed by (database, outage id, creation time, revision). A new revision
+# is written whenever an outage's area or affected set changes, so an entry never goes stale;
+# the creation time tells apart an outage that reuses an id (a database restored or emptied
+# while the server runs). A cache is cleared when it grows past the limit.
+CacheKey = tuple[str, int, Any, int]
 _AREAS: dict[CacheKey, BaseGeometry] = {}
 _COUNTS: dict[CacheKey, dict[str, int]] = {}
 _CACHE_LIMIT = 4096
 
 
 def _key(conn: Connection, row: Any) -> CacheKey:
-    return (str(conn.engine.url), int(row.id), int(row.revision))
+    return (str(conn.engine.url), int(row.id), row.created_at, int(row.revision))
 
 
 def _geometries(conn: Connection, rows: Sequence[Any]) -> list[BaseGeometry]:
@@ -139,7 +141,8 @@ def _geometries(conn: Connection, rows: Sequence[Any]) -> list[BaseGeometry]:
         if len(_AREAS) + len(missing) > _CACHE_LIMIT:
             _AREAS.clear()
         loaded = conn.execute(
-            select(_o.id, _o.revision, _o.area_geojson).where(_o.id.in_(missing))).all()
+            select(_o.id, _o.revision, _o.created_at, _o.area_geojson)
+            .where(_o.id.in_(missing))).all()
         for row in loaded:
             geometry = shapely.from_geojson(row.area_geojson)
             shapely.prepare(geometry)
@@ -177,7 +180,8 @@ def _describe(conn: Connection, settings: Settings,
 
 
 def _district_counts(conn: Connection, outages: Sequence[Any]) -> dict[int, dict[str, int]]:
-    """Per outage (rows with id and revision): affected customers per district."""
+    """Per outage (rows with id, created_at and revision): affected customers per
+    district."""
     missing = [row.id for row in outages if _key(conn, row) not in _COUNTS]
     if missing:
         if len(_COUNTS) + len(missing) > _CACHE_LIMIT:
@@ -200,8 +204,9 @@ def current_outages(conn: Connection, settings: Settings) -> list[dict[str, Any]
     """Outages with power off now: running cuts and open faults, with area and ETR."""
     tz = settings.tz
     rows = conn.execute(
-        select(_o.id, _o.revision, _o.kind, _o.status, _o.area_name, _o.area_geojson,
-               _o.reason, _o.cause, _o.actual_start, _o.planned_start, _o.planned_end, _o.etr)
+        select(_o.id, _o.revision, _o.created_at, _o.kind, _o.status, _o.area_name,
+               _o.area_geojson, _o.reason, _o.cause, _o.actual_start, _o.planned_start,
+               _o.planned_end, _o.etr)
         .where(_o.status.in_(POWER_OFF)).order_by(_o.id)
     ).all()
     counts = _district_counts(conn, rows)

@@ -222,3 +222,26 @@ def test_district_names_are_each_known_name_once_in_order(engine, people,
                    {"code": "ND0002", "lon": 105.85, "lat": 21.03, "district": "Dong Anh"}])
     with engine.connect() as conn:
         assert public.districts(conn) == ["Ba Dinh", "Dong Anh", "Hoan Kiem", "Tay Ho"]
+
+
+def test_an_outage_id_used_again_is_not_answered_from_the_cache(client, engine,
+                                                                people) -> None:
+    """A database restored or emptied under a running server hands out an id again."""
+    start = datetime(2030, 3, 4, 1, 0, tzinfo=UTC)
+    first = add_outage(engine, customers=[people["PD0001"]], start=start,
+                       area=square(105.852, 21.028))
+    params = {"district": "Hoan Kiem", "date": "2030-03-04"}
+    assert [c["id"] for c in client.get("/public/cuts", params=params).json()["cuts"]] == [first]
+    with engine.begin() as conn:
+        for table in ("interruptions", "outage_customers"):
+            conn.execute(text(f"DELETE FROM {table} WHERE outage_id = :id"), {"id": first})
+        conn.execute(text("DELETE FROM outages WHERE id = :id"), {"id": first})
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('outages', 'id'), :id, "
+                              "false)"), {"id": first})
+    again = add_outage(engine, customers=[people["PD0003"]], start=start,
+                       area=square(105.82, 21.035))
+    assert again == first  # same id, same revision: only the creation time differs
+    assert client.get("/public/cuts", params=params).json()["cuts"] == []
+    ba_dinh = client.get("/public/cuts", params={**params, "district": "Ba Dinh"}).json()
+    assert [(c["id"], c["districts"]) for c in ba_dinh["cuts"]] == [(first, ["Ba Dinh"])]
