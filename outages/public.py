@@ -57,8 +57,7 @@ def cuts_on_day(conn: Connection, settings: Settings, *, district: str,
 # What a public description of a cut is made of; the lookups select these columns in the same
 # query that finds the cuts, so one lookup is one round trip to the database.
 _CUT_COLUMNS = (_o.id, _o.revision, _o.created_at, _o.area_name, _o.reason, _o.status,
-                _o.planned_start,
-                _o.planned_end)
+                _o.planned_start, _o.planned_end)
 _SOONEST_FIRST = (_o.planned_start, _o.id)
 
 
@@ -148,18 +147,6 @@ def _geometries(conn: Connection, rows: Sequence[Any]) -> list[BaseGeometry]:
             shapely.prepare(geometry)
             _AREAS[_key(conn, row)] = geometry
     return [_AREAS.get(_key(conn, row)) or shapely.Polygon() for row in rows]
-
-
-_DESCRIBE = (select(*_CUT_COLUMNS).where(_o.id.in_(bindparam("ids", expanding=True)))
-             .order_by(*_SOONEST_FIRST))
-
-
-def describe_cuts(conn: Connection, settings: Settings,
-                  ids: Sequence[int]) -> list[dict[str, Any]]:
-    """Public description of planned cuts `ids`, soonest first."""
-    if not ids:
-        return []
-    return _describe(conn, settings, conn.execute(_DESCRIBE, {"ids": list(ids)}).all())
 
 
 def _describe(conn: Connection, settings: Settings,
