@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 import shapely
 
-from outages import db, demo_city
-from outages.customer_rows import COLUMNS, RowChecker
-from outages.customer_store import BatchWriter
+from outages import db
+from outages.demo import city as demo_city
+from outages.registry.rows import COLUMNS, RowChecker
+from outages.registry.store import BatchWriter
 from outages.settings import load_settings
 
 TARGET_AREA_CUSTOMERS = 50_000
@@ -106,7 +107,7 @@ def _import_in_child(source: Path, database: Path) -> dict[str, Any]:
 
 
 def _child_import(source: str, database: str) -> None:
-    from outages.customer_import import import_customers
+    from outages.registry.importer import import_customers
 
     settings = load_settings(environ={"OUTAGES_DATABASE_URL": f"sqlite:///{database}"})
     engine = db.make_engine(settings.database.url)
@@ -148,7 +149,7 @@ def _number(text: str) -> float | None:
 
 def _preview(database: Path) -> None:
     from geo import Area
-    from outages.area_preview import affected_today
+    from outages.registry.preview import affected_today
 
     conn = sqlite3.connect(database)
     lons, lats = (np.array(c) for c in zip(*conn.execute("SELECT lon, lat FROM customers"),

@@ -1,6 +1,6 @@
 """Creating a planned cut over ~50,000 customers in a 1,000,000-customer SQLite registry.
 
-Prints the time of `outages.cuts.create` (match, affected set, interruption placeholders,
+Prints the time of `outages.lifecycle.cuts.create` (match, affected set, interruption placeholders,
 revision, audit, event, summary) and, beside it, the raw floor: plain sqlite3 storing the
 same rows with executemany + INSERT ... SELECT, and the bare match (bbox query + shapely).
 """
@@ -20,8 +20,11 @@ import numpy as np
 from sqlalchemy import Engine
 
 from geo import Area
-from outages import cuts, db, interruption_import, lifecycle
-from outages.areas import customers_in_area
+from outages import db
+from outages.lifecycle import core as lifecycle
+from outages.lifecycle import cuts
+from outages.lifecycle import history_import as interruption_import
+from outages.registry.matching import customers_in_area
 from outages.settings import Settings, load_settings
 from outages.timeutil import utcnow
 

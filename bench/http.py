@@ -35,8 +35,8 @@ from sqlalchemy.engine import make_url
 from geo import parse_area
 from geo.territory import BBox
 from outages import db
-from outages.areas import customers_in_area
 from outages.models import Customer, Outage, OutageCustomer
+from outages.registry.matching import customers_in_area
 from outages.timeutil import utcnow
 from tests.support.server import running_server
 

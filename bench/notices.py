@@ -21,9 +21,10 @@ import requests
 from sqlalchemy import Engine, func, insert, select
 
 from notifier.store import outbox
-from outages import db, delivery
-from outages.events import OutageEvent, publish
+from outages import db
+from outages.lifecycle.events import OutageEvent, publish
 from outages.models import Customer, Outage, OutageCustomer
+from outages.notices import delivery
 from outages.settings import Settings, load_settings
 
 SID = "AC" + "0" * 32

@@ -25,7 +25,8 @@ from sqlalchemy.engine import make_url
 from bench import POSTGRES_URL
 from outages import db
 from outages.models import Outage
-from outages.reliability import report, text
+from outages.reliability import report
+from outages.reliability.render import text
 from outages.settings import load_settings
 
 TARGET_SECONDS = 20.0

@@ -102,7 +102,7 @@ def ensure_schema(engine: Engine) -> None:
 def _restore_customer_indexes(engine: Engine) -> None:
     """An import killed during an initial load leaves the customers table without its
     secondary indexes (see customer_indexes); the next process to open it builds them."""
-    from outages.customer_indexes import restore_indexes  # the models import this module
+    from outages.models.indexes import restore_indexes  # the models import this module
 
     restore_indexes(engine)
 

@@ -15,21 +15,21 @@ from outages.api.limits import BodySizeLimit, RateLimiter
 from outages.api.web import page_environment
 from outages.settings import Settings, load_settings
 
-# One line per router module under outages/api/routers; each exposes `router`.
+# One line per router module; each exposes `router`.
 ROUTERS = (
-    "health",
-    "users",
-    "audit",
-    "public",
-    "twilio",
-    "page",
-    "customers",
-    "areas",
-    "cuts",
-    "faults",
-    "notices",
-    "interruptions",
-    "reports",
+    "outages.api.routers.health",
+    "outages.api.routers.users",
+    "outages.api.routers.audit",
+    "outages.api.public.cuts",
+    "outages.api.webhooks.twilio",
+    "outages.api.public.page",
+    "outages.api.routers.customers",
+    "outages.api.routers.areas",
+    "outages.api.routers.cuts",
+    "outages.api.routers.faults",
+    "outages.api.routers.notices",
+    "outages.api.routers.interruptions",
+    "outages.api.routers.reports",
 )
 
 
@@ -65,7 +65,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.http.max_body_bytes)
     for name in ROUTERS:
-        app.include_router(importlib.import_module(f"outages.api.routers.{name}").router)
+        app.include_router(importlib.import_module(name).router)
     return app
 
 

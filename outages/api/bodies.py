@@ -23,9 +23,9 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from geo import Area
-from outages import lifecycle
 from outages.errors import ValidationError
 from outages.jsonable import json_default
+from outages.lifecycle import core as lifecycle
 from outages.settings import Settings
 
 GeoJSON = dict[str, Any]

@@ -10,9 +10,9 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine
 
-from outages import auth
+from outages.access import auth
+from outages.access.auth import Principal
 from outages.api.limits import retry_after
-from outages.auth import Principal
 from outages.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from 'outages tokens create'.")

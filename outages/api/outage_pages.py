@@ -10,10 +10,12 @@ from fastapi import Depends, Query
 from pydantic import Field
 from sqlalchemy import Engine
 
-from outages import faults, lifecycle, outage_views
+from outages.access.auth import Principal
 from outages.api.bodies import Body, GeoJSON, page
 from outages.api.deps import reading, redact
-from outages.auth import Principal
+from outages.lifecycle import core as lifecycle
+from outages.lifecycle import faults
+from outages.lifecycle import views as outage_views
 from outages.settings import Settings
 
 

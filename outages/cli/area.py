@@ -7,10 +7,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from outages import area_preview
-from outages.areas import Affected
 from outages.cli.context import cli_context
 from outages.cli.output import console, print_json, warn
+from outages.registry import preview as area_preview
+from outages.registry.matching import Affected
 
 app = typer.Typer(help="Areas on the map: which customers they contain.", no_args_is_help=True)
 

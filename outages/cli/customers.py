@@ -12,10 +12,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from outages import audit, customers
+from outages.access import audit
 from outages.cli.context import cli_context
 from outages.cli.output import console, err_console, print_json
-from outages.customer_import import Progress as ProgressCallback
+from outages.registry import customers
+from outages.registry.importer import Progress as ProgressCallback
 
 app = typer.Typer(help="The customer registry: bulk import, look-ups, contact changes.",
                   no_args_is_help=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from outages import demo_city
 from outages.cli.output import console
+from outages.demo import city as demo_city
 
 app = typer.Typer(help="Synthetic data for demos and benchmarks.", no_args_is_help=True)
 

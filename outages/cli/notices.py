@@ -5,11 +5,11 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from outages import notice_report
 from outages.cli.context import cli_context
 from outages.cli.output import console, print_json
 from outages.errors import ValidationError
-from outages.notice_queue import LANGUAGES
+from outages.notices import report as notice_report
+from outages.notices.queue import LANGUAGES
 
 app = typer.Typer(help="Customer notices: preview, list, delivery statistics.",
                   no_args_is_help=True)

@@ -11,8 +11,10 @@ from sqlalchemy import Connection
 
 from outages.cli.context import cli_context
 from outages.cli.output import console, dumps, print_json
+from outages.demo import history
 from outages.errors import ValidationError
-from outages.reliability import history, report, service_text, text
+from outages.reliability import report
+from outages.reliability.render import service_text, text
 from outages.reliability.service import Window, service_report
 from outages.settings import Settings
 from outages.timeutil import parse_date, utcnow
@@ -79,7 +81,7 @@ def reliability(
 
 def _html(conn: Connection, settings: Settings, result: report.Result, fmt: str,
           out: Path | None, charts_dir: Path | None) -> None:
-    from outages.reliability import html  # matplotlib only when charts are asked for
+    from outages.reliability.render import html  # matplotlib only when charts are asked for
 
     page = html.build(conn, settings, result, charts_dir=charts_dir)
     if fmt == "html":

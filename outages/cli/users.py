@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.table import Column, Table
 
-from outages import audit, auth
+from outages.access import audit, auth
 from outages.cli.context import cli_context
 from outages.cli.output import console, err_console, print_json
 from outages.db import write_transaction

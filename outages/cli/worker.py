@@ -6,10 +6,10 @@ import logging
 
 import typer
 
-from outages import delivery
 from outages.cli.context import cli_context
 from outages.cli.output import err_console, warn
-from outages.worker import Worker
+from outages.notices import delivery
+from outages.notices.worker import Worker
 
 
 def register(root: typer.Typer) -> None:

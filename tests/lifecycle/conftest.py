@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from outages import notices
-from outages.events import OutageEvent
+from outages.lifecycle.events import OutageEvent
 from outages.models import Customer
+from outages.notices import planner as notices
 from outages.settings import Settings
 from outages.timeutil import utcnow
 

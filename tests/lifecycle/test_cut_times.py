@@ -10,8 +10,9 @@ import pytest
 import time_machine
 from sqlalchemy import Engine
 
-from outages import cuts, lifecycle
 from outages.errors import ValidationError
+from outages.lifecycle import core as lifecycle
+from outages.lifecycle import cuts
 from outages.settings import Settings
 from tests.lifecycle.conftest import columns
 from tests.lifecycle.test_cuts_create import area

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from outages import cuts, outage_views
 from outages.errors import Conflict, ValidationError
+from outages.lifecycle import cuts
+from outages.lifecycle import views as outage_views
 from outages.models import Interruption, OutageCustomer
 from outages.settings import Settings
 from tests.lifecycle.conftest import ahead, columns, ids_of

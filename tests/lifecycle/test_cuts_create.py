@@ -6,8 +6,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from outages import cuts, lifecycle
 from outages.errors import ValidationError
+from outages.lifecycle import core as lifecycle
+from outages.lifecycle import cuts
 from outages.models import AuditEntry, Interruption, Outage, OutageCustomer, Revision
 from outages.settings import Settings
 from tests.lifecycle.conftest import ahead, columns, square

@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from outages import cuts, fault_reports, faults, lifecycle, outage_views
 from outages.errors import Conflict
+from outages.lifecycle import core as lifecycle
+from outages.lifecycle import cuts, fault_reports, faults
+from outages.lifecycle import views as outage_views
 from outages.models import OutageCustomer
 from outages.settings import Settings
 from tests.lifecycle.conftest import ahead, columns, ids_of
@@ -69,7 +71,7 @@ def test_failing_notifier_rolls_the_change_back(engine: Engine, relaxed: Setting
     def broken(*args: Any) -> None:
         raise RuntimeError("planner crashed")
 
-    monkeypatch.setattr("outages.notices.plan", broken)
+    monkeypatch.setattr("outages.notices.planner.plan", broken)
     with pytest.raises(RuntimeError):
         cuts.resize(engine, relaxed, cut_id=cut["id"], area=area(columns(5, 9), relaxed), **ACT)
     with engine.connect() as conn:

@@ -8,9 +8,9 @@ import pytest
 from shapely.geometry import MultiPoint, Point
 from sqlalchemy import Engine, func, select
 
-from outages import fault_reports, faults
 from outages.errors import Conflict, NotFound, ValidationError
-from outages.fault_grouping import haversine_m
+from outages.lifecycle import fault_reports, faults
+from outages.lifecycle.fault_grouping import haversine_m
 from outages.models import FaultReport, Interruption
 from outages.settings import Settings
 from outages.timeutil import utcnow

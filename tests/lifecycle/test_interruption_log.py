@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from outages import cuts, durations, faults, interruption_import, lifecycle
 from outages.errors import ValidationError
+from outages.lifecycle import core as lifecycle
+from outages.lifecycle import cuts, durations, faults
+from outages.lifecycle import history_import as interruption_import
 from outages.models import Interruption, Outage
 from outages.settings import Settings
 from tests.lifecycle.conftest import ahead, columns
@@ -144,7 +146,7 @@ def test_durations_per_outage(engine: Engine, relaxed: Settings, grid: Any, cli:
                                                                             "source": "cli"})
     cuts.restore(engine, relaxed, cut_id=cut["id"], at=ahead(minutes=-30),
                  area=area(columns(0, 0), relaxed), actor="t", source="cli")
-    from outages import fault_reports
+    from outages.lifecycle import fault_reports
     reported = fault_reports.report(engine, relaxed, customer="C099", actor="t", source="cli")
     faults.confirm(engine, relaxed, fault_id=reported["outage_id"],
                    area=area(columns(9, 9), relaxed), started_at=ahead(minutes=-20),

@@ -12,11 +12,11 @@ from sqlalchemy import Engine, select
 
 from notifier.channels.base import Message
 from notifier.channels.email import EmailChannel
-from outages import delivery
-from outages.events import OutageEvent, publish
+from outages.lifecycle.events import OutageEvent, publish
 from outages.models import Customer
+from outages.notices import delivery
 from outages.settings import Settings
-from tests.notifier import helpers as h
+from tests.notices import helpers as h
 from tests.support.smtp_server import SmtpServer
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)

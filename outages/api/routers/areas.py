@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi import Body, Query
 
-from outages import area_preview
 from outages.api.bodies import GeoJSON, json_router
 from outages.api.deps import EngineDep, Reader, SettingsDep, reading
+from outages.registry import preview as area_preview
 
 router = json_router(prefix="/areas", tags=["areas"])
 

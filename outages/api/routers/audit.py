@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from outages import audit
+from outages.access import audit
 from outages.api.deps import Auditor, ReadConn, SettingsDep, redact
 
 router = APIRouter(tags=["audit"])

@@ -8,12 +8,12 @@ from typing import Any, Literal
 from fastapi import File, Path, Query, UploadFile
 from pydantic import Field
 
-from outages import customers
 from outages.api import bodies
 from outages.api.bodies import Body, json_router
 from outages.api.deps import Admin, EngineDep, Reader, SettingsDep, reading, redact
 from outages.db import write_transaction
 from outages.errors import ValidationError
+from outages.registry import customers
 
 router = json_router(prefix="/customers", tags=["customers"])
 Code = Path(min_length=1, max_length=64)

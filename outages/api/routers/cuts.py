@@ -7,11 +7,12 @@ from typing import Any, Literal
 from fastapi import Path, Query
 from pydantic import Field
 
-from outages import cuts, outage_views
 from outages.api import bodies
 from outages.api.bodies import Body, GeoJSON, TimeText, json_router
 from outages.api.deps import Dispatcher, EngineDep, Reader, SettingsDep, reading
 from outages.api.outage_pages import RestoreBody, Shown, show
+from outages.lifecycle import cuts
+from outages.lifecycle import views as outage_views
 
 router = json_router(prefix="/cuts", tags=["cuts"])
 CutId = Path(ge=1, le=2**31 - 1, alias="id")

@@ -8,13 +8,14 @@ from typing import Any, Literal
 from fastapi import Path, Query
 from pydantic import Field
 
-from outages import fault_reports, faults, outage_views
 from outages.api import bodies
 from outages.api.bodies import Body, GeoJSON, TimeText, json_router
 from outages.api.deps import Dispatcher, EngineDep, Reader, SettingsDep, reading, redact
 from outages.api.outage_pages import RestoreBody, Shown, show
-from outages.areas import customers_in_area
 from outages.errors import ValidationError
+from outages.lifecycle import fault_reports, faults
+from outages.lifecycle import views as outage_views
+from outages.registry.matching import customers_in_area
 
 router = json_router(prefix="/faults", tags=["faults"])
 FaultId = Path(ge=1, le=2**31 - 1, alias="id")

@@ -11,10 +11,11 @@ from fastapi import File, Query, UploadFile
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
-from outages import durations, interruption_import
 from outages.api import bodies
 from outages.api.bodies import json_router
 from outages.api.deps import Admin, EngineDep, Engineer, SettingsDep, reading
+from outages.lifecycle import durations
+from outages.lifecycle import history_import as interruption_import
 from outages.settings import Settings
 
 router = json_router(tags=["interruptions"])

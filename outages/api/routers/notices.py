@@ -6,11 +6,11 @@ from typing import Any
 
 from fastapi import Query
 
-from outages import notice_report
 from outages.api.bodies import json_router
 from outages.api.deps import EngineDep, Reader, SettingsDep, reading, redact
 from outages.errors import ValidationError
-from outages.notice_queue import LANGUAGES
+from outages.notices import report as notice_report
+from outages.notices.queue import LANGUAGES
 
 router = json_router(prefix="/notices", tags=["notices"])
 

@@ -11,7 +11,8 @@ from outages.api import bodies
 from outages.api.bodies import JsonResult, json_router
 from outages.api.deps import EngineDep, Engineer, SettingsDep, reading
 from outages.errors import ValidationError
-from outages.reliability import report, text
+from outages.reliability import report
+from outages.reliability.render import text
 from outages.reliability.service import Window, service_report
 
 router = json_router(prefix="/reports", tags=["reports"])
@@ -44,7 +45,7 @@ def reliability(
     with reading(engine) as conn:
         result = report.compute(conn, settings, request, with_cause=format == "html")
         if format == "html":
-            from outages.reliability import html  # matplotlib only when charts are asked for
+            from outages.reliability.render import html  # matplotlib only when charts are asked for
 
             return HTMLResponse(html.build(conn, settings, result))
     if format == "csv":

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from outages import auth
+from outages.access import auth
 from outages.api.deps import Admin, Authenticated, EngineDep, ReadConn
 from outages.db import write_transaction
 

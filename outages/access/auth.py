@@ -1,0 +1,174 @@
+"""Users, roles and bearer API tokens.
+
+A token is shown once when created; only its SHA-256 hash and a short prefix (to name it in
+lists and revoke it) are stored, so a copy of the database cannot be used to log in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, insert, select, update
+
+from outages.access import audit
+from outages.errors import Conflict, NotFound, ValidationError
+from outages.models import ApiToken, User
+from outages.models.auth import ROLES
+from outages.timeutil import utcnow
+
+_users = cast(Table, User.__table__)
+_tokens = cast(Table, ApiToken.__table__)
+_u = _users.c
+_t = _tokens.c
+
+TOKEN_PREFIX = "otk_"
+PREFIX_LENGTH = len(TOKEN_PREFIX) + 8
+# Writing last_used_at on every request would turn each read into a write; once a minute
+# is enough to tell a live token from a forgotten one.
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+# What each role may do. Admins may do everything.
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "viewer": frozenset({"read"}),
+    "engineer": frozenset({"read", "reports", "audit"}),
+    "dispatcher": frozenset({"read", "dispatch", "personal_data"}),
+    "admin": frozenset({"read", "reports", "audit", "dispatch", "personal_data", "manage"}),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The user behind a request."""
+
+    user_id: int
+    name: str
+    role: str
+
+    def can(self, capability: str) -> bool:
+        return capability in CAPABILITIES[self.role]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _user_row(conn: Connection, name: str) -> Any:
+    row = conn.execute(select(User.__table__).where(_u.name == name)).one_or_none()
+    if row is None:
+        raise NotFound(f"no user named {name!r}: see 'outages users list'", field="name")
+    return row
+
+
+def _user_dict(row: Any) -> dict[str, Any]:
+    return {"name": row.name, "role": row.role, "created_at": row.created_at,
+            "disabled_at": row.disabled_at}
+
+
+def _check_name(name: str) -> str:
+    clean = name.strip()
+    # 64, not the column's 100: the name is also the audit log's entity id.
+    if not clean or len(clean) > 64 or any(ch.isspace() for ch in clean):
+        raise ValidationError("a user name is 1 to 64 characters without spaces, "
+                              "e.g. 'lan.nguyen'", field="name")
+    return clean
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise ValidationError(f"unknown role {role!r}: use one of {', '.join(ROLES)}", field="role")
+    return role
+
+
+def add_user(conn: Connection, *, name: str, role: str, actor: str, source: str) -> dict[str, Any]:
+    name, role = _check_name(name), _check_role(role)
+    if conn.execute(select(_u.id).where(_u.name == name)).first() is not None:
+        raise Conflict(f"user {name!r} already exists", field="name")
+    conn.execute(insert(_users).values(name=name, role=role, created_at=utcnow()))
+    created = _user_dict(_user_row(conn, name))
+    audit.record(conn, actor=actor, source=source, action="user.add", entity="user",
+                 entity_id=name, after={"name": name, "role": role})
+    return created
+
+
+def list_users(conn: Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(select(User.__table__).order_by(_u.name)).all()
+    return [_user_dict(row) for row in rows]
+
+
+def disable_user(conn: Connection, *, name: str, actor: str, source: str) -> dict[str, Any]:
+    """Disable a user; their tokens stop working at once (checked on every request)."""
+    row = _user_row(conn, name)
+    if row.disabled_at is not None:
+        raise Conflict(f"user {name!r} is already disabled", field="name")
+    conn.execute(update(_users).where(_u.id == row.id).values(disabled_at=utcnow()))
+    audit.record(conn, actor=actor, source=source, action="user.disable", entity="user",
+                 entity_id=name, before={"disabled": False}, after={"disabled": True})
+    return _user_dict(_user_row(conn, name))
+
+
+def create_token(
+    conn: Connection, *, name: str, actor: str, source: str
+) -> tuple[str, dict[str, Any]]:
+    """A new token for user `name`: (the secret, to show once; its stored description)."""
+    row = _user_row(conn, name)
+    if row.disabled_at is not None:
+        raise Conflict(f"user {name!r} is disabled: tokens cannot be created", field="name")
+    token = TOKEN_PREFIX + secrets.token_hex(4) + secrets.token_urlsafe(32)
+    prefix = token[:PREFIX_LENGTH]
+    conn.execute(insert(_tokens).values(
+        user_id=row.id, token_hash=hash_token(token), prefix=prefix, created_at=utcnow()))
+    audit.record(conn, actor=actor, source=source, action="token.create", entity="token",
+                 entity_id=prefix, after={"user": name, "prefix": prefix})
+    return token, {"prefix": prefix, "user": name, "role": row.role}
+
+
+def list_tokens(conn: Connection, *, name: str | None = None) -> list[dict[str, Any]]:
+    query = (select(_t.prefix, _u.name, _u.role, _t.created_at, _t.last_used_at, _t.revoked_at)
+             .join(User.__table__, _u.id == _t.user_id).order_by(_u.name, _t.created_at))
+    if name is not None:
+        _user_row(conn, name)
+        query = query.where(_u.name == name)
+    return [{"prefix": r.prefix, "user": r.name, "role": r.role, "created_at": r.created_at,
+             "last_used_at": r.last_used_at, "revoked_at": r.revoked_at}
+            for r in conn.execute(query)]
+
+
+def revoke_token(conn: Connection, *, prefix: str, actor: str, source: str) -> dict[str, Any]:
+    rows = conn.execute(select(_t.id, _t.prefix, _t.revoked_at).where(_t.prefix == prefix)).all()
+    if not rows:
+        raise NotFound(f"no token starts with {prefix!r}: see 'outages tokens list'",
+                       field="prefix")
+    if len(rows) > 1:
+        raise Conflict(f"{len(rows)} tokens share the prefix {prefix!r}", field="prefix")
+    if rows[0].revoked_at is not None:
+        raise Conflict(f"token {prefix} is already revoked", field="prefix")
+    conn.execute(update(_tokens).where(_t.id == rows[0].id).values(revoked_at=utcnow()))
+    audit.record(conn, actor=actor, source=source, action="token.revoke", entity="token",
+                 entity_id=prefix, before={"revoked": False}, after={"revoked": True})
+    return {"prefix": prefix, "revoked": True}
+
+
+def authenticate(conn: Connection, token: str) -> Principal | None:
+    """The user a bearer token belongs to, or None when it is unknown, revoked or disabled."""
+    row = conn.execute(
+        select(_t.id, _t.last_used_at, _u.id.label("user_id"), _u.name, _u.role)
+        .join(User.__table__, _u.id == _t.user_id)
+        .where(_t.token_hash == hash_token(token), _t.revoked_at.is_(None),
+               _u.disabled_at.is_(None))
+    ).one_or_none()
+    if row is None:
+        return None
+    _touch(conn, row.id, row.last_used_at)
+    return Principal(user_id=row.user_id, name=row.name, role=row.role)
+
+
+def _touch(conn: Connection, token_id: int, last_used: datetime | None) -> None:
+    now = utcnow()
+    if last_used is None or now - last_used >= LAST_USED_GRANULARITY:
+        conn.execute(update(_tokens).where(_t.id == token_id)
+                     .values(last_used_at=now))
+

@@ -1,0 +1,1 @@
+"""Unauthenticated answers: the public cut schedule, current outages and the page."""

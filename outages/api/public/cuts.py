@@ -1,0 +1,65 @@
+"""Public endpoints: no login, no personal data, rate-limited per client address."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+
+from outages.api.deps import EngineDep, SettingsDep, public_cache, public_rate_limit, reading
+from outages.errors import ValidationError
+from outages.lifecycle import public
+from outages.timeutil import utcnow
+
+router = APIRouter(prefix="/public", tags=["public"], dependencies=[Depends(public_rate_limit)],
+                   responses={429: {"description": "too many requests; see Retry-After"}})
+
+# These answers are returned as ready JSONResponses: for a plain `def` endpoint FastAPI would
+# otherwise validate the returned dict in another thread-pool hop, which on this hot path
+# costs more than building it.
+
+
+@router.get("/cuts", summary="Planned cuts on a local day touching a district")
+def cuts(
+    engine: EngineDep,
+    settings: SettingsDep,
+    district: str = Query(min_length=1, max_length=100, examples=["Hoan Kiem"]),
+    day: date = Query(alias="date", description="local date, YYYY-MM-DD"),
+) -> JSONResponse:
+    with reading(engine) as conn:
+        found = public.cuts_on_day(conn, settings, district=district, day=day)
+    return JSONResponse({"district": district, "date": day.isoformat(), "cuts": found},
+                        headers=public_cache(settings))
+
+
+@router.get("/cuts/lookup", summary="Is a cut planned for me? By customer code or by location")
+async def lookup(
+    engine: EngineDep,
+    settings: SettingsDep,
+    customer: str | None = Query(None, min_length=1, max_length=64,
+                                 description="customer code from the bill"),
+    lon: float | None = Query(None, ge=-180, le=180),
+    lat: float | None = Query(None, ge=-90, le=90),
+) -> JSONResponse:
+    # An async endpoint that blocks the event loop for its one or two short, index-backed
+    # queries (well under a millisecond each): measured under 200 concurrent clients, that
+    # beats the thread-pool hop of a `def` endpoint, whose threads then fight over the GIL and
+    # the connection pool, by about 1.6x in requests per second. Not a pattern for slow
+    # work: reports and exports stay `def`. The connection is opened here rather than by a
+    # dependency for the same reason.
+    with reading(engine) as conn:
+        if customer is not None:
+            found = public.lookup_customer(conn, settings, code=customer, now=utcnow())
+            return JSONResponse({"cuts": found}, headers=public_cache(settings))
+        if lon is not None and lat is not None:
+            found = public.lookup_point(conn, settings, lon=lon, lat=lat, now=utcnow())
+            return JSONResponse({"cuts": found}, headers=public_cache(settings))
+    raise ValidationError("give ?customer=CODE, or both ?lon= and ?lat=", field="customer")
+
+
+@router.get("/outages", summary="Current outages: area, customers affected, expected restoration")
+def outages(engine: EngineDep, settings: SettingsDep) -> JSONResponse:
+    with reading(engine) as conn:
+        return JSONResponse({"outages": public.current_outages(conn, settings)},
+                            headers=public_cache(settings))

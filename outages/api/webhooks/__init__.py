@@ -1,0 +1,1 @@
+"""Provider webhooks: Twilio delivery reports and inbound SMS."""

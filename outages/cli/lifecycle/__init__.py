@@ -1,0 +1,1 @@
+"""Commands for cuts, fault incidents and the interruption log."""

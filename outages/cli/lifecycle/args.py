@@ -1,0 +1,54 @@
+"""Turning command-line text into what the lifecycle functions take, shared by `cuts` and
+`faults`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from geo import Area
+from outages.cli.lifecycle import render as outage_render
+from outages.cli.output import print_json
+from outages.errors import ValidationError
+from outages.lifecycle import core as lc
+from outages.lifecycle import restoration
+from outages.settings import Settings
+
+
+def at(settings: Settings, text: str | None, field: str = "--at") -> datetime | None:
+    return None if text is None else lc.parse_time(text, settings, field=field)
+
+
+day = lc.parse_day  # the CLI and the API read days alike
+
+
+def restore_scope(
+    settings: Settings, area: str | None, customers: Path | None
+) -> tuple[Area | None, list[str] | None]:
+    if area and customers:
+        raise ValidationError("give either --area or --customers, not both", field="--area")
+    return (lc.read_area(area, settings) if area else None,
+            restoration.read_codes(customers) if customers else None)
+
+
+def emit(view: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(view)
+    else:
+        outage_render.outage(view)
+
+
+def show(view: dict[str, Any], *, as_json: bool, history: list[dict[str, Any]] | None,
+         customers: list[dict[str, Any]] | None) -> None:
+    if as_json:
+        extra = {"history": history} if history is not None else {}
+        if customers is not None:
+            extra["customers"] = customers
+        print_json({**view, **extra})
+        return
+    outage_render.outage(view)
+    if history is not None:
+        outage_render.history(history)
+    if customers is not None:
+        outage_render.customers(customers)

@@ -1,0 +1,188 @@
+"""`outages cuts ...`: planned cuts for dispatchers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from outages.access.audit import cli_actor
+from outages.cli.context import cli_context
+from outages.cli.lifecycle import args
+from outages.cli.lifecycle import render as outage_render
+from outages.cli.output import print_json
+from outages.lifecycle import core as lifecycle
+from outages.lifecycle import cuts
+from outages.lifecycle import views as outage_views
+
+app = typer.Typer(help="Planned power cuts: schedule, change, cancel, start and restore.",
+                  no_args_is_help=True)
+
+JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
+BY = typer.Option(None, "--by", help="Who is acting (default $OUTAGES_ACTOR or the OS user).")
+AT = typer.Option(None, "--at", help="When it happened (ISO 8601; local time without offset).")
+NOTE = typer.Option(None, "--note", help="A note kept in the history.")
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    area: str = typer.Option(..., "--area", help="GeoJSON file (or inline GeoJSON)."),
+    start: str = typer.Option(..., "--start", help="e.g. '2026-12-07 08:00' (local)."),
+    end: str = typer.Option(..., "--end", help="e.g. '2026-12-07 16:30' (local)."),
+    reason: str = typer.Option(..., "--reason", help="Why, as customers will read it."),
+    work: str | None = typer.Option(None, "--work", help="The work done during the cut."),
+    feeder: list[str] = typer.Option([], "--feeder", help="Only customers on this feeder."),
+    urgent: bool = typer.Option(False, "--urgent", help="Emergency: skip the notice rule."),
+    urgent_reason: str | None = typer.Option(None, "--urgent-reason", help="Why it is urgent."),
+    allow_empty: bool = typer.Option(False, "--allow-empty", help="Accept an area without "
+                                     "customers."),
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
+    """Schedule a planned cut over an area."""
+    context = cli_context(ctx)
+    settings = context.settings
+    view = cuts.create(
+        context.engine, settings, area=lifecycle.read_area(area, settings),
+        start=lifecycle.parse_time(start, settings, field="--start"),
+        end=lifecycle.parse_time(end, settings, field="--end"), reason=reason, work=work,
+        feeders=feeder or None, urgent=urgent, urgent_reason=urgent_reason,
+        allow_empty=allow_empty, actor=cli_actor(by), source="cli")
+    args.emit(view, as_json)
+
+
+@app.command("list")
+def list_cuts(
+    ctx: typer.Context,
+    status: str | None = typer.Option(None, "--status",
+                                      help="scheduled, in_progress, completed or cancelled."),
+    first: str | None = typer.Option(None, "--from", help="First local day (YYYY-MM-DD)."),
+    last: str | None = typer.Option(None, "--to", help="Last local day, inclusive."),
+    as_json: bool = JSON,
+) -> None:
+    """Cuts whose planned start falls in the given local days."""
+    context = cli_context(ctx)
+    with context.engine.connect() as conn:
+        views = outage_views.listing(conn, context.settings, kind="planned", status=status,
+                                     first=args.day(first, "--from"), last=args.day(last, "--to"))
+    if as_json:
+        print_json(views)
+    else:
+        outage_render.listing(views, kind="planned")
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    cut_id: int = typer.Argument(..., metavar="ID"),
+    customers: bool = typer.Option(False, "--customers", help="List the affected customers."),
+    history: bool = typer.Option(False, "--history", help="List every revision."),
+    as_json: bool = JSON,
+) -> None:
+    """One cut, optionally with its customers and its history."""
+    context = cli_context(ctx)
+    settings = context.settings
+    with context.engine.connect() as conn:
+        row = lifecycle.load(conn, cut_id, kind="planned")
+        view = outage_views.describe(conn, settings, row)
+        past = outage_views.history(conn, settings, cut_id) if history else None
+        people = outage_views.customers(conn, settings, cut_id) if customers else None
+    args.show(view, as_json=as_json, history=past, customers=people)
+
+
+@app.command("reschedule")
+def reschedule(
+    ctx: typer.Context,
+    cut_id: int = typer.Argument(..., metavar="ID"),
+    start: str = typer.Option(..., "--start"),
+    end: str = typer.Option(..., "--end"),
+    urgent: bool = typer.Option(False, "--urgent", help="Allow an earlier start without the "
+                                "full notice period."),
+    urgent_reason: str | None = typer.Option(None, "--urgent-reason"),
+    note: str | None = NOTE,
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
+    """Move a scheduled cut to a new window."""
+    context = cli_context(ctx)
+    settings = context.settings
+    view = cuts.reschedule(
+        context.engine, settings, cut_id=cut_id,
+        start=lifecycle.parse_time(start, settings, field="--start"),
+        end=lifecycle.parse_time(end, settings, field="--end"), note=note, urgent=urgent,
+        urgent_reason=urgent_reason, actor=cli_actor(by), source="cli")
+    args.emit(view, as_json)
+
+
+@app.command("resize")
+def resize(
+    ctx: typer.Context,
+    cut_id: int = typer.Argument(..., metavar="ID"),
+    area: str = typer.Option(..., "--area", help="The new area (GeoJSON)."),
+    allow_empty: bool = typer.Option(False, "--allow-empty"),
+    note: str | None = NOTE,
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
+    """Change the area of a scheduled cut; customers added and dropped are recorded."""
+    context = cli_context(ctx)
+    settings = context.settings
+    view = cuts.resize(context.engine, settings, cut_id=cut_id,
+                       area=lifecycle.read_area(area, settings), allow_empty=allow_empty,
+                       note=note, actor=cli_actor(by), source="cli")
+    args.emit(view, as_json)
+
+
+@app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    cut_id: int = typer.Argument(..., metavar="ID"),
+    reason: str = typer.Option(..., "--reason", help="Why (customers are told)."),
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
+    """Cancel a scheduled cut."""
+    context = cli_context(ctx)
+    view = cuts.cancel(context.engine, context.settings, cut_id=cut_id, reason=reason,
+                       actor=cli_actor(by), source="cli")
+    args.emit(view, as_json)
+
+
+@app.command("start")
+def start(
+    ctx: typer.Context,
+    cut_id: int = typer.Argument(..., metavar="ID"),
+    at: str | None = AT,
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
+    """Record that the power was cut (default now)."""
+    context = cli_context(ctx)
+    view = cuts.start(context.engine, context.settings, cut_id=cut_id,
+                      at=args.at(context.settings, at), actor=cli_actor(by), source="cli")
+    args.emit(view, as_json)
+
+
+@app.command("restore")
+def restore(
+    ctx: typer.Context,
+    cut_id: int = typer.Argument(..., metavar="ID"),
+    at: str | None = AT,
+    area: str | None = typer.Option(None, "--area", help="Only customers inside this part."),
+    customers: Path | None = typer.Option(None, "--customers", help="File of customer codes "
+                                          "(one per line, or CSV with a code column)."),
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
+    """Record power back for everyone left, or for a part (step restoration)."""
+    context = cli_context(ctx)
+    settings = context.settings
+    part, codes = args.restore_scope(settings, area, customers)
+    view = cuts.restore(context.engine, settings, cut_id=cut_id, at=args.at(settings, at),
+                        area=part, codes=codes, actor=cli_actor(by), source="cli")
+    args.emit(view, as_json)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="cuts")

@@ -1,0 +1,203 @@
+"""`outages faults ...`: fault reports and incidents for the call centre and dispatchers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from geo import Area
+from outages.access.audit import cli_actor
+from outages.cli.context import CliContext, cli_context
+from outages.cli.lifecycle import args
+from outages.cli.lifecycle import render as outage_render
+from outages.cli.output import console, print_json
+from outages.errors import ValidationError
+from outages.lifecycle import core as lifecycle
+from outages.lifecycle import fault_reports, faults
+from outages.lifecycle import views as outage_views
+from outages.registry.matching import customers_in_area
+
+app = typer.Typer(help="Fault reports and incidents: report, confirm, ETR, restore.",
+                  no_args_is_help=True)
+
+JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
+BY = typer.Option(None, "--by", help="Who is acting (default $OUTAGES_ACTOR or the OS user).")
+
+
+def _point(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        lon, lat = (float(part) for part in text.split(","))
+    except ValueError:
+        raise ValidationError(f"cannot read {text!r}: write LON,LAT such as 105.85,21.03",
+                              field="--at") from None
+    return lon, lat
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    customer: str | None = typer.Option(None, "--customer", help="Customer code."),
+    phone: str | None = typer.Option(None, "--phone", help="Caller's phone number."),
+    at: str | None = typer.Option(None, "--at", help="Where, as LON,LAT."),
+    text: str | None = typer.Option(None, "--text", help="What the customer said."),
+    source: str = typer.Option("call", "--source", help="call, sms or web."),
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
+    """Record a customer's fault report; it joins a nearby open incident or opens one."""
+    context = cli_context(ctx)
+    result = fault_reports.report(
+        context.engine, context.settings, customer=customer, phone=phone, point=_point(at),
+        text=text, channel=source, actor=cli_actor(by), source="cli")
+    if as_json:
+        print_json(result)
+        return
+    joined = ("opened new incident" if result["new_incident"]
+              else f"joined incident ({result['distance_m']} m away)")
+    who = result["customer"] or result["phone"] or f"{result['lon']},{result['lat']}"
+    console.print(f"Report #{result['report_id']} from {who}: {joined} "
+                  f"#{result['outage_id']} ({result['status']}); "
+                  f"{result['reports']} report(s) from this caller", markup=False)
+
+
+@app.command("confirm")
+def confirm(
+    ctx: typer.Context,
+    fault_id: int = typer.Argument(..., metavar="ID"),
+    area: str | None = typer.Option(None, "--area", help="GeoJSON of the area without power."),
+    feeder: list[str] = typer.Option([], "--feeder", help="A feeder that is down."),
+    auto: bool = typer.Option(False, "--auto", help="Propose an area around the reports."),
+    yes: bool = typer.Option(False, "--yes", help="Save the --auto proposal without asking."),
+    started_at: str | None = typer.Option(None, "--started-at",
+                                          help="When power went (default: first report)."),
+    cause: str | None = typer.Option(None, "--cause", help="A cause code from settings."),
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
+    """Confirm an incident and fix who is affected."""
+    context = cli_context(ctx)
+    settings = context.settings
+    chosen = lifecycle.read_area(area, settings) if area else None
+    if auto and as_json and not yes:
+        raise ValidationError("--auto with --json cannot ask for confirmation: add --yes",
+                              field="--yes")
+    if auto:
+        chosen = _accept_proposal(context, fault_id, yes=yes, quiet=as_json)
+    view = faults.confirm(
+        context.engine, settings, fault_id=fault_id, area=chosen, feeders=feeder or None,
+        started_at=args.at(settings, started_at, "--started-at"), cause=cause,
+        actor=cli_actor(by), source="cli")
+    args.emit(view, as_json)
+
+
+def _accept_proposal(context: CliContext, fault_id: int, *, yes: bool, quiet: bool) -> Area:
+    with context.engine.connect() as conn:
+        proposed = faults.proposal(conn, context.settings, fault_id)
+        count = customers_in_area(conn, proposed).count
+    if not quiet:
+        console.print(f"Proposed area ({proposed.area_km2():.3f} km², {count} customers):",
+                      markup=False)
+        console.print(proposed.to_geojson(), markup=False, soft_wrap=True)
+    if not yes and not typer.confirm("Save this area?", default=False):
+        raise typer.Exit(1)
+    return proposed
+
+
+@app.command("etr")
+def etr(
+    ctx: typer.Context,
+    fault_id: int = typer.Argument(..., metavar="ID"),
+    at: str = typer.Option(..., "--at", help="Expected restoration (local time)."),
+    note: str | None = typer.Option(None, "--note"),
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
+    """Set or move the estimated restoration time."""
+    context = cli_context(ctx)
+    settings = context.settings
+    view = faults.set_etr(context.engine, settings, fault_id=fault_id,
+                          at=lifecycle.parse_time(at, settings, field="--at"), note=note,
+                          actor=cli_actor(by), source="cli")
+    args.emit(view, as_json)
+
+
+@app.command("restore")
+def restore(
+    ctx: typer.Context,
+    fault_id: int = typer.Argument(..., metavar="ID"),
+    at: str | None = typer.Option(None, "--at", help="When (default now)."),
+    area: str | None = typer.Option(None, "--area", help="Only customers inside this part."),
+    customers: Path | None = typer.Option(None, "--customers", help="File of customer codes."),
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
+    """Record power back for everyone left, or for a part."""
+    context = cli_context(ctx)
+    settings = context.settings
+    part, codes = args.restore_scope(settings, area, customers)
+    view = faults.restore(context.engine, settings, fault_id=fault_id,
+                          at=args.at(settings, at), area=part, codes=codes,
+                          actor=cli_actor(by), source="cli")
+    args.emit(view, as_json)
+
+
+@app.command("list")
+def list_faults(
+    ctx: typer.Context,
+    status: str | None = typer.Option(None, "--status", help="reported, confirmed, restored."),
+    first: str | None = typer.Option(None, "--from", help="First local day (YYYY-MM-DD)."),
+    last: str | None = typer.Option(None, "--to", help="Last local day, inclusive."),
+    as_json: bool = JSON,
+) -> None:
+    """Incidents that began in the given local days."""
+    context = cli_context(ctx)
+    with context.engine.connect() as conn:
+        views = outage_views.listing(conn, context.settings, kind="fault", status=status,
+                                     first=args.day(first, "--from"), last=args.day(last, "--to"))
+    if as_json:
+        print_json(views)
+    else:
+        outage_render.listing(views, kind="fault")
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    fault_id: int = typer.Argument(..., metavar="ID"),
+    customers: bool = typer.Option(False, "--customers", help="List the affected customers."),
+    history: bool = typer.Option(False, "--history", help="List every revision."),
+    as_json: bool = JSON,
+) -> None:
+    """One incident with its reports, optionally its customers and history."""
+    context = cli_context(ctx)
+    settings = context.settings
+    with context.engine.connect() as conn:
+        row = lifecycle.load(conn, fault_id, kind="fault")
+        view = outage_views.describe(conn, settings, row)
+        view["reports"] = faults.reports(conn, settings, fault_id)
+        past = outage_views.history(conn, settings, fault_id) if history else None
+        people = outage_views.customers(conn, settings, fault_id) if customers else None
+    args.show(view, as_json=as_json, history=past, customers=people)
+    if not as_json:
+        _reports_table(view["reports"])
+
+
+def _reports_table(items: list[dict[str, Any]]) -> None:
+    table = Table(title=f"Reports ({len(items)})")
+    for column in ("id", "customer", "phone", "source", "count", "first", "last", "text"):
+        table.add_column(column)
+    for r in items:
+        table.add_row(str(r["id"]), str(r["customer"] or "-"), str(r["phone"] or "-"),
+                      str(r["source"]), str(r["reports"]),
+                      outage_render.short(r["first_at"]), outage_render.short(r["last_at"]),
+                      str(r["text"] or ""))
+    console.print(table)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="faults")

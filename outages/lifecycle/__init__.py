@@ -1,0 +1,1 @@
+"""Planned cuts and fault incidents: create, change, restore, and read them back."""

@@ -1,0 +1,317 @@
+"""What planned cuts and fault incidents share: loading, revisions, the affected set and its
+interruption rows, start and step restoration.
+
+Every function here works inside the caller's transaction; the callers (cuts.py, faults.py)
+open exactly one per change, so an outage never exists without its affected set.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import (
+    Connection,
+    Row,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+
+from geo import Area, AreaError, BBox, load_area, parse_area
+from outages import timeutil
+from outages.access import audit
+from outages.errors import NotFound, ValidationError
+from outages.lifecycle import events
+from outages.models import Customer, Interruption, Outage, OutageCustomer, Revision
+from outages.settings import Settings
+
+# Declarative models type __table__ loosely; these are plain Core tables for bulk work.
+OUTAGES = cast(Table, Outage.__table__)
+REVISIONS = cast(Table, Revision.__table__)
+MEMBERS = cast(Table, OutageCustomer.__table__)
+INTERRUPTIONS = cast(Table, Interruption.__table__)
+CUSTOMERS = cast(Table, Customer.__table__)
+KIND_LABEL = {"planned": "planned cut", "fault": "fault incident"}
+KIND_COMMAND = {"planned": "cuts", "fault": "faults"}
+CHUNK = 500  # ids per IN (...) list: far below every backend's bind-parameter limit
+
+
+def territory(settings: Settings) -> BBox:
+    t = settings.territory
+    return BBox(t.min_lon, t.min_lat, t.max_lon, t.max_lat)
+
+
+def read_area(source: str | Path, settings: Settings, *, field: str = "--area") -> Area:
+    """An area from a file or inline GeoJSON; geo's refusal becomes a ValidationError."""
+    try:
+        area = load_area(source, territory=territory(settings),
+                         max_vertices=settings.http.max_area_vertices)
+    except AreaError as exc:
+        raise ValidationError(str(exc), field=field) from None
+    return area
+
+
+def stored_area(row: Row[Any], settings: Settings) -> Area | None:
+    if not row.area_geojson:
+        return None
+    return parse_area(json.loads(row.area_geojson), territory=territory(settings))
+
+
+def parse_time(text: str, settings: Settings, *, field: str) -> datetime:
+    try:
+        return timeutil.parse_datetime(text, settings.tz)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field=field) from None
+
+
+def parse_day(text: str | None, field: str) -> date | None:
+    """A local calendar day given as YYYY-MM-DD (None when not given)."""
+    if text is None:
+        return None
+    try:
+        return timeutil.parse_date(text)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field=field) from None
+
+
+def require_aware(value: datetime, *, field: str) -> None:
+    """Domain functions take instants; a wall-clock time needs parse_time first."""
+    if value.tzinfo is None:
+        raise ValidationError("time without a zone reached the domain: parse it with the "
+                              "configured zone first", field=field)
+
+
+def not_future(at: datetime | None, *, field: str, what: str) -> datetime:
+    now = timeutil.utcnow()
+    if at is None:
+        return now
+    require_aware(at, field=field)
+    if at > now:
+        raise ValidationError(f"{what} {at:%Y-%m-%d %H:%M} UTC is in the future: record it "
+                              "when it has happened (or leave --at out for now)", field=field)
+    return at
+
+
+def ceil_minute(value: datetime) -> datetime:
+    """Round up, so an 'earliest allowed' time shown to the minute is really allowed."""
+    floor = value.replace(second=0, microsecond=0)
+    return floor if floor == value else floor + timedelta(minutes=1)
+
+
+def load(conn: Connection, outage_id: int, *, kind: str | None = None) -> Row[Any]:
+    row = conn.execute(select(OUTAGES).where(OUTAGES.c.id == outage_id)).first()
+    if row is None:
+        what = KIND_LABEL.get(kind or "", "outage")
+        raise NotFound(f"no {what} with id {outage_id}: see `outages "
+                       f"{KIND_COMMAND.get(kind or '', 'cuts')} list`", field="ID")
+    if kind is not None and row.kind != kind:
+        raise NotFound(f"outage {outage_id} is a {KIND_LABEL[row.kind]}, not a "
+                       f"{KIND_LABEL[kind]}: use `outages {KIND_COMMAND[row.kind]}`", field="ID")
+    return row
+
+
+def snapshot(row: Row[Any]) -> dict[str, Any]:
+    """The outage's own fields for the audit log (JSON-safe)."""
+    skip = {"area_geojson"}
+    return {k: (v.isoformat() if isinstance(v, datetime) else v)
+            for k, v in row._mapping.items() if k not in skip}
+
+
+def change(
+    conn: Connection,
+    row: Row[Any],
+    *,
+    action: str,
+    actor: str,
+    source: str,
+    values: dict[str, Any],
+    note: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> Row[Any]:
+    """Apply `values` as the next revision, record it in the history and the audit log, and
+    return the row after the change."""
+    revision = row.revision + 1
+    now = timeutil.utcnow()
+    conn.execute(update(OUTAGES).where(OUTAGES.c.id == row.id)
+                 .values(**values, revision=revision, updated_at=now))
+    after = load(conn, row.id)
+    write_revision(conn, after, action=action, actor=actor, note=note, details=details)
+    audit.record(conn, actor=actor, source=source, action=f"{after.kind}.{action}",
+                 entity="outage", entity_id=row.id, before=snapshot(row), after=snapshot(after))
+    return after
+
+
+def write_revision(
+    conn: Connection,
+    row: Row[Any],
+    *,
+    action: str,
+    actor: str,
+    note: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """The state after a change, so every earlier revision stays readable."""
+    conn.execute(insert(REVISIONS).values(
+        outage_id=row.id, revision=row.revision, action=action, actor=actor,
+        at=timeutil.utcnow(), planned_start=row.planned_start, planned_end=row.planned_end,
+        etr=row.etr, area_geojson=row.area_geojson, note=note, details=details,
+    ))
+
+
+def publish(
+    conn: Connection,
+    settings: Settings,
+    row: Row[Any],
+    kind: events.EventKind,
+    *,
+    actor: str,
+    customer_ids: Sequence[int] = (),
+    report_id: int | None = None,
+) -> None:
+    events.publish(conn, settings, events.OutageEvent(
+        kind=kind, outage_id=row.id, revision=row.revision, at=timeutil.utcnow(),
+        customer_ids=tuple(int(i) for i in customer_ids), report_id=report_id, actor=actor,
+    ))
+
+
+def member_ids(conn: Connection, outage_id: int) -> npt.NDArray[np.int64]:
+    query = select(MEMBERS.c.customer_id).where(MEMBERS.c.outage_id == outage_id,
+                                                MEMBERS.c.dropped_revision.is_(None))
+    return np.fromiter(conn.execute(query).scalars(), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class SetChange:
+    added: int
+    dropped: int
+
+
+def set_members(
+    conn: Connection,
+    row: Row[Any],
+    ids: npt.NDArray[np.int64],
+    *,
+    revision: int,
+    cause: str | None,
+    start_at: datetime | None = None,
+) -> SetChange:
+    """Make the affected set equal `ids` as of `revision`: new members get an interruption
+    row, dropped ones keep their membership row (dropped_revision) and lose the placeholder."""
+    current = member_ids(conn, row.id)
+    added = np.setdiff1d(ids, current, assume_unique=True)
+    dropped = np.setdiff1d(current, ids, assume_unique=True)
+    _drop(conn, row.id, dropped, revision)
+    _add(conn, row, added, revision=revision, cause=cause, start_at=start_at)
+    return SetChange(added=int(added.size), dropped=int(dropped.size))
+
+
+def _drop(conn: Connection, outage_id: int, ids: npt.NDArray[np.int64], revision: int) -> None:
+    if not ids.size:
+        return
+    params = [{"cid": int(i)} for i in ids]
+    conn.execute(update(MEMBERS).where(MEMBERS.c.outage_id == outage_id,
+                                       MEMBERS.c.customer_id == bindparam("cid"))
+                 .values(dropped_revision=revision), params)
+    conn.execute(delete(INTERRUPTIONS).where(INTERRUPTIONS.c.outage_id == outage_id,
+                                             INTERRUPTIONS.c.customer_id == bindparam("cid"),
+                                             INTERRUPTIONS.c.start_at.is_(None)), params)
+
+
+def drop_all(conn: Connection, outage_id: int, revision: int) -> int:
+    """Cancellation: everyone leaves the set in this revision; placeholders go."""
+    dropped = conn.execute(update(MEMBERS).where(MEMBERS.c.outage_id == outage_id,
+                                                 MEMBERS.c.dropped_revision.is_(None))
+                           .values(dropped_revision=revision)).rowcount
+    conn.execute(delete(INTERRUPTIONS).where(INTERRUPTIONS.c.outage_id == outage_id,
+                                             INTERRUPTIONS.c.start_at.is_(None)))
+    return int(dropped)
+
+
+def _add(
+    conn: Connection,
+    row: Row[Any],
+    ids: npt.NDArray[np.int64],
+    *,
+    revision: int,
+    cause: str | None,
+    start_at: datetime | None,
+) -> None:
+    if not ids.size:
+        return
+    rejoining = _previously_dropped(conn, row.id, ids)
+    fresh = np.setdiff1d(ids, rejoining, assume_unique=True)
+    if rejoining.size:
+        conn.execute(update(MEMBERS).where(MEMBERS.c.outage_id == row.id,
+                                           MEMBERS.c.customer_id == bindparam("cid"))
+                     .values(added_revision=revision, dropped_revision=None),
+                     [{"cid": int(i)} for i in rejoining])
+    if fresh.size:
+        conn.execute(insert(MEMBERS), [
+            {"outage_id": row.id, "customer_id": int(i), "added_revision": revision}
+            for i in fresh
+        ])
+    # One INSERT ... SELECT for the interruption rows of everyone added in this revision.
+    added = select(
+        MEMBERS.c.outage_id, MEMBERS.c.customer_id,
+        literal(row.kind == "planned", Interruption.planned.type),
+        literal(cause, Interruption.cause.type),
+        literal(start_at, Interruption.start_at.type),
+    ).where(MEMBERS.c.outage_id == row.id, MEMBERS.c.added_revision == revision,
+            MEMBERS.c.dropped_revision.is_(None))
+    conn.execute(insert(INTERRUPTIONS).from_select(
+        ["outage_id", "customer_id", "planned", "cause", "start_at"], added))
+
+
+def _previously_dropped(
+    conn: Connection, outage_id: int, ids: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    query = select(MEMBERS.c.customer_id).where(MEMBERS.c.outage_id == outage_id,
+                                                MEMBERS.c.dropped_revision.is_not(None))
+    before = np.fromiter(conn.execute(query).scalars(), dtype=np.int64)
+    return np.intersect1d(ids, before)
+
+
+def start_interruptions(conn: Connection, outage_id: int, at: datetime) -> int:
+    return int(conn.execute(
+        update(INTERRUPTIONS).where(INTERRUPTIONS.c.outage_id == outage_id,
+                                    INTERRUPTIONS.c.start_at.is_(None))
+        .values(start_at=at)).rowcount)
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for first in range(0, len(values), size):
+        yield values[first:first + size]
+
+
+def ids_for_codes(conn: Connection, codes: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for part in chunks(codes):
+        query = select(CUSTOMERS.c.code, CUSTOMERS.c.id).where(CUSTOMERS.c.code.in_(part))
+        found.update({code: cid for code, cid in conn.execute(query)})
+    return found
+
+
+def count_open(conn: Connection, outage_id: int) -> int:
+    query = select(func.count()).select_from(INTERRUPTIONS).where(
+        INTERRUPTIONS.c.outage_id == outage_id, INTERRUPTIONS.c.end_at.is_(None))
+    return int(conn.execute(query).scalar_one())
+
+
+def minutes(value: timedelta) -> float:
+    return round(value.total_seconds() / 60, 2)
+
+
+def is_momentary(duration: timedelta, settings: Settings) -> bool:
+    return duration <= settings.reliability.momentary_max

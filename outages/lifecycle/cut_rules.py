@@ -1,0 +1,118 @@
+"""The rules a planned cut's window must follow, and the warnings about other cuts on the
+same customers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select
+
+from outages.errors import ValidationError
+from outages.lifecycle import core as lc
+from outages.settings import Settings
+from outages.timeutil import format_duration, show_local, utcnow
+
+
+def earliest_start(settings: Settings, now: datetime | None = None) -> datetime:
+    return lc.ceil_minute((now or utcnow()) + settings.planned.min_notice)
+
+
+def check_window(settings: Settings, start: datetime, end: datetime) -> None:
+    lc.require_aware(start, field="--start")
+    lc.require_aware(end, field="--end")
+    tz = settings.tz
+    if end <= start:
+        raise ValidationError(f"end {show_local(end, tz)} is not after start "
+                              f"{show_local(start, tz)}: give an end later than the start",
+                              field="--end")
+    if start < utcnow():
+        raise ValidationError(f"start {show_local(start, tz)} is in the past: a planned cut "
+                              "must start in the future", field="--start")
+    longest = settings.planned.max_duration
+    if end - start > longest:
+        raise ValidationError(
+            f"the window lasts {format_duration(end - start)}, longer than the maximum "
+            f"{format_duration(longest)} (planned.max_duration): split the work into "
+            "several cuts", field="--end")
+
+
+def check_urgent(urgent: bool, urgent_reason: str | None) -> str | None:
+    reason = (urgent_reason or "").strip() or None
+    if urgent and reason is None:
+        raise ValidationError("--urgent needs --urgent-reason TEXT saying why the notice "
+                              "period cannot be kept", field="--urgent-reason")
+    if reason and not urgent:
+        raise ValidationError("--urgent-reason is only used together with --urgent",
+                              field="--urgent-reason")
+    return reason
+
+
+def check_notice(settings: Settings, start: datetime, *, urgent: bool) -> None:
+    """The legal notice period (planned.min_notice) unless the dispatcher declares urgency."""
+    now = utcnow()
+    if urgent or start - now >= settings.planned.min_notice:
+        return
+    tz = settings.tz
+    raise ValidationError(
+        f"start {show_local(start, tz)} leaves only {format_duration(start - now)} of notice; "
+        f"planned cuts need {format_duration(settings.planned.min_notice)} "
+        f"(planned.min_notice): the earliest allowed start is "
+        f"{show_local(earliest_start(settings, now), tz)}. For an emergency pass --urgent "
+        "--urgent-reason TEXT", field="--start")
+
+
+def conflicts(conn: Connection, settings: Settings, row: Row[Any]) -> list[dict[str, Any]]:
+    """Other live cuts on this cut's customers: overlapping windows, and cuts within
+    planned.repeat_window of this one. Runs after the set is stored, as one join."""
+    window = settings.planned.repeat_window
+    per_cut = _sharing(conn, row, row.planned_start - window, row.planned_end + window)
+    overlapping = [o for o in per_cut if o.planned_start < row.planned_end
+                   and o.planned_end > row.planned_start]
+    nearby = [o for o in per_cut if o not in overlapping]
+    warnings = []
+    if overlapping:
+        ids = [o.id for o in overlapping]
+        count = _distinct_shared(conn, row.id, ids)
+        warnings.append(_warning("overlap", count, ids, f"{count} affected customers are also "
+                                 f"in cuts whose window overlaps this one"))
+    if nearby:
+        ids = [o.id for o in nearby]
+        count = _distinct_shared(conn, row.id, ids)
+        warnings.append(_warning("repeat_window", count, ids, f"{count} affected customers "
+                                 f"already have another cut within {format_duration(window)}"))
+    return warnings
+
+
+def _warning(code: str, count: int, ids: list[int], message: str) -> dict[str, Any]:
+    listed = ", ".join(f"#{i}" for i in ids)
+    return {"code": code, "message": f"{message}: {listed}", "count": count, "cut_ids": ids}
+
+
+def _pairs(outage_id: int) -> tuple[Any, Any, Any]:
+    mine, theirs = lc.MEMBERS.alias("mine"), lc.MEMBERS.alias("theirs")
+    joined = mine.join(theirs, (theirs.c.customer_id == mine.c.customer_id)
+                       & (theirs.c.outage_id != mine.c.outage_id)
+                       & theirs.c.dropped_revision.is_(None)
+                       ).join(lc.OUTAGES, lc.OUTAGES.c.id == theirs.c.outage_id)
+    return joined, mine, theirs
+
+
+def _sharing(conn: Connection, row: Row[Any], low: datetime, high: datetime) -> list[Row[Any]]:
+    joined, mine, _theirs = _pairs(row.id)
+    o = lc.OUTAGES
+    query = (select(o.c.id, o.c.planned_start, o.c.planned_end).select_from(joined)
+             .where(mine.c.outage_id == row.id, mine.c.dropped_revision.is_(None),
+                    o.c.kind == "planned", o.c.status.in_(("scheduled", "in_progress",
+                                                           "completed")),
+                    o.c.planned_start < high, o.c.planned_end > low)
+             .group_by(o.c.id, o.c.planned_start, o.c.planned_end).order_by(o.c.id))
+    return list(conn.execute(query))
+
+
+def _distinct_shared(conn: Connection, outage_id: int, others: list[int]) -> int:
+    joined, mine, theirs = _pairs(outage_id)
+    query = (select(func.count(mine.c.customer_id.distinct())).select_from(joined)
+             .where(mine.c.outage_id == outage_id, mine.c.dropped_revision.is_(None),
+                    theirs.c.outage_id.in_(others)))
+    return int(conn.execute(query).scalar_one())

@@ -1,0 +1,223 @@
+"""Planned cuts: create, reschedule, resize, cancel, start and restore.
+
+Each function is one transaction: the outage row, its revision, the affected set with its
+interruption placeholders, the audit entry and the event for the notifier commit together.
+Times are aware datetimes (front ends parse local input with lifecycle.parse_time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, insert
+
+from geo import Area
+from outages.access import audit
+from outages.db import write_transaction
+from outages.errors import Conflict, ValidationError
+from outages.lifecycle import core as lc
+from outages.lifecycle import cut_rules, restoration
+from outages.lifecycle.views import describe
+from outages.registry.matching import Affected, customers_in_area
+from outages.settings import Settings
+from outages.timeutil import iso_local, show_local, to_local, utcnow
+
+PLANNED_CAUSE = "planned"
+
+
+def _affected(conn: Connection, settings: Settings, area: Area, feeders: Sequence[str] | None,
+                  start: datetime, *, allow_empty: bool) -> Affected:
+    affected = customers_in_area(conn, area, feeders=feeders,
+                                 on=to_local(start, settings.tz).date())
+    if affected.count == 0 and not allow_empty:
+        scope = f" on feeders {', '.join(feeders)}" if feeders else ""
+        raise ValidationError(f"the area matches no customer{scope}: check the area (lon/lat "
+                              "order) or pass --allow-empty", field="--area")
+    return affected
+
+
+def create(
+    engine: Engine,
+    settings: Settings,
+    *,
+    area: Area,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    actor: str,
+    source: str,
+    work: str | None = None,
+    feeders: Sequence[str] | None = None,
+    urgent: bool = False,
+    urgent_reason: str | None = None,
+    allow_empty: bool = False,
+) -> dict[str, Any]:
+    if not reason.strip():
+        raise ValidationError("give the reason customers will read", field="--reason")
+    urgent_reason = cut_rules.check_urgent(urgent, urgent_reason)
+    cut_rules.check_window(settings, start, end)
+    cut_rules.check_notice(settings, start, urgent=urgent)
+    earliest = cut_rules.earliest_start(settings)
+    with write_transaction(engine) as conn:
+        affected = _affected(conn, settings, area, feeders, start, allow_empty=allow_empty)
+        ids = affected.ids
+        row = _insert(conn, area=area, name=area.name or affected.place_name(), start=start,
+                      end=end, reason=reason.strip(), work=work, feeders=feeders, urgent=urgent,
+                      urgent_reason=urgent_reason, actor=actor)
+        lc.set_members(conn, row, ids, revision=1, cause=PLANNED_CAUSE)
+        details = {"added": int(ids.size), "dropped": 0}
+        lc.write_revision(conn, row, action="created", actor=actor, details=details)
+        audit.record(conn, actor=actor, source=source, action="planned.created",
+                     entity="outage", entity_id=row.id, after=lc.snapshot(row))
+        warnings = cut_rules.conflicts(conn, settings, row)
+        lc.publish(conn, settings, row, "cut_created", actor=actor)
+        view = describe(conn, settings, row, warnings=warnings)
+    view["earliest_legal_start"] = iso_local(earliest, settings.tz)
+    view["repairs"] = area.repairs
+    return view
+
+
+def _insert(conn: Connection, *, area: Area, name: str | None, start: datetime, end: datetime,
+            reason: str,
+            work: str | None, feeders: Sequence[str] | None, urgent: bool,
+            urgent_reason: str | None, actor: str) -> Row[Any]:
+    now = utcnow()
+    outage_id = conn.execute(insert(lc.OUTAGES).values(
+        kind="planned", status="scheduled", area_name=name, area_geojson=area.to_geojson(),
+        feeders=list(feeders) if feeders else None, reason=reason, work=work,
+        cause=PLANNED_CAUSE, planned_start=start, planned_end=end, urgent=urgent,
+        urgent_reason=urgent_reason, revision=1, created_by=actor, created_at=now,
+        updated_at=now,
+    ).returning(lc.OUTAGES.c.id)).scalar_one()
+    return lc.load(conn, outage_id)
+
+
+def _scheduled(conn: Connection, cut_id: int, doing: str) -> Row[Any]:
+    row = lc.load(conn, cut_id, kind="planned")
+    if row.status != "scheduled":
+        raise Conflict(f"cut {cut_id} is {row.status}; only a scheduled cut can be {doing}")
+    return row
+
+
+def reschedule(
+    engine: Engine,
+    settings: Settings,
+    *,
+    cut_id: int,
+    start: datetime,
+    end: datetime,
+    actor: str,
+    source: str,
+    note: str | None = None,
+    urgent: bool = False,
+    urgent_reason: str | None = None,
+) -> dict[str, Any]:
+    """Move the window. Earlier starts must keep the notice period; later ones always may."""
+    urgent_reason = cut_rules.check_urgent(urgent, urgent_reason)
+    cut_rules.check_window(settings, start, end)
+    with write_transaction(engine) as conn:
+        row = _scheduled(conn, cut_id, "rescheduled")
+        if start < row.planned_start:
+            cut_rules.check_notice(settings, start, urgent=urgent)
+        values: dict[str, Any] = {"planned_start": start, "planned_end": end}
+        if urgent:
+            values.update(urgent=True, urgent_reason=urgent_reason)
+        area = lc.stored_area(row, settings)
+        ids = (_affected(conn, settings, area, row.feeders, start, allow_empty=True).ids
+               if area else lc.member_ids(conn, cut_id))
+        moved, counts = change_with_set(conn, settings, row, ids, action="rescheduled", actor=actor,
+                                source=source, values=values, note=note,
+                                extra={"from": iso_local(row.planned_start, settings.tz),
+                                       "earlier": start < row.planned_start})
+        lc.publish(conn, settings, moved, "cut_rescheduled", actor=actor)
+        view = describe(conn, settings, moved, warnings=cut_rules.conflicts(conn, settings, moved))
+    view["change"] = counts
+    return view
+
+
+def change_with_set(conn: Connection, settings: Settings, row: Row[Any], ids: Any, *,
+                    action: str, actor: str, source: str, values: dict[str, Any],
+                    note: str | None = None, extra: dict[str, Any] | None = None
+                    ) -> tuple[Row[Any], dict[str, int]]:
+    """A new revision whose affected set becomes `ids`, with the counts in its details."""
+    diff = lc.set_members(conn, row, ids, revision=row.revision + 1, cause=PLANNED_CAUSE)
+    counts = {"added": diff.added, "dropped": diff.dropped}
+    after = lc.change(conn, row, action=action, actor=actor, source=source, values=values,
+                      note=note, details={**counts, **(extra or {})})
+    return after, counts
+
+
+def resize(
+    engine: Engine,
+    settings: Settings,
+    *,
+    cut_id: int,
+    area: Area,
+    actor: str,
+    source: str,
+    note: str | None = None,
+    allow_empty: bool = False,
+) -> dict[str, Any]:
+    with write_transaction(engine) as conn:
+        row = _scheduled(conn, cut_id, "resized")
+        affected = _affected(conn, settings, area, row.feeders, row.planned_start,
+                             allow_empty=allow_empty)
+        ids = affected.ids
+        values = {"area_geojson": area.to_geojson(),
+                  "area_name": area.name or affected.place_name() or row.area_name}
+        resized, counts = change_with_set(conn, settings, row, ids, action="resized", actor=actor,
+                                  source=source, values=values, note=note)
+        lc.publish(conn, settings, resized, "cut_resized", actor=actor)
+        view = describe(conn, settings, resized,
+                        warnings=cut_rules.conflicts(conn, settings, resized))
+    view["change"] = counts
+    return view
+
+
+def cancel(
+    engine: Engine, settings: Settings, *, cut_id: int, reason: str, actor: str, source: str
+) -> dict[str, Any]:
+    if not reason.strip():
+        raise ValidationError("say why the cut is cancelled (customers are told)",
+                              field="--reason")
+    with write_transaction(engine) as conn:
+        row = _scheduled(conn, cut_id, "cancelled (a started cut is restored instead)")
+        dropped = lc.drop_all(conn, cut_id, row.revision + 1)
+        cancelled = lc.change(conn, row, action="cancelled", actor=actor, source=source,
+                              values={"status": "cancelled", "cancel_reason": reason.strip()},
+                              note=reason.strip(), details={"added": 0, "dropped": dropped})
+        lc.publish(conn, settings, cancelled, "cut_cancelled", actor=actor)
+        view = describe(conn, settings, cancelled)
+    view["dropped_now"] = dropped
+    return view
+
+
+def start(
+    engine: Engine, settings: Settings, *, cut_id: int, at: datetime | None, actor: str,
+    source: str
+) -> dict[str, Any]:
+    """Record the actual start; a start before the planned one is allowed and reported."""
+    at = lc.not_future(at, field="--at", what="start time")
+    with write_transaction(engine) as conn:
+        row = _scheduled(conn, cut_id, "started")
+        started = lc.start_interruptions(conn, cut_id, at)
+        early = row.planned_start - at if at < row.planned_start else None
+        details = {"started": started, "early_minutes": lc.minutes(early) if early else 0}
+        after = lc.change(conn, row, action="started", actor=actor, source=source,
+                          values={"status": "in_progress", "actual_start": at}, details=details)
+        lc.publish(conn, settings, after, "cut_started", actor=actor)
+        view = describe(conn, settings, after, breakdown=False)
+    if early:
+        planned = show_local(row.planned_start, settings.tz)
+        view["note"] = f"started before the planned start {planned}"
+    return view
+
+
+def restore(
+    engine: Engine, settings: Settings, *, cut_id: int, at: datetime | None,
+    area: Area | None = None, codes: Sequence[str] | None = None, actor: str, source: str
+) -> dict[str, Any]:
+    return restoration.restore_outage(engine, settings, outage_id=cut_id, kind="planned", at=at,
+                                      area=area, codes=codes, actor=actor, source=source)

@@ -1,0 +1,48 @@
+"""What the outage lifecycle tells the rest of the domain after each change.
+
+The lifecycle publishes an event inside the same transaction as the change, so the notices
+it leads to are queued (outbox rows written) if and only if the change commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Connection
+
+from outages.settings import Settings
+
+EventKind = Literal[
+    "cut_created",  # planned cut scheduled (revision 1): announcement + reminders
+    "cut_rescheduled",  # window moved: change notice, reminders re-planned
+    "cut_resized",  # area changed: added customers announced, dropped ones told
+    "cut_cancelled",  # cancellation notice; pending reminders dropped
+    "cut_started",  # actual start recorded ("work has started" when enabled)
+    "restored",  # a restoration step (cut or fault): customer_ids got power back
+    "fault_reported",  # a customer report was recorded (report_id): "report received"
+    "fault_confirmed",  # incident confirmed, affected set fixed: acknowledgement with ETR
+    "etr_changed",  # estimated restoration time set or moved
+]
+
+
+@dataclass(frozen=True)
+class OutageEvent:
+    kind: EventKind
+    outage_id: int
+    revision: int
+    at: datetime
+    # For "restored": the customers restored in this step. Membership changes of a resize
+    # are in outage_customers (added_revision / dropped_revision = this revision).
+    customer_ids: Sequence[int] = field(default_factory=tuple)
+    report_id: int | None = None
+    actor: str | None = None
+
+
+def publish(conn: Connection, settings: Settings, event: OutageEvent) -> None:
+    """Hand the event to the notification planner inside the caller's transaction."""
+    from outages.notices import planner as notices
+
+    notices.plan(conn, settings, event)

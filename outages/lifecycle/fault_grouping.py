@@ -1,0 +1,80 @@
+"""Which open incident a new fault report belongs to: the nearest one whose reports or area
+lie within faults.group_radius_m of the report and whose latest report is at most
+faults.group_window old."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+import numpy as np
+from shapely.geometry import Point, shape
+from shapely.ops import nearest_points
+from sqlalchemy import Connection, Table, func, select
+
+from outages.lifecycle import core as lc
+from outages.models import FaultReport
+from outages.settings import Settings
+
+REPORTS = cast(Table, FaultReport.__table__)
+OPEN = ("reported", "confirmed")
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def haversine_m(lon: float, lat: float, lons: Sequence[float], lats: Sequence[float]
+                ) -> np.ndarray:
+    """Great-circle distances in metres from one point to many."""
+    lon1, lat1 = math.radians(lon), math.radians(lat)
+    lon2, lat2 = np.radians(np.asarray(lons, float)), np.radians(np.asarray(lats, float))
+    a = (np.sin((lat2 - lat1) / 2) ** 2
+         + math.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
+@dataclass(frozen=True)
+class Match:
+    outage_id: int
+    distance_m: float
+
+
+def nearest_open(conn: Connection, settings: Settings, lon: float, lat: float,
+                 at: datetime) -> Match | None:
+    window_start = at - settings.faults.group_window
+    latest = (select(REPORTS.c.outage_id).group_by(REPORTS.c.outage_id)
+              .having(func.max(REPORTS.c.last_at) >= window_start))
+    o = lc.OUTAGES
+    candidates = conn.execute(select(o.c.id, o.c.area_geojson).where(
+        o.c.kind == "fault", o.c.status.in_(OPEN), o.c.id.in_(latest))).all()
+    best: Match | None = None
+    for outage_id, area_geojson in candidates:
+        distance = _distance(conn, outage_id, area_geojson, lon, lat)
+        if distance <= settings.faults.group_radius_m and (
+                best is None or distance < best.distance_m):
+            best = Match(outage_id, distance)
+    return best
+
+
+def _distance(conn: Connection, outage_id: int, area_geojson: str | None, lon: float,
+              lat: float) -> float:
+    points = conn.execute(select(REPORTS.c.lon, REPORTS.c.lat).where(
+        REPORTS.c.outage_id == outage_id, REPORTS.c.lon.is_not(None))).all()
+    best = math.inf
+    if points:
+        lons, lats = zip(*points, strict=True)
+        best = float(haversine_m(lon, lat, lons, lats).min())
+    if area_geojson:
+        best = min(best, _area_distance(area_geojson, lon, lat))
+    return best
+
+
+def _area_distance(area_geojson: str, lon: float, lat: float) -> float:
+    geometry = shape(json.loads(area_geojson))
+    point = Point(lon, lat)
+    if geometry.covers(point):
+        return 0.0
+    nearest = nearest_points(geometry, point)[0]
+    return float(haversine_m(lon, lat, [nearest.x], [nearest.y])[0])

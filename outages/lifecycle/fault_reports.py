@@ -1,0 +1,173 @@
+"""Recording a customer's fault report: who (code, phone or a point), which incident it
+joins, and counting repeats instead of duplicating them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, insert, select, update
+
+from geo import point_problem
+from outages.access import audit
+from outages.db import write_transaction
+from outages.errors import NotFound, ValidationError
+from outages.lifecycle import core as lc
+from outages.lifecycle import fault_grouping
+from outages.registry.contacts import PhoneNormalizer
+from outages.settings import Settings
+from outages.timeutil import iso_local, utcnow
+
+REPORTS = fault_grouping.REPORTS
+CHANNELS = ("call", "sms", "web")
+
+
+@dataclass(frozen=True)
+class Reporter:
+    customer_id: int | None
+    code: str | None
+    phone: str | None
+    lon: float
+    lat: float
+
+
+def normalise_phone(number: str, settings: Settings) -> str:
+    """E.164 as the registry stores it, so a caller's number finds their account."""
+    e164, problem = PhoneNormalizer(settings.locale.phone_region).normalize(number)
+    if e164 is None:
+        raise ValidationError(problem or f"phone {number!r} is not valid", field="--phone")
+    return e164
+
+
+def resolve(conn: Connection, settings: Settings, *, customer: str | None, phone: str | None,
+            point: tuple[float, float] | None) -> Reporter:
+    """Exactly one of customer / phone / point; a phone may come with a point when it
+    belongs to no customer."""
+    given = sum(x is not None for x in (customer, phone, point))
+    if not (given == 1 or (given == 2 and phone is not None and point is not None)):
+        raise ValidationError("give one of --customer CODE, --phone NUMBER or --at LON,LAT",
+                              field="--customer")
+    if customer is not None:
+        row = _customer(conn, lc.CUSTOMERS.c.code == customer.strip())
+        if row is None:
+            raise NotFound(f"no customer with code {customer!r}", field="--customer")
+        return Reporter(row.id, row.code, row.phone, row.lon, row.lat)
+    if phone is not None:
+        return _by_phone(conn, settings, normalise_phone(phone, settings), point)
+    assert point is not None
+    return Reporter(None, None, None, *_checked(point, settings))
+
+
+def _customer(conn: Connection, condition: Any) -> Any:
+    c = lc.CUSTOMERS.c
+    return conn.execute(select(c.id, c.code, c.phone, c.lon, c.lat).where(condition)).first()
+
+
+def _by_phone(conn: Connection, settings: Settings, phone: str,
+              point: tuple[float, float] | None) -> Reporter:
+    c = lc.CUSTOMERS.c
+    rows = conn.execute(select(c.id, c.code, c.lon, c.lat).where(c.phone == phone)
+                        .order_by(c.code)).all()
+    if len(rows) > 1:
+        codes = ", ".join(r.code for r in rows[:10])
+        raise ValidationError(f"{phone} belongs to {len(rows)} customers ({codes}): say which "
+                              "one with --customer CODE", field="--phone")
+    if rows:
+        return Reporter(rows[0].id, rows[0].code, phone, rows[0].lon, rows[0].lat)
+    if point is None:
+        raise NotFound(f"no customer has phone {phone}: give the place with --at LON,LAT "
+                       "or the account with --customer CODE", field="--phone")
+    return Reporter(None, None, phone, *_checked(point, settings))
+
+
+def _checked(point: tuple[float, float], settings: Settings) -> tuple[float, float]:
+    problem = point_problem(point[0], point[1], lc.territory(settings))
+    if problem:
+        raise ValidationError(problem, field="--at")
+    return point
+
+
+def report(
+    engine: Engine,
+    settings: Settings,
+    *,
+    actor: str,
+    source: str,
+    customer: str | None = None,
+    phone: str | None = None,
+    point: tuple[float, float] | None = None,
+    text: str | None = None,
+    channel: str = "call",
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """Record a report at `at` (default now), joining the nearest open incident or opening
+    a new one; returns the report and its incident."""
+    with write_transaction(engine) as conn:
+        return record(conn, settings, actor=actor, source=source, customer=customer,
+                      phone=phone, point=point, text=text, channel=channel, at=at)
+
+
+def record(
+    conn: Connection,
+    settings: Settings,
+    *,
+    actor: str,
+    source: str,
+    customer: str | None = None,
+    phone: str | None = None,
+    point: tuple[float, float] | None = None,
+    text: str | None = None,
+    channel: str = "call",
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """`report` inside the caller's write transaction (an inbound SMS already holds one)."""
+    if channel not in CHANNELS:
+        raise ValidationError(f"unknown source {channel!r}: use one of {', '.join(CHANNELS)}",
+                              field="--source")
+    at = lc.not_future(at, field="--at", what="report time")
+    who = resolve(conn, settings, customer=customer, phone=phone, point=point)
+    match = fault_grouping.nearest_open(conn, settings, who.lon, who.lat, at)
+    row = lc.load(conn, match.outage_id) if match else _open_incident(
+        conn, text=text, actor=actor, source=source, at=at)
+    report_id, count = _store(conn, row.id, who, text=text, channel=channel, at=at)
+    lc.publish(conn, settings, row, "fault_reported", actor=actor, report_id=report_id)
+    audit.record(conn, actor=actor, source=source, action="fault.reported",
+                 entity="fault_report", entity_id=report_id,
+                 after={"outage_id": row.id, "customer": who.code, "reports": count})
+    return {"report_id": report_id, "outage_id": row.id, "new_incident": match is None,
+            "distance_m": round(match.distance_m, 1) if match else None,
+            "customer": who.code, "phone": who.phone, "lon": who.lon, "lat": who.lat,
+            "reports": count, "status": row.status, "at": iso_local(at, settings.tz)}
+
+
+def _open_incident(conn: Connection, *, text: str | None, actor: str, source: str,
+                   at: datetime) -> Row[Any]:
+    outage_id = conn.execute(insert(lc.OUTAGES).values(
+        kind="fault", status="reported", reason=text, revision=1, created_by=actor,
+        created_at=at, updated_at=utcnow(),
+    ).returning(lc.OUTAGES.c.id)).scalar_one()
+    row = lc.load(conn, outage_id)
+    lc.write_revision(conn, row, action="reported", actor=actor, details={"reports": 1})
+    audit.record(conn, actor=actor, source=source, action="fault.opened", entity="outage",
+                 entity_id=outage_id, after=lc.snapshot(row))
+    return row
+
+
+def _store(conn: Connection, outage_id: int, who: Reporter, *, text: str | None, channel: str,
+           at: datetime) -> tuple[int, int]:
+    """Insert the report, or count a repeat from the same customer; (report id, reports)."""
+    if who.customer_id is not None:
+        existing = conn.execute(select(REPORTS.c.id, REPORTS.c.reports).where(
+            REPORTS.c.outage_id == outage_id, REPORTS.c.customer_id == who.customer_id)).first()
+        if existing is not None:
+            values: dict[str, Any] = {"reports": existing.reports + 1, "last_at": at}
+            if text:
+                values["text"] = text
+            conn.execute(update(REPORTS).where(REPORTS.c.id == existing.id).values(**values))
+            return existing.id, existing.reports + 1
+    report_id = conn.execute(insert(REPORTS).values(
+        outage_id=outage_id, customer_id=who.customer_id, phone=who.phone, lon=who.lon,
+        lat=who.lat, text=text, source=channel, reports=1, first_at=at, last_at=at,
+    ).returning(REPORTS.c.id)).scalar_one()
+    return report_id, 1

@@ -1,0 +1,174 @@
+"""Fault incidents after the reports: confirm (fix the affected set), ETR, restore.
+
+Statuses: reported -> confirmed -> restored. Reports themselves are in fault_reports.py.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, cast
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from shapely.geometry import MultiPoint
+from sqlalchemy import ColumnElement, Connection, Engine, Row, func, select
+
+from geo import Area
+from outages.db import write_transaction
+from outages.errors import Conflict, ValidationError
+from outages.lifecycle import core as lc
+from outages.lifecycle import restoration
+from outages.lifecycle.fault_grouping import REPORTS
+from outages.lifecycle.views import describe
+from outages.registry.matching import Affected, connected_filter, customers_in_area
+from outages.settings import Settings
+from outages.timeutil import iso_local, show_local, to_local, utcnow
+
+MIN_AUTO_BUFFER_M = 200.0
+M_PER_DEG = 111_320.0
+
+
+def proposal(conn: Connection, settings: Settings, fault_id: int) -> Area:
+    """The convex hull of the report points, buffered by max(200 m, faults.group_radius_m)."""
+    points = conn.execute(select(REPORTS.c.lon, REPORTS.c.lat).where(
+        REPORTS.c.outage_id == fault_id, REPORTS.c.lon.is_not(None))).all()
+    if not points:
+        raise ValidationError(f"incident {fault_id} has no located report to draw an area "
+                              "from: use --area or --feeder", field="--auto")
+    lat0 = sum(p[1] for p in points) / len(points)
+    scale = math.cos(math.radians(lat0))
+    # Buffer in metres on a local equirectangular plane, then back to degrees.
+    local = MultiPoint([(lon * scale * M_PER_DEG, lat * M_PER_DEG) for lon, lat in points])
+    radius = max(MIN_AUTO_BUFFER_M, settings.faults.group_radius_m)
+    hull = local.convex_hull.buffer(radius, quad_segs=8)
+    back = shapely.transform(hull, lambda xy: xy / np.array([scale * M_PER_DEG, M_PER_DEG]))
+    return Area(geometry=back)
+
+
+def _feeder_ids(conn: Connection, feeders: Sequence[str], on: date) -> npt.NDArray[np.int64]:
+    c = lc.CUSTOMERS.c
+    connected = cast(ColumnElement[bool], connected_filter(on))
+    query = select(c.id).where(c.feeder.in_(list(feeders)), connected).order_by(c.id)
+    return np.fromiter(conn.execute(query).scalars(), dtype=np.int64)
+
+
+def _check_cause(settings: Settings, cause: str | None) -> str:
+    cause = (cause or "unknown").strip()
+    if cause not in settings.faults.causes:
+        raise ValidationError(f"unknown cause {cause!r}: use one of "
+                              f"{', '.join(settings.faults.causes)}", field="--cause")
+    return cause
+
+
+def _open(conn: Connection, fault_id: int, *, allowed: tuple[str, ...], doing: str) -> Row[Any]:
+    row = lc.load(conn, fault_id, kind="fault")
+    if row.status not in allowed:
+        raise Conflict(f"incident {fault_id} is {row.status}; it cannot be {doing}")
+    return row
+
+
+def confirm(
+    engine: Engine,
+    settings: Settings,
+    *,
+    fault_id: int,
+    actor: str,
+    source: str,
+    area: Area | None = None,
+    feeders: Sequence[str] | None = None,
+    auto: bool = False,
+    started_at: datetime | None = None,
+    cause: str | None = None,
+) -> dict[str, Any]:
+    """Fix the affected set from an area, feeders or the reports, and start everyone's
+    interruption at `started_at` (default: the earliest report)."""
+    if sum((area is not None, bool(feeders), auto)) != 1:
+        raise ValidationError("give exactly one of --area, --feeder or --auto", field="--area")
+    cause = _check_cause(settings, cause)
+    with write_transaction(engine) as conn:
+        row = _open(conn, fault_id, allowed=("reported",), doing="confirmed again")
+        if auto:
+            area = proposal(conn, settings, fault_id)
+        started = started_at or _first_report(conn, fault_id)
+        lc.not_future(started, field="--started-at", what="start time")
+        day = to_local(started, settings.tz).date()
+        affected = customers_in_area(conn, area, on=day) if area is not None else None
+        ids = affected.ids if affected is not None else _feeder_ids(conn, feeders or (), day)
+        if not ids.size:
+            raise ValidationError("that selection matches no customer: check the area or "
+                                  "feeder names", field="--feeder" if feeders else "--area")
+        diff = lc.set_members(conn, row, ids, revision=row.revision + 1, cause=cause,
+                              start_at=started)
+        outside = _reporters_outside(conn, fault_id, ids)
+        values = {"status": "confirmed", "actual_start": started, "cause": cause,
+                  "feeders": list(feeders) if feeders else None,
+                  "area_geojson": area.to_geojson() if area is not None else None,
+                  "area_name": _place(area, affected, feeders)}
+        after = lc.change(conn, row, action="confirmed", actor=actor, source=source,
+                          values=values, details={"added": diff.added, "dropped": 0,
+                                                  "reporters_outside": outside})
+        lc.publish(conn, settings, after, "fault_confirmed", actor=actor)
+        warnings = [] if not outside else [{
+            "code": "reporters_outside", "count": outside, "cut_ids": [],
+            "message": f"{outside} reporting customers are not in the affected set"}]
+        return describe(conn, settings, after, warnings=warnings)
+
+
+def _place(area: Area | None, affected: Affected | None, feeders: Sequence[str] | None) -> str:
+    """The name customers read: the area's own, else its districts, else the feeders."""
+    if area is not None and area.name:
+        return area.name
+    return (affected.place_name() if affected is not None else None) or ", ".join(feeders or ())
+
+
+def _first_report(conn: Connection, fault_id: int) -> datetime:
+    first = conn.execute(select(func.min(REPORTS.c.first_at)).where(
+        REPORTS.c.outage_id == fault_id)).scalar_one()
+    return first or utcnow()
+
+
+def _reporters_outside(conn: Connection, fault_id: int, ids: npt.NDArray[np.int64]) -> int:
+    reporters = conn.execute(select(REPORTS.c.customer_id).where(
+        REPORTS.c.outage_id == fault_id, REPORTS.c.customer_id.is_not(None))).scalars()
+    return int(np.setdiff1d(np.fromiter(reporters, dtype=np.int64), ids).size)
+
+
+def set_etr(
+    engine: Engine, settings: Settings, *, fault_id: int, at: datetime, actor: str, source: str,
+    note: str | None = None
+) -> dict[str, Any]:
+    lc.require_aware(at, field="--at")
+    if at <= utcnow():
+        raise ValidationError(f"ETR {show_local(at, settings.tz)} is not in the future: give "
+                              "when power is expected back", field="--at")
+    with write_transaction(engine) as conn:
+        row = _open(conn, fault_id, allowed=("reported", "confirmed"), doing="given an ETR")
+        previous = row.etr
+        details = {"previous": previous.isoformat() if previous else None}
+        after = lc.change(conn, row, action="etr", actor=actor, source=source,
+                          values={"etr": at}, note=note, details=details)
+        lc.publish(conn, settings, after, "etr_changed", actor=actor)
+        return describe(conn, settings, after, breakdown=False)
+
+
+def restore(
+    engine: Engine, settings: Settings, *, fault_id: int, at: datetime | None,
+    area: Area | None = None, codes: Sequence[str] | None = None, actor: str, source: str
+) -> dict[str, Any]:
+    return restoration.restore_outage(engine, settings, outage_id=fault_id, kind="fault", at=at,
+                                      area=area, codes=codes, actor=actor, source=source)
+
+
+def reports(conn: Connection, settings: Settings, fault_id: int) -> list[dict[str, Any]]:
+    c = lc.CUSTOMERS.c
+    query = (select(REPORTS, c.code).select_from(
+        REPORTS.outerjoin(lc.CUSTOMERS, c.id == REPORTS.c.customer_id))
+        .where(REPORTS.c.outage_id == fault_id).order_by(REPORTS.c.first_at))
+    tz = settings.tz
+    return [{"id": r.id, "customer": r.code, "phone": r.phone, "lon": r.lon, "lat": r.lat,
+             "text": r.text, "source": r.source, "reports": r.reports,
+             "first_at": iso_local(r.first_at, tz),
+             "last_at": iso_local(r.last_at, tz)} for r in conn.execute(query)]

@@ -1,0 +1,1 @@
+"""What customers are told: planning, queueing, delivery, status callbacks and SMS keywords."""

@@ -1,0 +1,49 @@
+"""What an SMS delivery report changes: the outbox row (forward only) and, when the provider
+reports a permanent problem with the number, the customer's contact flags."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Connection
+
+from notifier.status import FAILED, PROVIDER_STATUSES, StatusChange, apply_status
+from outages.errors import ValidationError
+from outages.registry import optout
+from outages.registry.optout import ContactFlag
+from outages.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+# Twilio error codes that say something lasting about the number itself.
+CONTACT_ERRORS: dict[str, ContactFlag] = {
+    "21610": "sms_opt_out",  # the recipient replied STOP to our sender
+    "21211": "phone_invalid",  # not a valid phone number
+    "21614": "phone_invalid",  # not a mobile number
+}
+ACTOR = "twilio"
+
+
+def record_status(conn: Connection, *, message_sid: str, provider_status: str,
+                  error_code: str | None = None,
+                  error: str | None = None) -> StatusChange | None:
+    """Apply one status callback; None when the message id is unknown (logged)."""
+    status = PROVIDER_STATUSES.get(provider_status.strip().lower())
+    if status is None:
+        raise ValidationError(f"unknown message status {provider_status!r}",
+                              field="MessageStatus")
+    change = apply_status(conn, provider_id=message_sid, status=status, at=utcnow(),
+                          error_code=error_code or None, error=error or None)
+    if change is None:
+        log.warning("status %s for unknown message %s ignored", provider_status, message_sid)
+        return None
+    if change.changed and status in FAILED and change.customer_id is not None:
+        _flag_contact(conn, change.customer_id, error_code)
+    return change
+
+
+def _flag_contact(conn: Connection, customer_id: int, error_code: str | None) -> None:
+    flag = CONTACT_ERRORS.get((error_code or "").strip())
+    if flag is not None:
+        optout.flag_customer(conn, customer_id=customer_id, flag=flag,
+                             reason=f"Twilio error {error_code}", actor=ACTOR, source="webhook")

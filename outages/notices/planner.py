@@ -1,0 +1,199 @@
+"""Which notices an outage event leads to, for whom, and when.
+
+Called by `outages.lifecycle.events.publish` inside the lifecycle's transaction, so notices are
+queued if and only if the change commits. Pending notices made stale by a change are marked
+'skipped' here, at change time, rather than re-checked by the sender.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Row, exists, not_, select
+
+from notifier import outbox as ob
+from notifier.store import outbox
+from outages.models import FaultReport, Interruption, Outage, OutageCustomer
+from outages.notices.queue import Batch, chunks, context, queue, queue_to_phone
+from outages.settings import Settings
+from outages.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from outages.lifecycle.events import OutageEvent
+
+members_t = OutageCustomer.__table__
+PRE_START = ("announcement", "reminder", "changed")
+
+
+def plan(conn: Connection, settings: Settings, event: OutageEvent) -> None:
+    """Queue the notices for `event` and retire the ones it makes stale."""
+    handler = HANDLERS.get(event.kind)
+    if handler is None:
+        return
+    outage = conn.execute(select(Outage.__table__).where(Outage.id == event.outage_id)).one()
+    handler(conn, settings, event, outage)
+
+
+def current_members(outage_id: int) -> Any:
+    m = members_t.c
+    return select(m.customer_id).where(m.outage_id == outage_id, m.dropped_revision.is_(None))
+
+
+def still_out(outage_id: int) -> Any:
+    """Current members not yet restored from this outage."""
+    i = Interruption.__table__.c
+    restored = exists().where(i.outage_id == outage_id, i.customer_id == members_t.c.customer_id,
+                              i.end_at.is_not(None))
+    return current_members(outage_id).where(not_(restored))
+
+
+def _skip(conn: Connection, outage_id: int, kinds: tuple[str, ...], *extra: Any) -> int:
+    return ob.mark_pending(conn, "skipped", outbox.c.outage_id == outage_id,
+                           outbox.c.kind.in_(kinds), *extra, now=utcnow())
+
+
+def _batch(event: OutageEvent, kind: str, ctx: dict[str, Any], **fields: Any) -> Batch:
+    return Batch(outage_id=event.outage_id, revision=event.revision, kind=kind,
+                 due_at=fields.pop("due_at", event.at), context=ctx, **fields)
+
+
+def _announce(conn: Connection, settings: Settings, event: OutageEvent, outage: Row[Any],
+              members: Any, kind: str = "announcement") -> None:
+    """Announcement (or change notice) now, and reminders before the start."""
+    ctx, start = context(settings, outage), outage.planned_start
+    queue(conn, settings, _batch(event, kind, ctx, deadline=start, ref_at=start), members,
+          now=utcnow())
+    for offset in settings.planned.reminders:
+        at = start - offset
+        if at <= event.at:  # would come with or after the announcement: skip it
+            continue
+        tag = f"r{event.revision}-{int(offset.total_seconds())}s"
+        batch = _batch(event, "reminder", ctx, due_at=at, scope=tag, deadline=start,
+                       ref_at=start)
+        queue(conn, settings, batch, members, now=utcnow())
+
+
+def cut_created(conn: Connection, settings: Settings, event: OutageEvent,
+                outage: Row[Any]) -> None:
+    _announce(conn, settings, event, outage, current_members(event.outage_id))
+
+
+def cut_rescheduled(conn: Connection, settings: Settings, event: OutageEvent,
+                    outage: Row[Any]) -> None:
+    _skip(conn, event.outage_id, PRE_START, outbox.c.revision < event.revision)
+    _announce(conn, settings, event, outage, current_members(event.outage_id), kind="changed")
+
+
+def cut_resized(conn: Connection, settings: Settings, event: OutageEvent,
+                outage: Row[Any]) -> None:
+    m = members_t.c
+    base = select(m.customer_id).where(m.outage_id == event.outage_id)
+    added = base.where(m.added_revision == event.revision, m.dropped_revision.is_(None))
+    dropped = base.where(m.dropped_revision == event.revision)
+    _skip(conn, event.outage_id, PRE_START, outbox.c.customer_id.in_(dropped))
+    _announce(conn, settings, event, outage, added)
+    ctx = context(settings, outage)
+    queue(conn, settings, _batch(event, "no_longer_affected", ctx), dropped, now=utcnow())
+
+
+def cut_cancelled(conn: Connection, settings: Settings, event: OutageEvent,
+                  outage: Row[Any]) -> None:
+    m = members_t.c
+    dropped = select(m.customer_id).where(m.outage_id == event.outage_id,
+                                          m.dropped_revision == event.revision)
+    _skip(conn, event.outage_id, (*PRE_START, "no_longer_affected"))
+    queue(conn, settings, _batch(event, "cancelled", context(settings, outage)), dropped,
+          now=utcnow())
+
+
+def cut_started(conn: Connection, settings: Settings, event: OutageEvent,
+                outage: Row[Any]) -> None:
+    _skip(conn, event.outage_id, PRE_START)
+    if settings.notices.start_notice:
+        queue(conn, settings, _batch(event, "started", context(settings, outage)),
+              current_members(event.outage_id), now=utcnow())
+
+
+def restored(conn: Connection, settings: Settings, event: OutageEvent,
+             outage: Row[Any]) -> None:
+    ctx = context(settings, outage, restored_at=event.at)
+    for ids in chunks(list(event.customer_ids)):
+        _skip(conn, event.outage_id, (*PRE_START, "etr_update", "etr_passed"),
+              outbox.c.customer_id.in_(ids))
+        queue(conn, settings, _batch(event, "restored", ctx, ref_at=event.at), ids,
+              now=utcnow())
+
+
+def fault_reported(conn: Connection, settings: Settings, event: OutageEvent,
+                   outage: Row[Any]) -> None:
+    if event.report_id is None:
+        return
+    report = conn.execute(select(FaultReport.__table__)
+                          .where(FaultReport.id == event.report_id)).one()
+    ctx = context(settings, outage, reported_at=report.first_at)
+    batch = _batch(event, "fault_report_received", ctx, scope=f"report{report.id}",
+                   ref_at=report.first_at)
+    if report.customer_id is not None:
+        queue(conn, settings, batch, [report.customer_id], now=utcnow())
+    elif report.phone:
+        queue_to_phone(conn, settings, batch, report.phone, now=utcnow())
+
+
+def fault_confirmed(conn: Connection, settings: Settings, event: OutageEvent,
+                    outage: Row[Any]) -> None:
+    ctx = context(settings, outage)
+    queue(conn, settings, _batch(event, "fault_ack", ctx, ref_at=outage.etr),
+          still_out(event.outage_id), now=utcnow())
+    _plan_etr_passed(conn, settings, event, outage)
+
+
+def etr_changed(conn: Connection, settings: Settings, event: OutageEvent,
+                outage: Row[Any]) -> None:
+    _skip(conn, event.outage_id, ("etr_passed",))
+    _plan_etr_passed(conn, settings, event, outage)
+    if outage.status == "reported":  # not confirmed yet: the acknowledgement will carry it
+        return
+    announced = last_announced_etr(conn, event.outage_id)
+    if announced is not None and outage.etr is not None and \
+            abs(outage.etr - announced) <= settings.notices.etr_margin:
+        return
+    queue(conn, settings, _batch(event, "etr_update", context(settings, outage),
+                                 ref_at=outage.etr),
+          still_out(event.outage_id), now=utcnow())
+
+
+def last_announced_etr(conn: Connection, outage_id: int) -> datetime | None:
+    query = (select(outbox.c.ref_at)
+             .where(outbox.c.outage_id == outage_id,
+                    outbox.c.kind.in_(("fault_ack", "etr_update")),
+                    outbox.c.status.not_in(("skipped", "superseded")))
+             .order_by(outbox.c.id.desc()).limit(1))
+    value: datetime | None = conn.execute(query).scalar()
+    return value
+
+
+def _plan_etr_passed(conn: Connection, settings: Settings, event: OutageEvent,
+                     outage: Row[Any]) -> None:
+    """A notice at the ETR itself; a restoration or a new ETR skips it before it fires."""
+    if outage.etr is None or outage.etr <= event.at or outage.status == "reported":
+        return
+    batch = _batch(event, "etr_passed", context(settings, outage), due_at=outage.etr,
+                   scope=f"etr{int(outage.etr.timestamp())}", ref_at=outage.etr)
+    queue(conn, settings, batch, still_out(event.outage_id), now=utcnow())
+
+
+HANDLERS: dict[str, Callable[[Connection, Settings, OutageEvent, Row[Any]], None]] = {
+    "cut_created": cut_created,
+    "cut_rescheduled": cut_rescheduled,
+    "cut_resized": cut_resized,
+    "cut_cancelled": cut_cancelled,
+    "cut_started": cut_started,
+    "restored": restored,
+    "fault_reported": fault_reported,
+    "fault_confirmed": fault_confirmed,
+    "etr_changed": etr_changed,
+}
+
+

@@ -1,0 +1,130 @@
+"""Keywords customers text to the utility's number, and the replies.
+
+Keywords are read in any case, with or without Vietnamese diacritics and with spaces
+("mất điện", "MAT DIEN", "matdien"). Reply text lives in templates/sms/<lang>/reply_*.txt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy import Connection, select
+
+from notifier import gsm
+from outages import paths
+from outages.lifecycle import public
+from outages.models import Customer
+from outages.registry import optout
+from outages.settings import Settings
+
+Action = Literal["stop", "start", "help", "status", "fault", "unknown"]
+
+KEYWORDS: dict[str, Action] = {
+    **dict.fromkeys(("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "HUY"), "stop"),
+    **dict.fromkeys(("START", "YES", "UNSTOP", "DK", "DANGKY"), "start"),
+    **dict.fromkeys(("HELP", "INFO", "TROGIUP"), "help"),
+    **dict.fromkeys(("TINHTRANG", "STATUS"), "status"),
+    **dict.fromkeys(("MATDIEN",), "fault"),
+}
+ACTOR = "sms"
+
+# The lifecycle's fault report, given (conn, settings, customer_id, phone, text); it
+# returns the id of the report it filed, or None when nothing was recorded.
+FaultReporter = Callable[[Connection, Settings, int, str, str], int | None]
+
+
+@dataclass(frozen=True)
+class Command:
+    action: Action
+    argument: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    template: str
+    language: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def fold(text: str) -> str:
+    """Upper case without diacritics, spaces collapsed: 'mất  điện' -> 'MAT DIEN'."""
+    return " ".join(gsm.fold(text).upper().split())
+
+
+def parse(text: str) -> Command:
+    words = fold(text).split()
+    # Two-word spellings first ("MAT DIEN", "TINH TRANG", "DANG KY").
+    for size in (2, 1):
+        keyword = "".join(words[:size])
+        if len(words) >= size and keyword in KEYWORDS:
+            return Command(KEYWORDS[keyword], " ".join(words[size:]))
+    return Command("unknown")
+
+
+def handle(conn: Connection, settings: Settings, *, phone: str, text: str,
+           report_fault: FaultReporter) -> Reply:
+    """Act on one inbound SMS from `phone` and say what to answer."""
+    command = parse(text)
+    accounts = conn.execute(
+        select(Customer.__table__.c.id, Customer.__table__.c.code,
+               Customer.__table__.c.language)
+        .where(Customer.__table__.c.phone == phone).order_by(Customer.__table__.c.code)
+    ).all()
+    language = accounts[0].language if accounts else settings.locale.default_language
+    if command.action in ("stop", "start"):
+        optout.set_sms_opt_out(conn, phone=phone, opted_out=command.action == "stop",
+                               actor=ACTOR, source="webhook")
+        return Reply(command.action, language)
+    if command.action == "status":
+        return _status(conn, settings, accounts, language)
+    if command.action == "fault":
+        return _fault(conn, settings, accounts, language, phone, command, text, report_fault)
+    return Reply(command.action, language)
+
+
+def _status(conn: Connection, settings: Settings, accounts: Sequence[Any], language: str) -> Reply:
+    outages = public.outages_for_customers(conn, [a.id for a in accounts])
+    tz = settings.tz
+    items = [{"code": o["code"], "area": o["area_name"], "kind": o["kind"],
+              "status": o["status"],
+              "start": (o["actual_start"] or o["planned_start"]).astimezone(tz)
+              if (o["actual_start"] or o["planned_start"]) else None,
+              "etr": (o["etr"] or o["planned_end"]).astimezone(tz)
+              if (o["etr"] or o["planned_end"]) else None}
+             for o in outages]
+    return Reply("status", language, {"known": bool(accounts), "outages": items})
+
+
+def _fault(conn: Connection, settings: Settings, accounts: Sequence[Any], language: str,
+           phone: str, command: Command, text: str, report_fault: FaultReporter) -> Reply:
+    codes = [a.code for a in accounts]
+    if not accounts:
+        return Reply("fault_unknown_phone", language)
+    chosen = [a for a in accounts if a.code.upper() == command.argument.replace(" ", "")]
+    if not chosen and len(accounts) == 1 and not command.argument:
+        chosen = list(accounts)
+    if len(chosen) != 1:
+        return Reply("fault_which", language, {"codes": codes, "given": command.argument})
+    report_id = report_fault(conn, settings, chosen[0].id, phone, text)
+    return Reply("fault", language, {"code": chosen[0].code, "report_id": report_id})
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(paths.templates_dir() / "sms"),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                       keep_trailing_newline=False, autoescape=False)
+
+
+def render(reply: Reply, settings: Settings) -> str:
+    """The reply text from templates/sms/<language>/reply_<template>.txt."""
+    language = (reply.language if reply.language in ("vi", "en")
+                else settings.locale.default_language)
+    template = _environment().get_template(f"{language}/reply_{reply.template}.txt")
+    text = template.render(hotline=settings.notices.hotline,
+                           utility=settings.notices.utility_name, **reply.context)
+    return " ".join(text.split())

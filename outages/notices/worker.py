@@ -1,0 +1,113 @@
+"""`outages run`: the dispatcher driven by an in-memory APScheduler alarm clock.
+
+The outbox is the truth; the scheduler only wakes the dispatcher at the next due time found
+there, plus a poll as a safety net for rows queued by other processes. Its job store is in
+memory on purpose: a persistent store must not be shared between workers and drops one-shot
+jobs that fell due while it was down; the start-up sweep covers that instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from datetime import timedelta
+from types import FrameType
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine, func, select
+
+from notifier.dispatcher import Dispatcher
+from notifier.outbox import ACTIVE
+from notifier.store import outbox
+from outages.notices import delivery
+from outages.settings import Settings
+from outages.timeutil import utcnow
+
+log = logging.getLogger("outages.notices.worker")
+
+
+class Worker:
+    def __init__(self, engine: Engine, settings: Settings,
+                 dispatcher: Dispatcher | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.dispatcher = dispatcher or delivery.dispatcher(engine, settings)
+        self.stop_event = threading.Event()
+        self.lock = threading.Lock()
+
+    def sweep(self) -> int:
+        """Start-up: release rows a dead worker left in 'sending', then send what is due."""
+        released = self.dispatcher.recover(delivery.is_dead)
+        if released:
+            log.info("released %d notices left in flight by a stopped worker", released)
+        return self.tick()
+
+    def tick(self) -> int:
+        with self.lock:  # the alarm and the poll never drain at the same time
+            return self.dispatcher.drain()
+
+    def active(self) -> int:
+        query = select(func.count()).select_from(outbox).where(outbox.c.status.in_(ACTIVE))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def run_until_idle(self, *, timeout: float | None = None) -> int:
+        """Send until nothing is pending or in flight (waiting for future due times)."""
+        handled = self.sweep()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.stop_event.is_set() and self.active():
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            self.stop_event.wait(self._sleep_for())
+            handled += self.tick()
+        return handled
+
+    def _sleep_for(self) -> float:
+        due = self.dispatcher.next_due()
+        poll = self.settings.worker.poll_interval.total_seconds()
+        if due is None:
+            return poll
+        return max(0.0, min(poll, (due - utcnow()).total_seconds()))
+
+    def run_forever(self) -> None:
+        scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        scheduler.add_job(self._wake, "interval", id="poll",
+                          seconds=self.settings.worker.poll_interval.total_seconds())
+        self.scheduler = scheduler
+        self.sweep()
+        scheduler.start()
+        self._set_alarm(scheduler)
+        self.stop_event.wait()
+        log.info("stopping: finishing notices in flight")
+        scheduler.shutdown(wait=True)
+
+    def _wake(self) -> None:
+        self.tick()
+        self._set_alarm(self.scheduler)
+
+    def _set_alarm(self, scheduler: BackgroundScheduler) -> None:
+        due = self.dispatcher.next_due()
+        if due is None or self.stop_event.is_set():
+            return
+        run_at = max(due, utcnow() + timedelta(milliseconds=10))
+        scheduler.add_job(self._wake, "date", run_date=run_at, id="alarm",
+                          replace_existing=True)
+
+    def stop(self, *_args: object) -> None:
+        self.dispatcher.stopping = True
+        self.stop_event.set()
+
+    def install_signals(self) -> None:
+        def handler(signum: int, frame: FrameType | None) -> None:
+            self.stop()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def close(self) -> None:
+        self.dispatcher.close()
+
+

@@ -1,0 +1,1 @@
+"""The customer registry: import, contacts, opt-outs, and matching customers to areas."""

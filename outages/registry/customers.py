@@ -1,0 +1,166 @@
+"""The customer registry: look-ups, listing with filters, and audited contact changes.
+
+The bulk import lives in outages.registry.importer; both validate with the same rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Select, func, select, update
+
+from outages.access import audit
+from outages.db import write_transaction
+from outages.errors import NotFound, ValidationError
+from outages.models import Customer
+from outages.registry.contacts import PhoneNormalizer, email_problem, language_problem
+from outages.registry.importer import ImportResult, Progress, import_customers
+from outages.registry.rows import MAX_LENGTH
+from outages.settings import Settings
+from outages.timeutil import iso_local, utcnow
+
+__all__ = ["UPDATABLE", "ImportResult", "count_customers", "customer_view", "get_customer",
+           "import_customers", "import_registry", "list_customers", "update_customer"]
+
+_t = Customer.__table__
+_c = _t.c
+UPDATABLE = ("name", "phone", "email", "address", "language", "sms_opt_out", "email_opt_out")
+
+
+def get_customer(conn: Connection, code: str) -> dict[str, Any]:
+    row = conn.execute(select(_t).where(_c.code == code)).mappings().first()
+    if row is None:
+        raise NotFound(f"no customer with code {code!r}", field="code")
+    return dict(row)
+
+
+def _filtered(query: Select[Any], region: str | None, district: str | None,
+              feeder: str | None) -> Select[Any]:
+    for column, value in ((_c.region, region), (_c.district, district), (_c.feeder, feeder)):
+        if value:
+            query = query.where(column == value)
+    return query
+
+
+def list_customers(
+    conn: Connection,
+    *,
+    region: str | None = None,
+    district: str | None = None,
+    feeder: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """A page of customers ordered by code."""
+    if limit < 0 or offset < 0:
+        raise ValidationError("limit and offset must be zero or more", field="limit")
+    query = _filtered(select(_t), region, district, feeder).order_by(_c.code)
+    rows = conn.execute(query.limit(limit).offset(offset)).mappings().all()
+    return [dict(row) for row in rows]
+
+
+def count_customers(
+    conn: Connection,
+    *,
+    region: str | None = None,
+    district: str | None = None,
+    feeder: str | None = None,
+) -> int:
+    query = _filtered(select(func.count()).select_from(_t), region, district, feeder)
+    return int(conn.execute(query).scalar_one())
+
+
+def update_customer(
+    conn: Connection,
+    code: str,
+    *,
+    changes: Mapping[str, Any],
+    actor: str,
+    source: str,
+    settings: Settings,
+) -> dict[str, Any]:
+    """Change contact fields, language or opt-out flags of one customer, audited with the
+    values before and after. Empty text clears a field. Returns the customer as stored."""
+    current = get_customer(conn, code)
+    wanted = _validated(settings, changes)
+    changed = {k: v for k, v in wanted.items() if current[k] != v}
+    if not changed:
+        return current
+    if "phone" in changed and current["phone_invalid"]:
+        changed["phone_invalid"] = False  # a new number has not been refused yet
+    conn.execute(update(Customer).where(Customer.id == current["id"])
+                 .values(**changed, updated_at=utcnow()))
+    audit.record(conn, actor=actor, source=source, action="customer.update", entity="customer",
+                 entity_id=code, before={k: current[k] for k in changed}, after=changed)
+    return get_customer(conn, code)
+
+
+def _validated(settings: Settings, changes: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(changes) - set(UPDATABLE))
+    if unknown:
+        raise ValidationError(f"cannot change {', '.join(unknown)}; changeable: "
+                              f"{', '.join(UPDATABLE)}", field=unknown[0])
+    result: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key in ("sms_opt_out", "email_opt_out"):
+            if not isinstance(value, bool):
+                raise ValidationError("must be true or false", field=key)
+            result[key] = value
+        else:
+            result[key] = _text_field(settings, key, value)
+    return result
+
+
+def _text_field(settings: Settings, key: str, value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        if key == "language":
+            raise ValidationError("language cannot be empty: use vi or en", field=key)
+        return None
+    problem: str | None = None
+    if key == "phone":
+        phone, problem = PhoneNormalizer(settings.locale.phone_region).normalize(text)
+        text = phone or text
+    elif key == "email":
+        problem = email_problem(text)
+    elif key == "language":
+        text = text.lower()
+        problem = language_problem(text)
+    elif len(text) > MAX_LENGTH[key]:
+        problem = f"is {len(text)} characters long, more than the limit of {MAX_LENGTH[key]}"
+    if problem:
+        raise ValidationError(problem, field=key)
+    return text
+
+
+def customer_view(row: Mapping[str, Any], tz: Any) -> dict[str, Any]:
+    """A customer for JSON: dates as YYYY-MM-DD, timestamps in local time with offset."""
+    view = {k: v for k, v in row.items() if k != "id"}
+    for key in ("connected_on", "disconnected_on"):
+        view[key] = row[key].isoformat() if row[key] else None
+    for key in ("created_at", "updated_at"):
+        view[key] = iso_local(row[key], tz)
+    return view
+
+
+def import_registry(
+    engine: Engine,
+    settings: Settings,
+    path: Path,
+    *,
+    actor: str,
+    source: str,
+    rejects_path: Path | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import a registry file (see customer_import) and record who did it in the audit log."""
+    result = import_customers(engine, settings, path, rejects_path=rejects_path,
+                              progress=progress)
+    counts = result.as_json()
+    with write_transaction(engine) as conn:
+        audit.record(conn, actor=actor, source=source, action="customers.import",
+                     entity="customer", entity_id=Path(path).name,
+                     after={k: counts[k] for k in ("imported", "updated", "rejected")})
+    return result

@@ -1,0 +1,169 @@
+"""Bulk import of the customer registry: stream, validate, upsert by code in batches.
+
+Each batch is one transaction, so a crash leaves whole batches stored and never part of one;
+running the same file again is safe (rows upsert by code). Bad rows go to a rejects CSV that
+appears only when complete (written beside, then renamed).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from outages.errors import OutagesError, ValidationError
+from outages.registry.rows import CODE, Row, RowChecker
+from outages.registry.sources import Source, open_source
+from outages.registry.store import BatchWriter
+from outages.rejects import RejectsFile
+from outages.settings import Settings
+
+SAMPLE_REASONS = 5
+Progress = Callable[[int, int], None]  # (bytes done, total bytes)
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    updated: int = 0
+    rejected: int = 0
+    rejects_file: Path | None = None
+    samples: list[str] = field(default_factory=list)  # first reasons, for people
+
+    def as_json(self) -> dict[str, Any]:
+        return {"imported": self.imported, "updated": self.updated, "rejected": self.rejected,
+                "rejects_file": str(self.rejects_file) if self.rejects_file else None}
+
+
+def default_rejects_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def import_customers(
+    engine: Engine,
+    settings: Settings,
+    path: Path,
+    *,
+    rejects_path: Path | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import a CSV or GeoJSON registry file; see the module docstring for the guarantees."""
+    path = Path(path)
+    rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(path)
+    if rejects_path.resolve() == path.resolve():
+        raise ValidationError("the rejects file must not be the input file", field="--rejects")
+    if not os.access(rejects_path.parent, os.W_OK):  # find out now, not after some batches
+        raise ValidationError(f"cannot write the rejects file into {rejects_path.parent}: "
+                              "give --rejects a path in a writable folder", field="--rejects")
+    with ExitStack() as stack:
+        source = open_source(path, stack)
+        header = [*source.original_header, source.location_name, "reason"]
+        rejects = stack.enter_context(RejectsFile(rejects_path, header))
+        result = _run(engine, settings, source, rejects, progress)
+        result.rejects_file = rejects.commit()
+    return result
+
+
+def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFile,
+         progress: Progress | None) -> ImportResult:
+    checker, result, seen = RowChecker(settings), ImportResult(), dict[str, int]()
+    size, label = settings.customers.import_batch, source.location_name
+    # Leaving the pool waits for a batch in flight, so an error never abandons one half-done.
+    writer = BatchWriter(engine, source.present)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as pool:
+        batch = _Batch(writer, source, result, progress, pool)
+        try:
+            for location, raw, original, problem in source.records:
+                row, reasons = (None, [problem]) if problem else _check(checker, raw, seen,
+                                                                        location, label)
+                if row is None:
+                    _reject(rejects, result, original, location, label, "; ".join(reasons))
+                elif batch.add(row, location) >= size:
+                    batch.flush()
+            batch.flush()
+            batch.wait()
+        finally:
+            # On the writer's thread, after any batch in flight; it rebuilds set-aside indexes.
+            closed = pool.submit(writer.close)
+    closed.result()  # reached only on success: a failure's own error matters more
+    result.rejected = rejects.count
+    return result
+
+
+def _check(checker: RowChecker, raw: Any, seen: dict[str, int], location: int,
+           label: str) -> tuple[Row | None, list[str]]:
+    row, reasons = checker.check(raw)
+    code = row[CODE] if row else (str(raw[CODE]).strip() if raw[CODE] is not None else "")
+    if code:
+        first = seen.setdefault(code, location)
+        if first != location:
+            reasons.append(f"duplicate code {code}, first seen on {label} {first}")
+    return (None, reasons) if reasons else (row, reasons)
+
+
+def _reject(rejects: RejectsFile, result: ImportResult, original: list[Any], location: int,
+            label: str, reason: str) -> None:
+    if label == "feature":
+        reason = f"feature {location}: {reason}"
+    rejects.add([*original, location, reason])
+    if len(result.samples) < SAMPLE_REASONS:
+        result.samples.append(reason if label == "feature" else f"line {location}: {reason}")
+
+
+class _Batch:
+    """Good rows waiting to be stored, with the span of the input they came from.
+
+    A full batch is written by one background thread while the next one is read and checked:
+    the database spends most of its time outside the GIL, so the two overlap. At most one
+    batch is in flight; its failure is reported with its own span.
+    """
+
+    def __init__(self, writer: BatchWriter, source: Source, result: ImportResult,
+                 progress: Progress | None, pool: ThreadPoolExecutor) -> None:
+        self.writer, self.source, self.result, self.progress = writer, source, result, progress
+        self.pool = pool
+        self.rows: list[Row] = []
+        self.first = self.last = 0
+        self.pending: tuple[Future[tuple[int, int]], int, int] | None = None
+
+    def add(self, row: Row, location: int) -> int:
+        if not self.rows:
+            self.first = location
+        self.rows.append(row)
+        self.last = location
+        return len(self.rows)
+
+    def flush(self) -> None:
+        if self.rows:
+            self.wait()
+            self.pending = (self.pool.submit(self.writer.write, self.rows), self.first,
+                            self.last)
+            self.rows = []
+        if self.progress:
+            self.progress(self.source.position(), self.source.size)
+
+    def wait(self) -> None:
+        if self.pending is None:
+            return
+        future, first, last = self.pending
+        self.pending = None
+        try:
+            imported, updated = future.result()
+        except DBAPIError as exc:
+            raise self._stopped(exc, first, last) from exc
+        self.result.imported += imported
+        self.result.updated += updated
+
+    def _stopped(self, exc: DBAPIError, first: int, last: int) -> OutagesError:
+        done = self.result.imported + self.result.updated
+        where = f"{self.source.location_name}s {first}-{last}"
+        return OutagesError(f"the database refused the rows of {where} ({exc.orig}); none of "
+                            f"them was stored, the {done} rows before them were. Fix the "
+                            "cause and run the import again (it is safe to repeat)")

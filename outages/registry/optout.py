@@ -1,0 +1,53 @@
+"""SMS opt-out and opt-in by phone number, and contact flags set from delivery failures.
+
+A phone number may belong to several accounts (a landlord, a family); a STOP from it
+applies to all of them. Every change is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, cast
+
+from sqlalchemy import Connection, Table, update
+
+from outages.access import audit
+from outages.models import Customer
+from outages.timeutil import utcnow
+
+_customers = cast(Table, Customer.__table__)
+_c = _customers.c
+
+ContactFlag = Literal["sms_opt_out", "phone_invalid", "email_opt_out"]
+
+
+def set_sms_opt_out(conn: Connection, *, phone: str, opted_out: bool, actor: str,
+                    source: str) -> list[str]:
+    """Opt every customer with `phone` out of (or back into) SMS; the codes changed."""
+    rows = conn.execute(
+        update(_customers)
+        .where(_c.phone == phone, _c.sms_opt_out.is_not(opted_out))
+        .values(sms_opt_out=opted_out, updated_at=utcnow())
+        .returning(_c.id, _c.code)
+    ).all()
+    for row in rows:
+        audit.record(conn, actor=actor, source=source,
+                     action="customer.sms_opt_out" if opted_out else "customer.sms_opt_in",
+                     entity="customer", entity_id=row.code,
+                     before={"sms_opt_out": not opted_out}, after={"sms_opt_out": opted_out})
+    return sorted(row.code for row in rows)
+
+
+def flag_customer(conn: Connection, *, customer_id: int, flag: ContactFlag, reason: str,
+                  actor: str, source: str) -> bool:
+    """Set `flag` on one customer (the provider says the number opted out or cannot receive
+    SMS); False when it was already set."""
+    column = _c[flag]
+    row = conn.execute(
+        update(_customers).where(_c.id == customer_id, column.is_not(True))
+        .values({flag: True, "updated_at": utcnow()}).returning(_c.code)
+    ).first()
+    if row is None:
+        return False
+    audit.record(conn, actor=actor, source=source, action=f"customer.{flag}", entity="customer",
+                 entity_id=row.code, before={flag: False}, after={flag: True, "reason": reason})
+    return True

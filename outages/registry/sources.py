@@ -1,0 +1,216 @@
+"""Readers of registry files: CSV (streamed) and GeoJSON FeatureCollections of Points.
+
+A reader yields, per record, its location (CSV line or feature index), the raw values aligned
+to COLUMNS, the original values (for the rejects file) and a reason when the record cannot even
+be read as a row. A file that cannot be used at all raises ValidationError.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import ijson
+
+from outages.errors import ValidationError
+from outages.registry.rows import COLUMNS, REQUIRED
+
+Record = tuple[int, list[Any] | None, list[Any], str | None]
+
+
+@dataclass
+class Source:
+    present: tuple[str, ...]  # canonical columns the file provides
+    original_header: list[str]
+    location_name: str  # "line" or "feature"
+    records: Iterator[Record]
+    position: Callable[[], int]  # bytes read so far, for progress
+    size: int
+
+
+def open_source(path: Path, stack: Any) -> Source:
+    """Open `path` (CSV or GeoJSON, chosen by content) inside the ExitStack `stack`."""
+    try:
+        binary = stack.enter_context(path.open("rb"))
+    except FileNotFoundError:
+        raise ValidationError(f"file {path} does not exist", field="PATH") from None
+    except OSError as exc:
+        raise ValidationError(f"cannot read {path}: {exc.strerror}", field="PATH") from None
+    size = path.stat().st_size
+    if _looks_like_json(binary):
+        return _geojson_source(path, binary, size)
+    # The stack owns the text layer too: dropped, it would close the file under our feet.
+    text = stack.enter_context(io.TextIOWrapper(binary, encoding="utf-8-sig", newline=""))
+    return _csv_source(path, text, binary, size)
+
+
+def _looks_like_json(binary: IO[bytes]) -> bool:
+    head = binary.peek(64)[:64] if hasattr(binary, "peek") else b""
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+
+
+def _csv_source(path: Path, text: IO[str], binary: IO[bytes], size: int) -> Source:
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ValidationError(f"{path} is empty: expected a header row "
+                              f"({','.join(COLUMNS)})", field="PATH") from None
+    except UnicodeDecodeError:
+        raise ValidationError(f"{path} is not UTF-8 text: save it as UTF-8 (Excel: "
+                              "'CSV UTF-8') and import again", field="PATH") from None
+    except csv.Error as exc:
+        raise ValidationError(f"{path}: cannot read the header row ({exc})",
+                              field="PATH") from None
+    names = [h.strip().lower() for h in header]
+    _check_columns(path, names, "column")
+    index = [names.index(c) if c in names else -1 for c in COLUMNS]
+    present = tuple(c for c in COLUMNS if c in names)
+    return Source(present, header, "line", _csv_records(path, reader, index, len(names)),
+                  binary.tell, size)
+
+
+def _check_columns(path: Path, names: list[str], what: str) -> None:
+    unknown = [n for n in names if n not in COLUMNS]
+    if unknown:
+        hint = " (an empty name: a trailing comma in the header?)" if "" in unknown else ""
+        raise ValidationError(
+            f"{path}: unknown {what}(s) {', '.join(repr(n) for n in unknown)}{hint}; "
+            f"the known ones are {', '.join(COLUMNS)}", field="PATH")
+    doubled = sorted({n for n in names if names.count(n) > 1})
+    if doubled:
+        raise ValidationError(f"{path}: {what}(s) {', '.join(doubled)} appear more than once",
+                              field="PATH")
+    missing = [c for c in REQUIRED if c not in names]
+    if missing and what == "column":
+        raise ValidationError(f"{path}: required column(s) {', '.join(missing)} missing from "
+                              f"the header row; found {', '.join(names) or 'nothing'}",
+                              field="PATH")
+
+
+def _csv_records(path: Path, reader: Any, index: list[int], width: int) -> Iterator[Record]:
+    natural = index == list(range(len(COLUMNS)))  # header in COLUMNS order: rows as they are
+    try:
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # blank line
+            line = reader.line_num
+            if len(row) != width:
+                yield line, None, _fit(row, width), _width_problem(row, width)
+                continue
+            yield line, row if natural else [row[i] if i >= 0 else None for i in index], row, None
+    except UnicodeDecodeError:
+        raise ValidationError(f"{path}: text after line {reader.line_num} is not UTF-8; "
+                              "save the file as UTF-8 and import again (rows before it "
+                              "were stored; repeating the import is safe)", field="PATH") from None
+    except csv.Error as exc:
+        raise ValidationError(f"{path} line {reader.line_num}: {exc} (rows before it were "
+                              "imported)", field="PATH") from None
+
+
+def _fit(row: list[str], width: int) -> list[str]:
+    """The row cut or padded to the header, so the rejects file keeps its columns."""
+    return (row + [""] * width)[:width]
+
+
+def _width_problem(row: list[str], width: int) -> str:
+    extra = f" (extra values: {', '.join(repr(v) for v in row[width:])})" \
+        if len(row) > width else ""
+    return (f"row has {len(row)} fields but the header has {width}{extra}: quote values "
+            "that contain commas")
+
+
+def _geojson_source(path: Path, binary: IO[bytes], size: int) -> Source:
+    """Two streaming passes (ijson), so a registry of millions of features never sits in
+    memory: the first checks the document and collects the property names, which decide
+    the columns an upsert may change before any row is written; the second yields features."""
+    start = 3 if binary.peek(3)[:3] == b"\xef\xbb\xbf" else 0  # type: ignore[attr-defined]
+    binary.seek(start)
+    keys = _survey(path, binary)
+    _check_columns(path, keys, "property")
+    present = tuple(c for c in COLUMNS if c in keys or c in ("lon", "lat"))
+    binary.seek(start)
+    features = ijson.items(binary, "features.item", use_float=True)
+    return Source(present, list(present), "feature", _features(path, features, present),
+                  binary.tell, size)
+
+
+def _survey(path: Path, binary: IO[bytes]) -> list[str]:
+    """Property names of all features, after checking the document is a FeatureCollection
+    with a "features" array."""
+    kind, has_features = None, False
+    keys: dict[str, None] = {}
+    try:
+        for prefix, event, value in ijson.parse(binary):
+            if prefix == "features.item.properties" and event == "map_key":
+                keys[str(value).strip().lower()] = None
+            elif prefix == "type" and event == "string":
+                kind = value
+            elif prefix == "features" and event == "start_array":
+                has_features = True
+            elif prefix == "" and event not in ("start_map", "map_key", "end_map"):
+                break  # not an object: refused below
+    except ijson.JSONError as exc:
+        raise ValidationError(f"{path}: not valid GeoJSON ({_reason(exc)})",
+                              field="PATH") from None
+    if kind != "FeatureCollection" or not has_features:
+        raise ValidationError(f"{path}: expected a GeoJSON FeatureCollection with a "
+                              "\"features\" array of Point features", field="PATH")
+    return list(keys)
+
+
+def _reason(exc: Exception) -> str:
+    # yajl's message ends with the offending text and a caret under it, over several lines,
+    # and comes as bytes when that text is not UTF-8.
+    text = exc.args[0] if exc.args else exc
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return " ".join(str(text).split())
+
+
+def _features(path: Path, features: Iterator[Any],
+              present: tuple[str, ...]) -> Iterator[Record]:
+    number = -1
+    try:
+        for number, feature in enumerate(features):
+            yield _record(number, feature, present)
+    except ijson.JSONError as exc:  # the file changed after it was checked
+        raise ValidationError(f"{path}: not valid GeoJSON after feature {number} "
+                              f"({_reason(exc)}); features before it were imported",
+                              field="PATH") from None
+
+
+def _record(number: int, feature: Any, present: tuple[str, ...]) -> Record:
+    props, lon, lat, problem = _feature_parts(feature)
+    values = {**props, "lon": lon, "lat": lat}
+    original = ["" if values.get(c) is None else str(values[c]) for c in present]
+    if problem:
+        return number, None, original, problem
+    return number, [_string(values.get(c)) for c in COLUMNS], original, None
+
+
+def _feature_parts(feature: Any) -> tuple[dict[str, Any], Any, Any, str | None]:
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        return {}, None, None, "not a GeoJSON Feature object"
+    raw = feature.get("properties")
+    props = {str(k).strip().lower(): v for k, v in raw.items()} if isinstance(raw, dict) else {}
+    geometry = feature.get("geometry")
+    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
+        got = geometry.get("type") if isinstance(geometry, dict) else geometry
+        return props, None, None, f"geometry must be a Point, got {got!r}"
+    position = geometry.get("coordinates")
+    if (not isinstance(position, list) or len(position) < 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                       for v in position[:2])):
+        return props, None, None, f"Point coordinates must be [lon, lat] numbers, got " \
+                                  f"{json.dumps(position)}"
+    return props, position[0], position[1], None
+
+
+def _string(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,132 @@
+"""Storing validated registry rows: one upsert by code per batch, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Connection, Engine, case, false, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from outages.models import Customer
+from outages.models.indexes import build_missing, defer_for_initial_load
+from outages.registry.rows import CODE, COLUMNS, Row
+
+_t = Customer.__table__
+
+
+class BatchWriter:
+    """One upsert per batch. Columns the file does not have keep their stored values.
+
+    The Core statement is compiled once and run with plain tuples (dicts where the driver
+    wants named parameters): SQLAlchemy's per-row parameter processing would double the time
+    of a million-row import. Values are already what the driver takes (str, float, None).
+    """
+
+    def __init__(self, engine: Engine, present: Sequence[str]) -> None:
+        self.engine = engine
+        columns = [c for c in COLUMNS if c in present or c == "language"]
+        keys = [*columns, *_FLAGS]
+        compiled = _upsert(engine, [c for c in columns if c in present]).compile(
+            dialect=engine.dialect, column_keys=keys)
+        self.sql = str(compiled)
+        order = list(compiled.positiontup or ()) if compiled.positional else keys
+        extended = [*COLUMNS, *_FLAGS]  # a row followed by the flag defaults
+        self._pick = itemgetter(*(extended.index(k) for k in order))
+        self._names = None if compiled.positional else tuple(order)
+        self._conn: Connection | None = None
+        self._first = True
+
+    def write(self, rows: list[Row]) -> tuple[int, int]:
+        """Store the rows in one transaction; (new, existing) counts."""
+        pick, flags = self._pick, _FLAG_VALUES
+        params: list[Any] = [pick(row + flags) for row in rows]
+        if self._names is not None:
+            params = [dict(zip(self._names, p, strict=True)) for p in params]
+        conn = self._connection()
+        with conn.begin():
+            if self._first:
+                defer_for_initial_load(conn)  # undone with this batch if it fails
+                self._first = False
+            if self.engine.dialect.name == "sqlite":
+                return _upsert_counting_ids(conn, self.sql, params)
+            existing = _existing(conn, [row[CODE] for row in rows])
+            conn.exec_driver_sql(self.sql, params)
+        return len(rows) - existing, existing
+
+    def _connection(self) -> Connection:
+        """One connection for the whole import, opened by the thread that writes."""
+        if self._conn is None:
+            self._conn = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+            if self.engine.dialect.name == "sqlite":
+                # A batch dirties pages all over the phone and location indexes; with the
+                # default 2 MB cache they spill to the WAL several times per transaction.
+                # Index builds sort in memory rather than in a temporary file.
+                _pragmas(self._conn, f"cache_size=-{IMPORT_CACHE_KIB}", "temp_store=MEMORY")
+        return self._conn
+
+    def close(self) -> None:
+        """Build the indexes an initial load set aside (or a killed import left out), then
+        give the connection back as it was. Call it however the import ends."""
+        if self._conn is None:
+            return
+        conn, self._conn = self._conn, None
+        try:
+            if self.engine.dialect.name == "sqlite":
+                with conn.begin():
+                    build_missing(conn)
+                _pragmas(conn, f"cache_size={SQLITE_DEFAULT_CACHE}",
+                         f"temp_store={SQLITE_DEFAULT_TEMP_STORE}")
+        finally:
+            conn.close()
+
+
+IMPORT_CACHE_KIB = 64 * 1024
+SQLITE_DEFAULT_CACHE = -2000  # SQLite's own defaults, for the connection back in the pool
+SQLITE_DEFAULT_TEMP_STORE = 0
+_FLAGS = ("sms_opt_out", "email_opt_out", "phone_invalid")
+_FLAG_VALUES = (False, False, False)  # for new rows only: an upsert never touches them
+
+
+def _pragmas(conn: Connection, *settings: str) -> None:
+    """Set pragmas on the driver connection, outside any transaction (temp_store cannot
+    change inside one, and SQLAlchemy would begin one)."""
+    driver = conn.connection.dbapi_connection
+    assert driver is not None
+    for setting in settings:
+        driver.execute(f"PRAGMA {setting}")
+
+
+def _upsert(engine: Engine, updated: Sequence[str]) -> Any:
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(_t)
+    excluded = statement.excluded
+    changes: dict[str, Any] = {c: excluded[c] for c in updated if c != "code"}
+    changes["updated_at"] = func.current_timestamp()
+    if "phone" in updated:
+        # A new number has not been refused by the SMS provider yet.
+        changes["phone_invalid"] = case(
+            (_t.c.phone.is_not_distinct_from(excluded.phone), _t.c.phone_invalid),
+            else_=false(),
+        )
+    return statement.on_conflict_do_update(index_elements=[_t.c.code], set_=changes)
+
+
+def _upsert_counting_ids(conn: Connection, sql: str, params: list[Any]) -> tuple[int, int]:
+    """SQLite holds the write lock since BEGIN IMMEDIATE and numbers new rows above the
+    current highest id, so the rows above it afterwards are exactly the new ones: two index
+    look-ups instead of one per code."""
+    top = conn.execute(select(func.coalesce(func.max(_t.c.id), 0))).scalar_one()
+    conn.exec_driver_sql(sql, params)
+    new = int(conn.execute(select(func.count()).where(_t.c.id > top)).scalar_one())
+    return new, len(params) - new
+
+
+def _existing(conn: Connection, codes: list[str], chunk: int = 10_000) -> int:
+    found = 0
+    for start in range(0, len(codes), chunk):
+        part = codes[start:start + chunk]
+        query = select(func.count()).select_from(_t).where(_t.c.code.in_(part))
+        found += conn.execute(query).scalar_one()
+    return found

@@ -1,0 +1,1 @@
+"""Reliability and service reports as text tables, HTML and charts."""

@@ -1,0 +1,57 @@
+"""The public page as people see it: rendered by headless Chromium from `outages serve`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from outages.timeutil import utcnow
+from tests.api.conftest import PEOPLE, add_outage, square
+from tests.support.browser import dump_dom, find_or_install_chromium
+from tests.support.server import running_server
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    binary, why = find_or_install_chromium()
+    if binary is None:
+        pytest.skip(f"headless Chromium unavailable: {why}")
+    return binary
+
+
+@pytest.fixture
+def server(test_env, engine, people) -> str:
+    add_outage(engine, customers=[people["PD0001"], people["PD0002"]],
+               start=datetime(2030, 3, 4, 1, 0, tzinfo=UTC), area=square(105.852, 21.028),
+               area_name="Phố Huế <b>", reason="Thay cáp ngầm")
+    add_outage(engine, customers=[people["PD0003"]], kind="fault", status="confirmed",
+               start=utcnow() - timedelta(hours=1), area_name="Đội Cấn",
+               etr=datetime(2030, 3, 4, 5, 0, tzinfo=UTC))
+    with running_server(test_env) as base:
+        yield base
+
+
+def _page(chromium: str, base: str, tmp_path: Path, **params: str) -> str:
+    return dump_dom(chromium, f"{base}/?{urlencode(params)}", tmp_path / "profile")
+
+
+def test_public_page_in_vietnamese(chromium, server, tmp_path) -> None:
+    dom = _page(chromium, server, tmp_path, district="Hoan Kiem", date="2030-03-04",
+                customer="PD0002")
+    assert '<html lang="vi">' in dom and "Lịch cắt điện theo khu vực" in dom
+    assert "Phố Huế &lt;b&gt;" in dom  # autoescaped, not markup
+    assert "08:00 04/03/2030 – 12:00 04/03/2030" in dom and "Thay cáp ngầm" in dom
+    assert dom.count("08:00 04/03/2030") == 2  # schedule and code lookup
+    assert "Sự cố: Đội Cấn" in dom and "12:00 04/03/2030" in dom  # current fault with ETR
+    for _code, name, phone, *_rest in PEOPLE:
+        assert name not in dom and phone not in dom
+
+
+def test_public_page_in_english_with_a_bad_code(chromium, server, tmp_path) -> None:
+    dom = _page(chromium, server, tmp_path, lang="en", customer="NOPE")
+    assert '<html lang="en">' in dom and "Planned cuts by district" in dom
+    assert "Customer code not found" in dom
+    assert "Fault: Đội Cấn" in dom and "04/03/2030 12:00" in dom

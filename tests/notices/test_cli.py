@@ -1,0 +1,79 @@
+"""`outages notices preview|list|stats` and `outages run --until-idle` on the console channel."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from outages.lifecycle.events import OutageEvent, publish
+from outages.settings import Settings
+from tests.notices import helpers as h
+
+
+def _cut(engine: Engine, settings: Settings, add_customers: Any) -> int:
+    settings = settings.model_copy(update={"notices": settings.notices.model_copy(
+        update={"quiet_hours": ""})})
+    add_customers(h.customers(3, email=True) + h.customers(2, start=10, language="en"))
+    now = datetime.now(UTC)
+    start = (now + timedelta(days=6)).replace(microsecond=0)
+    outage = h.add_outage(engine, start=start, end=start + timedelta(hours=4),
+                          members=h.customer_ids(engine))
+    with engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", outage, 1, now))
+    return outage
+
+
+def test_preview_shows_texts_segments_and_totals(
+    engine: Engine, settings: Settings, add_customers: Any, cli: Any,
+) -> None:
+    outage = _cut(engine, settings, add_customers)
+    result = cli("notices", "preview", "--cut", str(outage), "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    sms = {m["language"]: m for m in data["messages"] if m["channel"] == "sms"}
+    assert (sms["vi"]["recipients"], sms["en"]["recipients"]) == (3, 2)
+    assert sms["vi"]["encoding"] == "GSM-7" and sms["vi"]["segments"] == 1
+    assert data["totals"]["messages"] == 8  # 5 SMS + 3 emails
+    assert data["totals"]["segments"] == 5
+    assert abs(data["totals"]["cost"] - 5 * 0.0075) < 1e-9
+    text = cli("notices", "preview", "--cut", str(outage), "--language", "en")
+    assert "Power will be off in Phường Láng Hạ" in text.stdout
+    assert "Total: 2 messages, 2 SMS segments" in text.stdout
+
+
+def test_preview_refuses_bad_input(engine: Engine, settings: Settings, add_customers: Any,
+                                   cli: Any) -> None:
+    outage = _cut(engine, settings, add_customers)
+    assert cli("notices", "preview").exit_code == 2
+    missing = cli("notices", "preview", "--fault", str(outage))
+    assert missing.exit_code == 3 and "no fault with id" in missing.stderr
+    bad = cli("notices", "preview", "--cut", str(outage), "--kind", "party")
+    assert bad.exit_code == 2 and "unknown notice kind 'party'" in bad.stderr
+
+
+def test_run_sends_due_notices_to_console_file_then_list_and_stats(
+    engine: Engine, settings: Settings, add_customers: Any, cli: Any, tmp_path: Path,
+) -> None:
+    _cut(engine, settings, add_customers)
+    sink = tmp_path / "console.jsonl"
+    env = {"OUTAGES_NOTICES_CONSOLE_PATH": str(sink), "OUTAGES_NOTICES_QUIET_HOURS": ""}
+    result = cli("run", "--once", **env)
+    assert result.exit_code == 0, result.stderr
+    assert "no provider configured for sms, email" in result.stderr
+    lines = [json.loads(line) for line in sink.read_text().splitlines()]
+    assert sorted((m["channel"], m["kind"]) for m in lines) == \
+        [("email", "announcement")] * 3 + [("sms", "announcement")] * 5
+    listed = json.loads(cli("notices", "list", "--status", "sent", "--json").stdout)
+    assert len(listed) == 8 and all(r["sent_at"].endswith("+07:00") for r in listed)
+    stats = json.loads(cli("notices", "stats", "--json").stdout)
+    assert stats["by_status"] == {"sent": 8, "pending": 16}
+    assert stats["by_channel"]["sms"] == {"sent": 5, "pending": 10}
+    assert stats["delivery_rate"] == 1.0
+    assert stats["sms_segments"] == 5 and abs(stats["cost"] - 5 * 0.0075) < 1e-9
+    assert stats["median_delay_seconds"] is not None and stats["median_delay_seconds"] < 30
+    table = cli("notices", "stats")
+    assert "delivery rate: 100.0%" in table.stdout

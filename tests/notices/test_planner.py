@@ -1,0 +1,184 @@
+"""Which notices each lifecycle event queues, for whom and when (no sending involved)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from sqlalchemy import Engine, insert, update
+
+from outages.lifecycle.events import OutageEvent, publish
+from outages.models import FaultReport, Outage, OutageCustomer
+from outages.settings import Settings
+from tests.notices import helpers as h
+
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi
+START = NOW + timedelta(days=6)
+
+
+@pytest.fixture(autouse=True)
+def _frozen() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def cut(engine: Engine, add_customers: Any) -> tuple[int, list[int]]:
+    add_customers(h.customers(6))
+    ids = h.customer_ids(engine)
+    return h.add_outage(engine, start=START, end=START + timedelta(hours=8), members=ids[:4]), ids
+
+
+def _publish(engine: Engine, settings: Settings, kind: str, outage: int, revision: int,
+             **extra: Any) -> None:
+    with engine.begin() as conn:
+        publish(conn, settings, OutageEvent(kind, outage, revision, NOW, **extra))
+
+
+def _kinds(engine: Engine, **where: Any) -> Counter[tuple[str, str]]:
+    return Counter((r.kind, r.status) for r in h.rows(engine, **where))
+
+
+def test_created_announces_now_and_reminds_before_start(
+    engine: Engine, settings: Settings, cut: tuple[int, list[int]],
+) -> None:
+    outage, _ = cut
+    _publish(engine, settings, "cut_created", outage, 1)
+    _publish(engine, settings, "cut_created", outage, 1)  # a replayed event queues nothing new
+    rows = h.rows(engine)
+    assert Counter(r.kind for r in rows) == {"announcement": 4, "reminder": 8}
+    assert {r.due_at for r in rows if r.kind == "announcement"} == {NOW}
+    assert {r.due_at for r in rows if r.kind == "reminder"} == {START - timedelta(days=1),
+                                                                START - timedelta(hours=2)}
+    assert all(r.urgent is False and r.segments == 1 and r.cost == 0.0075 for r in rows)
+
+
+def test_reminder_after_the_start_or_before_now_is_not_planned(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+) -> None:
+    settings = make_settings(OUTAGES_PLANNED_REMINDERS="1d,2h")
+    add_customers(h.customers(2))
+    soon = NOW + timedelta(hours=5)  # an urgent cut: the 1 day reminder is already past
+    outage = h.add_outage(engine, start=soon, end=soon + timedelta(hours=1),
+                          members=h.customer_ids(engine))
+    _publish(engine, settings, "cut_created", outage, 1)
+    reminders = h.rows(engine, kind="reminder")
+    assert {r.due_at for r in reminders} == {soon - timedelta(hours=2)}
+
+
+def test_quiet_hours_hold_announcements_but_not_urgent_kinds(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+) -> None:
+    night = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)  # 23:00 in Hanoi
+    settings = make_settings()
+    add_customers(h.customers(1))
+    ids = h.customer_ids(engine)
+    outage = h.add_outage(engine, start=START, end=START + timedelta(hours=1), members=ids)
+    with time_machine.travel(night, tick=False), engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", outage, 1, night))
+        conn.execute(update(Outage.__table__).values(cancel_reason="x", status="cancelled"))
+        h.add_revision(conn, outage, 2, "cancel", at=night)
+        conn.execute(update(OutageCustomer.__table__).values(dropped_revision=2))
+        publish(conn, settings, OutageEvent("cut_cancelled", outage, 2, night))
+    announcement = h.rows(engine, kind="announcement")[0]
+    assert announcement.due_at == datetime(2026, 12, 2, 0, 0, tzinfo=UTC)  # 07:00 local
+    assert announcement.status == "skipped"  # the cancellation made it stale
+    cancelled = h.rows(engine, kind="cancelled")[0]
+    assert (cancelled.due_at, cancelled.urgent) == (night, True)
+
+
+def test_reschedule_skips_stale_reminders_and_sends_change(
+    engine: Engine, settings: Settings, cut: tuple[int, list[int]],
+) -> None:
+    outage, _ = cut
+    _publish(engine, settings, "cut_created", outage, 1)
+    later = START + timedelta(days=2)
+    with engine.begin() as conn:
+        conn.execute(update(Outage.__table__).values(planned_start=later,
+                                                      planned_end=later + timedelta(hours=3)))
+        h.add_revision(conn, outage, 2, "reschedule", at=NOW)
+    _publish(engine, settings, "cut_rescheduled", outage, 2)
+    assert _kinds(engine, revision=1) == {("announcement", "skipped"): 4,
+                                          ("reminder", "skipped"): 8}
+    assert _kinds(engine, revision=2) == {("changed", "pending"): 4, ("reminder", "pending"): 8}
+    assert {r.ref_at for r in h.rows(engine, kind="reminder", status="pending")} == {later}
+
+
+def test_resize_announces_added_and_tells_dropped(
+    engine: Engine, settings: Settings, cut: tuple[int, list[int]],
+) -> None:
+    outage, ids = cut
+    _publish(engine, settings, "cut_created", outage, 1)
+    with engine.begin() as conn:
+        h.add_revision(conn, outage, 2, "resize", at=NOW)
+        table = OutageCustomer.__table__
+        conn.execute(update(table).where(table.c.customer_id.in_(ids[:2]))
+                     .values(dropped_revision=2))
+        conn.execute(insert(table), [{"outage_id": outage, "customer_id": c,
+                                      "added_revision": 2} for c in ids[4:]])
+    _publish(engine, settings, "cut_resized", outage, 2)
+    assert {r.customer_id for r in h.rows(engine, kind="no_longer_affected")} == set(ids[:2])
+    assert {r.customer_id for r in h.rows(engine, kind="announcement", revision=2)} == \
+        set(ids[4:])
+    skipped = {r.customer_id for r in h.rows(engine, status="skipped")}
+    assert skipped == set(ids[:2])
+
+
+def test_started_skips_reminders_and_start_notice_is_optional(
+    engine: Engine, make_settings: Callable[..., Settings], cut: tuple[int, list[int]],
+) -> None:
+    outage, _ = cut
+    settings = make_settings(OUTAGES_NOTICES_START_NOTICE="true")
+    _publish(engine, settings, "cut_created", outage, 1)
+    with engine.begin() as conn:
+        h.add_revision(conn, outage, 2, "start", at=NOW)
+    _publish(engine, settings, "cut_started", outage, 2)
+    assert _kinds(engine) == {("announcement", "skipped"): 4, ("reminder", "skipped"): 8,
+                              ("started", "pending"): 4}
+
+
+def test_fault_report_received_by_customer_and_by_unknown_phone(
+    engine: Engine, settings: Settings, add_customers: Any,
+) -> None:
+    add_customers(h.customers(1, language="en"))
+    (customer,) = h.customer_ids(engine)
+    outage = h.add_outage(engine, kind="fault", status="reported", actual_start=NOW)
+    with engine.begin() as conn:
+        reports = conn.execute(insert(FaultReport.__table__).returning(FaultReport.id), [
+            {"outage_id": outage, "customer_id": customer, "phone": None, "source": "call",
+             "first_at": NOW, "last_at": NOW},
+            {"outage_id": outage, "customer_id": None, "phone": "+84911111111", "source": "sms",
+             "first_at": NOW, "last_at": NOW},
+        ]).scalars().all()
+    for report in reports:
+        _publish(engine, settings, "fault_reported", outage, 1, report_id=report)
+        _publish(engine, settings, "fault_reported", outage, 1, report_id=report)  # repeat
+    rows = h.rows(engine, kind="fault_report_received")
+    assert [(r.recipient, r.language) for r in rows] == [("+84900000000", "en"),
+                                                         ("+84911111111", "vi")]
+    assert rows[0].body.startswith("Dien luc Ha Noi: We received your outage report at 10:00")
+
+
+
+
+def test_berlin_dst_night_local_times_and_quiet_hours(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+) -> None:
+    settings = make_settings(OUTAGES_LOCALE_TIMEZONE="Europe/Berlin")
+    add_customers(h.customers(1, language="en"))
+    evening = datetime(2026, 10, 24, 21, 0, tzinfo=UTC)  # 23:00 CEST, clocks go back at 03:00
+    start = datetime(2026, 10, 25, 9, 0, tzinfo=UTC)  # 10:00 CET
+    outage = h.add_outage(engine, start=start, end=start + timedelta(hours=2),
+                          members=h.customer_ids(engine))
+    with time_machine.travel(evening, tick=False), engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", outage, 1, evening))
+    announcement = h.rows(engine, kind="announcement", channel="sms")[0]
+    assert announcement.due_at == datetime(2026, 10, 25, 6, 0, tzinfo=UTC)  # 07:00 CET
+    assert "from 10:00 25/10/2026 to 12:00 25/10/2026" in announcement.body
+    reminder = h.rows(engine, kind="reminder", channel="sms")
+    # 2h before 10:00 is 08:00 local, outside quiet hours: sent on time
+    assert [r.due_at for r in reminder] == [start - timedelta(hours=2)]
