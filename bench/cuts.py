@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import Engine
 
 from geo import Area
-from outages import db
+from outages import db, notices  # noqa: F401  (notices: subscribes the notice planner)
 from outages.lifecycle import core as lifecycle
 from outages.lifecycle import cuts
 from outages.lifecycle import history_import as interruption_import

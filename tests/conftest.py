@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
-from outages import db
+from outages import db, notices  # noqa: F401  (notices: subscribes the notice planner)
 from outages.models import Customer
 from outages.settings import Settings, load_settings
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import Engine, make_url
 
-from outages import db
+from outages import db, notices  # noqa: F401  (notices: subscribes the notice planner)
 from outages.api.errors import install_error_handlers
 from outages.api.limits import BodySizeLimit, RateLimiter
 from outages.api.web import page_environment

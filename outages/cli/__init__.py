@@ -10,6 +10,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+import outages.notices  # noqa: F401  (subscribes the notice planner to outage events)
 from outages.cli.context import CliContext
 from outages.cli.output import fail
 from outages.errors import OutagesError

@@ -1,12 +1,13 @@
 """What the outage lifecycle tells the rest of the domain after each change.
 
 The lifecycle publishes an event inside the same transaction as the change, so the notices
-it leads to are queued (outbox rows written) if and only if the change commits.
+it leads to are queued (outbox rows written) if and only if the change commits. The layer
+above (`outages.notices`) subscribes when it is imported; the lifecycle never imports it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -41,8 +42,27 @@ class OutageEvent:
     actor: str | None = None
 
 
-def publish(conn: Connection, settings: Settings, event: OutageEvent) -> None:
-    """Hand the event to the notification planner inside the caller's transaction."""
-    from outages.notices import planner as notices
+Subscriber = Callable[[Connection, Settings, OutageEvent], None]
+_subscribers: list[Subscriber] = []
 
-    notices.plan(conn, settings, event)
+
+class NoSubscriber(RuntimeError):
+    """An outage changed while nothing was listening: its notices would be lost."""
+
+
+def subscribe(handler: Subscriber) -> None:
+    if handler not in _subscribers:
+        _subscribers.append(handler)
+
+
+def publish(conn: Connection, settings: Settings, event: OutageEvent) -> None:
+    """Hand the event to every subscriber inside the caller's transaction.
+
+    Refuses (and so rolls the change back) when nobody subscribed: a change whose notices
+    were silently dropped would leave customers uninformed.
+    """
+    if not _subscribers:
+        raise NoSubscriber("no notice planner subscribed to outage events; "
+                           "import outages.notices before changing an outage")
+    for handler in tuple(_subscribers):
+        handler(conn, settings, event)

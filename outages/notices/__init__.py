@@ -1,1 +1,22 @@
-"""What customers are told: planning, queueing, delivery, status callbacks and SMS keywords."""
+"""What customers are told: planning, queueing, delivery, status callbacks and SMS keywords.
+
+Importing this package subscribes the notice planner to the lifecycle's outage events, so
+every front end that changes outages imports it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from outages.lifecycle import events
+from outages.settings import Settings
+
+
+def _plan(conn: Connection, settings: Settings, event: events.OutageEvent) -> None:
+    # Imported when the first event fires: read-only commands never load the templates.
+    from outages.notices import planner
+
+    planner.plan(conn, settings, event)
+
+
+events.subscribe(_plan)

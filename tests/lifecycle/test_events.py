@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from outages.errors import Conflict
 from outages.lifecycle import core as lifecycle
-from outages.lifecycle import cuts, fault_reports, faults
+from outages.lifecycle import cuts, events, fault_reports, faults
 from outages.lifecycle import views as outage_views
-from outages.models import OutageCustomer
+from outages.models import Outage, OutageCustomer
 from outages.settings import Settings
 from tests.lifecycle.conftest import ahead, columns, ids_of
 from tests.lifecycle.test_cuts_create import area, make
@@ -80,3 +80,12 @@ def test_failing_notifier_rolls_the_change_back(engine: Engine, relaxed: Setting
         history = outage_views.history(conn, relaxed, cut["id"])
     assert (view["revision"], view["affected"], view["dropped"]) == (1, 20, 0)
     assert len(history) == 1
+
+
+def test_a_change_nobody_listens_to_is_refused(engine: Engine, relaxed: Settings, grid: Any,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(events, "_subscribers", [])
+    with pytest.raises(events.NoSubscriber, match="no notice planner"):
+        make(engine, relaxed, 0, 1)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Outage)).scalar_one() == 0
