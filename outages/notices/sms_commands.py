@@ -6,7 +6,7 @@ Keywords are read in any case, with or without Vietnamese diacritics and with sp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select
 
 from notifier import gsm
 from outages import paths
-from outages.lifecycle import public
+from outages.lifecycle import fault_reports, public
 from outages.models import Customer
 from outages.registry import optout
 from outages.settings import Settings
@@ -31,10 +31,6 @@ KEYWORDS: dict[str, Action] = {
     **dict.fromkeys(("MATDIEN",), "fault"),
 }
 ACTOR = "sms"
-
-# The lifecycle's fault report, given (conn, settings, customer_id, phone, text); it
-# returns the id of the report it filed, or None when nothing was recorded.
-FaultReporter = Callable[[Connection, Settings, int, str, str], int | None]
 
 
 @dataclass(frozen=True)
@@ -65,8 +61,7 @@ def parse(text: str) -> Command:
     return Command("unknown")
 
 
-def handle(conn: Connection, settings: Settings, *, phone: str, text: str,
-           report_fault: FaultReporter) -> Reply:
+def handle(conn: Connection, settings: Settings, *, phone: str, text: str) -> Reply:
     """Act on one inbound SMS from `phone` and say what to answer."""
     command = parse(text)
     accounts = conn.execute(
@@ -82,7 +77,7 @@ def handle(conn: Connection, settings: Settings, *, phone: str, text: str,
     if command.action == "status":
         return _status(conn, settings, accounts, language)
     if command.action == "fault":
-        return _fault(conn, settings, accounts, language, phone, command, text, report_fault)
+        return _fault(conn, settings, accounts, language, command, text)
     return Reply(command.action, language)
 
 
@@ -100,7 +95,7 @@ def _status(conn: Connection, settings: Settings, accounts: Sequence[Any], langu
 
 
 def _fault(conn: Connection, settings: Settings, accounts: Sequence[Any], language: str,
-           phone: str, command: Command, text: str, report_fault: FaultReporter) -> Reply:
+           command: Command, text: str) -> Reply:
     codes = [a.code for a in accounts]
     if not accounts:
         return Reply("fault_unknown_phone", language)
@@ -109,7 +104,11 @@ def _fault(conn: Connection, settings: Settings, accounts: Sequence[Any], langua
         chosen = list(accounts)
     if len(chosen) != 1:
         return Reply("fault_which", language, {"codes": codes, "given": command.argument})
-    report_id = report_fault(conn, settings, chosen[0].id, phone, text)
+    # Filed inside the webhook's transaction, grouped into an incident like any other report.
+    result = fault_reports.record(conn, settings, actor=ACTOR, source="webhook",
+                                  customer=chosen[0].code, text=text.strip() or None,
+                                  channel="sms")
+    report_id = int(result["report_id"])
     return Reply("fault", language, {"code": chosen[0].code, "report_id": report_id})
 
 

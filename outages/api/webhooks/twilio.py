@@ -15,7 +15,6 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from outages.api.deps import EngineDep, SettingsDep
-from outages.api.webhooks import inbound
 from outages.db import write_transaction
 from outages.errors import ValidationError
 from outages.notices import callbacks as status_callbacks
@@ -78,8 +77,7 @@ def status_callback(params: SignedForm, engine: EngineDep) -> Response:
 def inbound_sms(params: SignedForm, engine: EngineDep, settings: SettingsDep) -> Response:
     phone = _required(params, "From")
     with write_transaction(engine) as conn:
-        reply = sms_commands.handle(conn, settings, phone=phone, text=params.get("Body", ""),
-                                    report_fault=inbound.report_fault)
+        reply = sms_commands.handle(conn, settings, phone=phone, text=params.get("Body", ""))
     twiml = MessagingResponse()
     twiml.message(sms_commands.render(reply, settings))
     return Response(str(twiml), media_type="application/xml")
