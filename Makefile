@@ -30,9 +30,11 @@ test-sqlite: $(STAMP)
 test-postgres: $(STAMP)
 	OUTAGES_TEST_DB=postgres $(BIN)/pytest -q $(PYTEST_ARGS)
 
+# ruff, mypy, and the import contracts in pyproject.toml (which layer may import which).
 lint: $(STAMP)
 	$(BIN)/ruff check outages notifier geo tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
