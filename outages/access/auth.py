@@ -15,9 +15,9 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, insert, select, update
 
 from outages.access import audit
+from outages.enums import Role
 from outages.errors import Conflict, NotFound, ValidationError
 from outages.models import ApiToken, User
-from outages.models.auth import ROLES
 from outages.timeutil import utcnow
 
 _users = cast(Table, User.__table__)
@@ -33,10 +33,10 @@ LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 # What each role may do. Admins may do everything.
 CAPABILITIES: dict[str, frozenset[str]] = {
-    "viewer": frozenset({"read"}),
-    "engineer": frozenset({"read", "reports", "audit"}),
-    "dispatcher": frozenset({"read", "dispatch", "personal_data"}),
-    "admin": frozenset({"read", "reports", "audit", "dispatch", "personal_data", "manage"}),
+    Role.VIEWER: frozenset({"read"}),
+    Role.ENGINEER: frozenset({"read", "reports", "audit"}),
+    Role.DISPATCHER: frozenset({"read", "dispatch", "personal_data"}),
+    Role.ADMIN: frozenset({"read", "reports", "audit", "dispatch", "personal_data", "manage"}),
 }
 
 
@@ -78,8 +78,8 @@ def _check_name(name: str) -> str:
 
 
 def _check_role(role: str) -> str:
-    if role not in ROLES:
-        raise ValidationError(f"unknown role {role!r}: use one of {', '.join(ROLES)}", field="role")
+    if role not in tuple(Role):
+        raise ValidationError(f"unknown role {role!r}: use one of {', '.join(Role)}", field="role")
     return role
 
 

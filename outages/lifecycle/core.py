@@ -32,6 +32,7 @@ from sqlalchemy import (
 from geo import Area, AreaError, BBox, load_area, parse_area
 from outages import timeutil
 from outages.access import audit
+from outages.enums import OutageKind
 from outages.errors import NotFound, ValidationError
 from outages.lifecycle import events
 from outages.models import Customer, Interruption, Outage, OutageCustomer, Revision
@@ -43,8 +44,8 @@ REVISIONS = cast(Table, Revision.__table__)
 MEMBERS = cast(Table, OutageCustomer.__table__)
 INTERRUPTIONS = cast(Table, Interruption.__table__)
 CUSTOMERS = cast(Table, Customer.__table__)
-KIND_LABEL = {"planned": "planned cut", "fault": "fault incident"}
-KIND_COMMAND = {"planned": "cuts", "fault": "faults"}
+KIND_LABEL: dict[str, str] = {OutageKind.PLANNED: "planned cut", OutageKind.FAULT: "fault incident"}
+KIND_COMMAND: dict[str, str] = {OutageKind.PLANNED: "cuts", OutageKind.FAULT: "faults"}
 CHUNK = 500  # ids per IN (...) list: far below every backend's bind-parameter limit
 
 
@@ -265,7 +266,7 @@ def _add(
     # One INSERT ... SELECT for the interruption rows of everyone added in this revision.
     added = select(
         MEMBERS.c.outage_id, MEMBERS.c.customer_id,
-        literal(row.kind == "planned", Interruption.planned.type),
+        literal(row.kind == OutageKind.PLANNED, Interruption.planned.type),
         literal(cause, Interruption.cause.type),
         literal(start_at, Interruption.start_at.type),
     ).where(MEMBERS.c.outage_id == row.id, MEMBERS.c.added_revision == revision,

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, Row, insert
 from geo import Area
 from outages.access import audit
 from outages.db import write_transaction
+from outages.enums import OutageKind, OutageStatus
 from outages.errors import Conflict, ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import cut_rules, restoration
@@ -85,7 +86,8 @@ def _insert(conn: Connection, *, area: Area, name: str | None, start: datetime, 
             urgent_reason: str | None, actor: str) -> Row[Any]:
     now = utcnow()
     outage_id = conn.execute(insert(lc.OUTAGES).values(
-        kind="planned", status="scheduled", area_name=name, area_geojson=area.to_geojson(),
+        kind=OutageKind.PLANNED, status=OutageStatus.SCHEDULED, area_name=name,
+        area_geojson=area.to_geojson(),
         feeders=list(feeders) if feeders else None, reason=reason, work=work,
         cause=PLANNED_CAUSE, planned_start=start, planned_end=end, urgent=urgent,
         urgent_reason=urgent_reason, revision=1, created_by=actor, created_at=now,
@@ -95,8 +97,8 @@ def _insert(conn: Connection, *, area: Area, name: str | None, start: datetime, 
 
 
 def _scheduled(conn: Connection, cut_id: int, doing: str) -> Row[Any]:
-    row = lc.load(conn, cut_id, kind="planned")
-    if row.status != "scheduled":
+    row = lc.load(conn, cut_id, kind=OutageKind.PLANNED)
+    if row.status != OutageStatus.SCHEDULED:
         raise Conflict(f"cut {cut_id} is {row.status}; only a scheduled cut can be {doing}")
     return row
 
@@ -186,7 +188,8 @@ def cancel(
         row = _scheduled(conn, cut_id, "cancelled (a started cut is restored instead)")
         dropped = lc.drop_all(conn, cut_id, row.revision + 1)
         cancelled = lc.change(conn, row, action="cancelled", actor=actor, source=source,
-                              values={"status": "cancelled", "cancel_reason": reason.strip()},
+                              values={"status": OutageStatus.CANCELLED,
+                                      "cancel_reason": reason.strip()},
                               note=reason.strip(), details={"added": 0, "dropped": dropped})
         lc.publish(conn, settings, cancelled, "cut_cancelled", actor=actor)
         view = describe(conn, settings, cancelled)
@@ -206,7 +209,8 @@ def start(
         early = row.planned_start - at if at < row.planned_start else None
         details = {"started": started, "early_minutes": lc.minutes(early) if early else 0}
         after = lc.change(conn, row, action="started", actor=actor, source=source,
-                          values={"status": "in_progress", "actual_start": at}, details=details)
+                          values={"status": OutageStatus.IN_PROGRESS, "actual_start": at},
+                          details=details)
         lc.publish(conn, settings, after, "cut_started", actor=actor)
         view = describe(conn, settings, after, breakdown=False)
     if early:
@@ -219,5 +223,5 @@ def restore(
     engine: Engine, settings: Settings, *, cut_id: int, at: datetime | None,
     area: Area | None = None, codes: Sequence[str] | None = None, actor: str, source: str
 ) -> dict[str, Any]:
-    return restoration.restore_outage(engine, settings, outage_id=cut_id, kind="planned", at=at,
-                                      area=area, codes=codes, actor=actor, source=source)
+    return restoration.restore_outage(engine, settings, outage_id=cut_id, kind=OutageKind.PLANNED,
+                                      at=at, area=area, codes=codes, actor=actor, source=source)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, String, cast, func, select
 
+from outages.enums import OutageKind, OutageStatus
 from outages.lifecycle import core as lc
 from outages.lifecycle.views import day_filter
 from outages.settings import Settings
@@ -46,7 +47,7 @@ def outage_durations(conn: Connection, settings: Settings, *, first: date | None
     """One row per outage (cancelled cuts left out) that began on local days first..last."""
     o = lc.OUTAGES
     began = func.coalesce(o.c.actual_start, o.c.planned_start, o.c.created_at)
-    rows = conn.execute(select(o).where(o.c.status != "cancelled",
+    rows = conn.execute(select(o).where(o.c.status != OutageStatus.CANCELLED,
                                         *day_filter(began, first, last, settings))
                         .order_by(began, o.c.id)).all()
     totals = _totals(conn, [r.id for r in rows])
@@ -75,11 +76,11 @@ def _totals(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
 
 def _row(r: Any, total: dict[str, Any], settings: Settings) -> dict[str, Any]:
     tz = settings.tz
-    lead = (r.planned_start - r.created_at if r.kind == "planned" and r.planned_start
+    lead = (r.planned_start - r.created_at if r.kind == OutageKind.PLANNED and r.planned_start
             and r.external_id is None else None)
     return {
         "id": r.id, "external_id": r.external_id, "area_name": r.area_name,
-        "type": "planned" if r.kind == "planned" else "unplanned", "status": r.status,
+        "type": "planned" if r.kind == OutageKind.PLANNED else "unplanned", "status": r.status,
         "cause": r.cause, "urgent": bool(r.urgent),
         "planned_start": iso_local(r.planned_start, tz),
         "planned_end": iso_local(r.planned_end, tz),

@@ -16,12 +16,12 @@ from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
 from sqlalchemy import Connection, Table, func, select
 
+from outages.enums import INCIDENT_OPEN, OutageKind
 from outages.lifecycle import core as lc
 from outages.models import FaultReport
 from outages.settings import Settings
 
 REPORTS = cast(Table, FaultReport.__table__)
-OPEN = ("reported", "confirmed")
 EARTH_RADIUS_M = 6_371_008.8
 
 
@@ -48,7 +48,7 @@ def nearest_open(conn: Connection, settings: Settings, lon: float, lat: float,
               .having(func.max(REPORTS.c.last_at) >= window_start))
     o = lc.OUTAGES
     candidates = conn.execute(select(o.c.id, o.c.area_geojson).where(
-        o.c.kind == "fault", o.c.status.in_(OPEN), o.c.id.in_(latest))).all()
+        o.c.kind == OutageKind.FAULT, o.c.status.in_(INCIDENT_OPEN), o.c.id.in_(latest))).all()
     best: Match | None = None
     for outage_id, area_geojson in candidates:
         distance = _distance(conn, outage_id, area_geojson, lon, lat)

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, Row, func, select
 
 from geo import Area
 from outages.db import write_transaction
+from outages.enums import INCIDENT_OPEN, OutageKind, OutageStatus
 from outages.errors import Conflict, ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import restoration
@@ -64,7 +65,7 @@ def _check_cause(settings: Settings, cause: str | None) -> str:
 
 
 def _open(conn: Connection, fault_id: int, *, allowed: tuple[str, ...], doing: str) -> Row[Any]:
-    row = lc.load(conn, fault_id, kind="fault")
+    row = lc.load(conn, fault_id, kind=OutageKind.FAULT)
     if row.status not in allowed:
         raise Conflict(f"incident {fault_id} is {row.status}; it cannot be {doing}")
     return row
@@ -89,7 +90,7 @@ def confirm(
         raise ValidationError("give exactly one of --area, --feeder or --auto", field="--area")
     cause = _check_cause(settings, cause)
     with write_transaction(engine) as conn:
-        row = _open(conn, fault_id, allowed=("reported",), doing="confirmed again")
+        row = _open(conn, fault_id, allowed=(OutageStatus.REPORTED,), doing="confirmed again")
         if auto:
             area = proposal(conn, settings, fault_id)
         started = started_at or _first_report(conn, fault_id)
@@ -103,7 +104,7 @@ def confirm(
         diff = lc.set_members(conn, row, ids, revision=row.revision + 1, cause=cause,
                               start_at=started)
         outside = _reporters_outside(conn, fault_id, ids)
-        values = {"status": "confirmed", "actual_start": started, "cause": cause,
+        values = {"status": OutageStatus.CONFIRMED, "actual_start": started, "cause": cause,
                   "feeders": list(feeders) if feeders else None,
                   "area_geojson": area.to_geojson() if area is not None else None,
                   "area_name": _place(area, affected, feeders)}
@@ -145,7 +146,7 @@ def set_etr(
         raise ValidationError(f"ETR {show_local(at, settings.tz)} is not in the future: give "
                               "when power is expected back", field="--at")
     with write_transaction(engine) as conn:
-        row = _open(conn, fault_id, allowed=("reported", "confirmed"), doing="given an ETR")
+        row = _open(conn, fault_id, allowed=INCIDENT_OPEN, doing="given an ETR")
         previous = row.etr
         details = {"previous": previous.isoformat() if previous else None}
         after = lc.change(conn, row, action="etr", actor=actor, source=source,
@@ -158,8 +159,8 @@ def restore(
     engine: Engine, settings: Settings, *, fault_id: int, at: datetime | None,
     area: Area | None = None, codes: Sequence[str] | None = None, actor: str, source: str
 ) -> dict[str, Any]:
-    return restoration.restore_outage(engine, settings, outage_id=fault_id, kind="fault", at=at,
-                                      area=area, codes=codes, actor=actor, source=source)
+    return restoration.restore_outage(engine, settings, outage_id=fault_id, kind=OutageKind.FAULT,
+                                      at=at, area=area, codes=codes, actor=actor, source=source)
 
 
 def reports(conn: Connection, settings: Settings, fault_id: int) -> list[dict[str, Any]]:

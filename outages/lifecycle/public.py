@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, exists, func, or_, select
 
 from geo import BBox, point_problem
 from notifier import gsm
+from outages.enums import CUT_PENDING, FINISHED, INCIDENT_OPEN, OutageKind, OutageStatus
 from outages.errors import NotFound, ValidationError
 from outages.models import Customer, Interruption, Outage, OutageCustomer
 from outages.settings import Settings
@@ -29,9 +30,7 @@ _oc = OutageCustomer.__table__.c
 _c = Customer.__table__.c
 _i = Interruption.__table__.c
 
-UPCOMING = ("scheduled", "in_progress")  # a planned cut that may still affect someone
-POWER_OFF = ("in_progress", "reported", "confirmed")  # power is out now
-FINISHED = ("completed", "cancelled", "restored", "dismissed")
+POWER_OFF = (OutageStatus.IN_PROGRESS, *INCIDENT_OPEN)  # power is out now
 
 _active = _oc.dropped_revision.is_(None)
 
@@ -62,8 +61,8 @@ _SOONEST_FIRST = (_o.planned_start, _o.id)
 
 
 def _upcoming(now: Any) -> tuple[Any, ...]:
-    return (_o.kind == "planned", _o.status.in_(UPCOMING),
-            or_(_o.planned_end > now, _o.status == "in_progress"))
+    return (_o.kind == OutageKind.PLANNED, _o.status.in_(CUT_PENDING),
+            or_(_o.planned_end > now, _o.status == OutageStatus.IN_PROGRESS))
 
 
 def _customer_cuts_query() -> Any:
@@ -85,7 +84,7 @@ def _customer_cuts_query() -> Any:
 _CUSTOMER_CUTS = _customer_cuts_query()
 
 _ON_DAY = (select(*_CUT_COLUMNS)
-           .where(_o.kind == "planned", _o.status.in_(UPCOMING),
+           .where(_o.kind == OutageKind.PLANNED, _o.status.in_(CUT_PENDING),
                   _o.planned_start < bindparam("end"), _o.planned_end > bindparam("start"))
            .order_by(*_SOONEST_FIRST))
 
@@ -202,7 +201,7 @@ def current_outages(conn: Connection, settings: Settings) -> list[dict[str, Any]
          "area": json.loads(row.area_geojson) if row.area_geojson else None,
          "districts": sorted(counts[row.id]),
          "customers_affected": sum(counts[row.id].values()),
-         "reason": row.reason if row.kind == "planned" else row.cause,
+         "reason": row.reason if row.kind == OutageKind.PLANNED else row.cause,
          "started": iso_local(row.actual_start or row.planned_start, tz),
          "etr": iso_local(row.etr or row.planned_end, tz)}
         for row in rows

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, Row, bindparam, select, update
 from geo import Area
 from outages import timeutil
 from outages.db import write_transaction
+from outages.enums import DONE, OutageKind, OutageStatus
 from outages.errors import Conflict, ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle.views import describe
@@ -26,7 +27,6 @@ from outages.registry.matching import customers_in_area
 from outages.settings import Settings
 from outages.timeutil import iso_local
 
-DONE = {"planned": "completed", "fault": "restored"}
 LISTED = 10  # codes named in an error message; the rest are counted
 
 
@@ -89,12 +89,13 @@ def restore(
 
 
 def check_restorable(row: Row[Any]) -> None:
-    if row.status in ("completed", "restored"):
+    if row.status in (OutageStatus.COMPLETED, OutageStatus.RESTORED):
         raise Conflict(f"outage {row.id} is already {row.status}: every customer has power")
-    if row.status == "cancelled":
+    if row.status == OutageStatus.CANCELLED:
         raise Conflict(f"cut {row.id} was cancelled; there is nothing to restore")
     if row.actual_start is None:
-        hint = ("`outages cuts start " if row.kind == "planned" else "`outages faults confirm ")
+        hint = ("`outages cuts start " if row.kind == OutageKind.PLANNED
+                else "`outages faults confirm ")
         raise Conflict(f"outage {row.id} has no recorded start: record it first with "
                        f"{hint}{row.id}`")
 

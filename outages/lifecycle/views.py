@@ -9,13 +9,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, case, func, select
 
+from outages.enums import STATUSES, OutageKind
 from outages.errors import ValidationError
 from outages.lifecycle import core as lc
 from outages.settings import Settings
 from outages.timeutil import day_start, format_duration, iso_local
 
-STATUSES = {"planned": ("scheduled", "in_progress", "completed", "cancelled"),
-            "fault": ("reported", "confirmed", "restored", "completed")}
 TIME_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end", "etr",
                "created_at", "updated_at")
 
@@ -42,7 +41,7 @@ def describe(
     }
     view.update({name: iso_local(getattr(row, name), tz) for name in TIME_FIELDS})
     view.update(counts if counts is not None else counts_by_outage(conn, [row.id])[row.id])
-    if row.kind == "planned" and row.planned_start is not None:
+    if row.kind == OutageKind.PLANNED and row.planned_start is not None:
         lead = row.planned_start - row.created_at
         view["notice_lead"] = format_duration(timedelta(minutes=lead // timedelta(minutes=1)))
     if breakdown:
@@ -143,7 +142,7 @@ def listing(
 ) -> list[dict[str, Any]]:
     o = lc.OUTAGES
     # Imported history has no planned window: it is listed by when it happened.
-    when = (func.coalesce(o.c.planned_start, o.c.actual_start) if kind == "planned"
+    when = (func.coalesce(o.c.planned_start, o.c.actual_start) if kind == OutageKind.PLANNED
             else func.coalesce(o.c.actual_start, o.c.created_at))
     query = select(o).where(o.c.kind == kind, *day_filter(when, first, last, settings))
     if status:

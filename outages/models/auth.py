@@ -11,8 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from notifier.sqltypes import UTCDateTime
 from outages.models.base import Base, BigId
 
-ROLES = ("admin", "dispatcher", "engineer", "viewer")
-
 
 class User(Base):
     __tablename__ = "users"

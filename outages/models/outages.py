@@ -23,15 +23,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from notifier.sqltypes import UTCDateTime
 from outages.models.base import Base, BigId
 
-PLANNED = "planned"
-FAULT = "fault"
-
 
 class Outage(Base):
     """A planned cut (kind 'planned') or a fault incident (kind 'fault').
 
     Cut statuses: scheduled -> in_progress -> completed, or cancelled.
-    Fault statuses: reported -> confirmed -> restored (or dismissed).
+    Fault statuses: reported -> confirmed -> restored. Both kinds: `outages.enums`.
     Imported history has status 'completed' and its source system's id in `external_id`.
     """
 

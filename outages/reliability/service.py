@@ -12,6 +12,7 @@ import numpy as np
 from sqlalchemy import Connection, func, select
 
 from notifier.store import outbox
+from outages.enums import OutageKind, OutageStatus
 from outages.errors import ValidationError
 from outages.models import FaultReport, Outage
 from outages.settings import Settings
@@ -69,7 +70,7 @@ def planned_notice(conn: Connection, settings: Settings, window: Window) -> dict
     query = (select(_o.id, _o.external_id, _o.area_name, _o.planned_start, _o.created_at,
                     _o.urgent, _o.urgent_reason, first_sent.c.sent_at)
              .outerjoin(first_sent, first_sent.c.outage_id == _o.id)
-             .where(_o.kind == "planned", _o.status != "cancelled",
+             .where(_o.kind == OutageKind.PLANNED, _o.status != OutageStatus.CANCELLED,
                     _o.planned_start.is_not(None), *window.clause(_o.planned_start))
              .order_by(_o.planned_start, _o.id))
     minimum = settings.planned.min_notice
@@ -103,7 +104,7 @@ def fault_response(conn: Connection, window: Window) -> dict[str, Any]:
     query = (select(reports.c.first_at, acks.c.sent_at, _o.actual_end)
              .join(Outage.__table__, _o.id == reports.c.outage_id)
              .outerjoin(acks, acks.c.outage_id == reports.c.outage_id)
-             .where(_o.kind == "fault", *window.clause(reports.c.first_at)))
+             .where(_o.kind == OutageKind.FAULT, *window.clause(reports.c.first_at)))
     rows = conn.execute(query).all()
     return {"incidents": len(rows),
             "to_acknowledgement": _spread([_minutes(r.first_at, r.sent_at) for r in rows]),
@@ -114,7 +115,7 @@ def etr_accuracy(conn: Connection, window: Window) -> dict[str, Any]:
     """Restored fault incidents with an ETR: share restored within 30 minutes of the last ETR
     (the outage's current ETR is the last one given)."""
     query = select(_o.etr, _o.actual_end).where(
-        _o.kind == "fault", _o.etr.is_not(None), _o.actual_end.is_not(None),
+        _o.kind == OutageKind.FAULT, _o.etr.is_not(None), _o.actual_end.is_not(None),
         *window.clause(_o.actual_end))
     rows = conn.execute(query).all()
     within = sum(1 for r in rows if abs(r.actual_end - r.etr) <= ETR_TOLERANCE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from outages.access import auth
 from outages.api.deps import Admin, Authenticated, EngineDep, ReadConn
 from outages.db import write_transaction
+from outages.enums import Role
 
 router = APIRouter(tags=["users"])
 
@@ -18,7 +19,7 @@ NamePath = Path(min_length=1, max_length=100)
 
 class NewUser(BaseModel):
     name: str = Field(min_length=1, max_length=64, examples=["lan.nguyen"])
-    role: Literal["admin", "dispatcher", "engineer", "viewer"]
+    role: Role
 
 
 @router.get("/me", summary="The user behind the token, with what their role may do")
