@@ -6,9 +6,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from outages.results import Result
+
 
 def json_default(value: Any) -> Any:
-    """`default=` for json.dumps: dates as ISO 8601, durations in seconds, numpy as lists."""
+    """`default=` for json.dumps: typed results as their JSON, dates as ISO 8601, durations in
+    seconds, numpy as lists."""
+    if isinstance(value, Result):
+        return value.as_json()
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, timedelta):

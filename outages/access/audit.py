@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Table, insert, select
 
+from outages.access.results import AuditRecord
 from outages.errors import ValidationError
 from outages.models import AuditEntry
 from outages.timeutil import day_start, parse_date, parse_datetime, utcnow
@@ -77,7 +78,7 @@ def search(
     entity: str | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> list[dict[str, Any]]:
+) -> list[AuditRecord]:
     """Entries newest first, filtered; `limit`/`offset` page through them."""
     c = AuditEntry.__table__.c
     query = select(AuditEntry.__table__).order_by(c.at.desc(), c.id.desc())
@@ -90,4 +91,4 @@ def search(
     if entity:
         query = query.where(c.entity == entity)
     rows = conn.execute(query.limit(limit).offset(offset)).all()
-    return [dict(row._mapping) for row in rows]
+    return [AuditRecord.model_validate(dict(row._mapping)) for row in rows]

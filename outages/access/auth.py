@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, insert, select, update
 
 from outages.access import audit
+from outages.access.results import NewToken, RevokedToken, TokenView, UserView
 from outages.enums import Role
 from outages.errors import Conflict, NotFound, ValidationError
 from outages.models import ApiToken, User
@@ -63,9 +64,9 @@ def _user_row(conn: Connection, name: str) -> Any:
     return row
 
 
-def _user_dict(row: Any) -> dict[str, Any]:
-    return {"name": row.name, "role": row.role, "created_at": row.created_at,
-            "disabled_at": row.disabled_at}
+def _user_dict(row: Any) -> UserView:
+    return UserView(name=row.name, role=row.role, created_at=row.created_at,
+                    disabled_at=row.disabled_at)
 
 
 def _check_name(name: str) -> str:
@@ -83,7 +84,7 @@ def _check_role(role: str) -> str:
     return role
 
 
-def add_user(conn: Connection, *, name: str, role: str, actor: str, source: str) -> dict[str, Any]:
+def add_user(conn: Connection, *, name: str, role: str, actor: str, source: str) -> UserView:
     name, role = _check_name(name), _check_role(role)
     if conn.execute(select(_u.id).where(_u.name == name)).first() is not None:
         raise Conflict(f"user {name!r} already exists", field="name")
@@ -94,12 +95,12 @@ def add_user(conn: Connection, *, name: str, role: str, actor: str, source: str)
     return created
 
 
-def list_users(conn: Connection) -> list[dict[str, Any]]:
+def list_users(conn: Connection) -> list[UserView]:
     rows = conn.execute(select(User.__table__).order_by(_u.name)).all()
     return [_user_dict(row) for row in rows]
 
 
-def disable_user(conn: Connection, *, name: str, actor: str, source: str) -> dict[str, Any]:
+def disable_user(conn: Connection, *, name: str, actor: str, source: str) -> UserView:
     """Disable a user; their tokens stop working at once (checked on every request)."""
     row = _user_row(conn, name)
     if row.disabled_at is not None:
@@ -112,7 +113,7 @@ def disable_user(conn: Connection, *, name: str, actor: str, source: str) -> dic
 
 def create_token(
     conn: Connection, *, name: str, actor: str, source: str
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str, NewToken]:
     """A new token for user `name`: (the secret, to show once; its stored description)."""
     row = _user_row(conn, name)
     if row.disabled_at is not None:
@@ -123,21 +124,21 @@ def create_token(
         user_id=row.id, token_hash=hash_token(token), prefix=prefix, created_at=utcnow()))
     audit.record(conn, actor=actor, source=source, action="token.create", entity="token",
                  entity_id=prefix, after={"user": name, "prefix": prefix})
-    return token, {"prefix": prefix, "user": name, "role": row.role}
+    return token, NewToken(prefix=prefix, user=name, role=row.role)
 
 
-def list_tokens(conn: Connection, *, name: str | None = None) -> list[dict[str, Any]]:
+def list_tokens(conn: Connection, *, name: str | None = None) -> list[TokenView]:
     query = (select(_t.prefix, _u.name, _u.role, _t.created_at, _t.last_used_at, _t.revoked_at)
              .join(User.__table__, _u.id == _t.user_id).order_by(_u.name, _t.created_at))
     if name is not None:
         _user_row(conn, name)
         query = query.where(_u.name == name)
-    return [{"prefix": r.prefix, "user": r.name, "role": r.role, "created_at": r.created_at,
-             "last_used_at": r.last_used_at, "revoked_at": r.revoked_at}
+    return [TokenView(prefix=r.prefix, user=r.name, role=r.role, created_at=r.created_at,
+                      last_used_at=r.last_used_at, revoked_at=r.revoked_at)
             for r in conn.execute(query)]
 
 
-def revoke_token(conn: Connection, *, prefix: str, actor: str, source: str) -> dict[str, Any]:
+def revoke_token(conn: Connection, *, prefix: str, actor: str, source: str) -> RevokedToken:
     rows = conn.execute(select(_t.id, _t.prefix, _t.revoked_at).where(_t.prefix == prefix)).all()
     if not rows:
         raise NotFound(f"no token starts with {prefix!r}: see 'outages tokens list'",
@@ -149,7 +150,7 @@ def revoke_token(conn: Connection, *, prefix: str, actor: str, source: str) -> d
     conn.execute(update(_tokens).where(_t.id == rows[0].id).values(revoked_at=utcnow()))
     audit.record(conn, actor=actor, source=source, action="token.revoke", entity="token",
                  entity_id=prefix, before={"revoked": False}, after={"revoked": True})
-    return {"prefix": prefix, "revoked": True}
+    return RevokedToken(prefix=prefix, revoked=True)
 
 
 def authenticate(conn: Connection, token: str) -> Principal | None:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, UploadFile
-from fastapi.datastructures import DefaultPlaceholder
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +25,7 @@ from geo import Area
 from outages.errors import ValidationError
 from outages.jsonable import json_default
 from outages.lifecycle import core as lifecycle
+from outages.results import Row
 from outages.settings import Settings
 
 GeoJSON = dict[str, Any]
@@ -50,12 +50,11 @@ class JsonResult(JSONResponse):
 
 
 class JsonRoute(APIRoute):
-    """A route whose dict results skip FastAPI's response validation and encoding: they go
-    out through JsonResult exactly as the domain returned them, as the CLI prints them."""
+    """A route answering with a typed result (its response model): optional keys the domain
+    did not set stay out of the body, so it matches what the CLI prints with --json."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        if isinstance(kwargs.get("response_model"), DefaultPlaceholder):
-            kwargs["response_model"] = None
+        kwargs["response_model_exclude_unset"] = True
         super().__init__(path, endpoint, **kwargs)
 
 
@@ -113,7 +112,7 @@ def rejects_text(path: str | Path | None) -> str | None:
         return handle.read(MAX_REJECTS_TEXT)
 
 
-def csv_chunks(rows: Iterable[dict[str, Any]], columns: Sequence[str],
+def csv_chunks(rows: Iterable[Row], columns: Sequence[str],
                every: int = 2000) -> Iterator[str]:
     """CSV text in chunks of `every` rows, cells written as the CLI's CSV export writes them."""
     buffer = io.StringIO()

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 from outages.access import auth
 from outages.access.auth import Principal
 from outages.api.limits import retry_after
+from outages.results import Result
 from outages.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from 'outages tokens create'.")
@@ -121,6 +122,8 @@ def redact(payload: Any, user: Principal) -> Any:
 
 
 def _blank(value: Any) -> Any:
+    if isinstance(value, Result):
+        return _blank(value.as_json())
     if isinstance(value, dict):
         return {k: None if k in PERSONAL_FIELDS else _blank(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -16,6 +16,7 @@ from outages.api.deps import reading, redact
 from outages.lifecycle import core as lifecycle
 from outages.lifecycle import faults
 from outages.lifecycle import views as outage_views
+from outages.lifecycle.results import CustomersPage
 from outages.settings import Settings
 
 
@@ -49,18 +50,18 @@ class RestoreBody(Body):
 
 
 def show(engine: Engine, settings: Settings, user: Principal, outage_id: int, kind: str,
-         options: ShowOptions) -> dict[str, Any]:
+         options: ShowOptions) -> Any:
     with reading(engine) as conn:
         row = lifecycle.load(conn, outage_id, kind=kind)
         view = outage_views.describe(conn, settings, row)
         if kind == "fault":
-            view["reports"] = faults.reports(conn, settings, outage_id)
+            view.reports = faults.reports(conn, settings, outage_id)
         if options.history:
-            view["history"] = outage_views.history(conn, settings, outage_id)
+            view.history = outage_views.history(conn, settings, outage_id)
         if options.customers:
             people = page(outage_views.customers(conn, settings, outage_id), options.limit,
                           options.offset)
-            view["customers"] = people.pop("items")
-            view["customers_page"] = people
-    result: dict[str, Any] = redact(view, user)
-    return result
+            view.customers = people.pop("items")
+            view.customers_page = CustomersPage.model_validate(people)
+    # The view, or its JSON with personal fields blanked for roles that may not read them.
+    return redact(view, user)

@@ -17,6 +17,7 @@ from outages.cli.context import cli_context
 from outages.cli.output import console, err_console, print_json
 from outages.registry import customers
 from outages.registry.importer import Progress as ProgressCallback
+from outages.results import Row
 
 app = typer.Typer(help="The customer registry: bulk import, look-ups, contact changes.",
                   no_args_is_help=True)
@@ -111,7 +112,7 @@ def show(
     _print_customer(view, as_json)
 
 
-def _print_customer(view: dict[str, Any], as_json: bool) -> None:
+def _print_customer(view: Row, as_json: bool) -> None:
     if as_json:
         print_json(view)
         return

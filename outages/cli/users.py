@@ -3,6 +3,7 @@ what everyone changed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import typer
@@ -12,6 +13,7 @@ from outages.access import audit, auth
 from outages.cli.context import cli_context
 from outages.cli.output import console, err_console, print_json
 from outages.db import write_transaction
+from outages.results import Row
 from outages.timeutil import show_local
 
 users_app = typer.Typer(help="API users and their roles.", no_args_is_help=True)
@@ -116,7 +118,7 @@ def audit_command(
     _audit_table(entries, context.settings.tz)
 
 
-def _audit_table(entries: list[dict[str, Any]], tz: Any) -> None:
+def _audit_table(entries: Sequence[Row], tz: Any) -> None:
     # Fold rather than truncate: an audit line is read for its exact values.
     table = Table(*(Column(name, overflow="fold") for name in
                     ("at", "actor", "source", "action", "entity", "before", "after")))

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Row, func, select
 from outages.enums import CUT_PENDING, OutageKind, OutageStatus
 from outages.errors import ValidationError
 from outages.lifecycle import core as lc
+from outages.lifecycle.results import CutWarning
 from outages.settings import Settings
 from outages.timeutil import format_duration, show_local, utcnow
 
@@ -63,7 +64,7 @@ def check_notice(settings: Settings, start: datetime, *, urgent: bool) -> None:
         "--urgent-reason TEXT", field="--start")
 
 
-def conflicts(conn: Connection, settings: Settings, row: Row[Any]) -> list[dict[str, Any]]:
+def conflicts(conn: Connection, settings: Settings, row: Row[Any]) -> list[CutWarning]:
     """Other live cuts on this cut's customers: overlapping windows, and cuts within
     planned.repeat_window of this one. Runs after the set is stored, as one join."""
     window = settings.planned.repeat_window
@@ -85,9 +86,9 @@ def conflicts(conn: Connection, settings: Settings, row: Row[Any]) -> list[dict[
     return warnings
 
 
-def _warning(code: str, count: int, ids: list[int], message: str) -> dict[str, Any]:
+def _warning(code: str, count: int, ids: list[int], message: str) -> CutWarning:
     listed = ", ".join(f"#{i}" for i in ids)
-    return {"code": code, "message": f"{message}: {listed}", "count": count, "cut_ids": ids}
+    return CutWarning(code=code, message=f"{message}: {listed}", count=count, cut_ids=ids)
 
 
 def _pairs(outage_id: int) -> tuple[Any, Any, Any]:

@@ -20,6 +20,7 @@ from outages.enums import OutageKind, OutageStatus
 from outages.errors import Conflict, ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import cut_rules, restoration
+from outages.lifecycle.results import Change, OutageView
 from outages.lifecycle.views import describe
 from outages.registry.matching import Affected, customers_in_area
 from outages.settings import Settings
@@ -54,7 +55,7 @@ def create(
     urgent: bool = False,
     urgent_reason: str | None = None,
     allow_empty: bool = False,
-) -> dict[str, Any]:
+) -> OutageView:
     if not reason.strip():
         raise ValidationError("give the reason customers will read", field="--reason")
     urgent_reason = cut_rules.check_urgent(urgent, urgent_reason)
@@ -75,8 +76,8 @@ def create(
         warnings = cut_rules.conflicts(conn, settings, row)
         lc.publish(conn, settings, row, "cut_created", actor=actor)
         view = describe(conn, settings, row, warnings=warnings)
-    view["earliest_legal_start"] = iso_local(earliest, settings.tz)
-    view["repairs"] = area.repairs
+    view.earliest_legal_start = iso_local(earliest, settings.tz)
+    view.repairs = area.repairs
     return view
 
 
@@ -115,7 +116,7 @@ def reschedule(
     note: str | None = None,
     urgent: bool = False,
     urgent_reason: str | None = None,
-) -> dict[str, Any]:
+) -> OutageView:
     """Move the window. Earlier starts must keep the notice period; later ones always may."""
     urgent_reason = cut_rules.check_urgent(urgent, urgent_reason)
     cut_rules.check_window(settings, start, end)
@@ -135,7 +136,7 @@ def reschedule(
                                        "earlier": start < row.planned_start})
         lc.publish(conn, settings, moved, "cut_rescheduled", actor=actor)
         view = describe(conn, settings, moved, warnings=cut_rules.conflicts(conn, settings, moved))
-    view["change"] = counts
+    view.change = Change.model_validate(counts)
     return view
 
 
@@ -161,7 +162,7 @@ def resize(
     source: str,
     note: str | None = None,
     allow_empty: bool = False,
-) -> dict[str, Any]:
+) -> OutageView:
     with write_transaction(engine) as conn:
         row = _scheduled(conn, cut_id, "resized")
         affected = _affected(conn, settings, area, row.feeders, row.planned_start,
@@ -174,13 +175,13 @@ def resize(
         lc.publish(conn, settings, resized, "cut_resized", actor=actor)
         view = describe(conn, settings, resized,
                         warnings=cut_rules.conflicts(conn, settings, resized))
-    view["change"] = counts
+    view.change = Change.model_validate(counts)
     return view
 
 
 def cancel(
     engine: Engine, settings: Settings, *, cut_id: int, reason: str, actor: str, source: str
-) -> dict[str, Any]:
+) -> OutageView:
     if not reason.strip():
         raise ValidationError("say why the cut is cancelled (customers are told)",
                               field="--reason")
@@ -193,14 +194,14 @@ def cancel(
                               note=reason.strip(), details={"added": 0, "dropped": dropped})
         lc.publish(conn, settings, cancelled, "cut_cancelled", actor=actor)
         view = describe(conn, settings, cancelled)
-    view["dropped_now"] = dropped
+    view.dropped_now = dropped
     return view
 
 
 def start(
     engine: Engine, settings: Settings, *, cut_id: int, at: datetime | None, actor: str,
     source: str
-) -> dict[str, Any]:
+) -> OutageView:
     """Record the actual start; a start before the planned one is allowed and reported."""
     at = lc.not_future(at, field="--at", what="start time")
     with write_transaction(engine) as conn:
@@ -215,13 +216,13 @@ def start(
         view = describe(conn, settings, after, breakdown=False)
     if early:
         planned = show_local(row.planned_start, settings.tz)
-        view["note"] = f"started before the planned start {planned}"
+        view.note = f"started before the planned start {planned}"
     return view
 
 
 def restore(
     engine: Engine, settings: Settings, *, cut_id: int, at: datetime | None,
     area: Area | None = None, codes: Sequence[str] | None = None, actor: str, source: str
-) -> dict[str, Any]:
+) -> OutageView:
     return restoration.restore_outage(engine, settings, outage_id=cut_id, kind=OutageKind.PLANNED,
                                       at=at, area=area, codes=codes, actor=actor, source=source)

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, String, cast, func, select
 
 from outages.enums import OutageKind, OutageStatus
 from outages.lifecycle import core as lc
+from outages.lifecycle.results import OutageDuration
 from outages.lifecycle.views import day_filter
 from outages.settings import Settings
 from outages.timeutil import iso_local
@@ -43,7 +44,7 @@ def export_rows(conn: Connection, settings: Settings, *, first: date | None = No
 
 
 def outage_durations(conn: Connection, settings: Settings, *, first: date | None = None,
-                     last: date | None = None) -> list[dict[str, Any]]:
+                     last: date | None = None) -> list[OutageDuration]:
     """One row per outage (cancelled cuts left out) that began on local days first..last."""
     o = lc.OUTAGES
     began = func.coalesce(o.c.actual_start, o.c.planned_start, o.c.created_at)
@@ -74,11 +75,11 @@ def _totals(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
     return totals
 
 
-def _row(r: Any, total: dict[str, Any], settings: Settings) -> dict[str, Any]:
+def _row(r: Any, total: dict[str, Any], settings: Settings) -> OutageDuration:
     tz = settings.tz
     lead = (r.planned_start - r.created_at if r.kind == OutageKind.PLANNED and r.planned_start
             and r.external_id is None else None)
-    return {
+    return OutageDuration.model_validate({
         "id": r.id, "external_id": r.external_id, "area_name": r.area_name,
         "type": "planned" if r.kind == OutageKind.PLANNED else "unplanned", "status": r.status,
         "cause": r.cause, "urgent": bool(r.urgent),
@@ -89,7 +90,7 @@ def _row(r: Any, total: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "customer_minutes": round(total.get("minutes", 0.0), 2),
         "still_out": total.get("out", 0),
         "notice_lead_hours": None if lead is None else round(_hours(lead), 2),
-    }
+    })
 
 
 def _hours(value: timedelta) -> float:

@@ -16,6 +16,7 @@ from outages.enums import OutageKind, OutageStatus
 from outages.errors import NotFound, ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import fault_grouping
+from outages.lifecycle.results import FaultReport
 from outages.registry.contacts import PhoneNormalizer
 from outages.settings import Settings
 from outages.timeutil import iso_local, utcnow
@@ -101,7 +102,7 @@ def report(
     text: str | None = None,
     channel: str = "call",
     at: datetime | None = None,
-) -> dict[str, Any]:
+) -> FaultReport:
     """Record a report at `at` (default now), joining the nearest open incident or opening
     a new one; returns the report and its incident."""
     with write_transaction(engine) as conn:
@@ -121,7 +122,7 @@ def record(
     text: str | None = None,
     channel: str = "call",
     at: datetime | None = None,
-) -> dict[str, Any]:
+) -> FaultReport:
     """`report` inside the caller's write transaction (an inbound SMS already holds one)."""
     if channel not in CHANNELS:
         raise ValidationError(f"unknown source {channel!r}: use one of {', '.join(CHANNELS)}",
@@ -136,10 +137,10 @@ def record(
     audit.record(conn, actor=actor, source=source, action="fault.reported",
                  entity="fault_report", entity_id=report_id,
                  after={"outage_id": row.id, "customer": who.code, "reports": count})
-    return {"report_id": report_id, "outage_id": row.id, "new_incident": match is None,
-            "distance_m": round(match.distance_m, 1) if match else None,
-            "customer": who.code, "phone": who.phone, "lon": who.lon, "lat": who.lat,
-            "reports": count, "status": row.status, "at": iso_local(at, settings.tz)}
+    return FaultReport(report_id=report_id, outage_id=row.id, new_incident=match is None,
+                       distance_m=round(match.distance_m, 1) if match else None,
+                       customer=who.code, phone=who.phone, lon=who.lon, lat=who.lat,
+                       reports=count, status=row.status, at=iso_local(at, settings.tz))
 
 
 def _open_incident(conn: Connection, *, text: str | None, actor: str, source: str,

@@ -23,6 +23,7 @@ from outages.errors import Conflict, ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import restoration
 from outages.lifecycle.fault_grouping import REPORTS
+from outages.lifecycle.results import CutWarning, OutageView, Report
 from outages.lifecycle.views import describe
 from outages.registry.matching import Affected, connected_filter, customers_in_area
 from outages.settings import Settings
@@ -83,7 +84,7 @@ def confirm(
     auto: bool = False,
     started_at: datetime | None = None,
     cause: str | None = None,
-) -> dict[str, Any]:
+) -> OutageView:
     """Fix the affected set from an area, feeders or the reports, and start everyone's
     interruption at `started_at` (default: the earliest report)."""
     if sum((area is not None, bool(feeders), auto)) != 1:
@@ -112,9 +113,9 @@ def confirm(
                           values=values, details={"added": diff.added, "dropped": 0,
                                                   "reporters_outside": outside})
         lc.publish(conn, settings, after, "fault_confirmed", actor=actor)
-        warnings = [] if not outside else [{
-            "code": "reporters_outside", "count": outside, "cut_ids": [],
-            "message": f"{outside} reporting customers are not in the affected set"}]
+        warnings = [] if not outside else [CutWarning(
+            code="reporters_outside", count=outside, cut_ids=[],
+            message=f"{outside} reporting customers are not in the affected set")]
         return describe(conn, settings, after, warnings=warnings)
 
 
@@ -140,7 +141,7 @@ def _reporters_outside(conn: Connection, fault_id: int, ids: npt.NDArray[np.int6
 def set_etr(
     engine: Engine, settings: Settings, *, fault_id: int, at: datetime, actor: str, source: str,
     note: str | None = None
-) -> dict[str, Any]:
+) -> OutageView:
     lc.require_aware(at, field="--at")
     if at <= utcnow():
         raise ValidationError(f"ETR {show_local(at, settings.tz)} is not in the future: give "
@@ -158,18 +159,17 @@ def set_etr(
 def restore(
     engine: Engine, settings: Settings, *, fault_id: int, at: datetime | None,
     area: Area | None = None, codes: Sequence[str] | None = None, actor: str, source: str
-) -> dict[str, Any]:
+) -> OutageView:
     return restoration.restore_outage(engine, settings, outage_id=fault_id, kind=OutageKind.FAULT,
                                       at=at, area=area, codes=codes, actor=actor, source=source)
 
 
-def reports(conn: Connection, settings: Settings, fault_id: int) -> list[dict[str, Any]]:
+def reports(conn: Connection, settings: Settings, fault_id: int) -> list[Report]:
     c = lc.CUSTOMERS.c
     query = (select(REPORTS, c.code).select_from(
         REPORTS.outerjoin(lc.CUSTOMERS, c.id == REPORTS.c.customer_id))
         .where(REPORTS.c.outage_id == fault_id).order_by(REPORTS.c.first_at))
     tz = settings.tz
-    return [{"id": r.id, "customer": r.code, "phone": r.phone, "lon": r.lon, "lat": r.lat,
-             "text": r.text, "source": r.source, "reports": r.reports,
-             "first_at": iso_local(r.first_at, tz),
-             "last_at": iso_local(r.last_at, tz)} for r in conn.execute(query)]
+    return [Report(id=r.id, customer=r.code, phone=r.phone, lon=r.lon, lat=r.lat, text=r.text,
+                   source=r.source, reports=r.reports, first_at=iso_local(r.first_at, tz),
+                   last_at=iso_local(r.last_at, tz)) for r in conn.execute(query)]

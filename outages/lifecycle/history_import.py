@@ -20,6 +20,7 @@ from outages.db import write_transaction
 from outages.enums import OutageKind, OutageStatus
 from outages.errors import ValidationError
 from outages.lifecycle import core as lc
+from outages.lifecycle.results import HistoryImport
 from outages.rejects import RejectsFile
 from outages.settings import Settings
 from outages.timeutil import parse_datetime, utcnow
@@ -60,7 +61,7 @@ class State:
 
 
 def import_csv(engine: Engine, settings: Settings, *, path: Path, actor: str, source: str,
-               rejects_path: Path | None = None) -> dict[str, Any]:
+               rejects_path: Path | None = None) -> HistoryImport:
     rejects_path = rejects_path or path.with_name(path.stem + ".rejects.csv")
     with engine.connect() as conn:
         query = select(lc.CUSTOMERS.c.code, lc.CUSTOMERS.c.id)
@@ -81,9 +82,9 @@ def import_csv(engine: Engine, settings: Settings, *, path: Path, actor: str, so
         _flush(engine, state, batch, actor=actor)
         _finish(engine, state, actor=actor, source=source, path=path)
         written = rejects.commit()
-    return {"imported": state.imported, "rejected": state.rejected,
-            "outages_created": len(state.created),
-            "rejects_file": str(written) if written else None}
+    return HistoryImport(imported=state.imported, rejected=state.rejected,
+                         outages_created=len(state.created),
+                         rejects_file=str(written) if written else None)
 
 
 def _open(path: Path) -> TextIO:

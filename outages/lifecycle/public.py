@@ -21,6 +21,7 @@ from geo import BBox, point_problem
 from notifier import gsm
 from outages.enums import CUT_PENDING, FINISHED, INCIDENT_OPEN, OutageKind, OutageStatus
 from outages.errors import NotFound, ValidationError
+from outages.lifecycle.results import CurrentOutage, PublicCut
 from outages.models import Customer, Interruption, Outage, OutageCustomer
 from outages.settings import Settings
 from outages.timeutil import iso_local, local_day_bounds
@@ -42,7 +43,7 @@ def _restored(customer: Any) -> Any:
 
 
 def cuts_on_day(conn: Connection, settings: Settings, *, district: str,
-                day: date) -> list[dict[str, Any]]:
+                day: date) -> list[PublicCut]:
     """Planned cuts scheduled or in progress on local day `day` that touch `district`."""
     start, end = local_day_bounds(day, day, settings.tz)
     rows = conn.execute(_ON_DAY, {"start": start, "end": end}).all()
@@ -94,7 +95,7 @@ _UPCOMING_AREAS = (select(*_CUT_COLUMNS).where(*_upcoming(bindparam("now")),
 
 
 def lookup_customer(conn: Connection, settings: Settings, *, code: str,
-                    now: datetime) -> list[dict[str, Any]]:
+                    now: datetime) -> list[PublicCut]:
     """Upcoming or running cuts whose affected set holds customer `code` (not yet restored)."""
     # One query answers both "does the code exist" and "which cuts".
     rows = conn.execute(_CUSTOMER_CUTS, {"code": code.strip(), "now": now}).all()
@@ -105,7 +106,7 @@ def lookup_customer(conn: Connection, settings: Settings, *, code: str,
 
 
 def lookup_point(conn: Connection, settings: Settings, *, lon: float, lat: float,
-                 now: datetime) -> list[dict[str, Any]]:
+                 now: datetime) -> list[PublicCut]:
     """Upcoming or running cuts whose area covers (lon, lat), edge included."""
     t = settings.territory
     problem = point_problem(lon, lat, BBox(t.min_lon, t.min_lat, t.max_lon, t.max_lat))
@@ -149,18 +150,17 @@ def _geometries(conn: Connection, rows: Sequence[Any]) -> list[BaseGeometry]:
 
 
 def _describe(conn: Connection, settings: Settings,
-              rows: Sequence[Any]) -> list[dict[str, Any]]:
+              rows: Sequence[Any]) -> list[PublicCut]:
     """Public description of cuts from rows of _CUT_COLUMNS, in the rows' order."""
     if not rows:
         return []
     tz = settings.tz
     districts = _district_counts(conn, rows)
     return [
-        {"id": row.id, "area_name": row.area_name,
-         "districts": sorted(districts[row.id]),
-         "start": iso_local(row.planned_start, tz), "end": iso_local(row.planned_end, tz),
-         "reason": row.reason, "status": row.status,
-         "customers_affected": sum(districts[row.id].values())}
+        PublicCut(id=row.id, area_name=row.area_name, districts=sorted(districts[row.id]),
+                  start=iso_local(row.planned_start, tz), end=iso_local(row.planned_end, tz),
+                  reason=row.reason, status=row.status,
+                  customers_affected=sum(districts[row.id].values()))
         for row in rows
     ]
 
@@ -186,7 +186,7 @@ def _district_counts(conn: Connection, outages: Sequence[Any]) -> dict[int, dict
     return defaultdict(dict, {row.id: _COUNTS.get(_key(conn, row), {}) for row in outages})
 
 
-def current_outages(conn: Connection, settings: Settings) -> list[dict[str, Any]]:
+def current_outages(conn: Connection, settings: Settings) -> list[CurrentOutage]:
     """Outages with power off now: running cuts and open faults, with area and ETR."""
     tz = settings.tz
     rows = conn.execute(
@@ -197,13 +197,13 @@ def current_outages(conn: Connection, settings: Settings) -> list[dict[str, Any]
     ).all()
     counts = _district_counts(conn, rows)
     return [
-        {"id": row.id, "kind": row.kind, "status": row.status, "area_name": row.area_name,
-         "area": json.loads(row.area_geojson) if row.area_geojson else None,
-         "districts": sorted(counts[row.id]),
-         "customers_affected": sum(counts[row.id].values()),
-         "reason": row.reason if row.kind == OutageKind.PLANNED else row.cause,
-         "started": iso_local(row.actual_start or row.planned_start, tz),
-         "etr": iso_local(row.etr or row.planned_end, tz)}
+        CurrentOutage(id=row.id, kind=row.kind, status=row.status, area_name=row.area_name,
+                      area=json.loads(row.area_geojson) if row.area_geojson else None,
+                      districts=sorted(counts[row.id]),
+                      customers_affected=sum(counts[row.id].values()),
+                      reason=row.reason if row.kind == OutageKind.PLANNED else row.cause,
+                      started=iso_local(row.actual_start or row.planned_start, tz),
+                      etr=iso_local(row.etr or row.planned_end, tz))
         for row in rows
     ]
 

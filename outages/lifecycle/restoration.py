@@ -22,6 +22,7 @@ from outages.db import write_transaction
 from outages.enums import DONE, OutageKind, OutageStatus
 from outages.errors import Conflict, ValidationError
 from outages.lifecycle import core as lc
+from outages.lifecycle.results import OutageView, RestoreStep
 from outages.lifecycle.views import describe
 from outages.registry.matching import customers_in_area
 from outages.settings import Settings
@@ -158,7 +159,7 @@ def _named(label: str, codes: list[str]) -> str:
 def restore_outage(
     engine: Engine, settings: Settings, *, outage_id: int, kind: str, at: datetime | None,
     area: Area | None, codes: Sequence[str] | None, actor: str, source: str
-) -> dict[str, Any]:
+) -> OutageView:
     """One restoration step of a cut or an incident, as one transaction; the view after it
     with the step's figures under "step"."""
     with write_transaction(engine) as conn:
@@ -167,5 +168,5 @@ def restore_outage(
         after, step = restore(conn, settings, row, at=at, area=area, codes=codes,
                               actor=actor, source=source)
         view = describe(conn, settings, after, breakdown=False)
-    view["step"] = step
+    view.step = RestoreStep.model_validate(step)
     return view

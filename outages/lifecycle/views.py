@@ -1,4 +1,4 @@
-"""Read side of the lifecycle: an outage as a plain dict (what `--json` prints and the HTTP
+"""Read side of the lifecycle: an outage as a typed view (what `--json` prints and the HTTP
 API returns), its history, its customers, and listings."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Row, case, func, select
 from outages.enums import STATUSES, OutageKind
 from outages.errors import ValidationError
 from outages.lifecycle import core as lc
+from outages.lifecycle.results import CutWarning, OutageCustomer, OutageView, Revision
 from outages.settings import Settings
 from outages.timeutil import day_start, format_duration, iso_local
 
@@ -24,11 +25,11 @@ def describe(
     settings: Settings,
     row: Row[Any],
     *,
-    warnings: list[dict[str, Any]] | None = None,
+    warnings: list[CutWarning] | None = None,
     breakdown: bool = True,
     counts: dict[str, int] | None = None,
-) -> dict[str, Any]:
-    """`row` of the outages table as a plain dict; `counts` when the caller has them (from
+) -> OutageView:
+    """`row` of the outages table as a view; `counts` when the caller has them (from
     `counts_by_outage`), otherwise they are counted here."""
     tz = settings.tz
     view: dict[str, Any] = {
@@ -49,7 +50,7 @@ def describe(
         view["by_feeder"] = _breakdown(conn, row.id, lc.CUSTOMERS.c.feeder)
     if warnings is not None:
         view["warnings"] = warnings
-    return view
+    return OutageView.model_validate(view)
 
 
 def counts_by_outage(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, int]]:
@@ -91,18 +92,18 @@ def _breakdown(conn: Connection, outage_id: int, column: Any) -> dict[str, int]:
     return {name or "-": int(count) for name, count in conn.execute(query)}
 
 
-def history(conn: Connection, settings: Settings, outage_id: int) -> list[dict[str, Any]]:
+def history(conn: Connection, settings: Settings, outage_id: int) -> list[Revision]:
     tz = settings.tz
     query = select(lc.REVISIONS).where(lc.REVISIONS.c.outage_id == outage_id).order_by(
         lc.REVISIONS.c.revision)
-    return [{
+    return [Revision.model_validate({
         "revision": r.revision, "action": r.action, "actor": r.actor, "at": iso_local(r.at, tz),
         "start": iso_local(r.planned_start, tz), "end": iso_local(r.planned_end, tz),
         "etr": iso_local(r.etr, tz), "note": r.note, "details": r.details,
-    } for r in conn.execute(query)]
+    }) for r in conn.execute(query)]
 
 
-def customers(conn: Connection, settings: Settings, outage_id: int) -> list[dict[str, Any]]:
+def customers(conn: Connection, settings: Settings, outage_id: int) -> list[OutageCustomer]:
     """Everyone who was ever in the set, with their interruption (if still a member)."""
     m, c, i = lc.MEMBERS, lc.CUSTOMERS, lc.INTERRUPTIONS
     joined = m.join(c, c.c.id == m.c.customer_id).outerjoin(
@@ -111,9 +112,9 @@ def customers(conn: Connection, settings: Settings, outage_id: int) -> list[dict
                     m.c.dropped_revision, i.c.start_at, i.c.end_at)
              .select_from(joined).where(m.c.outage_id == outage_id).order_by(c.c.code))
     tz = settings.tz
-    return [{"code": r.code, "district": r.district, "feeder": r.feeder,
-             "added_revision": r.added_revision, "dropped_revision": r.dropped_revision,
-             "start": iso_local(r.start_at, tz), "end": iso_local(r.end_at, tz)}
+    return [OutageCustomer(code=r.code, district=r.district, feeder=r.feeder,
+                           added_revision=r.added_revision, dropped_revision=r.dropped_revision,
+                           start=iso_local(r.start_at, tz), end=iso_local(r.end_at, tz))
             for r in conn.execute(query)]
 
 
@@ -139,7 +140,7 @@ def listing(
     status: str | None = None,
     first: date | None = None,
     last: date | None = None,
-) -> list[dict[str, Any]]:
+) -> list[OutageView]:
     o = lc.OUTAGES
     # Imported history has no planned window: it is listed by when it happened.
     when = (func.coalesce(o.c.planned_start, o.c.actual_start) if kind == OutageKind.PLANNED

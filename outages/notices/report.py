@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import statistics
-from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
@@ -12,6 +11,7 @@ from notifier.store import outbox
 from outages.errors import NotFound, ValidationError
 from outages.models import Customer, Outage, OutageCustomer
 from outages.notices.queue import CHANNELS, contact_ok, context, cost, customers, render_all
+from outages.notices.results import Notice, NoticePreview, NoticeStats
 from outages.settings import Settings
 from outages.timeutil import iso_local
 
@@ -19,7 +19,7 @@ DEFAULT_KIND = {"planned": "announcement", "fault": "fault_ack"}
 
 
 def preview(conn: Connection, settings: Settings, *, outage_id: int, expect: str,
-            kind: str | None = None, language: str | None = None) -> dict[str, Any]:
+            kind: str | None = None, language: str | None = None) -> NoticePreview:
     """Each rendered message with encoding and segments, and totals for all recipients."""
     outage = conn.execute(select(Outage.__table__).where(Outage.id == outage_id)).one_or_none()
     if outage is None or outage.kind != expect:
@@ -43,7 +43,8 @@ def preview(conn: Connection, settings: Settings, *, outage_id: int, expect: str
             total["messages"] += count
             total["segments"] += count * text.segments if channel == "sms" else 0
             total["cost"] += count * cost(settings, channel, text)
-    return {"outage_id": outage_id, "kind": kind, "messages": messages, "totals": total}
+    return NoticePreview.model_validate({"outage_id": outage_id, "kind": kind,
+                                         "messages": messages, "totals": total})
 
 
 def recipients(conn: Connection, settings: Settings, outage_id: int) -> dict[tuple[str, str], int]:
@@ -65,7 +66,7 @@ def recipients(conn: Connection, settings: Settings, outage_id: int) -> dict[tup
 
 
 def listing(conn: Connection, settings: Settings, *, outage_id: int | None = None,
-            status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+            status: str | None = None, limit: int = 100) -> list[Notice]:
     o = outbox.c
     query = select(o.id, o.outage_id, o.kind, o.channel, o.recipient, o.language, o.status,
                    o.due_at, o.sent_at, o.attempts, o.segments, o.last_error_code,
@@ -79,11 +80,11 @@ def listing(conn: Connection, settings: Settings, *, outage_id: int | None = Non
         item = dict(row)
         item["due_at"] = iso_local(row["due_at"], settings.tz)
         item["sent_at"] = iso_local(row["sent_at"], settings.tz)
-        rows.append(item)
+        rows.append(Notice.model_validate(item))
     return rows
 
 
-def stats(conn: Connection) -> dict[str, Any]:
+def stats(conn: Connection) -> NoticeStats:
     o = outbox.c
     counts = conn.execute(select(o.status, o.channel, func.count())
                           .group_by(o.status, o.channel)).all()
@@ -96,7 +97,7 @@ def stats(conn: Connection) -> dict[str, Any]:
     tried = ok + by_status.get("failed", 0) + by_status.get("undelivered", 0)
     delays = [(sent - due).total_seconds() for due, sent in conn.execute(
         select(o.due_at, o.sent_at).where(o.sent_at.is_not(None))).all()]
-    return {
+    return NoticeStats.model_validate({
         "by_status": by_status,
         "by_channel": by_channel,
         "delivery_rate": round(ok / tried, 4) if tried else None,
@@ -106,4 +107,4 @@ def stats(conn: Connection) -> dict[str, Any]:
             .where(o.status.in_(("sent", "delivered")), o.channel == "sms")).scalar_one()),
         "cost": float(conn.execute(select(func.coalesce(func.sum(o.cost), 0.0))
                                    .where(o.status.in_(("sent", "delivered")))).scalar_one()),
-    }
+    })

@@ -108,7 +108,7 @@ def _fault(conn: Connection, settings: Settings, accounts: Sequence[Any], langua
     result = fault_reports.record(conn, settings, actor=ACTOR, source="webhook",
                                   customer=chosen[0].code, text=text.strip() or None,
                                   channel="sms")
-    report_id = int(result["report_id"])
+    report_id = int(result.report_id)
     return Reply("fault", language, {"code": chosen[0].code, "report_id": report_id})
 
 

@@ -17,6 +17,7 @@ from outages.errors import NotFound, ValidationError
 from outages.models import Customer
 from outages.registry.contacts import PhoneNormalizer, email_problem, language_problem
 from outages.registry.importer import ImportResult, Progress, import_customers
+from outages.registry.results import CustomerView
 from outages.registry.rows import MAX_LENGTH
 from outages.settings import Settings
 from outages.timeutil import iso_local, utcnow
@@ -135,14 +136,14 @@ def _text_field(settings: Settings, key: str, value: Any) -> str | None:
     return text
 
 
-def customer_view(row: Mapping[str, Any], tz: Any) -> dict[str, Any]:
+def customer_view(row: Mapping[str, Any], tz: Any) -> CustomerView:
     """A customer for JSON: dates as YYYY-MM-DD, timestamps in local time with offset."""
     view = {k: v for k, v in row.items() if k != "id"}
     for key in ("connected_on", "disconnected_on"):
         view[key] = row[key].isoformat() if row[key] else None
     for key in ("created_at", "updated_at"):
         view[key] = iso_local(row[key], tz)
-    return view
+    return CustomerView.model_validate(view)
 
 
 def import_registry(

@@ -6,7 +6,6 @@ import csv
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +15,7 @@ from geo import Area, AreaError, load_area
 from outages.errors import ValidationError
 from outages.models import Customer
 from outages.registry.matching import Affected, customers_in_area
+from outages.registry.results import AreaPreview
 from outages.registry.rows import territory_of
 from outages.settings import Settings
 from outages.timeutil import utcnow
@@ -42,11 +42,11 @@ def affected_today(conn: Connection, settings: Settings, area: Area, *,
     return customers_in_area(conn, area, feeders=feeders or None, on=today)
 
 
-def preview_json(area: Area, affected: Affected) -> dict[str, Any]:
-    return {"area": area.name, "count": affected.count, "customers": affected.codes,
-            "by_region": affected.breakdown("region"),
-            "by_district": affected.breakdown("district"),
-            "by_feeder": affected.breakdown("feeder"), "repairs": area.repairs}
+def preview_json(area: Area, affected: Affected) -> AreaPreview:
+    return AreaPreview(area=area.name, count=affected.count, customers=affected.codes,
+                       by_region=affected.breakdown("region"),
+                       by_district=affected.breakdown("district"),
+                       by_feeder=affected.breakdown("feeder"), repairs=area.repairs)
 
 
 def write_customers_csv(conn: Connection, ids: npt.NDArray[np.int64], path: Path,

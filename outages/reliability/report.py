@@ -12,6 +12,7 @@ import numpy.typing as npt
 from sqlalchemy import Connection
 
 from outages.errors import ValidationError
+from outages.reliability import results
 from outages.reliability.data import CUSTOMER_GROUPS
 from outages.reliability.dataset import Dataset, load_dataset
 from outages.reliability.groups import BY, SERVED, Grouping, grouping
@@ -46,9 +47,9 @@ class Group:
     customers_served: float
     indices: dict[str, Any]
 
-    def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "customers_served": _number(self.customers_served),
-                "indices": self.indices}
+    def to_json(self) -> results.Group:
+        return results.Group(key=self.key, customers_served=_number(self.customers_served),
+                             indices=self.indices)
 
 
 @dataclass(frozen=True)
@@ -105,14 +106,15 @@ def _keep(data: Dataset, variant: Variant, day: Any, planned: BoolArray) -> Bool
     return keep
 
 
-def major_event_days(data: Dataset) -> list[dict[str, Any]]:
+def major_event_days(data: Dataset) -> list[results.MajorEventDay]:
     flags = data.med_days
-    return [{"date": data.days.date(int(i)).isoformat(), "saidi": float(data.daily_saidi[i])}
+    return [results.MajorEventDay(date=data.days.date(int(i)).isoformat(),
+                                  saidi=float(data.daily_saidi[i]))
             for i in np.flatnonzero(flags)]
 
 
-def to_json(data: Dataset, result: Table) -> dict[str, Any]:
-    return {
+def to_json(data: Dataset, result: Table) -> results.ReliabilityReport:
+    return results.ReliabilityReport.model_validate({
         "from": data.first.isoformat(),
         "to": data.last.isoformat(),
         "timezone": data.tz.key,
@@ -121,7 +123,7 @@ def to_json(data: Dataset, result: Table) -> dict[str, Any]:
         "major_event_days": major_event_days(data),
         "groups": [group.to_json() for group in result.groups],
         "totals": result.totals.to_json(),
-    }
+    })
 
 
 def _number(value: float) -> float | int:
@@ -155,7 +157,7 @@ class Result:
     def main(self) -> Table:
         return self.tables[0]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> results.ReliabilityReport:
         return to_json(self.data, self.main)
 
 

@@ -15,6 +15,14 @@ from notifier.store import outbox
 from outages.enums import OutageKind, OutageStatus
 from outages.errors import ValidationError
 from outages.models import FaultReport, Outage
+from outages.reliability.results import (
+    ChannelDelivery,
+    EtrAccuracy,
+    FaultResponse,
+    PlannedNotice,
+    ServiceReport,
+    Spread,
+)
 from outages.settings import Settings
 from outages.timeutil import day_start, format_duration, iso_local
 
@@ -49,8 +57,8 @@ class Window:
         return conditions
 
 
-def service_report(conn: Connection, settings: Settings, window: Window) -> dict[str, Any]:
-    return {
+def service_report(conn: Connection, settings: Settings, window: Window) -> ServiceReport:
+    return ServiceReport.model_validate({
         "from": window.first.isoformat() if window.first else None,
         "to": window.last.isoformat() if window.last else None,
         "timezone": window.tz.key,
@@ -58,10 +66,10 @@ def service_report(conn: Connection, settings: Settings, window: Window) -> dict
         "fault_response": fault_response(conn, window),
         "etr_accuracy": etr_accuracy(conn, window),
         "delivery": delivery(conn, window),
-    }
+    })
 
 
-def planned_notice(conn: Connection, settings: Settings, window: Window) -> dict[str, Any]:
+def planned_notice(conn: Connection, settings: Settings, window: Window) -> PlannedNotice:
     """Cuts (not cancelled) starting in the window, and whether their first notice went out
     at least `planned.min_notice` ahead. Lead from the first notice sent (outbox), or from the
     cut's creation when no notice was sent."""
@@ -88,12 +96,13 @@ def planned_notice(conn: Connection, settings: Settings, window: Window) -> dict
                          "lead_source": source, "lead_hours": round(lead / timedelta(hours=1), 2),
                          # A dispatcher's urgent override explains a short lead; show it.
                          "urgent": bool(row.urgent), "urgent_reason": row.urgent_reason})
-    return {"min_notice": format_duration(minimum), "cuts": cuts, "on_time": cuts - len(late),
-            "share_on_time": None if cuts == 0 else (cuts - len(late)) / cuts,
-            "lead_source": sources, "late": late}
+    return PlannedNotice.model_validate({
+        "min_notice": format_duration(minimum), "cuts": cuts, "on_time": cuts - len(late),
+        "share_on_time": None if cuts == 0 else (cuts - len(late)) / cuts,
+        "lead_source": sources, "late": late})
 
 
-def fault_response(conn: Connection, window: Window) -> dict[str, Any]:
+def fault_response(conn: Connection, window: Window) -> FaultResponse:
     """Per fault incident first reported in the window: minutes from the first report to the
     first acknowledgement notice sent, and to restoration."""
     reports = (select(_r.outage_id, func.min(_r.first_at).label("first_at"))
@@ -106,12 +115,13 @@ def fault_response(conn: Connection, window: Window) -> dict[str, Any]:
              .outerjoin(acks, acks.c.outage_id == reports.c.outage_id)
              .where(_o.kind == OutageKind.FAULT, *window.clause(reports.c.first_at)))
     rows = conn.execute(query).all()
-    return {"incidents": len(rows),
-            "to_acknowledgement": _spread([_minutes(r.first_at, r.sent_at) for r in rows]),
-            "to_restoration": _spread([_minutes(r.first_at, r.actual_end) for r in rows])}
+    return FaultResponse(
+        incidents=len(rows),
+        to_acknowledgement=_spread([_minutes(r.first_at, r.sent_at) for r in rows]),
+        to_restoration=_spread([_minutes(r.first_at, r.actual_end) for r in rows]))
 
 
-def etr_accuracy(conn: Connection, window: Window) -> dict[str, Any]:
+def etr_accuracy(conn: Connection, window: Window) -> EtrAccuracy:
     """Restored fault incidents with an ETR: share restored within 30 minutes of the last ETR
     (the outage's current ETR is the last one given)."""
     query = select(_o.etr, _o.actual_end).where(
@@ -119,11 +129,11 @@ def etr_accuracy(conn: Connection, window: Window) -> dict[str, Any]:
         *window.clause(_o.actual_end))
     rows = conn.execute(query).all()
     within = sum(1 for r in rows if abs(r.actual_end - r.etr) <= ETR_TOLERANCE)
-    return {"incidents": len(rows), "within_30_min": within,
-            "share": None if not rows else within / len(rows)}
+    return EtrAccuracy(incidents=len(rows), within_30_min=within,
+                       share=None if not rows else within / len(rows))
 
 
-def delivery(conn: Connection, window: Window) -> list[dict[str, Any]]:
+def delivery(conn: Connection, window: Window) -> list[ChannelDelivery]:
     """Outbox notices due in the window, by channel and status."""
     query = (select(_b.channel, _b.status, func.count()).where(*window.clause(_b.due_at))
              .group_by(_b.channel, _b.status).order_by(_b.channel, _b.status))
@@ -133,23 +143,23 @@ def delivery(conn: Connection, window: Window) -> list[dict[str, Any]]:
     return [_channel(name, statuses) for name, statuses in channels.items()]
 
 
-def _channel(name: str, statuses: dict[str, int]) -> dict[str, Any]:
+def _channel(name: str, statuses: dict[str, int]) -> ChannelDelivery:
     attempted = sum(statuses.get(s, 0) for s in ATTEMPTED)
     delivered = statuses.get("delivered", 0)
     accepted = delivered + statuses.get("sent", 0)
-    return {"channel": name, "total": sum(statuses.values()), "statuses": statuses,
-            "attempted": attempted,
-            "delivered_rate": None if attempted == 0 else delivered / attempted,
-            "accepted_rate": None if attempted == 0 else accepted / attempted}
+    return ChannelDelivery(channel=name, total=sum(statuses.values()), statuses=statuses,
+                           attempted=attempted,
+                           delivered_rate=None if attempted == 0 else delivered / attempted,
+                           accepted_rate=None if attempted == 0 else accepted / attempted)
 
 
 def _minutes(start: datetime | None, end: datetime | None) -> float | None:
     return None if start is None or end is None else (end - start) / timedelta(minutes=1)
 
 
-def _spread(values: list[float | None]) -> dict[str, Any]:
+def _spread(values: list[float | None]) -> Spread:
     known = np.asarray([v for v in values if v is not None], dtype=np.float64)
     if len(known) == 0:
-        return {"count": 0, "median_minutes": None, "p90_minutes": None}
-    return {"count": len(known), "median_minutes": float(np.median(known)),
-            "p90_minutes": float(np.percentile(known, 90))}
+        return Spread(count=0, median_minutes=None, p90_minutes=None)
+    return Spread(count=len(known), median_minutes=float(np.median(known)),
+                  p90_minutes=float(np.percentile(known, 90)))

@@ -10,17 +10,19 @@ from fastapi.responses import JSONResponse
 from outages.api.deps import EngineDep, SettingsDep, public_cache, public_rate_limit, reading
 from outages.errors import ValidationError
 from outages.lifecycle import public
+from outages.lifecycle.results import PublicDay, PublicLookup, PublicOutages
 from outages.timeutil import utcnow
 
 router = APIRouter(prefix="/public", tags=["public"], dependencies=[Depends(public_rate_limit)],
                    responses={429: {"description": "too many requests; see Retry-After"}})
 
-# These answers are returned as ready JSONResponses: for a plain `def` endpoint FastAPI would
-# otherwise validate the returned dict in another thread-pool hop, which on this hot path
-# costs more than building it.
+# These answers are returned as ready JSONResponses (their response_model documents them):
+# for a plain `def` endpoint FastAPI would otherwise validate the returned result again in
+# another thread-pool hop, which on this hot path costs more than building it.
 
 
-@router.get("/cuts", summary="Planned cuts on a local day touching a district")
+@router.get("/cuts", summary="Planned cuts on a local day touching a district",
+            response_model=PublicDay)
 def cuts(
     engine: EngineDep,
     settings: SettingsDep,
@@ -29,11 +31,12 @@ def cuts(
 ) -> JSONResponse:
     with reading(engine) as conn:
         found = public.cuts_on_day(conn, settings, district=district, day=day)
-    return JSONResponse({"district": district, "date": day.isoformat(), "cuts": found},
-                        headers=public_cache(settings))
+    answer = PublicDay(district=district, date=day.isoformat(), cuts=found)
+    return JSONResponse(answer.as_json(), headers=public_cache(settings))
 
 
-@router.get("/cuts/lookup", summary="Is a cut planned for me? By customer code or by location")
+@router.get("/cuts/lookup", summary="Is a cut planned for me? By customer code or by location",
+            response_model=PublicLookup)
 async def lookup(
     engine: EngineDep,
     settings: SettingsDep,
@@ -51,15 +54,18 @@ async def lookup(
     with reading(engine) as conn:
         if customer is not None:
             found = public.lookup_customer(conn, settings, code=customer, now=utcnow())
-            return JSONResponse({"cuts": found}, headers=public_cache(settings))
+            return JSONResponse(PublicLookup(cuts=found).as_json(),
+                                headers=public_cache(settings))
         if lon is not None and lat is not None:
             found = public.lookup_point(conn, settings, lon=lon, lat=lat, now=utcnow())
-            return JSONResponse({"cuts": found}, headers=public_cache(settings))
+            return JSONResponse(PublicLookup(cuts=found).as_json(),
+                                headers=public_cache(settings))
     raise ValidationError("give ?customer=CODE, or both ?lon= and ?lat=", field="customer")
 
 
-@router.get("/outages", summary="Current outages: area, customers affected, expected restoration")
+@router.get("/outages", summary="Current outages: area, customers affected, expected restoration",
+            response_model=PublicOutages)
 def outages(engine: EngineDep, settings: SettingsDep) -> JSONResponse:
     with reading(engine) as conn:
-        return JSONResponse({"outages": public.current_outages(conn, settings)},
-                            headers=public_cache(settings))
+        answer = PublicOutages(outages=public.current_outages(conn, settings))
+    return JSONResponse(answer.as_json(), headers=public_cache(settings))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from fastapi import Body, Query
 
 from outages.api.bodies import GeoJSON, json_router
 from outages.api.deps import EngineDep, Reader, SettingsDep, reading
 from outages.registry import preview as area_preview
+from outages.registry.results import AreaPreview
 
 router = json_router(prefix="/areas", tags=["areas"])
 
@@ -20,7 +20,7 @@ def preview(
     area: GeoJSON = Body(description="Polygon, MultiPolygon, Feature or FeatureCollection"),
     repair: bool = Query(False, description="repair an invalid polygon and say what changed"),
     feeder: list[str] = Query([], max_length=1000, description="only customers on this feeder"),
-) -> dict[str, Any]:
+) -> AreaPreview:
     shape = area_preview.read_area(settings, json.dumps(area), repair=repair,
                                    max_vertices=settings.http.max_area_vertices)
     with reading(engine) as conn:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from outages.access import audit
+from outages.access.results import AuditPage
+from outages.api.bodies import json_router
 from outages.api.deps import Auditor, ReadConn, SettingsDep, redact
 
-router = APIRouter(tags=["audit"])
+router = json_router(tags=["audit"])
 
 
-@router.get("/audit", summary="Who changed what and when, newest first")
+@router.get("/audit", summary="Who changed what and when, newest first",
+            response_model=AuditPage)
 def list_audit(
     user: Auditor,
     conn: ReadConn,
@@ -25,7 +28,7 @@ def list_audit(
     entity: str | None = Query(None, max_length=32),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=10_000_000),
-) -> dict[str, Any]:
+) -> Any:
     start, end = audit.period(first, last, settings.tz)
     entries = audit.search(conn, start=start, end=end, actor=actor, entity=entity,
                            limit=limit + 1, offset=offset)

@@ -14,6 +14,7 @@ from outages.api.deps import Admin, EngineDep, Reader, SettingsDep, reading, red
 from outages.db import write_transaction
 from outages.errors import ValidationError
 from outages.registry import customers
+from outages.registry.results import CustomerImport, CustomerPage, CustomerView
 
 router = json_router(prefix="/customers", tags=["customers"])
 Code = Path(min_length=1, max_length=64)
@@ -32,16 +33,18 @@ class Changes(Body):
 @router.post("/import", summary="Upsert customers from an uploaded CSV or GeoJSON file")
 def import_file(user: Admin, engine: EngineDep, settings: SettingsDep,
                 file: UploadFile = File(description="CSV with a header row, or a GeoJSON "
-                                        "FeatureCollection of Point features")) -> dict[str, Any]:
+                                        "FeatureCollection of Point features")) -> CustomerImport:
     with bodies.uploaded(file) as path:
         result = customers.import_registry(engine, settings, path, actor=user.name,
                                            source="http")
         rejects = bodies.rejects_text(result.rejects_file)
-    counts = result.as_json()
-    return {**counts, "rejects_file": None, "rejects_csv": rejects, "samples": result.samples}
+    return CustomerImport(imported=result.imported, updated=result.updated,
+                          rejected=result.rejected, rejects_file=None, rejects_csv=rejects,
+                          samples=result.samples)
 
 
-@router.get("", summary="Customers ordered by code, filtered, a page at a time")
+@router.get("", summary="Customers ordered by code, filtered, a page at a time",
+            response_model=CustomerPage)
 def list_customers(
     user: Reader, engine: EngineDep, settings: SettingsDep,
     region: str | None = Query(None, max_length=100),
@@ -49,7 +52,7 @@ def list_customers(
     feeder: str | None = Query(None, max_length=100),
     limit: int = Query(50, ge=0, le=10_000),
     offset: int = Query(0, ge=0, le=100_000_000),
-) -> dict[str, Any]:
+) -> Any:
     filters: dict[str, Any] = {"region": region, "district": district, "feeder": feeder}
     with reading(engine) as conn:
         total = customers.count_customers(conn, **filters)
@@ -59,17 +62,17 @@ def list_customers(
             "customers": redact(views, user)}
 
 
-@router.get("/{code}", summary="One customer with every field")
+@router.get("/{code}", summary="One customer with every field", response_model=CustomerView)
 def show(user: Reader, engine: EngineDep, settings: SettingsDep,
-         code: str = Code) -> dict[str, Any]:
+         code: str = Code) -> Any:
     with reading(engine) as conn:
         view = customers.customer_view(customers.get_customer(conn, code), settings.tz)
-    return dict(redact(view, user))
+    return redact(view, user)
 
 
 @router.patch("/{code}", summary="Change contact details, language or opt-outs (audited)")
 def update(body: Changes, user: Admin, engine: EngineDep, settings: SettingsDep,
-           code: str = Code) -> dict[str, Any]:
+           code: str = Code) -> CustomerView:
     changes = body.model_dump(exclude_unset=True)
     if not changes:
         raise ValidationError("give at least one of phone, email, language, sms_opt_out, "

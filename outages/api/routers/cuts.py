@@ -13,6 +13,7 @@ from outages.api.deps import Dispatcher, EngineDep, Reader, SettingsDep, reading
 from outages.api.outage_pages import RestoreBody, Shown, show
 from outages.lifecycle import cuts
 from outages.lifecycle import views as outage_views
+from outages.lifecycle.results import OutageView
 
 router = json_router(prefix="/cuts", tags=["cuts"])
 CutId = Path(ge=1, le=2**31 - 1, alias="id")
@@ -55,7 +56,7 @@ class Start(Body):
 
 @router.post("", status_code=201, summary="Schedule a planned cut over an area")
 def create(body: NewCut, user: Dispatcher, engine: EngineDep,
-           settings: SettingsDep) -> dict[str, Any]:
+           settings: SettingsDep) -> OutageView:
     return cuts.create(
         engine, settings, area=bodies.area(body.area, settings, "area"),
         start=bodies.when(body.start, settings, field="start"),
@@ -71,21 +72,22 @@ def list_cuts(
     status: Status | None = None,
     first: str | None = Query(None, alias="from", max_length=40, description="YYYY-MM-DD"),
     last: str | None = Query(None, alias="to", max_length=40, description="inclusive"),
-) -> list[dict[str, Any]]:
+) -> list[OutageView]:
     with reading(engine) as conn:
         return outage_views.listing(conn, settings, kind="planned", status=status,
                                     first=bodies.day(first, "from"), last=bodies.day(last, "to"))
 
 
-@router.get("/{id}", summary="One cut, optionally with its history and a page of customers")
+@router.get("/{id}", summary="One cut, optionally with its history and a page of customers",
+            response_model=OutageView)
 def show_cut(user: Reader, engine: EngineDep, settings: SettingsDep, options: Shown,
-             cut_id: int = CutId) -> dict[str, Any]:
+             cut_id: int = CutId) -> Any:
     return show(engine, settings, user, cut_id, "planned", options)
 
 
 @router.post("/{id}/reschedule", summary="Move a scheduled cut to a new window")
 def reschedule(body: Reschedule, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
-               cut_id: int = CutId) -> dict[str, Any]:
+               cut_id: int = CutId) -> OutageView:
     return cuts.reschedule(
         engine, settings, cut_id=cut_id,
         start=bodies.when(body.start, settings, field="start"),
@@ -95,7 +97,7 @@ def reschedule(body: Reschedule, user: Dispatcher, engine: EngineDep, settings: 
 
 @router.post("/{id}/resize", summary="Change the area of a scheduled cut")
 def resize(body: Resize, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
-           cut_id: int = CutId) -> dict[str, Any]:
+           cut_id: int = CutId) -> OutageView:
     return cuts.resize(engine, settings, cut_id=cut_id,
                        area=bodies.area(body.area, settings, "area"),
                        allow_empty=body.allow_empty, note=body.note, actor=user.name,
@@ -104,14 +106,14 @@ def resize(body: Resize, user: Dispatcher, engine: EngineDep, settings: Settings
 
 @router.post("/{id}/cancel", summary="Cancel a scheduled cut")
 def cancel(body: Cancel, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
-           cut_id: int = CutId) -> dict[str, Any]:
+           cut_id: int = CutId) -> OutageView:
     return cuts.cancel(engine, settings, cut_id=cut_id, reason=body.reason, actor=user.name,
                        source="http")
 
 
 @router.post("/{id}/start", summary="Record that the power was cut (default now)")
 def start(body: Start, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
-          cut_id: int = CutId) -> dict[str, Any]:
+          cut_id: int = CutId) -> OutageView:
     return cuts.start(engine, settings, cut_id=cut_id,
                       at=bodies.instant(body.at, settings, "at"), actor=user.name,
                       source="http")
@@ -120,7 +122,7 @@ def start(body: Start, user: Dispatcher, engine: EngineDep, settings: SettingsDe
 @router.post("/{id}/restore",
              summary="Power back for everyone left, or for a part (area or customer codes)")
 def restore(body: RestoreBody, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
-            cut_id: int = CutId) -> dict[str, Any]:
+            cut_id: int = CutId) -> OutageView:
     part, codes = bodies.restore_scope(settings, body.area, body.customers)
     return cuts.restore(engine, settings, cut_id=cut_id,
                         at=bodies.instant(body.at, settings, "at"), area=part, codes=codes,

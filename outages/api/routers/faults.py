@@ -15,6 +15,7 @@ from outages.api.outage_pages import RestoreBody, Shown, show
 from outages.errors import ValidationError
 from outages.lifecycle import fault_reports, faults
 from outages.lifecycle import views as outage_views
+from outages.lifecycle.results import AreaProposal, FaultReport, OutageView
 from outages.registry.matching import customers_in_area
 
 router = json_router(prefix="/faults", tags=["faults"])
@@ -48,16 +49,17 @@ class Etr(Body):
 
 
 @router.post("/reports", status_code=201,
-             summary="Record a fault report; it joins a nearby open incident or opens one")
+             summary="Record a fault report; it joins a nearby open incident or opens one",
+             response_model=FaultReport)
 def report(body: NewReport, user: Dispatcher, engine: EngineDep,
-           settings: SettingsDep) -> dict[str, Any]:
+           settings: SettingsDep) -> Any:
     if (body.lon is None) != (body.lat is None):
         raise ValidationError("give both lon and lat, or neither", field="lon")
     point = (body.lon, body.lat) if body.lon is not None and body.lat is not None else None
     result = fault_reports.report(engine, settings, customer=body.customer, phone=body.phone,
                                   point=point, text=body.text, channel=body.source,
                                   actor=user.name, source="http")
-    return dict(redact(result, user))
+    return redact(result, user)
 
 
 @router.get("", summary="Incidents that began in the given local days")
@@ -66,22 +68,23 @@ def list_faults(
     status: Status | None = None,
     first: str | None = Query(None, alias="from", max_length=40, description="YYYY-MM-DD"),
     last: str | None = Query(None, alias="to", max_length=40, description="inclusive"),
-) -> list[dict[str, Any]]:
+) -> list[OutageView]:
     with reading(engine) as conn:
         return outage_views.listing(conn, settings, kind="fault", status=status,
                                     first=bodies.day(first, "from"), last=bodies.day(last, "to"))
 
 
-@router.get("/{id}", summary="One incident with its reports, optionally history and customers")
+@router.get("/{id}", summary="One incident with its reports, optionally history and customers",
+            response_model=OutageView)
 def show_fault(user: Reader, engine: EngineDep, settings: SettingsDep, options: Shown,
-               fault_id: int = FaultId) -> dict[str, Any]:
+               fault_id: int = FaultId) -> Any:
     return show(engine, settings, user, fault_id, "fault", options)
 
 
 @router.post("/{id}/confirm",
              summary="Confirm an incident: by area, feeders, or an automatic proposal")
 def confirm(body: Confirm, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
-            fault_id: int = FaultId) -> dict[str, Any]:
+            fault_id: int = FaultId) -> OutageView | AreaProposal:
     chosen = bodies.area(body.area, settings, "area") if body.area is not None else None
     if body.auto:
         if chosen is not None:
@@ -90,9 +93,10 @@ def confirm(body: Confirm, user: Dispatcher, engine: EngineDep, settings: Settin
             chosen = faults.proposal(conn, settings, fault_id)
             count = customers_in_area(conn, chosen).count
         if not body.confirm:
-            return {"proposed": True, "area": json.loads(chosen.to_geojson()),
-                    "area_km2": round(chosen.area_km2(), 3), "customers": count,
-                    "hint": "send the same request with confirm: true to save this area"}
+            return AreaProposal(
+                proposed=True, area=json.loads(chosen.to_geojson()),
+                area_km2=round(chosen.area_km2(), 3), customers=count,
+                hint="send the same request with confirm: true to save this area")
     return faults.confirm(
         engine, settings, fault_id=fault_id, area=chosen, feeders=body.feeders or None,
         started_at=bodies.instant(body.started_at, settings, "started_at"), cause=body.cause,
@@ -101,7 +105,7 @@ def confirm(body: Confirm, user: Dispatcher, engine: EngineDep, settings: Settin
 
 @router.post("/{id}/etr", summary="Set or move the estimated restoration time")
 def etr(body: Etr, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
-        fault_id: int = FaultId) -> dict[str, Any]:
+        fault_id: int = FaultId) -> OutageView:
     return faults.set_etr(engine, settings, fault_id=fault_id,
                           at=bodies.when(body.at, settings, "at"), note=body.note,
                           actor=user.name, source="http")
@@ -109,7 +113,7 @@ def etr(body: Etr, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
 
 @router.post("/{id}/restore", summary="Power back for everyone left, or for a part")
 def restore(body: RestoreBody, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
-            fault_id: int = FaultId) -> dict[str, Any]:
+            fault_id: int = FaultId) -> OutageView:
     part, codes = bodies.restore_scope(settings, body.area, body.customers)
     return faults.restore(engine, settings, fault_id=fault_id,
                           at=bodies.instant(body.at, settings, "at"), area=part, codes=codes,

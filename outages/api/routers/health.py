@@ -4,24 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from outages import db
+from outages.api.bodies import json_router
 from outages.api.deps import EngineDep
+from outages.results import Result
 
-router = APIRouter(tags=["health"])
+router = json_router(tags=["health"])
+
+
+class Health(Result):
+    status: str = Field(description="ok, ready or unavailable")
+    revision: str | None = Field(None, description="the schema revision, when ready")
+    reason: str | None = Field(None, description="why not ready")
 
 
 @router.get("/healthz", summary="The process is up")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz() -> Health:
+    return Health(status="ok")
 
 
 @router.get("/readyz", summary="The database is reachable and its schema is current",
-            responses={503: {"description": "not ready (reason given)"}})
+            response_model=Health,
+            responses={503: {"description": "not ready (reason given)", "model": Health}})
 def readyz(engine: EngineDep) -> Any:
     head = db.head_revision()
     try:
@@ -35,4 +44,4 @@ def readyz(engine: EngineDep) -> Any:
     if current != head:
         reason = f"schema at {current or 'nothing'}, code needs {head}: run 'outages db upgrade'"
         return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
-    return {"status": "ready", "revision": current}
+    return Health(status="ready", revision=current)

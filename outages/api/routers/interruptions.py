@@ -16,6 +16,7 @@ from outages.api.bodies import json_router
 from outages.api.deps import Admin, EngineDep, Engineer, SettingsDep, reading
 from outages.lifecycle import durations
 from outages.lifecycle import history_import as interruption_import
+from outages.lifecycle.results import HistoryImport, OutageDuration
 from outages.settings import Settings
 
 router = json_router(tags=["interruptions"])
@@ -29,7 +30,10 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 @router.get("/interruptions/export", response_class=StreamingResponse,
             summary="Interruptions that began in the given local days (streamed)",
-            responses={200: {"content": {"text/csv": {}, "application/json": {}}}})
+            responses={200: {"description": "CSV (the default) or a JSON array, streamed",
+                             "content": {"text/csv": {"schema": {"type": "string"}},
+                                         "application/json": {"schema": {
+                                             "type": "array", "items": {"type": "object"}}}}}})
 def export(_user: Engineer, engine: EngineDep, settings: SettingsDep,
            first: str | None = First, last: str | None = Last,
            format: Literal["csv", "json"] = "csv") -> StreamingResponse:
@@ -54,16 +58,19 @@ def _export(engine: Engine, settings: Settings, first: date | None, last: date |
              summary="Load interruption history (CSV: outage_id,customer_code,start,end,cause,"
              "planned); bad rows come back in rejects_csv")
 def import_file(user: Admin, engine: EngineDep, settings: SettingsDep,
-                file: UploadFile = File(description="the CSV file")) -> dict[str, Any]:
+                file: UploadFile = File(description="the CSV file")) -> HistoryImport:
     with bodies.uploaded(file) as path:
         result = interruption_import.import_csv(engine, settings, path=path, actor=user.name,
                                                 source="http")
-        rejects = bodies.rejects_text(result["rejects_file"])
-    return {**result, "rejects_file": None, "rejects_csv": rejects}
+        rejects = bodies.rejects_text(result.rejects_file)
+    result.rejects_file, result.rejects_csv = None, rejects
+    return result
 
 
 @router.get("/outages/durations",
-            summary="One row per outage: times, customers, customer-minutes, notice given")
+            summary="One row per outage: times, customers, customer-minutes, notice given",
+            response_model=list[OutageDuration],
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 def outage_durations(_user: Engineer, engine: EngineDep, settings: SettingsDep,
                      first: str | None = First, last: str | None = Last,
                      format: Literal["json", "csv"] = "json") -> Any:

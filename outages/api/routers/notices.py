@@ -11,6 +11,7 @@ from outages.api.deps import EngineDep, Reader, SettingsDep, reading, redact
 from outages.errors import ValidationError
 from outages.notices import report as notice_report
 from outages.notices.queue import LANGUAGES
+from outages.notices.results import Notice, NoticePreview, NoticeStats
 
 router = json_router(prefix="/notices", tags=["notices"])
 
@@ -26,7 +27,7 @@ def preview(
     cut: int | None = _outage_id(), fault: int | None = _outage_id(),
     kind: str | None = Query(None, max_length=40, description="notice kind (default: first)"),
     language: str | None = Query(None, max_length=8, description="vi or en (default both)"),
-) -> dict[str, Any]:
+) -> NoticePreview:
     if (cut is None) == (fault is None):
         raise ValidationError("give exactly one of ?cut=ID or ?fault=ID", field="cut")
     if language is not None and language not in LANGUAGES:
@@ -37,20 +38,21 @@ def preview(
             expect="planned" if cut is not None else "fault", kind=kind, language=language)
 
 
-@router.get("", summary="Queued and sent notices, soonest due first")
+@router.get("", summary="Queued and sent notices, soonest due first",
+            response_model=list[Notice])
 def list_notices(
     user: Reader, engine: EngineDep, settings: SettingsDep,
     outage: int | None = _outage_id(),
     status: str | None = Query(None, max_length=20),
     limit: int = Query(100, ge=1, le=10_000),
-) -> list[dict[str, Any]]:
+) -> Any:
     with reading(engine) as conn:
         rows = notice_report.listing(conn, settings, outage_id=outage, status=status,
                                      limit=limit)
-    return list(redact(rows, user))
+    return redact(rows, user)
 
 
 @router.get("/stats", summary="Counts by status and channel, delivery rate, median delay")
-def stats(_user: Reader, engine: EngineDep) -> dict[str, Any]:
+def stats(_user: Reader, engine: EngineDep) -> NoticeStats:
     with reading(engine) as conn:
         return notice_report.stats(conn)

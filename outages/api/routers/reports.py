@@ -13,6 +13,7 @@ from outages.api.deps import EngineDep, Engineer, SettingsDep, reading
 from outages.errors import ValidationError
 from outages.reliability import report
 from outages.reliability.render import text
+from outages.reliability.results import ReliabilityReport, ServiceReport
 from outages.reliability.service import Window, service_report
 
 router = json_router(prefix="/reports", tags=["reports"])
@@ -27,8 +28,9 @@ def _required_day(value: str, field: str) -> Any:
 
 @router.get("/reliability", response_class=Response,
             summary="IEEE 1366 indices for local days from..to, with major event days",
-            responses={200: {"content": {"application/json": {}, "text/csv": {},
-                                         "text/html": {}}}})
+            responses={200: {"model": ReliabilityReport,
+                             "content": {"text/csv": {"schema": {"type": "string"}},
+                                         "text/html": {"schema": {"type": "string"}}}}})
 def reliability(
     _user: Engineer, engine: EngineDep, settings: SettingsDep,
     first: str = Query(alias="from", max_length=40, description="first local day"),
@@ -50,14 +52,14 @@ def reliability(
             return HTMLResponse(html.build(conn, settings, result))
     if format == "csv":
         return PlainTextResponse(text.to_csv(result.main), media_type="text/csv")
-    return JsonResult(result.to_json())
+    return JsonResult(result.to_json().as_json())
 
 
 @router.get("/service",
             summary="Notice lead times, fault response, ETR accuracy and notice delivery")
 def service(_user: Engineer, engine: EngineDep, settings: SettingsDep,
             first: str | None = Query(None, alias="from", max_length=40),
-            last: str | None = Query(None, alias="to", max_length=40)) -> dict[str, Any]:
+            last: str | None = Query(None, alias="to", max_length=40)) -> ServiceReport:
     window = Window(bodies.day(first, "from"), bodies.day(last, "to"), settings.tz)
     with reading(engine) as conn:
         return service_report(conn, settings, window)

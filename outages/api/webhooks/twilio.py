@@ -60,7 +60,8 @@ def _required(params: MultiDict, *names: str) -> str:
     raise ValidationError(f"missing form field {names[0]}", field=names[0])
 
 
-@router.post("/status", summary="Delivery status callback for a sent SMS")
+@router.post("/status", summary="Delivery status callback for a sent SMS", status_code=204,
+             response_class=Response)
 def status_callback(params: SignedForm, engine: EngineDep) -> Response:
     sid = _required(params, "MessageSid", "SmsSid")
     status = _required(params, "MessageStatus", "SmsStatus")
@@ -73,7 +74,8 @@ def status_callback(params: SignedForm, engine: EngineDep) -> Response:
 
 @router.post("/inbound", summary="Incoming SMS: STOP/START/HELP/STATUS/MATDIEN keywords",
              response_class=Response,
-             responses={200: {"content": {"application/xml": {}}, "description": "TwiML"}})
+             responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}},
+                              "description": "TwiML"}})
 def inbound_sms(params: SignedForm, engine: EngineDep, settings: SettingsDep) -> Response:
     phone = _required(params, "From")
     with write_transaction(engine) as conn:

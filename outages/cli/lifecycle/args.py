@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from geo import Area
 from outages.cli.lifecycle import render as outage_render
@@ -13,6 +13,7 @@ from outages.cli.output import print_json
 from outages.errors import ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import restoration
+from outages.results import Row
 from outages.settings import Settings
 
 
@@ -32,15 +33,15 @@ def restore_scope(
             restoration.read_codes(customers) if customers else None)
 
 
-def emit(view: dict[str, Any], as_json: bool) -> None:
+def emit(view: Row, as_json: bool) -> None:
     if as_json:
         print_json(view)
     else:
         outage_render.outage(view)
 
 
-def show(view: dict[str, Any], *, as_json: bool, history: list[dict[str, Any]] | None,
-         customers: list[dict[str, Any]] | None) -> None:
+def show(view: Row, *, as_json: bool, history: Sequence[Row] | None,
+         customers: Sequence[Row] | None) -> None:
     if as_json:
         extra = {"history": history} if history is not None else {}
         if customers is not None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.table import Table
@@ -19,6 +19,7 @@ from outages.lifecycle import core as lifecycle
 from outages.lifecycle import fault_reports, faults
 from outages.lifecycle import views as outage_views
 from outages.registry.matching import customers_in_area
+from outages.results import Row
 
 app = typer.Typer(help="Fault reports and incidents: report, confirm, ETR, restore.",
                   no_args_is_help=True)
@@ -179,7 +180,7 @@ def show(
     with context.engine.connect() as conn:
         row = lifecycle.load(conn, fault_id, kind="fault")
         view = outage_views.describe(conn, settings, row)
-        view["reports"] = faults.reports(conn, settings, fault_id)
+        view.reports = faults.reports(conn, settings, fault_id)
         past = outage_views.history(conn, settings, fault_id) if history else None
         people = outage_views.customers(conn, settings, fault_id) if customers else None
     args.show(view, as_json=as_json, history=past, customers=people)
@@ -187,7 +188,7 @@ def show(
         _reports_table(view["reports"])
 
 
-def _reports_table(items: list[dict[str, Any]]) -> None:
+def _reports_table(items: Sequence[Row]) -> None:
     table = Table(title=f"Reports ({len(items)})")
     for column in ("id", "customer", "phone", "source", "count", "first", "last", "text"):
         table.add_column(column)

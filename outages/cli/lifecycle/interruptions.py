@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from outages.errors import ValidationError
 from outages.jsonable import json_default
 from outages.lifecycle import durations
 from outages.lifecycle import history_import as interruption_import
+from outages.results import Row
 
 app = typer.Typer(help="The per-customer interruption log: import and export.",
                   no_args_is_help=True)
@@ -96,7 +97,7 @@ class _target:
             self.handle.close()
 
 
-def _write_csv(rows: Iterable[dict[str, Any]], handle: Any,
+def _write_csv(rows: Iterable[Row], handle: Any,
                columns: tuple[str, ...] = durations.EXPORT_COLUMNS) -> None:
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(columns)
@@ -105,7 +106,7 @@ def _write_csv(rows: Iterable[dict[str, Any]], handle: Any,
                          if isinstance(row[c], bool) else row[c] for c in columns])
 
 
-def _write_json(rows: Iterable[dict[str, Any]], handle: Any) -> None:
+def _write_json(rows: Iterable[Row], handle: Any) -> None:
     """One JSON array, written row by row so millions of rows stay out of memory."""
     handle.write("[")
     for n, row in enumerate(rows):
@@ -142,7 +143,7 @@ def durations_command(
         _table(rows)
 
 
-def _table(rows: list[dict[str, Any]]) -> None:
+def _table(rows: Sequence[Row]) -> None:
     table = Table(title=f"Outage durations ({len(rows)})")
     for column in ("id", "area / source id", "type", "cause", "planned", "actual",
                    "customers", "cust-min", "notice h"):

@@ -6,12 +6,13 @@ local ISO form.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from rich.table import Table
 
 from outages.cli.output import console, warn
+from outages.results import Row
 
 LABEL = {"planned": "Cut", "fault": "Incident"}
 
@@ -30,7 +31,7 @@ def _counts(counts: dict[str, int], limit: int = 8) -> str:
     return text + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
 
 
-def outage(view: dict[str, Any]) -> None:
+def outage(view: Row) -> None:
     kind = LABEL[view["kind"]]
     flag = "  [bold red]URGENT[/bold red]" if view["urgent"] else ""
     console.print(f"[bold]{kind} #{view['id']}[/bold] {view['status']} "
@@ -71,13 +72,13 @@ def _change(change: dict[str, int] | None) -> str | None:
     return f"{change['added']} added, {change['dropped']} dropped" if change else None
 
 
-def _step(step: dict[str, Any] | None) -> str | None:
+def _step(step: Row | None) -> str | None:
     if not step:
         return None
     return f"{step['restored']} restored ({step['scope']}), {step['remaining']} still out"
 
 
-def listing(views: list[dict[str, Any]], *, kind: str) -> None:
+def listing(views: Sequence[Row], *, kind: str) -> None:
     table = Table(title=f"{LABEL[kind]}s ({len(views)})")
     for column in ("id", "status", "start", "end", "affected", "restored", "urgent",
                    "area / reason"):
@@ -92,7 +93,7 @@ def listing(views: list[dict[str, Any]], *, kind: str) -> None:
     console.print(table)
 
 
-def _what(view: dict[str, Any]) -> str:
+def _what(view: Row) -> str:
     text = " / ".join(x for x in (view.get("area_name"), view.get("reason")) if x)
     if view.get("external_id"):
         cause = f", {view['cause']}" if view.get("cause") else ""
@@ -100,7 +101,7 @@ def _what(view: dict[str, Any]) -> str:
     return text
 
 
-def history(items: list[dict[str, Any]]) -> None:
+def history(items: Sequence[Row]) -> None:
     table = Table(title="History")
     for column in ("rev", "action", "by", "at", "window / ETR", "details"):
         table.add_column(column)
@@ -116,7 +117,7 @@ def history(items: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-def customers(items: list[dict[str, Any]]) -> None:
+def customers(items: Sequence[Row]) -> None:
     table = Table(title=f"Customers ({len(items)})")
     for column in ("code", "district", "feeder", "added", "dropped", "off", "on"):
         table.add_column(column)

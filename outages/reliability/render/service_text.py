@@ -7,6 +7,8 @@ from typing import Any
 from rich import box
 from rich.table import Table as RichTable
 
+from outages.reliability.results import ServiceReport
+
 NO_DATA = "no data"
 
 
@@ -18,7 +20,7 @@ def _minutes(value: float | None) -> str:
     return NO_DATA if value is None else f"{value:,.1f} min"
 
 
-def renderables(kpis: dict[str, Any]) -> list[Any]:
+def renderables(kpis: ServiceReport) -> list[Any]:
     period = f"{kpis['from'] or 'start of records'} to {kpis['to'] or 'now'} ({kpis['timezone']})"
     return [f"[bold]Service KPIs[/bold], {period}", *_notice(kpis["planned_notice"]), "",
             *_faults(kpis["fault_response"], kpis["etr_accuracy"]), "",

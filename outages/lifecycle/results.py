@@ -1,0 +1,211 @@
+"""What the lifecycle answers: an outage view (a cut or an incident), its history, its
+customers, a fault report, durations, an import, and the public descriptions. Times are
+local ISO 8601 text, as the views have always given them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from outages.results import Result
+
+
+class CutWarning(Result):
+    """Something a dispatcher should look at; the change was made anyway."""
+
+    code: str
+    message: str
+    count: int
+    cut_ids: list[int]
+
+
+class Change(Result):
+    added: int
+    dropped: int
+
+
+class RestoreStep(Result):
+    restored: int
+    remaining: int
+    scope: str = Field(description="all, area or customers")
+
+
+class Revision(Result):
+    revision: int
+    action: str
+    actor: str | None
+    at: str | None
+    start: str | None
+    end: str | None
+    etr: str | None
+    note: str | None
+    details: dict[str, Any] | None
+
+
+class OutageCustomer(Result):
+    code: str
+    district: str | None
+    feeder: str | None
+    added_revision: int | None
+    dropped_revision: int | None
+    start: str | None
+    end: str | None
+
+
+class CustomersPage(Result):
+    total: int
+    limit: int
+    offset: int
+
+
+class Report(Result):
+    """A customer's report of no power, as stored on its incident."""
+
+    id: int
+    customer: str | None
+    phone: str | None
+    lon: float | None
+    lat: float | None
+    text: str | None
+    source: str | None
+    reports: int | None
+    first_at: str | None
+    last_at: str | None
+
+
+class OutageView(Result):
+    """A planned cut or a fault incident. Optional keys appear only where they apply: the
+    breakdowns, warnings and what the last change did."""
+
+    id: int
+    kind: str
+    status: str
+    revision: int
+    area_name: str | None
+    feeders: list[str] | None
+    reason: str | None
+    work: str | None
+    cause: str | None
+    external_id: str | None
+    start: str | None
+    end: str | None
+    urgent: bool
+    urgent_reason: str | None
+    cancel_reason: str | None
+    created_by: str | None
+    planned_start: str | None
+    planned_end: str | None
+    actual_start: str | None
+    actual_end: str | None
+    etr: str | None
+    created_at: str | None
+    updated_at: str | None
+    affected: int
+    dropped: int
+    restored: int
+    remaining: int
+    notice_lead: str | None = None
+    by_district: dict[str, int] | None = None
+    by_feeder: dict[str, int] | None = None
+    warnings: list[CutWarning] | None = None
+    earliest_legal_start: str | None = None
+    repairs: list[str] | None = None
+    change: Change | None = None
+    dropped_now: int | None = None
+    note: str | None = None
+    step: RestoreStep | None = None
+    reports: list[Report] | None = None
+    history: list[Revision] | None = None
+    customers: list[OutageCustomer] | None = None
+    customers_page: CustomersPage | None = None
+
+
+class FaultReport(Result):
+    """A recorded report and the incident it joined or opened."""
+
+    report_id: int
+    outage_id: int
+    new_incident: bool
+    distance_m: float | None
+    customer: str | None
+    phone: str | None
+    lon: float | None
+    lat: float | None
+    reports: int
+    status: str
+    at: str | None
+
+
+class OutageDuration(Result):
+    id: int
+    external_id: str | None
+    area_name: str | None
+    type: str = Field(description="planned or unplanned")
+    status: str
+    cause: str | None
+    urgent: bool
+    planned_start: str | None
+    planned_end: str | None
+    actual_start: str | None
+    actual_end: str | None
+    customers: int
+    customer_minutes: float
+    still_out: int
+    notice_lead_hours: float | None
+
+
+class HistoryImport(Result):
+    imported: int
+    rejected: int
+    outages_created: int
+    rejects_file: str | None
+    rejects_csv: str | None = None
+
+
+class PublicCut(Result):
+    id: int
+    area_name: str | None
+    districts: list[str]
+    start: str | None
+    end: str | None
+    reason: str | None
+    status: str
+    customers_affected: int
+
+
+class PublicDay(Result):
+    district: str
+    date: str
+    cuts: list[PublicCut]
+
+
+class PublicLookup(Result):
+    cuts: list[PublicCut]
+
+
+class CurrentOutage(Result):
+    id: int
+    kind: str
+    status: str
+    area_name: str | None
+    area: dict[str, Any] | None = Field(description="GeoJSON geometry")
+    districts: list[str]
+    customers_affected: int
+    reason: str | None
+    started: str | None
+    etr: str | None
+
+
+class AreaProposal(Result):
+    """An automatic area for a fault, shown before it is saved."""
+
+    proposed: bool
+    area: dict[str, Any] = Field(description="GeoJSON geometry")
+    area_km2: float
+    customers: int
+    hint: str
+
+
+class PublicOutages(Result):
+    outages: list[CurrentOutage]

@@ -1,0 +1,59 @@
+"""What the registry answers: a customer, a page of them, an area preview, an import."""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict
+
+from outages.results import Result
+
+
+class CustomerView(Result):
+    """A customer for JSON: dates as YYYY-MM-DD, timestamps in local time with offset."""
+
+    # Every stored column is shown: a column added to the registry shows up here too.
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    address: str | None = None
+    region: str | None = None
+    district: str | None = None
+    feeder: str | None = None
+    language: str | None = None
+    sms_opt_out: bool | None = None
+    email_opt_out: bool | None = None
+    phone_invalid: bool | None = None
+    connected_on: str | None = None
+    disconnected_on: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class CustomerPage(Result):
+    total: int
+    limit: int
+    offset: int
+    customers: list[CustomerView]
+
+
+class AreaPreview(Result):
+    area: str | None
+    count: int
+    customers: list[str]
+    by_region: dict[str, int]
+    by_district: dict[str, int]
+    by_feeder: dict[str, int]
+    repairs: list[str]
+
+
+class CustomerImport(Result):
+    imported: int
+    updated: int
+    rejected: int
+    rejects_file: str | None
+    rejects_csv: str | None = None
+    samples: list[str] | None = None
