@@ -15,36 +15,40 @@ class OutageKind(StrEnum):
     FAULT = "fault"  # a fault incident, opened by customers' reports
 
 
-class OutageStatus(StrEnum):
-    # planned cuts: scheduled -> in_progress -> completed, or cancelled
+class CutStatus(StrEnum):
+    """scheduled -> in_progress -> completed, or cancelled."""
+
     SCHEDULED = "scheduled"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
-    # fault incidents: reported -> confirmed -> restored
+
+
+class IncidentStatus(StrEnum):
+    """reported -> confirmed -> restored; imported history of faults is `completed`."""
+
     REPORTED = "reported"
     CONFIRMED = "confirmed"
     RESTORED = "restored"
+    COMPLETED = "completed"
 
 
-# The statuses each kind can be in. Imported history of either kind is `completed`. Maps are
-# keyed by `str`, as rows read back carry the stored string, which equals the member.
+OutageStatus = CutStatus | IncidentStatus
+# Maps are keyed by `str`: rows read back carry the stored string, which equals the member.
 STATUSES: dict[str, tuple[OutageStatus, ...]] = {
-    OutageKind.PLANNED: (OutageStatus.SCHEDULED, OutageStatus.IN_PROGRESS,
-                         OutageStatus.COMPLETED, OutageStatus.CANCELLED),
-    OutageKind.FAULT: (OutageStatus.REPORTED, OutageStatus.CONFIRMED, OutageStatus.RESTORED,
-                       OutageStatus.COMPLETED),
+    OutageKind.PLANNED: tuple(CutStatus),
+    OutageKind.FAULT: tuple(IncidentStatus),
 }
 # A cut that has not ended: customers may still be told of it, and it may still change.
-CUT_PENDING = (OutageStatus.SCHEDULED, OutageStatus.IN_PROGRESS)
+CUT_PENDING = (CutStatus.SCHEDULED, CutStatus.IN_PROGRESS)
 # An incident that new reports may join.
-INCIDENT_OPEN = (OutageStatus.REPORTED, OutageStatus.CONFIRMED)
+INCIDENT_OPEN = (IncidentStatus.REPORTED, IncidentStatus.CONFIRMED)
 # Where an outage ends when nobody is left without power.
 DONE: dict[str, OutageStatus] = {
-    OutageKind.PLANNED: OutageStatus.COMPLETED,
-    OutageKind.FAULT: OutageStatus.RESTORED,
+    OutageKind.PLANNED: CutStatus.COMPLETED,
+    OutageKind.FAULT: IncidentStatus.RESTORED,
 }
-FINISHED = (OutageStatus.COMPLETED, OutageStatus.CANCELLED, OutageStatus.RESTORED)
+FINISHED = (CutStatus.COMPLETED, CutStatus.CANCELLED, IncidentStatus.RESTORED)
 
 
 class NoticeKind(StrEnum):

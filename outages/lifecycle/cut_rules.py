@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
 
-from outages.enums import CUT_PENDING, OutageKind, OutageStatus
+from outages.enums import CUT_PENDING, CutStatus, OutageKind
 from outages.errors import ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle.results import CutWarning
@@ -106,7 +106,7 @@ def _sharing(conn: Connection, row: Row[Any], low: datetime, high: datetime) -> 
     query = (select(o.c.id, o.c.planned_start, o.c.planned_end).select_from(joined)
              .where(mine.c.outage_id == row.id, mine.c.dropped_revision.is_(None),
                     o.c.kind == OutageKind.PLANNED,
-                    o.c.status.in_((*CUT_PENDING, OutageStatus.COMPLETED)),
+                    o.c.status.in_((*CUT_PENDING, CutStatus.COMPLETED)),
                     o.c.planned_start < high, o.c.planned_end > low)
              .group_by(o.c.id, o.c.planned_start, o.c.planned_end).order_by(o.c.id))
     return list(conn.execute(query))

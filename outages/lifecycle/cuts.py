@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, Row, insert
 from geo import Area
 from outages.access import audit
 from outages.db import write_transaction
-from outages.enums import OutageKind, OutageStatus
+from outages.enums import CutStatus, OutageKind
 from outages.errors import Conflict, ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import cut_rules, restoration
@@ -87,7 +87,7 @@ def _insert(conn: Connection, *, area: Area, name: str | None, start: datetime, 
             urgent_reason: str | None, actor: str) -> Row[Any]:
     now = utcnow()
     outage_id = conn.execute(insert(lc.OUTAGES).values(
-        kind=OutageKind.PLANNED, status=OutageStatus.SCHEDULED, area_name=name,
+        kind=OutageKind.PLANNED, status=CutStatus.SCHEDULED, area_name=name,
         area_geojson=area.to_geojson(),
         feeders=list(feeders) if feeders else None, reason=reason, work=work,
         cause=PLANNED_CAUSE, planned_start=start, planned_end=end, urgent=urgent,
@@ -99,7 +99,7 @@ def _insert(conn: Connection, *, area: Area, name: str | None, start: datetime, 
 
 def _scheduled(conn: Connection, cut_id: int, doing: str) -> Row[Any]:
     row = lc.load(conn, cut_id, kind=OutageKind.PLANNED)
-    if row.status != OutageStatus.SCHEDULED:
+    if row.status != CutStatus.SCHEDULED:
         raise Conflict(f"cut {cut_id} is {row.status}; only a scheduled cut can be {doing}")
     return row
 
@@ -189,7 +189,7 @@ def cancel(
         row = _scheduled(conn, cut_id, "cancelled (a started cut is restored instead)")
         dropped = lc.drop_all(conn, cut_id, row.revision + 1)
         cancelled = lc.change(conn, row, action="cancelled", actor=actor, source=source,
-                              values={"status": OutageStatus.CANCELLED,
+                              values={"status": CutStatus.CANCELLED,
                                       "cancel_reason": reason.strip()},
                               note=reason.strip(), details={"added": 0, "dropped": dropped})
         lc.publish(conn, settings, cancelled, "cut_cancelled", actor=actor)
@@ -210,7 +210,7 @@ def start(
         early = row.planned_start - at if at < row.planned_start else None
         details = {"started": started, "early_minutes": lc.minutes(early) if early else 0}
         after = lc.change(conn, row, action="started", actor=actor, source=source,
-                          values={"status": OutageStatus.IN_PROGRESS, "actual_start": at},
+                          values={"status": CutStatus.IN_PROGRESS, "actual_start": at},
                           details=details)
         lc.publish(conn, settings, after, "cut_started", actor=actor)
         view = describe(conn, settings, after, breakdown=False)

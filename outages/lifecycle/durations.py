@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, String, cast, func, select
 
-from outages.enums import OutageKind, OutageStatus
+from outages.enums import CutStatus, OutageKind
 from outages.lifecycle import core as lc
 from outages.lifecycle.results import OutageDuration
 from outages.lifecycle.views import day_filter
@@ -48,7 +48,7 @@ def outage_durations(conn: Connection, settings: Settings, *, first: date | None
     """One row per outage (cancelled cuts left out) that began on local days first..last."""
     o = lc.OUTAGES
     began = func.coalesce(o.c.actual_start, o.c.planned_start, o.c.created_at)
-    rows = conn.execute(select(o).where(o.c.status != OutageStatus.CANCELLED,
+    rows = conn.execute(select(o).where(o.c.status != CutStatus.CANCELLED,
                                         *day_filter(began, first, last, settings))
                         .order_by(began, o.c.id)).all()
     totals = _totals(conn, [r.id for r in rows])

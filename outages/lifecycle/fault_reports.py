@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, Row, insert, select, update
 from geo import point_problem
 from outages.access import audit
 from outages.db import write_transaction
-from outages.enums import OutageKind, OutageStatus
+from outages.enums import IncidentStatus, OutageKind
 from outages.errors import NotFound, ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import fault_grouping
@@ -146,7 +146,7 @@ def record(
 def _open_incident(conn: Connection, *, text: str | None, actor: str, source: str,
                    at: datetime) -> Row[Any]:
     outage_id = conn.execute(insert(lc.OUTAGES).values(
-        kind=OutageKind.FAULT, status=OutageStatus.REPORTED, reason=text, revision=1,
+        kind=OutageKind.FAULT, status=IncidentStatus.REPORTED, reason=text, revision=1,
         created_by=actor,
         created_at=at, updated_at=utcnow(),
     ).returning(lc.OUTAGES.c.id)).scalar_one()

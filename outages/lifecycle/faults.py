@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, Row, func, select
 
 from geo import Area
 from outages.db import write_transaction
-from outages.enums import INCIDENT_OPEN, OutageKind, OutageStatus
+from outages.enums import INCIDENT_OPEN, IncidentStatus, OutageKind
 from outages.errors import Conflict, ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import restoration
@@ -91,7 +91,7 @@ def confirm(
         raise ValidationError("give exactly one of --area, --feeder or --auto", field="--area")
     cause = _check_cause(settings, cause)
     with write_transaction(engine) as conn:
-        row = _open(conn, fault_id, allowed=(OutageStatus.REPORTED,), doing="confirmed again")
+        row = _open(conn, fault_id, allowed=(IncidentStatus.REPORTED,), doing="confirmed again")
         if auto:
             area = proposal(conn, settings, fault_id)
         started = started_at or _first_report(conn, fault_id)
@@ -105,7 +105,7 @@ def confirm(
         diff = lc.set_members(conn, row, ids, revision=row.revision + 1, cause=cause,
                               start_at=started)
         outside = _reporters_outside(conn, fault_id, ids)
-        values = {"status": OutageStatus.CONFIRMED, "actual_start": started, "cause": cause,
+        values = {"status": IncidentStatus.CONFIRMED, "actual_start": started, "cause": cause,
                   "feeders": list(feeders) if feeders else None,
                   "area_geojson": area.to_geojson() if area is not None else None,
                   "area_name": _place(area, affected, feeders)}

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from outages.access import audit
 from outages.db import write_transaction
-from outages.enums import OutageKind, OutageStatus
+from outages.enums import CutStatus, IncidentStatus, OutageKind
 from outages.errors import ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle.results import HistoryImport
@@ -196,7 +196,7 @@ def _outage_id(conn: Connection, state: State, good: Good, actor: str) -> int:
     now = utcnow()
     outage_id = conn.execute(insert(lc.OUTAGES).values(
         kind=OutageKind.PLANNED if good.planned else OutageKind.FAULT,
-        status=OutageStatus.COMPLETED,
+        status=CutStatus.COMPLETED if good.planned else IncidentStatus.COMPLETED,
         external_id=good.external_id, cause=good.cause, revision=1, created_by=actor,
         created_at=now, updated_at=now).returning(lc.OUTAGES.c.id)).scalar_one()
     lc.write_revision(conn, lc.load(conn, outage_id), action="imported", actor=actor)

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, bindparam, exists, func, or_, select
 
 from geo import BBox, point_problem
 from notifier import gsm
-from outages.enums import CUT_PENDING, FINISHED, INCIDENT_OPEN, OutageKind, OutageStatus
+from outages.enums import CUT_PENDING, FINISHED, INCIDENT_OPEN, CutStatus, OutageKind
 from outages.errors import NotFound, ValidationError
 from outages.lifecycle.results import CurrentOutage, PublicCut
 from outages.models import Customer, Interruption, Outage, OutageCustomer
@@ -31,7 +31,7 @@ _oc = OutageCustomer.__table__.c
 _c = Customer.__table__.c
 _i = Interruption.__table__.c
 
-POWER_OFF = (OutageStatus.IN_PROGRESS, *INCIDENT_OPEN)  # power is out now
+POWER_OFF = (CutStatus.IN_PROGRESS, *INCIDENT_OPEN)  # power is out now
 
 _active = _oc.dropped_revision.is_(None)
 
@@ -63,7 +63,7 @@ _SOONEST_FIRST = (_o.planned_start, _o.id)
 
 def _upcoming(now: Any) -> tuple[Any, ...]:
     return (_o.kind == OutageKind.PLANNED, _o.status.in_(CUT_PENDING),
-            or_(_o.planned_end > now, _o.status == OutageStatus.IN_PROGRESS))
+            or_(_o.planned_end > now, _o.status == CutStatus.IN_PROGRESS))
 
 
 def _customer_cuts_query() -> Any:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, Row, bindparam, select, update
 from geo import Area
 from outages import timeutil
 from outages.db import write_transaction
-from outages.enums import DONE, OutageKind, OutageStatus
+from outages.enums import DONE, CutStatus, IncidentStatus, OutageKind
 from outages.errors import Conflict, ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle.results import OutageView, RestoreStep
@@ -90,9 +90,9 @@ def restore(
 
 
 def check_restorable(row: Row[Any]) -> None:
-    if row.status in (OutageStatus.COMPLETED, OutageStatus.RESTORED):
+    if row.status in (CutStatus.COMPLETED, IncidentStatus.RESTORED):
         raise Conflict(f"outage {row.id} is already {row.status}: every customer has power")
-    if row.status == OutageStatus.CANCELLED:
+    if row.status == CutStatus.CANCELLED:
         raise Conflict(f"cut {row.id} was cancelled; there is nothing to restore")
     if row.actual_start is None:
         hint = ("`outages cuts start " if row.kind == OutageKind.PLANNED

@@ -12,7 +12,7 @@ import numpy as np
 from sqlalchemy import Connection, func, select
 
 from notifier.store import outbox
-from outages.enums import OutageKind, OutageStatus
+from outages.enums import CutStatus, OutageKind
 from outages.errors import ValidationError
 from outages.models import FaultReport, Outage
 from outages.reliability.results import (
@@ -78,7 +78,7 @@ def planned_notice(conn: Connection, settings: Settings, window: Window) -> Plan
     query = (select(_o.id, _o.external_id, _o.area_name, _o.planned_start, _o.created_at,
                     _o.urgent, _o.urgent_reason, first_sent.c.sent_at)
              .outerjoin(first_sent, first_sent.c.outage_id == _o.id)
-             .where(_o.kind == OutageKind.PLANNED, _o.status != OutageStatus.CANCELLED,
+             .where(_o.kind == OutageKind.PLANNED, _o.status != CutStatus.CANCELLED,
                     _o.planned_start.is_not(None), *window.clause(_o.planned_start))
              .order_by(_o.planned_start, _o.id))
     minimum = settings.planned.min_notice

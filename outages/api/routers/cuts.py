@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Path, Query
 from pydantic import Field
@@ -11,13 +11,13 @@ from outages.api import bodies
 from outages.api.bodies import Body, GeoJSON, TimeText, json_router
 from outages.api.deps import Dispatcher, EngineDep, Reader, SettingsDep, reading
 from outages.api.outage_pages import RestoreBody, Shown, show
+from outages.enums import CutStatus
 from outages.lifecycle import cuts
 from outages.lifecycle import views as outage_views
 from outages.lifecycle.results import OutageView
 
 router = json_router(prefix="/cuts", tags=["cuts"])
 CutId = Path(ge=1, le=2**31 - 1, alias="id")
-Status = Literal["scheduled", "in_progress", "completed", "cancelled"]
 
 
 class NewCut(Body):
@@ -69,7 +69,7 @@ def create(body: NewCut, user: Dispatcher, engine: EngineDep,
 @router.get("", summary="Cuts whose planned start falls in the given local days")
 def list_cuts(
     _user: Reader, engine: EngineDep, settings: SettingsDep,
-    status: Status | None = None,
+    status: CutStatus | None = None,
     first: str | None = Query(None, alias="from", max_length=40, description="YYYY-MM-DD"),
     last: str | None = Query(None, alias="to", max_length=40, description="inclusive"),
 ) -> list[OutageView]:

@@ -12,6 +12,7 @@ from outages.api import bodies
 from outages.api.bodies import Body, GeoJSON, TimeText, json_router
 from outages.api.deps import Dispatcher, EngineDep, Reader, SettingsDep, reading, redact
 from outages.api.outage_pages import RestoreBody, Shown, show
+from outages.enums import IncidentStatus
 from outages.errors import ValidationError
 from outages.lifecycle import fault_reports, faults
 from outages.lifecycle import views as outage_views
@@ -20,7 +21,6 @@ from outages.registry.matching import customers_in_area
 
 router = json_router(prefix="/faults", tags=["faults"])
 FaultId = Path(ge=1, le=2**31 - 1, alias="id")
-Status = Literal["reported", "confirmed", "restored"]
 
 
 class NewReport(Body):
@@ -65,7 +65,7 @@ def report(body: NewReport, user: Dispatcher, engine: EngineDep,
 @router.get("", summary="Incidents that began in the given local days")
 def list_faults(
     _user: Reader, engine: EngineDep, settings: SettingsDep,
-    status: Status | None = None,
+    status: IncidentStatus | None = None,
     first: str | None = Query(None, alias="from", max_length=40, description="YYYY-MM-DD"),
     last: str | None = Query(None, alias="to", max_length=40, description="inclusive"),
 ) -> list[OutageView]:
