@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, insert, select
 
-from notifier.store import outbox
+from notifier import outbox
 from outages import db
 from outages.lifecycle.events import OutageEvent, publish
 from outages.models import Customer, Outage, OutageCustomer
@@ -102,7 +102,7 @@ def _queue(engine: Engine, settings: Settings, outage: int) -> tuple[int, float]
         publish(conn, settings, OutageEvent("cut_created", outage, 1, datetime.now(UTC)))
     seconds = time.perf_counter() - started
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(outbox)).scalar_one()), seconds
+        return sum(count for _, _, count in outbox.counts(conn)), seconds
 
 
 def _floor(api_url: str, count: int, concurrency: int) -> float:

@@ -13,17 +13,18 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, Row
 
 from notifier import outbox
 from notifier.channels.base import Channel, DeliveryError, Lookup, Message, Receipt
+from notifier.enums import OutboxStatus
 from notifier.ratelimit import TokenBucket
-from notifier.supersede import pick_superseded
+from notifier.supersede import SupersedePolicy
 
 log = logging.getLogger("notifier.dispatcher")
+SENT, FAILED = OutboxStatus.SENT, OutboxStatus.FAILED
 FLUSH_EVERY = 32
 
 
@@ -47,15 +48,10 @@ class RetryPolicy:
 
 
 class Hooks(Protocol):
-    """What the domain does about permanent failures (mark the contact, fall back to email),
-    and how it renders rows queued without text."""
+    """What the domain does about permanent failures (mark the contact, fall back to email)."""
 
     def on_permanent(self, conn: Connection, failures: Sequence[tuple[Row[Any], DeliveryError]],
                      ) -> None: ...
-
-    def render(self, conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, dict[str, Any]]:
-        """Text columns (subject, body, html, encoding, segments, cost) by row id, stored."""
-        ...
 
 
 @dataclass
@@ -69,7 +65,8 @@ class Dispatcher:
     def __init__(self, engine: Engine, transports: Mapping[str, Channel], *,
                  rates: Mapping[str, float] | None = None, concurrency: int = 16,
                  batch: int = 500, retry: RetryPolicy | None = None, hooks: Hooks | None = None,
-                 worker: str | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+                 supersede: SupersedePolicy | None = None, worker: str | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine
         self.transports = dict(transports)
         self.buckets = {name: TokenBucket(rate) for name, rate in (rates or {}).items()}
@@ -77,6 +74,7 @@ class Dispatcher:
         self.batch = batch
         self.retry = retry or RetryPolicy()
         self.hooks = hooks
+        self.supersede = supersede
         self.worker = worker or outbox.worker_id()
         self.clock = clock
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="send")
@@ -105,7 +103,7 @@ class Dispatcher:
         found = [r for r in self.pool.map(self._lookup, rows) if r is not None]
         now = self.clock()
         with self._write() as conn, conn.begin():
-            outbox.record(conn, [_outcome(row, "sent", now, provider_id=receipt.provider_id)
+            outbox.record(conn, [_outcome(row, SENT, now, provider_id=receipt.provider_id)
                                  for row, receipt in found])
             released = outbox.release(conn, dead, now=now)
         log.info("recovered %d notices left in flight: %d confirmed by the provider, "
@@ -143,10 +141,9 @@ class Dispatcher:
         now = self.clock()
         with self._write() as conn, conn.begin():
             rows = outbox.claim(conn, now=now, limit=self._claim_size(), worker=self.worker)
-            rows = self._rendered(conn, rows)
-            losers = pick_superseded(rows)
+            losers = self.supersede.losers(rows) if self.supersede else []
             if losers:
-                outbox.record(conn, [_outcome(r, "superseded", now) for r in losers])
+                outbox.record(conn, [_outcome(r, OutboxStatus.SUPERSEDED, now) for r in losers])
         loser_ids = {row.id for row in losers}
         return [row for row in rows if row.id not in loser_ids]
 
@@ -157,15 +154,6 @@ class Dispatcher:
             return self.batch
         slowest = min(bucket.rate for bucket in self.buckets.values())
         return max(1, min(self.batch, max(2 * self.concurrency, int(slowest * 60))))
-
-    def _rendered(self, conn: Connection, rows: list[Row[Any]]) -> list[Any]:
-        """Rows queued without text are rendered now (once per distinct notice)."""
-        bare = [row for row in rows if row.body is None]
-        if not bare or self.hooks is None:
-            return rows
-        texts = self.hooks.render(conn, bare)
-        return [SimpleNamespace(**{**row._mapping, **texts[row.id]}) if row.id in texts else row
-                for row in rows]
 
     def _send_all(self, rows: Sequence[Row[Any]]) -> None:
         pending: set[Future[_Result]] = set()
@@ -210,32 +198,32 @@ class Dispatcher:
         outcomes, permanent = [], []
         for result in results:
             outcomes.append(self._outcome(result, now))
-            if result.error is not None and outcomes[-1]["status"] == "failed":
+            if result.error is not None and outcomes[-1]["status"] == FAILED:
                 permanent.append((result.row, result.error))
         with self._write() as conn, conn.begin():
             outbox.record(conn, outcomes)
             if permanent and self.hooks is not None:
                 self.hooks.on_permanent(conn, permanent)
-        self.sent += sum(1 for o in outcomes if o["status"] == "sent")
+        self.sent += sum(1 for o in outcomes if o["status"] == SENT)
 
     def _outcome(self, result: _Result, now: datetime) -> dict[str, Any]:
         row, error = result.row, result.error
         if error is None:
             assert result.receipt is not None
-            return _outcome(row, "sent", now, provider_id=result.receipt.provider_id)
+            return _outcome(row, SENT, now, provider_id=result.receipt.provider_id)
         retry_at = None if error.permanent else self.retry.next_try(row, now)
         log.warning("outbox %s to %s: %s (%s)", row.id, row.channel, error,
                     "retry" if retry_at else "gave up")
-        status = "pending" if retry_at else "failed"
+        status = OutboxStatus.PENDING if retry_at else FAILED
         return _outcome(row, status, now, code=error.code, error=str(error),
                         due_at=retry_at or row.due_at)
 
 
-def _outcome(row: Row[Any], status: str, now: datetime, *, provider_id: str | None = None,
-             code: str | None = None, error: str | None = None,
+def _outcome(row: Row[Any], status: OutboxStatus, now: datetime, *,
+             provider_id: str | None = None, code: str | None = None, error: str | None = None,
              due_at: datetime | None = None) -> dict[str, Any]:
     return {
-        "id": row.id, "status": status, "sent_at": now if status == "sent" else None,
+        "id": row.id, "status": status, "sent_at": now if status == SENT else None,
         "provider_id": provider_id, "last_error_code": code, "last_error": error,
         "due_at": due_at or row.due_at, "updated_at": now,
     }

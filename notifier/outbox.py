@@ -1,4 +1,5 @@
-"""Outbox operations: bulk enqueue, claim, record outcomes, recover after a crash.
+"""Outbox operations: bulk enqueue, claim, record outcomes, recover after a crash, and the
+reads the domain makes (it never touches the table itself).
 
 Every function takes the caller's connection so it joins the caller's transaction. Claiming
 is atomic: PostgreSQL locks the chosen rows with FOR UPDATE SKIP LOCKED; SQLite (where that
@@ -15,13 +16,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, bindparam, func, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    RowMapping,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
+from notifier.enums import ACCEPTED, ACTIVE, RETIRED, OutboxStatus
 from notifier.store import outbox
 
-ACTIVE = ("pending", "sending")
-DONE = ("sent", "delivered", "failed", "undelivered", "skipped", "superseded")
+PENDING, SENDING = OutboxStatus.PENDING, OutboxStatus.SENDING
 
 
 def worker_id() -> str:
@@ -48,10 +60,17 @@ def enqueue_from(conn: Connection, columns: Sequence[str], query: Select[Any]) -
     return conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"])).rowcount or 0
 
 
-def mark_pending(conn: Connection, status: str, *conditions: Any, now: datetime) -> int:
-    """Move pending rows matching `conditions` to `status` ('skipped' or 'superseded')."""
-    stmt = (update(outbox).where(outbox.c.status == "pending", *conditions)
-            .values(status=status, updated_at=now))
+def skip_pending(conn: Connection, *, outage_id: int, kinds: Sequence[str], now: datetime,
+                 revision_below: int | None = None, customer_ids: Any = None) -> int:
+    """Mark the outage's pending notices of `kinds` skipped: those of a revision before
+    `revision_below`, or to the customers in `customer_ids` (a select or id list), if given."""
+    o = outbox.c
+    conditions = [o.status == PENDING, o.outage_id == outage_id, o.kind.in_(list(kinds))]
+    if revision_below is not None:
+        conditions.append(o.revision < revision_below)
+    if customer_ids is not None:
+        conditions.append(o.customer_id.in_(customer_ids))
+    stmt = update(outbox).where(*conditions).values(status=OutboxStatus.SKIPPED, updated_at=now)
     return conn.execute(stmt).rowcount or 0
 
 
@@ -59,15 +78,15 @@ def claim(conn: Connection, *, now: datetime, limit: int, worker: str) -> list[R
     """Take up to `limit` due rows for this worker; call inside a write transaction."""
     chosen = (
         select(outbox.c.id)
-        .where(outbox.c.status == "pending", outbox.c.due_at <= now)
+        .where(outbox.c.status == PENDING, outbox.c.due_at <= now)
         .order_by(outbox.c.due_at, outbox.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     stmt = (
         update(outbox)
-        .where(outbox.c.id.in_(chosen.scalar_subquery()), outbox.c.status == "pending")
-        .values(status="sending", claimed_at=now, claimed_by=worker,
+        .where(outbox.c.id.in_(chosen.scalar_subquery()), outbox.c.status == PENDING)
+        .values(status=SENDING, claimed_at=now, claimed_by=worker,
                 attempts=outbox.c.attempts + 1, updated_at=now)
         .returning(*outbox.c)
     )
@@ -75,7 +94,7 @@ def claim(conn: Connection, *, now: datetime, limit: int, worker: str) -> list[R
 
 
 def next_due(conn: Connection) -> datetime | None:
-    query = select(func.min(outbox.c.due_at)).where(outbox.c.status == "pending")
+    query = select(func.min(outbox.c.due_at)).where(outbox.c.status == PENDING)
     value: datetime | None = conn.execute(query).scalar()
     return value
 
@@ -88,7 +107,7 @@ def record(conn: Connection, outcomes: Iterable[Mapping[str, Any]]) -> None:
         return
     stmt = (
         update(outbox)
-        .where(outbox.c.id == bindparam("b_id"), outbox.c.status == "sending")
+        .where(outbox.c.id == bindparam("b_id"), outbox.c.status == SENDING)
         .values(
             status=bindparam("b_status"),
             sent_at=bindparam("b_sent_at"),
@@ -105,12 +124,12 @@ def record(conn: Connection, outcomes: Iterable[Mapping[str, Any]]) -> None:
 def stale_claimers(conn: Connection) -> list[tuple[str, datetime]]:
     """Workers holding rows in 'sending', with their latest claim time."""
     query = (select(outbox.c.claimed_by, func.max(outbox.c.claimed_at))
-             .where(outbox.c.status == "sending").group_by(outbox.c.claimed_by))
+             .where(outbox.c.status == SENDING).group_by(outbox.c.claimed_by))
     return [(who, at) for who, at in conn.execute(query).all() if who]
 
 
 def claimed_by(conn: Connection, claimers: Sequence[str]) -> list[Row[Any]]:
-    query = select(outbox).where(outbox.c.status == "sending",
+    query = select(outbox).where(outbox.c.status == SENDING,
                                  outbox.c.claimed_by.in_(list(claimers)))
     return list(conn.execute(query).all())
 
@@ -125,8 +144,79 @@ def release(conn: Connection, claimers: Sequence[str], *, now: datetime) -> int:
         return 0
     stmt = (
         update(outbox)
-        .where(and_(outbox.c.status == "sending", outbox.c.claimed_by.in_(list(claimers))))
-        .values(status="pending", due_at=now, claimed_by=None, updated_at=now,
+        .where(and_(outbox.c.status == SENDING, outbox.c.claimed_by.in_(list(claimers))))
+        .values(status=PENDING, due_at=now, claimed_by=None, updated_at=now,
                 last_error="worker stopped while sending; retried")
     )
     return conn.execute(stmt).rowcount or 0
+
+
+def count_active(conn: Connection) -> int:
+    """Rows pending or in flight."""
+    query = select(func.count()).select_from(outbox).where(outbox.c.status.in_(ACTIVE))
+    return int(conn.execute(query).scalar_one())
+
+
+def last_ref_at(conn: Connection, *, outage_id: int, kinds: Sequence[str]) -> datetime | None:
+    """The moment the outage's latest notice of `kinds` spoke about, unless it was retired."""
+    o = outbox.c
+    query = (select(o.ref_at)
+             .where(o.outage_id == outage_id, o.kind.in_(list(kinds)), o.status.not_in(RETIRED))
+             .order_by(o.id.desc()).limit(1))
+    value: datetime | None = conn.execute(query).scalar()
+    return value
+
+
+def listing(conn: Connection, *, outage_id: int | None = None, status: str | None = None,
+            limit: int = 100) -> list[RowMapping]:
+    """Rows by due time, without their text."""
+    o = outbox.c
+    query = select(o.id, o.outage_id, o.kind, o.channel, o.recipient, o.language, o.status,
+                   o.due_at, o.sent_at, o.attempts, o.segments, o.last_error_code,
+                   o.provider_id).order_by(o.due_at, o.id).limit(limit)
+    if outage_id is not None:
+        query = query.where(o.outage_id == outage_id)
+    if status is not None:
+        query = query.where(o.status == status)
+    return list(conn.execute(query).mappings())
+
+
+def counts(conn: Connection, *, due_from: datetime | None = None,
+           due_before: datetime | None = None) -> list[tuple[str, str, int]]:
+    """(channel, status, rows) for rows due in [due_from, due_before), either bound open."""
+    o = outbox.c
+    query = select(o.channel, o.status, func.count())
+    if due_from is not None:
+        query = query.where(o.due_at >= due_from)
+    if due_before is not None:
+        query = query.where(o.due_at < due_before)
+    rows = conn.execute(query.group_by(o.channel, o.status).order_by(o.channel, o.status))
+    return [(channel, status, int(count)) for channel, status, count in rows]
+
+
+def send_delays(conn: Connection) -> list[float]:
+    """Seconds from due to sent, for every row sent."""
+    o = outbox.c
+    rows = conn.execute(select(o.due_at, o.sent_at).where(o.sent_at.is_not(None)))
+    return [(sent - due).total_seconds() for due, sent in rows]
+
+
+def accepted_totals(conn: Connection) -> dict[str, tuple[int, float]]:
+    """Per channel, the segments and cost of the rows the provider accepted."""
+    o = outbox.c
+    query = (select(o.channel, func.coalesce(func.sum(o.segments), 0),
+                    func.coalesce(func.sum(o.cost), 0.0))
+             .where(o.status.in_(ACCEPTED)).group_by(o.channel))
+    return {channel: (int(segments), float(cost))
+            for channel, segments, cost in conn.execute(query)}
+
+
+def first_sent(*, kind: str | None = None) -> Subquery:
+    """A subquery of (outage_id, sent_at): when each outage's first notice (of `kind`) was
+    sent, to join in the caller's own query."""
+    o = outbox.c
+    query = select(o.outage_id, func.min(o.sent_at).label("sent_at")).where(
+        o.sent_at.is_not(None))
+    if kind is not None:
+        query = query.where(o.kind == kind)
+    return query.group_by(o.outage_id).subquery()

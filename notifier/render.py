@@ -1,7 +1,9 @@
-"""Message text from Jinja2 templates: templates/<channel>/<language>/<kind>.<ext>.
+"""Message text from Jinja2 templates, and the two Jinja environments every template in the
+service renders with: plain text (SMS, SMS replies, email text) and autoescaped HTML (email,
+web pages, reports).
 
-Dispatcher-entered text (area names, reasons) reaches the templates as data only: the
-environment is sandboxed, and HTML output is autoescaped.
+Dispatcher-entered text (area names, reasons) reaches the templates as data only: both
+environments are sandboxed, and HTML output is always escaped.
 """
 
 from __future__ import annotations
@@ -12,25 +14,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from notifier import gsm
 
-LANGUAGES = ("vi", "en")
-KINDS = (
-    "announcement",
-    "reminder",
-    "changed",
-    "cancelled",
-    "no_longer_affected",
-    "started",
-    "restored",
-    "fault_report_received",
-    "fault_ack",
-    "etr_update",
-    "etr_passed",
-)
+
+@dataclass(frozen=True)
+class Templates:
+    """The files a channel's message is made of, as extensions of `<folder>/<name>`."""
+
+    body: str = "txt"
+    subject: str | None = None
+    html: str | None = None
+    # The body is SMS text: cleaned of characters that force UCS-2 (folded to GSM-7 when
+    # `sms_ascii`), and measured in segments.
+    sms: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,38 +41,39 @@ class Rendered:
     segments: int = 1
 
 
+def _environment(folder: Path, *, autoescape: bool) -> SandboxedEnvironment:
+    return SandboxedEnvironment(loader=FileSystemLoader(str(folder)), autoescape=autoescape,
+                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
 @lru_cache(maxsize=8)
-def environment(templates: Path) -> SandboxedEnvironment:
-    return SandboxedEnvironment(
-        loader=FileSystemLoader(str(templates)),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+def text_environment(folder: Path) -> SandboxedEnvironment:
+    return _environment(folder, autoescape=False)
+
+
+@lru_cache(maxsize=8)
+def html_environment(folder: Path) -> SandboxedEnvironment:
+    return _environment(folder, autoescape=True)
 
 
 class Renderer:
     def __init__(self, templates: Path, *, sms_ascii: bool = True) -> None:
-        self.env = environment(templates)
+        self.text = text_environment(templates)
+        self.html = html_environment(templates)
         self.sms_ascii = sms_ascii
 
-    def _text(self, name: str, context: Mapping[str, Any]) -> str:
-        return self.env.get_template(name).render(**context).strip()
-
-    def render(self, channel: str, language: str, kind: str,
-               context: Mapping[str, Any]) -> Rendered:
-        base = f"{channel}/{language}/{kind}"
-        if channel == "sms":
-            text, info = gsm.prepare(self._text(f"{base}.txt", context), ascii_only=self.sms_ascii)
+    def render(self, parts: Templates, name: str, context: Mapping[str, Any]) -> Rendered:
+        """The message `name` (say 'sms/vi/announcement') made of `parts`."""
+        body = self._render(self.text, f"{name}.{parts.body}", context)
+        if parts.sms:
+            text, info = gsm.prepare(body, ascii_only=self.sms_ascii)
             return Rendered(body=text, encoding=info.encoding, segments=info.segments)
-        if channel == "email":
-            return Rendered(
-                subject=" ".join(self._text(f"{base}.subject.txt", context).split()),
-                body=self._text(f"{base}.txt", context),
-                html=self._text(f"{base}.html", context),
-                encoding="utf-8",
-            )
-        # Any other channel (console, future ones) shows the SMS wording.
-        return Rendered(body=gsm.clean(self._text(f"sms/{language}/{kind}.txt", context)),
-                        encoding="utf-8")
+        subject = (None if parts.subject is None else
+                   " ".join(self._render(self.text, f"{name}.{parts.subject}", context).split()))
+        html = (None if parts.html is None else
+                self._render(self.html, f"{name}.{parts.html}", context))
+        return Rendered(body=body, subject=subject, html=html, encoding="utf-8")
+
+    @staticmethod
+    def _render(env: SandboxedEnvironment, name: str, context: Mapping[str, Any]) -> str:
+        return env.get_template(name).render(**context).strip()

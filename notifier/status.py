@@ -12,23 +12,24 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 
+from notifier.enums import OutboxStatus as S
 from notifier.store import outbox
 
 # Twilio's MessageStatus values, as outbox statuses.
 PROVIDER_STATUSES = {
-    "queued": "sending",
-    "accepted": "sending",
-    "scheduled": "sending",
-    "sending": "sending",
-    "sent": "sent",
-    "delivered": "delivered",
-    "read": "delivered",
-    "undelivered": "undelivered",
-    "failed": "failed",
-    "canceled": "failed",
+    "queued": S.SENDING,
+    "accepted": S.SENDING,
+    "scheduled": S.SENDING,
+    "sending": S.SENDING,
+    "sent": S.SENT,
+    "delivered": S.DELIVERED,
+    "read": S.DELIVERED,
+    "undelivered": S.UNDELIVERED,
+    "failed": S.FAILED,
+    "canceled": S.FAILED,
 }
-RANK = {"pending": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
-FAILED = ("undelivered", "failed")
+RANK = {S.PENDING: 0, S.SENDING: 1, S.SENT: 2, S.DELIVERED: 3, S.UNDELIVERED: 3, S.FAILED: 3}
+FAILED = (S.UNDELIVERED, S.FAILED)
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def apply_status(
     conn: Connection,
     *,
     provider_id: str,
-    status: str,
+    status: S,
     at: datetime,
     error_code: str | None = None,
     error: str | None = None,
@@ -53,7 +54,7 @@ def apply_status(
     None when no row has that provider id."""
     earlier = [name for name, rank in RANK.items() if rank < RANK[status]]
     values: dict[str, object] = {"status": status, "updated_at": at}
-    if status == "delivered":
+    if status == S.DELIVERED:
         values["delivered_at"] = at
     if status in FAILED:
         values |= {"last_error_code": error_code, "last_error": error}

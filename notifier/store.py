@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
 )
 
+from notifier.enums import OutboxStatus
 from notifier.sqltypes import UTCDateTime
 
 metadata = MetaData(
@@ -30,9 +31,6 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
-
-STATUSES = ("pending", "sending", "sent", "delivered", "failed", "undelivered", "skipped",
-            "superseded")
 
 outbox = Table(
     "outbox",
@@ -51,7 +49,8 @@ outbox = Table(
     Column("due_at", UTCDateTime, nullable=False),
     # The moment the notice speaks about (the ETR announced, the start a reminder is for).
     Column("ref_at", UTCDateTime),
-    Column("status", String(16), nullable=False, default="pending", server_default="pending"),
+    Column("status", String(16), nullable=False, default=OutboxStatus.PENDING,
+           server_default=OutboxStatus.PENDING.value),
     Column("attempts", Integer, nullable=False, default=0, server_default="0"),
     Column("claimed_at", UTCDateTime),
     Column("claimed_by", String(64)),

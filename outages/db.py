@@ -18,7 +18,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 from outages.errors import ConfigError
 
@@ -109,10 +108,6 @@ def _restore_customer_indexes(engine: Engine) -> None:
 
 def _has_tables(engine: Engine) -> bool:
     return bool(inspect(engine).get_table_names())
-
-
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 @contextmanager

@@ -178,11 +178,6 @@ class TwilioSettings(Section):
     timeout: Duration = timedelta(seconds=10)
     validity_period: Duration = timedelta(hours=4)
 
-    @property
-    def configured(self) -> bool:
-        return bool(self.account_sid and self.auth_token
-                    and (self.from_number or self.messaging_service_sid))
-
 
 class SmtpSettings(Section):
     host: str = ""
@@ -194,10 +189,6 @@ class SmtpSettings(Section):
     password: str = ""
     rate_per_second: float = Field(default=20.0, gt=0)
     timeout: Duration = timedelta(seconds=10)
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.host and self.from_address)
 
 
 class RetrySettings(Section):

@@ -1,17 +1,19 @@
-"""Channel registry: a logical channel name to the class that delivers it."""
+"""Channel registry: the channels notices are queued on, by name, in queueing order.
+
+A new channel is one module here (a `ProviderChannel` subclass) and one line below.
+"""
 
 from __future__ import annotations
 
-from notifier.channels.base import Channel, DeliveryError, Message, Receipt
+from notifier.channels.base import Channel, DeliveryError, Message, ProviderChannel, Receipt
 from notifier.channels.console import ConsoleChannel
 from notifier.channels.email import EmailChannel
 from notifier.channels.sms import SmsChannel
 
-REGISTRY: dict[str, type] = {
-    "sms": SmsChannel,
-    "email": EmailChannel,
-    "console": ConsoleChannel,
-}
+REGISTRY: dict[str, type[ProviderChannel]] = {channel.name: channel for channel in (
+    SmsChannel,
+    EmailChannel,
+)}
 
 __all__ = ["REGISTRY", "Channel", "ConsoleChannel", "DeliveryError", "EmailChannel", "Message",
-           "Receipt", "SmsChannel"]
+           "ProviderChannel", "Receipt", "SmsChannel"]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, Self, runtime_checkable
+
+from notifier.enums import Outcome
+from notifier.render import Rendered, Templates
 
 
 @dataclass(frozen=True)
@@ -23,15 +28,14 @@ class Message:
 @dataclass(frozen=True)
 class Receipt:
     provider_id: str | None
-    status: str = "sent"
 
 
 class DeliveryError(Exception):
-    """A failed send. `permanent` errors are never retried; `outcome` names what the domain
-    should record about the contact ('phone_invalid', 'sms_opt_out', 'email_invalid')."""
+    """A failed send. `permanent` errors are never retried; `outcome` says what the failure
+    tells about the recipient's address, for the domain to record."""
 
     def __init__(self, message: str, *, code: str, permanent: bool,
-                 outcome: str | None = None) -> None:
+                 outcome: Outcome | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.permanent = permanent
@@ -39,10 +43,39 @@ class DeliveryError(Exception):
 
 
 class Channel(Protocol):
-    name: str
-
     def send(self, message: Message) -> Receipt: ...
 
+    def close(self) -> None: ...
+
+
+class ProviderChannel(ABC):
+    """A channel notices are queued on. The class declares everything the domain needs to
+    queue, price and configure it, so adding a channel touches no other module."""
+
+    name: ClassVar[str]  # stored in outbox.channel and the template folder's name
+    contact: ClassVar[str]  # the recipient's field holding the address ("phone", "email")
+    provider: ClassVar[str]  # the settings section configuring it, and the name shown
+    templates: ClassVar[Templates]
+    price_setting: ClassVar[str]  # the [notices] setting holding the price of one message
+    priced_per_segment: ClassVar[bool] = False
+
+    @classmethod
+    @abstractmethod
+    def configured(cls, config: Mapping[str, Any]) -> bool:
+        """Whether `config` (its settings section, as plain values) can reach the provider."""
+
+    @classmethod
+    @abstractmethod
+    def from_settings(cls, config: Mapping[str, Any]) -> Self: ...
+
+    @classmethod
+    def cost(cls, rendered: Rendered, price: float) -> float:
+        return price * (rendered.segments if cls.priced_per_segment else 1)
+
+    @abstractmethod
+    def send(self, message: Message) -> Receipt: ...
+
+    @abstractmethod
     def close(self) -> None: ...
 
 

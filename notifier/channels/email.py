@@ -8,14 +8,22 @@ import hashlib
 import smtplib
 import ssl
 import threading
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import parseaddr
+from typing import Any, Self
 
-from notifier.channels.base import DeliveryError, Message, Receipt
+from notifier.channels.base import DeliveryError, Message, ProviderChannel, Receipt
+from notifier.enums import ChannelName, Outcome
+from notifier.render import Templates
 
 
-class EmailChannel:
-    name = "email"
+class EmailChannel(ProviderChannel):
+    name = ChannelName.EMAIL
+    contact = "email"
+    provider = "smtp"
+    templates = Templates(body="txt", subject="subject.txt", html="html")
+    price_setting = "email_cost"
 
     def __init__(self, *, host: str, port: int, from_address: str, starttls: bool = True,
                  tls: bool = False, username: str = "", password: str = "",
@@ -27,6 +35,16 @@ class EmailChannel:
         self._local = threading.local()
         self._open: list[smtplib.SMTP] = []  # every thread's connection, for close()
         self._lock = threading.Lock()
+
+    @classmethod
+    def configured(cls, config: Mapping[str, Any]) -> bool:
+        return bool(config["host"] and config["from_address"])
+
+    @classmethod
+    def from_settings(cls, config: Mapping[str, Any]) -> Self:
+        return cls(host=config["host"], port=config["port"], from_address=config["from_address"],
+                   starttls=config["starttls"], tls=config["tls"], username=config["username"],
+                   password=config["password"], timeout=config["timeout"].total_seconds())
 
     def _connect(self) -> smtplib.SMTP:
         smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
@@ -76,7 +94,7 @@ class EmailChannel:
             self._connect().send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
-            raise _error(code, text.decode(errors="replace"), "email_invalid") from exc
+            raise _error(code, text.decode(errors="replace"), Outcome.INVALID) from exc
         except smtplib.SMTPResponseException as exc:
             self._local.smtp = None
             raise _error(exc.smtp_code, str(exc.smtp_error), None) from exc
@@ -93,7 +111,7 @@ class EmailChannel:
                 smtp.quit()
 
 
-def _error(code: int, text: str, outcome: str | None) -> DeliveryError:
+def _error(code: int, text: str, outcome: Outcome | None) -> DeliveryError:
     # SMTP 5xx is a permanent refusal, 4xx asks to try again later.
     permanent = code >= 500
     return DeliveryError(f"SMTP {code}: {text}", code=str(code), permanent=permanent,

@@ -4,24 +4,44 @@ server) with an explicit HTTP timeout (the client's default is none)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Self
 
-import requests
-from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
+from notifier.channels.base import DeliveryError, Message, ProviderChannel, Receipt
+from notifier.enums import ChannelName, Outcome
+from notifier.render import Templates
 
-from notifier.channels.base import DeliveryError, Message, Receipt
+if TYPE_CHECKING:
+    from twilio.base.exceptions import TwilioRestException
+    from twilio.rest import Client
 
-# Twilio error codes: what they mean for us.
-OUTCOMES = {21211: "phone_invalid", 21614: "phone_invalid", 21610: "sms_opt_out"}
-PERMANENT = {21211, 21614, 21610, 30004, 30005, 30006, 30007}
+# Twilio error codes, from a send or a status callback: what they say about the number.
+OUTCOMES = {
+    21211: Outcome.INVALID,  # not a valid phone number
+    21614: Outcome.INVALID,  # not a mobile number
+    21610: Outcome.OPTED_OUT,  # the recipient replied STOP to our sender
+}
+PERMANENT = {*OUTCOMES, 30004, 30005, 30006, 30007}
 TRANSIENT = {20429, 21611, 30001, 30003, 30008}
 CLOCK_SKEW = timedelta(seconds=30)
 
 
-class SmsChannel:
-    name = "sms"
+def outcome(code: int | str | None) -> Outcome | None:
+    """What a Twilio error code says about the number, if anything lasting."""
+    try:
+        return OUTCOMES.get(int(str(code).strip()))
+    except ValueError:
+        return None
+
+
+class SmsChannel(ProviderChannel):
+    name = ChannelName.SMS
+    contact = "phone"
+    provider = "twilio"
+    templates = Templates(sms=True)
+    price_setting = "sms_cost_per_segment"
+    priced_per_segment = True
 
     def __init__(self, *, account_sid: str, auth_token: str, from_number: str = "",
                  messaging_service_sid: str = "", api_url: str = "https://api.twilio.com",
@@ -38,11 +58,29 @@ class SmsChannel:
         if status_callback_url:
             self._fixed["status_callback"] = status_callback_url
 
+    @classmethod
+    def configured(cls, config: Mapping[str, Any]) -> bool:
+        return bool(config["account_sid"] and config["auth_token"]
+                    and (config["from_number"] or config["messaging_service_sid"]))
+
+    @classmethod
+    def from_settings(cls, config: Mapping[str, Any]) -> Self:
+        return cls(account_sid=config["account_sid"], auth_token=config["auth_token"],
+                   from_number=config["from_number"],
+                   messaging_service_sid=config["messaging_service_sid"],
+                   api_url=config["api_url"], status_callback_url=config["status_callback_url"],
+                   timeout=config["timeout"].total_seconds(),
+                   validity_period=int(config["validity_period"].total_seconds()))
+
     def _client(self) -> Client:
         # One client (and HTTP connection pool) per sending thread: requests sessions are
         # not safe to share, and reusing connections is most of the per-message cost.
         client: Client | None = getattr(self._local, "client", None)
         if client is None:
+            # Imported here: the twilio client is heavy, and most commands never send.
+            from twilio.http.http_client import TwilioHttpClient
+            from twilio.rest import Client
+
             http = TwilioHttpClient(timeout=self._timeout, pool_connections=True)
             client = Client(*self._credentials, http_client=http)
             client.api.base_url = self._api_url
@@ -50,6 +88,9 @@ class SmsChannel:
         return client
 
     def send(self, message: Message) -> Receipt:
+        import requests
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
         try:
             sent = self._client().messages.create(to=message.recipient, body=message.body,
                                                   **self._fixed)
@@ -57,16 +98,19 @@ class SmsChannel:
             raise classify(exc) from exc
         except (requests.RequestException, TwilioException) as exc:
             raise DeliveryError(f"network: {exc}", code="network", permanent=False) from exc
-        return Receipt(provider_id=sent.sid, status="sent")
+        return Receipt(provider_id=sent.sid)
 
     def lookup(self, message: Message, since: datetime) -> Receipt | None:
         """The provider's copy of this message, if it accepted one since `since`."""
+        import requests
+        from twilio.base.exceptions import TwilioException
+
         sender = self._fixed.get("from_")
         try:
             found = self._client().messages.list(to=message.recipient,
                                                  date_sent_after=since - timedelta(days=1),
                                                  limit=50)
-        except (TwilioRestException, requests.RequestException, TwilioException) as exc:
+        except (requests.RequestException, TwilioException) as exc:
             raise DeliveryError(f"lookup failed: {exc}", code="lookup", permanent=False) from exc
         # Same text to the same number after the claim: an identical earlier notice (two
         # reminders read alike) was accepted before `since` and does not count.

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 
+from notifier.render import html_environment
 from outages import paths
 
 LANGUAGES = ("vi", "en")
 
 
 def page_environment() -> Environment:
-    environment = Environment(
-        loader=FileSystemLoader(paths.templates_dir() / "web"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    environment = html_environment(paths.templates_dir() / "web")
     environment.filters["when"] = when
     return environment
 

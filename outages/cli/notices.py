@@ -103,3 +103,8 @@ def stats(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> 
     console.print(f"delivery rate: {'-' if rate is None else f'{rate:.1%}'}; median delay "
                   f"after due: {'-' if delay is None else f'{delay:.1f} s'}; "
                   f"cost of sent: {result['cost']:.2f}")
+    unreachable = "; ".join(
+        f"{channel}: {counts.get('opted_out', 0)} opted out, "
+        f"{counts.get('invalid_address', 0)} invalid address(es)"
+        for channel, counts in result["unreachable"].items())
+    console.print(f"customers not reached: {unreachable}")

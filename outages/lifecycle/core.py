@@ -111,8 +111,13 @@ def ceil_minute(value: datetime) -> datetime:
     return floor if floor == value else floor + timedelta(minutes=1)
 
 
+def find(conn: Connection, outage_id: int) -> Row[Any] | None:
+    """The outage's row, or None when there is none."""
+    return conn.execute(select(OUTAGES).where(OUTAGES.c.id == outage_id)).first()
+
+
 def load(conn: Connection, outage_id: int, *, kind: str | None = None) -> Row[Any]:
-    row = conn.execute(select(OUTAGES).where(OUTAGES.c.id == outage_id)).first()
+    row = find(conn, outage_id)
     if row is None:
         what = KIND_LABEL.get(kind or "", "outage")
         raise NotFound(f"no {what} with id {outage_id}: see `outages "
@@ -292,6 +297,7 @@ def start_interruptions(conn: Connection, outage_id: int, at: datetime) -> int:
 
 
 def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    """`values` in slices of `size`, for IN (...) lists within every backend's limits."""
     for first in range(0, len(values), size):
         yield values[first:first + size]
 

@@ -28,6 +28,9 @@ class Customer(Base):
     email_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Set when the SMS provider says the number cannot receive (Twilio 21211/21614).
     phone_invalid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Set when the mail server refuses the address for good (a hard bounce): not the
+    # customer's choice, so not an opt-out; a corrected address clears it.
+    email_invalid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     connected_on: Mapped[date | None] = mapped_column(Date)
     disconnected_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(

@@ -7,20 +7,14 @@ import logging
 
 from sqlalchemy import Connection
 
+from notifier.channels import sms
 from notifier.status import FAILED, PROVIDER_STATUSES, StatusChange, apply_status
 from outages.errors import ValidationError
+from outages.notices.queue import contact_flag
 from outages.registry import optout
-from outages.registry.optout import ContactFlag
 from outages.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-
-# Twilio error codes that say something lasting about the number itself.
-CONTACT_ERRORS: dict[str, ContactFlag] = {
-    "21610": "sms_opt_out",  # the recipient replied STOP to our sender
-    "21211": "phone_invalid",  # not a valid phone number
-    "21614": "phone_invalid",  # not a mobile number
-}
 ACTOR = "twilio"
 
 
@@ -38,12 +32,14 @@ def record_status(conn: Connection, *, message_sid: str, provider_status: str,
         log.warning("status %s for unknown message %s ignored", provider_status, message_sid)
         return None
     if change.changed and status in FAILED and change.customer_id is not None:
-        _flag_contact(conn, change.customer_id, error_code)
+        _flag_contact(conn, change.customer_id, change.channel, error_code)
     return change
 
 
-def _flag_contact(conn: Connection, customer_id: int, error_code: str | None) -> None:
-    flag = CONTACT_ERRORS.get((error_code or "").strip())
+def _flag_contact(conn: Connection, customer_id: int, channel: str,
+                  error_code: str | None) -> None:
+    outcome = sms.outcome(error_code)
+    flag = None if outcome is None else contact_flag(channel, outcome)
     if flag is not None:
         optout.flag_customer(conn, customer_id=customer_id, flag=flag,
                              reason=f"Twilio error {error_code}", actor=ACTOR, source="webhook")

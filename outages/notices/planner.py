@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Row, exists, not_, select
 
-from notifier import outbox as ob
-from notifier.store import outbox
-from outages.models import FaultReport, Interruption, Outage, OutageCustomer
-from outages.notices.queue import Batch, chunks, context, queue, queue_to_phone
+from notifier import outbox
+from outages.lifecycle import core as lc
+from outages.models import FaultReport, Interruption, OutageCustomer
+from outages.notices.queue import Batch, context, queue, queue_to_phone
 from outages.settings import Settings
 from outages.timeutil import utcnow
 
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 members_t = OutageCustomer.__table__
 PRE_START = ("announcement", "reminder", "changed")
+# Restorations come in steps of up to a feeder's customers: a few large statements each.
+RESTORED_CHUNK = 5000
 
 
 def plan(conn: Connection, settings: Settings, event: OutageEvent) -> None:
@@ -32,8 +34,7 @@ def plan(conn: Connection, settings: Settings, event: OutageEvent) -> None:
     handler = HANDLERS.get(event.kind)
     if handler is None:
         return
-    outage = conn.execute(select(Outage.__table__).where(Outage.id == event.outage_id)).one()
-    handler(conn, settings, event, outage)
+    handler(conn, settings, event, lc.load(conn, event.outage_id))
 
 
 def current_members(outage_id: int) -> Any:
@@ -49,9 +50,8 @@ def still_out(outage_id: int) -> Any:
     return current_members(outage_id).where(not_(restored))
 
 
-def _skip(conn: Connection, outage_id: int, kinds: tuple[str, ...], *extra: Any) -> int:
-    return ob.mark_pending(conn, "skipped", outbox.c.outage_id == outage_id,
-                           outbox.c.kind.in_(kinds), *extra, now=utcnow())
+def _skip(conn: Connection, outage_id: int, kinds: tuple[str, ...], **only: Any) -> int:
+    return outbox.skip_pending(conn, outage_id=outage_id, kinds=kinds, now=utcnow(), **only)
 
 
 def _batch(event: OutageEvent, kind: str, ctx: dict[str, Any], **fields: Any) -> Batch:
@@ -82,7 +82,7 @@ def cut_created(conn: Connection, settings: Settings, event: OutageEvent,
 
 def cut_rescheduled(conn: Connection, settings: Settings, event: OutageEvent,
                     outage: Row[Any]) -> None:
-    _skip(conn, event.outage_id, PRE_START, outbox.c.revision < event.revision)
+    _skip(conn, event.outage_id, PRE_START, revision_below=event.revision)
     _announce(conn, settings, event, outage, current_members(event.outage_id), kind="changed")
 
 
@@ -92,7 +92,7 @@ def cut_resized(conn: Connection, settings: Settings, event: OutageEvent,
     base = select(m.customer_id).where(m.outage_id == event.outage_id)
     added = base.where(m.added_revision == event.revision, m.dropped_revision.is_(None))
     dropped = base.where(m.dropped_revision == event.revision)
-    _skip(conn, event.outage_id, PRE_START, outbox.c.customer_id.in_(dropped))
+    _skip(conn, event.outage_id, PRE_START, customer_ids=dropped)
     _announce(conn, settings, event, outage, added)
     ctx = context(settings, outage)
     queue(conn, settings, _batch(event, "no_longer_affected", ctx), dropped, now=utcnow())
@@ -119,9 +119,8 @@ def cut_started(conn: Connection, settings: Settings, event: OutageEvent,
 def restored(conn: Connection, settings: Settings, event: OutageEvent,
              outage: Row[Any]) -> None:
     ctx = context(settings, outage, restored_at=event.at)
-    for ids in chunks(list(event.customer_ids)):
-        _skip(conn, event.outage_id, (*PRE_START, "etr_update", "etr_passed"),
-              outbox.c.customer_id.in_(ids))
+    for ids in lc.chunks(list(event.customer_ids), size=RESTORED_CHUNK):
+        _skip(conn, event.outage_id, (*PRE_START, "etr_update", "etr_passed"), customer_ids=ids)
         queue(conn, settings, _batch(event, "restored", ctx, ref_at=event.at), ids,
               now=utcnow())
 
@@ -165,13 +164,7 @@ def etr_changed(conn: Connection, settings: Settings, event: OutageEvent,
 
 
 def last_announced_etr(conn: Connection, outage_id: int) -> datetime | None:
-    query = (select(outbox.c.ref_at)
-             .where(outbox.c.outage_id == outage_id,
-                    outbox.c.kind.in_(("fault_ack", "etr_update")),
-                    outbox.c.status.not_in(("skipped", "superseded")))
-             .order_by(outbox.c.id.desc()).limit(1))
-    value: datetime | None = conn.execute(query).scalar()
-    return value
+    return outbox.last_ref_at(conn, outage_id=outage_id, kinds=("fault_ack", "etr_update"))
 
 
 def _plan_etr_passed(conn: Connection, settings: Settings, event: OutageEvent,

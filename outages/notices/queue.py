@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import (
     Boolean,
@@ -30,13 +30,30 @@ from sqlalchemy import (
 )
 
 from notifier import outbox, quiet
-from notifier.render import LANGUAGES, Rendered, Renderer
+from notifier.channels import REGISTRY
+from notifier.enums import ChannelName, OutboxStatus, Outcome
+from notifier.render import Rendered, Renderer
 from notifier.sqltypes import UTCDateTime
 from outages import paths
 from outages.models import Customer
+from outages.registry.optout import ContactFlag
 from outages.settings import Settings, parse_quiet_hours
 
-CHANNELS = ("sms", "email")
+CHANNELS = tuple(REGISTRY)
+LANGUAGES = ("vi", "en")
+KINDS = (
+    "announcement",
+    "reminder",
+    "changed",
+    "cancelled",
+    "no_longer_affected",
+    "started",
+    "restored",
+    "fault_report_received",
+    "fault_ack",
+    "etr_update",
+    "etr_passed",
+)
 customers = Customer.__table__
 COLUMNS = ("key", "outage_id", "revision", "customer_id", "kind", "channel", "recipient",
            "language", "urgent", "due_at", "ref_at", "status", "attempts", "subject", "body",
@@ -61,16 +78,22 @@ def renderer(settings: Settings) -> Renderer:
     return Renderer(paths.templates_dir(), sms_ascii=settings.notices.sms_ascii)
 
 
+def render(settings: Settings, channel: str, language: str, kind: str,
+           context: Mapping[str, Any]) -> Rendered:
+    """templates/<channel>/<language>/<kind>.*, as the channel's messages are made."""
+    return renderer(settings).render(REGISTRY[channel].templates, f"{channel}/{language}/{kind}",
+                                     context)
+
+
 def render_all(settings: Settings, kind: str,
                context: Mapping[str, Any]) -> dict[tuple[str, str], Rendered]:
-    r = renderer(settings)
-    return {(ch, lang): r.render(ch, lang, kind, context) for ch in CHANNELS for lang in LANGUAGES}
+    return {(ch, lang): render(settings, ch, lang, kind, context)
+            for ch in CHANNELS for lang in LANGUAGES}
 
 
 def cost(settings: Settings, channel: str, rendered: Rendered) -> float:
-    if channel == "sms":
-        return rendered.segments * settings.notices.sms_cost_per_segment
-    return settings.notices.email_cost
+    kind = REGISTRY[channel]
+    return kind.cost(rendered, getattr(settings.notices, kind.price_setting))
 
 
 def due_time(settings: Settings, batch: Batch) -> tuple[datetime, bool]:
@@ -81,12 +104,21 @@ def due_time(settings: Settings, batch: Batch) -> tuple[datetime, bool]:
     return quiet.defer(batch.due_at, settings.tz, window, batch.deadline), urgent
 
 
+def contact_flag(channel: str, outcome: Outcome) -> ContactFlag | None:
+    """The customer flag recording `outcome` on `channel`: `<contact>_invalid` for an address
+    that cannot receive, `<channel>_opt_out` for a refusal; None when customers have no such
+    flag (that channel keeps none)."""
+    name = (f"{REGISTRY[channel].contact}_invalid" if outcome is Outcome.INVALID
+            else f"{channel}_opt_out")
+    return next((flag for flag in get_args(ContactFlag) if flag == name), None)
+
+
 def contact_ok(channel: str) -> ColumnElement[bool]:
-    c = customers.c
-    if channel == "sms":
-        return and_(c.phone.is_not(None), c.phone != "", c.sms_opt_out.is_(False),
-                    c.phone_invalid.is_(False))
-    return and_(c.email.is_not(None), c.email != "", c.email_opt_out.is_(False))
+    """Customers reachable on `channel`: an address, and no flag barring it."""
+    address = customers.c[REGISTRY[channel].contact]
+    flags = [customers.c[flag] for outcome in Outcome
+             if (flag := contact_flag(channel, outcome)) is not None]
+    return and_(address.is_not(None), address != "", *(flag.is_(False) for flag in flags))
 
 
 def queue(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
@@ -116,13 +148,14 @@ def _select(settings: Settings, batch: Batch, channel: str,
 
     scope = batch.scope or f"r{batch.revision}"
     prefix = f"{batch.outage_id}:{scope}:{batch.kind}:"
-    recipient = c.phone if channel == "sms" else c.email
+    recipient = c[REGISTRY[channel].contact]
     return select(
         literal(prefix, String) + cast(c.id, String) + literal(f":{channel}", String),
         literal(batch.outage_id, Integer), literal(batch.revision, Integer), c.id,
         literal(batch.kind, String), literal(channel, String), recipient, lang,
         literal(urgent, Boolean), literal(due, UTCDateTime),
-        literal(batch.ref_at, UTCDateTime), literal("pending", String), literal(0, Integer),
+        literal(batch.ref_at, UTCDateTime), literal(OutboxStatus.PENDING.value, String),
+        literal(0, Integer),
         by_lang(lambda t: t.subject, Text), by_lang(lambda t: t.body, Text),
         by_lang(lambda t: t.html, Text), by_lang(lambda t: t.encoding, String),
         by_lang(lambda t: t.segments, Integer),
@@ -134,24 +167,19 @@ def _select(settings: Settings, batch: Batch, channel: str,
 def queue_to_phone(conn: Connection, settings: Settings, batch: Batch, phone: str, *,
                    now: datetime) -> int:
     """A notice to a caller who is not a registered customer (fault reports by phone)."""
-    language = settings.locale.default_language
-    text = renderer(settings).render("sms", language, batch.kind, batch.context)
+    language, sms = settings.locale.default_language, ChannelName.SMS
+    text = render(settings, sms, language, batch.kind, batch.context)
     due, urgent = due_time(settings, batch)
     row = {
-        "key": f"{batch.outage_id}:{batch.scope}:{batch.kind}:{phone}:sms",
+        "key": f"{batch.outage_id}:{batch.scope}:{batch.kind}:{phone}:{sms}",
         "outage_id": batch.outage_id, "revision": batch.revision, "customer_id": None,
-        "kind": batch.kind, "channel": "sms", "recipient": phone, "language": language,
-        "urgent": urgent, "due_at": due, "ref_at": batch.ref_at, "status": "pending",
-        "attempts": 0, "subject": None, "body": text.body, "html": None,
-        "encoding": text.encoding, "segments": text.segments,
-        "cost": cost(settings, "sms", text), "created_at": now, "updated_at": now,
+        "kind": batch.kind, "channel": sms, "recipient": phone, "language": language,
+        "urgent": urgent, "due_at": due, "ref_at": batch.ref_at,
+        "status": OutboxStatus.PENDING, "attempts": 0, "subject": None, "body": text.body,
+        "html": None, "encoding": text.encoding, "segments": text.segments,
+        "cost": cost(settings, sms, text), "created_at": now, "updated_at": now,
     }
     return outbox.enqueue(conn, [row])
-
-
-def chunks(ids: Sequence[int], size: int = 5000) -> list[list[int]]:
-    """Id lists small enough for any backend's parameter limit."""
-    return [list(ids[i:i + size]) for i in range(0, len(ids), size)]
 
 
 def local_text(value: datetime | None, settings: Settings) -> str | None:

@@ -6,11 +6,23 @@ import statistics
 
 from sqlalchemy import Connection, case, func, select
 
-from notifier.render import KINDS, LANGUAGES
-from notifier.store import outbox
+from notifier import outbox
+from notifier.channels import REGISTRY
+from notifier.enums import ChannelName, OutboxStatus, Outcome
 from outages.errors import NotFound, ValidationError
-from outages.models import Customer, Outage, OutageCustomer
-from outages.notices.queue import CHANNELS, contact_ok, context, cost, customers, render_all
+from outages.lifecycle import core as lc
+from outages.models import Customer, OutageCustomer
+from outages.notices.queue import (
+    CHANNELS,
+    KINDS,
+    LANGUAGES,
+    contact_flag,
+    contact_ok,
+    context,
+    cost,
+    customers,
+    render_all,
+)
 from outages.notices.results import Notice, NoticePreview, NoticeStats
 from outages.settings import Settings
 from outages.timeutil import iso_local
@@ -21,7 +33,7 @@ DEFAULT_KIND = {"planned": "announcement", "fault": "fault_ack"}
 def preview(conn: Connection, settings: Settings, *, outage_id: int, expect: str,
             kind: str | None = None, language: str | None = None) -> NoticePreview:
     """Each rendered message with encoding and segments, and totals for all recipients."""
-    outage = conn.execute(select(Outage.__table__).where(Outage.id == outage_id)).one_or_none()
+    outage = lc.find(conn, outage_id)
     if outage is None or outage.kind != expect:
         raise NotFound(f"no {'cut' if expect == 'planned' else 'fault'} with id {outage_id}",
                        field="--cut" if expect == "planned" else "--fault")
@@ -41,7 +53,8 @@ def preview(conn: Connection, settings: Settings, *, outage_id: int, expect: str
                              "subject": text.subject, "body": text.body,
                              "cost_each": cost(settings, channel, text)})
             total["messages"] += count
-            total["segments"] += count * text.segments if channel == "sms" else 0
+            total["segments"] += (count * text.segments
+                                  if REGISTRY[channel].priced_per_segment else 0)
             total["cost"] += count * cost(settings, channel, text)
     return NoticePreview.model_validate({"outage_id": outage_id, "kind": kind,
                                          "messages": messages, "totals": total})
@@ -67,16 +80,8 @@ def recipients(conn: Connection, settings: Settings, outage_id: int) -> dict[tup
 
 def listing(conn: Connection, settings: Settings, *, outage_id: int | None = None,
             status: str | None = None, limit: int = 100) -> list[Notice]:
-    o = outbox.c
-    query = select(o.id, o.outage_id, o.kind, o.channel, o.recipient, o.language, o.status,
-                   o.due_at, o.sent_at, o.attempts, o.segments, o.last_error_code,
-                   o.provider_id).order_by(o.due_at, o.id).limit(limit)
-    if outage_id is not None:
-        query = query.where(o.outage_id == outage_id)
-    if status is not None:
-        query = query.where(o.status == status)
     rows = []
-    for row in conn.execute(query).mappings():
+    for row in outbox.listing(conn, outage_id=outage_id, status=status, limit=limit):
         item = dict(row)
         item["due_at"] = iso_local(row["due_at"], settings.tz)
         item["sent_at"] = iso_local(row["sent_at"], settings.tz)
@@ -85,26 +90,37 @@ def listing(conn: Connection, settings: Settings, *, outage_id: int | None = Non
 
 
 def stats(conn: Connection) -> NoticeStats:
-    o = outbox.c
-    counts = conn.execute(select(o.status, o.channel, func.count())
-                          .group_by(o.status, o.channel)).all()
     by_status: dict[str, int] = {}
     by_channel: dict[str, dict[str, int]] = {}
-    for status, channel, count in counts:
+    for channel, status, count in outbox.counts(conn):
         by_status[status] = by_status.get(status, 0) + count
         by_channel.setdefault(channel, {})[status] = count
-    ok = by_status.get("sent", 0) + by_status.get("delivered", 0)
-    tried = ok + by_status.get("failed", 0) + by_status.get("undelivered", 0)
-    delays = [(sent - due).total_seconds() for due, sent in conn.execute(
-        select(o.due_at, o.sent_at).where(o.sent_at.is_not(None))).all()]
+    ok = by_status.get(OutboxStatus.SENT, 0) + by_status.get(OutboxStatus.DELIVERED, 0)
+    tried = ok + by_status.get(OutboxStatus.FAILED, 0) + by_status.get(OutboxStatus.UNDELIVERED, 0)
+    delays = outbox.send_delays(conn)
+    totals = outbox.accepted_totals(conn)
     return NoticeStats.model_validate({
         "by_status": by_status,
         "by_channel": by_channel,
         "delivery_rate": round(ok / tried, 4) if tried else None,
         "median_delay_seconds": round(statistics.median(delays), 3) if delays else None,
-        "sms_segments": int(conn.execute(
-            select(func.coalesce(func.sum(o.segments), 0))
-            .where(o.status.in_(("sent", "delivered")), o.channel == "sms")).scalar_one()),
-        "cost": float(conn.execute(select(func.coalesce(func.sum(o.cost), 0.0))
-                                   .where(o.status.in_(("sent", "delivered")))).scalar_one()),
+        "sms_segments": totals.get(ChannelName.SMS, (0, 0.0))[0],
+        "cost": float(sum(cost for _, cost in totals.values())),
+        "unreachable": unreachable(conn),
     })
+
+
+UNREACHABLE = {Outcome.OPTED_OUT: "opted_out", Outcome.INVALID: "invalid_address"}
+
+
+def unreachable(conn: Connection) -> dict[str, dict[str, int]]:
+    """Per channel, customers it does not reach: those who opted out apart from those whose
+    address the provider refused (a bounced email, a number that cannot receive)."""
+    columns = {(channel, label): func.coalesce(func.sum(case((customers.c[flag], 1), else_=0)), 0)
+               for channel in CHANNELS for outcome, label in UNREACHABLE.items()
+               if (flag := contact_flag(channel, outcome)) is not None}
+    counts = conn.execute(select(*columns.values())).one()
+    result: dict[str, dict[str, int]] = {}
+    for (channel, label), count in zip(columns, counts, strict=True):
+        result.setdefault(channel, {})[label] = int(count)
+    return result

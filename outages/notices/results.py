@@ -54,3 +54,5 @@ class NoticeStats(Result):
     median_delay_seconds: float | None
     sms_segments: int
     cost: float
+    # per channel: customers who opted out, and those whose address the provider refused
+    unreachable: dict[str, dict[str, int]]

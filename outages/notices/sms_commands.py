@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, Literal
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import Connection, select
 
 from notifier import gsm
-from outages import paths
+from notifier.enums import ChannelName
 from outages.lifecycle import fault_reports, public
 from outages.models import Customer
+from outages.notices import queue
 from outages.registry import optout
 from outages.settings import Settings
 
@@ -112,18 +111,12 @@ def _fault(conn: Connection, settings: Settings, accounts: Sequence[Any], langua
     return Reply("fault", language, {"code": chosen[0].code, "report_id": report_id})
 
 
-@cache
-def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(paths.templates_dir() / "sms"),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                       keep_trailing_newline=False, autoescape=False)
-
-
 def render(reply: Reply, settings: Settings) -> str:
-    """The reply text from templates/sms/<language>/reply_<template>.txt."""
-    language = (reply.language if reply.language in ("vi", "en")
+    """The reply text from templates/sms/<language>/reply_<template>.txt, as SMS text like
+    any notice (folded to GSM-7 when `notices.sms_ascii`), on one line."""
+    language = (reply.language if reply.language in queue.LANGUAGES
                 else settings.locale.default_language)
-    template = _environment().get_template(f"{language}/reply_{reply.template}.txt")
-    text = template.render(hotline=settings.notices.hotline,
-                           utility=settings.notices.utility_name, **reply.context)
-    return " ".join(text.split())
+    context = {"hotline": settings.notices.hotline,
+               "utility": settings.notices.utility_name, **reply.context}
+    text = queue.render(settings, ChannelName.SMS, language, f"reply_{reply.template}", context)
+    return " ".join(text.body.split())

@@ -16,11 +16,10 @@ from datetime import timedelta
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
+from notifier import outbox
 from notifier.dispatcher import Dispatcher
-from notifier.outbox import ACTIVE
-from notifier.store import outbox
 from outages.notices import delivery
 from outages.settings import Settings
 from outages.timeutil import utcnow
@@ -49,9 +48,8 @@ class Worker:
             return self.dispatcher.drain()
 
     def active(self) -> int:
-        query = select(func.count()).select_from(outbox).where(outbox.c.status.in_(ACTIVE))
         with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
+            return outbox.count_active(conn)
 
     def run_until_idle(self, *, timeout: float | None = None) -> int:
         """Send until nothing is pending or in flight (waiting for future due times)."""

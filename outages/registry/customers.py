@@ -89,8 +89,10 @@ def update_customer(
     changed = {k: v for k, v in wanted.items() if current[k] != v}
     if not changed:
         return current
-    if "phone" in changed and current["phone_invalid"]:
-        changed["phone_invalid"] = False  # a new number has not been refused yet
+    # A new address has not been refused yet.
+    for contact in ("phone", "email"):
+        if contact in changed and current[f"{contact}_invalid"]:
+            changed[f"{contact}_invalid"] = False
     conn.execute(update(Customer).where(Customer.id == current["id"])
                  .values(**changed, updated_at=utcnow()))
     audit.record(conn, actor=actor, source=source, action="customer.update", entity="customer",

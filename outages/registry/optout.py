@@ -17,7 +17,9 @@ from outages.timeutil import utcnow
 _customers = cast(Table, Customer.__table__)
 _c = _customers.c
 
-ContactFlag = Literal["sms_opt_out", "phone_invalid", "email_opt_out"]
+# Columns of customers that stop notices on a channel; delivery names them by convention,
+# `<channel>_opt_out` and `<contact>_invalid` (outages.notices.queue.contact_flag).
+ContactFlag = Literal["sms_opt_out", "phone_invalid", "email_opt_out", "email_invalid"]
 
 
 def set_sms_opt_out(conn: Connection, *, phone: str, opted_out: bool, actor: str,
@@ -39,8 +41,8 @@ def set_sms_opt_out(conn: Connection, *, phone: str, opted_out: bool, actor: str
 
 def flag_customer(conn: Connection, *, customer_id: int, flag: ContactFlag, reason: str,
                   actor: str, source: str) -> bool:
-    """Set `flag` on one customer (the provider says the number opted out or cannot receive
-    SMS); False when it was already set."""
+    """Set `flag` on one customer (the provider says the address opted out or cannot
+    receive); False when it was already set."""
     column = _c[flag]
     row = conn.execute(
         update(_customers).where(_c.id == customer_id, column.is_not(True))

@@ -85,8 +85,8 @@ class BatchWriter:
 IMPORT_CACHE_KIB = 64 * 1024
 SQLITE_DEFAULT_CACHE = -2000  # SQLite's own defaults, for the connection back in the pool
 SQLITE_DEFAULT_TEMP_STORE = 0
-_FLAGS = ("sms_opt_out", "email_opt_out", "phone_invalid")
-_FLAG_VALUES = (False, False, False)  # for new rows only: an upsert never touches them
+_FLAGS = ("sms_opt_out", "email_opt_out", "phone_invalid", "email_invalid")
+_FLAG_VALUES = (False,) * len(_FLAGS)  # for new rows only: an upsert never touches them
 
 
 def _pragmas(conn: Connection, *settings: str) -> None:
@@ -104,12 +104,14 @@ def _upsert(engine: Engine, updated: Sequence[str]) -> Any:
     excluded = statement.excluded
     changes: dict[str, Any] = {c: excluded[c] for c in updated if c != "code"}
     changes["updated_at"] = func.current_timestamp()
-    if "phone" in updated:
-        # A new number has not been refused by the SMS provider yet.
-        changes["phone_invalid"] = case(
-            (_t.c.phone.is_not_distinct_from(excluded.phone), _t.c.phone_invalid),
-            else_=false(),
-        )
+    for contact in ("phone", "email"):
+        if contact in updated:
+            # A new address has not been refused by the provider yet.
+            flag = f"{contact}_invalid"
+            changes[flag] = case(
+                (_t.c[contact].is_not_distinct_from(excluded[contact]), _t.c[flag]),
+                else_=false(),
+            )
     return statement.on_conflict_do_update(index_elements=[_t.c.code], set_=changes)
 
 

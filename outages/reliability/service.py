@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import Connection, func, select
 
-from notifier.store import outbox
+from notifier import outbox
+from notifier.enums import ATTEMPTED, OutboxStatus
 from outages.enums import CutStatus, OutageKind
 from outages.errors import ValidationError
 from outages.models import FaultReport, Outage
@@ -27,11 +28,9 @@ from outages.settings import Settings
 from outages.timeutil import day_start, format_duration, iso_local
 
 ETR_TOLERANCE = timedelta(minutes=30)
-ACK_KIND = "fault_ack"  # the notifier's name for the fault acknowledgement notice
-ATTEMPTED = ("sent", "delivered", "failed", "undelivered")
+ACK_KIND = "fault_ack"  # the notice acknowledging a fault
 _o = Outage.__table__.c
 _r = FaultReport.__table__.c
-_b = outbox.c
 
 
 @dataclass(frozen=True)
@@ -47,14 +46,15 @@ class Window:
             raise ValidationError(f"{self.first} is after --to {self.last}",
                                   field="--from")
 
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """The window's first instant and the instant after it, either None when open."""
+        return (day_start(self.first, self.tz) if self.first else None,
+                day_start(self.last + timedelta(days=1), self.tz) if self.last else None)
+
     def clause(self, column: Any) -> list[Any]:
         """SQL conditions: `column` falls on one of the window's local days."""
-        conditions = []
-        if self.first:
-            conditions.append(column >= day_start(self.first, self.tz))
-        if self.last:
-            conditions.append(column < day_start(self.last + timedelta(days=1), self.tz))
-        return conditions
+        start, end = self.bounds()
+        return [*([column >= start] if start else []), *([column < end] if end else [])]
 
 
 def service_report(conn: Connection, settings: Settings, window: Window) -> ServiceReport:
@@ -73,8 +73,7 @@ def planned_notice(conn: Connection, settings: Settings, window: Window) -> Plan
     """Cuts (not cancelled) starting in the window, and whether their first notice went out
     at least `planned.min_notice` ahead. Lead from the first notice sent (outbox), or from the
     cut's creation when no notice was sent."""
-    first_sent = (select(_b.outage_id, func.min(_b.sent_at).label("sent_at"))
-                  .where(_b.sent_at.is_not(None)).group_by(_b.outage_id).subquery())
+    first_sent = outbox.first_sent()
     query = (select(_o.id, _o.external_id, _o.area_name, _o.planned_start, _o.created_at,
                     _o.urgent, _o.urgent_reason, first_sent.c.sent_at)
              .outerjoin(first_sent, first_sent.c.outage_id == _o.id)
@@ -107,9 +106,7 @@ def fault_response(conn: Connection, window: Window) -> FaultResponse:
     first acknowledgement notice sent, and to restoration."""
     reports = (select(_r.outage_id, func.min(_r.first_at).label("first_at"))
                .group_by(_r.outage_id).subquery())
-    acks = (select(_b.outage_id, func.min(_b.sent_at).label("sent_at"))
-            .where(_b.kind == ACK_KIND, _b.sent_at.is_not(None)).group_by(_b.outage_id)
-            .subquery())
+    acks = outbox.first_sent(kind=ACK_KIND)
     query = (select(reports.c.first_at, acks.c.sent_at, _o.actual_end)
              .join(Outage.__table__, _o.id == reports.c.outage_id)
              .outerjoin(acks, acks.c.outage_id == reports.c.outage_id)
@@ -135,18 +132,17 @@ def etr_accuracy(conn: Connection, window: Window) -> EtrAccuracy:
 
 def delivery(conn: Connection, window: Window) -> list[ChannelDelivery]:
     """Outbox notices due in the window, by channel and status."""
-    query = (select(_b.channel, _b.status, func.count()).where(*window.clause(_b.due_at))
-             .group_by(_b.channel, _b.status).order_by(_b.channel, _b.status))
+    due_from, due_before = window.bounds()
     channels: dict[str, dict[str, int]] = {}
-    for channel, status, count in conn.execute(query):
-        channels.setdefault(channel, {})[status] = int(count)
+    for channel, status, count in outbox.counts(conn, due_from=due_from, due_before=due_before):
+        channels.setdefault(channel, {})[status] = count
     return [_channel(name, statuses) for name, statuses in channels.items()]
 
 
 def _channel(name: str, statuses: dict[str, int]) -> ChannelDelivery:
     attempted = sum(statuses.get(s, 0) for s in ATTEMPTED)
-    delivered = statuses.get("delivered", 0)
-    accepted = delivered + statuses.get("sent", 0)
+    delivered = statuses.get(OutboxStatus.DELIVERED, 0)
+    accepted = delivered + statuses.get(OutboxStatus.SENT, 0)
     return ChannelDelivery(channel=name, total=sum(statuses.values()), statuses=statuses,
                            attempted=attempted,
                            delivered_rate=None if attempted == 0 else delivered / attempted,

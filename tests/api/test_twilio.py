@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select, update
 
+from notifier import gsm
 from notifier.store import outbox
 from outages.models import AuditEntry, Customer, FaultReport
 from outages.timeutil import utcnow
@@ -179,6 +180,17 @@ def test_status_answers_with_current_outages_and_etr(twilio_post, engine, people
     assert "Restored" not in vi
     none = _reply(twilio_post("/twilio/inbound", {"From": "+84912345002", "Body": "TINHTRANG"}))
     assert "Hien khong co lich cat dien" in none
+
+
+def test_status_reply_with_vietnamese_place_names_stays_gsm7(twilio_post, engine,
+                                                            people) -> None:
+    add_outage(engine, customers=[people["PD0004"]], kind="fault", status="confirmed",
+               start=utcnow() - timedelta(hours=1), etr=utcnow() + timedelta(hours=2),
+               area_name="Phường Đội Cấn – “ngõ 5”")
+    vi = _reply(twilio_post("/twilio/inbound", {"From": "+84912345004", "Body": "Tình trạng"}))
+    assert 'KH PD0004 (Phuong Doi Can - "ngo 5")' in vi
+    # One diacritic would make it UCS-2: 70 characters a segment instead of 160.
+    assert gsm.measure(vi).encoding == "GSM-7"
 
 
 def test_fault_report_by_sms(twilio_post, engine, people) -> None:

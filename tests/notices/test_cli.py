@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, update
 
 from outages.lifecycle.events import OutageEvent, publish
+from outages.models import Customer
 from outages.settings import Settings
 from tests.notices import helpers as h
 
@@ -69,7 +70,14 @@ def test_run_sends_due_notices_to_console_file_then_list_and_stats(
         [("email", "announcement")] * 3 + [("sms", "announcement")] * 5
     listed = json.loads(cli("notices", "list", "--status", "sent", "--json").stdout)
     assert len(listed) == 8 and all(r["sent_at"].endswith("+07:00") for r in listed)
+    with engine.begin() as conn:  # what providers and customers said since
+        ids = list(conn.execute(select(Customer.id).order_by(Customer.id)).scalars())
+        conn.execute(update(Customer).where(Customer.id == ids[0])
+                     .values(email_invalid=True, phone_invalid=True))
+        conn.execute(update(Customer).where(Customer.id == ids[1]).values(sms_opt_out=True))
     stats = json.loads(cli("notices", "stats", "--json").stdout)
+    assert stats["unreachable"] == {"sms": {"opted_out": 1, "invalid_address": 1},
+                                    "email": {"opted_out": 0, "invalid_address": 1}}
     assert stats["by_status"] == {"sent": 8, "pending": 16}
     assert stats["by_channel"]["sms"] == {"sent": 5, "pending": 10}
     assert stats["delivery_rate"] == 1.0
@@ -77,3 +85,4 @@ def test_run_sends_due_notices_to_console_file_then_list_and_stats(
     assert stats["median_delay_seconds"] is not None and stats["median_delay_seconds"] < 30
     table = cli("notices", "stats")
     assert "delivery rate: 100.0%" in table.stdout
+    assert "email: 0 opted out, 1 invalid address(es)" in table.stdout

@@ -9,7 +9,7 @@ from typing import Any
 
 from notifier.dispatcher import RetryPolicy
 from notifier.ratelimit import TokenBucket
-from notifier.supersede import pick_superseded
+from outages.notices.delivery import SUPERSEDE
 
 T = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 
@@ -47,17 +47,17 @@ def _row(id: int, kind: str, *, outage: int = 1, customer: int = 7, channel: str
 
 def test_change_notice_supersedes_reminder_falling_due_with_it() -> None:
     reminder, change = _row(1, "reminder"), _row(2, "changed", revision=2)
-    assert pick_superseded([reminder, change]) == [reminder]
+    assert SUPERSEDE.losers([reminder, change]) == [reminder]
 
 
 def test_overlapping_cuts_send_one_reminder_but_keep_both_announcements() -> None:
     rows = [_row(1, "reminder", outage=1), _row(2, "reminder", outage=2),
             _row(3, "announcement", outage=3, customer=8),
             _row(4, "announcement", outage=4, customer=8)]
-    assert [r.id for r in pick_superseded(rows)] == [1]
+    assert [r.id for r in SUPERSEDE.losers(rows)] == [1]
 
 
 def test_other_channel_customer_or_moment_is_not_superseded() -> None:
     rows = [_row(1, "reminder"), _row(2, "changed", channel="email"),
             _row(3, "changed", customer=9), _row(4, "changed", due=T + timedelta(hours=1))]
-    assert pick_superseded(rows) == []
+    assert SUPERSEDE.losers(rows) == []

@@ -162,35 +162,6 @@ def _set_etr(conn: Any, outage: int, revision: int, etr: datetime) -> None:
     h.add_revision(conn, outage, revision, "etr", at=NOW)
 
 
-def test_rows_queued_without_text_are_rendered_when_claimed(
-    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
-    twilio: TwilioServer, twilio_env: dict[str, str],
-) -> None:
-    from notifier import outbox as ob
-
-    settings = make_settings(**twilio_env)
-    add_customers(h.customers(2, language="en"))
-    ids = h.customer_ids(engine)
-    outage = h.add_outage(engine, kind="fault", status="confirmed", actual_start=NOW,
-                          etr=NOW + timedelta(hours=1), members=ids, start=None)
-    with engine.begin() as conn:
-        ob.enqueue(conn, [
-            {"key": f"bare:{c}", "outage_id": outage, "revision": 1, "customer_id": c,
-             "kind": "fault_ack", "channel": "sms", "recipient": f"+8490000000{i}",
-             "language": "en", "due_at": NOW, "created_at": NOW, "updated_at": NOW}
-            for i, c in enumerate(ids)])
-    dispatcher = _dispatcher(engine, settings, Clock(NOW))
-    try:
-        assert dispatcher.drain() == 2
-    finally:
-        dispatcher.close()
-    expected = ("Dien luc Ha Noi: Power outage in Phuong Lang Ha since 10:00 01/12/2026 "
-                "(bao duong duong day). Expected back: 11:00 01/12/2026. Hotline 1900 6769.")
-    assert twilio.bodies_to("+84900000001") == [expected]
-    stored = h.rows(engine, status="sent")
-    assert [(r.body, r.segments, r.encoding) for r in stored] == [(expected, 1, "GSM-7")] * 2
-
-
 def test_restart_asks_the_provider_about_rows_left_in_flight(
     engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
     twilio: TwilioServer, twilio_env: dict[str, str],

@@ -12,7 +12,7 @@ import time_machine
 from sqlalchemy import Engine, insert, update
 
 from outages.lifecycle.events import OutageEvent, publish
-from outages.models import FaultReport, Outage, OutageCustomer
+from outages.models import Customer, FaultReport, Outage, OutageCustomer
 from outages.settings import Settings
 from tests.notices import helpers as h
 
@@ -55,6 +55,21 @@ def test_created_announces_now_and_reminds_before_start(
     assert {r.due_at for r in rows if r.kind == "reminder"} == {START - timedelta(days=1),
                                                                 START - timedelta(hours=2)}
     assert all(r.urgent is False and r.segments == 1 and r.cost == 0.0075 for r in rows)
+
+
+def test_no_email_to_an_invalid_address_nor_text_to_an_invalid_number(
+    engine: Engine, settings: Settings, add_customers: Any,
+) -> None:
+    add_customers(h.customers(3, email=True))
+    ids = h.customer_ids(engine)
+    with engine.begin() as conn:
+        conn.execute(update(Customer).where(Customer.id == ids[1]).values(email_invalid=True))
+        conn.execute(update(Customer).where(Customer.id == ids[2]).values(phone_invalid=True))
+    outage = h.add_outage(engine, start=START, end=START + timedelta(hours=8), members=ids)
+    _publish(engine, settings, "cut_created", outage, 1)
+    reached = Counter((r.channel, r.customer_id) for r in h.rows(engine, kind="announcement"))
+    assert reached == {("sms", ids[0]): 1, ("sms", ids[1]): 1, ("email", ids[0]): 1,
+                       ("email", ids[2]): 1}
 
 
 def test_reminder_after_the_start_or_before_now_is_not_planned(

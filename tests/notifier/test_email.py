@@ -76,10 +76,12 @@ def test_email_notices_multipart_with_unsubscribe_and_errors(
               for r in h.rows(engine, kind="announcement")}
     assert status["c1@example.test"] == ("failed", "550")
     assert status["c2@example.test"] == ("pending", "451")
+    # A hard bounce marks the address invalid; the customer did not opt out.
     with engine.connect() as conn:
-        opted = dict(conn.execute(select(Customer.email, Customer.email_opt_out)).all())
-    assert opted == {"c0@example.test": False, "c1@example.test": True,
-                     "c2@example.test": False}
+        flags = {r.email: (r.email_invalid, r.email_opt_out) for r in conn.execute(
+            select(Customer.email, Customer.email_invalid, Customer.email_opt_out))}
+    assert flags == {"c0@example.test": (False, False), "c1@example.test": (True, False),
+                     "c2@example.test": (False, False)}
 
 
 def test_message_id_is_the_same_for_every_attempt_at_one_notice() -> None:

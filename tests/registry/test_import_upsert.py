@@ -118,6 +118,19 @@ def test_new_phone_clears_the_invalid_mark_and_opt_outs_stay(
     assert (registry["B"]["phone_invalid"], registry["B"]["sms_opt_out"]) == (True, True)
 
 
+def test_corrected_email_clears_the_bounced_mark_and_the_same_email_keeps_it(
+    engine: Any, settings: Any, write_csv: Any, stored: Any
+) -> None:
+    import_customers(engine, settings, write_csv([row("A"), row("B")]))
+    with engine.begin() as conn:
+        conn.execute(update(Customer).values(email_invalid=True))
+    import_customers(engine, settings, write_csv(
+        [row("A", email="fixed@example.vn"), row("B")], name="again.csv"))
+    registry = stored()
+    assert (registry["A"]["email_invalid"], registry["B"]["email_invalid"]) == (False, True)
+    assert registry["A"]["email_opt_out"] is False
+
+
 def _point(lon: Any, lat: Any, **props: Any) -> dict[str, Any]:
     return {"type": "Feature", "properties": props,
             "geometry": {"type": "Point", "coordinates": [lon, lat]}}

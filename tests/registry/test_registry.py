@@ -57,6 +57,7 @@ def test_cli_list_table(cli: Any, registry: None) -> None:
 def test_show_and_not_found(cli: Any, registry: None) -> None:
     shown = json.loads(cli("customers", "show", "C1", "--json").stdout)
     assert (shown["code"], shown["name"], shown["language"]) == ("C1", "An", "vi")
+    assert (shown["email_invalid"], shown["email_opt_out"]) == (False, False)
     assert shown["created_at"].endswith("+07:00")  # local time for people
     refused = cli("customers", "show", "NOPE")
     assert refused.exit_code == 3
@@ -141,3 +142,19 @@ def test_new_phone_clears_the_refused_number_mark(engine: Any, settings: Any,
     assert updated["phone_invalid"] is False
     [entry] = _audit(engine)
     assert entry["before"]["phone_invalid"] is True and entry["after"]["phone_invalid"] is False
+
+
+def test_corrected_email_clears_the_bounced_mark(cli: Any, engine: Any,
+                                                 registry: None) -> None:
+    from sqlalchemy import update
+
+    from outages.models import Customer
+
+    with engine.begin() as conn:
+        conn.execute(update(Customer).where(Customer.code == "C1").values(email_invalid=True))
+    assert json.loads(cli("customers", "show", "C1", "--json").stdout)["email_invalid"] is True
+    updated = json.loads(cli("customers", "update", "C1", "--email", "fixed@example.vn",
+                             "--json").stdout)
+    assert (updated["email"], updated["email_invalid"]) == ("fixed@example.vn", False)
+    entry = _audit(engine)[-1]
+    assert entry["before"]["email_invalid"] is True and entry["after"]["email_invalid"] is False

@@ -7,9 +7,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Connection
 
+from notifier.render import html_environment
 from outages import paths
 from outages.errors import ValidationError
 from outages.reliability.data import load_customers
@@ -92,8 +92,7 @@ def _export(figures: list[Chart], folder: Path) -> None:
 
 def _page(settings: Settings, result: Result, figures: list[Chart],
           feeders: list[text.Group], causes: Table) -> str:
-    environment = Environment(loader=FileSystemLoader(paths.templates_dir() / "reports"),
-                              autoescape=select_autoescape(["html", "j2"]))
+    environment = html_environment(paths.templates_dir() / "reports")
     rows = [("N_T", ("customers_served",), "served"), *text.INDEX_ROWS]
     return environment.get_template("reliability.html.j2").render(
         data=result.data, request=result.request, tables=result.tables, charts=figures,

@@ -1,0 +1,35 @@
+"""The notifier supersedes by the ranks the domain gives it, and knows none of its own."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from notifier.supersede import SupersedePolicy
+
+T = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+
+def _row(id: int, kind: str, *, outage: int = 1, due: datetime = T) -> Any:
+    return SimpleNamespace(id=id, kind=kind, outage_id=outage, customer_id=7, channel="sms",
+                           due_at=due, revision=1)
+
+
+def test_the_given_ranks_decide_which_notice_goes_out() -> None:
+    low, high = _row(1, "low"), _row(2, "high")
+    assert SupersedePolicy(ranks={"high": 2, "low": 1}).losers([low, high]) == [low]
+    assert SupersedePolicy(ranks={"high": 1, "low": 2}).losers([low, high]) == [high]
+
+
+def test_only_repeating_kinds_give_way_to_another_outage() -> None:
+    mine, theirs = _row(1, "low", outage=1), _row(2, "high", outage=2)
+    ranks = {"high": 2, "low": 1}
+    assert SupersedePolicy(ranks=ranks).losers([mine, theirs]) == []
+    assert SupersedePolicy(ranks=ranks, repeats=frozenset({"low"})).losers([mine, theirs]) \
+        == [mine]
+
+
+def test_notices_further_apart_than_the_moment_both_go_out() -> None:
+    rows = [_row(1, "low"), _row(2, "high", due=T + timedelta(minutes=11))]
+    assert SupersedePolicy(ranks={"high": 2, "low": 1}).losers(rows) == []
