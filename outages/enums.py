@@ -65,6 +65,14 @@ class NoticeKind(StrEnum):
     ETR_PASSED = "etr_passed"
 
 
+class ReportSource(StrEnum):
+    """How a customer's fault report reached the utility."""
+
+    CALL = "call"
+    SMS = "sms"
+    WEB = "web"
+
+
 class Role(StrEnum):
     ADMIN = "admin"
     DISPATCHER = "dispatcher"

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, Row, insert, select, update
 from geo import point_problem
 from outages.access import audit
 from outages.db import write_transaction
-from outages.enums import IncidentStatus, OutageKind
+from outages.enums import IncidentStatus, OutageKind, ReportSource
 from outages.errors import NotFound, ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import fault_grouping
@@ -22,7 +22,6 @@ from outages.settings import Settings
 from outages.timeutil import iso_local, utcnow
 
 REPORTS = fault_grouping.REPORTS
-CHANNELS = ("call", "sms", "web")
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ def report(
     phone: str | None = None,
     point: tuple[float, float] | None = None,
     text: str | None = None,
-    channel: str = "call",
+    channel: str = ReportSource.CALL,
     at: datetime | None = None,
 ) -> FaultReport:
     """Record a report at `at` (default now), joining the nearest open incident or opening
@@ -120,12 +119,12 @@ def record(
     phone: str | None = None,
     point: tuple[float, float] | None = None,
     text: str | None = None,
-    channel: str = "call",
+    channel: str = ReportSource.CALL,
     at: datetime | None = None,
 ) -> FaultReport:
     """`report` inside the caller's write transaction (an inbound SMS already holds one)."""
-    if channel not in CHANNELS:
-        raise ValidationError(f"unknown source {channel!r}: use one of {', '.join(CHANNELS)}",
+    if channel not in tuple(ReportSource):
+        raise ValidationError(f"unknown source {channel!r}: use one of {', '.join(ReportSource)}",
                               field="--source")
     at = lc.not_future(at, field="--at", what="report time")
     who = resolve(conn, settings, customer=customer, phone=phone, point=point)

@@ -18,6 +18,7 @@ from notifier.channels import REGISTRY, Channel, ConsoleChannel, DeliveryError
 from notifier.dispatcher import Dispatcher, RetryPolicy
 from notifier.enums import ChannelName
 from notifier.supersede import SupersedePolicy
+from outages.enums import NoticeKind
 from outages.lifecycle import core as lc
 from outages.notices.queue import Batch, contact_flag, context, queue
 from outages.registry import optout
@@ -33,12 +34,13 @@ CLAIM_LEASE = timedelta(minutes=10)
 # A change or cancellation says everything a reminder would.
 SUPERSEDE = SupersedePolicy(
     ranks={
-        "restored": 90, "cancelled": 85, "changed": 80, "no_longer_affected": 75,
-        "etr_passed": 70, "etr_update": 65, "fault_ack": 60, "started": 50,
-        "announcement": 40, "reminder": 30, "fault_report_received": 20,
+        NoticeKind.RESTORED: 90, NoticeKind.CANCELLED: 85, NoticeKind.CHANGED: 80,
+        NoticeKind.NO_LONGER_AFFECTED: 75, NoticeKind.ETR_PASSED: 70, NoticeKind.ETR_UPDATE: 65,
+        NoticeKind.FAULT_ACK: 60, NoticeKind.STARTED: 50, NoticeKind.ANNOUNCEMENT: 40,
+        NoticeKind.REMINDER: 30, NoticeKind.FAULT_REPORT_RECEIVED: 20,
     },
-    repeats=frozenset({"reminder", "started", "etr_update", "etr_passed",
-                       "fault_report_received"}),
+    repeats=frozenset({NoticeKind.REMINDER, NoticeKind.STARTED, NoticeKind.ETR_UPDATE,
+                       NoticeKind.ETR_PASSED, NoticeKind.FAULT_REPORT_RECEIVED}),
 )
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Row, exists, not_, select
 
 from notifier import outbox
+from outages.enums import NoticeKind
 from outages.lifecycle import core as lc
 from outages.models import FaultReport, Interruption, OutageCustomer
 from outages.notices.queue import Batch, context, queue, queue_to_phone
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from outages.lifecycle.events import OutageEvent
 
 members_t = OutageCustomer.__table__
-PRE_START = ("announcement", "reminder", "changed")
+PRE_START = (NoticeKind.ANNOUNCEMENT, NoticeKind.REMINDER, NoticeKind.CHANGED)
 # Restorations come in steps of up to a feeder's customers: a few large statements each.
 RESTORED_CHUNK = 5000
 
@@ -60,7 +61,7 @@ def _batch(event: OutageEvent, kind: str, ctx: dict[str, Any], **fields: Any) ->
 
 
 def _announce(conn: Connection, settings: Settings, event: OutageEvent, outage: Row[Any],
-              members: Any, kind: str = "announcement") -> None:
+              members: Any, kind: str = NoticeKind.ANNOUNCEMENT) -> None:
     """Announcement (or change notice) now, and reminders before the start."""
     ctx, start = context(settings, outage), outage.planned_start
     queue(conn, settings, _batch(event, kind, ctx, deadline=start, ref_at=start), members,
@@ -70,7 +71,7 @@ def _announce(conn: Connection, settings: Settings, event: OutageEvent, outage: 
         if at <= event.at:  # would come with or after the announcement: skip it
             continue
         tag = f"r{event.revision}-{int(offset.total_seconds())}s"
-        batch = _batch(event, "reminder", ctx, due_at=at, scope=tag, deadline=start,
+        batch = _batch(event, NoticeKind.REMINDER, ctx, due_at=at, scope=tag, deadline=start,
                        ref_at=start)
         queue(conn, settings, batch, members, now=utcnow())
 
@@ -83,7 +84,8 @@ def cut_created(conn: Connection, settings: Settings, event: OutageEvent,
 def cut_rescheduled(conn: Connection, settings: Settings, event: OutageEvent,
                     outage: Row[Any]) -> None:
     _skip(conn, event.outage_id, PRE_START, revision_below=event.revision)
-    _announce(conn, settings, event, outage, current_members(event.outage_id), kind="changed")
+    _announce(conn, settings, event, outage, current_members(event.outage_id),
+              kind=NoticeKind.CHANGED)
 
 
 def cut_resized(conn: Connection, settings: Settings, event: OutageEvent,
@@ -95,7 +97,7 @@ def cut_resized(conn: Connection, settings: Settings, event: OutageEvent,
     _skip(conn, event.outage_id, PRE_START, customer_ids=dropped)
     _announce(conn, settings, event, outage, added)
     ctx = context(settings, outage)
-    queue(conn, settings, _batch(event, "no_longer_affected", ctx), dropped, now=utcnow())
+    queue(conn, settings, _batch(event, NoticeKind.NO_LONGER_AFFECTED, ctx), dropped, now=utcnow())
 
 
 def cut_cancelled(conn: Connection, settings: Settings, event: OutageEvent,
@@ -103,8 +105,8 @@ def cut_cancelled(conn: Connection, settings: Settings, event: OutageEvent,
     m = members_t.c
     dropped = select(m.customer_id).where(m.outage_id == event.outage_id,
                                           m.dropped_revision == event.revision)
-    _skip(conn, event.outage_id, (*PRE_START, "no_longer_affected"))
-    queue(conn, settings, _batch(event, "cancelled", context(settings, outage)), dropped,
+    _skip(conn, event.outage_id, (*PRE_START, NoticeKind.NO_LONGER_AFFECTED))
+    queue(conn, settings, _batch(event, NoticeKind.CANCELLED, context(settings, outage)), dropped,
           now=utcnow())
 
 
@@ -112,7 +114,7 @@ def cut_started(conn: Connection, settings: Settings, event: OutageEvent,
                 outage: Row[Any]) -> None:
     _skip(conn, event.outage_id, PRE_START)
     if settings.notices.start_notice:
-        queue(conn, settings, _batch(event, "started", context(settings, outage)),
+        queue(conn, settings, _batch(event, NoticeKind.STARTED, context(settings, outage)),
               current_members(event.outage_id), now=utcnow())
 
 
@@ -120,8 +122,9 @@ def restored(conn: Connection, settings: Settings, event: OutageEvent,
              outage: Row[Any]) -> None:
     ctx = context(settings, outage, restored_at=event.at)
     for ids in lc.chunks(list(event.customer_ids), size=RESTORED_CHUNK):
-        _skip(conn, event.outage_id, (*PRE_START, "etr_update", "etr_passed"), customer_ids=ids)
-        queue(conn, settings, _batch(event, "restored", ctx, ref_at=event.at), ids,
+        _skip(conn, event.outage_id, (*PRE_START, NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED),
+              customer_ids=ids)
+        queue(conn, settings, _batch(event, NoticeKind.RESTORED, ctx, ref_at=event.at), ids,
               now=utcnow())
 
 
@@ -132,7 +135,7 @@ def fault_reported(conn: Connection, settings: Settings, event: OutageEvent,
     report = conn.execute(select(FaultReport.__table__)
                           .where(FaultReport.id == event.report_id)).one()
     ctx = context(settings, outage, reported_at=report.first_at)
-    batch = _batch(event, "fault_report_received", ctx, scope=f"report{report.id}",
+    batch = _batch(event, NoticeKind.FAULT_REPORT_RECEIVED, ctx, scope=f"report{report.id}",
                    ref_at=report.first_at)
     if report.customer_id is not None:
         queue(conn, settings, batch, [report.customer_id], now=utcnow())
@@ -143,14 +146,14 @@ def fault_reported(conn: Connection, settings: Settings, event: OutageEvent,
 def fault_confirmed(conn: Connection, settings: Settings, event: OutageEvent,
                     outage: Row[Any]) -> None:
     ctx = context(settings, outage)
-    queue(conn, settings, _batch(event, "fault_ack", ctx, ref_at=outage.etr),
+    queue(conn, settings, _batch(event, NoticeKind.FAULT_ACK, ctx, ref_at=outage.etr),
           still_out(event.outage_id), now=utcnow())
     _plan_etr_passed(conn, settings, event, outage)
 
 
 def etr_changed(conn: Connection, settings: Settings, event: OutageEvent,
                 outage: Row[Any]) -> None:
-    _skip(conn, event.outage_id, ("etr_passed",))
+    _skip(conn, event.outage_id, (NoticeKind.ETR_PASSED,))
     _plan_etr_passed(conn, settings, event, outage)
     if outage.status == "reported":  # not confirmed yet: the acknowledgement will carry it
         return
@@ -158,13 +161,14 @@ def etr_changed(conn: Connection, settings: Settings, event: OutageEvent,
     if announced is not None and outage.etr is not None and \
             abs(outage.etr - announced) <= settings.notices.etr_margin:
         return
-    queue(conn, settings, _batch(event, "etr_update", context(settings, outage),
+    queue(conn, settings, _batch(event, NoticeKind.ETR_UPDATE, context(settings, outage),
                                  ref_at=outage.etr),
           still_out(event.outage_id), now=utcnow())
 
 
 def last_announced_etr(conn: Connection, outage_id: int) -> datetime | None:
-    return outbox.last_ref_at(conn, outage_id=outage_id, kinds=("fault_ack", "etr_update"))
+    return outbox.last_ref_at(conn, outage_id=outage_id,
+                              kinds=(NoticeKind.FAULT_ACK, NoticeKind.ETR_UPDATE))
 
 
 def _plan_etr_passed(conn: Connection, settings: Settings, event: OutageEvent,
@@ -172,7 +176,7 @@ def _plan_etr_passed(conn: Connection, settings: Settings, event: OutageEvent,
     """A notice at the ETR itself; a restoration or a new ETR skips it before it fires."""
     if outage.etr is None or outage.etr <= event.at or outage.status == "reported":
         return
-    batch = _batch(event, "etr_passed", context(settings, outage), due_at=outage.etr,
+    batch = _batch(event, NoticeKind.ETR_PASSED, context(settings, outage), due_at=outage.etr,
                    scope=f"etr{int(outage.etr.timestamp())}", ref_at=outage.etr)
     queue(conn, settings, batch, still_out(event.outage_id), now=utcnow())
 

@@ -35,25 +35,14 @@ from notifier.enums import ChannelName, OutboxStatus, Outcome
 from notifier.render import Rendered, Renderer
 from notifier.sqltypes import UTCDateTime
 from outages import paths
+from outages.enums import NoticeKind
 from outages.models import Customer
 from outages.registry.optout import ContactFlag
 from outages.settings import Settings, parse_quiet_hours
 
 CHANNELS = tuple(REGISTRY)
 LANGUAGES = ("vi", "en")
-KINDS = (
-    "announcement",
-    "reminder",
-    "changed",
-    "cancelled",
-    "no_longer_affected",
-    "started",
-    "restored",
-    "fault_report_received",
-    "fault_ack",
-    "etr_update",
-    "etr_passed",
-)
+KINDS = tuple(NoticeKind)
 customers = Customer.__table__
 COLUMNS = ("key", "outage_id", "revision", "customer_id", "kind", "channel", "recipient",
            "language", "urgent", "due_at", "ref_at", "status", "attempts", "subject", "body",

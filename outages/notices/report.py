@@ -9,6 +9,7 @@ from sqlalchemy import Connection, case, func, select
 from notifier import outbox
 from notifier.channels import REGISTRY
 from notifier.enums import ChannelName, OutboxStatus, Outcome
+from outages.enums import NoticeKind, OutageKind
 from outages.errors import NotFound, ValidationError
 from outages.lifecycle import core as lc
 from outages.models import Customer, OutageCustomer
@@ -27,7 +28,7 @@ from outages.notices.results import Notice, NoticePreview, NoticeStats
 from outages.settings import Settings
 from outages.timeutil import iso_local
 
-DEFAULT_KIND = {"planned": "announcement", "fault": "fault_ack"}
+DEFAULT_KIND = {OutageKind.PLANNED: NoticeKind.ANNOUNCEMENT, OutageKind.FAULT: NoticeKind.FAULT_ACK}
 
 
 def preview(conn: Connection, settings: Settings, *, outage_id: int, expect: str,

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 
 from notifier import gsm
 from notifier.enums import ChannelName
+from outages.enums import ReportSource
 from outages.lifecycle import fault_reports, public
 from outages.models import Customer
 from outages.notices import queue
@@ -106,7 +107,7 @@ def _fault(conn: Connection, settings: Settings, accounts: Sequence[Any], langua
     # Filed inside the webhook's transaction, grouped into an incident like any other report.
     result = fault_reports.record(conn, settings, actor=ACTOR, source="webhook",
                                   customer=chosen[0].code, text=text.strip() or None,
-                                  channel="sms")
+                                  channel=ReportSource.SMS)
     report_id = int(result.report_id)
     return Reply("fault", language, {"code": chosen[0].code, "report_id": report_id})
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, func, select
 
 from notifier import outbox
 from notifier.enums import ATTEMPTED, OutboxStatus
-from outages.enums import CutStatus, OutageKind
+from outages.enums import CutStatus, NoticeKind, OutageKind
 from outages.errors import ValidationError
 from outages.models import FaultReport, Outage
 from outages.reliability.results import (
@@ -28,7 +28,6 @@ from outages.settings import Settings
 from outages.timeutil import day_start, format_duration, iso_local
 
 ETR_TOLERANCE = timedelta(minutes=30)
-ACK_KIND = "fault_ack"  # the notice acknowledging a fault
 _o = Outage.__table__.c
 _r = FaultReport.__table__.c
 
@@ -106,7 +105,7 @@ def fault_response(conn: Connection, window: Window) -> FaultResponse:
     first acknowledgement notice sent, and to restoration."""
     reports = (select(_r.outage_id, func.min(_r.first_at).label("first_at"))
                .group_by(_r.outage_id).subquery())
-    acks = outbox.first_sent(kind=ACK_KIND)
+    acks = outbox.first_sent(kind=NoticeKind.FAULT_ACK)
     query = (select(reports.c.first_at, acks.c.sent_at, _o.actual_end)
              .join(Outage.__table__, _o.id == reports.c.outage_id)
              .outerjoin(acks, acks.c.outage_id == reports.c.outage_id)

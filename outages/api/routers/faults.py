@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Path, Query
 from pydantic import Field
@@ -12,7 +12,7 @@ from outages.api import bodies
 from outages.api.bodies import Body, GeoJSON, TimeText, json_router
 from outages.api.deps import Dispatcher, EngineDep, Reader, SettingsDep, reading, redact
 from outages.api.outage_pages import RestoreBody, Shown, show
-from outages.enums import IncidentStatus
+from outages.enums import IncidentStatus, ReportSource
 from outages.errors import ValidationError
 from outages.lifecycle import fault_reports, faults
 from outages.lifecycle import views as outage_views
@@ -29,7 +29,7 @@ class NewReport(Body):
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
     text: str | None = Field(None, max_length=1000, description="what the customer said")
-    source: Literal["call", "sms", "web"] = "call"
+    source: ReportSource = ReportSource.CALL
 
 
 class Confirm(Body):
