@@ -27,6 +27,21 @@ def test_database_behind_the_code_is_refused_with_the_fix(empty_db_url: str) -> 
     engine.dispose()
 
 
+def test_schema_check_reads_the_revisions_alembic_reads(empty_db_url: str) -> None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    assert db.head_revision() == ScriptDirectory(str(db.MIGRATIONS)).get_current_head()
+    engine = db.make_engine(empty_db_url)
+    db.upgrade(engine, "0001")
+    with engine.connect() as conn:
+        assert db.current_revision(engine) == MigrationContext.configure(conn) \
+            .get_current_revision() == "0001"
+    with pytest.raises(ConfigError, match="outages db upgrade"):
+        db.ensure_schema(engine)  # behind the code: refused, not migrated behind one's back
+    engine.dispose()
+
+
 def test_timestamps_round_trip_as_aware_utc(engine, add_customers) -> None:
     hanoi = timezone(timedelta(hours=7))
     start = datetime(2026, 12, 7, 8, 0, tzinfo=hanoi)
