@@ -136,8 +136,7 @@ def ensure_schema(engine: Engine) -> None:
         return
     raise ConfigError(
         f"database schema is at {current or 'an unknown version'}, the code needs "
-        f"{head_revision()}: run 'outages db upgrade'",
-        field="database.url",
+        f"{head_revision()}", field="database.url", hint="db_upgrade",
     )
 
 

@@ -11,6 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from outages.cli.context import CliContext
+from outages.cli.errors import describe
 from outages.cli.output import fail
 from outages.errors import OutagesError
 
@@ -39,7 +40,8 @@ class _Commands(TyperGroup):
         try:
             return super().invoke(ctx)
         except OutagesError as exc:
-            fail(str(exc))
+            running = ctx.obj.command if isinstance(ctx.obj, CliContext) else None
+            fail(describe(exc, [*ctx.command.params, *(running.params if running else [])]))
             ctx.exit(exc.exit_code)
 
 
@@ -71,5 +73,5 @@ def main() -> None:
     try:
         app()
     except OutagesError as exc:  # raised while loading settings, before any command runs
-        fail(str(exc))
+        fail(describe(exc))
         sys.exit(exc.exit_code)

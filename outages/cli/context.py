@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 class CliContext:
     config_path: Path | None = None
     _settings: Settings | None = field(default=None, repr=False)
+    # The command that asked for the context: its options name the fields of a refusal.
+    command: Any = field(default=None, repr=False)
 
     @cached_property
     def settings(self) -> Settings:
@@ -46,4 +48,5 @@ def cli_context(ctx: typer.Context) -> CliContext:
     root = ctx.find_root()
     if not isinstance(root.obj, CliContext):
         root.obj = CliContext()
+    root.obj.command = ctx.command
     return root.obj

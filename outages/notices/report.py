@@ -24,11 +24,11 @@ def preview(conn: Connection, settings: Settings, *, outage_id: int, expect: str
     outage = conn.execute(select(Outage.__table__).where(Outage.id == outage_id)).one_or_none()
     if outage is None or outage.kind != expect:
         raise NotFound(f"no {'cut' if expect == 'planned' else 'fault'} with id {outage_id}",
-                       field="--cut" if expect == "planned" else "--fault")
+                       field="cut" if expect == "planned" else "fault")
     kind = kind or DEFAULT_KIND[outage.kind]
     if kind not in KINDS:
         raise ValidationError(f"unknown notice kind {kind!r}: use one of {', '.join(KINDS)}",
-                              field="--kind")
+                              field="kind")
     texts = render_all(settings, kind, context(settings, outage))
     counts = recipients(conn, settings, outage_id)
     languages = [language] if language else list(LANGUAGES)
