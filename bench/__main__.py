@@ -14,6 +14,7 @@ import time
 from bench.machine import CpuTimes, describe
 
 BENCHMARKS = (
+    "cli",
     "customers",
     "cuts",
     "notices",

@@ -21,12 +21,15 @@ POLYGONAL = ("Polygon", "MultiPolygon")
 
 
 class AreaError(ValueError):
-    """An area that cannot be used, with the reason and the place in the input."""
+    """An area that cannot be used, with the reason and the place in the input; `hint`
+    names a way out ("repair": make_valid can fix it) for the caller to word."""
 
-    def __init__(self, message: str, *, location: str | None = None) -> None:
+    def __init__(self, message: str, *, location: str | None = None,
+                 hint: str | None = None) -> None:
         super().__init__(f"{location}: {message}" if location else message)
         self.message = message
         self.location = location
+        self.hint = hint
 
 
 @dataclass
@@ -213,8 +216,8 @@ def _check_valid(where: str, polygon: Polygon, repair: bool, repairs: list[str])
         return polygon
     reason = shapely.is_valid_reason(polygon)
     if not repair:
-        raise AreaError(f"invalid polygon: {_explain(reason)}; fix the drawing or pass --repair",
-                        location=where)
+        raise AreaError(f"invalid polygon: {_explain(reason)}; fix the drawing",
+                        location=where, hint="repair")
     fixed = _polygonal(shapely.make_valid(polygon))
     before, after = approx_area_km2(polygon), approx_area_km2(fixed)
     parts = len(fixed.geoms) if isinstance(fixed, MultiPolygon) else 1

@@ -7,19 +7,20 @@ is refused with the command that brings it up to date.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from outages.errors import ConfigError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -61,24 +62,65 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+# Alembic is imported only to migrate: checking that a database is current reads the
+# revision ids from the migration files and the alembic_version table directly, so a
+# command on an up-to-date database starts without loading alembic.
+
+
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     return config
 
 
+@cache
 def head_revision() -> str | None:
-    script = ScriptDirectory(str(MIGRATIONS))
-    return script.get_current_head()
+    """The newest revision in migrations/versions: the one no other revision follows."""
+    revisions: dict[str, str | None] = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = _assignments(path, ("revision", "down_revision"))
+        revisions[str(found["revision"])] = found.get("down_revision")
+    heads = set(revisions) - set(revisions.values())
+    if len(heads) > 1:
+        raise ConfigError(f"migrations have several heads: {', '.join(sorted(heads))}",
+                          field="migrations")
+    return heads.pop() if heads else None
+
+
+def _assignments(path: Path, names: tuple[str, ...]) -> dict[str, Any]:
+    """The literal values of the module-level `names = ...` in a migration file."""
+    found: dict[str, Any] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id in names:
+                found[target.id] = ast.literal_eval(value)
+    return found
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, as alembic records it (None when never migrated)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(versions) > 1:
+        raise ConfigError(f"database records several schema revisions: {', '.join(versions)}",
+                          field="database.url")
+    return versions[0] if versions else None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
 
 
@@ -93,8 +135,7 @@ def ensure_schema(engine: Engine) -> None:
         return
     raise ConfigError(
         f"database schema is at {current or 'an unknown version'}, the code needs "
-        f"{head_revision()}: run 'outages db upgrade'",
-        field="database.url",
+        f"{head_revision()}", field="database.url", hint="db_upgrade",
     )
 
 

@@ -1,6 +1,10 @@
 """Domain errors shared by the CLI (exit codes) and the HTTP API (status codes).
 
-Messages are written for the person at the keyboard: what is wrong and how to fix it.
+Messages are written for the person at the keyboard: what is wrong and how to fix it, in
+the domain's words. `field` names the domain's field (`area`, `start`, `allow_empty`); `hint`
+names a way out (`allow_empty`, `urgent`, ...) that each front end words for itself: the CLI
+says "pass --allow-empty", the API says `"allow_empty": true` (see outages/cli/errors.py and
+outages/api/errors.py). Neither carries a CLI option, a command line or an HTTP detail.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ class OutagesError(Exception):
     exit_code = 1
     http_status = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None,
+                 hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.hint = hint
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message

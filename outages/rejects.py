@@ -39,7 +39,7 @@ class RejectsFile:
             self._handle = self.temp.open("w", encoding="utf-8", newline="")
         except OSError as exc:
             raise ValidationError(f"cannot write the rejects file {self.path}: "
-                                  f"{exc.strerror}", field="--rejects") from None
+                                  f"{exc.strerror}", field="rejects") from None
         self._writer = csv.writer(self._handle)
         self._writer.writerow(self.header)
 

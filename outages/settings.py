@@ -285,9 +285,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(f"configuration file {path} does not exist", field="--config") from None
+        raise ConfigError(f"configuration file {path} does not exist", field="config") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})", field="--config") from None
+        raise ConfigError(f"{path}: not valid TOML ({exc})", field="config") from None
 
 
 def _secrets_from_files(environ: Mapping[str, str]) -> dict[str, str]:

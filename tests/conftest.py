@@ -24,6 +24,9 @@ from outages import db, notices  # noqa: F401  (notices: subscribes the notice p
 from outages.models import Customer
 from outages.settings import Settings, load_settings
 
+# Every API refusal in the suite is checked for CLI words (see that module).
+pytest_plugins = ("tests.support.refusals",)
+
 BACKEND = os.environ.get("OUTAGES_TEST_DB", "sqlite")
 POSTGRES_URL = os.environ.get("OUTAGES_TEST_POSTGRES_URL", "")
 

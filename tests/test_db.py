@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select, text
 
 from outages import db
+from outages.cli.errors import describe
 from outages.errors import ConfigError
 from outages.models import Customer, Outage
 
@@ -22,8 +23,24 @@ def test_database_behind_the_code_is_refused_with_the_fix(empty_db_url: str) -> 
     engine = db.make_engine(empty_db_url)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE unrelated (id INTEGER)"))
-    with pytest.raises(ConfigError, match="outages db upgrade"):
+    with pytest.raises(ConfigError, match="the code needs") as caught:
         db.ensure_schema(engine)
+    assert describe(caught.value).endswith(": run 'outages db upgrade'")
+    engine.dispose()
+
+
+def test_schema_check_reads_the_revisions_alembic_reads(empty_db_url: str) -> None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    assert db.head_revision() == ScriptDirectory(str(db.MIGRATIONS)).get_current_head()
+    engine = db.make_engine(empty_db_url)
+    db.upgrade(engine, "0001")
+    with engine.connect() as conn:
+        assert db.current_revision(engine) == MigrationContext.configure(conn) \
+            .get_current_revision() == "0001"
+    with pytest.raises(ConfigError, match=f"the code needs {db.head_revision()}"):
+        db.ensure_schema(engine)  # behind the code: refused, not migrated behind one's back
     engine.dispose()
 
 

@@ -60,7 +60,7 @@ def hash_token(token: str) -> str:
 def _user_row(conn: Connection, name: str) -> Any:
     row = conn.execute(select(User.__table__).where(_u.name == name)).one_or_none()
     if row is None:
-        raise NotFound(f"no user named {name!r}: see 'outages users list'", field="name")
+        raise NotFound(f"no user named {name!r}", field="name", hint="list_users")
     return row
 
 
@@ -141,7 +141,7 @@ def list_tokens(conn: Connection, *, name: str | None = None) -> list[TokenView]
 def revoke_token(conn: Connection, *, prefix: str, actor: str, source: str) -> RevokedToken:
     rows = conn.execute(select(_t.id, _t.prefix, _t.revoked_at).where(_t.prefix == prefix)).all()
     if not rows:
-        raise NotFound(f"no token starts with {prefix!r}: see 'outages tokens list'",
+        raise NotFound(f"no token starts with {prefix!r}", hint="list_tokens",
                        field="prefix")
     if len(rows) > 1:
         raise Conflict(f"{len(rows)} tokens share the prefix {prefix!r}", field="prefix")

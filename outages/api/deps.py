@@ -62,7 +62,7 @@ def current_user(
 ) -> Principal:
     if credentials is None or not credentials.credentials:
         raise HTTPException(401, "missing bearer token: send 'Authorization: Bearer <token>' "
-                                 "(an admin creates one with 'outages tokens create NAME')",
+                                 "(an admin creates one with POST /users/{name}/tokens)",
                             headers={"WWW-Authenticate": "Bearer"})
     with engine.begin() as conn:
         principal = auth.authenticate(conn, credentials.credentials)

@@ -34,23 +34,34 @@ def _field(location: tuple[Any, ...] | list[Any]) -> str:
     return text
 
 
-# Request fields whose name is not the CLI option's with dashes made underscores.
-_RENAMED = {"feeder": "feeders"}
+# Domain fields whose name in the request differs: the domain takes a point, the request
+# gives lon and lat; the domain's channel is the report's source.
+_REQUEST_FIELD = {"point": "lon", "channel": "source"}
+
+# Each hint key the domain may give, as an API client acts on it; appended to the detail.
+HINTS = {
+    "allow_empty": ' or send "allow_empty": true',
+    "repair": " or let /areas/preview?repair=true repair it",
+    "urgent": '. For an emergency send "urgent": true with an "urgent_reason"',
+    "one_scope": ' ("area", "feeders" or "auto")',
+    "one_caller": ' ("customer", "phone", or "lon" and "lat")',
+    "which_customer": ' with "customer"',
+    "place_or_account": ': give the place as "lon" and "lat" or the account as "customer"',
+}
 
 
 def request_field(field: str | None) -> str | None:
-    """The request's name for the field a domain error names. Domain errors name the CLI
-    option (`--started-at`), which the command line shows as is; an API client sent
-    `started_at` and must find that name in the error."""
-    if field is None or not field.startswith("--"):
-        return field
-    name = field[2:].replace("-", "_")
-    return _RENAMED.get(name, name)
+    """The request's name for the field a domain error names."""
+    return None if field is None else _REQUEST_FIELD.get(field, field)
+
+
+def describe(exc: OutagesError) -> str:
+    return exc.message + HINTS.get(exc.hint or "", "")
 
 
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, OutagesError)
-    return JSONResponse(error_body(exc.message, request_field(exc.field)),
+    return JSONResponse(error_body(describe(exc), request_field(exc.field)),
                         status_code=exc.http_status)
 
 

@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 
 import outages.notices  # noqa: F401  (subscribes the notice planner to outage events)
 from outages.cli.context import CliContext
+from outages.cli.errors import describe
 from outages.cli.output import fail
 from outages.errors import OutagesError
 
@@ -40,7 +41,8 @@ class _Commands(TyperGroup):
         try:
             return super().invoke(ctx)
         except OutagesError as exc:
-            fail(str(exc))
+            running = ctx.obj.command if isinstance(ctx.obj, CliContext) else None
+            fail(describe(exc, [*ctx.command.params, *(running.params if running else [])]))
             ctx.exit(exc.exit_code)
 
 
@@ -72,5 +74,5 @@ def main() -> None:
     try:
         app()
     except OutagesError as exc:  # raised while loading settings, before any command runs
-        fail(str(exc))
+        fail(describe(exc))
         sys.exit(exc.exit_code)

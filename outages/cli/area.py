@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from outages.cli.context import cli_context
 from outages.cli.output import console, print_json, warn
-from outages.registry import preview as area_preview
-from outages.registry.matching import Affected
+
+if TYPE_CHECKING:
+    from outages.registry.matching import Affected
 
 app = typer.Typer(help="Areas on the map: which customers they contain.", no_args_is_help=True)
 
@@ -29,6 +31,8 @@ def preview(
                                               "affected customers to this CSV file."),
 ) -> None:
     """Count the customers connected today inside AREA (its edge included)."""
+    from outages.registry import preview as area_preview
+
     context = cli_context(ctx)
     shape = area_preview.read_area(context.settings, area, repair=repair)
     with context.engine.connect() as conn:

@@ -5,31 +5,42 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlalchemy import Engine
 
-from outages import db
-from outages.settings import Settings, load_settings
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from outages.settings import Settings
 
 
 @dataclass
 class CliContext:
     config_path: Path | None = None
     _settings: Settings | None = field(default=None, repr=False)
+    # The command that asked for the context: its options name the fields of a refusal.
+    command: Any = field(default=None, repr=False)
 
     @cached_property
     def settings(self) -> Settings:
+        # Settings, the database and the domain load when a command runs, not for --help.
+        from outages.settings import load_settings
+
         return self._settings or load_settings(self.config_path)
 
     @cached_property
     def engine(self) -> Engine:
+        from outages import db
+
         engine = db.make_engine(self.settings.database.url)
         db.ensure_schema(engine)
         return engine
 
     def raw_engine(self) -> Engine:
         """The engine without the schema check (for `outages db` itself)."""
+        from outages import db
+
         return db.make_engine(self.settings.database.url)
 
 
@@ -37,4 +48,5 @@ def cli_context(ctx: typer.Context) -> CliContext:
     root = ctx.find_root()
     if not isinstance(root.obj, CliContext):
         root.obj = CliContext()
+    root.obj.command = ctx.command
     return root.obj

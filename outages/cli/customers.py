@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from outages.access import audit
 from outages.cli.context import cli_context
 from outages.cli.output import console, err_console, print_json
-from outages.registry import customers
-from outages.registry.importer import Progress as ProgressCallback
-from outages.results import Row
+
+if TYPE_CHECKING:
+    from outages.registry.importer import Progress as ProgressCallback
+    from outages.results import Row
 
 app = typer.Typer(help="The customer registry: bulk import, look-ups, contact changes.",
                   no_args_is_help=True)
@@ -34,6 +33,9 @@ def import_(
     by: str | None = typer.Option(None, "--by", help="Who imports (for the audit log)."),
 ) -> None:
     """Upsert customers by code; bad rows go to a rejects CSV with the reason."""
+    from outages.access import audit
+    from outages.registry import customers
+
     context = cli_context(ctx)
     with _progress() as report:
         result = customers.import_registry(context.engine, context.settings, path,
@@ -60,6 +62,8 @@ def _warn(text: str) -> None:
 @contextmanager
 def _progress() -> Iterator[ProgressCallback | None]:
     """A progress bar over the bytes read, only when a person is watching stderr."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
     if not err_console.is_terminal:
         yield None
         return
@@ -81,6 +85,8 @@ def list_(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Customers ordered by code, optionally filtered."""
+    from outages.registry import customers
+
     context = cli_context(ctx)
     filters: dict[str, Any] = {"region": region, "district": district, "feeder": feeder}
     with context.engine.connect() as conn:
@@ -106,6 +112,8 @@ def show(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """One customer with every field."""
+    from outages.registry import customers
+
     context = cli_context(ctx)
     with context.engine.connect() as conn:
         view = customers.customer_view(customers.get_customer(conn, code), context.settings.tz)
@@ -135,6 +143,9 @@ def update_(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Change a customer's contact details, language or opt-outs (audited)."""
+    from outages.access import audit
+    from outages.registry import customers
+
     changes = {k: v for k, v in {"phone": phone, "email": email, "language": language,
                                  "sms_opt_out": sms_opt_out,
                                  "email_opt_out": email_opt_out}.items() if v is not None}

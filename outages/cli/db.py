@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from outages import db
 from outages.cli.context import cli_context
 from outages.cli.output import console
 
@@ -14,6 +13,8 @@ app = typer.Typer(help="Database schema: apply and inspect migrations.", no_args
 @app.command()
 def upgrade(ctx: typer.Context, revision: str = typer.Argument("head")) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
+    from outages import db
+
     engine = cli_context(ctx).raw_engine()
     before = db.current_revision(engine)
     db.upgrade(engine, revision)
@@ -24,6 +25,8 @@ def upgrade(ctx: typer.Context, revision: str = typer.Argument("head")) -> None:
 @app.command()
 def current(ctx: typer.Context) -> None:
     """Print the schema revision of the database and of the code."""
+    from outages import db
+
     engine = cli_context(ctx).raw_engine()
     console.print(f"database: {db.current_revision(engine) or 'empty'}; code: {db.head_revision()}")
 

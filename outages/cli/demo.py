@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from outages.cli.output import console
-from outages.demo import city as demo_city
 
 app = typer.Typer(help="Synthetic data for demos and benchmarks.", no_args_is_help=True)
 
@@ -19,6 +18,8 @@ def city(
     seed: int = typer.Option(7, "--seed", help="The same seed gives the same files."),
 ) -> None:
     """A Hanoi-like city: customers.csv (with a few bad rows) and areas/*.geojson."""
+    from outages.demo import city as demo_city
+
     files = demo_city.write_city(out_dir, customers, seed)
     for key, path in files.items():
         console.print(f"{key:>9}: {path}")

@@ -8,8 +8,6 @@ from rich.table import Table
 from outages.cli.context import cli_context
 from outages.cli.output import console, print_json
 from outages.errors import ValidationError
-from outages.notices import report as notice_report
-from outages.notices.queue import LANGUAGES
 
 app = typer.Typer(help="Customer notices: preview, list, delivery statistics.",
                   no_args_is_help=True)
@@ -34,6 +32,9 @@ def preview(
 
 def _preview(ctx: typer.Context, cut: int | None, fault: int | None, kind: str | None,
              language: str | None, as_json: bool) -> None:
+    from outages.notices import report as notice_report
+    from outages.notices.queue import LANGUAGES
+
     if (cut is None) == (fault is None):
         raise ValidationError("give exactly one of --cut ID or --fault ID", field="--cut")
     if language is not None and language not in LANGUAGES:
@@ -68,6 +69,8 @@ def list_notices(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Queued and sent notices, soonest due first."""
+    from outages.notices import report as notice_report
+
     context = cli_context(ctx)
     with context.engine.connect() as conn:
         rows = notice_report.listing(conn, context.settings, outage_id=outage, status=status,
@@ -87,6 +90,8 @@ def list_notices(
 @app.command("stats")
 def stats(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
     """Counts by status and channel, delivery rate, median delay after the due time."""
+    from outages.notices import report as notice_report
+
     context = cli_context(ctx)
     with context.engine.connect() as conn:
         result = notice_report.stats(conn)

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from sqlalchemy import Connection
 
 from outages.cli.context import cli_context
 from outages.cli.output import console, dumps, print_json
-from outages.demo import history
 from outages.errors import ValidationError
-from outages.reliability import report
-from outages.reliability.render import service_text, text
-from outages.reliability.service import Window, service_report
-from outages.settings import Settings
 from outages.timeutil import parse_date, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from outages.reliability import report
+    from outages.settings import Settings
 
 app = typer.Typer(help="Reliability indices (IEEE 1366) and service KPIs.", no_args_is_help=True)
 FORMATS = ("table", "json", "csv", "html")
@@ -60,6 +61,9 @@ def reliability(
     charts_dir: Path | None = typer.Option(None, help="Also write one PNG per chart here."),
 ) -> None:
     """IEEE 1366 indices for local days FROM..TO with major event days (2.5 beta)."""
+    from outages.reliability import report
+    from outages.reliability.render import text
+
     if fmt not in FORMATS:
         raise ValidationError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}",
                               field="--format")
@@ -89,6 +93,8 @@ def _html(conn: Connection, settings: Settings, result: report.Result, fmt: str,
 
 
 def _table(result: report.Result, settings: Settings, out: Path | None) -> None:
+    from outages.reliability.render import text
+
     renderables = text.renderables(result, settings)
     if out is None:
         # Wide enough for six columns of ASAI even when stdout is a pipe (rich assumes 80).
@@ -111,6 +117,9 @@ def service(
     fmt: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
     """Notice lead times, fault response times, ETR accuracy and notice delivery."""
+    from outages.reliability.render import service_text
+    from outages.reliability.service import Window, service_report
+
     if fmt not in ("table", "json"):
         raise ValidationError(f"unknown format {fmt!r}: use table or json", field="--format")
     context = cli_context(ctx)
@@ -132,6 +141,8 @@ def demo_history(
     seed: int = typer.Option(3, help="Random seed: the same seed gives the same history."),
 ) -> None:
     """Write plausible interruption history for the customers in the database."""
+    from outages.demo import history
+
     context = cli_context(ctx)
     yesterday = utcnow().astimezone(context.settings.tz).date() - timedelta(days=1)
     with context.engine.connect() as conn:

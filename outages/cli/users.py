@@ -4,17 +4,17 @@ what everyone changed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Column, Table
 
-from outages.access import audit, auth
 from outages.cli.context import cli_context
 from outages.cli.output import console, err_console, print_json
-from outages.db import write_transaction
-from outages.results import Row
 from outages.timeutil import show_local
+
+if TYPE_CHECKING:
+    from outages.results import Row
 
 users_app = typer.Typer(help="API users and their roles.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Bearer tokens for the HTTP API.", no_args_is_help=True)
@@ -31,6 +31,9 @@ def users_add(
     by: str | None = BY,
 ) -> None:
     """Add a user; then give them a token with 'outages tokens create NAME'."""
+    from outages.access import audit, auth
+    from outages.db import write_transaction
+
     with write_transaction(cli_context(ctx).engine) as conn:
         user = auth.add_user(conn, name=name, role=role, actor=audit.cli_actor(by), source="cli")
     console.print(f"user {user['name']} added with role {user['role']}")
@@ -39,6 +42,8 @@ def users_add(
 @users_app.command("list")
 def users_list(ctx: typer.Context, as_json: bool = JSON) -> None:
     """List users with their role and whether they are disabled."""
+    from outages.access import auth
+
     context = cli_context(ctx)
     with context.engine.connect() as conn:
         users = auth.list_users(conn)
@@ -56,6 +61,9 @@ def users_list(ctx: typer.Context, as_json: bool = JSON) -> None:
 @users_app.command("disable")
 def users_disable(ctx: typer.Context, name: str = typer.Argument(...), by: str | None = BY) -> None:
     """Disable a user: all their tokens stop working immediately."""
+    from outages.access import audit, auth
+    from outages.db import write_transaction
+
     with write_transaction(cli_context(ctx).engine) as conn:
         auth.disable_user(conn, name=name, actor=audit.cli_actor(by), source="cli")
     console.print(f"user {name} disabled")
@@ -65,6 +73,9 @@ def users_disable(ctx: typer.Context, name: str = typer.Argument(...), by: str |
 def tokens_create(ctx: typer.Context, name: str = typer.Argument(...),
                   by: str | None = BY) -> None:
     """Create a token for user NAME and print it once (only its hash is kept)."""
+    from outages.access import audit, auth
+    from outages.db import write_transaction
+
     with write_transaction(cli_context(ctx).engine) as conn:
         token, info = auth.create_token(conn, name=name, actor=audit.cli_actor(by), source="cli")
     err_console.print(f"token {info['prefix']} for {name} ({info['role']}); it is shown only "
@@ -76,6 +87,8 @@ def tokens_create(ctx: typer.Context, name: str = typer.Argument(...),
 def tokens_list(ctx: typer.Context, name: str | None = typer.Argument(None),
                 as_json: bool = JSON) -> None:
     """List tokens (prefix, owner, last use), of user NAME when given."""
+    from outages.access import auth
+
     context = cli_context(ctx)
     with context.engine.connect() as conn:
         tokens = auth.list_tokens(conn, name=name)
@@ -94,6 +107,9 @@ def tokens_list(ctx: typer.Context, name: str | None = typer.Argument(None),
 def tokens_revoke(ctx: typer.Context, prefix: str = typer.Argument(...),
                   by: str | None = BY) -> None:
     """Revoke the token whose prefix is PREFIX (as shown by 'outages tokens list')."""
+    from outages.access import audit, auth
+    from outages.db import write_transaction
+
     with write_transaction(cli_context(ctx).engine) as conn:
         auth.revoke_token(conn, prefix=prefix, actor=audit.cli_actor(by), source="cli")
     console.print(f"token {prefix} revoked")
@@ -108,6 +124,8 @@ def audit_command(
     as_json: bool = JSON,
 ) -> None:
     """Show the audit log, newest first: who changed what, when, before and after."""
+    from outages.access import audit
+
     context = cli_context(ctx)
     start, end = audit.period(first, last, context.settings.tz)
     with context.engine.connect() as conn:

@@ -8,8 +8,6 @@ import typer
 
 from outages.cli.context import cli_context
 from outages.cli.output import err_console, warn
-from outages.notices import delivery
-from outages.notices.worker import Worker
 
 
 def register(root: typer.Typer) -> None:
@@ -26,6 +24,9 @@ def run(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every failed send."),
 ) -> None:
     """Send queued notices: wakes at each due time, polls as a safety net, stops on SIGTERM."""
+    from outages.notices import delivery
+    from outages.notices.worker import Worker
+
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     context = cli_context(ctx)

@@ -179,7 +179,7 @@ def generate(conn: Connection, settings: Settings, path: Path, *, years: int, se
              last: date) -> dict[str, int | str]:
     """Write `years` years of history ending on local day `last`; return what was written."""
     if years < 1:
-        raise ValidationError("give at least one year", field="--years")
+        raise ValidationError("give at least one year", field="years")
     first = last - timedelta(days=round(365.25 * years)) + timedelta(days=1)
     feeders = load_feeders(conn)
     events = draw(feeders, settings, first=first, last=last, seed=seed)

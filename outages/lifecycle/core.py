@@ -45,7 +45,6 @@ MEMBERS = cast(Table, OutageCustomer.__table__)
 INTERRUPTIONS = cast(Table, Interruption.__table__)
 CUSTOMERS = cast(Table, Customer.__table__)
 KIND_LABEL: dict[str, str] = {OutageKind.PLANNED: "planned cut", OutageKind.FAULT: "fault incident"}
-KIND_COMMAND: dict[str, str] = {OutageKind.PLANNED: "cuts", OutageKind.FAULT: "faults"}
 CHUNK = 500  # ids per IN (...) list: far below every backend's bind-parameter limit
 
 
@@ -54,13 +53,13 @@ def territory(settings: Settings) -> BBox:
     return BBox(t.min_lon, t.min_lat, t.max_lon, t.max_lat)
 
 
-def read_area(source: str | Path, settings: Settings, *, field: str = "--area") -> Area:
+def read_area(source: str | Path, settings: Settings, *, field: str = "area") -> Area:
     """An area from a file or inline GeoJSON; geo's refusal becomes a ValidationError."""
     try:
         area = load_area(source, territory=territory(settings),
                          max_vertices=settings.http.max_area_vertices)
     except AreaError as exc:
-        raise ValidationError(str(exc), field=field) from None
+        raise ValidationError(str(exc), field=field, hint=exc.hint) from None
     return area
 
 
@@ -101,7 +100,7 @@ def not_future(at: datetime | None, *, field: str, what: str) -> datetime:
     require_aware(at, field=field)
     if at > now:
         raise ValidationError(f"{what} {at:%Y-%m-%d %H:%M} UTC is in the future: record it "
-                              "when it has happened (or leave --at out for now)", field=field)
+                              "when it has happened (or leave it out for now)", field=field)
     return at
 
 
@@ -120,11 +119,12 @@ def load(conn: Connection, outage_id: int, *, kind: str | None = None) -> Row[An
     row = find(conn, outage_id)
     if row is None:
         what = KIND_LABEL.get(kind or "", "outage")
-        raise NotFound(f"no {what} with id {outage_id}: see `outages "
-                       f"{KIND_COMMAND.get(kind or '', 'cuts')} list`", field="ID")
+        raise NotFound(f"no {what} with id {outage_id}", field="id",
+                       hint="list_faults" if kind == "fault" else "list_cuts")
     if kind is not None and row.kind != kind:
         raise NotFound(f"outage {outage_id} is a {KIND_LABEL[row.kind]}, not a "
-                       f"{KIND_LABEL[kind]}: use `outages {KIND_COMMAND[row.kind]}`", field="ID")
+                       f"{KIND_LABEL[kind]}", field="id",
+                       hint="use_cuts" if row.kind == "planned" else "use_faults")
     return row
 
 

@@ -21,32 +21,32 @@ def earliest_start(settings: Settings, now: datetime | None = None) -> datetime:
 
 
 def check_window(settings: Settings, start: datetime, end: datetime) -> None:
-    lc.require_aware(start, field="--start")
-    lc.require_aware(end, field="--end")
+    lc.require_aware(start, field="start")
+    lc.require_aware(end, field="end")
     tz = settings.tz
     if end <= start:
         raise ValidationError(f"end {show_local(end, tz)} is not after start "
                               f"{show_local(start, tz)}: give an end later than the start",
-                              field="--end")
+                              field="end")
     if start < utcnow():
         raise ValidationError(f"start {show_local(start, tz)} is in the past: a planned cut "
-                              "must start in the future", field="--start")
+                              "must start in the future", field="start")
     longest = settings.planned.max_duration
     if end - start > longest:
         raise ValidationError(
             f"the window lasts {format_duration(end - start)}, longer than the maximum "
             f"{format_duration(longest)} (planned.max_duration): split the work into "
-            "several cuts", field="--end")
+            "several cuts", field="end")
 
 
 def check_urgent(urgent: bool, urgent_reason: str | None) -> str | None:
     reason = (urgent_reason or "").strip() or None
     if urgent and reason is None:
-        raise ValidationError("--urgent needs --urgent-reason TEXT saying why the notice "
-                              "period cannot be kept", field="--urgent-reason")
+        raise ValidationError("an urgent cut needs an urgent reason saying why the notice "
+                              "period cannot be kept", field="urgent_reason")
     if reason and not urgent:
-        raise ValidationError("--urgent-reason is only used together with --urgent",
-                              field="--urgent-reason")
+        raise ValidationError("an urgent reason is only used for an urgent cut",
+                              field="urgent_reason")
     return reason
 
 
@@ -60,8 +60,7 @@ def check_notice(settings: Settings, start: datetime, *, urgent: bool) -> None:
         f"start {show_local(start, tz)} leaves only {format_duration(start - now)} of notice; "
         f"planned cuts need {format_duration(settings.planned.min_notice)} "
         f"(planned.min_notice): the earliest allowed start is "
-        f"{show_local(earliest_start(settings, now), tz)}. For an emergency pass --urgent "
-        "--urgent-reason TEXT", field="--start")
+        f"{show_local(earliest_start(settings, now), tz)}", field="start", hint="urgent")
 
 
 def conflicts(conn: Connection, settings: Settings, row: Row[Any]) -> list[CutWarning]:

@@ -36,7 +36,7 @@ def _affected(conn: Connection, settings: Settings, area: Area, feeders: Sequenc
     if affected.count == 0 and not allow_empty:
         scope = f" on feeders {', '.join(feeders)}" if feeders else ""
         raise ValidationError(f"the area matches no customer{scope}: check the area (lon/lat "
-                              "order) or pass --allow-empty", field="--area")
+                              "order)", field="area", hint="allow_empty")
     return affected
 
 
@@ -57,7 +57,7 @@ def create(
     allow_empty: bool = False,
 ) -> OutageView:
     if not reason.strip():
-        raise ValidationError("give the reason customers will read", field="--reason")
+        raise ValidationError("give the reason customers will read", field="reason")
     urgent_reason = cut_rules.check_urgent(urgent, urgent_reason)
     cut_rules.check_window(settings, start, end)
     cut_rules.check_notice(settings, start, urgent=urgent)
@@ -184,7 +184,7 @@ def cancel(
 ) -> OutageView:
     if not reason.strip():
         raise ValidationError("say why the cut is cancelled (customers are told)",
-                              field="--reason")
+                              field="reason")
     with write_transaction(engine) as conn:
         row = _scheduled(conn, cut_id, "cancelled (a started cut is restored instead)")
         dropped = lc.drop_all(conn, cut_id, row.revision + 1)
@@ -203,7 +203,7 @@ def start(
     source: str
 ) -> OutageView:
     """Record the actual start; a start before the planned one is allowed and reported."""
-    at = lc.not_future(at, field="--at", what="start time")
+    at = lc.not_future(at, field="at", what="start time")
     with write_transaction(engine) as conn:
         row = _scheduled(conn, cut_id, "started")
         started = lc.start_interruptions(conn, cut_id, at)

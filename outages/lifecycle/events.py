@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import Connection
+if TYPE_CHECKING:  # the CLI imports this module at start-up: keep it light
+    from sqlalchemy import Connection
 
-from outages.settings import Settings
+    from outages.settings import Settings
 
 EventKind = Literal[
     "cut_created",  # planned cut scheduled (revision 1): announcement + reminders
@@ -42,7 +43,7 @@ class OutageEvent:
     actor: str | None = None
 
 
-Subscriber = Callable[[Connection, Settings, OutageEvent], None]
+Subscriber = Callable[["Connection", "Settings", OutageEvent], None]
 _subscribers: list[Subscriber] = []
 
 

@@ -37,7 +37,7 @@ def normalise_phone(number: str, settings: Settings) -> str:
     """E.164 as the registry stores it, so a caller's number finds their account."""
     e164, problem = PhoneNormalizer(settings.locale.phone_region).normalize(number)
     if e164 is None:
-        raise ValidationError(problem or f"phone {number!r} is not valid", field="--phone")
+        raise ValidationError(problem or f"phone {number!r} is not valid", field="phone")
     return e164
 
 
@@ -47,12 +47,12 @@ def resolve(conn: Connection, settings: Settings, *, customer: str | None, phone
     belongs to no customer."""
     given = sum(x is not None for x in (customer, phone, point))
     if not (given == 1 or (given == 2 and phone is not None and point is not None)):
-        raise ValidationError("give one of --customer CODE, --phone NUMBER or --at LON,LAT",
-                              field="--customer")
+        raise ValidationError("give one of a customer code, a phone number or a place",
+                              field="customer", hint="one_caller")
     if customer is not None:
         row = _customer(conn, lc.CUSTOMERS.c.code == customer.strip())
         if row is None:
-            raise NotFound(f"no customer with code {customer!r}", field="--customer")
+            raise NotFound(f"no customer with code {customer!r}", field="customer")
         return Reporter(row.id, row.code, row.phone, row.lon, row.lat)
     if phone is not None:
         return _by_phone(conn, settings, normalise_phone(phone, settings), point)
@@ -73,19 +73,19 @@ def _by_phone(conn: Connection, settings: Settings, phone: str,
     if len(rows) > 1:
         codes = ", ".join(r.code for r in rows[:10])
         raise ValidationError(f"{phone} belongs to {len(rows)} customers ({codes}): say which "
-                              "one with --customer CODE", field="--phone")
+                              "one", field="phone", hint="which_customer")
     if rows:
         return Reporter(rows[0].id, rows[0].code, phone, rows[0].lon, rows[0].lat)
     if point is None:
-        raise NotFound(f"no customer has phone {phone}: give the place with --at LON,LAT "
-                       "or the account with --customer CODE", field="--phone")
+        raise NotFound(f"no customer has phone {phone}", field="phone",
+                       hint="place_or_account")
     return Reporter(None, None, phone, *_checked(point, settings))
 
 
 def _checked(point: tuple[float, float], settings: Settings) -> tuple[float, float]:
     problem = point_problem(point[0], point[1], lc.territory(settings))
     if problem:
-        raise ValidationError(problem, field="--at")
+        raise ValidationError(problem, field="point")
     return point
 
 
@@ -125,8 +125,8 @@ def record(
     """`report` inside the caller's write transaction (an inbound SMS already holds one)."""
     if channel not in tuple(ReportSource):
         raise ValidationError(f"unknown source {channel!r}: use one of {', '.join(ReportSource)}",
-                              field="--source")
-    at = lc.not_future(at, field="--at", what="report time")
+                              field="channel")
+    at = lc.not_future(at, field="at", what="report time")
     who = resolve(conn, settings, customer=customer, phone=phone, point=point)
     match = fault_grouping.nearest_open(conn, settings, who.lon, who.lat, at)
     row = lc.load(conn, match.outage_id) if match else _open_incident(

@@ -39,7 +39,7 @@ def proposal(conn: Connection, settings: Settings, fault_id: int) -> Area:
         REPORTS.c.outage_id == fault_id, REPORTS.c.lon.is_not(None))).all()
     if not points:
         raise ValidationError(f"incident {fault_id} has no located report to draw an area "
-                              "from: use --area or --feeder", field="--auto")
+                              "from: give an area or feeders", field="auto")
     lat0 = sum(p[1] for p in points) / len(points)
     scale = math.cos(math.radians(lat0))
     # Buffer in metres on a local equirectangular plane, then back to degrees.
@@ -61,7 +61,7 @@ def _check_cause(settings: Settings, cause: str | None) -> str:
     cause = (cause or "unknown").strip()
     if cause not in settings.faults.causes:
         raise ValidationError(f"unknown cause {cause!r}: use one of "
-                              f"{', '.join(settings.faults.causes)}", field="--cause")
+                              f"{', '.join(settings.faults.causes)}", field="cause")
     return cause
 
 
@@ -88,20 +88,21 @@ def confirm(
     """Fix the affected set from an area, feeders or the reports, and start everyone's
     interruption at `started_at` (default: the earliest report)."""
     if sum((area is not None, bool(feeders), auto)) != 1:
-        raise ValidationError("give exactly one of --area, --feeder or --auto", field="--area")
+        raise ValidationError("give exactly one of an area, feeders or auto", field="area",
+                              hint="one_scope")
     cause = _check_cause(settings, cause)
     with write_transaction(engine) as conn:
         row = _open(conn, fault_id, allowed=(IncidentStatus.REPORTED,), doing="confirmed again")
         if auto:
             area = proposal(conn, settings, fault_id)
         started = started_at or _first_report(conn, fault_id)
-        lc.not_future(started, field="--started-at", what="start time")
+        lc.not_future(started, field="started_at", what="start time")
         day = to_local(started, settings.tz).date()
         affected = customers_in_area(conn, area, on=day) if area is not None else None
         ids = affected.ids if affected is not None else _feeder_ids(conn, feeders or (), day)
         if not ids.size:
             raise ValidationError("that selection matches no customer: check the area or "
-                                  "feeder names", field="--feeder" if feeders else "--area")
+                                  "feeder names", field="feeders" if feeders else "area")
         diff = lc.set_members(conn, row, ids, revision=row.revision + 1, cause=cause,
                               start_at=started)
         outside = _reporters_outside(conn, fault_id, ids)
@@ -142,10 +143,10 @@ def set_etr(
     engine: Engine, settings: Settings, *, fault_id: int, at: datetime, actor: str, source: str,
     note: str | None = None
 ) -> OutageView:
-    lc.require_aware(at, field="--at")
+    lc.require_aware(at, field="at")
     if at <= utcnow():
         raise ValidationError(f"ETR {show_local(at, settings.tz)} is not in the future: give "
-                              "when power is expected back", field="--at")
+                              "when power is expected back", field="at")
     with write_transaction(engine) as conn:
         row = _open(conn, fault_id, allowed=INCIDENT_OPEN, doing="given an ETR")
         previous = row.etr

@@ -36,7 +36,7 @@ def read_codes(path: Path) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise ValidationError(f"cannot read {path}: {exc.strerror}", field="--customers") from None
+        raise ValidationError(f"cannot read {path}: {exc.strerror}", field="customers") from None
     lines = [line for line in text.splitlines() if line.strip()]
     if lines and "code" in [h.strip().lower() for h in lines[0].split(",")]:
         reader = csv.DictReader(io.StringIO("\n".join(lines)))
@@ -46,7 +46,7 @@ def read_codes(path: Path) -> list[str]:
         codes = [line.split(",")[0].strip() for line in lines]
     codes = list(dict.fromkeys(c for c in codes if c))
     if not codes:
-        raise ValidationError(f"{path} lists no customer codes", field="--customers")
+        raise ValidationError(f"{path} lists no customer codes", field="customers")
     return codes
 
 
@@ -64,12 +64,12 @@ def restore(
     """One restoration step inside the caller's transaction; returns the row after it and
     what the step did."""
     if area is not None and codes:
-        raise ValidationError("give either --area or --customers, not both", field="--area")
-    at = lc.not_future(at, field="--at", what="restoration time")
+        raise ValidationError("give either an area or customers, not both", field="area")
+    at = lc.not_future(at, field="at", what="restoration time")
     if at < row.actual_start:
         raise ValidationError(
             f"restoration time {timeutil.show_local(at, settings.tz)} is before the outage "
-            f"started ({timeutil.show_local(row.actual_start, settings.tz)})", field="--at")
+            f"started ({timeutil.show_local(row.actual_start, settings.tz)})", field="at")
     state = _interruption_state(conn, row.id)
     targets = _targets(conn, row, state, area=area, codes=codes)
     conn.execute(update(lc.INTERRUPTIONS).where(
@@ -95,10 +95,8 @@ def check_restorable(row: Row[Any]) -> None:
     if row.status == CutStatus.CANCELLED:
         raise Conflict(f"cut {row.id} was cancelled; there is nothing to restore")
     if row.actual_start is None:
-        hint = ("`outages cuts start " if row.kind == OutageKind.PLANNED
-                else "`outages faults confirm ")
-        raise Conflict(f"outage {row.id} has no recorded start: record it first with "
-                       f"{hint}{row.id}`")
+        raise Conflict(f"outage {row.id} has no recorded start: record it first",
+                       hint="start_cut" if row.kind == OutageKind.PLANNED else "confirm_fault")
 
 
 def _interruption_state(conn: Connection, outage_id: int) -> dict[int, bool]:
@@ -124,7 +122,7 @@ def _targets(
         if not targets:
             raise ValidationError(
                 f"none of the {sum(state.values())} customers still out in outage {row.id} "
-                "is inside that area: check the file", field="--area")
+                "is inside that area: check the file", field="area")
         return targets
     targets = [cid for cid, out in state.items() if out]
     if not targets:
@@ -146,7 +144,7 @@ def _targets_by_code(
     messages = [_named(label, bad) for label, bad in problems if bad]
     if messages:
         raise ValidationError("; ".join(messages) + ". Nothing was restored: fix the list",
-                              field="--customers")
+                              field="customers")
     return [found[c] for c in codes]
 
 

@@ -123,7 +123,8 @@ def day_filter(
 ) -> list[Any]:
     """Conditions for 'began on local days first..last' (both inclusive, either open)."""
     if first and last and last < first:
-        raise ValidationError(f"--to {last} is before --from {first}", field="--to")
+        raise ValidationError(f"the last day {last} is before the first day {first}",
+                              field="to")
     conditions = []
     if first:
         conditions.append(column >= day_start(first, settings.tz))
@@ -149,7 +150,7 @@ def listing(
     if status:
         if status not in STATUSES[kind]:
             raise ValidationError(f"unknown status {status!r}: use one of "
-                                  f"{', '.join(STATUSES[kind])}", field="--status")
+                                  f"{', '.join(STATUSES[kind])}", field="status")
         query = query.where(o.c.status == status)
     rows = conn.execute(query.order_by(when, o.c.id)).all()
     counts = counts_by_outage(conn, [row.id for row in rows])

@@ -6,10 +6,14 @@ every front end that changes outages imports it.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING
 
 from outages.lifecycle import events
-from outages.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from outages.settings import Settings
 
 
 def _plan(conn: Connection, settings: Settings, event: events.OutageEvent) -> None:

@@ -37,11 +37,11 @@ def preview(conn: Connection, settings: Settings, *, outage_id: int, expect: str
     outage = lc.find(conn, outage_id)
     if outage is None or outage.kind != expect:
         raise NotFound(f"no {'cut' if expect == 'planned' else 'fault'} with id {outage_id}",
-                       field="--cut" if expect == "planned" else "--fault")
+                       field="cut" if expect == "planned" else "fault")
     kind = kind or DEFAULT_KIND[outage.kind]
     if kind not in KINDS:
         raise ValidationError(f"unknown notice kind {kind!r}: use one of {', '.join(KINDS)}",
-                              field="--kind")
+                              field="kind")
     texts = render_all(settings, kind, context(settings, outage))
     counts = recipients(conn, settings, outage_id)
     languages = [language] if language else list(LANGUAGES)

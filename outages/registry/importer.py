@@ -58,10 +58,10 @@ def import_customers(
     path = Path(path)
     rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(path)
     if rejects_path.resolve() == path.resolve():
-        raise ValidationError("the rejects file must not be the input file", field="--rejects")
+        raise ValidationError("the rejects file must not be the input file", field="rejects")
     if not os.access(rejects_path.parent, os.W_OK):  # find out now, not after some batches
         raise ValidationError(f"cannot write the rejects file into {rejects_path.parent}: "
-                              "give --rejects a path in a writable folder", field="--rejects")
+                              "give the rejects file a path in a writable folder", field="rejects")
     with ExitStack() as stack:
         source = open_source(path, stack)
         header = [*source.original_header, source.location_name, "reason"]

@@ -32,7 +32,7 @@ def read_area(settings: Settings, source: str | Path, *, repair: bool = False,
         return load_area(source, territory=territory_of(settings), repair=repair,
                          max_vertices=max_vertices)
     except AreaError as exc:
-        raise ValidationError(str(exc), field="area") from None
+        raise ValidationError(str(exc), field="area", hint=exc.hint) from None
 
 
 def affected_today(conn: Connection, settings: Settings, area: Area, *,
@@ -66,5 +66,5 @@ def write_customers_csv(conn: Connection, ids: npt.NDArray[np.int64], path: Path
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise ValidationError(f"cannot write {path}: {exc.strerror}",
-                              field="--customers-out") from None
+                              field="customers_out") from None
     return len(ids)

@@ -163,11 +163,11 @@ class Result:
 
 def validate(request: Request) -> None:
     if request.first > request.last:
-        raise ValidationError(f"{request.first} is after --to {request.last}",
-                              field="--from")
-    for name, choice, allowed in (("--by", request.by, BY), ("--planned", request.planned,
-                                  PLANNED), ("--med", request.med, MED),
-                                  ("--customers-served", request.served, SERVED)):
+        raise ValidationError(f"the first day {request.first} is after the last day "
+                              f"{request.last}", field="from")
+    for name, choice, allowed in (("by", request.by, BY), ("planned", request.planned,
+                                  PLANNED), ("med", request.med, MED),
+                                  ("customers_served", request.served, SERVED)):
         if choice is not None and choice not in allowed:
             raise ValidationError(f"unknown value {choice!r}: use one of {', '.join(allowed)}",
                                   field=name)

@@ -42,8 +42,8 @@ class Window:
 
     def __post_init__(self) -> None:
         if self.first and self.last and self.first > self.last:
-            raise ValidationError(f"{self.first} is after --to {self.last}",
-                                  field="--from")
+            raise ValidationError(f"the first day {self.first} is after the last day "
+                                  f"{self.last}", field="from")
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         """The window's first instant and the instant after it, either None when open."""

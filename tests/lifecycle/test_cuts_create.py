@@ -56,9 +56,9 @@ def test_feeder_restricts_the_set(engine: Engine, relaxed: Settings, add_custome
 
 
 @pytest.mark.parametrize(("start", "end", "field", "words"), [
-    ({"hours": 5}, {"hours": 4}, "--end", "not after start"),
-    ({"hours": -1}, {"hours": 4}, "--start", "in the past"),
-    ({"hours": 1}, {"hours": 26}, "--end", "longer than the maximum 1d"),
+    ({"hours": 5}, {"hours": 4}, "end", "not after start"),
+    ({"hours": -1}, {"hours": 4}, "start", "in the past"),
+    ({"hours": 1}, {"hours": 26}, "end", "longer than the maximum 1d"),
 ])
 def test_bad_windows_are_refused(engine: Engine, relaxed: Settings, grid: Any, start: Any,
                                  end: Any, field: str, words: str) -> None:
@@ -103,8 +103,9 @@ def test_notice_rule_names_earliest_start(engine: Engine, settings: Settings,
 
 def test_urgent_override_is_stored_and_listed(engine: Engine, settings: Settings, grid: Any,
                                               cli: Any) -> None:
-    with pytest.raises(ValidationError, match="--urgent-reason"):
+    with pytest.raises(ValidationError, match="needs an urgent reason") as missing:
         make(engine, settings, urgent=True)
+    assert missing.value.field == "urgent_reason"
     view = make(engine, settings, urgent=True, urgent_reason="transformer smoking")
     assert (view["urgent"], view["urgent_reason"]) == (True, "transformer smoking")
     listed = json.loads(cli("cuts", "list", "--json").stdout)

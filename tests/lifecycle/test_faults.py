@@ -8,6 +8,7 @@ import pytest
 from shapely.geometry import MultiPoint, Point
 from sqlalchemy import Engine, func, select
 
+from outages.cli.errors import describe
 from outages.errors import Conflict, NotFound, ValidationError
 from outages.lifecycle import fault_reports, faults
 from outages.lifecycle.fault_grouping import haversine_m
@@ -80,12 +81,14 @@ def test_phone_lookup_normalises_and_refuses_shared(engine: Engine, settings: Se
     assert (found["customer"], found["phone"]) == ("C005", "+84900000005")
     add_customers([{"code": "S1", "lon": LON0, "lat": LAT0, "phone": "+84911111111"},
                    {"code": "S2", "lon": LON0, "lat": LAT0, "phone": "+84911111111"}])
-    with pytest.raises(ValidationError, match=r"2 customers \(S1, S2\).*--customer"):
+    with pytest.raises(ValidationError, match=r"2 customers \(S1, S2\)") as shared:
         report(engine, settings, phone="0911111111")
+    assert describe(shared.value).endswith("say which one with --customer CODE")
     with pytest.raises(ValidationError, match="not a valid number"):
         report(engine, settings, phone="12")
-    with pytest.raises(NotFound, match="--at LON,LAT"):
+    with pytest.raises(NotFound, match="no customer has phone") as unknown:
         report(engine, settings, phone="0922222222")
+    assert "--at LON,LAT" in describe(unknown.value)
     stranger = report(engine, settings, phone="0922222222", point=(LON0, LAT0))
     assert (stranger["customer"], stranger["phone"]) == (None, "+84922222222")
 
@@ -151,8 +154,9 @@ def test_confirm_sets_interruption_start(engine: Engine, settings: Settings, gri
 def test_etr_history_and_restore(engine: Engine, settings: Settings, grid: Any,
                                  published: list[Any], cli: Any) -> None:
     a = report(engine, settings, customer="C000")
-    with pytest.raises(Conflict, match="confirm"):
+    with pytest.raises(Conflict, match="no recorded start") as unconfirmed:
         faults.restore(engine, settings, fault_id=a["outage_id"], at=None, **ACT)
+    assert unconfirmed.value.hint == "confirm_fault"  # the CLI: `outages faults confirm ID`
     faults.confirm(engine, settings, fault_id=a["outage_id"], area=area(columns(0, 1), settings),
                    started_at=ahead(minutes=-60), **ACT)
     with pytest.raises(ValidationError, match="not in the future"):

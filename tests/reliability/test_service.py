@@ -105,4 +105,4 @@ def test_service_report_refuses_reversed_dates(cli) -> None:
     refused = cli("report", "service", "--from", "2025-02-01", "--to", "2025-01-01")
     assert refused.exit_code == 2
     assert "--from: " in refused.stderr
-    assert "2025-02-01 is after --to 2025-01-01" in refused.stderr
+    assert "2025-02-01 is after the last day 2025-01-01" in refused.stderr

@@ -4,29 +4,38 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from geo import Area
 from outages.cli.lifecycle import render as outage_render
 from outages.cli.output import print_json
 from outages.errors import ValidationError
-from outages.lifecycle import core as lc
-from outages.lifecycle import restoration
-from outages.results import Row
-from outages.settings import Settings
+
+if TYPE_CHECKING:
+    from geo import Area
+    from outages.results import Row
+    from outages.settings import Settings
 
 
 def at(settings: Settings, text: str | None, field: str = "--at") -> datetime | None:
+    from outages.lifecycle import core as lc
+
     return None if text is None else lc.parse_time(text, settings, field=field)
 
 
-day = lc.parse_day  # the CLI and the API read days alike
+def day(text: str | None, field: str) -> date | None:
+    from outages.lifecycle import core as lc  # the CLI and the API read days alike
+
+    return lc.parse_day(text, field)
 
 
 def restore_scope(
     settings: Settings, area: str | None, customers: Path | None
 ) -> tuple[Area | None, list[str] | None]:
+    from outages.lifecycle import core as lc
+    from outages.lifecycle import restoration
+
     if area and customers:
         raise ValidationError("give either --area or --customers, not both", field="--area")
     return (lc.read_area(area, settings) if area else None,

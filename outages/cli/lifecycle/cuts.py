@@ -6,14 +6,10 @@ from pathlib import Path
 
 import typer
 
-from outages.access.audit import cli_actor
 from outages.cli.context import cli_context
 from outages.cli.lifecycle import args
 from outages.cli.lifecycle import render as outage_render
 from outages.cli.output import print_json
-from outages.lifecycle import core as lifecycle
-from outages.lifecycle import cuts
-from outages.lifecycle import views as outage_views
 
 app = typer.Typer(help="Planned power cuts: schedule, change, cancel, start and restore.",
                   no_args_is_help=True)
@@ -41,6 +37,10 @@ def create(
     as_json: bool = JSON,
 ) -> None:
     """Schedule a planned cut over an area."""
+    from outages.access.audit import cli_actor
+    from outages.lifecycle import core as lifecycle
+    from outages.lifecycle import cuts
+
     context = cli_context(ctx)
     settings = context.settings
     view = cuts.create(
@@ -62,6 +62,8 @@ def list_cuts(
     as_json: bool = JSON,
 ) -> None:
     """Cuts whose planned start falls in the given local days."""
+    from outages.lifecycle import views as outage_views
+
     context = cli_context(ctx)
     with context.engine.connect() as conn:
         views = outage_views.listing(conn, context.settings, kind="planned", status=status,
@@ -81,6 +83,9 @@ def show(
     as_json: bool = JSON,
 ) -> None:
     """One cut, optionally with its customers and its history."""
+    from outages.lifecycle import core as lifecycle
+    from outages.lifecycle import views as outage_views
+
     context = cli_context(ctx)
     settings = context.settings
     with context.engine.connect() as conn:
@@ -105,6 +110,10 @@ def reschedule(
     as_json: bool = JSON,
 ) -> None:
     """Move a scheduled cut to a new window."""
+    from outages.access.audit import cli_actor
+    from outages.lifecycle import core as lifecycle
+    from outages.lifecycle import cuts
+
     context = cli_context(ctx)
     settings = context.settings
     view = cuts.reschedule(
@@ -126,6 +135,10 @@ def resize(
     as_json: bool = JSON,
 ) -> None:
     """Change the area of a scheduled cut; customers added and dropped are recorded."""
+    from outages.access.audit import cli_actor
+    from outages.lifecycle import core as lifecycle
+    from outages.lifecycle import cuts
+
     context = cli_context(ctx)
     settings = context.settings
     view = cuts.resize(context.engine, settings, cut_id=cut_id,
@@ -143,6 +156,9 @@ def cancel(
     as_json: bool = JSON,
 ) -> None:
     """Cancel a scheduled cut."""
+    from outages.access.audit import cli_actor
+    from outages.lifecycle import cuts
+
     context = cli_context(ctx)
     view = cuts.cancel(context.engine, context.settings, cut_id=cut_id, reason=reason,
                        actor=cli_actor(by), source="cli")
@@ -158,6 +174,9 @@ def start(
     as_json: bool = JSON,
 ) -> None:
     """Record that the power was cut (default now)."""
+    from outages.access.audit import cli_actor
+    from outages.lifecycle import cuts
+
     context = cli_context(ctx)
     view = cuts.start(context.engine, context.settings, cut_id=cut_id,
                       at=args.at(context.settings, at), actor=cli_actor(by), source="cli")
@@ -176,6 +195,9 @@ def restore(
     as_json: bool = JSON,
 ) -> None:
     """Record power back for everyone left, or for a part (step restoration)."""
+    from outages.access.audit import cli_actor
+    from outages.lifecycle import cuts
+
     context = cli_context(ctx)
     settings = context.settings
     part, codes = args.restore_scope(settings, area, customers)

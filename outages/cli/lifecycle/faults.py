@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from geo import Area
-from outages.access.audit import cli_actor
 from outages.cli.context import CliContext, cli_context
 from outages.cli.lifecycle import args
 from outages.cli.lifecycle import render as outage_render
 from outages.cli.output import console, print_json
 from outages.errors import ValidationError
-from outages.lifecycle import core as lifecycle
-from outages.lifecycle import fault_reports, faults
-from outages.lifecycle import views as outage_views
-from outages.registry.matching import customers_in_area
-from outages.results import Row
+
+if TYPE_CHECKING:
+    from geo import Area
+    from outages.results import Row
 
 app = typer.Typer(help="Fault reports and incidents: report, confirm, ETR, restore.",
                   no_args_is_help=True)
@@ -51,6 +49,9 @@ def report(
     as_json: bool = JSON,
 ) -> None:
     """Record a customer's fault report; it joins a nearby open incident or opens one."""
+    from outages.access.audit import cli_actor
+    from outages.lifecycle import fault_reports
+
     context = cli_context(ctx)
     result = fault_reports.report(
         context.engine, context.settings, customer=customer, phone=phone, point=_point(at),
@@ -81,6 +82,10 @@ def confirm(
     as_json: bool = JSON,
 ) -> None:
     """Confirm an incident and fix who is affected."""
+    from outages.access.audit import cli_actor
+    from outages.lifecycle import core as lifecycle
+    from outages.lifecycle import faults
+
     context = cli_context(ctx)
     settings = context.settings
     chosen = lifecycle.read_area(area, settings) if area else None
@@ -97,6 +102,9 @@ def confirm(
 
 
 def _accept_proposal(context: CliContext, fault_id: int, *, yes: bool, quiet: bool) -> Area:
+    from outages.lifecycle import faults
+    from outages.registry.matching import customers_in_area
+
     with context.engine.connect() as conn:
         proposed = faults.proposal(conn, context.settings, fault_id)
         count = customers_in_area(conn, proposed).count
@@ -119,6 +127,10 @@ def etr(
     as_json: bool = JSON,
 ) -> None:
     """Set or move the estimated restoration time."""
+    from outages.access.audit import cli_actor
+    from outages.lifecycle import core as lifecycle
+    from outages.lifecycle import faults
+
     context = cli_context(ctx)
     settings = context.settings
     view = faults.set_etr(context.engine, settings, fault_id=fault_id,
@@ -138,6 +150,9 @@ def restore(
     as_json: bool = JSON,
 ) -> None:
     """Record power back for everyone left, or for a part."""
+    from outages.access.audit import cli_actor
+    from outages.lifecycle import faults
+
     context = cli_context(ctx)
     settings = context.settings
     part, codes = args.restore_scope(settings, area, customers)
@@ -156,6 +171,8 @@ def list_faults(
     as_json: bool = JSON,
 ) -> None:
     """Incidents that began in the given local days."""
+    from outages.lifecycle import views as outage_views
+
     context = cli_context(ctx)
     with context.engine.connect() as conn:
         views = outage_views.listing(conn, context.settings, kind="fault", status=status,
@@ -175,6 +192,10 @@ def show(
     as_json: bool = JSON,
 ) -> None:
     """One incident with its reports, optionally its customers and history."""
+    from outages.lifecycle import core as lifecycle
+    from outages.lifecycle import faults
+    from outages.lifecycle import views as outage_views
+
     context = cli_context(ctx)
     settings = context.settings
     with context.engine.connect() as conn:

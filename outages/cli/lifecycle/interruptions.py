@@ -8,21 +8,20 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
-from outages.access.audit import cli_actor
 from outages.cli.context import cli_context
 from outages.cli.lifecycle import args
 from outages.cli.lifecycle.render import short
 from outages.cli.output import console, print_json, warn
 from outages.errors import ValidationError
 from outages.jsonable import json_default
-from outages.lifecycle import durations
-from outages.lifecycle import history_import as interruption_import
-from outages.results import Row
+
+if TYPE_CHECKING:
+    from outages.results import Row
 
 app = typer.Typer(help="The per-customer interruption log: import and export.",
                   no_args_is_help=True)
@@ -42,6 +41,9 @@ def import_(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Load interruption history; bad rows are written to the rejects file with a reason."""
+    from outages.access.audit import cli_actor
+    from outages.lifecycle import history_import as interruption_import
+
     context = cli_context(ctx)
     result = interruption_import.import_csv(context.engine, context.settings, path=path,
                                             rejects_path=rejects, actor=cli_actor(by),
@@ -74,6 +76,8 @@ def export(
 ) -> None:
     """Interruptions that began in the given local days, in the import's columns plus
     duration_minutes and momentary."""
+    from outages.lifecycle import durations
+
     context = cli_context(ctx)
     _check_format(fmt, ("csv", "json"))
     with context.engine.connect() as conn:
@@ -98,7 +102,10 @@ class _target:
 
 
 def _write_csv(rows: Iterable[Row], handle: Any,
-               columns: tuple[str, ...] = durations.EXPORT_COLUMNS) -> None:
+               columns: tuple[str, ...] | None = None) -> None:
+    from outages.lifecycle import durations
+
+    columns = columns or durations.EXPORT_COLUMNS
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
@@ -129,6 +136,8 @@ def durations_command(
 ) -> None:
     """One row per outage: planned and actual times, customers, customer-minutes and, for
     cuts, the notice given."""
+    from outages.lifecycle import durations
+
     context = cli_context(ctx)
     _check_format(fmt, ("table", "csv", "json"))
     with context.engine.connect() as conn:

@@ -87,7 +87,7 @@ def _export(figures: list[Chart], folder: Path) -> None:
             (folder / f"{chart.name}.png").write_bytes(chart.png)
     except OSError as exc:
         raise ValidationError(f"cannot write charts to {folder}: {exc.strerror}",
-                              field="--charts-dir") from None
+                              field="charts_dir") from None
 
 
 def _page(settings: Settings, result: Result, figures: list[Chart],
