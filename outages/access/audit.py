@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -14,13 +12,6 @@ from outages.access.results import AuditRecord
 from outages.errors import ValidationError
 from outages.models import AuditEntry
 from outages.timeutil import day_start, parse_date, parse_datetime, utcnow
-
-
-def cli_actor(given: str | None = None) -> str:
-    """Who is acting at the command line: --by, else $OUTAGES_ACTOR, else the OS user."""
-    if given:
-        return given
-    return os.environ.get("OUTAGES_ACTOR") or f"cli:{getpass.getuser()}"
 
 
 def record(
@@ -52,7 +43,7 @@ def record(
 
 def period(first: str | None, last: str | None, tz: ZoneInfo) -> tuple[datetime | None,
                                                                         datetime | None]:
-    """--from/--to as a half-open UTC interval: a date means that whole local day, a time
+    """A from/to pair as a half-open UTC interval: a date means that whole local day, a time
     means that instant."""
     return _bound(first, tz, "from", end=False), _bound(last, tz, "to", end=True)
 

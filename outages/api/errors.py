@@ -35,8 +35,9 @@ def _field(location: tuple[Any, ...] | list[Any]) -> str:
 
 
 # Domain fields whose name in the request differs: the domain takes a point, the request
-# gives lon and lat; the domain's channel is the report's source.
-_REQUEST_FIELD = {"point": "lon", "channel": "source"}
+# gives lon and lat; the domain's channel is the report's source; an imported file is the
+# upload's `file` part.
+_REQUEST_FIELD = {"point": "lon", "channel": "source", "path": "file"}
 
 # Each hint key the domain may give, as an API client acts on it; appended to the detail.
 HINTS = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -50,3 +52,10 @@ def cli_context(ctx: typer.Context) -> CliContext:
         root.obj = CliContext()
     root.obj.command = ctx.command
     return root.obj
+
+
+def cli_actor(given: str | None = None) -> str:
+    """Who is acting: --by, else $OUTAGES_ACTOR, else the OS user."""
+    if given:
+        return given
+    return os.environ.get("OUTAGES_ACTOR") or f"cli:{getpass.getuser()}"

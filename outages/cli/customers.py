@@ -11,8 +11,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from outages.cli.context import cli_context
+from outages.cli.context import cli_actor, cli_context
 from outages.cli.output import console, err_console, print_json
+from outages.enums import Source
 
 if TYPE_CHECKING:
     from outages.registry.importer import Progress as ProgressCallback
@@ -33,13 +34,12 @@ def import_(
     by: str | None = typer.Option(None, "--by", help="Who imports (for the audit log)."),
 ) -> None:
     """Upsert customers by code; bad rows go to a rejects CSV with the reason."""
-    from outages.access import audit
     from outages.registry import customers
 
     context = cli_context(ctx)
     with _progress() as report:
         result = customers.import_registry(context.engine, context.settings, path,
-                                           actor=audit.cli_actor(by), source="cli",
+                                           actor=cli_actor(by), source=Source.CLI,
                                            rejects_path=rejects, progress=report)
     if as_json:
         print_json(result.as_json())
@@ -143,7 +143,6 @@ def update_(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Change a customer's contact details, language or opt-outs (audited)."""
-    from outages.access import audit
     from outages.registry import customers
 
     changes = {k: v for k, v in {"phone": phone, "email": email, "language": language,
@@ -154,8 +153,8 @@ def update_(
                                  "--sms-opt-out/--no-sms-opt-out, --email-opt-out/...")
     context = cli_context(ctx)
     with context.engine.begin() as conn:
-        row = customers.update_customer(conn, code, changes=changes, actor=audit.cli_actor(by),
-                                        source="cli", settings=context.settings)
+        row = customers.update_customer(conn, code, changes=changes, actor=cli_actor(by),
+                                        source=Source.CLI, settings=context.settings)
     _print_customer(customers.customer_view(row, context.settings.tz), as_json)
 
 

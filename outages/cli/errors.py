@@ -15,7 +15,8 @@ class Param(Protocol):
     opts: list[str]
 
 # Domain fields whose option is not `--` and the field with dashes for underscores.
-SPELLED = {"feeders": "--feeder", "point": "--at", "channel": "--source", "id": "ID"}
+SPELLED = {"feeders": "--feeder", "point": "--at", "channel": "--source", "id": "ID",
+           "path": "PATH", "out": "OUT"}
 
 # Each hint key the domain may give, as the CLI words it; appended to the message as is.
 HINTS = {

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Column, Table
 
-from outages.cli.context import cli_context
+from outages.cli.context import cli_actor, cli_context
 from outages.cli.output import console, err_console, print_json
+from outages.enums import Source
 from outages.timeutil import show_local
 
 if TYPE_CHECKING:
@@ -31,11 +32,12 @@ def users_add(
     by: str | None = BY,
 ) -> None:
     """Add a user; then give them a token with 'outages tokens create NAME'."""
-    from outages.access import audit, auth
+    from outages.access import auth
     from outages.db import write_transaction
 
     with write_transaction(cli_context(ctx).engine) as conn:
-        user = auth.add_user(conn, name=name, role=role, actor=audit.cli_actor(by), source="cli")
+        user = auth.add_user(conn, name=name, role=role, actor=cli_actor(by),
+                             source=Source.CLI)
     console.print(f"user {user['name']} added with role {user['role']}")
 
 
@@ -61,11 +63,11 @@ def users_list(ctx: typer.Context, as_json: bool = JSON) -> None:
 @users_app.command("disable")
 def users_disable(ctx: typer.Context, name: str = typer.Argument(...), by: str | None = BY) -> None:
     """Disable a user: all their tokens stop working immediately."""
-    from outages.access import audit, auth
+    from outages.access import auth
     from outages.db import write_transaction
 
     with write_transaction(cli_context(ctx).engine) as conn:
-        auth.disable_user(conn, name=name, actor=audit.cli_actor(by), source="cli")
+        auth.disable_user(conn, name=name, actor=cli_actor(by), source=Source.CLI)
     console.print(f"user {name} disabled")
 
 
@@ -73,11 +75,12 @@ def users_disable(ctx: typer.Context, name: str = typer.Argument(...), by: str |
 def tokens_create(ctx: typer.Context, name: str = typer.Argument(...),
                   by: str | None = BY) -> None:
     """Create a token for user NAME and print it once (only its hash is kept)."""
-    from outages.access import audit, auth
+    from outages.access import auth
     from outages.db import write_transaction
 
     with write_transaction(cli_context(ctx).engine) as conn:
-        token, info = auth.create_token(conn, name=name, actor=audit.cli_actor(by), source="cli")
+        token, info = auth.create_token(conn, name=name, actor=cli_actor(by),
+                                        source=Source.CLI)
     err_console.print(f"token {info['prefix']} for {name} ({info['role']}); it is shown only "
                       "once, store it now:")
     print(token)
@@ -107,11 +110,11 @@ def tokens_list(ctx: typer.Context, name: str | None = typer.Argument(None),
 def tokens_revoke(ctx: typer.Context, prefix: str = typer.Argument(...),
                   by: str | None = BY) -> None:
     """Revoke the token whose prefix is PREFIX (as shown by 'outages tokens list')."""
-    from outages.access import audit, auth
+    from outages.access import auth
     from outages.db import write_transaction
 
     with write_transaction(cli_context(ctx).engine) as conn:
-        auth.revoke_token(conn, prefix=prefix, actor=audit.cli_actor(by), source="cli")
+        auth.revoke_token(conn, prefix=prefix, actor=cli_actor(by), source=Source.CLI)
     console.print(f"token {prefix} revoked")
 
 

@@ -171,7 +171,7 @@ def write_csv(path: Path, rows: dict[str, npt.NDArray], feeders: Feeders) -> int
             writer.writerows(zip(rows["outage_id"], feeders.codes[rows["customer"]], start, end,
                                  rows["cause"], planned, strict=True))
     except OSError as exc:
-        raise ValidationError(f"cannot write {path}: {exc.strerror}", field="OUT") from None
+        raise ValidationError(f"cannot write {path}: {exc.strerror}", field="out") from None
     return len(start)
 
 

@@ -91,14 +91,14 @@ def _open(path: Path) -> TextIO:
     try:
         return path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
-        raise ValidationError(f"cannot read {path}: {exc.strerror}", field="PATH") from None
+        raise ValidationError(f"cannot read {path}: {exc.strerror}", field="path") from None
 
 
 def _check_header(names: Any, path: Path) -> None:
     missing = [c for c in COLUMNS if c not in (names or [])]
     if missing:
         raise ValidationError(f"{path}: line 1 lacks column(s) {', '.join(missing)}; the "
-                              f"header must be {','.join(COLUMNS)}", field="PATH")
+                              f"header must be {','.join(COLUMNS)}", field="path")
 
 
 def _row(engine: Engine, settings: Settings, state: State, raw: dict[str, Any]) -> Good:

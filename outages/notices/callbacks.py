@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from notifier.channels import sms
 from notifier.status import FAILED, PROVIDER_STATUSES, StatusChange, apply_status
+from outages.enums import Source
 from outages.errors import ValidationError
 from outages.notices.queue import contact_flag
 from outages.registry import optout
@@ -42,4 +43,5 @@ def _flag_contact(conn: Connection, customer_id: int, channel: str,
     flag = None if outcome is None else contact_flag(channel, outcome)
     if flag is not None:
         optout.flag_customer(conn, customer_id=customer_id, flag=flag,
-                             reason=f"Twilio error {error_code}", actor=ACTOR, source="webhook")
+                             reason=f"Twilio error {error_code}", actor=ACTOR,
+                             source=Source.WEBHOOK)

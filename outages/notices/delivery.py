@@ -18,7 +18,7 @@ from notifier.channels import REGISTRY, Channel, ConsoleChannel, DeliveryError
 from notifier.dispatcher import Dispatcher, RetryPolicy
 from notifier.enums import ChannelName
 from notifier.supersede import SupersedePolicy
-from outages.enums import NoticeKind
+from outages.enums import NoticeKind, Source
 from outages.lifecycle import core as lc
 from outages.notices.queue import Batch, contact_flag, context, queue
 from outages.registry import optout
@@ -119,7 +119,7 @@ def mark_customers(conn: Connection, column: ContactFlag, ids: list[int]) -> Non
     for customer_id in ids:
         optout.flag_customer(conn, customer_id=customer_id, flag=column,
                              reason="refused by the provider on send", actor="worker",
-                             source="cli")
+                             source=Source.CLI)
 
 
 def fall_back_to_email(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, select
 
 from notifier import gsm
 from notifier.enums import ChannelName
-from outages.enums import ReportSource
+from outages.enums import ReportSource, Source
 from outages.lifecycle import fault_reports, public
 from outages.models import Customer
 from outages.notices import queue
@@ -72,7 +72,7 @@ def handle(conn: Connection, settings: Settings, *, phone: str, text: str) -> Re
     language = accounts[0].language if accounts else settings.locale.default_language
     if command.action in ("stop", "start"):
         optout.set_sms_opt_out(conn, phone=phone, opted_out=command.action == "stop",
-                               actor=ACTOR, source="webhook")
+                               actor=ACTOR, source=Source.WEBHOOK)
         return Reply(command.action, language)
     if command.action == "status":
         return _status(conn, settings, accounts, language)
@@ -105,7 +105,7 @@ def _fault(conn: Connection, settings: Settings, accounts: Sequence[Any], langua
     if len(chosen) != 1:
         return Reply("fault_which", language, {"codes": codes, "given": command.argument})
     # Filed inside the webhook's transaction, grouped into an incident like any other report.
-    result = fault_reports.record(conn, settings, actor=ACTOR, source="webhook",
+    result = fault_reports.record(conn, settings, actor=ACTOR, source=Source.WEBHOOK,
                                   customer=chosen[0].code, text=text.strip() or None,
                                   channel=ReportSource.SMS)
     report_id = int(result.report_id)

@@ -38,9 +38,9 @@ def open_source(path: Path, stack: Any) -> Source:
     try:
         binary = stack.enter_context(path.open("rb"))
     except FileNotFoundError:
-        raise ValidationError(f"file {path} does not exist", field="PATH") from None
+        raise ValidationError(f"file {path} does not exist", field="path") from None
     except OSError as exc:
-        raise ValidationError(f"cannot read {path}: {exc.strerror}", field="PATH") from None
+        raise ValidationError(f"cannot read {path}: {exc.strerror}", field="path") from None
     size = path.stat().st_size
     if _looks_like_json(binary):
         return _geojson_source(path, binary, size)
@@ -60,13 +60,13 @@ def _csv_source(path: Path, text: IO[str], binary: IO[bytes], size: int) -> Sour
         header = next(reader)
     except StopIteration:
         raise ValidationError(f"{path} is empty: expected a header row "
-                              f"({','.join(COLUMNS)})", field="PATH") from None
+                              f"({','.join(COLUMNS)})", field="path") from None
     except UnicodeDecodeError:
         raise ValidationError(f"{path} is not UTF-8 text: save it as UTF-8 (Excel: "
-                              "'CSV UTF-8') and import again", field="PATH") from None
+                              "'CSV UTF-8') and import again", field="path") from None
     except csv.Error as exc:
         raise ValidationError(f"{path}: cannot read the header row ({exc})",
-                              field="PATH") from None
+                              field="path") from None
     names = [h.strip().lower() for h in header]
     _check_columns(path, names, "column")
     index = [names.index(c) if c in names else -1 for c in COLUMNS]
@@ -81,16 +81,16 @@ def _check_columns(path: Path, names: list[str], what: str) -> None:
         hint = " (an empty name: a trailing comma in the header?)" if "" in unknown else ""
         raise ValidationError(
             f"{path}: unknown {what}(s) {', '.join(repr(n) for n in unknown)}{hint}; "
-            f"the known ones are {', '.join(COLUMNS)}", field="PATH")
+            f"the known ones are {', '.join(COLUMNS)}", field="path")
     doubled = sorted({n for n in names if names.count(n) > 1})
     if doubled:
         raise ValidationError(f"{path}: {what}(s) {', '.join(doubled)} appear more than once",
-                              field="PATH")
+                              field="path")
     missing = [c for c in REQUIRED if c not in names]
     if missing and what == "column":
         raise ValidationError(f"{path}: required column(s) {', '.join(missing)} missing from "
                               f"the header row; found {', '.join(names) or 'nothing'}",
-                              field="PATH")
+                              field="path")
 
 
 def _csv_records(path: Path, reader: Any, index: list[int], width: int) -> Iterator[Record]:
@@ -107,10 +107,10 @@ def _csv_records(path: Path, reader: Any, index: list[int], width: int) -> Itera
     except UnicodeDecodeError:
         raise ValidationError(f"{path}: text after line {reader.line_num} is not UTF-8; "
                               "save the file as UTF-8 and import again (rows before it "
-                              "were stored; repeating the import is safe)", field="PATH") from None
+                              "were stored; repeating the import is safe)", field="path") from None
     except csv.Error as exc:
         raise ValidationError(f"{path} line {reader.line_num}: {exc} (rows before it were "
-                              "imported)", field="PATH") from None
+                              "imported)", field="path") from None
 
 
 def _fit(row: list[str], width: int) -> list[str]:
@@ -157,10 +157,10 @@ def _survey(path: Path, binary: IO[bytes]) -> list[str]:
                 break  # not an object: refused below
     except ijson.JSONError as exc:
         raise ValidationError(f"{path}: not valid GeoJSON ({_reason(exc)})",
-                              field="PATH") from None
+                              field="path") from None
     if kind != "FeatureCollection" or not has_features:
         raise ValidationError(f"{path}: expected a GeoJSON FeatureCollection with a "
-                              "\"features\" array of Point features", field="PATH")
+                              "\"features\" array of Point features", field="path")
     return list(keys)
 
 
@@ -182,7 +182,7 @@ def _features(path: Path, features: Iterator[Any],
     except ijson.JSONError as exc:  # the file changed after it was checked
         raise ValidationError(f"{path}: not valid GeoJSON after feature {number} "
                               f"({_reason(exc)}); features before it were imported",
-                              field="PATH") from None
+                              field="path") from None
 
 
 def _record(number: int, feature: Any, present: tuple[str, ...]) -> Record:

@@ -12,6 +12,7 @@ from outages.api import bodies
 from outages.api.bodies import Body, json_router
 from outages.api.deps import Admin, EngineDep, Reader, SettingsDep, reading, redact
 from outages.db import write_transaction
+from outages.enums import Source
 from outages.errors import ValidationError
 from outages.registry import customers
 from outages.registry.results import CustomerImport, CustomerPage, CustomerView
@@ -36,7 +37,7 @@ def import_file(user: Admin, engine: EngineDep, settings: SettingsDep,
                                         "FeatureCollection of Point features")) -> CustomerImport:
     with bodies.uploaded(file) as path:
         result = customers.import_registry(engine, settings, path, actor=user.name,
-                                           source="http")
+                                           source=Source.HTTP)
         rejects = bodies.rejects_text(result.rejects_file)
     return CustomerImport(imported=result.imported, updated=result.updated,
                           rejected=result.rejected, rejects_file=None, rejects_csv=rejects,
@@ -79,5 +80,5 @@ def update(body: Changes, user: Admin, engine: EngineDep, settings: SettingsDep,
                               "email_opt_out", field="body")
     with write_transaction(engine) as conn:
         row = customers.update_customer(conn, code, changes=changes, actor=user.name,
-                                        source="http", settings=settings)
+                                        source=Source.HTTP, settings=settings)
     return customers.customer_view(row, settings.tz)

@@ -11,7 +11,7 @@ from outages.api import bodies
 from outages.api.bodies import Body, GeoJSON, TimeText, json_router
 from outages.api.deps import Dispatcher, EngineDep, Reader, SettingsDep, reading
 from outages.api.outage_pages import RestoreBody, Shown, show
-from outages.enums import CutStatus
+from outages.enums import CutStatus, Source
 from outages.lifecycle import cuts
 from outages.lifecycle import views as outage_views
 from outages.lifecycle.results import OutageView
@@ -63,7 +63,7 @@ def create(body: NewCut, user: Dispatcher, engine: EngineDep,
         end=bodies.when(body.end, settings, field="end"), reason=body.reason,
         work=body.work, feeders=body.feeders or None, urgent=body.urgent,
         urgent_reason=body.urgent_reason, allow_empty=body.allow_empty, actor=user.name,
-        source="http")
+        source=Source.HTTP)
 
 
 @router.get("", summary="Cuts whose planned start falls in the given local days")
@@ -92,7 +92,7 @@ def reschedule(body: Reschedule, user: Dispatcher, engine: EngineDep, settings: 
         engine, settings, cut_id=cut_id,
         start=bodies.when(body.start, settings, field="start"),
         end=bodies.when(body.end, settings, field="end"), note=body.note,
-        urgent=body.urgent, urgent_reason=body.urgent_reason, actor=user.name, source="http")
+        urgent=body.urgent, urgent_reason=body.urgent_reason, actor=user.name, source=Source.HTTP)
 
 
 @router.post("/{id}/resize", summary="Change the area of a scheduled cut")
@@ -101,14 +101,14 @@ def resize(body: Resize, user: Dispatcher, engine: EngineDep, settings: Settings
     return cuts.resize(engine, settings, cut_id=cut_id,
                        area=bodies.area(body.area, settings, "area"),
                        allow_empty=body.allow_empty, note=body.note, actor=user.name,
-                       source="http")
+                       source=Source.HTTP)
 
 
 @router.post("/{id}/cancel", summary="Cancel a scheduled cut")
 def cancel(body: Cancel, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
            cut_id: int = CutId) -> OutageView:
     return cuts.cancel(engine, settings, cut_id=cut_id, reason=body.reason, actor=user.name,
-                       source="http")
+                       source=Source.HTTP)
 
 
 @router.post("/{id}/start", summary="Record that the power was cut (default now)")
@@ -116,7 +116,7 @@ def start(body: Start, user: Dispatcher, engine: EngineDep, settings: SettingsDe
           cut_id: int = CutId) -> OutageView:
     return cuts.start(engine, settings, cut_id=cut_id,
                       at=bodies.instant(body.at, settings, "at"), actor=user.name,
-                      source="http")
+                      source=Source.HTTP)
 
 
 @router.post("/{id}/restore",
@@ -126,4 +126,4 @@ def restore(body: RestoreBody, user: Dispatcher, engine: EngineDep, settings: Se
     part, codes = bodies.restore_scope(settings, body.area, body.customers)
     return cuts.restore(engine, settings, cut_id=cut_id,
                         at=bodies.instant(body.at, settings, "at"), area=part, codes=codes,
-                        actor=user.name, source="http")
+                        actor=user.name, source=Source.HTTP)

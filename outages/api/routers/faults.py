@@ -12,7 +12,7 @@ from outages.api import bodies
 from outages.api.bodies import Body, GeoJSON, TimeText, json_router
 from outages.api.deps import Dispatcher, EngineDep, Reader, SettingsDep, reading, redact
 from outages.api.outage_pages import RestoreBody, Shown, show
-from outages.enums import IncidentStatus, ReportSource
+from outages.enums import IncidentStatus, ReportSource, Source
 from outages.errors import ValidationError
 from outages.lifecycle import fault_reports, faults
 from outages.lifecycle import views as outage_views
@@ -58,7 +58,7 @@ def report(body: NewReport, user: Dispatcher, engine: EngineDep,
     point = (body.lon, body.lat) if body.lon is not None and body.lat is not None else None
     result = fault_reports.report(engine, settings, customer=body.customer, phone=body.phone,
                                   point=point, text=body.text, channel=body.source,
-                                  actor=user.name, source="http")
+                                  actor=user.name, source=Source.HTTP)
     return redact(result, user)
 
 
@@ -100,7 +100,7 @@ def confirm(body: Confirm, user: Dispatcher, engine: EngineDep, settings: Settin
     return faults.confirm(
         engine, settings, fault_id=fault_id, area=chosen, feeders=body.feeders or None,
         started_at=bodies.instant(body.started_at, settings, "started_at"), cause=body.cause,
-        actor=user.name, source="http")
+        actor=user.name, source=Source.HTTP)
 
 
 @router.post("/{id}/etr", summary="Set or move the estimated restoration time")
@@ -108,7 +108,7 @@ def etr(body: Etr, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
         fault_id: int = FaultId) -> OutageView:
     return faults.set_etr(engine, settings, fault_id=fault_id,
                           at=bodies.when(body.at, settings, "at"), note=body.note,
-                          actor=user.name, source="http")
+                          actor=user.name, source=Source.HTTP)
 
 
 @router.post("/{id}/restore", summary="Power back for everyone left, or for a part")
@@ -117,4 +117,4 @@ def restore(body: RestoreBody, user: Dispatcher, engine: EngineDep, settings: Se
     part, codes = bodies.restore_scope(settings, body.area, body.customers)
     return faults.restore(engine, settings, fault_id=fault_id,
                           at=bodies.instant(body.at, settings, "at"), area=part, codes=codes,
-                          actor=user.name, source="http")
+                          actor=user.name, source=Source.HTTP)

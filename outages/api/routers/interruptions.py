@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from outages.api import bodies
 from outages.api.bodies import json_router
 from outages.api.deps import Admin, EngineDep, Engineer, SettingsDep, reading
+from outages.enums import Source
 from outages.lifecycle import durations
 from outages.lifecycle import history_import as interruption_import
 from outages.lifecycle.results import HistoryImport, OutageDuration
@@ -61,7 +62,7 @@ def import_file(user: Admin, engine: EngineDep, settings: SettingsDep,
                 file: UploadFile = File(description="the CSV file")) -> HistoryImport:
     with bodies.uploaded(file) as path:
         result = interruption_import.import_csv(engine, settings, path=path, actor=user.name,
-                                                source="http")
+                                                source=Source.HTTP)
         rejects = bodies.rejects_text(result.rejects_file)
     result.rejects_file, result.rejects_csv = None, rejects
     return result

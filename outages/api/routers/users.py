@@ -10,7 +10,7 @@ from outages.access.results import Me, NewToken, RevokedToken, TokenView, UserVi
 from outages.api.bodies import json_router
 from outages.api.deps import Admin, Authenticated, EngineDep, ReadConn
 from outages.db import write_transaction
-from outages.enums import Role
+from outages.enums import Role, Source
 
 router = json_router(tags=["users"])
 
@@ -36,20 +36,20 @@ def list_users(_user: Admin, conn: ReadConn) -> list[UserView]:
 def add_user(body: NewUser, user: Admin, engine: EngineDep) -> UserView:
     with write_transaction(engine) as conn:
         return auth.add_user(conn, name=body.name, role=body.role, actor=user.name,
-                             source="http")
+                             source=Source.HTTP)
 
 
 @router.post("/users/{name}/disable", summary="Disable a user and all their tokens")
 def disable_user(user: Admin, engine: EngineDep, name: str = NamePath) -> UserView:
     with write_transaction(engine) as conn:
-        return auth.disable_user(conn, name=name, actor=user.name, source="http")
+        return auth.disable_user(conn, name=name, actor=user.name, source=Source.HTTP)
 
 
 @router.post("/users/{name}/tokens", status_code=201,
              summary="Create a token for a user; the secret is in this response only")
 def create_token(user: Admin, engine: EngineDep, name: str = NamePath) -> NewToken:
     with write_transaction(engine) as conn:
-        token, info = auth.create_token(conn, name=name, actor=user.name, source="http")
+        token, info = auth.create_token(conn, name=name, actor=user.name, source=Source.HTTP)
     info.token = token
     return info
 
@@ -64,4 +64,4 @@ def list_tokens(_user: Admin, conn: ReadConn,
 def revoke_token(user: Admin, engine: EngineDep,
                  prefix: str = Path(min_length=1, max_length=16)) -> RevokedToken:
     with write_transaction(engine) as conn:
-        return auth.revoke_token(conn, prefix=prefix, actor=user.name, source="http")
+        return auth.revoke_token(conn, prefix=prefix, actor=user.name, source=Source.HTTP)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import typer
 
-from outages.cli.context import cli_context
+from outages.cli.context import cli_actor, cli_context
 from outages.cli.lifecycle import args
 from outages.cli.lifecycle import render as outage_render
 from outages.cli.output import print_json
+from outages.enums import Source
 
 app = typer.Typer(help="Planned power cuts: schedule, change, cancel, start and restore.",
                   no_args_is_help=True)
@@ -37,7 +38,6 @@ def create(
     as_json: bool = JSON,
 ) -> None:
     """Schedule a planned cut over an area."""
-    from outages.access.audit import cli_actor
     from outages.lifecycle import core as lifecycle
     from outages.lifecycle import cuts
 
@@ -48,7 +48,7 @@ def create(
         start=lifecycle.parse_time(start, settings, field="--start"),
         end=lifecycle.parse_time(end, settings, field="--end"), reason=reason, work=work,
         feeders=feeder or None, urgent=urgent, urgent_reason=urgent_reason,
-        allow_empty=allow_empty, actor=cli_actor(by), source="cli")
+        allow_empty=allow_empty, actor=cli_actor(by), source=Source.CLI)
     args.emit(view, as_json)
 
 
@@ -110,7 +110,6 @@ def reschedule(
     as_json: bool = JSON,
 ) -> None:
     """Move a scheduled cut to a new window."""
-    from outages.access.audit import cli_actor
     from outages.lifecycle import core as lifecycle
     from outages.lifecycle import cuts
 
@@ -120,7 +119,7 @@ def reschedule(
         context.engine, settings, cut_id=cut_id,
         start=lifecycle.parse_time(start, settings, field="--start"),
         end=lifecycle.parse_time(end, settings, field="--end"), note=note, urgent=urgent,
-        urgent_reason=urgent_reason, actor=cli_actor(by), source="cli")
+        urgent_reason=urgent_reason, actor=cli_actor(by), source=Source.CLI)
     args.emit(view, as_json)
 
 
@@ -135,7 +134,6 @@ def resize(
     as_json: bool = JSON,
 ) -> None:
     """Change the area of a scheduled cut; customers added and dropped are recorded."""
-    from outages.access.audit import cli_actor
     from outages.lifecycle import core as lifecycle
     from outages.lifecycle import cuts
 
@@ -143,7 +141,7 @@ def resize(
     settings = context.settings
     view = cuts.resize(context.engine, settings, cut_id=cut_id,
                        area=lifecycle.read_area(area, settings), allow_empty=allow_empty,
-                       note=note, actor=cli_actor(by), source="cli")
+                       note=note, actor=cli_actor(by), source=Source.CLI)
     args.emit(view, as_json)
 
 
@@ -156,12 +154,11 @@ def cancel(
     as_json: bool = JSON,
 ) -> None:
     """Cancel a scheduled cut."""
-    from outages.access.audit import cli_actor
     from outages.lifecycle import cuts
 
     context = cli_context(ctx)
     view = cuts.cancel(context.engine, context.settings, cut_id=cut_id, reason=reason,
-                       actor=cli_actor(by), source="cli")
+                       actor=cli_actor(by), source=Source.CLI)
     args.emit(view, as_json)
 
 
@@ -174,12 +171,11 @@ def start(
     as_json: bool = JSON,
 ) -> None:
     """Record that the power was cut (default now)."""
-    from outages.access.audit import cli_actor
     from outages.lifecycle import cuts
 
     context = cli_context(ctx)
     view = cuts.start(context.engine, context.settings, cut_id=cut_id,
-                      at=args.at(context.settings, at), actor=cli_actor(by), source="cli")
+                      at=args.at(context.settings, at), actor=cli_actor(by), source=Source.CLI)
     args.emit(view, as_json)
 
 
@@ -195,14 +191,13 @@ def restore(
     as_json: bool = JSON,
 ) -> None:
     """Record power back for everyone left, or for a part (step restoration)."""
-    from outages.access.audit import cli_actor
     from outages.lifecycle import cuts
 
     context = cli_context(ctx)
     settings = context.settings
     part, codes = args.restore_scope(settings, area, customers)
     view = cuts.restore(context.engine, settings, cut_id=cut_id, at=args.at(settings, at),
-                        area=part, codes=codes, actor=cli_actor(by), source="cli")
+                        area=part, codes=codes, actor=cli_actor(by), source=Source.CLI)
     args.emit(view, as_json)
 
 

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from outages.cli.context import CliContext, cli_context
+from outages.cli.context import CliContext, cli_actor, cli_context
 from outages.cli.lifecycle import args
 from outages.cli.lifecycle import render as outage_render
 from outages.cli.output import console, print_json
+from outages.enums import Source
 from outages.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -49,13 +50,12 @@ def report(
     as_json: bool = JSON,
 ) -> None:
     """Record a customer's fault report; it joins a nearby open incident or opens one."""
-    from outages.access.audit import cli_actor
     from outages.lifecycle import fault_reports
 
     context = cli_context(ctx)
     result = fault_reports.report(
         context.engine, context.settings, customer=customer, phone=phone, point=_point(at),
-        text=text, channel=source, actor=cli_actor(by), source="cli")
+        text=text, channel=source, actor=cli_actor(by), source=Source.CLI)
     if as_json:
         print_json(result)
         return
@@ -82,7 +82,6 @@ def confirm(
     as_json: bool = JSON,
 ) -> None:
     """Confirm an incident and fix who is affected."""
-    from outages.access.audit import cli_actor
     from outages.lifecycle import core as lifecycle
     from outages.lifecycle import faults
 
@@ -97,7 +96,7 @@ def confirm(
     view = faults.confirm(
         context.engine, settings, fault_id=fault_id, area=chosen, feeders=feeder or None,
         started_at=args.at(settings, started_at, "--started-at"), cause=cause,
-        actor=cli_actor(by), source="cli")
+        actor=cli_actor(by), source=Source.CLI)
     args.emit(view, as_json)
 
 
@@ -127,7 +126,6 @@ def etr(
     as_json: bool = JSON,
 ) -> None:
     """Set or move the estimated restoration time."""
-    from outages.access.audit import cli_actor
     from outages.lifecycle import core as lifecycle
     from outages.lifecycle import faults
 
@@ -135,7 +133,7 @@ def etr(
     settings = context.settings
     view = faults.set_etr(context.engine, settings, fault_id=fault_id,
                           at=lifecycle.parse_time(at, settings, field="--at"), note=note,
-                          actor=cli_actor(by), source="cli")
+                          actor=cli_actor(by), source=Source.CLI)
     args.emit(view, as_json)
 
 
@@ -150,7 +148,6 @@ def restore(
     as_json: bool = JSON,
 ) -> None:
     """Record power back for everyone left, or for a part."""
-    from outages.access.audit import cli_actor
     from outages.lifecycle import faults
 
     context = cli_context(ctx)
@@ -158,7 +155,7 @@ def restore(
     part, codes = args.restore_scope(settings, area, customers)
     view = faults.restore(context.engine, settings, fault_id=fault_id,
                           at=args.at(settings, at), area=part, codes=codes,
-                          actor=cli_actor(by), source="cli")
+                          actor=cli_actor(by), source=Source.CLI)
     args.emit(view, as_json)
 
 

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from outages.cli.context import cli_context
+from outages.cli.context import cli_actor, cli_context
 from outages.cli.lifecycle import args
 from outages.cli.lifecycle.render import short
 from outages.cli.output import console, print_json, warn
+from outages.enums import Source
 from outages.errors import ValidationError
 from outages.jsonable import json_default
 
@@ -41,13 +42,12 @@ def import_(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Load interruption history; bad rows are written to the rejects file with a reason."""
-    from outages.access.audit import cli_actor
     from outages.lifecycle import history_import as interruption_import
 
     context = cli_context(ctx)
     result = interruption_import.import_csv(context.engine, context.settings, path=path,
                                             rejects_path=rejects, actor=cli_actor(by),
-                                            source="cli")
+                                            source=Source.CLI)
     # As the customer import: rejected rows are reported and kept, not a failed run (exit 0).
     if as_json:
         print_json(result)
