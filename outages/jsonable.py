@@ -6,12 +6,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from outages.results import Result
-
 
 def json_default(value: Any) -> Any:
     """`default=` for json.dumps: typed results as their JSON, dates as ISO 8601, durations in
     seconds, numpy as lists."""
+    # Imported here: the typed results bring pydantic, which `outages --help` never needs.
+    from outages.results import Result
+
     if isinstance(value, Result):
         return value.as_json()
     if isinstance(value, datetime | date):

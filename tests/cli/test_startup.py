@@ -44,7 +44,8 @@ def test_help_loads_no_heavy_stack(test_env: dict[str, str]) -> None:
     code, output, modules = _run(test_env, "--help")
     assert code == 0 and "cuts" in output and "serve" in output
     assert _heavy(modules) == []
-    assert "sqlalchemy" not in modules  # --help touches neither settings nor the database
+    # --help touches neither settings, the database nor the typed results
+    assert "sqlalchemy" not in modules and "pydantic" not in modules
 
 
 @pytest.mark.parametrize("command", [("cuts", "list"), ("faults", "list", "--json")])

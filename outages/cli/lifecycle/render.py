@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
 from outages.cli.output import console, warn
-from outages.results import Row
+
+if TYPE_CHECKING:
+    from outages.results import Row
 
 LABEL = {"planned": "Cut", "fault": "Incident"}
 
