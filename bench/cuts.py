@@ -96,8 +96,8 @@ def _measure(engine: Engine, settings: Settings, path: Path, geojson: str) -> No
                        source="cli")
     took = time.perf_counter() - began
     match = _match_floor(engine, area)
-    store = _store_floor(path, view["id"])
-    print(f"cuts create: {view['affected']:,} affected customers in {took:.2f} s "
+    store = _store_floor(path, view.id)
+    print(f"cuts create: {view.affected:,} affected customers in {took:.2f} s "
           f"(target < 3 s)")
     print(f"  floor, match only (bbox query + shapely):            {match:.2f} s")
     print(f"  floor, raw sqlite3 store (executemany + INSERT..SELECT): {store:.2f} s")
@@ -146,6 +146,6 @@ def _measure_import(engine: Engine, settings: Settings, folder: Path, rows: int,
     result = interruption_import.import_csv(engine, settings, path=csv_path, actor="bench",
                                             source="cli")
     took = time.perf_counter() - began
-    print(f"interruptions import: {result['imported']:,} rows "
-          f"({result['rejected']} rejected) in {took:.1f} s, "
-          f"{result['imported'] / took:,.0f} rows/s")
+    print(f"interruptions import: {result.imported:,} rows "
+          f"({result.rejected} rejected) in {took:.1f} s, "
+          f"{result.imported / took:,.0f} rows/s")

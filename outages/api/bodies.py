@@ -10,7 +10,7 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +25,6 @@ from geo import Area
 from outages.errors import ValidationError
 from outages.jsonable import json_default
 from outages.lifecycle import core as lifecycle
-from outages.results import Row
 from outages.settings import Settings
 
 GeoJSON = dict[str, Any]
@@ -112,7 +111,7 @@ def rejects_text(path: str | Path | None) -> str | None:
         return handle.read(MAX_REJECTS_TEXT)
 
 
-def csv_chunks(rows: Iterable[Row], columns: Sequence[str],
+def csv_chunks(rows: Iterable[Mapping[str, Any]], columns: Sequence[str],
                every: int = 2000) -> Iterator[str]:
     """CSV text in chunks of `every` rows, cells written as the CLI's CSV export writes them."""
     buffer = io.StringIO()

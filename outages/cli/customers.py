@@ -17,7 +17,7 @@ from outages.enums import Source
 
 if TYPE_CHECKING:
     from outages.registry.importer import Progress as ProgressCallback
-    from outages.results import Row
+    from outages.registry.results import CustomerView
 
 app = typer.Typer(help="The customer registry: bulk import, look-ups, contact changes.",
                   no_args_is_help=True)
@@ -120,12 +120,12 @@ def show(
     _print_customer(view, as_json)
 
 
-def _print_customer(view: Row, as_json: bool) -> None:
+def _print_customer(view: CustomerView, as_json: bool) -> None:
     if as_json:
         print_json(view)
         return
     table = Table("field", "value", show_header=False)
-    for key, value in view.items():
+    for key, value in view.as_json().items():
         table.add_row(key, "" if value is None else str(value))
     console.print(table)
 

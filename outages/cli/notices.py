@@ -47,17 +47,16 @@ def _preview(ctx: typer.Context, cut: int | None, fault: int | None, kind: str |
     if as_json:
         print_json(result)
         return
-    for m in result["messages"]:
-        console.rule(f"{result['kind']} · {m['channel']} · {m['language']} · "
-                     f"{m['recipients']} recipients")
-        if m["subject"]:
-            console.print(f"Subject: {m['subject']}", markup=False)
-        console.print(m["body"], markup=False)
-        console.print(f"[dim]{m['encoding']}, {m['segments']} segment(s), "
-                      f"{m['cost_each']:.4f} each[/dim]")
-    t = result["totals"]
-    console.print(f"\nTotal: {t['messages']} messages, {t['segments']} SMS segments, "
-                  f"estimated cost {t['cost']:.2f}")
+    for m in result.messages:
+        console.rule(f"{result.kind} · {m.channel} · {m.language} · {m.recipients} recipients")
+        if m.subject:
+            console.print(f"Subject: {m.subject}", markup=False)
+        console.print(m.body, markup=False)
+        console.print(f"[dim]{m.encoding}, {m.segments} segment(s), "
+                      f"{m.cost_each:.4f} each[/dim]")
+    t = result.totals
+    console.print(f"\nTotal: {t.messages} messages, {t.segments} SMS segments, "
+                  f"estimated cost {t.cost:.2f}")
 
 
 @app.command("list")
@@ -81,9 +80,8 @@ def list_notices(
     table = Table("id", "outage", "kind", "channel", "recipient", "lang", "status", "due",
                   "tries", "error")
     for r in rows:
-        table.add_row(str(r["id"]), str(r["outage_id"]), r["kind"], r["channel"],
-                      r["recipient"], r["language"], r["status"], r["due_at"] or "-",
-                      str(r["attempts"]), r["last_error_code"] or "")
+        table.add_row(str(r.id), str(r.outage_id), r.kind, r.channel, r.recipient, r.language,
+                      r.status, r.due_at or "-", str(r.attempts), str(r.last_error_code or ""))
     console.print(table)
 
 
@@ -98,18 +96,18 @@ def stats(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> 
     if as_json:
         print_json(result)
         return
-    table = Table("channel", *sorted(result["by_status"]), "total")
-    for channel, counts in sorted(result["by_channel"].items()):
-        table.add_row(channel, *(str(counts.get(s, 0)) for s in sorted(result["by_status"])),
+    table = Table("channel", *sorted(result.by_status), "total")
+    for channel, counts in sorted(result.by_channel.items()):
+        table.add_row(channel, *(str(counts.get(s, 0)) for s in sorted(result.by_status)),
                       str(sum(counts.values())))
     console.print(table)
-    rate = result["delivery_rate"]
-    delay = result["median_delay_seconds"]
+    rate = result.delivery_rate
+    delay = result.median_delay_seconds
     console.print(f"delivery rate: {'-' if rate is None else f'{rate:.1%}'}; median delay "
                   f"after due: {'-' if delay is None else f'{delay:.1f} s'}; "
-                  f"cost of sent: {result['cost']:.2f}")
+                  f"cost of sent: {result.cost:.2f}")
     unreachable = "; ".join(
         f"{channel}: {counts.get('opted_out', 0)} opted out, "
         f"{counts.get('invalid_address', 0)} invalid address(es)"
-        for channel, counts in result["unreachable"].items())
+        for channel, counts in result.unreachable.items())
     console.print(f"customers not reached: {unreachable}")

@@ -15,7 +15,9 @@ from outages.enums import Source
 from outages.timeutil import show_local
 
 if TYPE_CHECKING:
-    from outages.results import Row
+    from zoneinfo import ZoneInfo
+
+    from outages.access.results import AuditRecord
 
 users_app = typer.Typer(help="API users and their roles.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Bearer tokens for the HTTP API.", no_args_is_help=True)
@@ -38,7 +40,7 @@ def users_add(
     with write_transaction(cli_context(ctx).engine) as conn:
         user = auth.add_user(conn, name=name, role=role, actor=cli_actor(by),
                              source=Source.CLI)
-    console.print(f"user {user['name']} added with role {user['role']}")
+    console.print(f"user {user.name} added with role {user.role}")
 
 
 @users_app.command("list")
@@ -55,8 +57,8 @@ def users_list(ctx: typer.Context, as_json: bool = JSON) -> None:
     tz = context.settings.tz
     table = Table("name", "role", "created", "disabled")
     for user in users:
-        table.add_row(user["name"], user["role"], show_local(user["created_at"], tz),
-                      show_local(user["disabled_at"], tz))
+        table.add_row(user.name, user.role, show_local(user.created_at, tz),
+                      show_local(user.disabled_at, tz))
     console.print(table)
 
 
@@ -81,7 +83,7 @@ def tokens_create(ctx: typer.Context, name: str = typer.Argument(...),
     with write_transaction(cli_context(ctx).engine) as conn:
         token, info = auth.create_token(conn, name=name, actor=cli_actor(by),
                                         source=Source.CLI)
-    err_console.print(f"token {info['prefix']} for {name} ({info['role']}); it is shown only "
+    err_console.print(f"token {info.prefix} for {name} ({info.role}); it is shown only "
                       "once, store it now:")
     print(token)
 
@@ -101,8 +103,8 @@ def tokens_list(ctx: typer.Context, name: str | None = typer.Argument(None),
     tz = context.settings.tz
     table = Table("prefix", "user", "role", "created", "last used", "revoked")
     for t in tokens:
-        table.add_row(t["prefix"], t["user"], t["role"], show_local(t["created_at"], tz),
-                      show_local(t["last_used_at"], tz), show_local(t["revoked_at"], tz))
+        table.add_row(t.prefix, t.user, t.role, show_local(t.created_at, tz),
+                      show_local(t.last_used_at, tz), show_local(t.revoked_at, tz))
     console.print(table)
 
 
@@ -139,14 +141,14 @@ def audit_command(
     _audit_table(entries, context.settings.tz)
 
 
-def _audit_table(entries: Sequence[Row], tz: Any) -> None:
+def _audit_table(entries: Sequence[AuditRecord], tz: ZoneInfo) -> None:
     # Fold rather than truncate: an audit line is read for its exact values.
     table = Table(*(Column(name, overflow="fold") for name in
                     ("at", "actor", "source", "action", "entity", "before", "after")))
     for e in entries:
-        table.add_row(show_local(e["at"], tz), e["actor"], e["source"], e["action"],
-                      f"{e['entity']} {e['entity_id'] or ''}".strip(),
-                      _brief(e["before"]), _brief(e["after"]))
+        table.add_row(show_local(e.at, tz), e.actor, e.source, e.action,
+                      f"{e.entity} {e.entity_id or ''}".strip(),
+                      _brief(e.before), _brief(e.after))
     console.print(table)
 
 

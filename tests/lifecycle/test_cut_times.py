@@ -29,7 +29,7 @@ def test_naive_is_local_and_offset_is_kept(engine: Engine, settings: Settings, g
     view = cuts.create(engine, settings, area=area(columns(0, 0), settings), start=offset,
                        end=lifecycle.parse_time("2026-10-20 18:00", settings, field="--end"),
                        **ACT)
-    assert (view["start"], view["end"]) == ("2026-10-20T15:00:00+07:00",
+    assert (view.start, view.end) == ("2026-10-20T15:00:00+07:00",
                                             "2026-10-20T18:00:00+07:00")
 
 
@@ -57,7 +57,7 @@ def test_berlin_cut_over_the_october_change(engine: Engine, make_settings: Any,
     assert (end - start).total_seconds() == 5 * 3600  # the night has 25 hours
     view = cuts.create(engine, berlin, area=area(columns(0, 0), berlin), start=start, end=end,
                        **ACT)
-    assert (view["start"], view["end"]) == ("2026-10-25T01:00:00+02:00",
+    assert (view.start, view.end) == ("2026-10-25T01:00:00+02:00",
                                             "2026-10-25T05:00:00+01:00")
     with pytest.raises(ValidationError, match="happens twice"):
         lifecycle.parse_time("2026-10-25 02:30", berlin, field="--start")

@@ -37,20 +37,20 @@ def interruptions(engine: Engine, cut_id: int) -> dict[int, tuple[Any, Any]]:
 def test_resize_records_added_and_dropped(engine: Engine, relaxed: Settings, grid: Any,
                                           published: list[Any]) -> None:
     cut = make(engine, relaxed, 0, 2)
-    view = cuts.resize(engine, relaxed, cut_id=cut["id"], area=area(columns(1, 3), relaxed),
+    view = cuts.resize(engine, relaxed, cut_id=cut.id, area=area(columns(1, 3), relaxed),
                        **ACT)
-    assert view["change"] == {"added": 10, "dropped": 10}
-    assert (view["affected"], view["dropped"], view["revision"]) == (30, 10, 2)
-    members = membership(engine, cut["id"])
+    assert view.change.as_json() == {"added": 10, "dropped": 10}
+    assert (view.affected, view.dropped, view.revision) == (30, 10, 2)
+    members = membership(engine, cut.id)
     col0 = ids_of(engine, [f"C{r * 10:03d}" for r in range(10)])
     col3 = ids_of(engine, [f"C{r * 10 + 3:03d}" for r in range(10)])
     assert {members[c] for c in col0} == {(1, 2)}
     assert {members[c] for c in col3} == {(2, None)}
-    assert set(interruptions(engine, cut["id"])) == set(members) - col0
-    back = cuts.resize(engine, relaxed, cut_id=cut["id"], area=area(columns(0, 2), relaxed),
+    assert set(interruptions(engine, cut.id)) == set(members) - col0
+    back = cuts.resize(engine, relaxed, cut_id=cut.id, area=area(columns(0, 2), relaxed),
                        **ACT)
-    assert back["change"] == {"added": 10, "dropped": 10}
-    assert {membership(engine, cut["id"])[c] for c in col0} == {(3, None)}
+    assert back.change.as_json() == {"added": 10, "dropped": 10}
+    assert {membership(engine, cut.id)[c] for c in col0} == {(3, None)}
     assert [e.kind for e in published] == ["cut_created", "cut_resized", "cut_resized"]
     assert [e.revision for e in published] == [1, 2, 3]
 
@@ -58,114 +58,114 @@ def test_resize_records_added_and_dropped(engine: Engine, relaxed: Settings, gri
 def test_reschedule_later_always_earlier_needs_notice(engine: Engine, settings: Settings,
                                                       grid: Any) -> None:
     cut = make(engine, settings, start=ahead(days=6), end=ahead(days=6, hours=4))
-    later = cuts.reschedule(engine, settings, cut_id=cut["id"], start=ahead(days=8),
+    later = cuts.reschedule(engine, settings, cut_id=cut.id, start=ahead(days=8),
                             end=ahead(days=8, hours=2), **ACT)
-    assert later["revision"] == 2
+    assert later.revision == 2
     with pytest.raises(ValidationError, match="earliest allowed start"):
-        cuts.reschedule(engine, settings, cut_id=cut["id"], start=ahead(days=2),
+        cuts.reschedule(engine, settings, cut_id=cut.id, start=ahead(days=2),
                         end=ahead(days=2, hours=2), **ACT)
-    ok = cuts.reschedule(engine, settings, cut_id=cut["id"], start=ahead(days=7),
+    ok = cuts.reschedule(engine, settings, cut_id=cut.id, start=ahead(days=7),
                          end=ahead(days=7, hours=2), **ACT)
-    assert ok["revision"] == 3
-    urgent = cuts.reschedule(engine, settings, cut_id=cut["id"], start=ahead(days=1),
+    assert ok.revision == 3
+    urgent = cuts.reschedule(engine, settings, cut_id=cut.id, start=ahead(days=1),
                              end=ahead(days=1, hours=2), urgent=True,
                              urgent_reason="storm forecast", **ACT)
-    assert (urgent["urgent"], urgent["revision"]) == (True, 4)
+    assert (urgent.urgent, urgent.revision) == (True, 4)
 
 
 def test_history_keeps_every_revision(engine: Engine, relaxed: Settings, grid: Any,
                                       cli: Any) -> None:
     cut = make(engine, relaxed)
-    first_start = cut["start"]
-    cuts.reschedule(engine, relaxed, cut_id=cut["id"], start=ahead(hours=8),
+    first_start = cut.start
+    cuts.reschedule(engine, relaxed, cut_id=cut.id, start=ahead(hours=8),
                     end=ahead(hours=9), note="crew late", **ACT)
-    cuts.cancel(engine, relaxed, cut_id=cut["id"], reason="work not needed", **ACT)
+    cuts.cancel(engine, relaxed, cut_id=cut.id, reason="work not needed", **ACT)
     with engine.connect() as conn:
-        items = outage_views.history(conn, relaxed, cut["id"])
-    assert [(i["revision"], i["action"], i["actor"]) for i in items] == [
+        items = outage_views.history(conn, relaxed, cut.id)
+    assert [(i.revision, i.action, i.actor) for i in items] == [
         (1, "created", "tester"), (2, "rescheduled", "dispatcher-2"),
         (3, "cancelled", "dispatcher-2")]
-    assert items[0]["start"] == first_start
-    assert items[1]["note"] == "crew late"
-    assert items[2]["details"]["dropped"] == 30
-    shown = json.loads(cli("cuts", "show", str(cut["id"]), "--history", "--json").stdout)
+    assert items[0].start == first_start
+    assert items[1].note == "crew late"
+    assert items[2].details["dropped"] == 30
+    shown = json.loads(cli("cuts", "show", str(cut.id), "--history", "--json").stdout)
     assert [h["action"] for h in shown["history"]] == ["created", "rescheduled", "cancelled"]
-    assert "dispatcher-2" in cli("cuts", "show", str(cut["id"]), "--history").stdout
+    assert "dispatcher-2" in cli("cuts", "show", str(cut.id), "--history").stdout
 
 
 def test_cancel_drops_everyone_and_refuses_twice(engine: Engine, relaxed: Settings, grid: Any,
                                                  published: list[Any]) -> None:
     cut = make(engine, relaxed)
-    view = cuts.cancel(engine, relaxed, cut_id=cut["id"], reason="weather", **ACT)
-    assert (view["status"], view["cancel_reason"], view["dropped_now"]) == (
+    view = cuts.cancel(engine, relaxed, cut_id=cut.id, reason="weather", **ACT)
+    assert (view.status, view.cancel_reason, view.dropped_now) == (
         "cancelled", "weather", 30)
-    assert {d for _, d in membership(engine, cut["id"]).values()} == {2}
-    assert interruptions(engine, cut["id"]) == {}
+    assert {d for _, d in membership(engine, cut.id).values()} == {2}
+    assert interruptions(engine, cut.id) == {}
     assert published[-1].kind == "cut_cancelled"
     with pytest.raises(Conflict, match="cancelled"):
-        cuts.cancel(engine, relaxed, cut_id=cut["id"], reason="again", **ACT)
+        cuts.cancel(engine, relaxed, cut_id=cut.id, reason="again", **ACT)
     with pytest.raises(Conflict):
-        cuts.start(engine, relaxed, cut_id=cut["id"], at=None, **ACT)
+        cuts.start(engine, relaxed, cut_id=cut.id, at=None, **ACT)
 
 
 def test_start_and_step_restoration(engine: Engine, relaxed: Settings, grid: Any,
                                     published: list[Any], tmp_path: Path) -> None:
     cut = make(engine, relaxed)
     with pytest.raises(Conflict, match="no recorded start"):
-        cuts.restore(engine, relaxed, cut_id=cut["id"], at=None, **ACT)
+        cuts.restore(engine, relaxed, cut_id=cut.id, at=None, **ACT)
     with pytest.raises(ValidationError, match="in the future"):
-        cuts.start(engine, relaxed, cut_id=cut["id"], at=ahead(hours=1), **ACT)
+        cuts.start(engine, relaxed, cut_id=cut.id, at=ahead(hours=1), **ACT)
     began = ahead(minutes=-30)
-    started = cuts.start(engine, relaxed, cut_id=cut["id"], at=began, **ACT)
-    assert started["status"] == "in_progress"
-    assert "before the planned start" in started["note"]
-    assert {s for s, _ in interruptions(engine, cut["id"]).values()} == {began}
+    started = cuts.start(engine, relaxed, cut_id=cut.id, at=began, **ACT)
+    assert started.status == "in_progress"
+    assert "before the planned start" in started.note
+    assert {s for s, _ in interruptions(engine, cut.id).values()} == {began}
     first_step = ahead(minutes=-20)
-    part = cuts.restore(engine, relaxed, cut_id=cut["id"], at=first_step,
+    part = cuts.restore(engine, relaxed, cut_id=cut.id, at=first_step,
                         area=area(columns(0, 0), relaxed), **ACT)
-    assert part["step"] == {"restored": 10, "remaining": 20, "scope": "area"}
-    assert part["status"] == "in_progress"
+    assert part.step.as_json() == {"restored": 10, "remaining": 20, "scope": "area"}
+    assert part.status == "in_progress"
     codes = ["C001", "C011", "C001"]
-    done_codes = cuts.restore(engine, relaxed, cut_id=cut["id"], at=ahead(minutes=-10),
+    done_codes = cuts.restore(engine, relaxed, cut_id=cut.id, at=ahead(minutes=-10),
                               codes=codes, **ACT)
-    assert done_codes["step"]["restored"] == 2
+    assert done_codes.step.restored == 2
     with pytest.raises(ValidationError) as caught:
-        cuts.restore(engine, relaxed, cut_id=cut["id"], at=None,
+        cuts.restore(engine, relaxed, cut_id=cut.id, at=None,
                      codes=["C001", "C009", "ZZZ"], **ACT)
     message = caught.value.message
     assert "1 unknown customer code: ZZZ" in message
     assert "1 not affected by outage" in message and "C009" in message
     assert "1 already restored: C001" in message
-    final = cuts.restore(engine, relaxed, cut_id=cut["id"], at=None, **ACT)
-    assert (final["status"], final["remaining"], final["restored"]) == ("completed", 0, 30)
-    ends = interruptions(engine, cut["id"])
+    final = cuts.restore(engine, relaxed, cut_id=cut.id, at=None, **ACT)
+    assert (final.status, final.remaining, final.restored) == ("completed", 0, 30)
+    ends = interruptions(engine, cut.id)
     assert ends[min(ids_of(engine, ["C000"]))][1] == first_step
     restored = [e for e in published if e.kind == "restored"]
     assert [len(e.customer_ids) for e in restored] == [10, 2, 18]
     assert ids_of(engine, ["C001", "C011"]) == set(restored[1].customer_ids)
     with pytest.raises(Conflict, match="already completed"):
-        cuts.restore(engine, relaxed, cut_id=cut["id"], at=None, **ACT)
+        cuts.restore(engine, relaxed, cut_id=cut.id, at=None, **ACT)
 
 
 def test_restore_before_start_time_refused(engine: Engine, relaxed: Settings,
                                            grid: Any) -> None:
     cut = make(engine, relaxed)
-    cuts.start(engine, relaxed, cut_id=cut["id"], at=ahead(minutes=-10), **ACT)
+    cuts.start(engine, relaxed, cut_id=cut.id, at=ahead(minutes=-10), **ACT)
     with pytest.raises(ValidationError, match="before the outage started"):
-        cuts.restore(engine, relaxed, cut_id=cut["id"], at=ahead(minutes=-20), **ACT)
+        cuts.restore(engine, relaxed, cut_id=cut.id, at=ahead(minutes=-20), **ACT)
 
 
 def test_cli_restore_with_customers_file(cli: Any, engine: Engine, relaxed: Settings,
                                          grid: Any, tmp_path: Path) -> None:
     cut = make(engine, relaxed)
-    cli("cuts", "start", str(cut["id"]))
+    cli("cuts", "start", str(cut.id))
     listing = tmp_path / "codes.csv"
     listing.write_text("name,code\nx,C000\ny,C010\n")
-    result = cli("cuts", "restore", str(cut["id"]), "--customers", str(listing), "--json")
+    result = cli("cuts", "restore", str(cut.id), "--customers", str(listing), "--json")
     assert json.loads(result.stdout)["step"]["restored"] == 2
     plain = tmp_path / "codes.txt"
     plain.write_text("C001\n\nC002\n")
-    text = cli("cuts", "restore", str(cut["id"]), "--customers", str(plain))
+    text = cli("cuts", "restore", str(cut.id), "--customers", str(plain))
     assert "2 restored (customers), 26 still out" in text.stdout
 
 
@@ -178,9 +178,9 @@ def test_unknown_and_wrong_kind_ids(engine: Engine, relaxed: Settings, grid: Any
 def test_list_filters_by_status(engine: Engine, relaxed: Settings, grid: Any, cli: Any) -> None:
     kept = make(engine, relaxed)
     gone = make(engine, relaxed, 5, 6)
-    cuts.cancel(engine, relaxed, cut_id=gone["id"], reason="x", **ACT)
+    cuts.cancel(engine, relaxed, cut_id=gone.id, reason="x", **ACT)
     listed = json.loads(cli("cuts", "list", "--status", "scheduled", "--json").stdout)
-    assert [c["id"] for c in listed] == [kept["id"]]
+    assert [c["id"] for c in listed] == [kept.id]
     refused = cli("cuts", "list", "--status", "done")
     assert refused.exit_code == 2
     assert "unknown status 'done'" in refused.stderr

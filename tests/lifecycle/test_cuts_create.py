@@ -9,6 +9,7 @@ from sqlalchemy import Engine, func, select
 from outages.errors import ValidationError
 from outages.lifecycle import core as lifecycle
 from outages.lifecycle import cuts
+from outages.lifecycle.results import OutageView
 from outages.models import AuditEntry, Interruption, Outage, OutageCustomer, Revision
 from outages.settings import Settings
 from tests.lifecycle.conftest import ahead, columns, square
@@ -18,7 +19,8 @@ def area(geometry: dict[str, Any], settings: Settings) -> Any:
     return lifecycle.read_area(json.dumps(geometry), settings)
 
 
-def make(engine: Engine, settings: Settings, first: int = 0, last: int = 2, **kw: Any) -> Any:
+def make(engine: Engine, settings: Settings, first: int = 0, last: int = 2,
+         **kw: Any) -> OutageView:
     options = {"start": ahead(hours=2), "end": ahead(hours=6), "reason": "line work",
                "actor": "tester", "source": "cli", **kw}
     return cuts.create(engine, settings, area=area(columns(first, last), settings), **options)
@@ -33,8 +35,8 @@ def counts(engine: Engine) -> tuple[int, ...]:
 def test_create_stores_set_and_placeholders(engine: Engine, relaxed: Settings, grid: Any,
                                             published: list[Any]) -> None:
     view = make(engine, relaxed)
-    assert (view["affected"], view["status"]) == (30, "scheduled")
-    assert view["by_district"] == {"Dong Da": 20, "Ba Dinh": 10}
+    assert (view.affected, view.status) == (30, "scheduled")
+    assert view.by_district == {"Dong Da": 20, "Ba Dinh": 10}
     with engine.connect() as conn:
         open_rows = conn.execute(select(func.count()).select_from(Interruption.__table__)
                                  .where(Interruption.__table__.c.start_at.is_(None))).scalar()
@@ -51,8 +53,8 @@ def test_feeder_restricts_the_set(engine: Engine, relaxed: Settings, add_custome
     geometry = square(105.7995, 20.9995, 105.8095, 21.0010)
     view = cuts.create(engine, relaxed, area=area(geometry, relaxed), start=ahead(hours=2),
                        end=ahead(hours=3), reason="x", feeders=["F2"], actor="t", source="cli")
-    assert view["affected"] == 10
-    assert view["by_feeder"] == {"F2": 10}
+    assert view.affected == 10
+    assert view.by_feeder == {"F2": 10}
 
 
 @pytest.mark.parametrize(("start", "end", "field", "words"), [
@@ -77,7 +79,7 @@ def test_empty_area_refused_unless_allowed(engine: Engine, relaxed: Settings, gr
     view = cuts.create(engine, relaxed, area=area(empty, relaxed), start=ahead(hours=1),
                        end=ahead(hours=2), reason="x", actor="t", source="cli",
                        allow_empty=True)
-    assert view["affected"] == 0
+    assert view.affected == 0
 
 
 def test_bad_area_is_refused_by_the_cli(cli: Any, grid: Any, area_file: Any) -> None:
@@ -98,7 +100,7 @@ def test_notice_rule_names_earliest_start(engine: Engine, settings: Settings,
     assert expected.strftime("%Y-%m-%d") in caught.value.message
     assert counts(engine)[0] == 0
     ok = make(engine, settings, start=ahead(days=5, minutes=2), end=ahead(days=5, hours=2))
-    assert ok["urgent"] is False
+    assert ok.urgent is False
 
 
 def test_urgent_override_is_stored_and_listed(engine: Engine, settings: Settings, grid: Any,
@@ -107,27 +109,27 @@ def test_urgent_override_is_stored_and_listed(engine: Engine, settings: Settings
         make(engine, settings, urgent=True)
     assert missing.value.field == "urgent_reason"
     view = make(engine, settings, urgent=True, urgent_reason="transformer smoking")
-    assert (view["urgent"], view["urgent_reason"]) == (True, "transformer smoking")
+    assert (view.urgent, view.urgent_reason) == (True, "transformer smoking")
     listed = json.loads(cli("cuts", "list", "--json").stdout)
     assert listed[0]["urgent"] is True
     assert "URGENT" in cli("cuts", "list").stdout
-    assert "transformer smoking" in cli("cuts", "show", str(view["id"])).stdout
+    assert "transformer smoking" in cli("cuts", "show", str(view.id)).stdout
 
 
 def test_conflicts_warn_with_counts_and_ids(engine: Engine, relaxed: Settings,
                                             grid: Any) -> None:
     first = make(engine, relaxed, 0, 4)
     later = make(engine, relaxed, 3, 6, start=ahead(days=3), end=ahead(days=3, hours=2))
-    assert later["warnings"] == [{
-        "code": "repeat_window", "count": 20, "cut_ids": [first["id"]],
-        "message": f"20 affected customers already have another cut within 7d: #{first['id']}"}]
+    assert [w.as_json() for w in later.warnings] == [{
+        "code": "repeat_window", "count": 20, "cut_ids": [first.id],
+        "message": f"20 affected customers already have another cut within 7d: #{first.id}"}]
     overlapping = make(engine, relaxed, 4, 4, start=ahead(hours=3), end=ahead(hours=8))
-    codes = {w["code"]: w for w in overlapping["warnings"]}
-    assert codes["overlap"]["cut_ids"] == [first["id"]]
-    assert codes["overlap"]["count"] == 10
-    assert codes["repeat_window"]["cut_ids"] == [later["id"]]
+    codes = {w.code: w for w in overlapping.warnings}
+    assert codes["overlap"].cut_ids == [first.id]
+    assert codes["overlap"].count == 10
+    assert codes["repeat_window"].cut_ids == [later.id]
     far = make(engine, relaxed, 0, 1, start=ahead(days=20), end=ahead(days=20, hours=1))
-    assert far["warnings"] == []
+    assert far.warnings == []
 
 
 def test_cli_create_json_and_text(cli: Any, grid: Any, area_file: Any) -> None:
@@ -164,7 +166,7 @@ def test_unnamed_area_is_named_after_its_districts(engine: Engine, relaxed: Sett
     cut = cuts.create(engine, relaxed, area=area, start=ahead(hours=1), end=ahead(hours=2),
                       reason="maintenance", actor="t", source="cli")
     with engine.connect() as conn:
-        name = conn.execute(select(Outage.area_name).where(Outage.id == cut["id"])).scalar_one()
+        name = conn.execute(select(Outage.area_name).where(Outage.id == cut.id)).scalar_one()
     assert name == "Dong Da, Ba Dinh"  # columns 0 and 2 are Dong Da, column 1 Ba Dinh
 
 
@@ -176,5 +178,5 @@ def test_named_feature_keeps_its_name(engine: Engine, relaxed: Settings, grid: A
     cut = cuts.create(engine, relaxed, area=area, start=ahead(hours=1), end=ahead(hours=2),
                       reason="maintenance", actor="t", source="cli")
     with engine.connect() as conn:
-        name = conn.execute(select(Outage.area_name).where(Outage.id == cut["id"])).scalar_one()
+        name = conn.execute(select(Outage.area_name).where(Outage.id == cut.id)).scalar_one()
     assert name == "Ngõ 12 Láng Hạ"

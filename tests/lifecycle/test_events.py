@@ -22,15 +22,15 @@ ACT: dict[str, Any] = {"actor": "t", "source": "cli"}
 def test_cut_lifecycle_events(engine: Engine, relaxed: Settings, grid: Any,
                               published: list[Any]) -> None:
     cut = make(engine, relaxed, 0, 1)
-    cuts.reschedule(engine, relaxed, cut_id=cut["id"], start=ahead(hours=3), end=ahead(hours=7),
+    cuts.reschedule(engine, relaxed, cut_id=cut.id, start=ahead(hours=3), end=ahead(hours=7),
                     **ACT)
-    cuts.resize(engine, relaxed, cut_id=cut["id"], area=area(columns(0, 2), relaxed), **ACT)
-    cuts.start(engine, relaxed, cut_id=cut["id"], at=ahead(minutes=-5), **ACT)
-    cuts.restore(engine, relaxed, cut_id=cut["id"], at=None, **ACT)
+    cuts.resize(engine, relaxed, cut_id=cut.id, area=area(columns(0, 2), relaxed), **ACT)
+    cuts.start(engine, relaxed, cut_id=cut.id, at=ahead(minutes=-5), **ACT)
+    cuts.restore(engine, relaxed, cut_id=cut.id, at=None, **ACT)
     assert [(e.kind, e.revision, e.outage_id) for e in published] == [
-        ("cut_created", 1, cut["id"]), ("cut_rescheduled", 2, cut["id"]),
-        ("cut_resized", 3, cut["id"]), ("cut_started", 4, cut["id"]),
-        ("restored", 5, cut["id"])]
+        ("cut_created", 1, cut.id), ("cut_rescheduled", 2, cut.id),
+        ("cut_resized", 3, cut.id), ("cut_started", 4, cut.id),
+        ("restored", 5, cut.id)]
     t = OutageCustomer.__table__
     with engine.connect() as conn:
         added = set(conn.execute(select(t.c.customer_id).where(t.c.added_revision == 3))
@@ -44,22 +44,22 @@ def test_fault_events_carry_report_ids(engine: Engine, settings: Settings, grid:
                                        published: list[Any]) -> None:
     first = fault_reports.report(engine, settings, customer="C000", **ACT)
     second = fault_reports.report(engine, settings, customer="C001", **ACT)
-    faults.confirm(engine, settings, fault_id=first["outage_id"],
+    faults.confirm(engine, settings, fault_id=first.outage_id,
                    area=area(columns(0, 1), settings), **ACT)
-    faults.set_etr(engine, settings, fault_id=first["outage_id"], at=ahead(hours=1), **ACT)
+    faults.set_etr(engine, settings, fault_id=first.outage_id, at=ahead(hours=1), **ACT)
     assert [(e.kind, e.revision, e.report_id) for e in published] == [
-        ("fault_reported", 1, first["report_id"]), ("fault_reported", 1, second["report_id"]),
+        ("fault_reported", 1, first.report_id), ("fault_reported", 1, second.report_id),
         ("fault_confirmed", 2, None), ("etr_changed", 3, None)]
 
 
 def test_no_event_and_no_change_when_refused(engine: Engine, relaxed: Settings, grid: Any,
                                              published: list[Any]) -> None:
     cut = make(engine, relaxed)
-    cuts.start(engine, relaxed, cut_id=cut["id"], at=None, **ACT)
+    cuts.start(engine, relaxed, cut_id=cut.id, at=None, **ACT)
     with pytest.raises(Conflict, match="only a scheduled cut"):
-        cuts.resize(engine, relaxed, cut_id=cut["id"], area=area(columns(0, 5), relaxed), **ACT)
+        cuts.resize(engine, relaxed, cut_id=cut.id, area=area(columns(0, 5), relaxed), **ACT)
     with pytest.raises(Conflict, match="only a scheduled cut"):
-        cuts.reschedule(engine, relaxed, cut_id=cut["id"], start=ahead(hours=5),
+        cuts.reschedule(engine, relaxed, cut_id=cut.id, start=ahead(hours=5),
                         end=ahead(hours=6), **ACT)
     assert [e.kind for e in published] == ["cut_created", "cut_started"]
 
@@ -73,12 +73,12 @@ def test_failing_notifier_rolls_the_change_back(engine: Engine, relaxed: Setting
 
     monkeypatch.setattr("outages.notices.planner.plan", broken)
     with pytest.raises(RuntimeError):
-        cuts.resize(engine, relaxed, cut_id=cut["id"], area=area(columns(5, 9), relaxed), **ACT)
+        cuts.resize(engine, relaxed, cut_id=cut.id, area=area(columns(5, 9), relaxed), **ACT)
     with engine.connect() as conn:
-        row = lifecycle.load(conn, cut["id"])
+        row = lifecycle.load(conn, cut.id)
         view = outage_views.describe(conn, relaxed, row)
-        history = outage_views.history(conn, relaxed, cut["id"])
-    assert (view["revision"], view["affected"], view["dropped"]) == (1, 20, 0)
+        history = outage_views.history(conn, relaxed, cut.id)
+    assert (view.revision, view.affected, view.dropped) == (1, 20, 0)
     assert len(history) == 1
 
 

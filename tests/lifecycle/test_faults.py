@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 
 from outages.cli.errors import describe
 from outages.errors import Conflict, NotFound, ValidationError
-from outages.lifecycle import fault_reports, faults
+from outages.lifecycle import fault_reports, faults, results
 from outages.lifecycle.fault_grouping import haversine_m
 from outages.models import FaultReport, Interruption
 from outages.settings import Settings
@@ -21,7 +21,7 @@ from tests.lifecycle.test_cuts_create import area
 ACT: dict[str, Any] = {"actor": "call-centre", "source": "cli"}
 
 
-def report(engine: Engine, settings: Settings, **kw: Any) -> dict[str, Any]:
+def report(engine: Engine, settings: Settings, **kw: Any) -> results.FaultReport:
     return fault_reports.report(engine, settings, **ACT, **kw)
 
 
@@ -32,13 +32,13 @@ def test_haversine_matches_a_known_distance() -> None:
 
 def test_reports_group_by_distance(engine: Engine, settings: Settings, grid: Any) -> None:
     first = report(engine, settings, customer="C000")
-    assert first["new_incident"] is True
+    assert first.new_incident is True
     near = report(engine, settings, customer="C004")  # ~415 m east
-    assert (near["new_incident"], near["outage_id"]) == (False, first["outage_id"])
+    assert (near.new_incident, near.outage_id) == (False, first.outage_id)
     far = report(engine, settings, point=(LON0 + 0.02, LAT0))  # ~2 km away
-    assert far["new_incident"] is True
+    assert far.new_incident is True
     chained = report(engine, settings, customer="C008")  # ~830 m from C000, ~415 m from C004
-    assert chained["outage_id"] == first["outage_id"]
+    assert chained.outage_id == first.outage_id
 
 
 def test_radius_edge(engine: Engine, make_settings: Any, grid: Any) -> None:
@@ -46,30 +46,30 @@ def test_radius_edge(engine: Engine, make_settings: Any, grid: Any) -> None:
     base = report(engine, tight, customer="C000")
     step = haversine_m(LON0, LAT0, [LON0 + 0.001], [LAT0])[0]
     assert 103 < step < 104  # grid neighbours are ~103.8 m apart here
-    assert report(engine, tight, customer="C001")["outage_id"] == base["outage_id"]
+    assert report(engine, tight, customer="C001").outage_id == base.outage_id
     tighter = make_settings(OUTAGES_FAULTS_GROUP_RADIUS_M="103")
-    assert report(engine, tighter, customer="C050")["new_incident"] is True
-    assert report(engine, tighter, customer="C051")["new_incident"] is True
+    assert report(engine, tighter, customer="C050").new_incident is True
+    assert report(engine, tighter, customer="C051").new_incident is True
 
 
 def test_window_edge(engine: Engine, settings: Settings, grid: Any) -> None:
     now = utcnow()
     base = report(engine, settings, customer="C000", at=now - timedelta(hours=2))
     inside = report(engine, settings, customer="C001", at=now)
-    assert inside["outage_id"] == base["outage_id"]  # exactly 2 h after the latest: joins
+    assert inside.outage_id == base.outage_id  # exactly 2 h after the latest: joins
     old = report(engine, settings, customer="C090", at=now - timedelta(hours=5))
-    assert old["new_incident"] is True  # ~1 km from the first incident
+    assert old.new_incident is True  # ~1 km from the first incident
     stale = report(engine, settings, customer="C091", at=now - timedelta(hours=2, seconds=1))
-    assert stale["new_incident"] is True  # 2 h 59 min after C090's report: too late
+    assert stale.new_incident is True  # 2 h 59 min after C090's report: too late
     after_window = report(engine, settings, customer="C092")
-    assert after_window["new_incident"] is True  # C091's report is 2 h 1 s old
+    assert after_window.new_incident is True  # C091's report is 2 h 1 s old
 
 
 def test_duplicates_are_counted_not_repeated(engine: Engine, settings: Settings,
                                              grid: Any) -> None:
     first = report(engine, settings, customer="C000", text="dark")
     again = report(engine, settings, customer="C000", text="still dark")
-    assert (again["report_id"], again["reports"]) == (first["report_id"], 2)
+    assert (again.report_id, again.reports) == (first.report_id, 2)
     with engine.connect() as conn:
         rows = conn.execute(select(FaultReport.__table__)).all()
     assert [(r.reports, r.text) for r in rows] == [(2, "still dark")]
@@ -78,7 +78,7 @@ def test_duplicates_are_counted_not_repeated(engine: Engine, settings: Settings,
 def test_phone_lookup_normalises_and_refuses_shared(engine: Engine, settings: Settings,
                                                     grid: Any, add_customers: Any) -> None:
     found = report(engine, settings, phone="090 000 0005")
-    assert (found["customer"], found["phone"]) == ("C005", "+84900000005")
+    assert (found.customer, found.phone) == ("C005", "+84900000005")
     add_customers([{"code": "S1", "lon": LON0, "lat": LAT0, "phone": "+84911111111"},
                    {"code": "S2", "lon": LON0, "lat": LAT0, "phone": "+84911111111"}])
     with pytest.raises(ValidationError, match=r"2 customers \(S1, S2\)") as shared:
@@ -90,7 +90,7 @@ def test_phone_lookup_normalises_and_refuses_shared(engine: Engine, settings: Se
         report(engine, settings, phone="0922222222")
     assert "--at LON,LAT" in describe(unknown.value)
     stranger = report(engine, settings, phone="0922222222", point=(LON0, LAT0))
-    assert (stranger["customer"], stranger["phone"]) == (None, "+84922222222")
+    assert (stranger.customer, stranger.phone) == (None, "+84922222222")
 
 
 def test_report_input_refusals(engine: Engine, settings: Settings, grid: Any) -> None:
@@ -109,30 +109,30 @@ def test_confirm_auto_feeder_area(engine: Engine, settings: Settings, grid: Any,
     a = report(engine, settings, customer="C044", at=utcnow() - timedelta(minutes=40))
     report(engine, settings, customer="C045")
     with engine.connect() as conn:
-        proposed = faults.proposal(conn, settings, a["outage_id"])
+        proposed = faults.proposal(conn, settings, a.outage_id)
     reporters = MultiPoint([(LON0 + 0.004, LAT0 + 0.004), (LON0 + 0.005, LAT0 + 0.004)])
     assert proposed.geometry.covers(reporters.buffer(0.004))  # the 500 m radius, both sides
     assert not proposed.geometry.covers(Point(LON0 + 0.0045, LAT0 + 0.0095))  # ~610 m off
     with pytest.raises(ValidationError, match="unknown cause"):
-        faults.confirm(engine, settings, fault_id=a["outage_id"], auto=True, cause="aliens",
+        faults.confirm(engine, settings, fault_id=a.outage_id, auto=True, cause="aliens",
                        **ACT)
-    view = faults.confirm(engine, settings, fault_id=a["outage_id"], auto=True, cause="weather",
+    view = faults.confirm(engine, settings, fault_id=a.outage_id, auto=True, cause="weather",
                           **ACT)
-    assert view["status"] == "confirmed"
-    assert view["actual_start"] == a["at"]  # defaults to the earliest report
-    assert 10 < view["affected"] < 100
+    assert view.status == "confirmed"
+    assert view.actual_start == a.at  # defaults to the earliest report
+    assert 10 < view.affected < 100
     with pytest.raises(Conflict, match="confirmed again"):
-        faults.confirm(engine, settings, fault_id=a["outage_id"], feeders=["F1"], **ACT)
+        faults.confirm(engine, settings, fault_id=a.outage_id, feeders=["F1"], **ACT)
     b = report(engine, settings, point=(LON0 + 0.05, LAT0))
-    by_feeder = faults.confirm(engine, settings, fault_id=b["outage_id"], feeders=["F1"],
+    by_feeder = faults.confirm(engine, settings, fault_id=b.outage_id, feeders=["F1"],
                                started_at=ahead(minutes=-5), **ACT)
-    assert by_feeder["affected"] == 100
+    assert by_feeder.affected == 100
     c = report(engine, settings, point=(LON0 + 0.1, LAT0))
     with pytest.raises(ValidationError, match="matches no customer"):
-        faults.confirm(engine, settings, fault_id=c["outage_id"], feeders=["F9"], **ACT)
-    by_area = faults.confirm(engine, settings, fault_id=c["outage_id"],
+        faults.confirm(engine, settings, fault_id=c.outage_id, feeders=["F9"], **ACT)
+    by_area = faults.confirm(engine, settings, fault_id=c.outage_id,
                              area=area(columns(0, 0), settings), **ACT)
-    assert by_area["affected"] == 10
+    assert by_area.affected == 10
     kinds = [e.kind for e in published]
     assert kinds.count("fault_confirmed") == 3 and kinds.count("fault_reported") == 4
 
@@ -140,10 +140,10 @@ def test_confirm_auto_feeder_area(engine: Engine, settings: Settings, grid: Any,
 def test_confirm_sets_interruption_start(engine: Engine, settings: Settings, grid: Any) -> None:
     a = report(engine, settings, customer="C000")
     started = ahead(minutes=-90)
-    view = faults.confirm(engine, settings, fault_id=a["outage_id"],
+    view = faults.confirm(engine, settings, fault_id=a.outage_id,
                           area=area(columns(0, 1), settings), started_at=started,
                           cause="vegetation", **ACT)
-    assert view["warnings"] == []
+    assert view.warnings == []
     t = Interruption.__table__
     with engine.connect() as conn:
         rows = conn.execute(select(t.c.start_at, t.c.planned, t.c.cause, func.count())
@@ -155,22 +155,22 @@ def test_etr_history_and_restore(engine: Engine, settings: Settings, grid: Any,
                                  published: list[Any], cli: Any) -> None:
     a = report(engine, settings, customer="C000")
     with pytest.raises(Conflict, match="no recorded start") as unconfirmed:
-        faults.restore(engine, settings, fault_id=a["outage_id"], at=None, **ACT)
+        faults.restore(engine, settings, fault_id=a.outage_id, at=None, **ACT)
     assert unconfirmed.value.hint == "confirm_fault"  # the CLI: `outages faults confirm ID`
-    faults.confirm(engine, settings, fault_id=a["outage_id"], area=area(columns(0, 1), settings),
+    faults.confirm(engine, settings, fault_id=a.outage_id, area=area(columns(0, 1), settings),
                    started_at=ahead(minutes=-60), **ACT)
     with pytest.raises(ValidationError, match="not in the future"):
-        faults.set_etr(engine, settings, fault_id=a["outage_id"], at=ahead(minutes=-1), **ACT)
-    faults.set_etr(engine, settings, fault_id=a["outage_id"], at=ahead(hours=2), **ACT)
-    moved = faults.set_etr(engine, settings, fault_id=a["outage_id"], at=ahead(hours=3),
+        faults.set_etr(engine, settings, fault_id=a.outage_id, at=ahead(minutes=-1), **ACT)
+    faults.set_etr(engine, settings, fault_id=a.outage_id, at=ahead(hours=2), **ACT)
+    moved = faults.set_etr(engine, settings, fault_id=a.outage_id, at=ahead(hours=3),
                            note="part on the way", **ACT)
-    assert moved["etr"] is not None and moved["revision"] == 4
-    part = faults.restore(engine, settings, fault_id=a["outage_id"], at=ahead(minutes=-30),
+    assert moved.etr is not None and moved.revision == 4
+    part = faults.restore(engine, settings, fault_id=a.outage_id, at=ahead(minutes=-30),
                           area=area(columns(0, 0), settings), **ACT)
-    assert (part["status"], part["step"]["remaining"]) == ("confirmed", 10)
-    done = faults.restore(engine, settings, fault_id=a["outage_id"], at=None, **ACT)
-    assert done["status"] == "restored"
-    shown = json.loads(cli("faults", "show", str(a["outage_id"]), "--history", "--json").stdout)
+    assert (part.status, part.step.remaining) == ("confirmed", 10)
+    done = faults.restore(engine, settings, fault_id=a.outage_id, at=None, **ACT)
+    assert done.status == "restored"
+    shown = json.loads(cli("faults", "show", str(a.outage_id), "--history", "--json").stdout)
     etrs = [h for h in shown["history"] if h["action"] == "etr"]
     assert [h["note"] for h in etrs] == [None, "part on the way"]
     assert etrs[0]["etr"] != etrs[1]["etr"]
@@ -179,7 +179,7 @@ def test_etr_history_and_restore(engine: Engine, settings: Settings, grid: Any,
     assert kinds == ["fault_reported", "fault_confirmed", "etr_changed", "etr_changed",
                      "restored", "restored"]
     with pytest.raises(Conflict):
-        faults.set_etr(engine, settings, fault_id=a["outage_id"], at=ahead(hours=1), **ACT)
+        faults.set_etr(engine, settings, fault_id=a.outage_id, at=ahead(hours=1), **ACT)
 
 
 def test_cli_report_confirm_auto(cli: Any, grid: Any) -> None:

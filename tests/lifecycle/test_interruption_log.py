@@ -14,6 +14,7 @@ from outages.errors import ValidationError
 from outages.lifecycle import core as lifecycle
 from outages.lifecycle import cuts, durations, faults
 from outages.lifecycle import history_import as interruption_import
+from outages.lifecycle.results import HistoryImport
 from outages.models import Interruption, Outage
 from outages.settings import Settings
 from tests.lifecycle.conftest import ahead, columns
@@ -42,7 +43,7 @@ def write(tmp_path: Path, lines: list[str], name: str = "history.csv") -> Path:
     return path
 
 
-def do_import(engine: Engine, settings: Settings, path: Path) -> dict[str, Any]:
+def do_import(engine: Engine, settings: Settings, path: Path) -> HistoryImport:
     return interruption_import.import_csv(engine, settings, path=path, actor="t", source="cli")
 
 
@@ -50,9 +51,9 @@ def test_import_rejects_with_line_and_reason(engine: Engine, settings: Settings,
                                              tmp_path: Path) -> None:
     path = write(tmp_path, GOOD + list(BAD))
     result = do_import(engine, settings, path)
-    assert result == {"imported": 4, "rejected": 6, "outages_created": 2,
+    assert result.as_json() == {"imported": 4, "rejected": 6, "outages_created": 2,
                       "rejects_file": str(tmp_path / "history.rejects.csv")}
-    rejects = list(csv.DictReader(io.StringIO(Path(result["rejects_file"]).read_text())))
+    rejects = list(csv.DictReader(io.StringIO(Path(result.rejects_file).read_text())))
     assert [r["line"] for r in rejects] == ["6", "7", "8", "9", "10", "11"]
     for row, (line, reason) in zip(rejects, BAD.items(), strict=True):
         assert line.startswith(f"{row['outage_id']},{row['customer_code']}")
@@ -68,7 +69,7 @@ def test_import_overlap_with_stored_rows(engine: Engine, settings: Settings, gri
                                          tmp_path: Path) -> None:
     do_import(engine, settings, write(tmp_path, GOOD[:1]))
     again = do_import(engine, settings, write(tmp_path, GOOD[:2], "more.csv"))
-    assert (again["imported"], again["rejected"], again["outages_created"]) == (1, 1, 0)
+    assert (again.imported, again.rejected, again.outages_created) == (1, 1, 0)
 
 
 def test_import_header_is_checked(engine: Engine, settings: Settings, tmp_path: Path) -> None:
@@ -114,7 +115,7 @@ def test_export_columns_filter_and_round_trip(engine: Engine, settings: Settings
     insert_customers(target, grid_rows(100))
     again = interruption_import.import_csv(target, other, path=everything, actor="t",
                                            source="cli")
-    assert (again["imported"], again["rejected"]) == (4, 0)
+    assert (again.imported, again.rejected) == (4, 0)
     with target.connect() as conn:
         back = list(durations.export_rows(conn, other))
     with engine.connect() as conn:
@@ -142,25 +143,25 @@ def test_imported_history_is_listed_by_when_it_happened(cli: Any, grid: Any,
 
 def test_durations_per_outage(engine: Engine, relaxed: Settings, grid: Any, cli: Any) -> None:
     cut = make(engine, relaxed, 0, 1, start=ahead(hours=3), end=ahead(hours=5))
-    cuts.start(engine, relaxed, cut_id=cut["id"], at=ahead(minutes=-60), **{"actor": "t",
+    cuts.start(engine, relaxed, cut_id=cut.id, at=ahead(minutes=-60), **{"actor": "t",
                                                                             "source": "cli"})
-    cuts.restore(engine, relaxed, cut_id=cut["id"], at=ahead(minutes=-30),
+    cuts.restore(engine, relaxed, cut_id=cut.id, at=ahead(minutes=-30),
                  area=area(columns(0, 0), relaxed), actor="t", source="cli")
     from outages.lifecycle import fault_reports
     reported = fault_reports.report(engine, relaxed, customer="C099", actor="t", source="cli")
-    faults.confirm(engine, relaxed, fault_id=reported["outage_id"],
+    faults.confirm(engine, relaxed, fault_id=reported.outage_id,
                    area=area(columns(9, 9), relaxed), started_at=ahead(minutes=-20),
                    cause="animal", actor="t", source="cli")
-    faults.restore(engine, relaxed, fault_id=reported["outage_id"], at=ahead(minutes=-5),
+    faults.restore(engine, relaxed, fault_id=reported.outage_id, at=ahead(minutes=-5),
                    actor="t", source="cli")
     with engine.connect() as conn:
-        rows = {r["id"]: r for r in durations.outage_durations(conn, relaxed)}
-    planned, fault = rows[cut["id"]], rows[reported["outage_id"]]
-    assert (planned["type"], planned["customers"], planned["customer_minutes"],
-            planned["still_out"]) == ("planned", 20, 300.0, 10)
-    assert planned["notice_lead_hours"] == pytest.approx(3, abs=0.05)
-    assert (fault["type"], fault["cause"], fault["customers"], fault["customer_minutes"],
-            fault["notice_lead_hours"]) == ("unplanned", "animal", 10, 150.0, None)
+        rows = {r.id: r for r in durations.outage_durations(conn, relaxed)}
+    planned, fault = rows[cut.id], rows[reported.outage_id]
+    assert (planned.type, planned.customers, planned.customer_minutes,
+            planned.still_out) == ("planned", 20, 300.0, 10)
+    assert planned.notice_lead_hours == pytest.approx(3, abs=0.05)
+    assert (fault.type, fault.cause, fault.customers, fault.customer_minutes,
+            fault.notice_lead_hours) == ("unplanned", "animal", 10, 150.0, None)
     table = cli("outages", "durations")
     assert "Outage durations (2)" in table.stdout
     as_csv = cli("outages", "durations", "--format", "csv").stdout.splitlines()

@@ -32,21 +32,21 @@ def test_by_district_each_group_with_its_own_customers_served(engine, report: Re
     b.interruptions(engine, b.outage(engine), north[:5], b.T0, 60)
     b.interruptions(engine, b.outage(engine), south[:3], b.T0, 100)
     result = report("2025-01-01", "2025-12-31", by="district")
-    groups = {g["key"]: g for g in result["groups"]}
-    assert groups["North"]["customers_served"] == 10
-    assert groups["North"]["indices"]["SAIDI"] == pytest.approx(30)
-    assert groups["South"]["customers_served"] == 30
-    assert groups["South"]["indices"]["SAIDI"] == pytest.approx(10)
-    assert result["customers_served"] == 40
-    assert result["totals"]["indices"]["SAIDI"] == pytest.approx((300 + 300) / 40)
+    groups = {g.key: g for g in result.groups}
+    assert groups["North"].customers_served == 10
+    assert groups["North"].indices["SAIDI"] == pytest.approx(30)
+    assert groups["South"].customers_served == 30
+    assert groups["South"].indices["SAIDI"] == pytest.approx(10)
+    assert result.customers_served == 40
+    assert result.totals.indices["SAIDI"] == pytest.approx((300 + 300) / 40)
 
 
 def test_customers_served_at_the_end_or_on_average(engine, report: Report) -> None:
     b.customers(engine, 10, connected_on=date(2020, 1, 1))
     b.customers(engine, 10, district="New", connected_on=date(2025, 7, 2))  # 183 of 365 days
     b.customers(engine, 5, district="Gone", disconnected_on=date(2025, 12, 31))
-    assert report("2025-01-01", "2025-12-31")["customers_served"] == 20
-    average = report("2025-01-01", "2025-12-31", served="average")["customers_served"]
+    assert report("2025-01-01", "2025-12-31").customers_served == 20
+    average = report("2025-01-01", "2025-12-31", served="average").customers_served
     assert average == pytest.approx(10 + 10 * 183 / 365 + 5 * 364 / 365)
 
 
@@ -54,7 +54,7 @@ def test_by_month_uses_each_months_hours(engine, report: Report) -> None:
     ids = b.customers(engine, 10)
     b.interruptions(engine, b.outage(engine), ids[:1], datetime(2024, 2, 10, 3, tzinfo=UTC), 60)
     result = report("2024-01-15", "2024-03-31", by="month")
-    groups = {g["key"]: g["indices"] for g in result["groups"]}
+    groups = {g.key: g.indices for g in result.groups}
     assert list(groups) == ["2024-01", "2024-02", "2024-03"]
     assert groups["2024-02"]["ASAI"] == pytest.approx(1 - 1 / (10 * 29 * 24), abs=1e-15)
     assert groups["2024-01"]["ASAI"] == 1.0
@@ -67,12 +67,12 @@ def test_by_feeder_cemi_counts_customers_with_more_than_n(engine, report: Report
         b.interruptions(engine, b.outage(engine), ids[:2], b.T0 + timedelta(days=day), 10)
     b.interruptions(engine, b.outage(engine), ids[2:3], b.T0, 10)
     result = report("2025-01-01", "2025-12-31", by="feeder")
-    (feeder,) = result["groups"]
-    assert feeder["key"] == "F7"
-    assert feeder["indices"]["CEMI"] == pytest.approx(
+    (feeder,) = result.groups
+    assert feeder.key == "F7"
+    assert feeder.indices["CEMI"] == pytest.approx(
         {"1": 0.5, "2": 0.5, "3": 0, "4": 0, "5": 0})
-    assert feeder["indices"]["CAIFI"] == pytest.approx(7 / 3)
-    assert feeder["indices"]["CTAIDI"] == pytest.approx(70 / 3)
+    assert feeder.indices["CAIFI"] == pytest.approx(7 / 3)
+    assert feeder.indices["CTAIDI"] == pytest.approx(70 / 3)
 
 
 @pytest.mark.parametrize("by", ["region", "district", "feeder", "cause", "month"])
@@ -85,8 +85,8 @@ def test_totals_do_not_depend_on_the_grouping(engine, report: Report, by: str) -
         b.interruptions(engine, b.outage(engine), ids, b.T0 + timedelta(days=day), minutes,
                         cause=cause)
     b.interruptions(engine, b.outage(engine), north, b.T0 + timedelta(days=3), 1, cause="animal")
-    plain = report("2025-01-01", "2025-12-31")["totals"]["indices"]
-    grouped = report("2025-01-01", "2025-12-31", by=by)["totals"]["indices"]
+    plain = report("2025-01-01", "2025-12-31").totals.indices
+    grouped = report("2025-01-01", "2025-12-31", by=by).totals.indices
     for name in ("CEMI", "CEMSMI"):
         assert grouped.pop(name) == pytest.approx(plain.pop(name))
     assert grouped == pytest.approx(plain)

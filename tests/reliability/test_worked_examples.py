@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from outages.reliability.results import ReliabilityReport
 from tests.reliability import builders as b
 from tests.reliability.conftest import Report
 
 
-def totals(result: dict) -> dict:
-    return result["totals"]["indices"]
+def totals(result: ReliabilityReport) -> dict[str, Any]:
+    return result.totals.indices
 
 
 def test_ieee_example_fifty_thousand_customers(engine, report: Report) -> None:
@@ -79,7 +81,7 @@ def test_nested_outages_merge_into_one_loss_of_supply_of_the_first(engine, repor
     got = totals(result)
     assert got["customer_interruptions"] == 3
     assert got["customer_minutes"] == pytest.approx(120 + 160 + 20)
-    by_cause = {g["key"]: g["indices"] for g in result["groups"]}
+    by_cause = {g.key: g.indices for g in result.groups}
     assert by_cause["weather"]["customer_minutes"] == pytest.approx(280)
     assert by_cause["planned"]["customer_minutes"] == pytest.approx(20)
     unplanned = totals(report("2025-01-01", "2025-12-31", planned="exclude"))
@@ -175,10 +177,10 @@ def test_med_threshold_from_history_with_zero_days(engine, report, cli) -> None:
     b.interruptions(engine, b.outage(engine), [ids[1]], b.T0, 3400)  # SAIDI 34: a MED
     b.interruptions(engine, b.outage(engine), [ids[2]], b.T0 + timedelta(days=5), 3200)  # 32
     result = report("2025-01-01", "2025-12-31")
-    assert result["t_med"] == pytest.approx(math.exp(3.5), rel=1e-4)
-    assert result["t_med"] == pytest.approx(33.1155, abs=2e-3)
-    assert result["major_event_days"] == [{"date": "2025-03-10",
-                                           "saidi": pytest.approx(34)}]
+    assert result.t_med == pytest.approx(math.exp(3.5), rel=1e-4)
+    assert result.t_med == pytest.approx(33.1155, abs=2e-3)
+    assert [day.as_json() for day in result.major_event_days] == [
+        {"date": "2025-03-10", "saidi": pytest.approx(34)}]
     assert totals(result)["SAIDI"] == pytest.approx(66)
     without = totals(report("2025-01-01", "2025-12-31", med="exclude"))
     assert without["SAIDI"] == pytest.approx(32)
@@ -194,6 +196,6 @@ def test_no_history_means_no_threshold_and_no_med(engine, report) -> None:
     ids = b.customers(engine, 10)
     b.interruptions(engine, b.outage(engine), ids, b.T0, 600)
     result = report("2025-01-01", "2025-12-31", med="exclude")
-    assert result["t_med"] is None
-    assert result["major_event_days"] == []
+    assert result.t_med is None
+    assert result.major_event_days == []
     assert totals(result)["SAIDI"] == pytest.approx(600)

@@ -79,6 +79,6 @@ def outage_durations(_user: Engineer, engine: EngineDep, settings: SettingsDep,
         rows = durations.outage_durations(conn, settings, first=bodies.day(first, "from"),
                                           last=bodies.day(last, "to"))
     if format == "csv":
-        return StreamingResponse(bodies.csv_chunks(rows, DURATION_COLUMNS),
+        return StreamingResponse(bodies.csv_chunks((r.as_json() for r in rows), DURATION_COLUMNS),
                                  media_type=MEDIA["csv"])
     return rows

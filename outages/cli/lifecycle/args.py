@@ -14,7 +14,7 @@ from outages.errors import ValidationError
 
 if TYPE_CHECKING:
     from geo import Area
-    from outages.results import Row
+    from outages.lifecycle.results import OutageCustomer, OutageView, Revision
     from outages.settings import Settings
 
 
@@ -42,20 +42,22 @@ def restore_scope(
             restoration.read_codes(customers) if customers else None)
 
 
-def emit(view: Row, as_json: bool) -> None:
+def emit(view: OutageView, as_json: bool) -> None:
     if as_json:
         print_json(view)
     else:
         outage_render.outage(view)
 
 
-def show(view: Row, *, as_json: bool, history: Sequence[Row] | None,
-         customers: Sequence[Row] | None) -> None:
+def show(view: OutageView, *, as_json: bool, history: Sequence[Revision] | None,
+         customers: Sequence[OutageCustomer] | None) -> None:
     if as_json:
-        extra = {"history": history} if history is not None else {}
+        extra: dict[str, Sequence[Revision] | Sequence[OutageCustomer]] = {}
+        if history is not None:
+            extra["history"] = history
         if customers is not None:
             extra["customers"] = customers
-        print_json({**view, **extra})
+        print_json({**view.as_json(), **extra})
         return
     outage_render.outage(view)
     if history is not None:

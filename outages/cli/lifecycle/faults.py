@@ -18,7 +18,7 @@ from outages.errors import ValidationError
 
 if TYPE_CHECKING:
     from geo import Area
-    from outages.results import Row
+    from outages.lifecycle.results import Report
 
 app = typer.Typer(help="Fault reports and incidents: report, confirm, ETR, restore.",
                   no_args_is_help=True)
@@ -59,12 +59,12 @@ def report(
     if as_json:
         print_json(result)
         return
-    joined = ("opened new incident" if result["new_incident"]
-              else f"joined incident ({result['distance_m']} m away)")
-    who = result["customer"] or result["phone"] or f"{result['lon']},{result['lat']}"
-    console.print(f"Report #{result['report_id']} from {who}: {joined} "
-                  f"#{result['outage_id']} ({result['status']}); "
-                  f"{result['reports']} report(s) from this caller", markup=False)
+    joined = ("opened new incident" if result.new_incident
+              else f"joined incident ({result.distance_m} m away)")
+    who = result.customer or result.phone or f"{result.lon},{result.lat}"
+    console.print(f"Report #{result.report_id} from {who}: {joined} "
+                  f"#{result.outage_id} ({result.status}); "
+                  f"{result.reports} report(s) from this caller", markup=False)
 
 
 @app.command("confirm")
@@ -203,18 +203,18 @@ def show(
         people = outage_views.customers(conn, settings, fault_id) if customers else None
     args.show(view, as_json=as_json, history=past, customers=people)
     if not as_json:
-        _reports_table(view["reports"])
+        _reports_table(view.reports or [])
 
 
-def _reports_table(items: Sequence[Row]) -> None:
+def _reports_table(items: Sequence[Report]) -> None:
     table = Table(title=f"Reports ({len(items)})")
     for column in ("id", "customer", "phone", "source", "count", "first", "last", "text"):
         table.add_column(column)
     for r in items:
-        table.add_row(str(r["id"]), str(r["customer"] or "-"), str(r["phone"] or "-"),
-                      str(r["source"]), str(r["reports"]),
-                      outage_render.short(r["first_at"]), outage_render.short(r["last_at"]),
-                      str(r["text"] or ""))
+        table.add_row(str(r.id), str(r.customer or "-"), str(r.phone or "-"),
+                      str(r.source), str(r.reports),
+                      outage_render.short(r.first_at), outage_render.short(r.last_at),
+                      str(r.text or ""))
     console.print(table)
 
 

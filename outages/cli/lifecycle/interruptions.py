@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ from outages.errors import ValidationError
 from outages.jsonable import json_default
 
 if TYPE_CHECKING:
-    from outages.results import Row
+    from outages.lifecycle.results import OutageDuration
 
 app = typer.Typer(help="The per-customer interruption log: import and export.",
                   no_args_is_help=True)
@@ -52,11 +52,11 @@ def import_(
     if as_json:
         print_json(result)
         return
-    console.print(f"imported {result['imported']} interruptions, created "
-                  f"{result['outages_created']} outages, rejected {result['rejected']}",
+    console.print(f"imported {result.imported} interruptions, created "
+                  f"{result.outages_created} outages, rejected {result.rejected}",
                   markup=False)
-    if result["rejects_file"]:
-        warn(f"{result['rejected']} row(s) rejected; reasons are in {result['rejects_file']}")
+    if result.rejects_file:
+        warn(f"{result.rejected} row(s) rejected; reasons are in {result.rejects_file}")
 
 
 def _check_format(value: str, allowed: tuple[str, ...]) -> str:
@@ -101,7 +101,7 @@ class _target:
             self.handle.close()
 
 
-def _write_csv(rows: Iterable[Row], handle: Any,
+def _write_csv(rows: Iterable[Mapping[str, Any]], handle: Any,
                columns: tuple[str, ...] | None = None) -> None:
     from outages.lifecycle import durations
 
@@ -113,7 +113,7 @@ def _write_csv(rows: Iterable[Row], handle: Any,
                          if isinstance(row[c], bool) else row[c] for c in columns])
 
 
-def _write_json(rows: Iterable[Row], handle: Any) -> None:
+def _write_json(rows: Iterable[dict[str, Any]], handle: Any) -> None:
     """One JSON array, written row by row so millions of rows stay out of memory."""
     handle.write("[")
     for n, row in enumerate(rows):
@@ -147,26 +147,26 @@ def durations_command(
     if fmt == "json":
         print_json(rows)
     elif fmt == "csv":
-        _write_csv(rows, sys.stdout, DURATION_COLUMNS)
+        _write_csv((r.as_json() for r in rows), sys.stdout, DURATION_COLUMNS)
     else:
         _table(rows)
 
 
-def _table(rows: Sequence[Row]) -> None:
+def _table(rows: Sequence[OutageDuration]) -> None:
     table = Table(title=f"Outage durations ({len(rows)})")
     for column in ("id", "area / source id", "type", "cause", "planned", "actual",
                    "customers", "cust-min", "notice h"):
         table.add_column(column, justify="right" if column in ("id", "customers", "cust-min",
                                                                "notice h") else "left")
     for r in rows:
-        flag = " URGENT" if r["urgent"] else ""
-        table.add_row(str(r["id"]), r["area_name"] or r["external_id"] or "-",
-                      r["type"] + flag, r["cause"] or "-",
-                      f"{short(r['planned_start'])} -> {short(r['planned_end'])}",
-                      f"{short(r['actual_start'])} -> {short(r['actual_end'])}",
-                      str(r["customers"]) + (f" ({r['still_out']} out)" if r["still_out"] else ""),
-                      f"{r['customer_minutes']:.0f}",
-                      "-" if r["notice_lead_hours"] is None else f"{r['notice_lead_hours']:.1f}")
+        flag = " URGENT" if r.urgent else ""
+        table.add_row(str(r.id), r.area_name or r.external_id or "-",
+                      r.type + flag, r.cause or "-",
+                      f"{short(r.planned_start)} -> {short(r.planned_end)}",
+                      f"{short(r.actual_start)} -> {short(r.actual_end)}",
+                      str(r.customers) + (f" ({r.still_out} out)" if r.still_out else ""),
+                      f"{r.customer_minutes:.0f}",
+                      "-" if r.notice_lead_hours is None else f"{r.notice_lead_hours:.1f}")
     console.print(table)
 
 

@@ -1,6 +1,6 @@
 """Printing outages for people: one outage, a listing, its history and its customers.
 
-Works on the dicts the domain returns (the same ones `--json` prints), with times already in
+Works on the views the domain returns (the same ones `--json` prints), with times already in
 local ISO form.
 """
 
@@ -15,7 +15,13 @@ from rich.table import Table
 from outages.cli.output import console, warn
 
 if TYPE_CHECKING:
-    from outages.results import Row
+    from outages.lifecycle.results import (
+        Change,
+        OutageCustomer,
+        OutageView,
+        RestoreStep,
+        Revision,
+    )
 
 LABEL = {"planned": "Cut", "fault": "Incident"}
 
@@ -34,54 +40,53 @@ def _counts(counts: dict[str, int], limit: int = 8) -> str:
     return text + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
 
 
-def outage(view: Row) -> None:
-    kind = LABEL[view["kind"]]
-    flag = "  [bold red]URGENT[/bold red]" if view["urgent"] else ""
-    console.print(f"[bold]{kind} #{view['id']}[/bold] {view['status']} "
-                  f"(revision {view['revision']}){flag}")
+def outage(view: OutageView) -> None:
+    kind = LABEL[view.kind]
+    flag = "  [bold red]URGENT[/bold red]" if view.urgent else ""
+    console.print(f"[bold]{kind} #{view.id}[/bold] {view.status} "
+                  f"(revision {view.revision}){flag}")
     rows = [
-        ("area", view.get("area_name") or "-"),
-        ("reason", view.get("reason")),
-        ("work", view.get("work")),
-        ("cause", view.get("cause") if view["kind"] == "fault" else None),
-        ("planned", f"{short(view['start'])} -> {short(view['end'])}"
-         if view.get("start") else None),
-        ("actual", f"{short(view['actual_start'])} -> {short(view['actual_end'])}"
-         if view.get("actual_start") else None),
-        ("ETR", short(view["etr"]) if view.get("etr") else None),
-        ("urgent", view.get("urgent_reason")),
-        ("cancelled", view.get("cancel_reason")),
-        ("affected", f"{view['affected']} customers, {view['restored']} restored, "
-                     f"{view['remaining']} still out"),
-        ("by district", _counts(view["by_district"]) if view.get("by_district") else None),
-        ("by feeder", _counts(view["by_feeder"]) if view.get("by_feeder") else None),
-        ("earliest legal start", short(view.get("earliest_legal_start"))
-         if view.get("earliest_legal_start") else None),
-        ("notice given", view.get("notice_lead")),
-        ("note", view.get("note")),
-        ("this change", _change(view.get("change"))),
-        ("this step", _step(view.get("step"))),
+        ("area", view.area_name or "-"),
+        ("reason", view.reason),
+        ("work", view.work),
+        ("cause", view.cause if view.kind == "fault" else None),
+        ("planned", f"{short(view.start)} -> {short(view.end)}" if view.start else None),
+        ("actual", f"{short(view.actual_start)} -> {short(view.actual_end)}"
+         if view.actual_start else None),
+        ("ETR", short(view.etr) if view.etr else None),
+        ("urgent", view.urgent_reason),
+        ("cancelled", view.cancel_reason),
+        ("affected", f"{view.affected} customers, {view.restored} restored, "
+                     f"{view.remaining} still out"),
+        ("by district", _counts(view.by_district) if view.by_district else None),
+        ("by feeder", _counts(view.by_feeder) if view.by_feeder else None),
+        ("earliest legal start", short(view.earliest_legal_start)
+         if view.earliest_legal_start else None),
+        ("notice given", view.notice_lead),
+        ("note", view.note),
+        ("this change", _change(view.change)),
+        ("this step", _step(view.step)),
     ]
     for label, value in rows:
         if value:
             console.print(f"  {label:<21} {value}", markup=False)
-    for line in view.get("repairs") or []:
+    for line in view.repairs or []:
         warn(f"area repaired: {line}")
-    for item in view.get("warnings") or []:
-        warn(item["message"])
+    for item in view.warnings or []:
+        warn(item.message)
 
 
-def _change(change: dict[str, int] | None) -> str | None:
-    return f"{change['added']} added, {change['dropped']} dropped" if change else None
+def _change(change: Change | None) -> str | None:
+    return f"{change.added} added, {change.dropped} dropped" if change else None
 
 
-def _step(step: Row | None) -> str | None:
+def _step(step: RestoreStep | None) -> str | None:
     if not step:
         return None
-    return f"{step['restored']} restored ({step['scope']}), {step['remaining']} still out"
+    return f"{step.restored} restored ({step.scope}), {step.remaining} still out"
 
 
-def listing(views: Sequence[Row], *, kind: str) -> None:
+def listing(views: Sequence[OutageView], *, kind: str) -> None:
     table = Table(title=f"{LABEL[kind]}s ({len(views)})")
     for column in ("id", "status", "start", "end", "affected", "restored", "urgent",
                    "area / reason"):
@@ -89,43 +94,43 @@ def listing(views: Sequence[Row], *, kind: str) -> None:
                          else "left")
     for v in views:
         # Imported history has only actual times; a cut is otherwise shown by its plan.
-        start = (kind == "planned" and v["start"]) or v["actual_start"]
-        end = (kind == "planned" and v["end"]) or v["actual_end"] or v["etr"]
-        table.add_row(str(v["id"]), v["status"], short(start), short(end), str(v["affected"]),
-                      str(v["restored"]), "URGENT" if v["urgent"] else "", _what(v))
+        start = (kind == "planned" and v.start) or v.actual_start
+        end = (kind == "planned" and v.end) or v.actual_end or v.etr
+        table.add_row(str(v.id), v.status, short(start), short(end), str(v.affected),
+                      str(v.restored), "URGENT" if v.urgent else "", _what(v))
     console.print(table)
 
 
-def _what(view: Row) -> str:
-    text = " / ".join(x for x in (view.get("area_name"), view.get("reason")) if x)
-    if view.get("external_id"):
-        cause = f", {view['cause']}" if view.get("cause") else ""
-        text = text or f"imported {view['external_id']}{cause}"
+def _what(view: OutageView) -> str:
+    text = " / ".join(x for x in (view.area_name, view.reason) if x)
+    if view.external_id:
+        cause = f", {view.cause}" if view.cause else ""
+        text = text or f"imported {view.external_id}{cause}"
     return text
 
 
-def history(items: Sequence[Row]) -> None:
+def history(items: Sequence[Revision]) -> None:
     table = Table(title="History")
     for column in ("rev", "action", "by", "at", "window / ETR", "details"):
         table.add_column(column)
     for item in items:
-        window = (f"{short(item['start'])} -> {short(item['end'])}" if item["start"] else "")
-        if item["etr"]:
-            window = (window + " ETR " + short(item["etr"])).strip()
-        details = ", ".join(f"{k} {v}" for k, v in (item["details"] or {}).items())
-        if item["note"]:
-            details = f"{details}; {item['note']}" if details else item["note"]
-        table.add_row(str(item["revision"]), item["action"], item["actor"] or "-",
-                      short(item["at"]), window, details)
+        window = f"{short(item.start)} -> {short(item.end)}" if item.start else ""
+        if item.etr:
+            window = (window + " ETR " + short(item.etr)).strip()
+        details = ", ".join(f"{k} {v}" for k, v in (item.details or {}).items())
+        if item.note:
+            details = f"{details}; {item.note}" if details else item.note
+        table.add_row(str(item.revision), item.action, item.actor or "-",
+                      short(item.at), window, details)
     console.print(table)
 
 
-def customers(items: Sequence[Row]) -> None:
+def customers(items: Sequence[OutageCustomer]) -> None:
     table = Table(title=f"Customers ({len(items)})")
     for column in ("code", "district", "feeder", "added", "dropped", "off", "on"):
         table.add_column(column)
     for item in items:
-        table.add_row(item["code"], item["district"] or "-", item["feeder"] or "-",
-                      str(item["added_revision"]), str(item["dropped_revision"] or ""),
-                      short(item["start"]), short(item["end"]))
+        table.add_row(item.code, item.district or "-", item.feeder or "-",
+                      str(item.added_revision), str(item.dropped_revision or ""),
+                      short(item.start), short(item.end))
     console.print(table)

@@ -117,7 +117,7 @@ def med_lines(data: Dataset) -> list[str]:
                  f"T_MED = exp(alpha + 2.5 beta) = {t.t_med:.5f} min")
     days = major_event_days(data)
     lines.append("MEDs in the period: " + (", ".join(
-        f"{d['date']} (SAIDI {d['saidi']:.3f})" for d in days) if days else "none"))
+        f"{d.date} (SAIDI {d.saidi:.3f})" for d in days) if days else "none"))
     return lines
 
 
