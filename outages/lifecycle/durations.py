@@ -22,6 +22,10 @@ from outages.timeutil import iso_local
 
 EXPORT_COLUMNS = ("outage_id", "customer_code", "start", "end", "cause", "planned",
                   "duration_minutes", "momentary")
+# The CSV columns of the per-outage duration table, in order.
+DURATION_COLUMNS = ("id", "external_id", "area_name", "type", "status", "cause", "urgent",
+                    "planned_start", "planned_end", "actual_start", "actual_end", "customers",
+                    "customer_minutes", "still_out", "notice_lead_hours")
 
 
 def export_rows(conn: Connection, settings: Settings, *, first: date | None = None,

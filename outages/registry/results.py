@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import ConfigDict
-
 from outages.results import Result
 
 
 class CustomerView(Result):
     """A customer for JSON: dates as YYYY-MM-DD, timestamps in local time with offset."""
-
-    # Every stored column is shown: a column added to the registry shows up here too.
-    model_config = ConfigDict(extra="allow")
 
     code: str
     name: str | None = None
@@ -27,6 +22,7 @@ class CustomerView(Result):
     sms_opt_out: bool | None = None
     email_opt_out: bool | None = None
     phone_invalid: bool | None = None
+    email_invalid: bool | None = None
     connected_on: str | None = None
     disconnected_on: str | None = None
     created_at: str | None = None

@@ -23,9 +23,6 @@ from outages.settings import Settings
 router = json_router(tags=["interruptions"])
 First = Query(None, alias="from", max_length=40, description="first local day, YYYY-MM-DD")
 Last = Query(None, alias="to", max_length=40, description="last local day, inclusive")
-DURATION_COLUMNS = ("id", "external_id", "area_name", "type", "status", "cause", "urgent",
-                    "planned_start", "planned_end", "actual_start", "actual_end", "customers",
-                    "customer_minutes", "still_out", "notice_lead_hours")
 MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 
@@ -79,6 +76,6 @@ def outage_durations(_user: Engineer, engine: EngineDep, settings: SettingsDep,
         rows = durations.outage_durations(conn, settings, first=bodies.day(first, "from"),
                                           last=bodies.day(last, "to"))
     if format == "csv":
-        return StreamingResponse(bodies.csv_chunks((r.as_json() for r in rows), DURATION_COLUMNS),
-                                 media_type=MEDIA["csv"])
+        chunks = bodies.csv_chunks((r.as_json() for r in rows), durations.DURATION_COLUMNS)
+        return StreamingResponse(chunks, media_type=MEDIA["csv"])
     return rows

@@ -122,10 +122,6 @@ def _write_json(rows: Iterable[dict[str, Any]], handle: Any) -> None:
     handle.write("\n]\n")
 
 
-DURATION_COLUMNS = ("id", "external_id", "area_name", "type", "status", "cause", "urgent",
-                    "planned_start", "planned_end", "actual_start", "actual_end", "customers",
-                    "customer_minutes", "still_out", "notice_lead_hours")
-
 
 @outages_app.command("durations")
 def durations_command(
@@ -147,7 +143,7 @@ def durations_command(
     if fmt == "json":
         print_json(rows)
     elif fmt == "csv":
-        _write_csv((r.as_json() for r in rows), sys.stdout, DURATION_COLUMNS)
+        _write_csv((r.as_json() for r in rows), sys.stdout, durations.DURATION_COLUMNS)
     else:
         _table(rows)
 
