@@ -50,7 +50,8 @@ class Channel(Protocol):
 
 class ProviderChannel(ABC):
     """A channel notices are queued on. The class declares everything the domain needs to
-    queue, price and configure it, so adding a channel touches no other module."""
+    queue, price and configure it, so adding one touches no other code that moves notices;
+    only its settings section is declared with the others, in `outages/settings.py`."""
 
     name: ClassVar[str]  # stored in outbox.channel and the template folder's name
     contact: ClassVar[str]  # the recipient's field holding the address ("phone", "email")
