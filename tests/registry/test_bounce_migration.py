@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from outages import db
+from outages.models import Interruption, Outage
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
 customers = sa.table("customers", sa.column("code"), sa.column("lon"), sa.column("lat"),
@@ -33,9 +34,19 @@ def test_bounces_stored_as_opt_outs_become_invalid_addresses(empty_db_url: str) 
             _entry("FIXED", "admin", "customer.update"),  # changed by hand since
             _entry("CHOSE", "admin", "customer.update"),
         ])
+        # A registry in use: other tables refer to its customers, so the upgrade must not
+        # rebuild the customers table (SQLite would refuse to drop it under foreign keys).
+        outage = conn.execute(Outage.__table__.insert().values(
+            kind="fault", status="restored", revision=1, created_at=AT, updated_at=AT)
+            .returning(Outage.__table__.c.id)).scalar_one()
+        conn.execute(Interruption.__table__.insert(), [
+            {"outage_id": outage, "customer_id": customer, "planned": False, "start_at": AT}
+            for customer in conn.execute(sa.text("SELECT id FROM customers")).scalars()])
     db.upgrade(engine)
     with engine.connect() as conn:
         flags = {r.code: (r.email_invalid, r.email_opt_out) for r in conn.execute(
             sa.text("SELECT code, email_invalid, email_opt_out FROM customers"))}
+        interrupted = conn.execute(sa.select(sa.func.count()).select_from(Interruption)).scalar()
     engine.dispose()
     assert flags == {"BOUNCED": (True, False), "FIXED": (False, True), "CHOSE": (False, True)}
+    assert interrupted == 3

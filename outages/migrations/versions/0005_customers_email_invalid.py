@@ -26,9 +26,10 @@ audit = sa.table("audit_log", sa.column("id", sa.BigInteger), sa.column("actor",
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("email_invalid", sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
+    # A plain ADD COLUMN on both backends: a batch rebuild would drop and recreate the
+    # customers table, which SQLite refuses while other tables refer to its rows.
+    op.add_column("customers", sa.Column("email_invalid", sa.Boolean(), nullable=False,
+                                         server_default=sa.false()))
     bounce, later = audit.alias("bounce"), audit.alias("later")
     changed_since = sa.exists().where(later.c.entity == "customer",
                                       later.c.entity_id == bounce.c.entity_id,
@@ -45,5 +46,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(customers.update().where(customers.c.email_invalid.is_(sa.true()))
                .values(email_opt_out=True))
-    with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.drop_column("email_invalid")
+    op.drop_column("customers", "email_invalid")
