@@ -13,6 +13,8 @@ from outages.cli.output import print_json
 from outages.errors import ValidationError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from geo import Area
     from outages.lifecycle.results import OutageCustomer, OutageView, Revision
     from outages.settings import Settings
@@ -47,6 +49,36 @@ def emit(view: OutageView, as_json: bool) -> None:
         print_json(view)
     else:
         outage_render.outage(view)
+
+
+def list_outages(engine: Engine, settings: Settings, *, kind: str, status: str | None,
+                 first: str | None, last: str | None, as_json: bool) -> None:
+    """`cuts list` and `faults list`: the outages of one kind on the given local days."""
+    from outages.lifecycle import views
+
+    with engine.connect() as conn:
+        found = views.listing(conn, settings, kind=kind, status=status,
+                              first=day(first, "--from"), last=day(last, "--to"))
+    if as_json:
+        print_json(found)
+    else:
+        outage_render.listing(found, kind=kind)
+
+
+def load_view(engine: Engine, settings: Settings, outage_id: int, *, kind: str,
+              history: bool, customers: bool
+              ) -> tuple[OutageView, list[Revision] | None, list[OutageCustomer] | None]:
+    """`cuts show` and `faults show`: one outage, with its history and customers if asked."""
+    from outages.lifecycle import core as lc
+    from outages.lifecycle import faults, views
+
+    with engine.connect() as conn:
+        view = views.describe(conn, settings, lc.load(conn, outage_id, kind=kind))
+        if kind == "fault":
+            view.reports = faults.reports(conn, settings, outage_id)
+        past = views.history(conn, settings, outage_id) if history else None
+        people = views.customers(conn, settings, outage_id) if customers else None
+    return view, past, people
 
 
 def show(view: OutageView, *, as_json: bool, history: Sequence[Revision] | None,

@@ -8,9 +8,7 @@ import typer
 
 from outages.cli.context import cli_actor, cli_context
 from outages.cli.lifecycle import args
-from outages.cli.lifecycle import render as outage_render
-from outages.cli.output import print_json
-from outages.enums import Source
+from outages.enums import CutStatus, Source
 
 app = typer.Typer(help="Planned power cuts: schedule, change, cancel, start and restore.",
                   no_args_is_help=True)
@@ -56,22 +54,15 @@ def create(
 def list_cuts(
     ctx: typer.Context,
     status: str | None = typer.Option(None, "--status",
-                                      help="scheduled, in_progress, completed or cancelled."),
+                                      help=", ".join(CutStatus) + "."),
     first: str | None = typer.Option(None, "--from", help="First local day (YYYY-MM-DD)."),
     last: str | None = typer.Option(None, "--to", help="Last local day, inclusive."),
     as_json: bool = JSON,
 ) -> None:
     """Cuts whose planned start falls in the given local days."""
-    from outages.lifecycle import views as outage_views
-
     context = cli_context(ctx)
-    with context.engine.connect() as conn:
-        views = outage_views.listing(conn, context.settings, kind="planned", status=status,
-                                     first=args.day(first, "--from"), last=args.day(last, "--to"))
-    if as_json:
-        print_json(views)
-    else:
-        outage_render.listing(views, kind="planned")
+    args.list_outages(context.engine, context.settings, kind="planned", status=status,
+                      first=first, last=last, as_json=as_json)
 
 
 @app.command("show")
@@ -83,16 +74,9 @@ def show(
     as_json: bool = JSON,
 ) -> None:
     """One cut, optionally with its customers and its history."""
-    from outages.lifecycle import core as lifecycle
-    from outages.lifecycle import views as outage_views
-
     context = cli_context(ctx)
-    settings = context.settings
-    with context.engine.connect() as conn:
-        row = lifecycle.load(conn, cut_id, kind="planned")
-        view = outage_views.describe(conn, settings, row)
-        past = outage_views.history(conn, settings, cut_id) if history else None
-        people = outage_views.customers(conn, settings, cut_id) if customers else None
+    view, past, people = args.load_view(context.engine, context.settings, cut_id,
+                                        kind="planned", history=history, customers=customers)
     args.show(view, as_json=as_json, history=past, customers=people)
 
 

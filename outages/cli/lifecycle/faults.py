@@ -13,7 +13,7 @@ from outages.cli.context import CliContext, cli_actor, cli_context
 from outages.cli.lifecycle import args
 from outages.cli.lifecycle import render as outage_render
 from outages.cli.output import console, print_json
-from outages.enums import Source
+from outages.enums import IncidentStatus, Source
 from outages.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -162,22 +162,15 @@ def restore(
 @app.command("list")
 def list_faults(
     ctx: typer.Context,
-    status: str | None = typer.Option(None, "--status", help="reported, confirmed, restored."),
+    status: str | None = typer.Option(None, "--status", help=", ".join(IncidentStatus) + "."),
     first: str | None = typer.Option(None, "--from", help="First local day (YYYY-MM-DD)."),
     last: str | None = typer.Option(None, "--to", help="Last local day, inclusive."),
     as_json: bool = JSON,
 ) -> None:
     """Incidents that began in the given local days."""
-    from outages.lifecycle import views as outage_views
-
     context = cli_context(ctx)
-    with context.engine.connect() as conn:
-        views = outage_views.listing(conn, context.settings, kind="fault", status=status,
-                                     first=args.day(first, "--from"), last=args.day(last, "--to"))
-    if as_json:
-        print_json(views)
-    else:
-        outage_render.listing(views, kind="fault")
+    args.list_outages(context.engine, context.settings, kind="fault", status=status,
+                      first=first, last=last, as_json=as_json)
 
 
 @app.command("show")
@@ -189,18 +182,9 @@ def show(
     as_json: bool = JSON,
 ) -> None:
     """One incident with its reports, optionally its customers and history."""
-    from outages.lifecycle import core as lifecycle
-    from outages.lifecycle import faults
-    from outages.lifecycle import views as outage_views
-
     context = cli_context(ctx)
-    settings = context.settings
-    with context.engine.connect() as conn:
-        row = lifecycle.load(conn, fault_id, kind="fault")
-        view = outage_views.describe(conn, settings, row)
-        view.reports = faults.reports(conn, settings, fault_id)
-        past = outage_views.history(conn, settings, fault_id) if history else None
-        people = outage_views.customers(conn, settings, fault_id) if customers else None
+    view, past, people = args.load_view(context.engine, context.settings, fault_id,
+                                        kind="fault", history=history, customers=customers)
     args.show(view, as_json=as_json, history=past, customers=people)
     if not as_json:
         _reports_table(view.reports or [])
