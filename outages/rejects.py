@@ -6,7 +6,6 @@ never leaves a half-written rejects file that looks complete.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -14,6 +13,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from outages.errors import ValidationError
+from outages.text import CsvWriter
 
 
 class RejectsFile:
@@ -40,7 +40,7 @@ class RejectsFile:
         except OSError as exc:
             raise ValidationError(f"cannot write the rejects file {self.path}: "
                                   f"{exc.strerror}", field="rejects") from None
-        self._writer = csv.writer(self._handle)
+        self._writer = CsvWriter(self._handle)
         self._writer.writerow(self.header)
 
     def commit(self) -> Path | None:

@@ -130,6 +130,8 @@ class PlannedSettings(Section):
     min_notice: Duration = timedelta(days=5)
     max_duration: Duration = timedelta(hours=24)
     repeat_window: Duration = timedelta(days=7)
+    # How far ahead a cut may be scheduled or an ETR given: later is a typing mistake.
+    max_ahead: Duration = timedelta(days=365)
     reminders: Durations = [timedelta(days=1), timedelta(hours=2)]
 
 

@@ -1,7 +1,9 @@
 """Time handling: UTC inside, local time at the edges.
 
 Every datetime in the code is timezone-aware. Input without an offset is read as local time in
-the configured zone; DST gaps and folds are refused rather than guessed.
+the configured zone; DST gaps and folds are refused rather than guessed. Dates and times typed
+by a person must lie in 1970..2100: beyond, they are typing mistakes, and the arithmetic on them
+(a day after 9999-12-31, local midnight of year 1 in UTC) would overflow.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ _ISO = re.compile(
     re.IGNORECASE,
 )
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+EARLIEST = date(1970, 1, 1)
+LATEST = date(2100, 12, 31)
 
 
 def utcnow() -> datetime:
@@ -96,6 +100,7 @@ def parse_datetime(text: str, tz: ZoneInfo) -> datetime:
             f"invalid time {text!r}: use ISO 8601, e.g. '2026-12-07 08:00' (local time) "
             "or '2026-12-07T08:00+07:00'"
         ) from None
+    _check_range(value.date(), text)
     if value.tzinfo is None:
         value = localize(value, tz)
     return value.astimezone(UTC)
@@ -103,9 +108,17 @@ def parse_datetime(text: str, tz: ZoneInfo) -> datetime:
 
 def parse_date(text: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        value = date.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"invalid date {text!r}: use YYYY-MM-DD, e.g. 2026-12-07") from None
+    _check_range(value, text)
+    return value
+
+
+def _check_range(day: date, text: str) -> None:
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"{text.strip()!r} is out of range: give a date between "
+                         f"{EARLIEST.isoformat()} and {LATEST.isoformat()}")
 
 
 def day_start(day: date, tz: ZoneInfo) -> datetime:

@@ -4,28 +4,30 @@ domain results to JSON the same way the CLI prints them with --json."""
 
 from __future__ import annotations
 
-import csv
 import io
+import itertools
 import json
 import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from geo import Area
+from outages.api.deps import Handler, authenticate_first
 from outages.errors import ValidationError
 from outages.jsonable import json_default
 from outages.lifecycle import core as lifecycle
 from outages.settings import Settings
+from outages.text import CsvWriter
 
 GeoJSON = dict[str, Any]
 TimeText = Field(min_length=1, max_length=40, examples=["2026-12-07 08:00"],
@@ -56,6 +58,9 @@ class JsonRoute(APIRoute):
         kwargs["response_model_exclude_unset"] = True
         super().__init__(path, endpoint, **kwargs)
 
+    def get_route_handler(self) -> Handler:
+        return authenticate_first(super().get_route_handler(), self.dependant)
+
 
 def json_router(**kwargs: Any) -> APIRouter:
     return APIRouter(route_class=JsonRoute, default_response_class=JsonResult, **kwargs)
@@ -75,6 +80,13 @@ def instant(text: str | None, settings: Settings, field: str) -> datetime | None
 
 
 day = lifecycle.parse_day  # the CLI and the API read days alike
+
+
+def required_day(text: str, field: str) -> date:
+    found = day(text, field)
+    if found is None:
+        raise ValidationError("a local date YYYY-MM-DD is required", field=field)
+    return found
 
 
 def restore_scope(settings: Settings, part: GeoJSON | None,
@@ -115,7 +127,7 @@ def csv_chunks(rows: Iterable[Mapping[str, Any]], columns: Sequence[str],
                every: int = 2000) -> Iterator[str]:
     """CSV text in chunks of `every` rows, cells written as the CLI's CSV export writes them."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer, lineterminator="\n")
     writer.writerow(columns)
     for n, row in enumerate(rows, 1):
         writer.writerow(["" if row[c] is None else str(row[c]).lower()
@@ -128,9 +140,19 @@ def csv_chunks(rows: Iterable[Mapping[str, Any]], columns: Sequence[str],
 
 
 def json_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """One JSON array, a row at a time, so a large export stays out of memory."""
-    yield "["
-    for n, row in enumerate(rows):
-        encoded = json.dumps(row, ensure_ascii=False, default=json_default)
-        yield ("," if n else "") + "\n  " + encoded
-    yield "\n]\n"
+    """One JSON array, a row at a time, so a large export stays out of memory. The opening
+    bracket goes out with the first row, so the first chunk has run the query."""
+    opening = "["
+    for row in rows:
+        yield opening + "\n  " + json.dumps(row, ensure_ascii=False, default=json_default)
+        opening = ","
+    yield ("[" if opening == "[" else "") + "\n]\n"
+
+
+def streamed(chunks: Iterator[str], media_type: str,
+             headers: Mapping[str, str] | None = None) -> StreamingResponse:
+    """A streamed answer whose first chunk is made before the status goes out: a refusal or
+    a failure in the query then answers 4xx/5xx instead of a 200 cut off after a few bytes."""
+    first = next(chunks, "")
+    return StreamingResponse(itertools.chain((first,), chunks), media_type=media_type,
+                             headers=headers)

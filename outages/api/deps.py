@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine
 
@@ -16,6 +18,7 @@ from outages.api.limits import retry_after
 from outages.results import Result
 from outages.settings import Settings
 
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 _bearer = HTTPBearer(auto_error=False, description="An API token from 'outages tokens create'.")
 
 # What a refused role is told it may not do.
@@ -57,9 +60,17 @@ def reading(engine: Engine) -> Iterator[Connection]:
 
 
 def current_user(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     engine: Annotated[Engine, Depends(get_engine)],
 ) -> Principal:
+    # Routes that need a user authenticate before their body is read (see authenticate_first);
+    # the principal found then is reused here.
+    known: Principal | None = getattr(request.state, "principal", None)
+    return known if known is not None else _authenticate(credentials, engine)
+
+
+def _authenticate(credentials: HTTPAuthorizationCredentials | None, engine: Engine) -> Principal:
     if credentials is None or not credentials.credentials:
         raise HTTPException(401, "missing bearer token: send 'Authorization: Bearer <token>' "
                                  "(an admin creates one with POST /users/{name}/tokens)",
@@ -76,11 +87,46 @@ def require(capability: str) -> Callable[..., Principal]:
     """A dependency that lets through users whose role has `capability`, else 403."""
 
     def check(user: Annotated[Principal, Depends(current_user)]) -> Principal:
-        if not user.can(capability):
-            raise HTTPException(403, f"role {user.role} may not {_WHAT[capability]}")
+        _check_role(user, capability)
         return user
 
+    check.capability = capability  # type: ignore[attr-defined]
     return check
+
+
+def _check_role(user: Principal, capability: str) -> None:
+    if not user.can(capability):
+        raise HTTPException(403, f"role {user.role} may not {_WHAT[capability]}")
+
+
+def _user_checks(dependant: Dependant) -> tuple[bool, list[str]]:
+    """Whether the route needs a user at all, and the capabilities its role checks ask."""
+    needs, capabilities = False, []
+    for dependency in dependant.dependencies:
+        inner_needs, inner_capabilities = _user_checks(dependency)
+        capability = getattr(dependency.call, "capability", None)
+        needs = needs or inner_needs or dependency.call is current_user
+        capabilities += inner_capabilities + ([capability] if capability else [])
+    return needs, capabilities
+
+
+def authenticate_first(handler: Handler, dependant: Dependant) -> Handler:
+    """`handler` preceded by authentication and the role checks when the route needs a user:
+    FastAPI reads and parses the body before it resolves dependencies, so without this an
+    anonymous client could make the server read and parse a large body only to get a 401."""
+    needs, capabilities = _user_checks(dependant)
+    if not needs:
+        return handler
+
+    async def guarded(request: Request) -> Response:
+        credentials = await _bearer(request)
+        user = await run_in_threadpool(_authenticate, credentials, request.app.state.engine)
+        for capability in capabilities:
+            _check_role(user, capability)
+        request.state.principal = user
+        return await handler(request)
+
+    return guarded
 
 
 async def public_rate_limit(request: Request) -> None:

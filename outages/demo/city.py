@@ -8,7 +8,6 @@ Only `random.Random(seed)` is used, so a seed always gives the same bytes.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import random
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from outages.registry.rows import COLUMNS
+from outages.text import CsvWriter
 
 # name, code, region, (min_lon, min_lat, max_lon, max_lat), share of customers, streets
 DISTRICTS: tuple[tuple[str, str, str, tuple[float, float, float, float], int, tuple[str, ...]],
@@ -169,7 +169,7 @@ def _spoil(row: list[str], kind: str, index: int) -> None:
 def write_customers_csv(path: Path, n: int, seed: int = 7, *, bad_rows: bool = True) -> None:
     """Stream n rows to a UTF-8 CSV file with a header row."""
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+        writer = CsvWriter(handle, lineterminator="\n")
         writer.writerow(COLUMNS)
         writer.writerows(customer_rows(n, seed, bad_rows=bad_rows))
 

@@ -8,7 +8,6 @@ as arrays and expanded to one row per customer with `np.repeat`, never a loop ov
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from outages.errors import ValidationError
 from outages.models import Customer
 from outages.reliability.calendar import local_days
 from outages.settings import Settings
+from outages.text import CsvWriter
 
 IntArray = npt.NDArray[np.int64]
 FAULT_CAUSES = ("equipment_failure", "vegetation", "third_party_damage", "overload", "animal",
@@ -166,7 +166,7 @@ def write_csv(path: Path, rows: dict[str, npt.NDArray], feeders: Feeders) -> int
     planned = np.where(rows["planned"], "true", "false")
     try:
         with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
+            writer = CsvWriter(handle)
             writer.writerow(COLUMNS)
             writer.writerows(zip(rows["outage_id"], feeders.codes[rows["customer"]], start, end,
                                  rows["cause"], planned, strict=True))

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 
 from geo import Area, AreaError, BBox, load_area, parse_area
-from outages import timeutil
+from outages import text, timeutil
 from outages.access import audit
 from outages.enums import OutageKind
 from outages.errors import NotFound, ValidationError
@@ -60,7 +60,18 @@ def read_area(source: str | Path, settings: Settings, *, field: str = "area") ->
                          max_vertices=settings.http.max_area_vertices)
     except AreaError as exc:
         raise ValidationError(str(exc), field=field, hint=exc.hint) from None
+    if area.name is not None:
+        free_text(area.name, field=field, limit=text.NAME_MAX, multiline=False,
+                  what="the area's name")
     return area
+
+
+def free_text(value: str | None, *, field: str, limit: int, multiline: bool = True,
+              what: str = "the text") -> None:
+    """Refuse text over `limit` characters or with control characters (outages.text)."""
+    wrong = None if value is None else text.problem(value, limit=limit, multiline=multiline)
+    if wrong:
+        raise ValidationError(f"{what} {wrong}", field=field)
 
 
 def stored_area(row: Row[Any], settings: Settings) -> Area | None:
@@ -102,6 +113,17 @@ def not_future(at: datetime | None, *, field: str, what: str) -> datetime:
         raise ValidationError(f"{what} {at:%Y-%m-%d %H:%M} UTC is in the future: record it "
                               "when it has happened (or leave it out for now)", field=field)
     return at
+
+
+def check_ahead(settings: Settings, at: datetime, *, field: str, what: str) -> None:
+    """Refuse a time further ahead than planned.max_ahead: customers would be told of it."""
+    latest = timeutil.utcnow() + settings.planned.max_ahead
+    if at > latest:
+        raise ValidationError(
+            f"{what} {timeutil.show_local(at, settings.tz)} is more than "
+            f"{timeutil.format_duration(settings.planned.max_ahead)} ahead "
+            f"(planned.max_ahead): give a time before {timeutil.show_local(latest, settings.tz)}",
+            field=field)
 
 
 def ceil_minute(value: datetime) -> datetime:
@@ -169,6 +191,7 @@ def write_revision(
     details: dict[str, Any] | None = None,
 ) -> None:
     """The state after a change, so every earlier revision stays readable."""
+    free_text(note, field="note", limit=text.NOTE_MAX)
     conn.execute(insert(REVISIONS).values(
         outage_id=row.id, revision=row.revision, action=action, actor=actor,
         at=timeutil.utcnow(), planned_start=row.planned_start, planned_end=row.planned_end,

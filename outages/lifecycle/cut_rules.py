@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
 
+from outages import text
 from outages.enums import CUT_PENDING, CutStatus, OutageKind
 from outages.errors import ValidationError
 from outages.lifecycle import core as lc
@@ -31,6 +32,7 @@ def check_window(settings: Settings, start: datetime, end: datetime) -> None:
     if start < utcnow():
         raise ValidationError(f"start {show_local(start, tz)} is in the past: a planned cut "
                               "must start in the future", field="start")
+    lc.check_ahead(settings, start, field="start", what="start")
     longest = settings.planned.max_duration
     if end - start > longest:
         raise ValidationError(
@@ -40,6 +42,7 @@ def check_window(settings: Settings, start: datetime, end: datetime) -> None:
 
 
 def check_urgent(urgent: bool, urgent_reason: str | None) -> str | None:
+    lc.free_text(urgent_reason, field="urgent_reason", limit=text.REASON_MAX)
     reason = (urgent_reason or "").strip() or None
     if urgent and reason is None:
         raise ValidationError("an urgent cut needs an urgent reason saying why the notice "

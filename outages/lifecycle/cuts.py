@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, insert
 
 from geo import Area
+from outages import text
 from outages.access import audit
 from outages.db import write_transaction
 from outages.enums import CutStatus, OutageKind
@@ -58,6 +59,8 @@ def create(
 ) -> OutageView:
     if not reason.strip():
         raise ValidationError("give the reason customers will read", field="reason")
+    lc.free_text(reason, field="reason", limit=text.REASON_MAX)
+    lc.free_text(work, field="work", limit=text.NOTE_MAX)
     urgent_reason = cut_rules.check_urgent(urgent, urgent_reason)
     cut_rules.check_window(settings, start, end)
     cut_rules.check_notice(settings, start, urgent=urgent)
@@ -185,6 +188,7 @@ def cancel(
     if not reason.strip():
         raise ValidationError("say why the cut is cancelled (customers are told)",
                               field="reason")
+    lc.free_text(reason, field="reason", limit=text.REASON_MAX)
     with write_transaction(engine) as conn:
         row = _scheduled(conn, cut_id, "cancelled (a started cut is restored instead)")
         dropped = lc.drop_all(conn, cut_id, row.revision + 1)

@@ -19,6 +19,7 @@ from outages.lifecycle import fault_grouping
 from outages.lifecycle.results import FaultReport
 from outages.registry.contacts import PhoneNormalizer
 from outages.settings import Settings
+from outages.text import REPORT_MAX
 from outages.timeutil import iso_local, utcnow
 
 REPORTS = fault_grouping.REPORTS
@@ -104,6 +105,7 @@ def report(
 ) -> FaultReport:
     """Record a report at `at` (default now), joining the nearest open incident or opening
     a new one; returns the report and its incident."""
+    lc.free_text(text, field="text", limit=REPORT_MAX)
     with write_transaction(engine) as conn:
         return record(conn, settings, actor=actor, source=source, customer=customer,
                       phone=phone, point=point, text=text, channel=channel, at=at)

@@ -147,6 +147,7 @@ def set_etr(
     if at <= utcnow():
         raise ValidationError(f"ETR {show_local(at, settings.tz)} is not in the future: give "
                               "when power is expected back", field="at")
+    lc.check_ahead(settings, at, field="at", what="ETR")
     with write_transaction(engine) as conn:
         row = _open(conn, fault_id, allowed=INCIDENT_OPEN, doing="given an ETR")
         previous = row.etr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from outages.registry.results import AreaPreview
 from outages.registry.rows import territory_of
 from outages.settings import Settings
 from outages.timeutil import utcnow
+from outages.text import CsvWriter
 
 _c = Customer.__table__.c
 CUSTOMER_COLUMNS = ("code", "name", "phone", "email", "district", "feeder", "lon", "lat")
@@ -56,7 +56,7 @@ def write_customers_csv(conn: Connection, ids: npt.NDArray[np.int64], path: Path
     columns = [_c[name] for name in CUSTOMER_COLUMNS]
     try:
         with temp.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
+            writer = CsvWriter(handle)
             writer.writerow(CUSTOMER_COLUMNS)
             for start in range(0, len(ids), chunk):
                 part = [int(i) for i in ids[start:start + chunk]]

@@ -150,7 +150,8 @@ def test_public_endpoints_are_rate_limited_per_client(make_client) -> None:
 
 def test_malformed_public_queries_are_422(client) -> None:
     bad_date = client.get("/public/cuts", params={"district": "X", "date": "04/03/2030"})
-    assert bad_date.status_code == 422 and bad_date.json()["field"] == "query.date"
+    assert bad_date.status_code == 422 and bad_date.json()["field"] == "date"
+    assert "YYYY-MM-DD" in bad_date.json()["detail"]
     missing = client.get("/public/cuts", params={"date": "2030-03-04"})
     assert missing.status_code == 422 and missing.json()["field"] == "query.district"
     bad_lon = client.get("/public/cuts/lookup", params={"lon": "east", "lat": "21"})

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from outages.lifecycle import cuts
 from outages.lifecycle.results import OutageView
 from outages.models import AuditEntry, Interruption, Outage, OutageCustomer, Revision
 from outages.settings import Settings
+from outages.timeutil import utcnow
 from tests.lifecycle.conftest import ahead, columns, square
 
 
@@ -134,15 +136,16 @@ def test_conflicts_warn_with_counts_and_ids(engine: Engine, relaxed: Settings,
 
 def test_cli_create_json_and_text(cli: Any, grid: Any, area_file: Any) -> None:
     path = area_file(columns(0, 0))
-    result = cli("cuts", "create", "--area", path, "--start", "2030-01-10 08:00", "--end",
-                 "2030-01-10 16:30", "--reason", "maintenance", "--json")
+    day = (utcnow() + timedelta(days=30)).date().isoformat()
+    result = cli("cuts", "create", "--area", path, "--start", f"{day} 08:00", "--end",
+                 f"{day} 16:30", "--reason", "maintenance", "--json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert (data["affected"], data["start"], data["end"]) == (
-        10, "2030-01-10T08:00:00+07:00", "2030-01-10T16:30:00+07:00")
+        10, f"{day}T08:00:00+07:00", f"{day}T16:30:00+07:00")
     assert data["earliest_legal_start"].endswith("+07:00")
-    text = cli("cuts", "create", "--area", path, "--start", "2030-01-10 08:00", "--end",
-               "2030-01-10 09:00", "--reason", "again")
+    text = cli("cuts", "create", "--area", path, "--start", f"{day} 08:00", "--end",
+               f"{day} 09:00", "--reason", "again")
     assert "Cut #2 scheduled" in text.stdout
     assert "overlaps" in text.stderr
 

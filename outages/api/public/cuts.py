@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
+from outages.api.bodies import required_day
 from outages.api.deps import EngineDep, SettingsDep, public_cache, public_rate_limit, reading
 from outages.errors import ValidationError
 from outages.lifecycle import public
@@ -27,8 +26,10 @@ def cuts(
     engine: EngineDep,
     settings: SettingsDep,
     district: str = Query(min_length=1, max_length=100, examples=["Hoan Kiem"]),
-    day: date = Query(alias="date", description="local date, YYYY-MM-DD"),
+    text: str = Query(alias="date", min_length=1, max_length=20, examples=["2026-12-07"],
+                      description="local date, YYYY-MM-DD"),
 ) -> JSONResponse:
+    day = required_day(text, "date")
     with reading(engine) as conn:
         found = public.cuts_on_day(conn, settings, district=district, day=day)
     answer = PublicDay(district=district, date=day.isoformat(), cuts=found)

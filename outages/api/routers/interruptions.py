@@ -35,11 +35,10 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 def export(_user: Engineer, engine: EngineDep, settings: SettingsDep,
            first: str | None = First, last: str | None = Last,
            format: Literal["csv", "json"] = "csv") -> StreamingResponse:
-    # Dates are checked before the first byte goes out: afterwards no error status can be sent.
     days = bodies.day(first, "from"), bodies.day(last, "to")
-    return StreamingResponse(_export(engine, settings, *days, format), media_type=MEDIA[format],
-                             headers={"Content-Disposition":
-                                      f'attachment; filename="interruptions.{format}"'})
+    return bodies.streamed(_export(engine, settings, *days, format), MEDIA[format],
+                           {"Content-Disposition":
+                            f'attachment; filename="interruptions.{format}"'})
 
 
 def _export(engine: Engine, settings: Settings, first: date | None, last: date | None,
@@ -77,5 +76,5 @@ def outage_durations(_user: Engineer, engine: EngineDep, settings: SettingsDep,
                                           last=bodies.day(last, "to"))
     if format == "csv":
         chunks = bodies.csv_chunks((r.as_json() for r in rows), durations.DURATION_COLUMNS)
-        return StreamingResponse(chunks, media_type=MEDIA["csv"])
+        return bodies.streamed(chunks, MEDIA["csv"])
     return rows

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
@@ -10,20 +10,12 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from outages.api import bodies
 from outages.api.bodies import JsonResult, json_router
 from outages.api.deps import EngineDep, Engineer, SettingsDep, reading
-from outages.errors import ValidationError
 from outages.reliability import report
 from outages.reliability.render import text
 from outages.reliability.results import ReliabilityReport, ServiceReport
 from outages.reliability.service import Window, service_report
 
 router = json_router(prefix="/reports", tags=["reports"])
-
-
-def _required_day(value: str, field: str) -> Any:
-    found = bodies.day(value, field)
-    if found is None:
-        raise ValidationError("a local date YYYY-MM-DD is required", field=field)
-    return found
 
 
 @router.get("/reliability", response_class=Response,
@@ -42,7 +34,7 @@ def reliability(
     customers_served: str = Query("end", max_length=20, description="end or average"),
     format: Literal["json", "csv", "html"] = "json",
 ) -> Response:
-    request = report.Request(_required_day(first, "from"), _required_day(last, "to"), by,
+    request = report.Request(bodies.required_day(first, "from"), bodies.required_day(last, "to"), by,
                              planned, med, customers_served)
     with reading(engine) as conn:
         result = report.compute(conn, settings, request, with_cause=format == "html")

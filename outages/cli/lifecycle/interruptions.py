@@ -3,7 +3,6 @@ log for reliability engineers."""
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,6 +19,7 @@ from outages.cli.output import console, print_json, warn
 from outages.enums import Source
 from outages.errors import ValidationError
 from outages.jsonable import json_default
+from outages.text import CsvWriter
 
 if TYPE_CHECKING:
     from outages.lifecycle.results import OutageDuration
@@ -106,7 +106,7 @@ def _write_csv(rows: Iterable[Mapping[str, Any]], handle: Any,
     from outages.lifecycle import durations
 
     columns = columns or durations.EXPORT_COLUMNS
-    writer = csv.writer(handle, lineterminator="\n")
+    writer = CsvWriter(handle, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow(["" if row[c] is None else str(row[c]).lower()

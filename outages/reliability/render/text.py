@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from outages.reliability.indices import CEMI_N
 from outages.reliability.report import Group, Result, Table, major_event_days
 from outages.settings import Settings
 from outages.timeutil import format_duration
+from outages.text import CsvWriter
 
 # (label, path into the indices object, format): "sig" 5 significant digits, "asai" 8
 # decimals, "count" a whole number.
@@ -147,7 +147,7 @@ def rules_lines(data: Dataset, settings: Settings, served: str) -> list[str]:
 def to_csv(result: Table) -> str:
     """One row per group, then the totals, for the chosen variant."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer, lineterminator="\n")
     header = ["key", "planned", "med", "customers_served"]
     header += ["_".join(path) for _label, path, _style in INDEX_ROWS]
     writer.writerow(header)  # CSV names the index paths: CEMI_1, customer_minutes ...

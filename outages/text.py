@@ -1,0 +1,66 @@
+"""Free text typed by a person (an area name, a reason, a note): capped, and without control
+characters, which would be stored, rendered and sent as they are. Also the CSV cell escape
+that keeps such text from running as a spreadsheet formula."""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import IO, Any
+
+# Limits a utility's texts stay well inside: an area name fits an SMS line, a reason or a
+# note a short paragraph, a customer's report a long message.
+NAME_MAX = 200
+REASON_MAX = 500
+NOTE_MAX = 500
+REPORT_MAX = 1000
+
+# Line breaks and tabs are text in a reason or note; every other control character is not,
+# nor are the invisible direction overrides that make text display other than it reads.
+_MULTILINE_ALLOWED = frozenset("\n\r\t")
+_DIRECTION_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def problem(value: str, *, limit: int, multiline: bool = False) -> str | None:
+    """What is wrong with `value` as free text, or None when it is acceptable."""
+    if len(value) > limit:
+        return f"is {len(value)} characters long: keep it to at most {limit}"
+    allowed = _MULTILINE_ALLOWED if multiline else frozenset()
+    for char in value:
+        if char in allowed:
+            continue
+        if unicodedata.category(char) == "Cc" or char in _DIRECTION_OVERRIDES:
+            return (f"contains the control character U+{ord(char):04X}: "
+                    "remove it and send plain text")
+    return None
+
+
+# Cells a spreadsheet would read as a formula; a leading apostrophe makes them text.
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+_SIGNED_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+def csv_cell(value: Any) -> Any:
+    """`value` safe to open in a spreadsheet: text starting like a formula gets a leading
+    apostrophe (OWASP's advice). Numbers, and text that is just a signed number such as an
+    E.164 phone number or a negative amount, stay as they are."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_LEADS):
+        return value
+    return value if _SIGNED_NUMBER.fullmatch(value) else "'" + value
+
+
+class CsvWriter:
+    """csv.writer whose every cell goes through csv_cell: every CSV the project writes is
+    opened by someone in a spreadsheet sooner or later."""
+
+    def __init__(self, handle: IO[str], **options: Any) -> None:
+        self._writer = csv.writer(handle, **options)
+
+    def writerow(self, row: Iterable[Any]) -> Any:
+        return self._writer.writerow([csv_cell(cell) for cell in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
