@@ -1,7 +1,7 @@
-"""Where the shipped data (config defaults, message templates) lives.
+"""Where the shipped data (config defaults, message templates, web assets) lives.
 
 In a wheel they are packed under ``outages/_data``; in a source checkout (editable install)
-they are the top-level ``config/`` and ``templates/`` folders beside the packages.
+they are the top-level ``config/``, ``templates/`` and ``static/`` folders beside the packages.
 """
 
 from __future__ import annotations
@@ -22,3 +22,7 @@ def config_dir() -> Path:
 
 def templates_dir() -> Path:
     return data_dir() / "templates"
+
+
+def static_dir() -> Path:
+    return data_dir() / "static"

@@ -212,6 +212,8 @@ class HttpSettings(Section):
     public_rate_per_minute: int = Field(default=120, ge=1)
     # How long a proxy or browser may reuse a public answer; "0s" turns caching off.
     public_max_age: Duration = timedelta(seconds=60)
+    # /docs (Swagger UI, served from the package): for development; turn off in production.
+    docs: bool = True
 
 
 class Settings(BaseSettings):

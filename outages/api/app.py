@@ -11,6 +11,7 @@ from sqlalchemy import Engine, make_url
 
 from outages import db, notices  # noqa: F401  (notices: subscribes the notice planner)
 from outages.api.errors import install_error_handlers
+from outages.api import security
 from outages.api.limits import BodySizeLimit, RateLimiter
 from outages.api.web import page_environment
 from outages.settings import Settings, load_settings
@@ -57,6 +58,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         version="0.1.0",
         summary="Planned power cuts, fault outages, customer notices and reliability indices.",
         lifespan=lifespan,
+        docs_url=None,  # served by outages.api.security from packaged files, when http.docs
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -64,6 +67,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.pages = page_environment()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.http.max_body_bytes)
+    security.install(app, settings)
     for name in ROUTERS:
         app.include_router(importlib.import_module(name).router)
     return app

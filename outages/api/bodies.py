@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from geo import Area
 from outages.api.deps import Handler, authenticate_first
-from outages.errors import ValidationError
+from outages.errors import OutagesError, ValidationError
 from outages.jsonable import json_default
 from outages.lifecycle import core as lifecycle
 from outages.settings import Settings
@@ -106,14 +106,20 @@ def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
 
 @contextmanager
 def uploaded(upload: UploadFile) -> Iterator[Path]:
-    """The upload copied to a file in a private temporary folder (removed afterwards), named
-    after the client's file name so error messages point at something the client knows."""
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(upload.filename or "").name).lstrip(".")
+    """The upload copied to a file in a private temporary folder (removed afterwards). A
+    refusal that names the file names it as the client did: the server's folder is of no use
+    to the client and tells an outsider about the server."""
+    shown = Path(upload.filename or "").name[:255] or "the uploaded file"
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", shown).lstrip(".")
     with tempfile.TemporaryDirectory(prefix="outages-upload-") as folder:
         path = Path(folder) / (name or "upload")
         with path.open("wb") as out:
             shutil.copyfileobj(upload.file, out, 1 << 20)
-        yield path
+        try:
+            yield path
+        except OutagesError as exc:
+            exc.message = exc.message.replace(str(path), shown).replace(folder, "")
+            raise
 
 
 def rejects_text(path: str | Path | None) -> str | None:

@@ -75,8 +75,22 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
                         status_code=422)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+# Refusals an operator watches for: guessed tokens, roles probing, clients over the limit.
+_WATCHED = frozenset({401, 403, 429})
+
+
+def log_refusal(request: Request, status: int) -> None:
+    """One line per refused request: status, method, the route's template (not the path,
+    which may carry a customer code), and the client address; never the token or the body."""
+    route = getattr(request.scope.get("route"), "path", None) or "unmatched"
+    client = request.client.host if request.client else "unknown"
+    log.warning("refused %s %s %s from %s", status, request.method, route, client)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code in _WATCHED:
+        log_refusal(request, exc.status_code)
     return JSONResponse(error_body(str(exc.detail)), status_code=exc.status_code,
                         headers=exc.headers)
 

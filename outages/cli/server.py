@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import os
+from typing import Any
 
 import typer
 
@@ -37,7 +39,17 @@ def serve(
     uvicorn.run("outages.api.app:app_from_environment", factory=True, host=host, port=port,
                 workers=workers, loop="asyncio", proxy_headers=proxy_headers,
                 forwarded_allow_ips=forwarded_allow_ips, log_level=log_level,
-                access_log=False, timeout_graceful_shutdown=10)
+                log_config=_log_config(), access_log=False, timeout_graceful_shutdown=10)
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the service's own loggers (refused requests among them)
+    written the same way: no access log, but every refusal an operator should see."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["outages"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def register(root: typer.Typer) -> None:

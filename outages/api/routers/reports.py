@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
-from outages.api import bodies
+from outages.api import bodies, security
 from outages.api.bodies import JsonResult, json_router
 from outages.api.deps import EngineDep, Engineer, SettingsDep, reading
 from outages.reliability import report
@@ -41,7 +41,9 @@ def reliability(
         if format == "html":
             from outages.reliability.render import html  # matplotlib only when charts are asked for
 
-            return HTMLResponse(html.build(conn, settings, result))
+            page = html.build(conn, settings, result)
+            return HTMLResponse(page, headers={"Content-Security-Policy":
+                                               security.content_security_policy(page)})
     if format == "csv":
         return PlainTextResponse(text.to_csv(result.main), media_type="text/csv")
     return JsonResult(result.to_json().as_json())
