@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -17,23 +16,20 @@ REASON_MAX = 500
 NOTE_MAX = 500
 REPORT_MAX = 1000
 
-# Line breaks and tabs are text in a reason or note; every other control character is not,
-# nor are the invisible direction overrides that make text display other than it reads.
-_MULTILINE_ALLOWED = frozenset("\n\r\t")
-_DIRECTION_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Control characters (Unicode category Cc) and the invisible direction overrides that make
+# text display other than it reads. Line breaks and tabs are text in a reason or a note.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def problem(value: str, *, limit: int, multiline: bool = False) -> str | None:
+def problem(value: str, *, limit: int | None = None, multiline: bool = False) -> str | None:
     """What is wrong with `value` as free text, or None when it is acceptable."""
-    if len(value) > limit:
+    if limit is not None and len(value) > limit:
         return f"is {len(value)} characters long: keep it to at most {limit}"
-    allowed = _MULTILINE_ALLOWED if multiline else frozenset()
-    for char in value:
-        if char in allowed:
-            continue
-        if unicodedata.category(char) == "Cc" or char in _DIRECTION_OVERRIDES:
-            return (f"contains the control character U+{ord(char):04X}: "
-                    "remove it and send plain text")
+    found = (_CONTROL_BUT_LINES if multiline else _CONTROL).search(value)
+    if found:
+        return (f"contains the control character U+{ord(found.group()):04X}: "
+                "remove it and send plain text")
     return None
 
 

@@ -75,3 +75,18 @@ def test_showing_local_times_and_refusing_naive_ones() -> None:
     assert timeutil.iso_local(moment, HANOI) == "2026-12-07T08:00:00+07:00"
     with pytest.raises(ValueError, match="naive"):
         timeutil.to_local(datetime(2026, 12, 7, 1, 0), HANOI)  # noqa: DTZ001
+
+
+@pytest.mark.parametrize("text", ["9999-12-31", "0001-01-01", "1969-12-31", "2101-01-01"])
+def test_dates_outside_1970_to_2100_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="between 1970-01-01 and 2100-12-31"):
+        timeutil.parse_date(text)
+    for moment in (f"{text} 20:00", f"{text}T00:00+07:00", f"{text}T23:59Z"):
+        with pytest.raises(ValueError, match="between 1970-01-01 and 2100-12-31"):
+            timeutil.parse_datetime(moment, HANOI)
+
+
+def test_range_edges_are_accepted() -> None:
+    assert timeutil.parse_date("1970-01-01") == date(1970, 1, 1)
+    assert timeutil.parse_date("2100-12-31") == date(2100, 12, 31)
+    assert timeutil.parse_datetime("2100-12-31 23:59", HANOI).year == 2100

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from geo import BBox, point_problem
+from outages import text
 from outages.registry.contacts import PhoneNormalizer, email_problem, language_problem
 from outages.settings import Settings
 from outages.timeutil import parse_date
@@ -51,6 +52,10 @@ class RowChecker:
             if values[index] is not None and len(values[index]) > limit:
                 problems.append(f"{COLUMNS[index]} is {len(values[index])} characters long, "
                                 f"more than the limit of {limit}: shorten it")
+        for index, value in enumerate(values):
+            wrong = value and text.problem(value)
+            if wrong:
+                problems.append(f"{COLUMNS[index]} {wrong}")
         self._location(values, problems)
         self._contacts(values, problems)
         if values[CONNECTED] is not None or values[DISCONNECTED] is not None:

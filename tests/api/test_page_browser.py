@@ -55,3 +55,10 @@ def test_public_page_in_english_with_a_bad_code(chromium, server, tmp_path) -> N
     assert '<html lang="en">' in dom and "Planned cuts by district" in dom
     assert "Customer code not found" in dom
     assert "Fault: Đội Cấn" in dom and "04/03/2030 12:00" in dom
+
+
+def test_docs_render_under_the_content_security_policy(chromium, server, tmp_path) -> None:
+    # Swagger UI runs only if its scripts, all served by the service, pass the policy.
+    dom = dump_dom(chromium, f"{server}/docs", tmp_path / "profile", wait_ms=10_000)
+    assert 'class="swagger-ui"' in dom
+    assert "Schedule a planned cut over an area" in dom

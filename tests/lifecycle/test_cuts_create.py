@@ -183,3 +183,29 @@ def test_named_feature_keeps_its_name(engine: Engine, relaxed: Settings, grid: A
     with engine.connect() as conn:
         name = conn.execute(select(Outage.area_name).where(Outage.id == cut.id)).scalar_one()
     assert name == "Ngõ 12 Láng Hạ"
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_cli_refuses_dates_out_of_range(cli: Any, grid: Any, area_file: Any, day: str) -> None:
+    path = area_file(columns(0, 0))
+    created = cli("cuts", "create", "--area", path, "--start", f"{day} 20:00", "--end",
+                  f"{day} 22:00", "--reason", "x")
+    assert created.exit_code == 2 and "--start" in created.stderr
+    assert "between 1970-01-01 and 2100-12-31" in created.stderr
+    listed = cli("cuts", "list", "--from", day)
+    assert listed.exit_code == 2 and "--from" in listed.stderr
+    report = cli("report", "reliability", "--from", "2026-01-01", "--to", day)
+    assert report.exit_code == 2 and "--to" in report.stderr
+
+
+def test_cli_refuses_a_cut_beyond_max_ahead_and_control_characters(
+        cli: Any, grid: Any, area_file: Any) -> None:
+    path = area_file(columns(0, 0))
+    day = (utcnow() + timedelta(days=400)).date().isoformat()
+    late = cli("cuts", "create", "--area", path, "--start", f"{day} 08:00", "--end",
+               f"{day} 09:00", "--reason", "x")
+    assert late.exit_code == 2 and "planned.max_ahead" in late.stderr
+    soon = (utcnow() + timedelta(days=30)).date().isoformat()
+    bell = cli("cuts", "create", "--area", path, "--start", f"{soon} 08:00", "--end",
+               f"{soon} 09:00", "--reason", "ring\x07")
+    assert bell.exit_code == 2 and "--reason" in bell.stderr and "U+0007" in bell.stderr

@@ -30,6 +30,8 @@ BAD_ROWS: list[tuple[dict[str, str], str]] = [
     (row("PD13", name="x" * 201), "name is 201 characters long, more than the limit of 200"),
     (row("PD14", lon="105,85"), "use a dot as the decimal separator"),
     (row("PD15", phone="abc"), "phone 'abc' is not a phone number"),
+    (row("PD16", name="An\x00"), "name contains the control character U+0000"),
+    (row("PD17", address="1\x1b[2J Pho Hue"), "address contains the control character U+001B"),
 ]
 
 

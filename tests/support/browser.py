@@ -31,10 +31,12 @@ def find_or_install_chromium() -> tuple[str | None, str]:
     return (found, "") if found else (None, "chromium still not found after installing")
 
 
-def dump_dom(chromium: str, url: str, profile: Path) -> str:
-    """The page's DOM after its load, as Chromium rendered it."""
+def dump_dom(chromium: str, url: str, profile: Path, *, wait_ms: int = 0) -> str:
+    """The page's DOM after its load, as Chromium rendered it; `wait_ms` gives its scripts
+    that much (virtual) time to build the page first."""
+    wait = [f"--virtual-time-budget={wait_ms}"] if wait_ms else []
     result = subprocess.run(
-        [chromium, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
+        [chromium, *FLAGS, *wait, f"--user-data-dir={profile}", "--dump-dom", url],
         capture_output=True, text=True, timeout=90)
     if result.returncode != 0:
         raise RuntimeError(f"chromium failed ({result.returncode}): {result.stderr[-500:]}")
