@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, make_url
 
 from outages import db, notices  # noqa: F401  (notices: subscribes the notice planner)
-from outages.api.errors import install_error_handlers
 from outages.api import security
+from outages.api.errors import install_error_handlers
 from outages.api.limits import BodySizeLimit, RateLimiter
 from outages.api.web import page_environment
 from outages.settings import Settings, load_settings

@@ -17,8 +17,8 @@ from outages.registry.matching import Affected, customers_in_area
 from outages.registry.results import AreaPreview
 from outages.registry.rows import territory_of
 from outages.settings import Settings
-from outages.timeutil import utcnow
 from outages.text import CsvWriter
+from outages.timeutil import utcnow
 
 _c = Customer.__table__.c
 CUSTOMER_COLUMNS = ("code", "name", "phone", "email", "district", "feeder", "lon", "lat")

@@ -34,8 +34,8 @@ def reliability(
     customers_served: str = Query("end", max_length=20, description="end or average"),
     format: Literal["json", "csv", "html"] = "json",
 ) -> Response:
-    request = report.Request(bodies.required_day(first, "from"), bodies.required_day(last, "to"), by,
-                             planned, med, customers_served)
+    request = report.Request(bodies.required_day(first, "from"),
+                             bodies.required_day(last, "to"), by, planned, med, customers_served)
     with reading(engine) as conn:
         result = report.compute(conn, settings, request, with_cause=format == "html")
         if format == "html":

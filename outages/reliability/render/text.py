@@ -14,8 +14,8 @@ from outages.reliability.dataset import Dataset
 from outages.reliability.indices import CEMI_N
 from outages.reliability.report import Group, Result, Table, major_event_days
 from outages.settings import Settings
-from outages.timeutil import format_duration
 from outages.text import CsvWriter
+from outages.timeutil import format_duration
 
 # (label, path into the indices object, format): "sig" 5 significant digits, "asai" 8
 # decimals, "count" a whole number.
