@@ -106,19 +106,21 @@ def parse_datetime(text: str, tz: ZoneInfo) -> datetime:
     return value.astimezone(UTC)
 
 
-def parse_date(text: str) -> date:
+def parse_date(text: str, *, earliest: date = EARLIEST) -> date:
+    """YYYY-MM-DD within earliest..2100 (a record of the past, such as the day a customer
+    was connected, may reach further back than 1970)."""
     try:
         value = date.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"invalid date {text!r}: use YYYY-MM-DD, e.g. 2026-12-07") from None
-    _check_range(value, text)
+    _check_range(value, text, earliest)
     return value
 
 
-def _check_range(day: date, text: str) -> None:
-    if not EARLIEST <= day <= LATEST:
+def _check_range(day: date, text: str, earliest: date = EARLIEST) -> None:
+    if not earliest <= day <= LATEST:
         raise ValueError(f"{text.strip()!r} is out of range: give a date between "
-                         f"{EARLIEST.isoformat()} and {LATEST.isoformat()}")
+                         f"{earliest.isoformat()} and {LATEST.isoformat()}")
 
 
 def day_start(day: date, tz: ZoneInfo) -> datetime:

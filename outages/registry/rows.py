@@ -27,6 +27,8 @@ _LIMITS = tuple((COLUMNS.index(c), n) for c, n in MAX_LENGTH.items())
  DISCONNECTED) = range(len(COLUMNS))
 
 Row = tuple[Any, ...]
+# Connection dates are history: a registry holds customers connected long before 1970.
+CONNECTED_EARLIEST = date(1900, 1, 1)
 
 
 def territory_of(settings: Settings) -> BBox:
@@ -116,7 +118,7 @@ def _date(value: str | None, name: str, problems: list[str]) -> date | None:
     if value is None:
         return None
     try:
-        return parse_date(value)
+        return parse_date(value, earliest=CONNECTED_EARLIEST)
     except ValueError as exc:
         problems.append(f"{name}: {exc}")
         return None

@@ -32,7 +32,15 @@ BAD_ROWS: list[tuple[dict[str, str], str]] = [
     (row("PD15", phone="abc"), "phone 'abc' is not a phone number"),
     (row("PD16", name="An\x00"), "name contains the control character U+0000"),
     (row("PD17", address="1\x1b[2J Pho Hue"), "address contains the control character U+001B"),
+    (row("PD18", connected_on="9999-12-31"), "between 1900-01-01 and 2100-12-31"),
 ]
+
+
+def test_connection_dates_before_1970_are_kept(engine: Any, settings: Any, write_csv: Any,
+                                              stored: Any) -> None:
+    result = import_customers(engine, settings, write_csv([row("PD1", connected_on="1965-05-01")]))
+    assert (result.imported, result.rejected) == (1, 0)
+    assert str(stored()["PD1"]["connected_on"]) == "1965-05-01"
 
 
 def test_each_bad_row_is_rejected_with_its_line_and_reason(
