@@ -12,6 +12,7 @@ from typing import IO, Any
 # Limits a utility's texts stay well inside: an area name fits an SMS line, a reason or a
 # note a short paragraph, a customer's report a long message.
 NAME_MAX = 200
+FEEDER_MAX = 100  # as in the customer registry
 REASON_MAX = 500
 NOTE_MAX = 500
 REPORT_MAX = 1000

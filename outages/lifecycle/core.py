@@ -66,6 +66,13 @@ def read_area(source: str | Path, settings: Settings, *, field: str = "area") ->
     return area
 
 
+def check_feeders(feeders: Sequence[str] | None) -> None:
+    """Feeder names are stored with the outage: held to the registry's limit."""
+    for name in feeders or ():
+        free_text(name, field="feeders", limit=text.FEEDER_MAX, multiline=False,
+                  what="a feeder name")
+
+
 def free_text(value: str | None, *, field: str, limit: int, multiline: bool = True,
               what: str = "the text") -> None:
     """Refuse text over `limit` characters or with control characters (outages.text)."""

@@ -61,6 +61,7 @@ def create(
         raise ValidationError("give the reason customers will read", field="reason")
     lc.free_text(reason, field="reason", limit=text.REASON_MAX)
     lc.free_text(work, field="work", limit=text.NOTE_MAX)
+    lc.check_feeders(feeders)
     urgent_reason = cut_rules.check_urgent(urgent, urgent_reason)
     cut_rules.check_window(settings, start, end)
     cut_rules.check_notice(settings, start, urgent=urgent)

@@ -91,6 +91,7 @@ def confirm(
         raise ValidationError("give exactly one of an area, feeders or auto", field="area",
                               hint="one_scope")
     cause = _check_cause(settings, cause)
+    lc.check_feeders(feeders)
     with write_transaction(engine) as conn:
         row = _open(conn, fault_id, allowed=(IncidentStatus.REPORTED,), doing="confirmed again")
         if auto:

@@ -154,6 +154,17 @@ def test_control_characters_are_refused(client, headers, people, engine, new_cut
     assert _outages(engine) == 0
 
 
+def test_long_feeder_names_are_refused(client, headers, people, engine, new_cut,
+                                       fault_id) -> None:
+    response = client.post("/cuts", json={**new_cut, "feeders": ["F" * 10_000],
+                                          "allow_empty": True}, headers=headers["dispatcher"])
+    assert response.status_code == 422 and response.json()["field"] == "feeders"
+    assert _outages(engine) == 1  # the fault only
+    confirmed = client.post(f"/faults/{fault_id}/confirm", json={"feeders": ["F\x00"]},
+                            headers=headers["dispatcher"])
+    assert confirmed.status_code == 422 and confirmed.json()["field"] == "feeders"
+
+
 def test_notes_and_reports_are_checked_too(client, headers, people, fault_id,
                                            app_settings) -> None:
     etr = client.post(f"/faults/{fault_id}/etr", headers=headers["dispatcher"],
