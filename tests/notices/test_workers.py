@@ -35,6 +35,10 @@ def _queue_fault_acks(engine: Engine, settings: Settings, add_customers: Any, co
         publish(conn, settings, OutageEvent("fault_confirmed", outage, 1, now))
 
 
+# The workers are other processes: the test clock (OUTAGES_TEST_CLOCK) cannot reach them.
+pytestmark = pytest.mark.real_clock
+
+
 def _worker(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([OUTAGES, "run", *args], env={**os.environ, **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
