@@ -9,13 +9,14 @@ so of two copies (even concurrent ones) exactly one acts. Entries older than
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from outages.models import TwilioEvent
 
-_t = TwilioEvent.__table__
+_t = cast(Table, TwilioEvent.__table__)
 INBOUND = "inbound"
 HOUR = timedelta(hours=1)
 
