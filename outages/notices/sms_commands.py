@@ -139,7 +139,9 @@ def _fault(conn: Connection, settings: Settings, accounts: Sequence[Any], langua
     codes = [a.code for a in accounts]
     if not accounts:
         return Reply("fault_unknown_phone", language)
-    chosen = [a for a in accounts if a.code.upper() == command.argument.replace(" ", "")]
+    # Codes compared as words are read: "hn-0042" names account HN-0042.
+    given = command.argument.replace(" ", "")
+    chosen = [a for a in accounts if fold(a.code).replace(" ", "") == given]
     if not chosen and len(accounts) == 1 and not command.argument:
         chosen = list(accounts)
     if len(chosen) != 1:

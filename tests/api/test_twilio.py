@@ -250,6 +250,14 @@ def test_keywords_are_read_through_punctuation(twilio_post, engine, people) -> N
     assert "KH PD0005" in chosen
 
 
+def test_an_account_code_with_punctuation_is_found(twilio_post, add_customers, engine) -> None:
+    add_customers([{"code": code, "phone": "+84912345099", "lon": 105.85, "lat": 21.03,
+                    "district": "Hoan Kiem", "language": "en"} for code in ("HN-0042", "HN-0043")])
+    reply = _reply(twilio_post("/twilio/inbound", {"From": "+84912345099",
+                                                   "Body": "matdien hn-0043"}))
+    assert "account HN-0043" in reply
+
+
 def test_a_reply_quotes_only_a_few_words_of_the_message(twilio_post, people) -> None:
     # A two-account phone is asked which account; the reply names what was given.
     for body in ["MATDIEN " + "\U0001f600" * 800, "MATDIEN " + "PD0009 khong co dien " * 60]:
