@@ -177,6 +177,12 @@ class TwilioSettings(Section):
     rate_per_second: float = Field(default=10.0, gt=0)
     timeout: Duration = timedelta(seconds=10)
     validity_period: Duration = timedelta(hours=4)
+    # Per phone number and rolling hour: inbound SMS acted on (STOP always is) and replies
+    # sent, so a flood from one number costs a few reply SMS at most.
+    inbound_per_hour: int = Field(default=20, ge=1)
+    replies_per_hour: int = Field(default=5, ge=0)
+    # How long webhook MessageSids are remembered to refuse replays; older ones are dropped.
+    remember_webhooks: Duration = timedelta(days=30)
 
 
 class SmtpSettings(Section):

@@ -234,3 +234,33 @@ def _assert_reports_recorded(engine, people) -> None:
 def test_inbound_without_sender_is_422(twilio_post) -> None:
     response = twilio_post("/twilio/inbound", {"Body": "STOP"})
     assert response.status_code == 422 and response.json()["field"] == "From"
+
+
+def test_keywords_are_read_through_punctuation(twilio_post, engine, people) -> None:
+    for body in ["Stop.", "STOP!", "  stop . ", "\u201cStop\u201d", "Hủy!"]:
+        reply = _reply(twilio_post("/twilio/inbound", {"From": "+84912345001", "Body": body}))
+        assert "da huy nhan tin" in reply, body
+        assert _flags(engine, "PD0001")[0], body
+        _reset_opt_out(engine)
+    fault = _reply(twilio_post("/twilio/inbound", {"From": "+84912345004",
+                                                   "Body": "Mất điện!!!"}))
+    assert "Da tiep nhan bao mat dien cua KH PD0004" in fault
+    chosen = _reply(twilio_post("/twilio/inbound", {"From": "+84912345001",
+                                                    "Body": "matdien: PD0005."}))
+    assert "KH PD0005" in chosen
+
+
+def test_an_account_code_with_punctuation_is_found(twilio_post, add_customers, engine) -> None:
+    add_customers([{"code": code, "phone": "+84912345099", "lon": 105.85, "lat": 21.03,
+                    "district": "Hoan Kiem", "language": "en"} for code in ("HN-0042", "HN-0043")])
+    reply = _reply(twilio_post("/twilio/inbound", {"From": "+84912345099",
+                                                   "Body": "matdien hn-0043"}))
+    assert "account HN-0043" in reply
+
+
+def test_a_reply_quotes_only_a_few_words_of_the_message(twilio_post, people) -> None:
+    # A two-account phone is asked which account; the reply names what was given.
+    for body in ["MATDIEN " + "\U0001f600" * 800, "MATDIEN " + "PD0009 khong co dien " * 60]:
+        reply = _reply(twilio_post("/twilio/inbound", {"From": "+84912345001", "Body": body}))
+        assert gsm.measure(reply).encoding == "GSM-7" and gsm.measure(reply).segments <= 2
+        assert "\U0001f600" not in reply and reply.count("PD0009") <= 1
