@@ -21,6 +21,8 @@ def test_cuts_create_takes_a_reason_in_english(cli: Any, grid: Any, area_file: A
     cut = json.loads(created.stdout)
     assert (cut["reason"], cut["reason_en"]) == ("bảo dưỡng đường dây 22kV",
                                                  "22kV line maintenance")
+    shown = cli("cuts", "show", str(cut["id"])).stdout
+    assert "22kV line maintenance" in shown and cut["public_ref"] in shown
     preview = json.loads(cli("notices", "preview", "--cut", str(cut["id"]), "--language", "en",
                              "--json").stdout)
     assert all("22kV line maintenance" in m["body"] for m in preview["messages"])
