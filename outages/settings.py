@@ -133,11 +133,44 @@ class PlannedSettings(Section):
     reminders: Durations = [timedelta(days=1), timedelta(hours=2)]
 
 
+class Wording(Section):
+    """A text customers read, in each language messages are written in."""
+
+    vi: str = Field(min_length=1, max_length=200)
+    en: str = Field(min_length=1, max_length=200)
+
+
+# What customers read for each cause code, unless the dispatcher types a reason.
+DEFAULT_CAUSES: dict[str, Wording] = {
+    "equipment_failure": Wording(vi="sự cố thiết bị", en="equipment failure"),
+    "weather": Wording(vi="thời tiết xấu", en="bad weather"),
+    "vegetation": Wording(vi="cây đổ, va chạm đường dây", en="trees touching the lines"),
+    "third_party_damage": Wording(vi="bên thứ ba gây hư hỏng", en="damage by a third party"),
+    "overload": Wording(vi="quá tải", en="overload"),
+    "animal": Wording(vi="động vật gây sự cố", en="an animal on the equipment"),
+    "unknown": Wording(vi="đang xác định nguyên nhân", en="cause being investigated"),
+    "planned": Wording(vi="công tác theo kế hoạch", en="planned work"),
+}
+
+
+def _causes(value: Any) -> Any:
+    """A table of code -> {vi, en}; a plain list of codes (or comma-separated text) keeps the
+    built-in wording of the codes it names, and a code without one must be given a wording."""
+    codes = _str_list(value)
+    if not isinstance(codes, list):
+        return value
+    unworded = [code for code in codes if code not in DEFAULT_CAUSES]
+    if unworded:
+        raise ValueError(f"cause {unworded[0]!r} has no wording: write it as a table, "
+                         f'[faults.causes] {unworded[0]} = {{ vi = "...", en = "..." }}')
+    return {code: DEFAULT_CAUSES[code] for code in codes}
+
+
 class FaultsSettings(Section):
     group_radius_m: float = Field(default=500.0, ge=0)
     group_window: Duration = timedelta(hours=2)
-    causes: StrList = ["equipment_failure", "weather", "vegetation", "third_party_damage",
-                       "overload", "animal", "unknown", "planned"]
+    causes: Annotated[dict[str, Wording], NoDecode, BeforeValidator(_causes)] = Field(
+        default_factory=lambda: dict(DEFAULT_CAUSES), min_length=1)
 
 
 class ReliabilitySettings(Section):
@@ -218,6 +251,12 @@ class HttpSettings(Section):
     public_max_age: Duration = timedelta(seconds=60)
 
 
+class PublicSettings(Section):
+    # The fewest customers' locations an area published without login may be drawn from;
+    # a smaller one would show where those customers live.
+    min_count: int = Field(default=5, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -240,6 +279,7 @@ class Settings(BaseSettings):
     retry: RetrySettings = RetrySettings()
     worker: WorkerSettings = WorkerSettings()
     http: HttpSettings = HttpSettings()
+    public: PublicSettings = PublicSettings()
 
     @property
     def tz(self) -> ZoneInfo:

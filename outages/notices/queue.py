@@ -63,6 +63,10 @@ class Batch:
     deadline: datetime | None = None  # quiet hours must not push the notice past this
 
 
+class PerLanguage(dict[str, str]):
+    """A context value worded per language: each message reads its own language's."""
+
+
 def renderer(settings: Settings) -> Renderer:
     return Renderer(paths.templates_dir(), sms_ascii=settings.notices.sms_ascii)
 
@@ -70,8 +74,10 @@ def renderer(settings: Settings) -> Renderer:
 def render(settings: Settings, channel: str, language: str, kind: str,
            context: Mapping[str, Any]) -> Rendered:
     """templates/<channel>/<language>/<kind>.*, as the channel's messages are made."""
+    values = {name: value[language] if isinstance(value, PerLanguage) else value
+              for name, value in context.items()}
     return renderer(settings).render(REGISTRY[channel].templates, f"{channel}/{language}/{kind}",
-                                     context)
+                                     values)
 
 
 def render_all(settings: Settings, kind: str,
@@ -176,13 +182,27 @@ def local_text(value: datetime | None, settings: Settings) -> str | None:
     return None if value is None else value.astimezone(settings.tz).strftime("%H:%M %d/%m/%Y")
 
 
+def reasons(settings: Settings, outage: Row[Any]) -> PerLanguage:
+    """Why, as customers read it in each language: the dispatcher's reason in that language
+    (`reason` is written in the default one), else the cause's wording, else the one reason
+    there is. Only dispatchers' words and settings reach here, never a caller's report."""
+    default = settings.locale.default_language
+    own = {"en": outage.reason_en}
+    own[default] = own.get(default) or outage.reason
+    wording = settings.faults.causes.get(outage.cause or "")
+    return PerLanguage({
+        language: own.get(language) or (getattr(wording, language) if wording else None)
+        or outage.reason or outage.work or "-"
+        for language in LANGUAGES})
+
+
 def context(settings: Settings, outage: Row[Any], **extra: Any) -> dict[str, Any]:
     start = outage.actual_start or outage.planned_start
     return {
         "utility": settings.notices.utility_name,
         "hotline": settings.notices.hotline,
         "area": outage.area_name or f"#{outage.id}",
-        "reason": outage.reason or outage.work or outage.cause or "-",
+        "reason": reasons(settings, outage),
         "start": local_text(start, settings) or "-",
         "end": local_text(outage.planned_end or outage.etr, settings) or "-",
         "etr": local_text(outage.etr, settings),

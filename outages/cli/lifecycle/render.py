@@ -47,7 +47,9 @@ def outage(view: OutageView) -> None:
                   f"(revision {view.revision}){flag}")
     rows = [
         ("area", view.area_name or "-"),
+        ("public ref", view.public_ref),
         ("reason", view.reason),
+        ("reason (en)", view.reason_en),
         ("work", view.work),
         ("cause", view.cause if view.kind == "fault" else None),
         ("planned", f"{short(view.start)} -> {short(view.end)}" if view.start else None),
