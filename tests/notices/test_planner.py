@@ -193,7 +193,8 @@ def test_berlin_dst_night_local_times_and_quiet_hours(
         publish(conn, settings, OutageEvent("cut_created", outage, 1, evening))
     announcement = h.rows(engine, kind="announcement", channel="sms")[0]
     assert announcement.due_at == datetime(2026, 10, 25, 6, 0, tzinfo=UTC)  # 07:00 CET
-    assert "from 10:00 25/10/2026 to 12:00 25/10/2026" in announcement.body
+    # Deferred past quiet hours to the morning of the cut: it goes out that day.
+    assert "from 10:00 today to 12:00" in announcement.body
     reminder = h.rows(engine, kind="reminder", channel="sms")
     # 2h before 10:00 is 08:00 local, outside quiet hours: sent on time
     assert [r.due_at for r in reminder] == [start - timedelta(hours=2)]

@@ -70,7 +70,7 @@ def test_email_notices_multipart_with_unsubscribe_and_errors(
     assert mail["Message-ID"].endswith("@utility.test>")
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
-    assert "from 10:00 07/12/2026 to 12:00 07/12/2026 for <transformer> upgrade" in text
+    assert "from 7 Dec 10:00 to 12:00 for <transformer> upgrade" in text
     assert "&lt;transformer&gt; upgrade" in html
     status = {r.recipient: (r.status, r.last_error_code)
               for r in h.rows(engine, kind="announcement")}
