@@ -66,7 +66,8 @@ class Dispatcher:
                  rates: Mapping[str, float] | None = None, concurrency: int = 16,
                  batch: int = 500, retry: RetryPolicy | None = None, hooks: Hooks | None = None,
                  supersede: SupersedePolicy | None = None, worker: str | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow,
+                 unsubscribe: Callable[[Row[Any]], str | None] | None = None) -> None:
         self.engine = engine
         self.transports = dict(transports)
         self.buckets = {name: TokenBucket(rate) for name, rate in (rates or {}).items()}
@@ -77,6 +78,8 @@ class Dispatcher:
         self.supersede = supersede
         self.worker = worker or outbox.worker_id()
         self.clock = clock
+        # The domain's one-click opt-out URL for a row (per recipient, so not in its text).
+        self.unsubscribe = unsubscribe
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="send")
         self.sent = 0
         self.stopping = False
@@ -115,7 +118,7 @@ class Dispatcher:
         if not isinstance(transport, Lookup) or row.claimed_at is None:
             return None
         try:
-            receipt = transport.lookup(_message(row), row.claimed_at)
+            receipt = transport.lookup(self._message(row), row.claimed_at)
         except DeliveryError as exc:  # cannot tell: sending again is the safe side
             log.warning("outbox %s: provider lookup failed (%s); sending again", row.id, exc)
             return None
@@ -184,12 +187,18 @@ class Dispatcher:
         if bucket is not None:
             bucket.acquire()
         try:
-            return _Result(row, receipt=transport.send(_message(row)))
+            return _Result(row, receipt=transport.send(self._message(row)))
         except DeliveryError as exc:
             return _Result(row, error=exc)
         except Exception as exc:  # an unexpected bug in a transport must not kill the worker
             log.exception("transport %s failed on outbox row %s", row.channel, row.id)
             return _Result(row, error=DeliveryError(repr(exc), code="internal", permanent=False))
+
+    def _message(self, row: Row[Any]) -> Message:
+        return Message(id=row.id, key=row.key, channel=row.channel, recipient=row.recipient,
+                       language=row.language, kind=row.kind, body=row.body or "",
+                       subject=row.subject, html=row.html,
+                       unsubscribe=self.unsubscribe(row) if self.unsubscribe else None)
 
     def _record(self, results: Sequence[_Result]) -> None:
         if not results:
@@ -228,8 +237,3 @@ def _outcome(row: Row[Any], status: OutboxStatus, now: datetime, *,
         "due_at": due_at or row.due_at, "updated_at": now,
     }
 
-
-def _message(row: Row[Any]) -> Message:
-    return Message(id=row.id, key=row.key, channel=row.channel, recipient=row.recipient,
-                   language=row.language, kind=row.kind, body=row.body or "",
-                   subject=row.subject, html=row.html)

@@ -31,12 +31,14 @@ from sqlalchemy import (
 
 from notifier import outbox, quiet
 from notifier.channels import REGISTRY
+from notifier.channels.email import UNSUBSCRIBE_URL
 from notifier.enums import ChannelName, OutboxStatus, Outcome
 from notifier.render import Rendered, Renderer
 from notifier.sqltypes import UTCDateTime
 from outages import paths
 from outages.enums import NoticeKind
 from outages.models import Customer
+from outages.notices import unsubscribe
 from outages.registry.optout import ContactFlag
 from outages.settings import Settings, parse_quiet_hours
 
@@ -187,5 +189,7 @@ def context(settings: Settings, outage: Row[Any], **extra: Any) -> dict[str, Any
         "etr": outage.etr,
         "restored_at": None,
         "reported_at": None,
+        # Each email gets its recipient's own link when sent (see notices.unsubscribe).
+        "unsubscribe_url": UNSUBSCRIBE_URL if unsubscribe.enabled(settings) else None,
         **extra,
     }
