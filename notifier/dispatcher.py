@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -81,8 +82,22 @@ class Dispatcher:
         # The domain's one-click opt-out URL for a row (per recipient, so not in its text).
         self.unsubscribe = unsubscribe
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="send")
-        self.sent = 0
+        # Outcomes since start, by the status each row was left in: sent, failed, pending (a
+        # transient failure, to try again), superseded.
+        self.outcomes: Counter[str] = Counter()
         self.stopping = False
+
+    @property
+    def sent(self) -> int:
+        return self.outcomes[SENT]
+
+    def summary(self) -> str:
+        """'242 sent, 8 failed, 3 to retry, 1 superseded' (the kinds that happened)."""
+        words = {SENT: "sent", FAILED: "failed", OutboxStatus.PENDING: "to retry",
+                 OutboxStatus.SUPERSEDED: "superseded"}
+        parts = [f"{self.outcomes[status]} {word}" for status, word in words.items()
+                 if self.outcomes[status] or status == SENT]
+        return ", ".join(parts)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -147,6 +162,7 @@ class Dispatcher:
             losers = self.supersede.losers(rows) if self.supersede else []
             if losers:
                 outbox.record(conn, [_outcome(r, OutboxStatus.SUPERSEDED, now) for r in losers])
+                self.outcomes[OutboxStatus.SUPERSEDED] += len(losers)
         loser_ids = {row.id for row in losers}
         return [row for row in rows if row.id not in loser_ids]
 
@@ -213,7 +229,7 @@ class Dispatcher:
             outbox.record(conn, outcomes)
             if permanent and self.hooks is not None:
                 self.hooks.on_permanent(conn, permanent)
-        self.sent += sum(1 for o in outcomes if o["status"] == SENT)
+        self.outcomes.update(str(o["status"]) for o in outcomes)
 
     def _outcome(self, result: _Result, now: datetime) -> dict[str, Any]:
         row, error = result.row, result.error

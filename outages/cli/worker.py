@@ -40,13 +40,12 @@ def run(
     worker.install_signals()
     try:
         if once:
-            sent = worker.sweep()
+            worker.sweep()
         elif until_idle:
-            sent = worker.run_until_idle(timeout=timeout)
+            worker.run_until_idle(timeout=timeout)
         else:
             err_console.print(f"worker {worker.dispatcher.worker} running; SIGTERM stops it")
             worker.run_forever()
-            sent = worker.dispatcher.sent
     finally:
         worker.close()
-    err_console.print(f"handled {sent} notices, {worker.dispatcher.sent} sent")
+    err_console.print(f"notices: {worker.dispatcher.summary()}")

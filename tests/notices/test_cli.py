@@ -86,3 +86,22 @@ def test_run_sends_due_notices_to_console_file_then_list_and_stats(
     table = cli("notices", "stats")
     assert "delivery rate: 100.0%" in table.stdout
     assert "email: 0 opted out, 1 invalid address(es)" in table.stdout
+
+
+def test_run_summary_counts_failures_apart_from_sends(
+    engine: Engine, make_settings: Any, add_customers: Any, cli: Any, twilio: Any,
+    twilio_env: dict[str, str],
+) -> None:
+    settings = make_settings(**twilio_env)
+    add_customers(h.customers(5))
+    start = datetime.now(UTC) + timedelta(days=6)
+    outage = h.add_outage(engine, start=start, end=start + timedelta(hours=4),
+                          members=h.customer_ids(engine))
+    with engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", outage, 1, datetime.now(UTC)))
+    twilio.fail("+84900000001", 400, 21211)  # invalid number: never retried
+    twilio.fail("+84900000002", 400, 21211)
+    twilio.fail("+84900000003", 503, 0)  # tried again in an hour
+    result = cli("run", "--once", **{**twilio_env, "OUTAGES_RETRY_BASE_DELAY": "1h"})
+    assert result.exit_code == 0, result.stderr
+    assert "notices: 2 sent, 2 failed, 1 to retry" in result.stderr
