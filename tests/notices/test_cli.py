@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 
+from notifier.store import outbox
 from outages.lifecycle.events import OutageEvent, publish
 from outages.models import Customer
 from outages.settings import Settings
@@ -105,3 +106,19 @@ def test_run_summary_counts_failures_apart_from_sends(
     result = cli("run", "--once", **{**twilio_env, "OUTAGES_RETRY_BASE_DELAY": "1h"})
     assert result.exit_code == 0, result.stderr
     assert "notices: 2 sent, 2 failed, 1 to retry" in result.stderr
+
+
+def test_list_shows_what_goes_out_next_first_then_what_went_latest_first(
+    engine: Engine, cli: Any,
+) -> None:
+    now = datetime.now(UTC)
+    rows = [("sent", now - timedelta(days=1)), ("pending", now + timedelta(hours=2)),
+            ("failed", now - timedelta(days=3)), ("pending", now + timedelta(hours=1)),
+            ("sent", now - timedelta(hours=1)), ("skipped", now - timedelta(hours=5))]
+    with engine.begin() as conn:
+        conn.execute(insert(outbox), [
+            {"key": f"k{i}", "kind": "announcement", "channel": "sms",
+             "recipient": f"+8490000000{i}", "language": "vi", "status": status, "due_at": due}
+            for i, (status, due) in enumerate(rows)])
+    listed = json.loads(cli("notices", "list", "--limit", "4", "--json").stdout)
+    assert [r["recipient"][-1] for r in listed] == ["3", "1", "4", "5"]
