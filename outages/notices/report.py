@@ -8,6 +8,7 @@ from sqlalchemy import Connection, case, func, select
 
 from notifier import outbox
 from notifier.channels import REGISTRY
+from notifier.channels.email import UNSUBSCRIBE_URL
 from notifier.enums import ChannelName, OutboxStatus, Outcome
 from outages.enums import NoticeKind, OutageKind
 from outages.errors import NotFound, ValidationError
@@ -52,7 +53,8 @@ def preview(conn: Connection, settings: Settings, *, outage_id: int, expect: str
             text, count = texts[(channel, lang)], counts.get((channel, lang), 0)
             messages.append({"channel": channel, "language": lang, "recipients": count,
                              "encoding": text.encoding, "segments": text.segments,
-                             "subject": text.subject, "body": text.body,
+                             "subject": text.subject,
+                             "body": text.body.replace(UNSUBSCRIBE_URL, "<unsubscribe link>"),
                              "cost_each": cost(settings, channel, text)})
             total["messages"] += count
             total["segments"] += (count * text.segments
