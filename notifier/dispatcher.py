@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -79,7 +80,8 @@ class Dispatcher:
                  rates: Mapping[str, float] | None = None, concurrency: int = 16,
                  batch: int = 500, retry: RetryPolicy | None = None, hooks: Hooks | None = None,
                  supersede: SupersedePolicy | None = None, worker: str | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow,
+                 unsubscribe: Callable[[Row[Any]], str | None] | None = None) -> None:
         self.engine = engine
         self.transports = dict(transports)
         self.buckets = {name: TokenBucket(rate) for name, rate in (rates or {}).items()}
@@ -90,8 +92,12 @@ class Dispatcher:
         self.supersede = supersede
         self.worker = worker or outbox.worker_id()
         self.clock = clock
+        # The domain's one-click opt-out URL for a row (per recipient, so not in its text).
+        self.unsubscribe = unsubscribe
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="send")
-        self.sent = 0
+        # Outcomes since start, by the status each row was left in: sent, failed, pending (a
+        # transient failure, to try again), superseded.
+        self.outcomes: Counter[str] = Counter()
         self.stop_event = threading.Event()
         self.reconnect = Reconnect(self.stop_event)
         # Outcomes of finished sends the database could not take yet.
@@ -107,6 +113,18 @@ class Dispatcher:
             self.stop_event.set()
         else:
             self.stop_event.clear()
+
+    @property
+    def sent(self) -> int:
+        return self.outcomes[SENT]
+
+    def summary(self) -> str:
+        """'242 sent, 8 failed, 3 to retry, 1 superseded' (the kinds that happened)."""
+        words = {SENT: "sent", FAILED: "failed", OutboxStatus.PENDING: "to retry",
+                 OutboxStatus.SUPERSEDED: "superseded"}
+        parts = [f"{self.outcomes[status]} {word}" for status, word in words.items()
+                 if self.outcomes[status] or status == SENT]
+        return ", ".join(parts)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -148,7 +166,7 @@ class Dispatcher:
         if not isinstance(transport, Lookup) or row.claimed_at is None:
             return None
         try:
-            receipt = transport.lookup(_message(row), row.claimed_at)
+            receipt = transport.lookup(self._message(row), row.claimed_at)
         except DeliveryError as exc:  # cannot tell: sending again is the safe side
             log.warning("outbox %s: provider lookup failed (%s); sending again", row.id, exc)
             return None
@@ -177,6 +195,7 @@ class Dispatcher:
             losers = self.supersede.losers(rows) if self.supersede else []
             if losers:
                 outbox.record(conn, [_outcome(r, OutboxStatus.SUPERSEDED, now) for r in losers])
+                self.outcomes[OutboxStatus.SUPERSEDED] += len(losers)
         loser_ids = {row.id for row in losers}
         return [row for row in rows if row.id not in loser_ids]
 
@@ -222,12 +241,18 @@ class Dispatcher:
         if bucket is not None:
             bucket.acquire()
         try:
-            return _Result(row, receipt=transport.send(_message(row)))
+            return _Result(row, receipt=transport.send(self._message(row)))
         except DeliveryError as exc:
             return _Result(row, error=exc)
         except Exception as exc:  # an unexpected bug in a transport must not kill the worker
             log.exception("transport %s failed on outbox row %s", row.channel, row.id)
             return _Result(row, error=DeliveryError(repr(exc), code="internal", permanent=False))
+
+    def _message(self, row: Row[Any]) -> Message:
+        return Message(id=row.id, key=row.key, channel=row.channel, recipient=row.recipient,
+                       language=row.language, kind=row.kind, body=row.body or "",
+                       subject=row.subject, html=row.html,
+                       unsubscribe=self.unsubscribe(row) if self.unsubscribe else None)
 
     def _record_or_hold(self, results: Sequence[_Result]) -> None:
         """Record these outcomes (and any held before); hold them while the database is
@@ -262,7 +287,7 @@ class Dispatcher:
             outbox.record(conn, held.outcomes)
             if held.permanent and self.hooks is not None:
                 self.hooks.on_permanent(conn, held.permanent)
-        self.sent += sum(1 for o in held.outcomes if o["status"] == SENT)
+        self.outcomes.update(str(o["status"]) for o in held.outcomes)
 
     def _outcome(self, result: _Result, now: datetime) -> dict[str, Any]:
         row, error = result.row, result.error
@@ -286,8 +311,3 @@ def _outcome(row: Row[Any], status: OutboxStatus, now: datetime, *,
         "due_at": due_at or row.due_at, "updated_at": now,
     }
 
-
-def _message(row: Row[Any]) -> Message:
-    return Message(id=row.id, key=row.key, channel=row.channel, recipient=row.recipient,
-                   language=row.language, kind=row.kind, body=row.body or "",
-                   subject=row.subject, html=row.html)

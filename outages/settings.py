@@ -244,6 +244,10 @@ class WorkerSettings(Section):
 
 class HttpSettings(Section):
     public_base_url: str = ""
+    # Signs the links put in messages (one-click email unsubscribe). Keep it out of files in
+    # the repository: OUTAGES_HTTP_LINK_SECRET or OUTAGES_HTTP_LINK_SECRET_FILE. Without it (or
+    # without public_base_url), emails carry no unsubscribe link.
+    link_secret: str = ""
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_area_vertices: int = Field(default=20_000, ge=4)
     public_rate_per_minute: int = Field(default=120, ge=1)

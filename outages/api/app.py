@@ -23,6 +23,7 @@ ROUTERS = (
     "outages.api.public.cuts",
     "outages.api.webhooks.twilio",
     "outages.api.public.page",
+    "outages.api.public.unsubscribe",
     "outages.api.routers.customers",
     "outages.api.routers.areas",
     "outages.api.routers.cuts",

@@ -41,13 +41,12 @@ def run(
     worker.install_signals()
     try:
         if once:
-            sent = worker.sweep()
+            worker.sweep()
         elif until_idle:
-            sent = worker.run_until_idle(timeout=timeout)
+            worker.run_until_idle(timeout=timeout)
         else:
             err_console.print(f"worker {worker.dispatcher.worker} running; SIGTERM stops it")
             worker.run_forever()
-            sent = worker.dispatcher.sent
     except DatabaseUnavailable:
         held = sum(len(h.outcomes) for h in worker.dispatcher.held)
         warn(f"stopped while the database was unreachable; {held} notices sent but not "
@@ -55,4 +54,4 @@ def run(
         raise typer.Exit(1) from None
     finally:
         worker.close()
-    err_console.print(f"handled {sent} notices, {worker.dispatcher.sent} sent")
+    err_console.print(f"notices: {worker.dispatcher.summary()}")

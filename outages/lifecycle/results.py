@@ -107,7 +107,7 @@ class OutageView(Result):
     affected: int
     dropped: int
     restored: int
-    remaining: int
+    remaining: int = Field(description="customers without power now (0 before the start)")
     notice_lead: str | None = None
     by_district: dict[str, int] | None = None
     by_feeder: dict[str, int] | None = None

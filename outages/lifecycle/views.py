@@ -43,6 +43,8 @@ def describe(
     }
     view.update({name: iso_local(getattr(row, name), tz) for name in TIME_FIELDS})
     view.update(counts if counts is not None else counts_by_outage(conn, [row.id])[row.id])
+    if row.actual_start is None:  # not started: nobody is out yet
+        view["remaining"] = 0
     if row.kind == OutageKind.PLANNED and row.planned_start is not None:
         lead = row.planned_start - row.created_at
         view["notice_lead"] = format_duration(timedelta(minutes=lead // timedelta(minutes=1)))

@@ -123,13 +123,9 @@ def handle(conn: Connection, settings: Settings, *, phone: str, text: str) -> Re
 
 def _status(conn: Connection, settings: Settings, accounts: Sequence[Any], language: str) -> Reply:
     outages = public.outages_for_customers(conn, [a.id for a in accounts])
-    tz = settings.tz
     items = [{"code": o["code"], "area": o["area_name"], "kind": o["kind"],
-              "status": o["status"],
-              "start": (o["actual_start"] or o["planned_start"]).astimezone(tz)
-              if (o["actual_start"] or o["planned_start"]) else None,
-              "etr": (o["etr"] or o["planned_end"]).astimezone(tz)
-              if (o["etr"] or o["planned_end"]) else None}
+              "status": o["status"], "start": o["actual_start"] or o["planned_start"],
+              "etr": o["etr"] or o["planned_end"]}
              for o in outages]
     return Reply("status", language, {"known": bool(accounts), "outages": items})
 
@@ -155,11 +151,14 @@ def _fault(conn: Connection, settings: Settings, accounts: Sequence[Any], langua
 
 
 def render(reply: Reply, settings: Settings) -> str:
-    """The reply text from templates/sms/<language>/reply_<template>.txt, as SMS text like
-    any notice (folded to GSM-7 when `notices.sms_ascii`), on one line."""
+    """The reply text from templates/sms/<language>/reply_<template>.txt on one line, worded
+    for now. Always folded to GSM-7: the reply templates are written without diacritics, and
+    one accented area name would otherwise make the whole reply UCS-2 (two to three times
+    the segments) whatever `notices.sms_ascii` says."""
     language = (reply.language if reply.language in queue.LANGUAGES
                 else settings.locale.default_language)
     context = {"hotline": settings.notices.hotline,
                "utility": settings.notices.utility_name, **reply.context}
-    text = queue.render(settings, ChannelName.SMS, language, f"reply_{reply.template}", context)
+    text = queue.render(settings, ChannelName.SMS, language, f"reply_{reply.template}", context,
+                        now=utcnow(), ascii_only=True)
     return " ".join(text.body.split())

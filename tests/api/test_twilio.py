@@ -172,11 +172,14 @@ def test_status_answers_with_current_outages_and_etr(twilio_post, engine, people
                start=utcnow() - timedelta(hours=1), restored=[people["PD0004"]],
                area_name="Restored")
     local_etr = etr.astimezone(HANOI)
+    today = local_etr.date() == utcnow().astimezone(HANOI).date()  # three hours from now
     en = _reply(twilio_post("/twilio/inbound", {"From": "+84912345003", "Body": "status"}))
-    assert "Account PD0003 (Doi Can)" in en and local_etr.strftime("%d/%m %H:%M") in en
+    assert "Account PD0003 (Doi Can)" in en
+    assert f"expected back {local_etr:%H:%M} {'today' if today else 'tomorrow'}." in en
     assert "Gone" not in en
     vi = _reply(twilio_post("/twilio/inbound", {"From": "+84912345004", "Body": "Tình trạng"}))
-    assert "KH PD0004 (Doi Can)" in vi and local_etr.strftime("%H:%M %d/%m") in vi
+    assert "KH PD0004 (Doi Can)" in vi
+    assert f"co dien lai {local_etr:%H:%M} {'hom nay' if today else 'ngay mai'}." in vi
     assert "Restored" not in vi
     none = _reply(twilio_post("/twilio/inbound", {"From": "+84912345002", "Body": "TINHTRANG"}))
     assert "Hien khong co lich cat dien" in none
@@ -191,6 +194,33 @@ def test_status_reply_with_vietnamese_place_names_stays_gsm7(twilio_post, engine
     assert 'KH PD0004 (Phuong Doi Can - "ngo 5")' in vi
     # One diacritic would make it UCS-2: 70 characters a segment instead of 160.
     assert gsm.measure(vi).encoding == "GSM-7"
+
+
+def test_status_reply_is_gsm7_even_where_notices_keep_diacritics(
+        make_client, twilio_post, engine, people) -> None:
+    accented = make_client(OUTAGES_NOTICES_SMS_ASCII="false")
+    add_outage(engine, customers=[people["PD0004"]], kind="fault", status="confirmed",
+               start=utcnow() - timedelta(hours=1), etr=utcnow() + timedelta(hours=2),
+               area_name="Phường Đội Cấn")
+    vi = _reply(twilio_post("/twilio/inbound", {"From": "+84912345004", "Body": "TINHTRANG"},
+                            target=accented))
+    assert "KH PD0004 (Phuong Doi Can)" in vi
+    assert gsm.measure(vi).encoding == "GSM-7"
+
+
+def test_status_reply_words_planned_times_like_notices(twilio_post, engine, people) -> None:
+    start = (utcnow() + timedelta(days=3)).astimezone(HANOI).replace(
+        hour=8, minute=0, second=0, microsecond=0)
+    add_outage(engine, customers=[people["PD0003"], people["PD0004"]], status="scheduled",
+               start=start, hours=9, area_name="Doi Can")
+    en = _reply(twilio_post("/twilio/inbound", {"From": "+84912345003", "Body": "STATUS"}))
+    vi = _reply(twilio_post("/twilio/inbound", {"From": "+84912345004", "Body": "TINHTRANG"}))
+    month = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+             "Dec")[start.month - 1]
+    year = "" if start.year == utcnow().astimezone(HANOI).year else start.year
+    assert f"planned cut from {start.day} {month}{year and f' {year}'} 08:00 to 17:00." in en
+    assert f"cat dien theo ke hoach tu 08:00 ngay {start:%d/%m}{year and f'/{year}'} den 17:00." \
+        in vi
 
 
 def test_fault_report_by_sms(twilio_post, engine, people) -> None:
