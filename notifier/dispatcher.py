@@ -2,13 +2,17 @@
 
 The database is the truth: a row is claimed (status 'sending') before it is sent and updated
 after. Results are written in small groups as they complete, so a crash leaves only the rows
-actually in flight in 'sending' (released and retried at the next start).
+actually in flight in 'sending' (released and retried at the next start). While the database
+is unreachable (a restart, a failover) sends in flight finish, their outcomes are held in
+memory, and everything resumes once it answers again.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -16,11 +20,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, Row
+from sqlalchemy.exc import DBAPIError
 
 from notifier import outbox
 from notifier.channels.base import Channel, DeliveryError, Lookup, Message, Receipt
 from notifier.enums import OutboxStatus
 from notifier.ratelimit import TokenBucket
+from notifier.reconnect import Reconnect, is_outage
 from notifier.supersede import SupersedePolicy
 
 log = logging.getLogger("notifier.dispatcher")
@@ -61,12 +67,21 @@ class _Result:
     error: DeliveryError | None = None
 
 
+@dataclass
+class _Outcomes:
+    """Finished sends as outbox updates, and the permanent failures among them."""
+
+    outcomes: list[dict[str, Any]]
+    permanent: list[tuple[Row[Any], DeliveryError]]
+
+
 class Dispatcher:
     def __init__(self, engine: Engine, transports: Mapping[str, Channel], *,
                  rates: Mapping[str, float] | None = None, concurrency: int = 16,
                  batch: int = 500, retry: RetryPolicy | None = None, hooks: Hooks | None = None,
                  supersede: SupersedePolicy | None = None, worker: str | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow,
+                 unsubscribe: Callable[[Row[Any]], str | None] | None = None) -> None:
         self.engine = engine
         self.transports = dict(transports)
         self.buckets = {name: TokenBucket(rate) for name, rate in (rates or {}).items()}
@@ -77,9 +92,39 @@ class Dispatcher:
         self.supersede = supersede
         self.worker = worker or outbox.worker_id()
         self.clock = clock
+        # The domain's one-click opt-out URL for a row (per recipient, so not in its text).
+        self.unsubscribe = unsubscribe
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="send")
-        self.sent = 0
-        self.stopping = False
+        # Outcomes since start, by the status each row was left in: sent, failed, pending (a
+        # transient failure, to try again), superseded.
+        self.outcomes: Counter[str] = Counter()
+        self.stop_event = threading.Event()
+        self.reconnect = Reconnect(self.stop_event)
+        # Outcomes of finished sends the database could not take yet.
+        self.held: list[_Outcomes] = []
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop_event.is_set()
+
+    @stopping.setter
+    def stopping(self, value: bool) -> None:
+        if value:
+            self.stop_event.set()
+        else:
+            self.stop_event.clear()
+
+    @property
+    def sent(self) -> int:
+        return self.outcomes[SENT]
+
+    def summary(self) -> str:
+        """'242 sent, 8 failed, 3 to retry, 1 superseded' (the kinds that happened)."""
+        words = {SENT: "sent", FAILED: "failed", OutboxStatus.PENDING: "to retry",
+                 OutboxStatus.SUPERSEDED: "superseded"}
+        parts = [f"{self.outcomes[status]} {word}" for status, word in words.items()
+                 if self.outcomes[status] or status == SENT]
+        return ", ".join(parts)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -90,12 +135,18 @@ class Dispatcher:
         return self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
 
     def next_due(self) -> datetime | None:
+        return self.reconnect.run(self._next_due)
+
+    def _next_due(self) -> datetime | None:
         with self.engine.connect() as conn:
             return outbox.next_due(conn)
 
     def recover(self, is_dead: Callable[[str, datetime], bool]) -> int:
         """Resolve rows left in 'sending' by workers that `is_dead` says are gone: those the
         provider confirms it accepted are recorded as sent, the rest go back to pending."""
+        return self.reconnect.run(lambda: self._recover(is_dead))
+
+    def _recover(self, is_dead: Callable[[str, datetime], bool]) -> int:
         with self.engine.connect() as conn:
             dead = [who for who, at in outbox.stale_claimers(conn)
                     if who != self.worker and is_dead(who, at)]
@@ -115,7 +166,7 @@ class Dispatcher:
         if not isinstance(transport, Lookup) or row.claimed_at is None:
             return None
         try:
-            receipt = transport.lookup(_message(row), row.claimed_at)
+            receipt = transport.lookup(self._message(row), row.claimed_at)
         except DeliveryError as exc:  # cannot tell: sending again is the safe side
             log.warning("outbox %s: provider lookup failed (%s); sending again", row.id, exc)
             return None
@@ -132,7 +183,7 @@ class Dispatcher:
         return handled
 
     def run_once(self) -> int:
-        rows = self._claim()
+        rows = self.reconnect.run(self._claim)
         if rows:
             self._send_all(rows)
         return len(rows)
@@ -144,6 +195,7 @@ class Dispatcher:
             losers = self.supersede.losers(rows) if self.supersede else []
             if losers:
                 outbox.record(conn, [_outcome(r, OutboxStatus.SUPERSEDED, now) for r in losers])
+                self.outcomes[OutboxStatus.SUPERSEDED] += len(losers)
         loser_ids = {row.id for row in losers}
         return [row for row in rows if row.id not in loser_ids]
 
@@ -168,11 +220,16 @@ class Dispatcher:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             done.extend(f.result() for f in finished)
             if len(done) >= FLUSH_EVERY or not pending:
-                self._record(done)
+                self._record_or_hold(done)
                 done = []
+        # Nothing more is claimed before the outcomes held are recorded.
+        self.reconnect.run(self._record_held)
         if queue:  # stopped: hand the unsent claims back
-            with self._write() as conn, conn.begin():
-                outbox.release(conn, [self.worker], now=self.clock())
+            self.reconnect.run(self._release_own)
+
+    def _release_own(self) -> None:
+        with self._write() as conn, conn.begin():
+            outbox.release(conn, [self.worker], now=self.clock())
 
     def _send(self, row: Row[Any]) -> _Result:
         transport = self.transports.get(row.channel)
@@ -184,27 +241,53 @@ class Dispatcher:
         if bucket is not None:
             bucket.acquire()
         try:
-            return _Result(row, receipt=transport.send(_message(row)))
+            return _Result(row, receipt=transport.send(self._message(row)))
         except DeliveryError as exc:
             return _Result(row, error=exc)
         except Exception as exc:  # an unexpected bug in a transport must not kill the worker
             log.exception("transport %s failed on outbox row %s", row.channel, row.id)
             return _Result(row, error=DeliveryError(repr(exc), code="internal", permanent=False))
 
-    def _record(self, results: Sequence[_Result]) -> None:
-        if not results:
-            return
+    def _message(self, row: Row[Any]) -> Message:
+        return Message(id=row.id, key=row.key, channel=row.channel, recipient=row.recipient,
+                       language=row.language, kind=row.kind, body=row.body or "",
+                       subject=row.subject, html=row.html,
+                       unsubscribe=self.unsubscribe(row) if self.unsubscribe else None)
+
+    def _record_or_hold(self, results: Sequence[_Result]) -> None:
+        """Record these outcomes (and any held before); hold them while the database is
+        unreachable, so the sends in flight carry on meanwhile."""
+        if results:
+            self.held.append(self._outcomes(results))
+        try:
+            self._record_held()
+        except DBAPIError as exc:
+            if not is_outage(exc):
+                raise
+            self.reconnect.went_down(exc)
+        else:
+            self.reconnect.came_back()
+
+    def _record_held(self) -> None:
+        while self.held:
+            self._record(self.held[0])
+            self.held.pop(0)
+
+    def _outcomes(self, results: Sequence[_Result]) -> _Outcomes:
         now = self.clock()
         outcomes, permanent = [], []
         for result in results:
             outcomes.append(self._outcome(result, now))
             if result.error is not None and outcomes[-1]["status"] == FAILED:
                 permanent.append((result.row, result.error))
+        return _Outcomes(outcomes, permanent)
+
+    def _record(self, held: _Outcomes) -> None:
         with self._write() as conn, conn.begin():
-            outbox.record(conn, outcomes)
-            if permanent and self.hooks is not None:
-                self.hooks.on_permanent(conn, permanent)
-        self.sent += sum(1 for o in outcomes if o["status"] == SENT)
+            outbox.record(conn, held.outcomes)
+            if held.permanent and self.hooks is not None:
+                self.hooks.on_permanent(conn, held.permanent)
+        self.outcomes.update(str(o["status"]) for o in held.outcomes)
 
     def _outcome(self, result: _Result, now: datetime) -> dict[str, Any]:
         row, error = result.row, result.error
@@ -228,8 +311,3 @@ def _outcome(row: Row[Any], status: OutboxStatus, now: datetime, *,
         "due_at": due_at or row.due_at, "updated_at": now,
     }
 
-
-def _message(row: Row[Any]) -> Message:
-    return Message(id=row.id, key=row.key, channel=row.channel, recipient=row.recipient,
-                   language=row.language, kind=row.kind, body=row.body or "",
-                   subject=row.subject, html=row.html)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Subquery,
     and_,
     bindparam,
+    case,
     func,
     select,
     update,
@@ -169,11 +170,15 @@ def last_ref_at(conn: Connection, *, outage_id: int, kinds: Sequence[str]) -> da
 
 def listing(conn: Connection, *, outage_id: int | None = None, status: str | None = None,
             limit: int = 100) -> list[RowMapping]:
-    """Rows by due time, without their text."""
+    """Rows without their text: those still to send, soonest due first, then the others,
+    latest first (what is about to go out, then what just went)."""
     o = outbox.c
+    waiting = o.status.in_(ACTIVE)
     query = select(o.id, o.outage_id, o.kind, o.channel, o.recipient, o.language, o.status,
                    o.due_at, o.sent_at, o.attempts, o.segments, o.last_error_code,
-                   o.provider_id).order_by(o.due_at, o.id).limit(limit)
+                   o.provider_id).order_by(
+        case((waiting, 0), else_=1), case((waiting, o.due_at)).asc(), o.due_at.desc(),
+        o.id.desc()).limit(limit)
     if outage_id is not None:
         query = query.where(o.outage_id == outage_id)
     if status is not None:

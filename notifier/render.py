@@ -10,14 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from notifier import gsm
+from notifier.timetext import local_time
+
+# Context keys the renderer adds for the `when` filter.
+NOW, ZONE, LANGUAGE = "_now", "_zone", "_language"
 
 
 @dataclass(frozen=True)
@@ -42,8 +48,21 @@ class Rendered:
 
 
 def _environment(folder: Path, *, autoescape: bool) -> SandboxedEnvironment:
-    return SandboxedEnvironment(loader=FileSystemLoader(str(folder)), autoescape=autoescape,
-                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = SandboxedEnvironment(loader=FileSystemLoader(str(folder)), autoescape=autoescape,
+                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["when"] = when
+    return env
+
+
+@pass_context
+def when(context: Context, value: datetime | None, follows: datetime | None = None) -> str:
+    """`{{ start|when }}`, `{{ end|when(start) }}`: a time worded by templates/time/<lang>.txt
+    for a reader in the message's zone at the moment it goes out."""
+    if value is None:
+        return "-"
+    facts = local_time(value, now=context[NOW], tz=context[ZONE], follows=follows)
+    wording = context.environment.get_template(f"time/{context[LANGUAGE]}.txt")
+    return str(wording.module.when(facts))  # type: ignore[attr-defined]
 
 
 @lru_cache(maxsize=8)
@@ -57,16 +76,22 @@ def html_environment(folder: Path) -> SandboxedEnvironment:
 
 
 class Renderer:
-    def __init__(self, templates: Path, *, sms_ascii: bool = True) -> None:
+    def __init__(self, templates: Path, *, sms_ascii: bool = True, tz: tzinfo = UTC) -> None:
         self.text = text_environment(templates)
         self.html = html_environment(templates)
         self.sms_ascii = sms_ascii
+        self.tz = tz
 
-    def render(self, parts: Templates, name: str, context: Mapping[str, Any]) -> Rendered:
-        """The message `name` (say 'sms/vi/announcement') made of `parts`."""
+    def render(self, parts: Templates, name: str, context: Mapping[str, Any], *,
+               language: str, now: datetime, ascii_only: bool | None = None) -> Rendered:
+        """The message `name` (say 'sms/vi/announcement') made of `parts`, in `language`, as
+        read at `now` (the moment it is meant to go out: "today" is that day). SMS text is
+        folded to GSM-7 when `ascii_only` (default: the renderer's `sms_ascii`)."""
+        context = {**context, NOW: now, ZONE: self.tz, LANGUAGE: language}
         body = self._render(self.text, f"{name}.{parts.body}", context)
         if parts.sms:
-            text, info = gsm.prepare(body, ascii_only=self.sms_ascii)
+            fold = self.sms_ascii if ascii_only is None else ascii_only
+            text, info = gsm.prepare(body, ascii_only=fold)
             return Rendered(body=text, encoding=info.encoding, segments=info.segments)
         subject = (None if parts.subject is None else
                    " ".join(self._render(self.text, f"{name}.{parts.subject}", context).split()))

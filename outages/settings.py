@@ -135,11 +135,44 @@ class PlannedSettings(Section):
     reminders: Durations = [timedelta(days=1), timedelta(hours=2)]
 
 
+class Wording(Section):
+    """A text customers read, in each language messages are written in."""
+
+    vi: str = Field(min_length=1, max_length=200)
+    en: str = Field(min_length=1, max_length=200)
+
+
+# What customers read for each cause code, unless the dispatcher types a reason.
+DEFAULT_CAUSES: dict[str, Wording] = {
+    "equipment_failure": Wording(vi="sự cố thiết bị", en="equipment failure"),
+    "weather": Wording(vi="thời tiết xấu", en="bad weather"),
+    "vegetation": Wording(vi="cây đổ, va chạm đường dây", en="trees touching the lines"),
+    "third_party_damage": Wording(vi="bên thứ ba gây hư hỏng", en="damage by a third party"),
+    "overload": Wording(vi="quá tải", en="overload"),
+    "animal": Wording(vi="động vật gây sự cố", en="an animal on the equipment"),
+    "unknown": Wording(vi="đang xác định nguyên nhân", en="cause being investigated"),
+    "planned": Wording(vi="công tác theo kế hoạch", en="planned work"),
+}
+
+
+def _causes(value: Any) -> Any:
+    """A table of code -> {vi, en}; a plain list of codes (or comma-separated text) keeps the
+    built-in wording of the codes it names, and a code without one must be given a wording."""
+    codes = _str_list(value)
+    if not isinstance(codes, list):
+        return value
+    unworded = [code for code in codes if code not in DEFAULT_CAUSES]
+    if unworded:
+        raise ValueError(f"cause {unworded[0]!r} has no wording: write it as a table, "
+                         f'[faults.causes] {unworded[0]} = {{ vi = "...", en = "..." }}')
+    return {code: DEFAULT_CAUSES[code] for code in codes}
+
+
 class FaultsSettings(Section):
     group_radius_m: float = Field(default=500.0, ge=0)
     group_window: Duration = timedelta(hours=2)
-    causes: StrList = ["equipment_failure", "weather", "vegetation", "third_party_damage",
-                       "overload", "animal", "unknown", "planned"]
+    causes: Annotated[dict[str, Wording], NoDecode, BeforeValidator(_causes)] = Field(
+        default_factory=lambda: dict(DEFAULT_CAUSES), min_length=1)
 
 
 class ReliabilitySettings(Section):
@@ -179,6 +212,12 @@ class TwilioSettings(Section):
     rate_per_second: float = Field(default=10.0, gt=0)
     timeout: Duration = timedelta(seconds=10)
     validity_period: Duration = timedelta(hours=4)
+    # Per phone number and rolling hour: inbound SMS acted on (STOP always is) and replies
+    # sent, so a flood from one number costs a few reply SMS at most.
+    inbound_per_hour: int = Field(default=20, ge=1)
+    replies_per_hour: int = Field(default=5, ge=0)
+    # How long webhook MessageSids are remembered to refuse replays; older ones are dropped.
+    remember_webhooks: Duration = timedelta(days=30)
 
 
 class SmtpSettings(Section):
@@ -207,6 +246,10 @@ class WorkerSettings(Section):
 
 class HttpSettings(Section):
     public_base_url: str = ""
+    # Signs the links put in messages (one-click email unsubscribe). Keep it out of files in
+    # the repository: OUTAGES_HTTP_LINK_SECRET or OUTAGES_HTTP_LINK_SECRET_FILE. Without it (or
+    # without public_base_url), emails carry no unsubscribe link.
+    link_secret: str = ""
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_area_vertices: int = Field(default=20_000, ge=4)
     public_rate_per_minute: int = Field(default=120, ge=1)
@@ -214,6 +257,12 @@ class HttpSettings(Section):
     public_max_age: Duration = timedelta(seconds=60)
     # /docs (Swagger UI, served from the package): for development; turn off in production.
     docs: bool = True
+
+
+class PublicSettings(Section):
+    # The fewest customers' locations an area published without login may be drawn from;
+    # a smaller one would show where those customers live.
+    min_count: int = Field(default=5, ge=1)
 
 
 class Settings(BaseSettings):
@@ -238,6 +287,7 @@ class Settings(BaseSettings):
     retry: RetrySettings = RetrySettings()
     worker: WorkerSettings = WorkerSettings()
     http: HttpSettings = HttpSettings()
+    public: PublicSettings = PublicSettings()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,10 @@ pytest_plugins = ("tests.support.refusals",)
 
 BACKEND = os.environ.get("OUTAGES_TEST_DB", "sqlite")
 POSTGRES_URL = os.environ.get("OUTAGES_TEST_POSTGRES_URL", "")
+# An ISO time with its offset: every test then starts its (ticking) clock there. `make
+# test-midnight` runs the suite just before and just after local midnight, where a test that
+# reads the wall clock for a local date would fail.
+TEST_CLOCK = os.environ.get("OUTAGES_TEST_CLOCK", "")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -38,6 +43,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _test_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    if not TEST_CLOCK or request.node.get_closest_marker("real_clock"):
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(datetime.fromisoformat(TEST_CLOCK), tick=True):
+        yield
 
 
 def _admin_engine() -> Engine:

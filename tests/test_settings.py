@@ -93,3 +93,20 @@ def test_cli_config_option_and_exit_78(cli: Any, tmp_path: Path, add_customers: 
     refused = cli("customers", "list", OUTAGES_LOCALE_TIMEZONE="Nowhere/City")
     assert refused.exit_code == 78
     assert "OUTAGES_LOCALE_TIMEZONE" in refused.stderr
+
+
+def test_every_cause_has_a_wording_per_language(tmp_path: Path) -> None:
+    defaults = load_settings(environ={}).faults.causes
+    assert defaults["equipment_failure"].en == "equipment failure"
+    assert all(wording.vi and wording.en for wording in defaults.values())
+    added = load_settings(write_toml(tmp_path, '[faults.causes]\nlightning = { vi = "sét đánh",'
+                                     ' en = "lightning" }\n'), environ={}).faults.causes
+    assert added["lightning"].vi == "sét đánh" and "weather" in added
+    listed = load_settings(environ={"OUTAGES_FAULTS_CAUSES": "weather,unknown"}).faults.causes
+    assert list(listed) == ["weather", "unknown"] and listed["weather"].en == "bad weather"
+    with pytest.raises(ConfigError, match="cause 'lightning' has no wording"):
+        load_settings(write_toml(tmp_path, '[faults]\ncauses = ["weather", "lightning"]\n'),
+                      environ={})
+    with pytest.raises(ConfigError, match=r"faults\.causes\.storm\.en"):
+        load_settings(write_toml(tmp_path, '[faults.causes]\nstorm = { vi = "bão" }\n'),
+                      environ={})

@@ -23,6 +23,8 @@ class Message:
     body: str
     subject: str | None = None
     html: str | None = None
+    # Where the recipient stops these messages in one click (an email's List-Unsubscribe).
+    unsubscribe: str | None = None
 
 
 @dataclass(frozen=True)

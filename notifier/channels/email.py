@@ -1,10 +1,11 @@
-"""Email through SMTP (STARTTLS or TLS, optional login): multipart text + HTML with a
-List-Unsubscribe header."""
+"""Email through SMTP (STARTTLS or TLS, optional login): multipart text + HTML, with a
+one-click List-Unsubscribe (RFC 8058) when the message carries an unsubscribe URL."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import html
 import smtplib
 import ssl
 import threading
@@ -17,6 +18,10 @@ from notifier.channels.base import DeliveryError, Message, ProviderChannel, Rece
 from notifier.enums import ChannelName, Outcome
 from notifier.render import Templates
 
+# Where the text and HTML show the recipient's unsubscribe URL. A message's text is rendered
+# once for all its recipients; the channel puts each one's own URL in place of this.
+UNSUBSCRIBE_URL = "%%unsubscribe_url%%"
+
 
 class EmailChannel(ProviderChannel):
     name = ChannelName.EMAIL
@@ -27,11 +32,10 @@ class EmailChannel(ProviderChannel):
 
     def __init__(self, *, host: str, port: int, from_address: str, starttls: bool = True,
                  tls: bool = False, username: str = "", password: str = "",
-                 timeout: float = 10.0, unsubscribe: str = "") -> None:
+                 timeout: float = 10.0) -> None:
         self.host, self.port, self.from_address = host, port, from_address
         self.starttls, self.tls = starttls, tls
         self.username, self.password, self.timeout = username, password, timeout
-        self.unsubscribe = unsubscribe or f"mailto:{from_address}?subject=unsubscribe"
         self._local = threading.local()
         self._open: list[smtplib.SMTP] = []  # every thread's connection, for close()
         self._lock = threading.Lock()
@@ -74,10 +78,16 @@ class EmailChannel(ProviderChannel):
         mail["To"] = message.recipient
         mail["Subject"] = message.subject or ""
         mail["Message-ID"] = self.message_id(message)
-        mail["List-Unsubscribe"] = f"<{self.unsubscribe}>"
-        mail.set_content(message.body)
+        if message.unsubscribe:
+            # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" to the URL themselves,
+            # so the customer's "Unsubscribe" button works without opening a page.
+            mail["List-Unsubscribe"] = f"<{message.unsubscribe}>"
+            mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        url = message.unsubscribe or ""
+        mail.set_content(message.body.replace(UNSUBSCRIBE_URL, url))
         if message.html:
-            mail.add_alternative(message.html, subtype="html")
+            mail.add_alternative(message.html.replace(UNSUBSCRIBE_URL, html.escape(url)),
+                                 subtype="html")
         return mail
 
     def message_id(self, message: Message) -> str:

@@ -24,6 +24,7 @@ ROUTERS = (
     "outages.api.public.cuts",
     "outages.api.webhooks.twilio",
     "outages.api.public.page",
+    "outages.api.public.unsubscribe",
     "outages.api.routers.customers",
     "outages.api.routers.areas",
     "outages.api.routers.cuts",
@@ -35,13 +36,13 @@ ROUTERS = (
 
 
 def api_engine(url: str) -> Engine:
-    """The server's engine. On PostgreSQL without pool_pre_ping: the ping is a round trip on
-    every checkout, a third of a public lookup's time. A connection that died meanwhile
-    (database restart) fails one request, and SQLAlchemy then replaces the whole pool;
-    pool_recycle retires connections before idle timeouts in proxies and firewalls do."""
+    """The server's engine. Each checkout is pinged (on PostgreSQL), so after a database
+    restart or failover a stale pooled connection is replaced before a request uses it
+    rather than failing that request; pool_recycle retires connections before idle
+    timeouts in proxies and firewalls do."""
     if make_url(url).get_backend_name() == "sqlite":
         return db.make_engine(url)
-    return db.make_engine(url, pool_pre_ping=False, pool_recycle=1800)
+    return db.make_engine(url, pool_recycle=1800)
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:

@@ -156,22 +156,35 @@ Engineer = Annotated[Principal, Depends(require("reports"))]
 Auditor = Annotated[Principal, Depends(require("audit"))]
 Admin = Annotated[Principal, Depends(require("manage"))]
 
-PERSONAL_FIELDS = frozenset({"name", "phone", "email", "address", "recipient"})
+PERSONAL_FIELDS = frozenset({"name", "phone", "email", "address", "recipient", "text"})
+# A home's coordinates, kept to two decimals (about a kilometre): enough to see where
+# customers or reports cluster, not which house.
+COORDINATES = frozenset({"lon", "lat"})
+COORDINATE_DECIMALS = 2
 
 
 def redact(payload: Any, user: Principal) -> Any:
-    """`payload` with personal fields (name, phone, email, address, a notice's recipient)
-    blanked at any depth, unless the user's role needs them (admin, dispatcher)."""
+    """`payload` with personal fields (name, phone, email, address, a notice's recipient, a
+    fault report's text) blanked and coordinates rounded at any depth, unless the user's
+    role needs them (admin, dispatcher)."""
     if user.can("personal_data"):
         return payload
     return _blank(payload)
+
+
+def _field(key: str, value: Any) -> Any:
+    if key in PERSONAL_FIELDS:
+        return None
+    if key in COORDINATES and isinstance(value, float | int) and not isinstance(value, bool):
+        return round(value, COORDINATE_DECIMALS)
+    return _blank(value)
 
 
 def _blank(value: Any) -> Any:
     if isinstance(value, Result):
         return _blank(value.as_json())
     if isinstance(value, dict):
-        return {k: None if k in PERSONAL_FIELDS else _blank(v) for k, v in value.items()}
+        return {k: _field(k, v) for k, v in value.items()}
     if isinstance(value, list):
         return [_blank(item) for item in value]
     return value

@@ -67,7 +67,7 @@ def list_notices(
     limit: int = typer.Option(100, "--limit", min=1),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Queued and sent notices, soonest due first."""
+    """Notices still to send, soonest due first; then the others, latest first."""
     from outages.notices import report as notice_report
 
     context = cli_context(ctx)

@@ -24,6 +24,7 @@ def run(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every failed send."),
 ) -> None:
     """Send queued notices: wakes at each due time, polls as a safety net, stops on SIGTERM."""
+    from notifier.reconnect import DatabaseUnavailable
     from outages.notices import delivery
     from outages.notices.worker import Worker
 
@@ -40,13 +41,17 @@ def run(
     worker.install_signals()
     try:
         if once:
-            sent = worker.sweep()
+            worker.sweep()
         elif until_idle:
-            sent = worker.run_until_idle(timeout=timeout)
+            worker.run_until_idle(timeout=timeout)
         else:
             err_console.print(f"worker {worker.dispatcher.worker} running; SIGTERM stops it")
             worker.run_forever()
-            sent = worker.dispatcher.sent
+    except DatabaseUnavailable:
+        held = sum(len(h.outcomes) for h in worker.dispatcher.held)
+        warn(f"stopped while the database was unreachable; {held} notices sent but not "
+             "recorded stay 'sending' and are checked with the provider at the next start")
+        raise typer.Exit(1) from None
     finally:
         worker.close()
-    err_console.print(f"handled {sent} notices, {worker.dispatcher.sent} sent")
+    err_console.print(f"notices: {worker.dispatcher.summary()}")

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, String, cast, func, select
 from outages.errors import ValidationError
 from outages.models import Customer
 from outages.reliability.calendar import local_days
+from outages.reliability.data import MS_PER_SECOND
 from outages.settings import Settings
 from outages.text import CsvWriter
 
@@ -76,7 +77,7 @@ def draw(feeders: Feeders, settings: Settings, *, first: date, last: date,
          seed: int) -> Events:
     """Every outage of the history window, all kinds together."""
     rng = np.random.default_rng(seed)
-    edges = local_days(first, last, settings.tz).edges
+    edges = local_days(first, last, settings.tz).edges // MS_PER_SECOND  # whole seconds here
     years = (last - first).days / 365.25
     count = len(feeders.size)
     parts = [

@@ -139,6 +139,11 @@ def ceil_minute(value: datetime) -> datetime:
     return floor if floor == value else floor + timedelta(minutes=1)
 
 
+def optional_text(value: str | None) -> str | None:
+    """Optional free text as stored: stripped, and None when nothing is left."""
+    return (value or "").strip() or None
+
+
 def find(conn: Connection, outage_id: int) -> Row[Any] | None:
     """The outage's row, or None when there is none."""
     return conn.execute(select(OUTAGES).where(OUTAGES.c.id == outage_id)).first()

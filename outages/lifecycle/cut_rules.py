@@ -67,12 +67,13 @@ def check_notice(settings: Settings, start: datetime, *, urgent: bool) -> None:
 
 
 def conflicts(conn: Connection, settings: Settings, row: Row[Any]) -> list[CutWarning]:
-    """Other live cuts on this cut's customers: overlapping windows, and cuts within
-    planned.repeat_window of this one. Runs after the set is stored, as one join."""
+    """Other cuts on this cut's customers: pending ones whose window overlaps this one, and
+    any (a completed one too) within planned.repeat_window of it. Runs after the set is
+    stored, as one join. A completed cut is over, whatever its planned window said."""
     window = settings.planned.repeat_window
     per_cut = _sharing(conn, row, row.planned_start - window, row.planned_end + window)
-    overlapping = [o for o in per_cut if o.planned_start < row.planned_end
-                   and o.planned_end > row.planned_start]
+    overlapping = [o for o in per_cut if o.status in CUT_PENDING
+                   and o.planned_start < row.planned_end and o.planned_end > row.planned_start]
     nearby = [o for o in per_cut if o not in overlapping]
     warnings = []
     if overlapping:
@@ -105,12 +106,13 @@ def _pairs(outage_id: int) -> tuple[Any, Any, Any]:
 def _sharing(conn: Connection, row: Row[Any], low: datetime, high: datetime) -> list[Row[Any]]:
     joined, mine, _theirs = _pairs(row.id)
     o = lc.OUTAGES
-    query = (select(o.c.id, o.c.planned_start, o.c.planned_end).select_from(joined)
+    query = (select(o.c.id, o.c.status, o.c.planned_start, o.c.planned_end).select_from(joined)
              .where(mine.c.outage_id == row.id, mine.c.dropped_revision.is_(None),
                     o.c.kind == OutageKind.PLANNED,
                     o.c.status.in_((*CUT_PENDING, CutStatus.COMPLETED)),
                     o.c.planned_start < high, o.c.planned_end > low)
-             .group_by(o.c.id, o.c.planned_start, o.c.planned_end).order_by(o.c.id))
+             .group_by(o.c.id, o.c.status, o.c.planned_start, o.c.planned_end)
+             .order_by(o.c.id))
     return list(conn.execute(query))
 
 

@@ -51,6 +51,7 @@ def create(
     reason: str,
     actor: str,
     source: str,
+    reason_en: str | None = None,
     work: str | None = None,
     feeders: Sequence[str] | None = None,
     urgent: bool = False,
@@ -60,6 +61,7 @@ def create(
     if not reason.strip():
         raise ValidationError("give the reason customers will read", field="reason")
     lc.free_text(reason, field="reason", limit=text.REASON_MAX)
+    lc.free_text(reason_en, field="reason_en", limit=text.REASON_MAX)
     lc.free_text(work, field="work", limit=text.NOTE_MAX)
     lc.check_feeders(feeders)
     urgent_reason = cut_rules.check_urgent(urgent, urgent_reason)
@@ -70,7 +72,8 @@ def create(
         affected = _affected(conn, settings, area, feeders, start, allow_empty=allow_empty)
         ids = affected.ids
         row = _insert(conn, area=area, name=area.name or affected.place_name(), start=start,
-                      end=end, reason=reason.strip(), work=work, feeders=feeders, urgent=urgent,
+                      end=end, reason=reason.strip(), reason_en=lc.optional_text(reason_en),
+                      work=work, feeders=feeders, urgent=urgent,
                       urgent_reason=urgent_reason, actor=actor)
         lc.set_members(conn, row, ids, revision=1, cause=PLANNED_CAUSE)
         details = {"added": int(ids.size), "dropped": 0}
@@ -86,15 +89,15 @@ def create(
 
 
 def _insert(conn: Connection, *, area: Area, name: str | None, start: datetime, end: datetime,
-            reason: str,
+            reason: str, reason_en: str | None,
             work: str | None, feeders: Sequence[str] | None, urgent: bool,
             urgent_reason: str | None, actor: str) -> Row[Any]:
     now = utcnow()
     outage_id = conn.execute(insert(lc.OUTAGES).values(
         kind=OutageKind.PLANNED, status=CutStatus.SCHEDULED, area_name=name,
         area_geojson=area.to_geojson(),
-        feeders=list(feeders) if feeders else None, reason=reason, work=work,
-        cause=PLANNED_CAUSE, planned_start=start, planned_end=end, urgent=urgent,
+        feeders=list(feeders) if feeders else None, reason=reason, reason_en=reason_en,
+        work=work, cause=PLANNED_CAUSE, planned_start=start, planned_end=end, urgent=urgent,
         urgent_reason=urgent_reason, revision=1, created_by=actor, created_at=now,
         updated_at=now,
     ).returning(lc.OUTAGES.c.id)).scalar_one()

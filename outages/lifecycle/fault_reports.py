@@ -132,7 +132,7 @@ def record(
     who = resolve(conn, settings, customer=customer, phone=phone, point=point)
     match = fault_grouping.nearest_open(conn, settings, who.lon, who.lat, at)
     row = lc.load(conn, match.outage_id) if match else _open_incident(
-        conn, text=text, actor=actor, source=source, at=at)
+        conn, actor=actor, source=source, at=at)
     report_id, count = _store(conn, row.id, who, text=text, channel=channel, at=at)
     lc.publish(conn, settings, row, "fault_reported", actor=actor, report_id=report_id)
     audit.record(conn, actor=actor, source=source, action="fault.reported",
@@ -144,10 +144,11 @@ def record(
                        reports=count, status=row.status, at=iso_local(at, settings.tz))
 
 
-def _open_incident(conn: Connection, *, text: str | None, actor: str, source: str,
-                   at: datetime) -> Row[Any]:
+def _open_incident(conn: Connection, *, actor: str, source: str, at: datetime) -> Row[Any]:
+    # No reason yet: what the caller said is theirs and stays on the report; customers read
+    # the reason the dispatcher gives on confirming.
     outage_id = conn.execute(insert(lc.OUTAGES).values(
-        kind=OutageKind.FAULT, status=IncidentStatus.REPORTED, reason=text, revision=1,
+        kind=OutageKind.FAULT, status=IncidentStatus.REPORTED, revision=1,
         created_by=actor,
         created_at=at, updated_at=utcnow(),
     ).returning(lc.OUTAGES.c.id)).scalar_one()

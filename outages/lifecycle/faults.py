@@ -17,6 +17,7 @@ from shapely.geometry import MultiPoint
 from sqlalchemy import ColumnElement, Connection, Engine, Row, func, select
 
 from geo import Area
+from outages import text
 from outages.db import write_transaction
 from outages.enums import INCIDENT_OPEN, IncidentStatus, OutageKind
 from outages.errors import Conflict, ValidationError
@@ -33,10 +34,14 @@ MIN_AUTO_BUFFER_M = 200.0
 M_PER_DEG = 111_320.0
 
 
+def _located_reports(conn: Connection, fault_id: int) -> list[tuple[float, float]]:
+    return [(lon, lat) for lon, lat in conn.execute(select(REPORTS.c.lon, REPORTS.c.lat).where(
+        REPORTS.c.outage_id == fault_id, REPORTS.c.lon.is_not(None)))]
+
+
 def proposal(conn: Connection, settings: Settings, fault_id: int) -> Area:
     """The convex hull of the report points, buffered by max(200 m, faults.group_radius_m)."""
-    points = conn.execute(select(REPORTS.c.lon, REPORTS.c.lat).where(
-        REPORTS.c.outage_id == fault_id, REPORTS.c.lon.is_not(None))).all()
+    points = _located_reports(conn, fault_id)
     if not points:
         raise ValidationError(f"incident {fault_id} has no located report to draw an area "
                               "from: give an area or feeders", field="auto")
@@ -84,17 +89,28 @@ def confirm(
     auto: bool = False,
     started_at: datetime | None = None,
     cause: str | None = None,
+    reason: str | None = None,
+    reason_en: str | None = None,
 ) -> OutageView:
     """Fix the affected set from an area, feeders or the reports, and start everyone's
-    interruption at `started_at` (default: the earliest report)."""
-    if sum((area is not None, bool(feeders), auto)) != 1:
+    interruption at `started_at` (default: the earliest report). With `auto`, `area` may
+    be the proposal as shown to the dispatcher, saved as shown.
+
+    Customers read `reason` (and `reason_en` in English) when the dispatcher types one,
+    otherwise the cause's wording: never what a caller said."""
+    if sum((area is not None and not auto, bool(feeders), auto)) != 1:
         raise ValidationError("give exactly one of an area, feeders or auto", field="area",
                               hint="one_scope")
     cause = _check_cause(settings, cause)
     lc.check_feeders(feeders)
+    lc.free_text(reason, field="reason", limit=text.REASON_MAX)
+    lc.free_text(reason_en, field="reason_en", limit=text.REASON_MAX)
     with write_transaction(engine) as conn:
         row = _open(conn, fault_id, allowed=(IncidentStatus.REPORTED,), doing="confirmed again")
-        if auto:
+        # An automatic area is drawn around callers' homes: how many is what decides
+        # whether it may be published as it is.
+        points = len(_located_reports(conn, fault_id)) if auto else None
+        if auto and area is None:
             area = proposal(conn, settings, fault_id)
         started = started_at or _first_report(conn, fault_id)
         lc.not_future(started, field="started_at", what="start time")
@@ -108,8 +124,10 @@ def confirm(
                               start_at=started)
         outside = _reporters_outside(conn, fault_id, ids)
         values = {"status": IncidentStatus.CONFIRMED, "actual_start": started, "cause": cause,
+                  "reason": lc.optional_text(reason), "reason_en": lc.optional_text(reason_en),
                   "feeders": list(feeders) if feeders else None,
                   "area_geojson": area.to_geojson() if area is not None else None,
+                  "area_points": points,
                   "area_name": _place(area, affected, feeders)}
         after = lc.change(conn, row, action="confirmed", actor=actor, source=source,
                           values=values, details={"added": diff.added, "dropped": 0,

@@ -1,7 +1,9 @@
 """What the public may know about cuts and outages: when, where, why, how many customers.
 
 Pure reads of the outage tables. Nothing here selects a customer's name, phone, email or
-address, so nothing personal can leak into a public answer.
+address, so nothing personal can leak into a public answer. Outages are named by their
+public reference, not their sequential id; a customer code answers the same whether it
+exists or not; an area drawn around fewer than `public.min_count` callers is left out.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy import Connection, bindparam, exists, func, or_, select
 from geo import BBox, point_problem
 from notifier import gsm
 from outages.enums import CUT_PENDING, FINISHED, INCIDENT_OPEN, CutStatus, OutageKind
-from outages.errors import NotFound, ValidationError
+from outages.errors import ValidationError
 from outages.lifecycle.results import CurrentOutage, PublicCut
 from outages.models import Customer, Interruption, Outage, OutageCustomer
 from outages.settings import Settings
@@ -56,8 +58,8 @@ def cuts_on_day(conn: Connection, settings: Settings, *, district: str,
 
 # What a public description of a cut is made of; the lookups select these columns in the same
 # query that finds the cuts, so one lookup is one round trip to the database.
-_CUT_COLUMNS = (_o.id, _o.revision, _o.created_at, _o.area_name, _o.reason, _o.status,
-                _o.planned_start, _o.planned_end)
+_CUT_COLUMNS = (_o.id, _o.public_ref, _o.revision, _o.created_at, _o.area_name, _o.reason,
+                _o.status, _o.planned_start, _o.planned_end)
 _SOONEST_FIRST = (_o.planned_start, _o.id)
 
 
@@ -96,12 +98,9 @@ _UPCOMING_AREAS = (select(*_CUT_COLUMNS).where(*_upcoming(bindparam("now")),
 
 def lookup_customer(conn: Connection, settings: Settings, *, code: str,
                     now: datetime) -> list[PublicCut]:
-    """Upcoming or running cuts whose affected set holds customer `code` (not yet restored)."""
-    # One query answers both "does the code exist" and "which cuts".
+    """Upcoming or running cuts whose affected set holds customer `code` (not yet restored).
+    An unknown code has none: telling it apart would let anyone list the valid codes."""
     rows = conn.execute(_CUSTOMER_CUTS, {"code": code.strip(), "now": now}).all()
-    if not rows:
-        raise NotFound(f"no customer with code {code.strip()!r}: check the code on your bill",
-                       field="customer")
     return _describe(conn, settings, [row for row in rows if row.id is not None])
 
 
@@ -157,7 +156,7 @@ def _describe(conn: Connection, settings: Settings,
     tz = settings.tz
     districts = _district_counts(conn, rows)
     return [
-        PublicCut(id=row.id, area_name=row.area_name, districts=sorted(districts[row.id]),
+        PublicCut(ref=row.public_ref, area_name=row.area_name, districts=sorted(districts[row.id]),
                   start=iso_local(row.planned_start, tz), end=iso_local(row.planned_end, tz),
                   reason=row.reason, status=row.status,
                   customers_affected=sum(districts[row.id].values()))
@@ -190,15 +189,15 @@ def current_outages(conn: Connection, settings: Settings) -> list[CurrentOutage]
     """Outages with power off now: running cuts and open faults, with area and ETR."""
     tz = settings.tz
     rows = conn.execute(
-        select(_o.id, _o.revision, _o.created_at, _o.kind, _o.status, _o.area_name,
-               _o.area_geojson, _o.reason, _o.cause, _o.actual_start, _o.planned_start,
-               _o.planned_end, _o.etr)
+        select(_o.id, _o.public_ref, _o.revision, _o.created_at, _o.kind, _o.status,
+               _o.area_name, _o.area_geojson, _o.area_points, _o.reason, _o.cause,
+               _o.actual_start, _o.planned_start, _o.planned_end, _o.etr)
         .where(_o.status.in_(POWER_OFF)).order_by(_o.id)
     ).all()
     counts = _district_counts(conn, rows)
     return [
-        CurrentOutage(id=row.id, kind=row.kind, status=row.status, area_name=row.area_name,
-                      area=json.loads(row.area_geojson) if row.area_geojson else None,
+        CurrentOutage(ref=row.public_ref, kind=row.kind, status=row.status,
+                      area_name=row.area_name, area=_public_area(settings, row),
                       districts=sorted(counts[row.id]),
                       customers_affected=sum(counts[row.id].values()),
                       reason=row.reason if row.kind == OutageKind.PLANNED else row.cause,
@@ -206,6 +205,17 @@ def current_outages(conn: Connection, settings: Settings) -> list[CurrentOutage]
                       etr=iso_local(row.etr or row.planned_end, tz))
         for row in rows
     ]
+
+
+def _public_area(settings: Settings, row: Any) -> dict[str, Any] | None:
+    """The outage's area, unless it was drawn around fewer callers' homes than
+    `public.min_count`: then the districts say where, and the shape is left out."""
+    if row.area_geojson is None:
+        return None
+    if row.area_points is not None and row.area_points < settings.public.min_count:
+        return None
+    area: dict[str, Any] = json.loads(row.area_geojson)
+    return area
 
 
 def outages_for_customers(conn: Connection, customer_ids: Sequence[int]) -> list[dict[str, Any]]:

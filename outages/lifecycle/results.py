@@ -79,12 +79,15 @@ class OutageView(Result):
     breakdowns, warnings and what the last change did."""
 
     id: int
+    public_ref: str | None = Field(description="the outage's name in public answers")
     kind: str
     status: str
     revision: int
     area_name: str | None
     feeders: list[str] | None
-    reason: str | None
+    reason: str | None = Field(description="as customers read it, in the default language; "
+                               "for a fault, only what the dispatcher typed")
+    reason_en: str | None = Field(description="as customers read it in English")
     work: str | None
     cause: str | None
     external_id: str | None
@@ -104,7 +107,7 @@ class OutageView(Result):
     affected: int
     dropped: int
     restored: int
-    remaining: int
+    remaining: int = Field(description="customers without power now (0 before the start)")
     notice_lead: str | None = None
     by_district: dict[str, int] | None = None
     by_feeder: dict[str, int] | None = None
@@ -164,7 +167,7 @@ class HistoryImport(Result):
 
 
 class PublicCut(Result):
-    id: int
+    ref: str | None = Field(description="the cut's public reference (not its internal id)")
     area_name: str | None
     districts: list[str]
     start: str | None
@@ -185,11 +188,12 @@ class PublicLookup(Result):
 
 
 class CurrentOutage(Result):
-    id: int
+    ref: str | None = Field(description="the outage's public reference (not its internal id)")
     kind: str
     status: str
     area_name: str | None
-    area: dict[str, Any] | None = Field(description="GeoJSON geometry")
+    area: dict[str, Any] | None = Field(description="GeoJSON geometry; null when it would "
+                                        "show where a few customers live (see districts)")
     districts: list[str]
     customers_affected: int
     reason: str | None

@@ -33,15 +33,18 @@ def describe(
     `counts_by_outage`), otherwise they are counted here."""
     tz = settings.tz
     view: dict[str, Any] = {
-        "id": row.id, "kind": row.kind, "status": row.status, "revision": row.revision,
-        "area_name": row.area_name, "feeders": row.feeders, "reason": row.reason,
-        "work": row.work, "cause": row.cause, "external_id": row.external_id,
+        "id": row.id, "public_ref": row.public_ref, "kind": row.kind, "status": row.status,
+        "revision": row.revision, "area_name": row.area_name, "feeders": row.feeders,
+        "reason": row.reason, "reason_en": row.reason_en, "work": row.work, "cause": row.cause,
+        "external_id": row.external_id,
         "start": iso_local(row.planned_start, tz), "end": iso_local(row.planned_end, tz),
         "urgent": bool(row.urgent), "urgent_reason": row.urgent_reason,
         "cancel_reason": row.cancel_reason, "created_by": row.created_by,
     }
     view.update({name: iso_local(getattr(row, name), tz) for name in TIME_FIELDS})
     view.update(counts if counts is not None else counts_by_outage(conn, [row.id])[row.id])
+    if row.actual_start is None:  # not started: nobody is out yet
+        view["remaining"] = 0
     if row.kind == OutageKind.PLANNED and row.planned_start is not None:
         lead = row.planned_start - row.created_at
         view["notice_lead"] = format_duration(timedelta(minutes=lead // timedelta(minutes=1)))

@@ -4,6 +4,7 @@ from outages.models.auth import ApiToken, AuditEntry, User
 from outages.models.base import Base
 from outages.models.customers import Customer
 from outages.models.outages import FaultReport, Interruption, Outage, OutageCustomer, Revision
+from outages.models.webhooks import TwilioEvent
 
 __all__ = [
     "ApiToken",
@@ -15,5 +16,6 @@ __all__ = [
     "Outage",
     "OutageCustomer",
     "Revision",
+    "TwilioEvent",
     "User",
 ]

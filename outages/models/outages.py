@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from notifier.sqltypes import UTCDateTime
 from outages.models.base import Base, BigId
 
+# Letters and digits nobody misreads on a phone screen (no 0/O, 1/I/L, U).
+REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+REF_LENGTH = 8
+
+
+def new_public_ref() -> str:
+    """A random reference for an outage in public answers: unlike the id, it tells nothing
+    about how many outages there are and cannot be counted through."""
+    return "".join(secrets.choice(REF_ALPHABET) for _ in range(REF_LENGTH))
+
 
 class Outage(Base):
     """A planned cut (kind 'planned') or a fault incident (kind 'fault').
@@ -30,18 +41,24 @@ class Outage(Base):
     Cut statuses: scheduled -> in_progress -> completed, or cancelled.
     Fault statuses: reported -> confirmed -> restored. Both kinds: `outages.enums`.
     Imported history has status 'completed' and its source system's id in `external_id`.
+    `reason` is the dispatcher's reason in the default language, `reason_en` in English;
+    customers read a missing one as the cause's wording. `area_points` is the number of
+    located fault reports an automatic area was drawn around (empty for a drawn area).
     """
 
     __tablename__ = "outages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_ref: Mapped[str | None] = mapped_column(String(12), default=new_public_ref)
     kind: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     area_name: Mapped[str | None] = mapped_column(String(200))
     area_geojson: Mapped[str | None] = mapped_column(Text)
+    area_points: Mapped[int | None] = mapped_column(Integer)
     feeders: Mapped[list[str] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
+    reason_en: Mapped[str | None] = mapped_column(Text)
     work: Mapped[str | None] = mapped_column(Text)
     cause: Mapped[str | None] = mapped_column(String(40))
     planned_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -64,6 +81,7 @@ class Outage(Base):
     __table_args__ = (
         Index("ix_outages_kind_status", "kind", "status"),
         Index("ix_outages_planned_start", "planned_start"),
+        Index("ix_outages_public_ref", "public_ref", unique=True),
     )
 
 

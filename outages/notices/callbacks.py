@@ -4,6 +4,7 @@ reports a permanent problem with the number, the customer's contact flags."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import Connection
 
@@ -11,6 +12,7 @@ from notifier.channels import sms
 from notifier.status import FAILED, PROVIDER_STATUSES, StatusChange, apply_status
 from outages.enums import Source
 from outages.errors import ValidationError
+from outages.notices import webhooks
 from outages.notices.queue import contact_flag
 from outages.registry import optout
 from outages.timeutil import utcnow
@@ -20,14 +22,22 @@ ACTOR = "twilio"
 
 
 def record_status(conn: Connection, *, message_sid: str, provider_status: str,
-                  error_code: str | None = None,
+                  keep: timedelta, error_code: str | None = None,
                   error: str | None = None) -> StatusChange | None:
-    """Apply one status callback; None when the message id is unknown (logged)."""
-    status = PROVIDER_STATUSES.get(provider_status.strip().lower())
+    """Apply one status callback once; None when it came before or the message id is
+    unknown (logged). Callbacks are remembered for `keep`."""
+    name = provider_status.strip().lower()
+    status = PROVIDER_STATUSES.get(name)
     if status is None:
         raise ValidationError(f"unknown message status {provider_status!r}",
                               field="MessageStatus")
-    change = apply_status(conn, provider_id=message_sid, status=status, at=utcnow(),
+    now = utcnow()
+    webhooks.forget_before(conn, now - keep)
+    if not webhooks.first_time(conn, message_sid=message_sid,
+                               event=webhooks.status_event(name), at=now):
+        log.info("status %s for message %s was already recorded", name, message_sid)
+        return None
+    change = apply_status(conn, provider_id=message_sid, status=status, at=now,
                           error_code=error_code or None, error=error or None)
     if change is None:
         log.warning("status %s for unknown message %s ignored", provider_status, message_sid)

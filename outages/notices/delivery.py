@@ -20,6 +20,7 @@ from notifier.enums import ChannelName
 from notifier.supersede import SupersedePolicy
 from outages.enums import NoticeKind, Source
 from outages.lifecycle import core as lc
+from outages.notices import unsubscribe
 from outages.notices.queue import Batch, contact_flag, context, queue
 from outages.registry import optout
 from outages.registry.optout import ContactFlag
@@ -77,7 +78,7 @@ def dispatcher(engine: Engine, settings: Settings, **overrides: Any) -> Dispatch
         "rates": rates, "concurrency": settings.worker.concurrency,
         "batch": settings.worker.claim_batch, "hooks": DomainHooks(settings),
         "retry": RetryPolicy(r.max_attempts, r.max_age, r.base_delay), "supersede": SUPERSEDE,
-        **overrides,
+        "unsubscribe": unsubscribe.links(settings), **overrides,
     }
     return Dispatcher(engine, transports(settings), **options)
 

@@ -31,12 +31,14 @@ from sqlalchemy import (
 
 from notifier import outbox, quiet
 from notifier.channels import REGISTRY
+from notifier.channels.email import UNSUBSCRIBE_URL
 from notifier.enums import ChannelName, OutboxStatus, Outcome
 from notifier.render import Rendered, Renderer
 from notifier.sqltypes import UTCDateTime
 from outages import paths
 from outages.enums import NoticeKind
 from outages.models import Customer
+from outages.notices import unsubscribe
 from outages.registry.optout import ContactFlag
 from outages.settings import Settings, parse_quiet_hours
 
@@ -63,20 +65,28 @@ class Batch:
     deadline: datetime | None = None  # quiet hours must not push the notice past this
 
 
+class PerLanguage(dict[str, str]):
+    """A context value worded per language: each message reads its own language's."""
+
+
 def renderer(settings: Settings) -> Renderer:
-    return Renderer(paths.templates_dir(), sms_ascii=settings.notices.sms_ascii)
+    return Renderer(paths.templates_dir(), sms_ascii=settings.notices.sms_ascii, tz=settings.tz)
 
 
 def render(settings: Settings, channel: str, language: str, kind: str,
-           context: Mapping[str, Any]) -> Rendered:
-    """templates/<channel>/<language>/<kind>.*, as the channel's messages are made."""
+           context: Mapping[str, Any], *, now: datetime,
+           ascii_only: bool | None = None) -> Rendered:
+    """templates/<channel>/<language>/<kind>.*, as the channel's messages are made, worded
+    for a reader at `now` (when the message is due to go out)."""
+    values = {name: value[language] if isinstance(value, PerLanguage) else value
+              for name, value in context.items()}
     return renderer(settings).render(REGISTRY[channel].templates, f"{channel}/{language}/{kind}",
-                                     context)
+                                     values, language=language, now=now, ascii_only=ascii_only)
 
 
-def render_all(settings: Settings, kind: str,
-               context: Mapping[str, Any]) -> dict[tuple[str, str], Rendered]:
-    return {(ch, lang): render(settings, ch, lang, kind, context)
+def render_all(settings: Settings, kind: str, context: Mapping[str, Any], *,
+               now: datetime) -> dict[tuple[str, str], Rendered]:
+    return {(ch, lang): render(settings, ch, lang, kind, context, now=now)
             for ch in CHANNELS for lang in LANGUAGES}
 
 
@@ -113,8 +123,8 @@ def contact_ok(channel: str) -> ColumnElement[bool]:
 def queue(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
           now: datetime, channels: Sequence[str] = CHANNELS) -> int:
     """Queue `batch` for the customers whose id is in `members` (a select or id list)."""
-    texts = render_all(settings, batch.kind, batch.context)
     due, urgent = due_time(settings, batch)
+    texts = render_all(settings, batch.kind, batch.context, now=due)
     total = 0
     for channel in channels:
         query = _select(settings, batch, channel, texts, due=due, urgent=urgent, now=now)
@@ -157,8 +167,8 @@ def queue_to_phone(conn: Connection, settings: Settings, batch: Batch, phone: st
                    now: datetime) -> int:
     """A notice to a caller who is not a registered customer (fault reports by phone)."""
     language, sms = settings.locale.default_language, ChannelName.SMS
-    text = render(settings, sms, language, batch.kind, batch.context)
     due, urgent = due_time(settings, batch)
+    text = render(settings, sms, language, batch.kind, batch.context, now=due)
     row = {
         "key": f"{batch.outage_id}:{batch.scope}:{batch.kind}:{phone}:{sms}",
         "outage_id": batch.outage_id, "revision": batch.revision, "customer_id": None,
@@ -171,22 +181,35 @@ def queue_to_phone(conn: Connection, settings: Settings, batch: Batch, phone: st
     return outbox.enqueue(conn, [row])
 
 
-def local_text(value: datetime | None, settings: Settings) -> str | None:
-    """Times in messages: local, as customers read them ('08:00 07/12/2026')."""
-    return None if value is None else value.astimezone(settings.tz).strftime("%H:%M %d/%m/%Y")
+def reasons(settings: Settings, outage: Row[Any]) -> PerLanguage:
+    """Why, as customers read it in each language: the dispatcher's reason in that language
+    (`reason` is written in the default one), else the cause's wording, else the one reason
+    there is. Only dispatchers' words and settings reach here, never a caller's report."""
+    default = settings.locale.default_language
+    own = {"en": outage.reason_en}
+    own[default] = own.get(default) or outage.reason
+    wording = settings.faults.causes.get(outage.cause or "")
+    return PerLanguage({
+        language: own.get(language) or (getattr(wording, language) if wording else None)
+        or outage.reason or outage.work or "-"
+        for language in LANGUAGES})
 
 
 def context(settings: Settings, outage: Row[Any], **extra: Any) -> dict[str, Any]:
-    start = outage.actual_start or outage.planned_start
+    """What notice templates are given: names as the public knows them (an outage without an
+    area name has none: its id means nothing to a customer) and times as aware datetimes,
+    which the templates word for their language (the `when` filter)."""
     return {
         "utility": settings.notices.utility_name,
         "hotline": settings.notices.hotline,
-        "area": outage.area_name or f"#{outage.id}",
-        "reason": outage.reason or outage.work or outage.cause or "-",
-        "start": local_text(start, settings) or "-",
-        "end": local_text(outage.planned_end or outage.etr, settings) or "-",
-        "etr": local_text(outage.etr, settings),
-        "restored_at": local_text(extra.pop("restored_at", None), settings) or "-",
-        "reported_at": local_text(extra.pop("reported_at", None), settings) or "-",
+        "area": outage.area_name or None,
+        "reason": reasons(settings, outage),
+        "start": outage.actual_start or outage.planned_start,
+        "end": outage.planned_end or outage.etr,
+        "etr": outage.etr,
+        "restored_at": None,
+        "reported_at": None,
+        # Each email gets its recipient's own link when sent (see notices.unsubscribe).
+        "unsubscribe_url": UNSUBSCRIBE_URL if unsubscribe.enabled(settings) else None,
         **extra,
     }

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, case, func, select
 
 from notifier import outbox
 from notifier.channels import REGISTRY
+from notifier.channels.email import UNSUBSCRIBE_URL
 from notifier.enums import ChannelName, OutboxStatus, Outcome
 from outages.enums import NoticeKind, OutageKind
 from outages.errors import NotFound, ValidationError
@@ -26,7 +27,7 @@ from outages.notices.queue import (
 )
 from outages.notices.results import Notice, NoticePreview, NoticeStats
 from outages.settings import Settings
-from outages.timeutil import iso_local
+from outages.timeutil import iso_local, utcnow
 
 DEFAULT_KIND = {OutageKind.PLANNED: NoticeKind.ANNOUNCEMENT, OutageKind.FAULT: NoticeKind.FAULT_ACK}
 
@@ -42,7 +43,8 @@ def preview(conn: Connection, settings: Settings, *, outage_id: int, expect: str
     if kind not in KINDS:
         raise ValidationError(f"unknown notice kind {kind!r}: use one of {', '.join(KINDS)}",
                               field="kind")
-    texts = render_all(settings, kind, context(settings, outage))
+    # Worded as if sent now: a preview shows what customers would read at this moment.
+    texts = render_all(settings, kind, context(settings, outage), now=utcnow())
     counts = recipients(conn, settings, outage_id)
     languages = [language] if language else list(LANGUAGES)
     messages, total = [], {"messages": 0, "segments": 0, "cost": 0.0}
@@ -51,7 +53,8 @@ def preview(conn: Connection, settings: Settings, *, outage_id: int, expect: str
             text, count = texts[(channel, lang)], counts.get((channel, lang), 0)
             messages.append({"channel": channel, "language": lang, "recipients": count,
                              "encoding": text.encoding, "segments": text.segments,
-                             "subject": text.subject, "body": text.body,
+                             "subject": text.subject,
+                             "body": text.body.replace(UNSUBSCRIBE_URL, "<unsubscribe link>"),
                              "cost_each": cost(settings, channel, text)})
             total["messages"] += count
             total["segments"] += (count * text.segments

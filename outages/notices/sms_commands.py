@@ -1,11 +1,14 @@
 """Keywords customers text to the utility's number, and the replies.
 
-Keywords are read in any case, with or without Vietnamese diacritics and with spaces
-("mất điện", "MAT DIEN", "matdien"). Reply text lives in templates/sms/<lang>/reply_*.txt.
+Keywords are read in any case, with or without Vietnamese diacritics, spaces or punctuation
+("mất điện", "MAT DIEN", "matdien", "Stop."). Reply text lives in
+templates/sms/<lang>/reply_*.txt and quotes at most a few words of what the customer wrote.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -17,9 +20,10 @@ from notifier.enums import ChannelName
 from outages.enums import ReportSource, Source
 from outages.lifecycle import fault_reports, public
 from outages.models import Customer
-from outages.notices import queue
+from outages.notices import queue, webhooks
 from outages.registry import optout
 from outages.settings import Settings
+from outages.timeutil import utcnow
 
 Action = Literal["stop", "start", "help", "status", "fault", "unknown"]
 
@@ -31,6 +35,11 @@ KEYWORDS: dict[str, Action] = {
     **dict.fromkeys(("MATDIEN",), "fault"),
 }
 ACTOR = "sms"
+log = logging.getLogger(__name__)
+# A reply quotes at most this much of the customer's text: an account code fits, a flood
+# of emoji or a pasted paragraph does not turn into a long (and costly) reply.
+ECHO_WORDS, ECHO_CHARS = 2, 24
+_NOT_WORD = re.compile(r"[^A-Z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -47,8 +56,13 @@ class Reply:
 
 
 def fold(text: str) -> str:
-    """Upper case without diacritics, spaces collapsed: 'mất  điện' -> 'MAT DIEN'."""
-    return " ".join(gsm.fold(text).upper().split())
+    """Upper-case words without diacritics or punctuation: 'mất  điện!' -> 'MAT DIEN'."""
+    return " ".join(_NOT_WORD.sub(" ", gsm.fold(text).upper()).split())
+
+
+def echo(words: str) -> str:
+    """The part of the customer's words a reply may quote back."""
+    return " ".join(words.split()[:ECHO_WORDS])[:ECHO_CHARS]
 
 
 def parse(text: str) -> Command:
@@ -59,6 +73,32 @@ def parse(text: str) -> Command:
         if len(words) >= size and keyword in KEYWORDS:
             return Command(KEYWORDS[keyword], " ".join(words[size:]))
     return Command("unknown")
+
+
+def receive(conn: Connection, settings: Settings, *, message_sid: str, phone: str,
+            text: str) -> Reply | None:
+    """Act on one inbound SMS once and within the number's hourly limits; the reply, or None
+    to answer nothing (a replay, a flood, or the number's replies used up)."""
+    now = utcnow()
+    webhooks.forget_before(conn, now - settings.twilio.remember_webhooks)
+    if not webhooks.first_time(conn, message_sid=message_sid, event=webhooks.INBOUND, at=now,
+                               phone=phone):
+        log.info("inbound SMS %s was already handled; not acted on again", message_sid)
+        return None
+    limits = settings.twilio
+    received = webhooks.inbound_last_hour(conn, phone=phone, at=now)
+    if received == limits.inbound_per_hour + 1:
+        log.warning("more than %d SMS from %s within an hour: only STOP is acted on",
+                    limits.inbound_per_hour, phone)
+    # An opt-out is always honoured; anything else beyond the limit is dropped.
+    if received > limits.inbound_per_hour and parse(text).action != "stop":
+        return None
+    reply = handle(conn, settings, phone=phone, text=text)
+    if webhooks.inbound_last_hour(conn, phone=phone, at=now,
+                                  replied=True) >= limits.replies_per_hour:
+        return None
+    webhooks.mark_replied(conn, message_sid=message_sid)
+    return reply
 
 
 def handle(conn: Connection, settings: Settings, *, phone: str, text: str) -> Reply:
@@ -83,13 +123,9 @@ def handle(conn: Connection, settings: Settings, *, phone: str, text: str) -> Re
 
 def _status(conn: Connection, settings: Settings, accounts: Sequence[Any], language: str) -> Reply:
     outages = public.outages_for_customers(conn, [a.id for a in accounts])
-    tz = settings.tz
     items = [{"code": o["code"], "area": o["area_name"], "kind": o["kind"],
-              "status": o["status"],
-              "start": (o["actual_start"] or o["planned_start"]).astimezone(tz)
-              if (o["actual_start"] or o["planned_start"]) else None,
-              "etr": (o["etr"] or o["planned_end"]).astimezone(tz)
-              if (o["etr"] or o["planned_end"]) else None}
+              "status": o["status"], "start": o["actual_start"] or o["planned_start"],
+              "etr": o["etr"] or o["planned_end"]}
              for o in outages]
     return Reply("status", language, {"known": bool(accounts), "outages": items})
 
@@ -99,11 +135,13 @@ def _fault(conn: Connection, settings: Settings, accounts: Sequence[Any], langua
     codes = [a.code for a in accounts]
     if not accounts:
         return Reply("fault_unknown_phone", language)
-    chosen = [a for a in accounts if a.code.upper() == command.argument.replace(" ", "")]
+    # Codes compared as words are read: "hn-0042" names account HN-0042.
+    given = command.argument.replace(" ", "")
+    chosen = [a for a in accounts if fold(a.code).replace(" ", "") == given]
     if not chosen and len(accounts) == 1 and not command.argument:
         chosen = list(accounts)
     if len(chosen) != 1:
-        return Reply("fault_which", language, {"codes": codes, "given": command.argument})
+        return Reply("fault_which", language, {"codes": codes, "given": echo(command.argument)})
     # Filed inside the webhook's transaction, grouped into an incident like any other report.
     result = fault_reports.record(conn, settings, actor=ACTOR, source=Source.WEBHOOK,
                                   customer=chosen[0].code, text=text.strip() or None,
@@ -113,11 +151,14 @@ def _fault(conn: Connection, settings: Settings, accounts: Sequence[Any], langua
 
 
 def render(reply: Reply, settings: Settings) -> str:
-    """The reply text from templates/sms/<language>/reply_<template>.txt, as SMS text like
-    any notice (folded to GSM-7 when `notices.sms_ascii`), on one line."""
+    """The reply text from templates/sms/<language>/reply_<template>.txt on one line, worded
+    for now. Always folded to GSM-7: the reply templates are written without diacritics, and
+    one accented area name would otherwise make the whole reply UCS-2 (two to three times
+    the segments) whatever `notices.sms_ascii` says."""
     language = (reply.language if reply.language in queue.LANGUAGES
                 else settings.locale.default_language)
     context = {"hotline": settings.notices.hotline,
                "utility": settings.notices.utility_name, **reply.context}
-    text = queue.render(settings, ChannelName.SMS, language, f"reply_{reply.template}", context)
+    text = queue.render(settings, ChannelName.SMS, language, f"reply_{reply.template}", context,
+                        now=utcnow(), ascii_only=True)
     return " ".join(text.body.split())

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from notifier import outbox
 from notifier.dispatcher import Dispatcher
+from notifier.reconnect import DatabaseUnavailable
 from outages.notices import delivery
 from outages.settings import Settings
 from outages.timeutil import utcnow
@@ -48,6 +49,9 @@ class Worker:
             return self.dispatcher.drain()
 
     def active(self) -> int:
+        return self.dispatcher.reconnect.run(self._active)
+
+    def _active(self) -> int:
         with self.engine.connect() as conn:
             return outbox.count_active(conn)
 
@@ -81,10 +85,15 @@ class Worker:
         self.stop_event.wait()
         log.info("stopping: finishing notices in flight")
         scheduler.shutdown(wait=True)
+        if self.dispatcher.held:
+            raise DatabaseUnavailable("stopped while the database was unreachable")
 
     def _wake(self) -> None:
-        self.tick()
-        self._set_alarm(self.scheduler)
+        try:
+            self.tick()
+            self._set_alarm(self.scheduler)
+        except DatabaseUnavailable:  # stopping during an outage: the main thread says so
+            return
 
     def _set_alarm(self, scheduler: BackgroundScheduler) -> None:
         due = self.dispatcher.next_due()

@@ -1,4 +1,4 @@
-"""Local calendar days and months as UTC epoch boundaries, for vectorised bucketing.
+"""Local calendar days and months as UTC epoch-millisecond boundaries, for vectorised bucketing.
 
 Boundaries are computed per day (a few thousand at most), never per interruption; an
 interruption's day is then one `searchsorted` over all of them.
@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from outages.reliability.data import MS_PER_HOUR, to_ms
 from outages.timeutil import day_start
 
 IntArray = npt.NDArray[np.int64]
@@ -20,7 +21,7 @@ IntArray = npt.NDArray[np.int64]
 
 @dataclass(frozen=True)
 class Days:
-    """Local days first..last; `edges[i]` is the UTC epoch at which day i begins, and
+    """Local days first..last; `edges[i]` is the epoch millisecond at which day i begins, and
     `edges[-1]` the end of the last day."""
 
     first: date
@@ -39,12 +40,12 @@ class Days:
 
     def hours(self) -> npt.NDArray[np.float64]:
         """Real length of each day in hours (23 or 25 on DST change days)."""
-        return np.diff(self.edges).astype(np.float64) / 3600.0
+        return np.diff(self.edges).astype(np.float64) / MS_PER_HOUR
 
 
 def local_days(first: date, last: date, tz: ZoneInfo) -> Days:
     count = (last - first).days + 1
-    edges = [int(day_start(first + timedelta(days=i), tz).timestamp()) for i in range(count + 1)]
+    edges = [to_ms(day_start(first + timedelta(days=i), tz)) for i in range(count + 1)]
     return Days(first, np.asarray(edges, dtype=np.int64))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,7 @@ import numpy.typing as npt
 from sqlalchemy import Connection, Integer, String, case, cast, func, literal, or_, select
 
 from outages.models import Customer, Interruption
-from outages.reliability.sqlfuncs import epoch, packed
+from outages.reliability.sqlfuncs import epoch_ms, packed
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -29,10 +29,23 @@ _WORKERS = 2
 _i = Interruption.__table__.c
 _c = Customer.__table__.c
 
+# Every time column here is integer milliseconds since 1970-01-01 UTC (see `epoch_ms`).
+MS_PER_SECOND = 1000
+MS_PER_MINUTE = 60 * MS_PER_SECOND
+MS_PER_HOUR = 60 * MS_PER_MINUTE
+
+
+def to_ms(at: datetime) -> int:
+    return round(at.timestamp() * MS_PER_SECOND)
+
+
+def from_ms(ms: float | np.integer) -> datetime:
+    return datetime.fromtimestamp(int(ms) / MS_PER_SECOND, UTC)
+
 
 @dataclass(frozen=True)
 class Interruptions:
-    """Started interruptions as parallel columns; times are UTC epoch seconds."""
+    """Started interruptions as parallel columns; times in epoch milliseconds."""
 
     customer: IntArray  # customer id
     outage: IntArray
@@ -79,8 +92,8 @@ def load_interruptions(
     conn: Connection, *, since: datetime, until: datetime, cap: datetime, with_cause: bool
 ) -> Interruptions:
     """Interruptions that began in [since, until); one still open counts up to `cap`."""
-    columns: list[Any] = [_i.customer_id, _i.outage_id, epoch(_i.start_at),
-                          func.coalesce(epoch(_i.end_at), -1), cast(_i.planned, Integer)]
+    columns: list[Any] = [_i.customer_id, _i.outage_id, epoch_ms(_i.start_at),
+                          func.coalesce(epoch_ms(_i.end_at), -1), cast(_i.planned, Integer)]
     causes = _causes(conn, since, until) if with_cause else [UNKNOWN]
     if with_cause:
         columns.append(case({name: code for code, name in enumerate(causes)},
@@ -90,7 +103,7 @@ def load_interruptions(
     customer, outage, start, end, planned = (values[:, k] for k in range(5))
     cause = values[:, 5] if with_cause else np.zeros(len(start), dtype=np.int64)
     is_open = end < 0
-    end = np.where(is_open, np.maximum(int(cap.timestamp()), start), end)
+    end = np.where(is_open, np.maximum(to_ms(cap), start), end)
     return Interruptions(customer, outage, start, end, planned.astype(bool), cause, causes,
                          is_open)
 

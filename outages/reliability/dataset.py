@@ -4,7 +4,7 @@ and of the MED history, the registry, the daily SAIDI and the MED threshold."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -14,11 +14,15 @@ from sqlalchemy import Connection
 from outages.reliability import med
 from outages.reliability.calendar import Days, local_days
 from outages.reliability.data import (
+    MS_PER_HOUR,
+    MS_PER_SECOND,
     Customers,
     Interruptions,
     day_number,
+    from_ms,
     load_customers,
     load_interruptions,
+    to_ms,
 )
 from outages.reliability.merge import Events, split
 from outages.settings import Settings
@@ -73,7 +77,7 @@ class Dataset:
     @property
     def hours(self) -> float:
         """Real hours in the period (leap days and DST days as they are)."""
-        return float(self.days.edges[-1] - self.days.edges[self.period_from]) / 3600.0
+        return float(self.days.edges[-1] - self.days.edges[self.period_from]) / MS_PER_HOUR
 
     @property
     def t_med(self) -> float | None:
@@ -103,9 +107,9 @@ def load_dataset(
     since = history_start(first, settings.reliability.med_history_years)
     days = local_days(since, last, settings.tz)
     until = int(days.edges[-1])
-    cap = min(int(utcnow().timestamp()), until)
-    log = load_interruptions(conn, since=_utc(days.edges[0]), until=_utc(until), cap=_utc(cap),
-                             with_cause=with_cause)
+    cap = min(to_ms(utcnow()), until)
+    log = load_interruptions(conn, since=from_ms(days.edges[0]), until=from_ms(until),
+                             cap=from_ms(cap), with_cause=with_cause)
     return build_dataset(settings, first, last, log, load_customers(conn, by=by))
 
 
@@ -117,7 +121,7 @@ def build_dataset(
     since = history_start(first, rules.med_history_years)
     days = local_days(since, last, settings.tz)
     period_from = (first - since).days
-    sustained, momentary = split(log, rules.momentary_max.total_seconds())
+    sustained, momentary = split(log, round(rules.momentary_max.total_seconds() * MS_PER_SECOND))
     s_day, m_day = days.index_of(sustained.start), days.index_of(momentary.start)
     served = customers.served_on(day_number(since) + np.arange(days.count, dtype=np.int64))
     daily = med.daily_saidi(s_day, sustained.minutes, served)
@@ -134,6 +138,3 @@ def _history(since: date, first: date, years: int, daily: FloatArray, day: IntAr
     data_from = since + timedelta(days=int(seen.min())) if len(seen) else None
     return History(since, first, data_from, years, med.threshold(daily))
 
-
-def _utc(epoch_seconds: float | np.integer) -> datetime:
-    return datetime.fromtimestamp(int(epoch_seconds), UTC)

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from outages.reliability.calendar import month_starts
-from outages.reliability.data import CUSTOMER_GROUPS, Customers, day_number
+from outages.reliability.data import CUSTOMER_GROUPS, MS_PER_HOUR, Customers, day_number
 from outages.reliability.dataset import Dataset
 
 IntArray = npt.NDArray[np.int64]
@@ -67,7 +67,7 @@ def _by_month(data: Dataset, served: str) -> Grouping:
         [f"{day:%Y-%m}" for day in firsts],
         np.searchsorted(edges, data.sustained.start, side="right").astype(np.int64) - 1,
         np.searchsorted(edges, data.momentary.start, side="right").astype(np.int64) - 1,
-        served_per, np.diff(edges).astype(np.float64) / 3600.0)
+        served_per, np.diff(edges).astype(np.float64) / MS_PER_HOUR)
 
 
 def _served(

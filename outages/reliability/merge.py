@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from outages.reliability.data import Interruptions
+from outages.reliability.data import MS_PER_MINUTE, Interruptions
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -41,18 +41,18 @@ class Events:
 
     @property
     def minutes(self) -> npt.NDArray[np.float64]:
-        return (self.end - self.start).astype(np.float64) / 60.0
+        return (self.end - self.start).astype(np.float64) / MS_PER_MINUTE
 
     def take(self, rows: IntArray | BoolArray) -> Events:
         return Events(self.customer[rows], self.outage[rows], self.start[rows], self.end[rows],
                       self.planned[rows], self.cause[rows], self.first[rows])
 
 
-def split(log: Interruptions, momentary_max_seconds: float) -> tuple[Events, Events]:
+def split(log: Interruptions, momentary_max_ms: int) -> tuple[Events, Events]:
     """(merged sustained, counted momentary) from the raw log."""
     events = Events(log.customer, log.outage, log.start, np.maximum(log.end, log.start),
                     log.planned, log.cause, np.ones(len(log), dtype=bool))
-    sustained_rows = (events.end - events.start) > momentary_max_seconds
+    sustained_rows = (events.end - events.start) > momentary_max_ms
     sustained = merge_overlaps(events.take(sustained_rows))
     momentary = _outside(events.take(~sustained_rows), sustained)
     return sustained, _mark_first_of_event(momentary)
@@ -63,7 +63,7 @@ def merge_overlaps(events: Events) -> Events:
     if len(events) == 0:
         return events
     base = int(min(events.start.min(), events.end.min()))
-    span = int(events.end.max()) - base + 1
+    span = _span(events.customer, int(events.end.max()) - base + 1)
     # One int64 key (customer, start) sorts faster than lexsort; equal starts keep load order.
     order = np.argsort(events.customer * span + (events.start - base), kind="stable")
     ordered = events.take(order)
@@ -101,7 +101,7 @@ def _pair_keys(
 ) -> tuple[IntArray, IntArray]:
     """Sortable int64 keys for (customer, time) pairs of two arrays on a common scale."""
     base = int(min(a_time.min(), b_time.min()))
-    span = int(max(a_time.max(), b_time.max())) - base + 1
+    span = _span(np.r_[a_customer, b_customer], int(max(a_time.max(), b_time.max())) - base + 1)
     return a_customer * span + (a_time - base), b_customer * span + (b_time - base)
 
 
@@ -115,3 +115,11 @@ def _mark_first_of_event(momentary: Events) -> Events:
         ordered.outage[1:] != ordered.outage[:-1])
     return Events(ordered.customer, ordered.outage, ordered.start, ordered.end, ordered.planned,
                   ordered.cause, first)
+
+
+def _span(customer: IntArray, span: int) -> int:
+    """`span`, once sure that customer id * span + time fits the int64 sort keys."""
+    if int(customer.max()) >= np.iinfo(np.int64).max // span - 1:
+        raise OverflowError(f"customer ids up to {int(customer.max())} over {span} ms do not fit "
+                            "one int64 sort key; report over a shorter period")
+    return span

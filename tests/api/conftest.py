@@ -3,6 +3,7 @@ signed Twilio requests, and seeded cuts with customers who have names and phone 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -26,7 +27,9 @@ BASE = "http://testserver"
 
 @pytest.fixture
 def http_env(test_env: dict[str, str]) -> dict[str, str]:
-    return {**test_env, "OUTAGES_TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+    # Keyword tests text many times from one number; the limits have their own tests.
+    return {**test_env, "OUTAGES_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "OUTAGES_TWILIO_INBOUND_PER_HOUR": "1000", "OUTAGES_TWILIO_REPLIES_PER_HOUR": "1000"}
 
 
 @pytest.fixture
@@ -75,11 +78,15 @@ def sign(url: str, params: Mapping[str, str], token: str = AUTH_TOKEN) -> str:
 
 @pytest.fixture
 def twilio_post(client: TestClient) -> Callable[..., Any]:
-    """POST form `params` to `path`, signed for `signed_url` (default: the URL posted to)."""
+    """POST form `params` to `path`, signed for `signed_url` (default: the URL posted to).
+    An inbound SMS gets a new MessageSid unless `params` has one, as Twilio gives each."""
+    sids = itertools.count(1)
 
     def post(path: str, params: Mapping[str, str], *, signed_url: str | None = None,
              signature: str | None = None, target: TestClient | None = None) -> Any:
         url = BASE + path
+        if path == "/twilio/inbound" and "From" in params and "MessageSid" not in params:
+            params = {**params, "MessageSid": f"SMin{next(sids):06d}"}
         sig = signature if signature is not None else sign(signed_url or url, params)
         extra = {"X-Twilio-Signature": sig} if sig else {}
         return (target or client).post(

@@ -145,8 +145,9 @@ def test_long_area_name_is_refused(client, headers, people, engine, new_cut) -> 
 def test_control_characters_are_refused(client, headers, people, engine, new_cut,
                                         bad) -> None:
     named = {"type": "Feature", "properties": {"name": bad}, "geometry": HOAN_KIEM}
-    for body, field in (({**new_cut, "area": named}, "area"), ({**new_cut, "reason": bad},
-                                                               "reason"),
+    for body, field in (({**new_cut, "area": named}, "area"),
+                        ({**new_cut, "reason": bad}, "reason"),
+                        ({**new_cut, "reason_en": bad}, "reason_en"),
                         ({**new_cut, "work": bad}, "work")):
         response = client.post("/cuts", json=body, headers=headers["dispatcher"])
         assert response.status_code == 422, response.text

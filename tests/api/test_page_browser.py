@@ -53,7 +53,8 @@ def test_public_page_in_vietnamese(chromium, server, tmp_path) -> None:
 def test_public_page_in_english_with_a_bad_code(chromium, server, tmp_path) -> None:
     dom = _page(chromium, server, tmp_path, lang="en", customer="NOPE")
     assert '<html lang="en">' in dom and "Planned cuts by district" in dom
-    assert "Customer code not found" in dom
+    # An unknown code reads like a code without cuts: the page does not tell which exist.
+    assert "No planned cut for this customer code." in dom and "not found" not in dom
     assert "Fault: Đội Cấn" in dom and "04/03/2030 12:00" in dom
 
 

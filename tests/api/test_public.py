@@ -10,6 +10,13 @@ from outages.timeutil import utcnow
 from tests.api.conftest import PEOPLE, add_outage, square
 
 
+def ids(engine, found) -> list[int]:
+    """The outages a public answer names by their public reference, as internal ids."""
+    with engine.connect() as conn:
+        by_ref = dict(conn.execute(text("SELECT public_ref, id FROM outages")).all())
+    return [by_ref[c["ref"]] for c in found]
+
+
 @pytest.fixture
 def cuts(engine, people) -> dict[str, int]:
     """Cuts around the seeded customers, as the lifecycle would store them."""
@@ -29,18 +36,18 @@ def cuts(engine, people) -> dict[str, int]:
     }
 
 
-def test_cuts_by_district_and_local_day(client, cuts) -> None:
+def test_cuts_by_district_and_local_day(client, cuts, engine) -> None:
     response = client.get("/public/cuts", params={"district": "hoan kiem", "date": "2030-03-04"})
     assert response.status_code == 200
     found = response.json()["cuts"]
-    assert [c["id"] for c in found] == [cuts["hoan_kiem"]]
+    assert ids(engine, found) == [cuts["hoan_kiem"]]
     cut = found[0]
     assert cut["start"] == "2030-03-04T08:00:00+07:00" and cut["end"] == "2030-03-04T12:00:00+07:00"
     assert cut["districts"] == ["Hoan Kiem"] and cut["customers_affected"] == 2
     assert cut["reason"] == "Thay cap ngam" and cut["status"] == "scheduled"
     next_day = client.get("/public/cuts", params={"district": "Ba Dinh", "date": "2030-03-05"})
     # PD0004 was dropped from the Tay Ho cut, so Ba Dinh only sees the Doi Can cut.
-    assert [c["id"] for c in next_day.json()["cuts"]] == [cuts["ba_dinh"]]
+    assert ids(engine, next_day.json()["cuts"]) == [cuts["ba_dinh"]]
     assert client.get("/public/cuts", params={"district": "Ba Dinh", "date": "2030-03-04"}
                       ).json()["cuts"] == []
 
@@ -52,7 +59,7 @@ def test_local_day_follows_the_configured_zone_across_dst(make_client, engine, p
     late = add_outage(engine, customers=[people["PD0001"]],
                       start=datetime(2030, 3, 31, 21, 0, tzinfo=UTC), hours=1)
     on_day = berlin.get("/public/cuts", params={"district": "Hoan Kiem", "date": "2030-03-31"})
-    assert [c["id"] for c in on_day.json()["cuts"]] == [late]
+    assert ids(engine, on_day.json()["cuts"]) == [late]
     assert on_day.json()["cuts"][0]["start"] == "2030-03-31T23:00:00+02:00"
     before = berlin.get("/public/cuts", params={"district": "Hoan Kiem", "date": "2030-03-30"})
     assert before.json()["cuts"] == []
@@ -60,15 +67,45 @@ def test_local_day_follows_the_configured_zone_across_dst(make_client, engine, p
 
 def test_lookup_by_customer_code(client, cuts, engine, people) -> None:
     found = client.get("/public/cuts/lookup", params={"customer": "PD0002"}).json()["cuts"]
-    assert [c["id"] for c in found] == [cuts["hoan_kiem"]]
+    assert ids(engine, found) == [cuts["hoan_kiem"]]
     # PD0004 was dropped from the Tay Ho cut by a resize.
     dropped = client.get("/public/cuts/lookup", params={"customer": "PD0004"}).json()["cuts"]
-    assert [c["id"] for c in dropped] == [cuts["ba_dinh"]]
+    assert ids(engine, dropped) == [cuts["ba_dinh"]]
     add_outage(engine, customers=[people["PD0002"]], start=utcnow() - timedelta(days=3))
     later = client.get("/public/cuts/lookup", params={"customer": "PD0002"}).json()["cuts"]
-    assert [c["id"] for c in later] == [cuts["hoan_kiem"]]  # the past cut is not listed
-    missing = client.get("/public/cuts/lookup", params={"customer": "XX9999"})
-    assert missing.status_code == 404 and missing.json()["field"] == "customer"
+    assert ids(engine, later) == [cuts["hoan_kiem"]]  # the past cut is not listed
+
+
+def test_an_unknown_customer_code_answers_like_a_code_without_cuts(client, cuts,
+                                                                   add_customers) -> None:
+    """Codes are sequential: a different answer for an unknown one would let anyone list
+    the valid codes."""
+    add_customers([{"code": "PD0006", "lon": 105.85, "lat": 21.03, "district": "Hoan Kiem"}])
+    known = client.get("/public/cuts/lookup", params={"customer": "PD0006"})
+    unknown = client.get("/public/cuts/lookup", params={"customer": "XX9999"})
+    assert known.json() == {"cuts": []}  # a customer with no cut
+    assert (unknown.status_code, unknown.json()) == (known.status_code, known.json())
+    assert unknown.headers["cache-control"] == known.headers["cache-control"]
+    page_known = client.get("/", params={"customer": "PD0006"})
+    page_unknown = client.get("/", params={"customer": "XX9999"})
+    assert page_unknown.status_code == page_known.status_code == 200
+    assert page_unknown.text == page_known.text.replace("PD0006", "XX9999")
+
+
+def test_public_answers_name_outages_by_reference_not_id(client, cuts, engine, people) -> None:
+    add_outage(engine, customers=[people["PD0003"]], kind="fault", status="confirmed",
+               start=utcnow(), area=square(105.82, 21.035))
+    answers = [client.get("/public/cuts", params={"district": "Hoan Kiem",
+                                                  "date": "2030-03-04"}).json()["cuts"],
+               client.get("/public/cuts/lookup", params={"customer": "PD0002"}).json()["cuts"],
+               client.get("/public/outages").json()["outages"]]
+    with engine.connect() as conn:
+        refs = dict(conn.execute(text("SELECT id, public_ref FROM outages")).all())
+    assert all(answer for answer in answers)
+    for item in (item for answer in answers for item in answer):
+        assert "id" not in item
+        assert item["ref"] in refs.values() and not item["ref"].isdigit()
+    assert len(set(refs.values())) == len(refs)
 
 
 def test_lookup_lists_every_cut_of_a_customer_soonest_first(client, cuts, engine,
@@ -77,7 +114,7 @@ def test_lookup_lists_every_cut_of_a_customer_soonest_first(client, cuts, engine
                          start=datetime(2030, 3, 2, 1, 0, tzinfo=UTC), area_name="Quang An",
                          reason="Thay may bien ap")
     found = client.get("/public/cuts/lookup", params={"customer": "PD0005"}).json()["cuts"]
-    assert [c["id"] for c in found] == [earlier, cuts["resized"]]
+    assert ids(engine, found) == [earlier, cuts["resized"]]
     assert [(c["area_name"], c["reason"], c["start"], c["customers_affected"], c["districts"])
             for c in found] == [
         ("Quang An", "Thay may bien ap", "2030-03-02T08:00:00+07:00", 2,
@@ -87,11 +124,11 @@ def test_lookup_lists_every_cut_of_a_customer_soonest_first(client, cuts, engine
     ]
 
 
-def test_lookup_by_point_covers_the_edge(client, cuts) -> None:
+def test_lookup_by_point_covers_the_edge(client, cuts, engine) -> None:
     inside = client.get("/public/cuts/lookup", params={"lon": 105.852, "lat": 21.028})
-    assert [c["id"] for c in inside.json()["cuts"]] == [cuts["hoan_kiem"]]
+    assert ids(engine, inside.json()["cuts"]) == [cuts["hoan_kiem"]]
     edge = client.get("/public/cuts/lookup", params={"lon": 105.862, "lat": 21.028})
-    assert [c["id"] for c in edge.json()["cuts"]] == [cuts["hoan_kiem"]]
+    assert ids(engine, edge.json()["cuts"]) == [cuts["hoan_kiem"]]
     outside = client.get("/public/cuts/lookup", params={"lon": 105.9, "lat": 21.2})
     assert outside.json()["cuts"] == []
     swapped = client.get("/public/cuts/lookup", params={"lon": 21.028, "lat": 105.852})
@@ -108,7 +145,8 @@ def test_current_outages_with_area_and_etr(client, engine, people) -> None:
     running = add_outage(engine, customers=[people["PD0001"]], status="in_progress",
                          start=utcnow() - timedelta(hours=1), area=square(105.852, 21.028))
     add_outage(engine, customers=[people["PD0002"]], status="scheduled")
-    outages = {o["id"]: o for o in client.get("/public/outages").json()["outages"]}
+    answer = client.get("/public/outages").json()["outages"]
+    outages = dict(zip(ids(engine, answer), answer, strict=True))
     assert set(outages) == {fault, running}
     assert outages[fault]["etr"] == "2030-01-01T17:00:00+07:00"
     assert outages[fault]["customers_affected"] == 2
@@ -187,14 +225,14 @@ def test_district_is_found_whatever_its_case_and_diacritics(client, engine,
     add_customers([{"code": f"DD{i}", "district": "Đống Đa", "lon": 105.83 + i / 1000,
                     "lat": 21.02} for i in range(3)])
     with engine.connect() as conn:
-        ids = list(conn.execute(text("SELECT id FROM customers WHERE code LIKE 'DD%'"))
-                   .scalars())
+        members = list(conn.execute(text("SELECT id FROM customers WHERE code LIKE 'DD%'"))
+                       .scalars())
     start = datetime(2030, 3, 4, 1, 0, tzinfo=UTC)
-    cut = add_outage(engine, customers=ids, start=start, area=square(105.831, 21.02))
+    cut = add_outage(engine, customers=members, start=start, area=square(105.831, 21.02))
     for typed in ("Đống Đa", "đống đa", "Dong Da", "  dong   DA "):
         found = client.get("/public/cuts", params={"district": typed, "date": "2030-03-04"})
         assert found.status_code == 200
-        assert [c["id"] for c in found.json()["cuts"]] == [cut], typed
+        assert ids(engine, found.json()["cuts"]) == [cut], typed
     other = client.get("/public/cuts", params={"district": "Dong", "date": "2030-03-04"})
     assert other.json()["cuts"] == []
 
@@ -208,10 +246,10 @@ def test_public_answers_may_be_cached_by_proxies_but_errors_not(client, make_cli
         answer = client.get(path, params=params)
         assert answer.status_code == 200
         assert answer.headers["cache-control"] == "public, max-age=60", path
-    for path, params in [("/public/cuts/lookup", {"customer": "XX9999"}),
-                         ("/", {"customer": "XX9999"})]:
+    for path, params in [("/public/cuts/lookup", {"lon": 21.028, "lat": 105.852}),
+                         ("/", {"district": "Hoan Kiem", "date": "2030-13-45"})]:
         refused = client.get(path, params=params)
-        assert refused.status_code == 404 and "cache-control" not in refused.headers, path
+        assert refused.status_code == 422 and "cache-control" not in refused.headers, path
     uncached = make_client(OUTAGES_HTTP_PUBLIC_MAX_AGE="0s")
     assert uncached.get("/public/outages").headers["cache-control"] == "no-cache"
 
@@ -232,7 +270,7 @@ def test_an_outage_id_used_again_is_not_answered_from_the_cache(client, engine,
     first = add_outage(engine, customers=[people["PD0001"]], start=start,
                        area=square(105.852, 21.028))
     params = {"district": "Hoan Kiem", "date": "2030-03-04"}
-    assert [c["id"] for c in client.get("/public/cuts", params=params).json()["cuts"]] == [first]
+    assert ids(engine, client.get("/public/cuts", params=params).json()["cuts"]) == [first]
     with engine.begin() as conn:
         for table in ("interruptions", "outage_customers"):
             conn.execute(text(f"DELETE FROM {table} WHERE outage_id = :id"), {"id": first})
@@ -245,4 +283,5 @@ def test_an_outage_id_used_again_is_not_answered_from_the_cache(client, engine,
     assert again == first  # same id, same revision: only the creation time differs
     assert client.get("/public/cuts", params=params).json()["cuts"] == []
     ba_dinh = client.get("/public/cuts", params={**params, "district": "Ba Dinh"}).json()
-    assert [(c["id"], c["districts"]) for c in ba_dinh["cuts"]] == [(first, ["Ba Dinh"])]
+    assert ids(engine, ba_dinh["cuts"]) == [first]
+    assert [c["districts"] for c in ba_dinh["cuts"]] == [["Ba Dinh"]]

@@ -172,11 +172,14 @@ def test_status_answers_with_current_outages_and_etr(twilio_post, engine, people
                start=utcnow() - timedelta(hours=1), restored=[people["PD0004"]],
                area_name="Restored")
     local_etr = etr.astimezone(HANOI)
+    today = local_etr.date() == utcnow().astimezone(HANOI).date()  # three hours from now
     en = _reply(twilio_post("/twilio/inbound", {"From": "+84912345003", "Body": "status"}))
-    assert "Account PD0003 (Doi Can)" in en and local_etr.strftime("%d/%m %H:%M") in en
+    assert "Account PD0003 (Doi Can)" in en
+    assert f"expected back {local_etr:%H:%M} {'today' if today else 'tomorrow'}." in en
     assert "Gone" not in en
     vi = _reply(twilio_post("/twilio/inbound", {"From": "+84912345004", "Body": "Tình trạng"}))
-    assert "KH PD0004 (Doi Can)" in vi and local_etr.strftime("%H:%M %d/%m") in vi
+    assert "KH PD0004 (Doi Can)" in vi
+    assert f"co dien lai {local_etr:%H:%M} {'hom nay' if today else 'ngay mai'}." in vi
     assert "Restored" not in vi
     none = _reply(twilio_post("/twilio/inbound", {"From": "+84912345002", "Body": "TINHTRANG"}))
     assert "Hien khong co lich cat dien" in none
@@ -191,6 +194,33 @@ def test_status_reply_with_vietnamese_place_names_stays_gsm7(twilio_post, engine
     assert 'KH PD0004 (Phuong Doi Can - "ngo 5")' in vi
     # One diacritic would make it UCS-2: 70 characters a segment instead of 160.
     assert gsm.measure(vi).encoding == "GSM-7"
+
+
+def test_status_reply_is_gsm7_even_where_notices_keep_diacritics(
+        make_client, twilio_post, engine, people) -> None:
+    accented = make_client(OUTAGES_NOTICES_SMS_ASCII="false")
+    add_outage(engine, customers=[people["PD0004"]], kind="fault", status="confirmed",
+               start=utcnow() - timedelta(hours=1), etr=utcnow() + timedelta(hours=2),
+               area_name="Phường Đội Cấn")
+    vi = _reply(twilio_post("/twilio/inbound", {"From": "+84912345004", "Body": "TINHTRANG"},
+                            target=accented))
+    assert "KH PD0004 (Phuong Doi Can)" in vi
+    assert gsm.measure(vi).encoding == "GSM-7"
+
+
+def test_status_reply_words_planned_times_like_notices(twilio_post, engine, people) -> None:
+    start = (utcnow() + timedelta(days=3)).astimezone(HANOI).replace(
+        hour=8, minute=0, second=0, microsecond=0)
+    add_outage(engine, customers=[people["PD0003"], people["PD0004"]], status="scheduled",
+               start=start, hours=9, area_name="Doi Can")
+    en = _reply(twilio_post("/twilio/inbound", {"From": "+84912345003", "Body": "STATUS"}))
+    vi = _reply(twilio_post("/twilio/inbound", {"From": "+84912345004", "Body": "TINHTRANG"}))
+    month = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+             "Dec")[start.month - 1]
+    year = "" if start.year == utcnow().astimezone(HANOI).year else start.year
+    assert f"planned cut from {start.day} {month}{year and f' {year}'} 08:00 to 17:00." in en
+    assert f"cat dien theo ke hoach tu 08:00 ngay {start:%d/%m}{year and f'/{year}'} den 17:00." \
+        in vi
 
 
 def test_fault_report_by_sms(twilio_post, engine, people) -> None:
@@ -234,3 +264,33 @@ def _assert_reports_recorded(engine, people) -> None:
 def test_inbound_without_sender_is_422(twilio_post) -> None:
     response = twilio_post("/twilio/inbound", {"Body": "STOP"})
     assert response.status_code == 422 and response.json()["field"] == "From"
+
+
+def test_keywords_are_read_through_punctuation(twilio_post, engine, people) -> None:
+    for body in ["Stop.", "STOP!", "  stop . ", "\u201cStop\u201d", "Hủy!"]:
+        reply = _reply(twilio_post("/twilio/inbound", {"From": "+84912345001", "Body": body}))
+        assert "da huy nhan tin" in reply, body
+        assert _flags(engine, "PD0001")[0], body
+        _reset_opt_out(engine)
+    fault = _reply(twilio_post("/twilio/inbound", {"From": "+84912345004",
+                                                   "Body": "Mất điện!!!"}))
+    assert "Da tiep nhan bao mat dien cua KH PD0004" in fault
+    chosen = _reply(twilio_post("/twilio/inbound", {"From": "+84912345001",
+                                                    "Body": "matdien: PD0005."}))
+    assert "KH PD0005" in chosen
+
+
+def test_an_account_code_with_punctuation_is_found(twilio_post, add_customers, engine) -> None:
+    add_customers([{"code": code, "phone": "+84912345099", "lon": 105.85, "lat": 21.03,
+                    "district": "Hoan Kiem", "language": "en"} for code in ("HN-0042", "HN-0043")])
+    reply = _reply(twilio_post("/twilio/inbound", {"From": "+84912345099",
+                                                   "Body": "matdien hn-0043"}))
+    assert "account HN-0043" in reply
+
+
+def test_a_reply_quotes_only_a_few_words_of_the_message(twilio_post, people) -> None:
+    # A two-account phone is asked which account; the reply names what was given.
+    for body in ["MATDIEN " + "\U0001f600" * 800, "MATDIEN " + "PD0009 khong co dien " * 60]:
+        reply = _reply(twilio_post("/twilio/inbound", {"From": "+84912345001", "Body": body}))
+        assert gsm.measure(reply).encoding == "GSM-7" and gsm.measure(reply).segments <= 2
+        assert "\U0001f600" not in reply and reply.count("PD0009") <= 1

@@ -184,3 +184,14 @@ def test_list_filters_by_status(engine: Engine, relaxed: Settings, grid: Any, cl
     refused = cli("cuts", "list", "--status", "done")
     assert refused.exit_code == 2
     assert "unknown status 'done'" in refused.stderr
+
+
+def test_a_cut_not_yet_started_has_nobody_out(cli: Any, engine: Engine, relaxed: Settings,
+                                              grid: Any) -> None:
+    cut = make(engine, relaxed)
+    shown = json.loads(cli("cuts", "show", str(cut.id), "--json").stdout)
+    assert (shown["affected"], shown["restored"], shown["remaining"]) == (30, 0, 0)
+    text = cli("cuts", "show", str(cut.id)).stdout
+    assert "30 customers, none out yet" in text and "still out" not in text
+    cli("cuts", "start", str(cut.id))
+    assert "30 customers, 0 restored, 30 still out" in cli("cuts", "show", str(cut.id)).stdout

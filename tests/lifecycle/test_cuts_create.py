@@ -134,6 +134,17 @@ def test_conflicts_warn_with_counts_and_ids(engine: Engine, relaxed: Settings,
     assert far.warnings == []
 
 
+def test_a_completed_cut_is_a_repeat_not_an_overlap(engine: Engine, relaxed: Settings,
+                                                     grid: Any) -> None:
+    done = make(engine, relaxed, 0, 4)
+    act = {"actor": "tester", "source": "cli"}
+    cuts.start(engine, relaxed, cut_id=done.id, at=None, **act)
+    cuts.restore(engine, relaxed, cut_id=done.id, at=None, **act)
+    # Power came back early; this cut falls in what was the first one's planned window.
+    again = make(engine, relaxed, 0, 1, start=ahead(hours=3), end=ahead(hours=5))
+    assert [(w.code, w.cut_ids) for w in again.warnings] == [("repeat_window", [done.id])]
+
+
 def test_cli_create_json_and_text(cli: Any, grid: Any, area_file: Any) -> None:
     path = area_file(columns(0, 0))
     day = (utcnow() + timedelta(days=30)).date().isoformat()

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 
+from notifier.store import outbox
 from outages.lifecycle.events import OutageEvent, publish
 from outages.models import Customer
 from outages.settings import Settings
@@ -86,3 +87,38 @@ def test_run_sends_due_notices_to_console_file_then_list_and_stats(
     table = cli("notices", "stats")
     assert "delivery rate: 100.0%" in table.stdout
     assert "email: 0 opted out, 1 invalid address(es)" in table.stdout
+
+
+def test_run_summary_counts_failures_apart_from_sends(
+    engine: Engine, make_settings: Any, add_customers: Any, cli: Any, twilio: Any,
+    twilio_env: dict[str, str],
+) -> None:
+    settings = make_settings(**twilio_env)
+    add_customers(h.customers(5))
+    start = datetime.now(UTC) + timedelta(days=6)
+    outage = h.add_outage(engine, start=start, end=start + timedelta(hours=4),
+                          members=h.customer_ids(engine))
+    with engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", outage, 1, datetime.now(UTC)))
+    twilio.fail("+84900000001", 400, 21211)  # invalid number: never retried
+    twilio.fail("+84900000002", 400, 21211)
+    twilio.fail("+84900000003", 503, 0)  # tried again in an hour
+    result = cli("run", "--once", **{**twilio_env, "OUTAGES_RETRY_BASE_DELAY": "1h"})
+    assert result.exit_code == 0, result.stderr
+    assert "notices: 2 sent, 2 failed, 1 to retry" in result.stderr
+
+
+def test_list_shows_what_goes_out_next_first_then_what_went_latest_first(
+    engine: Engine, cli: Any,
+) -> None:
+    now = datetime.now(UTC)
+    rows = [("sent", now - timedelta(days=1)), ("pending", now + timedelta(hours=2)),
+            ("failed", now - timedelta(days=3)), ("pending", now + timedelta(hours=1)),
+            ("sent", now - timedelta(hours=1)), ("skipped", now - timedelta(hours=5))]
+    with engine.begin() as conn:
+        conn.execute(insert(outbox), [
+            {"key": f"k{i}", "kind": "announcement", "channel": "sms",
+             "recipient": f"+8490000000{i}", "language": "vi", "status": status, "due_at": due}
+            for i, (status, due) in enumerate(rows)])
+    listed = json.loads(cli("notices", "list", "--limit", "4", "--json").stdout)
+    assert [r["recipient"][-1] for r in listed] == ["3", "1", "4", "5"]

@@ -58,7 +58,7 @@ def test_planned_cut_announcement_then_reminders(
         assert len(twilio.messages) == 6
         vi = twilio.bodies_to("+84900000000")[0]
         assert vi.startswith("Dien luc Ha Noi: Tam ngung cap dien Phuong Lang Ha "
-                             "tu 10:00 07/12/2026")
+                             "tu 10:00 ngay 07/12 den 18:00")
         assert "1900 6769" in vi
         assert "Power will be off" in twilio.bodies_to("+84900000010")[0]
         clock.at = start - timedelta(days=1)
@@ -151,8 +151,8 @@ def test_fault_flow_etr_margin_restoration_and_etr_passed(
     first = twilio.bodies_to("+84900000000")
     second = twilio.bodies_to("+84900000001")
     assert [b.split(":")[1].split()[0] for b in first] == ["Su", "Cap", "Da"]
-    assert "tu 10:00 01/12/2026 (su co cap ngam)" in first[0]
-    assert "12:45 01/12/2026" in second[1]  # 10:00 + 2h45 local, the update
+    assert "tu 10:00 hom nay (su co cap ngam)" in first[0]
+    assert "du kien co dien lai 12:45." in second[1]  # 10:00 + 2h45 local, the update
     assert "chua khac phuc xong" in second[2]
     assert len(second) == 3
 

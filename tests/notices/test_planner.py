@@ -180,6 +180,25 @@ def test_fault_report_received_by_customer_and_by_unknown_phone(
 
 
 
+def test_notices_about_an_unnamed_incident_show_no_internal_id(
+    engine: Engine, settings: Settings, add_customers: Any,
+) -> None:
+    add_customers(h.customers(1, language="en") + h.customers(1, start=1))
+    first, second = h.customer_ids(engine)
+    outage = h.add_outage(engine, kind="fault", status="reported", actual_start=NOW,
+                          area_name=None, members=[first, second])
+    with engine.begin() as conn:
+        report = conn.execute(insert(FaultReport.__table__).returning(FaultReport.id).values(
+            outage_id=outage, customer_id=first, phone=None, source="call", first_at=NOW,
+            last_at=NOW)).scalar_one()
+    _publish(engine, settings, "fault_reported", outage, 1, report_id=report)
+    _publish(engine, settings, "fault_confirmed", outage, 1)
+    bodies = [r.body for r in h.rows(engine) if r.channel == "sms"]
+    assert len(bodies) == 3
+    assert not [b for b in bodies if "#" in b or "None" in b], bodies
+    assert "Power outage in your area since 10:00 today" in bodies[1]
+
+
 def test_berlin_dst_night_local_times_and_quiet_hours(
     engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
 ) -> None:
@@ -193,7 +212,8 @@ def test_berlin_dst_night_local_times_and_quiet_hours(
         publish(conn, settings, OutageEvent("cut_created", outage, 1, evening))
     announcement = h.rows(engine, kind="announcement", channel="sms")[0]
     assert announcement.due_at == datetime(2026, 10, 25, 6, 0, tzinfo=UTC)  # 07:00 CET
-    assert "from 10:00 25/10/2026 to 12:00 25/10/2026" in announcement.body
+    # Deferred past quiet hours to the morning of the cut: it goes out that day.
+    assert "from 10:00 today to 12:00" in announcement.body
     reminder = h.rows(engine, kind="reminder", channel="sms")
     # 2h before 10:00 is 08:00 local, outside quiet hours: sent on time
     assert [r.due_at for r in reminder] == [start - timedelta(hours=2)]

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -35,6 +34,10 @@ def _queue_fault_acks(engine: Engine, settings: Settings, add_customers: Any, co
         publish(conn, settings, OutageEvent("fault_confirmed", outage, 1, now))
 
 
+# The workers are other processes: the test clock (OUTAGES_TEST_CLOCK) cannot reach them.
+pytestmark = pytest.mark.real_clock
+
+
 def _worker(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([OUTAGES, "run", *args], env={**os.environ, **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -56,9 +59,7 @@ def test_sigkill_mid_send_then_restart_sends_everything_once_except_in_flight(
     twilio.latency = 0.01
     env = {**test_env, **twilio_env, "OUTAGES_WORKER_CONCURRENCY": "8"}
     first = _worker(env, "--until-idle")
-    deadline = time.monotonic() + 30
-    while twilio.count < 600 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert twilio.wait_for_count(600, timeout=120), "the worker sent nothing"
     first.send_signal(signal.SIGKILL)
     first.wait()
     sent_before = twilio.count
@@ -112,9 +113,7 @@ def test_sigterm_finishes_sends_in_flight_and_leaves_nothing_claimed(
     twilio.latency = 0.05
     env = {**test_env, **twilio_env, "OUTAGES_WORKER_CONCURRENCY": "4"}
     worker = _worker(env)  # the long-running mode
-    deadline = time.monotonic() + 30
-    while twilio.count < 40 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert twilio.wait_for_count(40, timeout=120), "the worker sent nothing"
     worker.send_signal(signal.SIGTERM)
     _, err = worker.communicate(timeout=20)
     assert worker.returncode == 0, err.decode()

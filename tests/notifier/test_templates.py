@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -9,41 +10,59 @@ from notifier.render import Renderer
 from outages import paths
 from outages.notices.queue import KINDS, LANGUAGES
 
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _at(text: str) -> datetime:
+    return datetime.strptime(text, "%H:%M %d/%m/%Y").replace(tzinfo=HANOI)
+
+
 CONTEXT = {
     "utility": "Điện lực Hà Nội", "hotline": "1900 6769", "area": "Phường Láng Hạ",
-    "reason": "bảo dưỡng", "start": "08:00 07/12/2026", "end": "16:30 07/12/2026",
-    "etr": "12:00 07/12/2026", "restored_at": "15:10 07/12/2026",
-    "reported_at": "07:55 07/12/2026",
+    "reason": "bảo dưỡng", "start": _at("08:00 07/12/2026"), "end": _at("16:30 07/12/2026"),
+    "etr": _at("12:00 07/12/2026"), "restored_at": _at("15:10 07/12/2026"),
+    "reported_at": _at("07:55 07/12/2026"), "unsubscribe_url": None,
 }
+# Five days before the cut, as an announcement goes out.
+SENT = _at("09:00 02/12/2026")
+STARTS = {"en": "7 Dec 08:00", "vi": "08:00 ngày 07/12"}
+
+
+def _renderer() -> Renderer:
+    return Renderer(paths.templates_dir(), sms_ascii=True, tz=HANOI)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_renders_for_sms_and_email(kind: str, language: str) -> None:
-    renderer = Renderer(paths.templates_dir(), sms_ascii=True)
-    sms = renderer.render(SmsChannel.templates, f"sms/{language}/{kind}", CONTEXT)
+    renderer = _renderer()
+    sms = renderer.render(SmsChannel.templates, f"sms/{language}/{kind}", CONTEXT,
+                          language=language, now=SENT)
     assert sms.encoding == "GSM-7", sms.body
     assert "1900 6769" in sms.body
     assert sms.segments <= 2, (len(sms.body), sms.body)
-    email = renderer.render(EmailChannel.templates, f"email/{language}/{kind}", CONTEXT)
+    email = renderer.render(EmailChannel.templates, f"email/{language}/{kind}", CONTEXT,
+                            language=language, now=SENT)
     assert email.subject and "\n" not in email.subject
     assert "1900 6769" in email.body and "1900 6769" in email.html
     assert email.html.startswith("<!doctype html>")
     if kind in ("announcement", "reminder", "changed", "fault_ack", "etr_update"):
         # what a notice must state: place, reason, start, expected restoration
-        for part in ("Láng Hạ", "bảo dưỡng", "08:00 07/12/2026"):
+        for part in ("Láng Hạ", "bảo dưỡng", STARTS[language]):
             assert part in email.body
 
 
 def test_dispatcher_text_is_data_not_template_code_and_html_is_escaped() -> None:
-    renderer = Renderer(paths.templates_dir())
+    renderer = _renderer()
     hostile = {**CONTEXT, "area": "{{ 7*7 }} <b>x</b>",
                "reason": "{{ ''.__class__.__mro__[1].__subclasses__() }}"}
-    email = renderer.render(EmailChannel.templates, "email/en/announcement", hostile)
+    email = renderer.render(EmailChannel.templates, "email/en/announcement", hostile,
+                            language="en", now=SENT)
     assert "{{ 7*7 }}" in email.body and "49" not in email.body
     assert "&lt;b&gt;x&lt;/b&gt;" in email.html and "<b>x</b>" not in email.html
     assert "__subclasses__" in email.body  # shown literally, never evaluated
-    sms = renderer.render(SmsChannel.templates, "sms/en/announcement", hostile)
+    sms = renderer.render(SmsChannel.templates, "sms/en/announcement", hostile, language="en",
+                          now=SENT)
     assert "{{ 7*7 }} <b>x</b>" in sms.body
 
 
@@ -66,3 +85,53 @@ def test_html_environment_escapes_every_template_and_text_escapes_none() -> None
     html = html_environment(paths.templates_dir()).from_string("{{ area }}").render(hostile)
     text = text_environment(paths.templates_dir()).from_string("{{ area }}").render(hostile)
     assert (html, text) == ("&lt;b&gt;x&lt;/b&gt;", "<b>x</b>")
+
+
+def _sms(kind: str, language: str, now: datetime, **context: object) -> str:
+    rendered = _renderer().render(SmsChannel.templates, f"sms/{language}/{kind}",
+                                  {**CONTEXT, "utility": "Dien luc Ha Noi", **context},
+                                  language=language, now=now)
+    return rendered.body
+
+
+@pytest.mark.parametrize(("now", "en", "vi"), [
+    # Days ahead: the date, without the year (it is this year where the customer lives).
+    (SENT, "from 7 Dec 08:00 to 16:30", "tu 08:00 ngay 07/12 den 16:30"),
+    # 23:30 UTC on 6 Dec is already 7 Dec in Hanoi: the day is named from there.
+    (datetime(2026, 12, 6, 23, 30, tzinfo=UTC), "from 08:00 today to 16:30",
+     "tu 08:00 hom nay den 16:30"),
+    (_at("18:00 06/12/2026"), "from 08:00 tomorrow to 16:30", "tu 08:00 ngay mai den 16:30"),
+    # Another year is written out.
+    (_at("09:00 30/11/2025"), "from 7 Dec 2026 08:00 to 16:30",
+     "tu 08:00 ngay 07/12/2026 den 16:30"),
+])
+def test_times_read_unambiguously_in_each_language(now: datetime, en: str, vi: str) -> None:
+    assert en in _sms("announcement", "en", now)
+    assert vi in _sms("announcement", "vi", now)
+
+
+def test_a_window_across_midnight_dates_both_ends() -> None:
+    night = {"start": _at("22:00 07/12/2026"), "end": _at("04:00 08/12/2026")}
+    assert "from 7 Dec 22:00 to 8 Dec 04:00" in _sms("announcement", "en", SENT, **night)
+    assert "tu 22:00 ngay 07/12 den 04:00 ngay 08/12" in _sms("announcement", "vi", SENT, **night)
+    evening = _at("20:00 07/12/2026")
+    assert "from 22:00 today to 04:00 tomorrow" in _sms("reminder", "en", evening, **night)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_typical_restoration_notice_is_one_gsm7_segment(language: str) -> None:
+    restored = _at("15:10 07/12/2026")
+    text = _renderer().render(
+        SmsChannel.templates, f"sms/{language}/restored",
+        {**CONTEXT, "utility": "Dien luc Ha Noi", "reason": "bảo dưỡng đường dây",
+         "restored_at": restored}, language=language, now=restored)
+    assert (text.encoding, text.segments) == ("GSM-7", 1), (len(text.body), text.body)
+    assert ("15:10 today" if language == "en" else "15:10 hom nay") in text.body
+    assert ("from 08:00," if language == "en" else "tu 08:00,") in text.body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_notice_without_an_area_name_shows_no_internal_id(language: str) -> None:
+    for kind in ("fault_report_received", "fault_ack"):
+        text = _sms(kind, language, SENT, area=None)
+        assert "None" not in text and "#" not in text, text

@@ -7,11 +7,14 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from outages import db
-from outages.models import Interruption, Outage
+from outages.models import Interruption
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
 customers = sa.table("customers", sa.column("code"), sa.column("lon"), sa.column("lat"),
                      sa.column("email"), sa.column("email_opt_out"))
+# The table as it was at 0004: the model's columns of later revisions do not exist yet.
+outages = sa.table("outages", sa.column("id"), sa.column("kind"), sa.column("status"),
+                   sa.column("revision"), sa.column("created_at"), sa.column("updated_at"))
 audit = sa.table("audit_log", sa.column("at"), sa.column("actor"), sa.column("source"),
                  sa.column("action"), sa.column("entity"), sa.column("entity_id"))
 
@@ -36,9 +39,9 @@ def test_bounces_stored_as_opt_outs_become_invalid_addresses(empty_db_url: str) 
         ])
         # A registry in use: other tables refer to its customers, so the upgrade must not
         # rebuild the customers table (SQLite would refuse to drop it under foreign keys).
-        outage = conn.execute(Outage.__table__.insert().values(
+        outage = conn.execute(outages.insert().values(
             kind="fault", status="restored", revision=1, created_at=AT, updated_at=AT)
-            .returning(Outage.__table__.c.id)).scalar_one()
+            .returning(outages.c.id)).scalar_one()
         conn.execute(Interruption.__table__.insert(), [
             {"outage_id": outage, "customer_id": customer, "planned": False, "start_at": AT}
             for customer in conn.execute(sa.text("SELECT id FROM customers")).scalars()])

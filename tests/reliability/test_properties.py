@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from outages.reliability.data import Customers, Interruptions
+from outages.reliability.data import MS_PER_MINUTE, Customers, Interruptions, to_ms
 from outages.reliability.dataset import build_dataset
 from outages.reliability.merge import split
 from outages.reliability.report import Variant, table
 from outages.settings import load_settings
 
 SETTINGS = load_settings(environ={})
-BASE = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp())
+BASE = to_ms(datetime(2025, 1, 1, tzinfo=UTC))
 CUSTOMERS = 6
 
 # (customer, start minute within the two years before 2026, duration minutes, planned)
@@ -30,8 +30,8 @@ rows = st.lists(
 def log_of(items: list[tuple[int, int, int, bool]]) -> Interruptions:
     count = len(items)
     customer = np.asarray([i[0] for i in items], dtype=np.int64)
-    start = BASE + 60 * np.asarray([i[1] for i in items], dtype=np.int64)
-    end = start + 60 * np.asarray([i[2] for i in items], dtype=np.int64)
+    start = BASE + MS_PER_MINUTE * np.asarray([i[1] for i in items], dtype=np.int64)
+    end = start + MS_PER_MINUTE * np.asarray([i[2] for i in items], dtype=np.int64)
     return Interruptions(customer, np.arange(count, dtype=np.int64), start, end,
                          np.asarray([i[3] for i in items], dtype=bool),
                          np.zeros(count, dtype=np.int64), ["-"], np.zeros(count, dtype=bool))
@@ -63,10 +63,11 @@ def test_saidi_is_saifi_times_caidi(items: list[tuple[int, int, int, bool]]) -> 
 @given(rows)
 def test_merging_never_increases_customer_minutes(items: list[tuple[int, int, int, bool]]) -> None:
     log = log_of(items)
-    sustained, _momentary = split(log, 300)
-    raw = (log.end - log.start)[(log.end - log.start) > 300].sum()
-    assert sustained.minutes.sum() * 60 <= raw
-    assert len(sustained) <= int(((log.end - log.start) > 300).sum())
+    five_minutes = 5 * MS_PER_MINUTE
+    sustained, _momentary = split(log, five_minutes)
+    raw = (log.end - log.start)[(log.end - log.start) > five_minutes].sum()
+    assert sustained.minutes.sum() * MS_PER_MINUTE <= raw
+    assert len(sustained) <= int(((log.end - log.start) > five_minutes).sum())
     # Merged intervals of one customer never overlap.
     for customer in np.unique(sustained.customer):
         mine = np.sort(sustained.start[sustained.customer == customer])

@@ -199,3 +199,43 @@ def test_no_history_means_no_threshold_and_no_med(engine, report) -> None:
     assert result.t_med is None
     assert result.major_event_days == []
     assert totals(result)["SAIDI"] == pytest.approx(600)
+
+
+def test_a_fraction_of_a_second_past_five_minutes_is_sustained(engine, report) -> None:
+    ids = b.customers(engine, 3)
+    start = b.T0 + timedelta(milliseconds=700)  # fractions at both ends
+    for cid, seconds in zip(ids, (299.6, 300.0, 300.4), strict=True):
+        b.interruptions(engine, b.outage(engine), [cid], start, seconds / 60)
+    got = totals(report("2025-01-01", "2025-12-31"))
+    assert got["customer_interruptions"] == 1
+    assert got["customer_minutes"] == pytest.approx(300.4 / 60, rel=1e-9)
+    assert got["MAIFI"] == pytest.approx(2 / 3)
+
+
+def test_customer_minutes_keep_every_fraction_of_a_second(engine, report) -> None:
+    ids = b.customers(engine, 4)
+    seconds = [600.25, 1200.5, 361.75, 900.999]
+    for cid, length, offset in zip(ids, seconds, (0.9, 0.1, 0.5, 0.001), strict=True):
+        b.interruptions(engine, b.outage(engine), [cid], b.T0 + timedelta(seconds=offset),
+                        length / 60)
+    got = totals(report("2025-01-01", "2025-12-31"))
+    assert got["customer_minutes"] == pytest.approx(sum(seconds) / 60, rel=1e-9)
+    assert got["SAIDI"] == pytest.approx(sum(seconds) / 60 / 4, rel=1e-9)
+
+
+def test_med_threshold_is_computed_from_fractional_durations(engine, report) -> None:
+    import numpy as np
+
+    from outages.reliability.med import threshold
+
+    ids = b.customers(engine, 10)
+    history = [(5, 6.5), (40, 7.25), (90, 30.75), (200, 8.125), (300, 12.5)]  # (day, seconds)
+    start = datetime(2024, 1, 2, 3, 0, 0, 400_000, tzinfo=UTC)
+    for day, seconds in history:
+        b.interruptions(engine, b.outage(engine), ids[:2], start + timedelta(days=day),
+                        (300 + seconds) / 60)
+    got = report("2025-01-01", "2025-12-31")
+    daily = np.asarray([2 * (300 + seconds) / 60 / 10 for _, seconds in history])
+    expected = threshold(daily)
+    assert expected is not None
+    assert got.t_med == pytest.approx(expected.t_med, rel=1e-9)

@@ -31,7 +31,7 @@ class TwilioServer(ThreadingHTTPServer):
         self.record = record
         self.messages: list[dict[str, Any]] = []
         self.count = 0
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()  # notified at every accepted message
         # recipient -> list of (http status, twilio code) answered before succeeding
         self.scripted: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self._thread: threading.Thread | None = None
@@ -57,6 +57,11 @@ class TwilioServer(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
 
+    def wait_for_count(self, count: int, timeout: float) -> bool:
+        """Block until `count` messages were accepted; False after `timeout` seconds."""
+        with self.lock:
+            return self.lock.wait_for(lambda: self.count >= count, timeout)
+
     def bodies_to(self, to: str) -> list[str]:
         with self.lock:
             return [m["Body"] for m in self.messages if m["To"] == to]
@@ -69,6 +74,7 @@ class TwilioServer(ThreadingHTTPServer):
                 self.count += 1
                 if self.record:
                     self.messages.append(form)
+                self.lock.notify_all()
         if failure is not None:
             status, code = failure
             return status, {"code": code, "message": f"scripted error {code}", "status": status,

@@ -25,6 +25,8 @@ class NewCut(Body):
     start: str = TimeText
     end: str = TimeText
     reason: str = Field(min_length=1, max_length=500, description="as customers will read it")
+    reason_en: str | None = Field(None, max_length=500, description="the reason in English "
+                                  "(default: the wording of the cause 'planned')")
     work: str | None = Field(None, max_length=500)
     feeders: list[str] | None = Field(None, max_length=1000)
     urgent: bool = False
@@ -61,7 +63,7 @@ def create(body: NewCut, user: Dispatcher, engine: EngineDep,
         engine, settings, area=bodies.area(body.area, settings, "area"),
         start=bodies.when(body.start, settings, field="start"),
         end=bodies.when(body.end, settings, field="end"), reason=body.reason,
-        work=body.work, feeders=body.feeders or None, urgent=body.urgent,
+        reason_en=body.reason_en, work=body.work, feeders=body.feeders or None, urgent=body.urgent,
         urgent_reason=body.urgent_reason, allow_empty=body.allow_empty, actor=user.name,
         source=Source.HTTP)
 

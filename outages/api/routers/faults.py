@@ -40,7 +40,12 @@ class Confirm(Body):
                           "only returned)")
     started_at: str | None = Field(None, min_length=1, max_length=40,
                                    description="when power went (default: first report)")
-    cause: str | None = Field(None, max_length=64, description="a cause code from settings")
+    cause: str | None = Field(None, max_length=64, description="a cause code from settings; "
+                              "customers read its wording unless a reason is given")
+    reason: str | None = Field(None, max_length=500, description="the reason customers read, "
+                               "in the default language")
+    reason_en: str | None = Field(None, max_length=500,
+                                  description="the reason customers read in English")
 
 
 class Etr(Body):
@@ -99,8 +104,9 @@ def confirm(body: Confirm, user: Dispatcher, engine: EngineDep, settings: Settin
                 hint="send the same request with confirm: true to save this area")
     return faults.confirm(
         engine, settings, fault_id=fault_id, area=chosen, feeders=body.feeders or None,
-        started_at=bodies.instant(body.started_at, settings, "started_at"), cause=body.cause,
-        actor=user.name, source=Source.HTTP)
+        auto=body.auto, started_at=bodies.instant(body.started_at, settings, "started_at"),
+        cause=body.cause, reason=body.reason, reason_en=body.reason_en, actor=user.name,
+        source=Source.HTTP)
 
 
 @router.post("/{id}/etr", summary="Set or move the estimated restoration time")

@@ -38,7 +38,7 @@ def preview(
             expect="planned" if cut is not None else "fault", kind=kind, language=language)
 
 
-@router.get("", summary="Queued and sent notices, soonest due first",
+@router.get("", summary="Notices still to send, soonest due first; then the others, latest first",
             response_model=list[Notice])
 def list_notices(
     user: Reader, engine: EngineDep, settings: SettingsDep,

@@ -62,11 +62,12 @@ def _required(params: MultiDict, *names: str) -> str:
 
 @router.post("/status", summary="Delivery status callback for a sent SMS", status_code=204,
              response_class=Response)
-def status_callback(params: SignedForm, engine: EngineDep) -> Response:
+def status_callback(params: SignedForm, engine: EngineDep, settings: SettingsDep) -> Response:
     sid = _required(params, "MessageSid", "SmsSid")
     status = _required(params, "MessageStatus", "SmsStatus")
     with write_transaction(engine) as conn:
         status_callbacks.record_status(conn, message_sid=sid, provider_status=status,
+                               keep=settings.twilio.remember_webhooks,
                                error_code=params.get("ErrorCode"),
                                error=params.get("ErrorMessage"))
     return Response(status_code=204)
@@ -77,9 +78,14 @@ def status_callback(params: SignedForm, engine: EngineDep) -> Response:
              responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}},
                               "description": "TwiML"}})
 def inbound_sms(params: SignedForm, engine: EngineDep, settings: SettingsDep) -> Response:
+    """A message already handled (Twilio retrying, or a replay), or one over the number's
+    limits, gets an empty answer: 200 so that Twilio does not retry, and no reply SMS."""
     phone = _required(params, "From")
+    sid = _required(params, "MessageSid", "SmsSid")
     with write_transaction(engine) as conn:
-        reply = sms_commands.handle(conn, settings, phone=phone, text=params.get("Body", ""))
+        reply = sms_commands.receive(conn, settings, message_sid=sid, phone=phone,
+                                     text=params.get("Body", ""))
     twiml = MessagingResponse()
-    twiml.message(sms_commands.render(reply, settings))
+    if reply is not None:
+        twiml.message(sms_commands.render(reply, settings))
     return Response(str(twiml), media_type="application/xml")

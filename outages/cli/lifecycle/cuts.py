@@ -26,6 +26,8 @@ def create(
     start: str = typer.Option(..., "--start", help="e.g. '2026-12-07 08:00' (local)."),
     end: str = typer.Option(..., "--end", help="e.g. '2026-12-07 16:30' (local)."),
     reason: str = typer.Option(..., "--reason", help="Why, as customers will read it."),
+    reason_en: str | None = typer.Option(None, "--reason-en", help="The reason in English "
+                                         "(default: the wording of the cause 'planned')."),
     work: str | None = typer.Option(None, "--work", help="The work done during the cut."),
     feeder: list[str] = typer.Option([], "--feeder", help="Only customers on this feeder."),
     urgent: bool = typer.Option(False, "--urgent", help="Emergency: skip the notice rule."),
@@ -44,9 +46,10 @@ def create(
     view = cuts.create(
         context.engine, settings, area=lifecycle.read_area(area, settings),
         start=lifecycle.parse_time(start, settings, field="--start"),
-        end=lifecycle.parse_time(end, settings, field="--end"), reason=reason, work=work,
-        feeders=feeder or None, urgent=urgent, urgent_reason=urgent_reason,
-        allow_empty=allow_empty, actor=cli_actor(by), source=Source.CLI)
+        end=lifecycle.parse_time(end, settings, field="--end"), reason=reason,
+        reason_en=reason_en, work=work, feeders=feeder or None, urgent=urgent,
+        urgent_reason=urgent_reason, allow_empty=allow_empty, actor=cli_actor(by),
+        source=Source.CLI)
     args.emit(view, as_json)
 
 

@@ -77,7 +77,12 @@ def confirm(
     yes: bool = typer.Option(False, "--yes", help="Save the --auto proposal without asking."),
     started_at: str | None = typer.Option(None, "--started-at",
                                           help="When power went (default: first report)."),
-    cause: str | None = typer.Option(None, "--cause", help="A cause code from settings."),
+    cause: str | None = typer.Option(None, "--cause", help="A cause code from settings; "
+                                     "customers read its wording unless --reason is given."),
+    reason: str | None = typer.Option(None, "--reason", help="The reason customers read, "
+                                      "in the default language."),
+    reason_en: str | None = typer.Option(None, "--reason-en",
+                                         help="The reason customers read in English."),
     by: str | None = BY,
     as_json: bool = JSON,
 ) -> None:
@@ -92,11 +97,13 @@ def confirm(
         raise ValidationError("--auto with --json cannot ask for confirmation: add --yes",
                               field="--yes")
     if auto:
+        if chosen is not None:
+            raise ValidationError("give either --area or --auto, not both", field="--auto")
         chosen = _accept_proposal(context, fault_id, yes=yes, quiet=as_json)
     view = faults.confirm(
         context.engine, settings, fault_id=fault_id, area=chosen, feeders=feeder or None,
-        started_at=args.at(settings, started_at, "--started-at"), cause=cause,
-        actor=cli_actor(by), source=Source.CLI)
+        auto=auto, started_at=args.at(settings, started_at, "--started-at"), cause=cause,
+        reason=reason, reason_en=reason_en, actor=cli_actor(by), source=Source.CLI)
     args.emit(view, as_json)
 
 

@@ -47,7 +47,9 @@ def outage(view: OutageView) -> None:
                   f"(revision {view.revision}){flag}")
     rows = [
         ("area", view.area_name or "-"),
+        ("public ref", view.public_ref),
         ("reason", view.reason),
+        ("reason (en)", view.reason_en),
         ("work", view.work),
         ("cause", view.cause if view.kind == "fault" else None),
         ("planned", f"{short(view.start)} -> {short(view.end)}" if view.start else None),
@@ -56,8 +58,7 @@ def outage(view: OutageView) -> None:
         ("ETR", short(view.etr) if view.etr else None),
         ("urgent", view.urgent_reason),
         ("cancelled", view.cancel_reason),
-        ("affected", f"{view.affected} customers, {view.restored} restored, "
-                     f"{view.remaining} still out"),
+        ("affected", _affected(view)),
         ("by district", _counts(view.by_district) if view.by_district else None),
         ("by feeder", _counts(view.by_feeder) if view.by_feeder else None),
         ("earliest legal start", short(view.earliest_legal_start)
@@ -74,6 +75,12 @@ def outage(view: OutageView) -> None:
         warn(f"area repaired: {line}")
     for item in view.warnings or []:
         warn(item.message)
+
+
+def _affected(view: OutageView) -> str:
+    if view.actual_start is None:
+        return f"{view.affected} customers, none out yet"
+    return f"{view.affected} customers, {view.restored} restored, {view.remaining} still out"
 
 
 def _change(change: Change | None) -> str | None:

@@ -1,0 +1,28 @@
+"""Twilio webhooks already acted on, so a replayed request changes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Index, String, false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from notifier.sqltypes import UTCDateTime
+from outages.models.base import Base
+
+
+class TwilioEvent(Base):
+    """One inbound SMS (event 'inbound') or one status callback ('status:<status>')."""
+
+    __tablename__ = "twilio_events"
+
+    message_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event: Mapped[str] = mapped_column(String(40), primary_key=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    replied: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_twilio_events_phone_received", "phone", "received_at"),
+        Index("ix_twilio_events_received_at", "received_at"),
+    )
