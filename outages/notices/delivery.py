@@ -30,8 +30,8 @@ log = logging.getLogger("outages.notices.delivery")
 # A claim older than this is presumed abandoned (a worker on another host, or a process
 # that cannot be checked); no send takes that long with the HTTP timeouts we set.
 CLAIM_LEASE = timedelta(minutes=10)
-# Of several notices to one customer falling due together, the highest ranked goes out.
-# A change or cancellation says everything a reminder would.
+# Of several notices of one outage to one customer falling due together, the highest ranked
+# goes out: a change or cancellation says everything a reminder would.
 SUPERSEDE = SupersedePolicy(
     ranks={
         NoticeKind.RESTORED: 90, NoticeKind.CANCELLED: 85, NoticeKind.CHANGED: 80,
@@ -39,8 +39,6 @@ SUPERSEDE = SupersedePolicy(
         NoticeKind.FAULT_ACK: 60, NoticeKind.STARTED: 50, NoticeKind.ANNOUNCEMENT: 40,
         NoticeKind.REMINDER: 30, NoticeKind.FAULT_REPORT_RECEIVED: 20,
     },
-    repeats=frozenset({NoticeKind.REMINDER, NoticeKind.STARTED, NoticeKind.ETR_UPDATE,
-                       NoticeKind.ETR_PASSED, NoticeKind.FAULT_REPORT_RECEIVED}),
 )
 
 
