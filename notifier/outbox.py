@@ -124,6 +124,29 @@ def record(conn: Connection, outcomes: Iterable[Mapping[str, Any]]) -> None:
     conn.execute(stmt, rows)
 
 
+def rewrite(conn: Connection, changes: Mapping[int, Mapping[str, Any]], *,
+            now: datetime) -> list[Row[Any]]:
+    """Give claimed rows a new recipient, language or text (the customer's contact changed
+    after they were queued); return the rows as they now are."""
+    for columns, ids in _grouped(changes).items():
+        params = [{"b_id": row_id, **{"b_" + c: changes[row_id][c] for c in columns}}
+                  for row_id in ids]
+        values: dict[str, Any] = {c: bindparam("b_" + c) for c in columns}
+        conn.execute(update(outbox).where(outbox.c.id == bindparam("b_id"),
+                                          outbox.c.status == SENDING)
+                     .values(**values, updated_at=now), params)
+    query = select(outbox).where(outbox.c.id.in_(list(changes)))
+    return list(conn.execute(query).all())
+
+
+def _grouped(changes: Mapping[int, Mapping[str, Any]]) -> dict[tuple[str, ...], list[int]]:
+    """Row ids by the columns their change sets, one executemany per shape."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for row_id, values in changes.items():
+        groups.setdefault(tuple(sorted(values)), []).append(row_id)
+    return groups
+
+
 def stale_claimers(conn: Connection) -> list[tuple[str, datetime]]:
     """Workers holding rows in 'sending', with their latest claim time."""
     query = (select(outbox.c.claimed_by, func.max(outbox.c.claimed_at))

@@ -102,11 +102,15 @@ def contact_flag(channel: str, outcome: Outcome) -> ContactFlag | None:
     return next((flag for flag in get_args(ContactFlag) if flag == name), None)
 
 
+def channel_flags(channel: str) -> list[ContactFlag]:
+    """The customer flags that bar notices on `channel`."""
+    return [flag for outcome in Outcome if (flag := contact_flag(channel, outcome)) is not None]
+
+
 def contact_ok(channel: str) -> ColumnElement[bool]:
     """Customers reachable on `channel`: an address, and no flag barring it."""
     address = customers.c[REGISTRY[channel].contact]
-    flags = [customers.c[flag] for outcome in Outcome
-             if (flag := contact_flag(channel, outcome)) is not None]
+    flags = [customers.c[flag] for flag in channel_flags(channel)]
     return and_(address.is_not(None), address != "", *(flag.is_(False) for flag in flags))
 
 
@@ -174,6 +178,13 @@ def queue_to_phone(conn: Connection, settings: Settings, batch: Batch, phone: st
 def local_text(value: datetime | None, settings: Settings) -> str | None:
     """Times in messages: local, as customers read them ('08:00 07/12/2026')."""
     return None if value is None else value.astimezone(settings.tz).strftime("%H:%M %d/%m/%Y")
+
+
+def notice_context(settings: Settings, outage: Row[Any], ref_at: datetime | None,
+                   ) -> dict[str, Any]:
+    """The context to render an outbox row again: the outage now, and the moment the row
+    speaks about (a restoration's or report's time)."""
+    return context(settings, outage, restored_at=ref_at, reported_at=ref_at)
 
 
 def context(settings: Settings, outage: Row[Any], **extra: Any) -> dict[str, Any]:
