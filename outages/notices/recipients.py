@@ -1,10 +1,15 @@
-"""Who a claimed notice goes to, decided again just before it is sent.
+"""Who a claimed notice goes to, and whether it is still true, decided again just before it
+is sent.
 
 Rows are written when an outage changes, maybe days before they fall due. By then the customer
 may have opted out, changed their number or language, or the provider may have refused the
 address for another notice. The customer's current contact, flags and language decide: a row
 the customer may no longer receive is skipped with the flag that bars it, a row whose address
 or language changed goes to the new address, rendered again in the new language.
+
+The planner skips the notices a change makes untrue when it happens; a row in flight then
+(claimed by a worker that died, or an email queued because its SMS failed) comes back later,
+so the outage's state is read again here too.
 """
 
 from __future__ import annotations
@@ -12,12 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, or_, select
+from sqlalchemy import Connection, Row, and_, false, or_, select, tuple_
 
 from notifier.channels import REGISTRY
 from notifier.dispatcher import Recheck
 from notifier.enums import ChannelName
+from outages.enums import CutStatus
 from outages.lifecycle import core as lc
+from outages.notices.planner import PRE_START, UNTRUE_WHEN_RESTORED
 from outages.notices.queue import LANGUAGES, channel_flags, cost, notice_context, render
 from outages.settings import Settings
 
@@ -49,8 +56,45 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
         change = _change(settings, row, customer)
         if change:
             changes[row.id] = change
-    _render_again(conn, settings, rows, changes)
-    return Recheck(skip=skip, changes=changes)
+    skip |= untrue(conn, [row for row in rows if row.id not in skip])
+    _render_again(conn, settings, [row for row in rows if row.id not in skip], changes)
+    return Recheck(skip=skip, changes={k: v for k, v in changes.items() if k not in skip})
+
+
+def untrue(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, str]:
+    """Rows the outage's state now contradicts (id -> why): anything before the start of a
+    cut no longer scheduled, anything before the end to a customer with power back."""
+    rows = [row for row in rows if row.outage_id is not None]
+    if not rows:
+        return {}
+    status, restored = _outage_state(conn, rows)
+    found: dict[int, str] = {}
+    for row in rows:
+        if row.kind in PRE_START and status.get(row.outage_id, CutStatus.SCHEDULED) \
+                != CutStatus.SCHEDULED:
+            found[row.id] = status[row.outage_id]
+        elif row.kind in UNTRUE_WHEN_RESTORED and (row.outage_id, row.customer_id) in restored:
+            found[row.id] = "restored"
+    return found
+
+
+def _outage_state(conn: Connection, rows: Sequence[Row[Any]],
+                  ) -> tuple[dict[int, str], set[tuple[int, int]]]:
+    """Each outage's status, and which of the rows' customers it has restored: one query."""
+    o, i = lc.OUTAGES.c, lc.INTERRUPTIONS.c
+    pairs = {(row.outage_id, row.customer_id) for row in rows if row.customer_id is not None}
+    ended = and_(i.outage_id == o.id, i.end_at.is_not(None),
+                 tuple_(i.outage_id, i.customer_id).in_(pairs) if pairs else false())
+    query = (select(o.id, o.status, i.customer_id)
+             .select_from(lc.OUTAGES.outerjoin(lc.INTERRUPTIONS, ended))
+             .where(o.id.in_({row.outage_id for row in rows})))
+    status: dict[int, str] = {}
+    restored: set[tuple[int, int]] = set()
+    for outage_id, outage_status, customer_id in conn.execute(query):
+        status[outage_id] = outage_status
+        if customer_id is not None:
+            restored.add((outage_id, customer_id))
+    return status, restored
 
 
 def barred(channel: str, customer: Row[Any]) -> str | None:

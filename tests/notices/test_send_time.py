@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, insert, update
 
 from notifier.dispatcher import Dispatcher
+from notifier.store import outbox
 from outages.enums import CutStatus
 from outages.lifecycle.events import OutageEvent, publish
-from outages.models import Outage
+from outages.models import Interruption, Outage
 from outages.notices import delivery, sms_commands
 from outages.registry.customers import update_customer
 from outages.settings import Settings
@@ -25,6 +26,7 @@ from tests.support.twilio_server import TwilioServer
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi
 START = NOW + timedelta(days=6)
 NIGHT = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 22:00 in Hanoi, inside quiet hours
+LEASE = delivery.CLAIM_LEASE + timedelta(minutes=1)  # a claim this old is abandoned
 
 
 class Clock:
@@ -178,6 +180,67 @@ def test_restoration_cancels_a_start_notice_deferred_by_quiet_hours(
     for i in range(3):  # "power is back" the same night, and nothing after it
         bodies = twilio.bodies_to(f"+8490000000{i}")
         assert len(bodies) == 1 and "started" not in bodies[0]
+
+
+def test_a_start_notice_left_in_flight_by_a_dead_worker_is_not_sent_after_power_is_back(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], frozen: Any,
+) -> None:
+    settings = make_settings(**twilio_env, OUTAGES_NOTICES_START_NOTICE="true")
+    add_customers(h.customers(2))
+    ids = h.customer_ids(engine)
+    outage = h.add_outage(engine, status=CutStatus.IN_PROGRESS, start=NOW, actual_start=NOW,
+                          end=NOW + timedelta(hours=2), members=ids)
+    with engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_started", outage, 2, NOW))
+        conn.execute(update(outbox).values(status="sending", claimed_by="elsewhere:1:abc",
+                                           claimed_at=NOW - LEASE, attempts=1))
+        conn.execute(insert(Interruption.__table__),
+                     [{"outage_id": outage, "customer_id": c, "planned": True, "start_at": NOW}
+                      for c in ids])
+    back = NOW + timedelta(minutes=40)  # the worker died; then the first customer got power
+    with engine.begin() as conn:
+        conn.execute(update(Interruption.__table__).where(Interruption.customer_id == ids[0])
+                     .values(end_at=back))
+        publish(conn, settings, OutageEvent("restored", outage, 3, back, customer_ids=[ids[0]]))
+    dispatcher = delivery.dispatcher(engine, settings, clock=Clock(back), concurrency=4)
+    try:
+        assert dispatcher.recover(delivery.is_dead) == 2
+        dispatcher.drain()
+    finally:
+        dispatcher.close()
+    started = {r.customer_id: (r.status, r.last_error_code)
+               for r in h.rows(engine, kind="started")}
+    assert started == {ids[0]: ("skipped", "restored"), ids[1]: ("sent", None)}
+    assert [b.split(":")[1].split()[0] for b in twilio.bodies_to("+84900000000")] == ["Da"]
+
+
+def test_a_reminder_left_in_flight_is_not_sent_once_the_cut_is_cancelled(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], frozen: Any,
+) -> None:
+    settings = make_settings(**twilio_env)
+    add_customers(h.customers(1))
+    outage = _announce_cut(engine, settings, h.customer_ids(engine))
+    _drain(engine, settings, NOW)
+    due = START - timedelta(days=1)
+    with engine.begin() as conn:  # claimed by a worker that died
+        conn.execute(update(outbox).where(outbox.c.kind == "reminder", outbox.c.due_at == due)
+                     .values(status="sending", claimed_by="elsewhere:1:abc",
+                             claimed_at=NOW - LEASE))
+        conn.execute(update(Outage.__table__).where(Outage.id == outage)
+                     .values(status=CutStatus.CANCELLED))
+        h.add_revision(conn, outage, 2, "cancelled", at=due)
+        publish(conn, settings, OutageEvent("cut_cancelled", outage, 2, due))
+    dispatcher = delivery.dispatcher(engine, settings, clock=Clock(due + timedelta(minutes=30)))
+    try:
+        dispatcher.recover(delivery.is_dead)
+        dispatcher.drain()
+    finally:
+        dispatcher.close()
+    reminders = [(r.status, r.last_error_code) for r in h.rows(engine, kind="reminder")]
+    assert reminders == [("skipped", "cancelled"), ("skipped", None)]
+    assert len(twilio.bodies_to("+84900000000")) == 1  # the announcement only
 
 
 def test_a_new_etr_cancels_the_update_not_yet_sent(
