@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, get_args
 
 from sqlalchemy import (
@@ -102,9 +103,11 @@ def contact_flag(channel: str, outcome: Outcome) -> ContactFlag | None:
     return next((flag for flag in get_args(ContactFlag) if flag == name), None)
 
 
-def channel_flags(channel: str) -> list[ContactFlag]:
+@cache
+def channel_flags(channel: str) -> tuple[ContactFlag, ...]:
     """The customer flags that bar notices on `channel`."""
-    return [flag for outcome in Outcome if (flag := contact_flag(channel, outcome)) is not None]
+    return tuple(flag for outcome in Outcome
+                 if (flag := contact_flag(channel, outcome)) is not None)
 
 
 def contact_ok(channel: str) -> ColumnElement[bool]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, false, or_, select, tuple_
+from sqlalchemy import Connection, Row, and_, or_, select
 
 from notifier.channels import REGISTRY
 from notifier.dispatcher import Recheck
@@ -80,11 +80,10 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, str]:
 
 def _outage_state(conn: Connection, rows: Sequence[Row[Any]],
                   ) -> tuple[dict[int, str], set[tuple[int, int]]]:
-    """Each outage's status, and which of the rows' customers it has restored: one query."""
+    """Each outage's status, and which of the rows' customers each has restored: one query."""
     o, i = lc.OUTAGES.c, lc.INTERRUPTIONS.c
-    pairs = {(row.outage_id, row.customer_id) for row in rows if row.customer_id is not None}
-    ended = and_(i.outage_id == o.id, i.end_at.is_not(None),
-                 tuple_(i.outage_id, i.customer_id).in_(pairs) if pairs else false())
+    customers = {row.customer_id for row in rows if row.customer_id is not None}
+    ended = and_(i.outage_id == o.id, i.customer_id.in_(customers), i.end_at.is_not(None))
     query = (select(o.id, o.status, i.customer_id)
              .select_from(lc.OUTAGES.outerjoin(lc.INTERRUPTIONS, ended))
              .where(o.id.in_({row.outage_id for row in rows})))
