@@ -33,7 +33,8 @@ NO_CUSTOMER = "no_customer"
 
 
 def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> Recheck:
-    """The verdict on claimed `rows`, from one read of their customers' current contact."""
+    """The verdict on claimed `rows`: one read of their customers' current contact, one of
+    their outages' state (and one of the outages to render again, when a language changed)."""
     found = _customers(conn, rows)
     by_id = {c.id: c for c in found}
     # A text to a caller without an account is barred when an account with that number is.
