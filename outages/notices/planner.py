@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Row, exists, not_, select
 
 from notifier import outbox
-from outages.enums import NoticeKind
+from outages.enums import FINISHED, NoticeKind
 from outages.lifecycle import core as lc
 from outages.models import FaultReport, Interruption, OutageCustomer
 from outages.notices.queue import Batch, context, queue, queue_to_phone
@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 members_t = OutageCustomer.__table__
 PRE_START = (NoticeKind.ANNOUNCEMENT, NoticeKind.REMINDER, NoticeKind.CHANGED)
+# Once a customer has power back, nothing ahead of or during the outage is true any more:
+# not that it will start, has started, is being looked into, nor when power should return.
+UNTRUE_WHEN_RESTORED = (*PRE_START, NoticeKind.STARTED, NoticeKind.FAULT_REPORT_RECEIVED,
+                        NoticeKind.FAULT_ACK, NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED)
 # Restorations come in steps of up to a feeder's customers: a few large statements each.
 RESTORED_CHUNK = 5000
 
@@ -112,7 +116,7 @@ def cut_cancelled(conn: Connection, settings: Settings, event: OutageEvent,
 
 def cut_started(conn: Connection, settings: Settings, event: OutageEvent,
                 outage: Row[Any]) -> None:
-    _skip(conn, event.outage_id, PRE_START)
+    _skip(conn, event.outage_id, PRE_START, reason=event.kind)
     if settings.notices.start_notice:
         queue(conn, settings, _batch(event, NoticeKind.STARTED, context(settings, outage)),
               current_members(event.outage_id), now=utcnow())
@@ -122,10 +126,11 @@ def restored(conn: Connection, settings: Settings, event: OutageEvent,
              outage: Row[Any]) -> None:
     ctx = context(settings, outage, restored_at=event.at)
     for ids in lc.chunks(list(event.customer_ids), size=RESTORED_CHUNK):
-        _skip(conn, event.outage_id, (*PRE_START, NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED),
-              customer_ids=ids)
+        _skip(conn, event.outage_id, UNTRUE_WHEN_RESTORED, customer_ids=ids, reason=event.kind)
         queue(conn, settings, _batch(event, NoticeKind.RESTORED, ctx, ref_at=event.at), ids,
               now=utcnow())
+    if outage.status in FINISHED:  # the last step: callers without an account are done too
+        _skip(conn, event.outage_id, UNTRUE_WHEN_RESTORED, reason=event.kind)
 
 
 def fault_reported(conn: Connection, settings: Settings, event: OutageEvent,
@@ -153,7 +158,10 @@ def fault_confirmed(conn: Connection, settings: Settings, event: OutageEvent,
 
 def etr_changed(conn: Connection, settings: Settings, event: OutageEvent,
                 outage: Row[Any]) -> None:
-    _skip(conn, event.outage_id, (NoticeKind.ETR_PASSED,))
+    # The passing of the old ETR, and any update not yet sent, speak of a time no longer true.
+    _skip(conn, event.outage_id, (NoticeKind.ETR_PASSED,), reason=event.kind)
+    _skip(conn, event.outage_id, (NoticeKind.ETR_UPDATE,), revision_below=event.revision,
+          reason=event.kind)
     _plan_etr_passed(conn, settings, event, outage)
     if outage.status == "reported":  # not confirmed yet: the acknowledgement will carry it
         return
