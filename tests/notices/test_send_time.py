@@ -268,7 +268,7 @@ def test_a_new_etr_cancels_the_update_not_yet_sent(
                       for r in h.rows(engine, kind="etr_update"))
     assert updates == {(2, "skipped", "etr_changed"): 2, (3, "sent", None): 2}
     bodies = twilio.bodies_to("+84900000000")
-    assert len(bodies) == 2 and "15:00 01/12/2026" in bodies[1]  # 10:00 + 2h + 3h, local
+    assert len(bodies) == 2 and "du kien co dien lai 15:00" in bodies[1]  # 10:00 + 2h + 3h
 
 
 def test_a_planned_change_and_a_fault_update_to_one_customer_both_go_out(
