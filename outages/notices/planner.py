@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 members_t = OutageCustomer.__table__
 PRE_START = (NoticeKind.ANNOUNCEMENT, NoticeKind.REMINDER, NoticeKind.CHANGED)
+# The notices that tell a customer of a cut as it stands.
+STATES_CUT = (NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED)
 # Restorations come in steps of up to a feeder's customers: a few large statements each.
 RESTORED_CHUNK = 5000
 
@@ -61,11 +63,12 @@ def _batch(event: OutageEvent, kind: str, ctx: dict[str, Any], **fields: Any) ->
 
 
 def _announce(conn: Connection, settings: Settings, event: OutageEvent, outage: Row[Any],
-              members: Any, kind: str = NoticeKind.ANNOUNCEMENT) -> None:
+              members: Any, kind: str = NoticeKind.ANNOUNCEMENT,
+              deadline: datetime | None = None) -> None:
     """Announcement (or change notice) now, and reminders before the start."""
     ctx, start = context(settings, outage), outage.planned_start
-    queue(conn, settings, _batch(event, kind, ctx, deadline=start, ref_at=start), members,
-          now=utcnow())
+    batch = _batch(event, kind, ctx, deadline=deadline or start, ref_at=start)
+    queue(conn, settings, batch, members, now=utcnow())
     for offset in settings.planned.reminders:
         at = start - offset
         if at <= event.at:  # would come with or after the announcement: skip it
@@ -76,6 +79,38 @@ def _announce(conn: Connection, settings: Settings, event: OutageEvent, outage: 
         queue(conn, settings, batch, members, now=utcnow())
 
 
+def told(outage_id: int) -> Any:
+    """Customers a notice stating the cut reached: only they may hear of a change to it."""
+    return outbox.reached(outage_id=outage_id, kinds=STATES_CUT)
+
+
+def _changed_for(event: OutageEvent) -> tuple[Any, Any]:
+    """The customers who joined and who left the set in this revision."""
+    m = members_t.c
+    base = select(m.customer_id).where(m.outage_id == event.outage_id)
+    added = base.where(m.added_revision == event.revision, m.dropped_revision.is_(None))
+    return added, base.where(m.dropped_revision == event.revision)
+
+
+def _tell_dropped(conn: Connection, settings: Settings, event: OutageEvent, outage: Row[Any],
+                  dropped: Any, *, kinds: tuple[str, ...] = PRE_START) -> None:
+    """Pending notices to customers leaving the set go; those who were told hear they are
+    out of it."""
+    _skip(conn, event.outage_id, kinds, customer_ids=dropped)
+    batch = _batch(event, NoticeKind.NO_LONGER_AFFECTED, context(settings, outage),
+                   deadline=outage.planned_start)
+    told_dropped = dropped.where(members_t.c.customer_id.in_(told(event.outage_id)))
+    queue(conn, settings, batch, told_dropped, now=utcnow())
+
+
+def previous_start(conn: Connection, outage_id: int, revision: int) -> datetime | None:
+    r = lc.REVISIONS.c
+    query = (select(r.planned_start).where(r.outage_id == outage_id, r.revision < revision)
+             .order_by(r.revision.desc()).limit(1))
+    value: datetime | None = conn.execute(query).scalar()
+    return value
+
+
 def cut_created(conn: Connection, settings: Settings, event: OutageEvent,
                 outage: Row[Any]) -> None:
     _announce(conn, settings, event, outage, current_members(event.outage_id))
@@ -83,30 +118,34 @@ def cut_created(conn: Connection, settings: Settings, event: OutageEvent,
 
 def cut_rescheduled(conn: Connection, settings: Settings, event: OutageEvent,
                     outage: Row[Any]) -> None:
+    """Those told of the cut hear that it moved, before the earlier of the two starts; the
+    others get, in place of the announcement they never received, one of the new window."""
     _skip(conn, event.outage_id, PRE_START, revision_below=event.revision)
-    _announce(conn, settings, event, outage, current_members(event.outage_id),
-              kind=NoticeKind.CHANGED)
+    _added, dropped = _changed_for(event)
+    _tell_dropped(conn, settings, event, outage, dropped)
+    members, m = current_members(event.outage_id), members_t.c
+    before = previous_start(conn, event.outage_id, event.revision) or outage.planned_start
+    _announce(conn, settings, event, outage, members.where(m.customer_id.in_(told(event.outage_id))),
+              kind=NoticeKind.CHANGED, deadline=min(before, outage.planned_start))
+    _announce(conn, settings, event, outage,
+              members.where(m.customer_id.not_in(told(event.outage_id))))
 
 
 def cut_resized(conn: Connection, settings: Settings, event: OutageEvent,
                 outage: Row[Any]) -> None:
-    m = members_t.c
-    base = select(m.customer_id).where(m.outage_id == event.outage_id)
-    added = base.where(m.added_revision == event.revision, m.dropped_revision.is_(None))
-    dropped = base.where(m.dropped_revision == event.revision)
-    _skip(conn, event.outage_id, PRE_START, customer_ids=dropped)
+    added, dropped = _changed_for(event)
+    _tell_dropped(conn, settings, event, outage, dropped)
     _announce(conn, settings, event, outage, added)
-    ctx = context(settings, outage)
-    queue(conn, settings, _batch(event, NoticeKind.NO_LONGER_AFFECTED, ctx), dropped, now=utcnow())
 
 
 def cut_cancelled(conn: Connection, settings: Settings, event: OutageEvent,
                   outage: Row[Any]) -> None:
-    m = members_t.c
-    dropped = select(m.customer_id).where(m.outage_id == event.outage_id,
-                                          m.dropped_revision == event.revision)
+    """Pending notices go; the cancellation only to those who were told of the cut."""
+    _added, dropped = _changed_for(event)
     _skip(conn, event.outage_id, (*PRE_START, NoticeKind.NO_LONGER_AFFECTED))
-    queue(conn, settings, _batch(event, NoticeKind.CANCELLED, context(settings, outage)), dropped,
+    batch = _batch(event, NoticeKind.CANCELLED, context(settings, outage),
+                   deadline=outage.planned_start)
+    queue(conn, settings, batch, dropped.where(members_t.c.customer_id.in_(told(event.outage_id))),
           now=utcnow())
 
 
