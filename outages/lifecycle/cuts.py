@@ -122,6 +122,8 @@ def reschedule(
     cut_rules.check_window(settings, start, end)
     with write_transaction(engine) as conn:
         row = _scheduled(conn, cut_id, "rescheduled")
+        if (start, end) == (row.planned_start, row.planned_end):
+            return _unchanged(conn, settings, row)
         if start < row.planned_start:
             cut_rules.check_notice(settings, start, urgent=urgent)
         values: dict[str, Any] = {"planned_start": start, "planned_end": end}
@@ -137,6 +139,16 @@ def reschedule(
         lc.publish(conn, settings, moved, "cut_rescheduled", actor=actor)
         view = describe(conn, settings, moved, warnings=cut_rules.conflicts(conn, settings, moved))
     view.change = Change.model_validate(counts)
+    return view
+
+
+def _unchanged(conn: Connection, settings: Settings, row: Row[Any]) -> OutageView:
+    """A reschedule to the window the cut already has: no revision, nobody told."""
+    view = describe(conn, settings, row)
+    view.change = Change(added=0, dropped=0)
+    tz = settings.tz
+    view.note = (f"the cut already runs from {show_local(row.planned_start, tz)} to "
+                 f"{show_local(row.planned_end, tz)}: nothing changed and nobody was told")
     return view
 
 
