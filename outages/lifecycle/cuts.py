@@ -232,6 +232,33 @@ def start(
     return view
 
 
+def extend(
+    engine: Engine, settings: Settings, *, cut_id: int, end: datetime, actor: str, source: str,
+    note: str | None = None
+) -> OutageView:
+    """A new expected end for a started cut; its customers still out are told."""
+    lc.require_aware(end, field="end")
+    if end <= utcnow():
+        raise ValidationError(f"end {show_local(end, settings.tz)} is not in the future: give "
+                              "when power is now expected back", field="end")
+    with write_transaction(engine) as conn:
+        row = lc.load(conn, cut_id, kind=OutageKind.PLANNED)
+        if row.status != CutStatus.IN_PROGRESS:
+            raise Conflict(f"cut {cut_id} is {row.status}; only a started cut can be extended "
+                           "(a scheduled one is rescheduled)")
+        previous = row.etr or row.planned_end
+        if end == previous:
+            view = describe(conn, settings, row, breakdown=False)
+            view.note = (f"the cut is already expected to end at "
+                         f"{show_local(end, settings.tz)}: nothing changed and nobody was told")
+            return view
+        after = lc.change(conn, row, action="extended", actor=actor, source=source,
+                          values={"etr": end}, note=note,
+                          details={"previous": iso_local(previous, settings.tz)})
+        lc.publish(conn, settings, after, "cut_extended", actor=actor)
+        return describe(conn, settings, after, breakdown=False)
+
+
 def restore(
     engine: Engine, settings: Settings, *, cut_id: int, at: datetime | None,
     area: Area | None = None, codes: Sequence[str] | None = None, actor: str, source: str

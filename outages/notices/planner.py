@@ -17,7 +17,7 @@ from notifier import outbox
 from outages.enums import NoticeKind
 from outages.lifecycle import core as lc
 from outages.models import FaultReport, Interruption, OutageCustomer
-from outages.notices.queue import Batch, context, queue, queue_to_phone
+from outages.notices.queue import Batch, context, local_text, queue, queue_to_phone
 from outages.settings import Settings
 from outages.timeutil import utcnow
 
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 members_t = OutageCustomer.__table__
 PRE_START = (NoticeKind.ANNOUNCEMENT, NoticeKind.REMINDER, NoticeKind.CHANGED)
+# Notices to customers still out, which their restoration makes stale.
+AFTER_START = (NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED, NoticeKind.CUT_EXTENDED,
+               NoticeKind.RUNNING_LATE)
 # The notices that tell a customer of a cut as it stands.
 STATES_CUT = (NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED)
 # Restorations come in steps of up to a feeder's customers: a few large statements each.
@@ -155,14 +158,36 @@ def cut_started(conn: Connection, settings: Settings, event: OutageEvent,
     if settings.notices.start_notice:
         queue(conn, settings, _batch(event, NoticeKind.STARTED, context(settings, outage)),
               current_members(event.outage_id), now=utcnow())
+    _plan_running_late(conn, settings, event, outage)
+
+
+def cut_extended(conn: Connection, settings: Settings, event: OutageEvent,
+                 outage: Row[Any]) -> None:
+    """Customers still out hear the new expected end; "running late" moves to it."""
+    _skip(conn, event.outage_id, (NoticeKind.RUNNING_LATE, NoticeKind.CUT_EXTENDED))
+    batch = _batch(event, NoticeKind.CUT_EXTENDED, context(settings, outage), ref_at=outage.etr)
+    queue(conn, settings, batch, still_out(event.outage_id), now=utcnow())
+    _plan_running_late(conn, settings, event, outage)
+
+
+def _plan_running_late(conn: Connection, settings: Settings, event: OutageEvent,
+                       outage: Row[Any]) -> None:
+    """A notice at the cut's expected end to those still out then; a restoration or a new
+    end skips it before it fires."""
+    end = outage.etr or outage.planned_end
+    if end is None or end <= event.at:
+        return
+    ctx = context(settings, outage, expected_end=local_text(end, settings))
+    batch = _batch(event, NoticeKind.RUNNING_LATE, ctx, due_at=end,
+                   scope=f"late{int(end.timestamp())}", ref_at=end)
+    queue(conn, settings, batch, still_out(event.outage_id), now=utcnow())
 
 
 def restored(conn: Connection, settings: Settings, event: OutageEvent,
              outage: Row[Any]) -> None:
     ctx = context(settings, outage, restored_at=event.at)
     for ids in lc.chunks(list(event.customer_ids), size=RESTORED_CHUNK):
-        _skip(conn, event.outage_id, (*PRE_START, NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED),
-              customer_ids=ids)
+        _skip(conn, event.outage_id, (*PRE_START, *AFTER_START), customer_ids=ids)
         queue(conn, settings, _batch(event, NoticeKind.RESTORED, ctx, ref_at=event.at), ids,
               now=utcnow())
 
@@ -226,6 +251,7 @@ HANDLERS: dict[str, Callable[[Connection, Settings, OutageEvent, Row[Any]], None
     "cut_resized": cut_resized,
     "cut_cancelled": cut_cancelled,
     "cut_started": cut_started,
+    "cut_extended": cut_extended,
     "restored": restored,
     "fault_reported": fault_reported,
     "fault_confirmed": fault_confirmed,

@@ -12,7 +12,7 @@ import time_machine
 from sqlalchemy import Engine, insert, update
 
 from outages.lifecycle.events import OutageEvent, publish
-from outages.models import Customer, FaultReport, Outage, OutageCustomer
+from outages.models import Customer, FaultReport, Interruption, Outage, OutageCustomer
 from outages.settings import Settings
 from tests.notices import helpers as h
 
@@ -207,7 +207,7 @@ def test_started_skips_reminders_and_start_notice_is_optional(
         h.add_revision(conn, outage, 2, "start", at=NOW)
     _publish(engine, settings, "cut_started", outage, 2)
     assert _kinds(engine) == {("announcement", "skipped"): 4, ("reminder", "skipped"): 8,
-                              ("started", "pending"): 4}
+                              ("started", "pending"): 4, ("running_late", "pending"): 4}
 
 
 def test_fault_report_received_by_customer_and_by_unknown_phone(
@@ -251,3 +251,47 @@ def test_berlin_dst_night_local_times_and_quiet_hours(
     reminder = h.rows(engine, kind="reminder", channel="sms")
     # 2h before 10:00 is 08:00 local, outside quiet hours: sent on time
     assert [r.due_at for r in reminder] == [start - timedelta(hours=2)]
+
+
+def _started(engine: Engine, settings: Settings, outage: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(Outage.__table__).values(status="in_progress", actual_start=NOW))
+        h.add_revision(conn, outage, 2, "start", at=NOW)
+    _publish(engine, settings, "cut_started", outage, 2)
+
+
+def test_a_started_cut_tells_those_still_out_when_its_end_passes(
+    engine: Engine, settings: Settings, cut: tuple[int, list[int]],
+) -> None:
+    outage, ids = cut
+    _started(engine, settings, outage)
+    late = h.rows(engine, kind="running_late")
+    assert {r.customer_id for r in late} == set(ids[:4])
+    assert {(r.due_at, r.urgent) for r in late} == {(START + timedelta(hours=8), True)}
+    _publish(engine, settings, "restored", outage, 2, customer_ids=ids[:1])
+    assert {r.customer_id for r in h.rows(engine, kind="running_late", status="skipped")} == \
+        {ids[0]}
+
+
+def test_extending_a_started_cut_tells_those_still_out_and_moves_running_late(
+    engine: Engine, settings: Settings, cut: tuple[int, list[int]],
+) -> None:
+    outage, ids = cut
+    _started(engine, settings, outage)
+    _publish(engine, settings, "restored", outage, 2, customer_ids=ids[:1])
+    with engine.begin() as conn:
+        conn.execute(insert(Interruption.__table__), [
+            {"outage_id": outage, "customer_id": c, "planned": True, "start_at": NOW,
+             "end_at": NOW + timedelta(hours=1) if c == ids[0] else None} for c in ids[:4]])
+        new_end = START + timedelta(hours=10)
+        conn.execute(update(Outage.__table__).values(etr=new_end))
+        h.add_revision(conn, outage, 3, "extended", at=NOW)
+    _publish(engine, settings, "cut_extended", outage, 3)
+    told = h.rows(engine, kind="cut_extended")
+    assert {r.customer_id for r in told} == set(ids[1:4])
+    assert {(r.ref_at, r.urgent) for r in told} == {(new_end, True)}
+    late = {(r.customer_id, r.due_at, r.status) for r in h.rows(engine, kind="running_late")}
+    first_end = START + timedelta(hours=8)
+    assert late == {(ids[0], first_end, "skipped"),
+                    *((c, first_end, "skipped") for c in ids[1:4]),
+                    *((c, new_end, "pending") for c in ids[1:4])}

@@ -13,7 +13,7 @@ CONTEXT = {
     "utility": "Điện lực Hà Nội", "hotline": "1900 6769", "area": "Phường Láng Hạ",
     "reason": "bảo dưỡng", "start": "08:00 07/12/2026", "end": "16:30 07/12/2026",
     "etr": "12:00 07/12/2026", "restored_at": "15:10 07/12/2026",
-    "reported_at": "07:55 07/12/2026",
+    "reported_at": "07:55 07/12/2026", "expected_end": "16:30 07/12/2026",
 }
 
 
