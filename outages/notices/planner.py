@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Row, exists, not_, select
 
 from notifier import outbox
-from outages.enums import NoticeKind
+from outages.enums import IncidentStatus, NoticeKind
 from outages.lifecycle import core as lc
+from outages.lifecycle import fault_grouping
 from outages.models import FaultReport, Interruption, OutageCustomer
 from outages.notices.queue import Batch, context, local_text, queue, queue_to_phone
 from outages.settings import Settings
@@ -95,11 +96,12 @@ def _changed_for(event: OutageEvent) -> tuple[Any, Any]:
     return added, base.where(m.dropped_revision == event.revision)
 
 
-def _tell_dropped(conn: Connection, settings: Settings, event: OutageEvent, outage: Row[Any],
-                  dropped: Any, *, kinds: tuple[str, ...] = PRE_START) -> None:
-    """Pending notices to customers leaving the set go; those who were told hear they are
-    out of it."""
-    _skip(conn, event.outage_id, kinds, customer_ids=dropped)
+def _tell_moved(conn: Connection, settings: Settings, event: OutageEvent, outage: Row[Any],
+                added: Any, dropped: Any) -> None:
+    """Pending notices to customers leaving the set go, and those who were told hear they are
+    out of it; a pending "no longer affected" to one coming back goes too."""
+    _skip(conn, event.outage_id, (NoticeKind.NO_LONGER_AFFECTED,), customer_ids=added)
+    _skip(conn, event.outage_id, PRE_START, customer_ids=dropped)
     batch = _batch(event, NoticeKind.NO_LONGER_AFFECTED, context(settings, outage),
                    deadline=outage.planned_start)
     told_dropped = dropped.where(members_t.c.customer_id.in_(told(event.outage_id)))
@@ -124,20 +126,20 @@ def cut_rescheduled(conn: Connection, settings: Settings, event: OutageEvent,
     """Those told of the cut hear that it moved, before the earlier of the two starts; the
     others get, in place of the announcement they never received, one of the new window."""
     _skip(conn, event.outage_id, PRE_START, revision_below=event.revision)
-    _added, dropped = _changed_for(event)
-    _tell_dropped(conn, settings, event, outage, dropped)
-    members, m = current_members(event.outage_id), members_t.c
+    added, dropped = _changed_for(event)
+    _tell_moved(conn, settings, event, outage, added, dropped)
+    members, customer = current_members(event.outage_id), members_t.c.customer_id
     before = previous_start(conn, event.outage_id, event.revision) or outage.planned_start
-    _announce(conn, settings, event, outage, members.where(m.customer_id.in_(told(event.outage_id))),
+    _announce(conn, settings, event, outage, members.where(customer.in_(told(event.outage_id))),
               kind=NoticeKind.CHANGED, deadline=min(before, outage.planned_start))
     _announce(conn, settings, event, outage,
-              members.where(m.customer_id.not_in(told(event.outage_id))))
+              members.where(customer.not_in(told(event.outage_id))))
 
 
 def cut_resized(conn: Connection, settings: Settings, event: OutageEvent,
                 outage: Row[Any]) -> None:
     added, dropped = _changed_for(event)
-    _tell_dropped(conn, settings, event, outage, dropped)
+    _tell_moved(conn, settings, event, outage, added, dropped)
     _announce(conn, settings, event, outage, added)
 
 
@@ -148,8 +150,8 @@ def cut_cancelled(conn: Connection, settings: Settings, event: OutageEvent,
     _skip(conn, event.outage_id, (*PRE_START, NoticeKind.NO_LONGER_AFFECTED))
     batch = _batch(event, NoticeKind.CANCELLED, context(settings, outage),
                    deadline=outage.planned_start)
-    queue(conn, settings, batch, dropped.where(members_t.c.customer_id.in_(told(event.outage_id))),
-          now=utcnow())
+    knew = dropped.where(members_t.c.customer_id.in_(told(event.outage_id)))
+    queue(conn, settings, batch, knew, now=utcnow())
 
 
 def cut_started(conn: Connection, settings: Settings, event: OutageEvent,
@@ -190,6 +192,21 @@ def restored(conn: Connection, settings: Settings, event: OutageEvent,
         _skip(conn, event.outage_id, (*PRE_START, *AFTER_START), customer_ids=ids)
         queue(conn, settings, _batch(event, NoticeKind.RESTORED, ctx, ref_at=event.at), ids,
               now=utcnow())
+    if outage.status == IncidentStatus.RESTORED:
+        _answer_reports_outside(conn, settings, event, outage)
+
+
+def _answer_reports_outside(conn: Connection, settings: Settings, event: OutageEvent,
+                            outage: Row[Any]) -> None:
+    """Callers outside the incident's area heard "report received" and nothing since: ask
+    them to reply if they still have no power."""
+    batch = _batch(event, NoticeKind.REPORT_UNRESOLVED, context(settings, outage),
+                   scope="outside", ref_at=event.at)
+    reports = fault_grouping.outside(conn, outage)
+    customers = [r.customer_id for r in reports if r.customer_id is not None]
+    queue(conn, settings, batch, customers, now=utcnow())
+    for phone in dict.fromkeys(r.phone for r in reports if r.customer_id is None and r.phone):
+        queue_to_phone(conn, settings, batch, phone, now=utcnow())
 
 
 def fault_reported(conn: Connection, settings: Settings, event: OutageEvent,
@@ -230,6 +247,21 @@ def etr_changed(conn: Connection, settings: Settings, event: OutageEvent,
           still_out(event.outage_id), now=utcnow())
 
 
+def fault_resized(conn: Connection, settings: Settings, event: OutageEvent,
+                  outage: Row[Any]) -> None:
+    """Customers the new area covers get the acknowledgement (and the ETR notice); those it
+    no longer covers lose their pending notices, and hear so if they were told."""
+    added, dropped = _changed_for(event)
+    _skip(conn, event.outage_id, (NoticeKind.FAULT_ACK, *AFTER_START), customer_ids=dropped)
+    told = outbox.reached(outage_id=event.outage_id,
+                          kinds=(NoticeKind.FAULT_ACK, NoticeKind.ETR_UPDATE))
+    gone = _batch(event, NoticeKind.FAULT_NOT_AFFECTED, context(settings, outage))
+    queue(conn, settings, gone, dropped.where(members_t.c.customer_id.in_(told)), now=utcnow())
+    ack = _batch(event, NoticeKind.FAULT_ACK, context(settings, outage), ref_at=outage.etr)
+    queue(conn, settings, ack, added, now=utcnow())
+    _plan_etr_passed(conn, settings, event, outage)
+
+
 def last_announced_etr(conn: Connection, outage_id: int) -> datetime | None:
     return outbox.last_ref_at(conn, outage_id=outage_id,
                               kinds=(NoticeKind.FAULT_ACK, NoticeKind.ETR_UPDATE))
@@ -256,6 +288,7 @@ HANDLERS: dict[str, Callable[[Connection, Settings, OutageEvent, Row[Any]], None
     "fault_reported": fault_reported,
     "fault_confirmed": fault_confirmed,
     "etr_changed": etr_changed,
+    "fault_resized": fault_resized,
 }
 
 
