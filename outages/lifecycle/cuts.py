@@ -97,10 +97,13 @@ def _insert(conn: Connection, *, area: Area, name: str | None, start: datetime, 
     return lc.load(conn, outage_id)
 
 
-def _scheduled(conn: Connection, cut_id: int, doing: str) -> Row[Any]:
+def _scheduled(conn: Connection, cut_id: int, doing: str,
+               started_hint: str | None = None) -> Row[Any]:
     row = lc.load(conn, cut_id, kind=OutageKind.PLANNED)
     if row.status != CutStatus.SCHEDULED:
-        raise Conflict(f"cut {cut_id} is {row.status}; only a scheduled cut can be {doing}")
+        hint = started_hint if row.status == CutStatus.IN_PROGRESS else None
+        raise Conflict(f"cut {cut_id} is {row.status}; only a scheduled cut can be {doing}",
+                       hint=hint)
     return row
 
 
@@ -121,7 +124,7 @@ def reschedule(
     urgent_reason = cut_rules.check_urgent(urgent, urgent_reason)
     cut_rules.check_window(settings, start, end)
     with write_transaction(engine) as conn:
-        row = _scheduled(conn, cut_id, "rescheduled")
+        row = _scheduled(conn, cut_id, "rescheduled", started_hint="extend_cut")
         if (start, end) == (row.planned_start, row.planned_end):
             return _unchanged(conn, settings, row)
         if start < row.planned_start:

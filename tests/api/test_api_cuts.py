@@ -191,6 +191,12 @@ def test_a_started_cut_takes_a_new_expected_end_through_api_and_cli(
                              headers=headers["dispatcher"])
     assert scheduled.status_code == 409 and "only a started cut" in scheduled.json()["detail"]
     relaxed.post(f"/cuts/{cut}/start", json={}, headers=headers["dispatcher"])
+    after = (start + timedelta(hours=5)).isoformat(timespec="minutes")
+    rescheduled = relaxed.post(f"/cuts/{cut}/reschedule", headers=headers["dispatcher"],
+                               json={"start": later, "end": after})
+    assert rescheduled.status_code == 409 and "/extend" in rescheduled.json()["detail"]
+    refused = cli("cuts", "reschedule", str(cut), "--start", later, "--end", after)
+    assert refused.exit_code != 0 and "outages cuts extend ID" in refused.stderr
     past = relaxed.post(f"/cuts/{cut}/extend", headers=headers["dispatcher"],
                         json={"end": (start - timedelta(hours=1)).isoformat(timespec="minutes")})
     assert past.status_code == 422 and past.json()["field"] == "end"

@@ -145,6 +145,8 @@ def test_incident_area_is_redrawn_and_lists_reports_outside(client, headers, fau
                             json={"area": square(105.820, 21.035, 0.0003)})
     assert confirmed.json()["affected"] == 1, confirmed.text
     assert [r["customer"] for r in confirmed.json()["reporters_outside"]] == ["PD0004"]
+    text = cli("faults", "show", str(fault_id))
+    assert "from PD0004 is outside the affected set" in text.stderr
     empty = client.post(f"/faults/{fault_id}/resize", headers=headers["dispatcher"],
                         json={"area": square(105.9, 21.1, 0.0003)})
     assert empty.status_code == 422 and empty.json()["field"] == "area"
