@@ -194,6 +194,15 @@ def last_ref_at(conn: Connection, *, outage_id: int, kinds: Sequence[str]) -> da
     return value
 
 
+def reached(*, outage_id: int, kinds: Sequence[str]) -> Select[Any]:
+    """The customers a notice of `kinds` about the outage reached, or is reaching: accepted
+    by the provider or in flight. A select of customer ids, for the caller's IN (...)."""
+    o = outbox.c
+    return (select(o.customer_id).distinct()
+            .where(o.outage_id == outage_id, o.kind.in_(list(kinds)),
+                   o.status.in_((SENDING, *ACCEPTED)), o.customer_id.is_not(None)))
+
+
 def listing(conn: Connection, *, outage_id: int | None = None, status: str | None = None,
             limit: int = 100) -> list[RowMapping]:
     """Rows without their text: those still to send, soonest due first, then the others,

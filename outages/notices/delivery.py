@@ -39,6 +39,8 @@ SUPERSEDE = SupersedePolicy(
         NoticeKind.NO_LONGER_AFFECTED: 75, NoticeKind.ETR_PASSED: 70, NoticeKind.ETR_UPDATE: 65,
         NoticeKind.FAULT_ACK: 60, NoticeKind.STARTED: 50, NoticeKind.ANNOUNCEMENT: 40,
         NoticeKind.REMINDER: 30, NoticeKind.FAULT_REPORT_RECEIVED: 20,
+        NoticeKind.REPORT_UNRESOLVED: 88, NoticeKind.FAULT_NOT_AFFECTED: 75,
+        NoticeKind.RUNNING_LATE: 70, NoticeKind.CUT_EXTENDED: 65,
     },
 )
 
