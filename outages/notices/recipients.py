@@ -15,6 +15,7 @@ so the outage's state is read again here too.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, or_, select
@@ -125,9 +126,16 @@ def _change(settings: Settings, row: Row[Any], customer: Row[Any]) -> dict[str, 
     if address != row.recipient:
         change["recipient"] = address
     language = language_of(settings, customer.language)
-    if language != row.language and row.outage_id is not None:  # else no text to render
+    if row.outage_id is not None and (  # else no text to render
+            language != row.language or _another_day(settings, row.due_at)):
         change["language"] = language
     return change
+
+
+def _another_day(settings: Settings, due_at: datetime) -> bool:
+    """A notice was worded for its due time ("08:00 tomorrow"); sent on a later local day
+    (a worker down overnight, a retry), its words are no longer true."""
+    return utcnow().astimezone(settings.tz).date() != due_at.astimezone(settings.tz).date()
 
 
 def language_of(settings: Settings, language: str | None) -> str:
@@ -136,7 +144,8 @@ def language_of(settings: Settings, language: str | None) -> str:
 
 def _render_again(conn: Connection, settings: Settings, rows: Sequence[Row[Any]],
                   changes: Mapping[int, dict[str, Any]]) -> None:
-    """New text for the rows whose language changed, rendered once per distinct notice."""
+    """New text for the rows whose language changed or that go out on another day than
+    they were worded for, rendered once per distinct notice."""
     again = [row for row in rows if "language" in changes.get(row.id, {})]
     if not again:
         return

@@ -297,3 +297,20 @@ def test_a_planned_change_and_a_fault_update_to_one_customer_both_go_out(
     sent = Counter(r.kind for r in h.rows(engine, status="sent"))
     assert sent == {"announcement": 1, "fault_ack": 1, "etr_update": 1, "changed": 1}
     assert h.rows(engine, status="superseded") == []
+
+
+def test_a_notice_sent_on_a_later_day_than_it_was_worded_for_is_worded_again(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], frozen: Any,
+) -> None:
+    settings = make_settings(**twilio_env)
+    add_customers(h.customers(1, language="en"))
+    _announce_cut(engine, settings, h.customer_ids(engine))  # 10:00 on 7 Dec in Hanoi
+    _drain(engine, settings, NOW)
+    [reminder] = [r for r in h.rows(engine, kind="reminder") if r.due_at == START - timedelta(1)]
+    assert "10:00 tomorrow" in reminder.body  # worded for 10:00 on 6 Dec
+    late = datetime(2026, 12, 6, 17, 30, tzinfo=UTC)  # 00:30 on 7 Dec: the worker was down
+    frozen.move_to(late)
+    _drain(engine, settings, late)
+    sent = twilio.bodies_to("+84900000000")
+    assert "10:00 today" in sent[-1] and "tomorrow" not in sent[-1]
