@@ -15,7 +15,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -30,7 +30,7 @@ from notifier.reconnect import Reconnect, is_outage
 from notifier.supersede import SupersedePolicy
 
 log = logging.getLogger("notifier.dispatcher")
-SENT, FAILED = OutboxStatus.SENT, OutboxStatus.FAILED
+SENT, FAILED, SKIPPED = OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.SKIPPED
 FLUSH_EVERY = 32
 
 
@@ -53,8 +53,20 @@ class RetryPolicy:
         return now + delay
 
 
+@dataclass(frozen=True)
+class Recheck:
+    """The domain's word on claimed rows just before they are sent: rows it may no longer
+    send (id -> reason) and rows to send differently (id -> new recipient, language, text)."""
+
+    skip: Mapping[int, str] = field(default_factory=dict)
+    changes: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+
+
 class Hooks(Protocol):
-    """What the domain does about permanent failures (mark the contact, fall back to email)."""
+    """What the domain decides at send time (who may still receive a notice, where, in what
+    language) and does about permanent failures (mark the contact, fall back to email)."""
+
+    def recheck(self, conn: Connection, rows: Sequence[Row[Any]]) -> Recheck: ...
 
     def on_permanent(self, conn: Connection, failures: Sequence[tuple[Row[Any], DeliveryError]],
                      ) -> None: ...
@@ -65,6 +77,7 @@ class _Result:
     row: Row[Any]
     receipt: Receipt | None = None
     error: DeliveryError | None = None
+    skipped: str | None = None  # why it was not handed to the provider
 
 
 @dataclass
@@ -102,6 +115,9 @@ class Dispatcher:
         self.reconnect = Reconnect(self.stop_event)
         # Outcomes of finished sends the database could not take yet.
         self.held: list[_Outcomes] = []
+        # (channel, recipient) -> outcome, for addresses the provider refused for good in
+        # the batch being sent: the other notices of the batch to them are skipped.
+        self.refused: dict[tuple[str, str], str] = {}
 
     @property
     def stopping(self) -> bool:
@@ -192,12 +208,28 @@ class Dispatcher:
         now = self.clock()
         with self._write() as conn, conn.begin():
             rows = outbox.claim(conn, now=now, limit=self._claim_size(), worker=self.worker)
+            rows = self._recheck(conn, rows, now)
             losers = self.supersede.losers(rows) if self.supersede else []
             if losers:
                 outbox.record(conn, [_outcome(r, OutboxStatus.SUPERSEDED, now) for r in losers])
                 self.outcomes[OutboxStatus.SUPERSEDED] += len(losers)
         loser_ids = {row.id for row in losers}
         return [row for row in rows if row.id not in loser_ids]
+
+    def _recheck(self, conn: Connection, rows: list[Row[Any]], now: datetime) -> list[Row[Any]]:
+        """Skip the claimed rows the domain may no longer send, rewrite those whose recipient
+        or text changed since they were queued; return what is left to send."""
+        if self.hooks is None or not rows:
+            return rows
+        verdict = self.hooks.recheck(conn, rows)
+        if verdict.skip:
+            log.info("skipped %d claimed notices the recipients may no longer receive",
+                     len(verdict.skip))
+            outbox.record(conn, [_outcome(row, SKIPPED, now, code=verdict.skip[row.id])
+                                 for row in rows if row.id in verdict.skip])
+        changed = ({row.id: row for row in outbox.rewrite(conn, verdict.changes, now=now)}
+                   if verdict.changes else {})
+        return [changed.get(row.id, row) for row in rows if row.id not in verdict.skip]
 
     def _claim_size(self) -> int:
         """No more than about a minute of work at the slowest paced channel, so claims stay
@@ -208,6 +240,7 @@ class Dispatcher:
         return max(1, min(self.batch, max(2 * self.concurrency, int(slowest * 60))))
 
     def _send_all(self, rows: Sequence[Row[Any]]) -> None:
+        self.refused.clear()  # from here on the domain's contact flags say it
         pending: set[Future[_Result]] = set()
         done: list[_Result] = []
         queue = list(reversed(rows))
@@ -237,12 +270,17 @@ class Dispatcher:
             error = DeliveryError(f"no transport for channel {row.channel}", code="no_channel",
                                   permanent=True)
             return _Result(row, error=error)
+        refused = self.refused.get((row.channel, row.recipient))
+        if refused is not None:
+            return _Result(row, skipped=f"recipient_{refused}")
         bucket = self.buckets.get(row.channel)
         if bucket is not None:
             bucket.acquire()
         try:
             return _Result(row, receipt=transport.send(self._message(row)))
         except DeliveryError as exc:
+            if exc.permanent and exc.outcome is not None:
+                self.refused[(row.channel, row.recipient)] = exc.outcome
             return _Result(row, error=exc)
         except Exception as exc:  # an unexpected bug in a transport must not kill the worker
             log.exception("transport %s failed on outbox row %s", row.channel, row.id)
@@ -291,6 +329,8 @@ class Dispatcher:
 
     def _outcome(self, result: _Result, now: datetime) -> dict[str, Any]:
         row, error = result.row, result.error
+        if result.skipped is not None:
+            return _outcome(row, SKIPPED, now, code=result.skipped)
         if error is None:
             assert result.receipt is not None
             return _outcome(row, SENT, now, provider_id=result.receipt.provider_id)

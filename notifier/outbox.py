@@ -62,16 +62,19 @@ def enqueue_from(conn: Connection, columns: Sequence[str], query: Select[Any]) -
 
 
 def skip_pending(conn: Connection, *, outage_id: int, kinds: Sequence[str], now: datetime,
-                 revision_below: int | None = None, customer_ids: Any = None) -> int:
+                 revision_below: int | None = None, customer_ids: Any = None,
+                 reason: str | None = None) -> int:
     """Mark the outage's pending notices of `kinds` skipped: those of a revision before
-    `revision_below`, or to the customers in `customer_ids` (a select or id list), if given."""
+    `revision_below`, or to the customers in `customer_ids` (a select or id list), if given.
+    `reason` is kept in last_error_code, where a skip at send time keeps its own."""
     o = outbox.c
     conditions = [o.status == PENDING, o.outage_id == outage_id, o.kind.in_(list(kinds))]
     if revision_below is not None:
         conditions.append(o.revision < revision_below)
     if customer_ids is not None:
         conditions.append(o.customer_id.in_(customer_ids))
-    stmt = update(outbox).where(*conditions).values(status=OutboxStatus.SKIPPED, updated_at=now)
+    stmt = update(outbox).where(*conditions).values(status=OutboxStatus.SKIPPED, updated_at=now,
+                                                    last_error_code=reason)
     return conn.execute(stmt).rowcount or 0
 
 
@@ -122,6 +125,29 @@ def record(conn: Connection, outcomes: Iterable[Mapping[str, Any]]) -> None:
     conn.execute(stmt, rows)
 
 
+def rewrite(conn: Connection, changes: Mapping[int, Mapping[str, Any]], *,
+            now: datetime) -> list[Row[Any]]:
+    """Give claimed rows a new recipient, language or text (the customer's contact changed
+    after they were queued); return the rows as they now are."""
+    for columns, ids in _grouped(changes).items():
+        params = [{"b_id": row_id, **{"b_" + c: changes[row_id][c] for c in columns}}
+                  for row_id in ids]
+        values: dict[str, Any] = {c: bindparam("b_" + c) for c in columns}
+        conn.execute(update(outbox).where(outbox.c.id == bindparam("b_id"),
+                                          outbox.c.status == SENDING)
+                     .values(**values, updated_at=now), params)
+    query = select(outbox).where(outbox.c.id.in_(list(changes)))
+    return list(conn.execute(query).all())
+
+
+def _grouped(changes: Mapping[int, Mapping[str, Any]]) -> dict[tuple[str, ...], list[int]]:
+    """Row ids by the columns their change sets, one executemany per shape."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for row_id, values in changes.items():
+        groups.setdefault(tuple(sorted(values)), []).append(row_id)
+    return groups
+
+
 def stale_claimers(conn: Connection) -> list[tuple[str, datetime]]:
     """Workers holding rows in 'sending', with their latest claim time."""
     query = (select(outbox.c.claimed_by, func.max(outbox.c.claimed_at))
@@ -166,6 +192,15 @@ def last_ref_at(conn: Connection, *, outage_id: int, kinds: Sequence[str]) -> da
              .order_by(o.id.desc()).limit(1))
     value: datetime | None = conn.execute(query).scalar()
     return value
+
+
+def reached(*, outage_id: int, kinds: Sequence[str]) -> Select[Any]:
+    """The customers a notice of `kinds` about the outage reached, or is reaching: accepted
+    by the provider or in flight. A select of customer ids, for the caller's IN (...)."""
+    o = outbox.c
+    return (select(o.customer_id).distinct()
+            .where(o.outage_id == outage_id, o.kind.in_(list(kinds)),
+                   o.status.in_((SENDING, *ACCEPTED)), o.customer_id.is_not(None)))
 
 
 def listing(conn: Connection, *, outage_id: int | None = None, status: str | None = None,

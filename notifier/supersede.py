@@ -1,7 +1,9 @@
-"""One message per customer per moment: of several notices for the same customer and channel
-falling due together, send the most relevant and mark the rest superseded.
+"""One message per customer per moment: of several notices for the same outage, customer and
+channel falling due together, send the most relevant and mark the rest superseded.
 
-Which notice is more relevant is the domain's knowledge: it passes the ranks in."""
+Which notice is more relevant is the domain's knowledge: it passes the ranks in. Notices of
+different outages never supersede each other: each says something the other does not (a
+"changed" notice of one cut is no answer to an ETR update of a fault)."""
 
 from __future__ import annotations
 
@@ -17,15 +19,13 @@ from sqlalchemy import Row
 @dataclass(frozen=True)
 class SupersedePolicy:
     ranks: Mapping[str, int]  # notice kind -> rank; higher wins, unknown kinds rank 0
-    # Kinds that may be dropped for another outage's notice; others only within their outage.
-    repeats: frozenset[str] = frozenset()
     moment: timedelta = timedelta(minutes=10)
 
     def losers(self, rows: Sequence[Row[Any]]) -> list[Row[Any]]:
-        groups: dict[tuple[Any, str], list[Row[Any]]] = defaultdict(list)
+        groups: dict[tuple[Any, Any, str], list[Row[Any]]] = defaultdict(list)
         for row in rows:
-            if row.customer_id is not None:
-                groups[(row.customer_id, row.channel)].append(row)
+            if row.customer_id is not None and row.outage_id is not None:
+                groups[(row.outage_id, row.customer_id, row.channel)].append(row)
         losers: list[Row[Any]] = []
         for group in groups.values():
             if len(group) > 1:
@@ -36,9 +36,4 @@ class SupersedePolicy:
         ordered = sorted(group, key=lambda r: (self.ranks.get(r.kind, 0), r.revision or 0, r.id),
                          reverse=True)
         winner = ordered[0]
-        return [
-            row for row in ordered[1:]
-            if abs(row.due_at - winner.due_at) <= self.moment
-            and (row.outage_id == winner.outage_id or row.kind in self.repeats)
-        ]
-
+        return [row for row in ordered[1:] if abs(row.due_at - winner.due_at) <= self.moment]

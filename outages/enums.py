@@ -63,6 +63,10 @@ class NoticeKind(StrEnum):
     FAULT_ACK = "fault_ack"
     ETR_UPDATE = "etr_update"
     ETR_PASSED = "etr_passed"
+    CUT_EXTENDED = "cut_extended"  # a started cut has a new expected end
+    RUNNING_LATE = "running_late"  # a started cut's expected end passed with customers out
+    FAULT_NOT_AFFECTED = "fault_not_affected"  # left an incident's area when it was redrawn
+    REPORT_UNRESOLVED = "report_unresolved"  # incident restored; the reporter was outside it
 
 
 class ReportSource(StrEnum):

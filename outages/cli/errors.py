@@ -31,6 +31,7 @@ HINTS = {
     "use_cuts": ": use `outages cuts`",
     "use_faults": ": use `outages faults`",
     "start_cut": " with `outages cuts start ID`",
+    "extend_cut": ": give a started cut a new expected end with `outages cuts extend ID --end`",
     "confirm_fault": " with `outages faults confirm ID`",
     "one_scope": " (--area, --feeder or --auto)",
     "one_caller": " (--customer CODE, --phone NUMBER or --at LON,LAT)",

@@ -249,7 +249,8 @@ def set_members(
     start_at: datetime | None = None,
 ) -> SetChange:
     """Make the affected set equal `ids` as of `revision`: new members get an interruption
-    row, dropped ones keep their membership row (dropped_revision) and lose the placeholder."""
+    row, dropped ones keep their membership row (dropped_revision) and lose the interruption
+    that has not ended."""
     current = member_ids(conn, row.id)
     added = np.setdiff1d(ids, current, assume_unique=True)
     dropped = np.setdiff1d(current, ids, assume_unique=True)
@@ -265,9 +266,11 @@ def _drop(conn: Connection, outage_id: int, ids: npt.NDArray[np.int64], revision
     conn.execute(update(MEMBERS).where(MEMBERS.c.outage_id == outage_id,
                                        MEMBERS.c.customer_id == bindparam("cid"))
                  .values(dropped_revision=revision), params)
+    # A placeholder, or an incident's open interruption for a customer found outside its
+    # area: the outage never cut them. A finished interruption did happen and stays.
     conn.execute(delete(INTERRUPTIONS).where(INTERRUPTIONS.c.outage_id == outage_id,
                                              INTERRUPTIONS.c.customer_id == bindparam("cid"),
-                                             INTERRUPTIONS.c.start_at.is_(None)), params)
+                                             INTERRUPTIONS.c.end_at.is_(None)), params)
 
 
 def drop_all(conn: Connection, outage_id: int, revision: int) -> int:

@@ -104,10 +104,13 @@ def _insert(conn: Connection, *, area: Area, name: str | None, start: datetime, 
     return lc.load(conn, outage_id)
 
 
-def _scheduled(conn: Connection, cut_id: int, doing: str) -> Row[Any]:
+def _scheduled(conn: Connection, cut_id: int, doing: str,
+               started_hint: str | None = None) -> Row[Any]:
     row = lc.load(conn, cut_id, kind=OutageKind.PLANNED)
     if row.status != CutStatus.SCHEDULED:
-        raise Conflict(f"cut {cut_id} is {row.status}; only a scheduled cut can be {doing}")
+        hint = started_hint if row.status == CutStatus.IN_PROGRESS else None
+        raise Conflict(f"cut {cut_id} is {row.status}; only a scheduled cut can be {doing}",
+                       hint=hint)
     return row
 
 
@@ -128,7 +131,9 @@ def reschedule(
     urgent_reason = cut_rules.check_urgent(urgent, urgent_reason)
     cut_rules.check_window(settings, start, end)
     with write_transaction(engine) as conn:
-        row = _scheduled(conn, cut_id, "rescheduled")
+        row = _scheduled(conn, cut_id, "rescheduled", started_hint="extend_cut")
+        if (start, end) == (row.planned_start, row.planned_end):
+            return _unchanged(conn, settings, row)
         if start < row.planned_start:
             cut_rules.check_notice(settings, start, urgent=urgent)
         values: dict[str, Any] = {"planned_start": start, "planned_end": end}
@@ -144,6 +149,16 @@ def reschedule(
         lc.publish(conn, settings, moved, "cut_rescheduled", actor=actor)
         view = describe(conn, settings, moved, warnings=cut_rules.conflicts(conn, settings, moved))
     view.change = Change.model_validate(counts)
+    return view
+
+
+def _unchanged(conn: Connection, settings: Settings, row: Row[Any]) -> OutageView:
+    """A reschedule to the window the cut already has: no revision, nobody told."""
+    view = describe(conn, settings, row)
+    view.change = Change(added=0, dropped=0)
+    tz = settings.tz
+    view.note = (f"the cut already runs from {show_local(row.planned_start, tz)} to "
+                 f"{show_local(row.planned_end, tz)}: nothing changed and nobody was told")
     return view
 
 
@@ -226,6 +241,33 @@ def start(
         planned = show_local(row.planned_start, settings.tz)
         view.note = f"started before the planned start {planned}"
     return view
+
+
+def extend(
+    engine: Engine, settings: Settings, *, cut_id: int, end: datetime, actor: str, source: str,
+    note: str | None = None
+) -> OutageView:
+    """A new expected end for a started cut; its customers still out are told."""
+    lc.require_aware(end, field="end")
+    if end <= utcnow():
+        raise ValidationError(f"end {show_local(end, settings.tz)} is not in the future: give "
+                              "when power is now expected back", field="end")
+    with write_transaction(engine) as conn:
+        row = lc.load(conn, cut_id, kind=OutageKind.PLANNED)
+        if row.status != CutStatus.IN_PROGRESS:
+            raise Conflict(f"cut {cut_id} is {row.status}; only a started cut can be extended "
+                           "(a scheduled one is rescheduled)")
+        previous = row.etr or row.planned_end
+        if end == previous:
+            view = describe(conn, settings, row, breakdown=False)
+            view.note = (f"the cut is already expected to end at "
+                         f"{show_local(end, settings.tz)}: nothing changed and nobody was told")
+            return view
+        after = lc.change(conn, row, action="extended", actor=actor, source=source,
+                          values={"etr": end}, note=note,
+                          details={"previous": iso_local(previous, settings.tz)})
+        lc.publish(conn, settings, after, "cut_extended", actor=actor)
+        return describe(conn, settings, after, breakdown=False)
 
 
 def restore(

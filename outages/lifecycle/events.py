@@ -22,11 +22,14 @@ EventKind = Literal[
     "cut_rescheduled",  # window moved: change notice, reminders re-planned
     "cut_resized",  # area changed: added customers announced, dropped ones told
     "cut_cancelled",  # cancellation notice; pending reminders dropped
-    "cut_started",  # actual start recorded ("work has started" when enabled)
+    "cut_started",  # actual start recorded ("work has started" when enabled); "running
+    # late" planned for the announced end
+    "cut_extended",  # a started cut's expected end (etr) set or moved
     "restored",  # a restoration step (cut or fault): customer_ids got power back
     "fault_reported",  # a customer report was recorded (report_id): "report received"
     "fault_confirmed",  # incident confirmed, affected set fixed: acknowledgement with ETR
     "etr_changed",  # estimated restoration time set or moved
+    "fault_resized",  # a confirmed incident's area redrawn: added and dropped customers
 ]
 
 

@@ -1,6 +1,6 @@
 """Which open incident a new fault report belongs to: the nearest one whose reports or area
 lie within faults.group_radius_m of the report and whose latest report is at most
-faults.group_window old."""
+faults.group_window old; and which of an incident's reports lie outside its affected set."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Row, Table, func, or_, select
 
 from outages.enums import INCIDENT_OPEN, OutageKind
 from outages.lifecycle import core as lc
@@ -78,3 +78,19 @@ def _area_distance(area_geojson: str, lon: float, lat: float) -> float:
         return 0.0
     nearest = nearest_points(geometry, point)[0]
     return float(haversine_m(lon, lat, [nearest.x], [nearest.y])[0])
+
+
+def outside(conn: Connection, row: Row[Any]) -> list[Any]:
+    """The incident's reports from outside its affected set: customers not in it, and callers
+    without an account whose place is outside the area (or cannot be placed: no area)."""
+    r, m = REPORTS.c, lc.MEMBERS.c
+    members = select(m.customer_id).where(m.outage_id == row.id, m.dropped_revision.is_(None))
+    reports = conn.execute(
+        select(r.id, r.customer_id, r.phone, r.lon, r.lat, r.reports, r.first_at)
+        .where(r.outage_id == row.id,
+               or_(r.customer_id.is_(None), r.customer_id.not_in(members)))
+        .order_by(r.first_at, r.id)).all()
+    area = shape(json.loads(row.area_geojson)) if row.area_geojson else None
+    return [report for report in reports
+            if report.customer_id is not None or area is None or report.lon is None
+            or not area.covers(Point(report.lon, report.lat))]

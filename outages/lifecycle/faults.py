@@ -24,7 +24,7 @@ from outages.errors import Conflict, ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import restoration
 from outages.lifecycle.fault_grouping import REPORTS
-from outages.lifecycle.results import CutWarning, OutageView, Report
+from outages.lifecycle.results import Change, CutWarning, OutageView, Report
 from outages.lifecycle.views import describe
 from outages.registry.matching import Affected, connected_filter, customers_in_area
 from outages.settings import Settings
@@ -133,10 +133,7 @@ def confirm(
                           values=values, details={"added": diff.added, "dropped": 0,
                                                   "reporters_outside": outside})
         lc.publish(conn, settings, after, "fault_confirmed", actor=actor)
-        warnings = [] if not outside else [CutWarning(
-            code="reporters_outside", count=outside, cut_ids=[],
-            message=f"{outside} reporting customers are not in the affected set")]
-        return describe(conn, settings, after, warnings=warnings)
+        return describe(conn, settings, after, warnings=_outside_warning(outside))
 
 
 def _place(area: Area | None, affected: Affected | None, feeders: Sequence[str] | None) -> str:
@@ -156,6 +153,47 @@ def _reporters_outside(conn: Connection, fault_id: int, ids: npt.NDArray[np.int6
     reporters = conn.execute(select(REPORTS.c.customer_id).where(
         REPORTS.c.outage_id == fault_id, REPORTS.c.customer_id.is_not(None))).scalars()
     return int(np.setdiff1d(np.fromiter(reporters, dtype=np.int64), ids).size)
+
+
+def resize(
+    engine: Engine,
+    settings: Settings,
+    *,
+    fault_id: int,
+    area: Area,
+    actor: str,
+    source: str,
+    note: str | None = None,
+) -> OutageView:
+    """Redraw a confirmed incident's area: customers it now covers join from the incident's
+    start, those it no longer covers leave it (their open interruption goes)."""
+    with write_transaction(engine) as conn:
+        row = _open(conn, fault_id, allowed=(IncidentStatus.CONFIRMED,),
+                    doing="resized (only a confirmed incident has an area to change)")
+        affected = customers_in_area(conn, area, on=to_local(row.actual_start,
+                                                             settings.tz).date())
+        if not affected.count:
+            raise ValidationError("the area matches no customer: check the area (lon/lat "
+                                  "order)", field="area")
+        diff = lc.set_members(conn, row, affected.ids, revision=row.revision + 1,
+                              cause=row.cause, start_at=row.actual_start)
+        outside = _reporters_outside(conn, fault_id, affected.ids)
+        values = {"area_geojson": area.to_geojson(), "feeders": None,
+                  "area_name": _place(area, affected, None)}
+        after = lc.change(conn, row, action="resized", actor=actor, source=source,
+                          values=values, note=note,
+                          details={"added": diff.added, "dropped": diff.dropped,
+                                   "reporters_outside": outside})
+        lc.publish(conn, settings, after, "fault_resized", actor=actor)
+        view = describe(conn, settings, after, warnings=_outside_warning(outside))
+    view.change = Change(added=diff.added, dropped=diff.dropped)
+    return view
+
+
+def _outside_warning(outside: int) -> list[CutWarning]:
+    return [] if not outside else [CutWarning(
+        code="reporters_outside", count=outside, cut_ids=[],
+        message=f"{outside} reporting customers are not in the affected set")]
 
 
 def set_etr(

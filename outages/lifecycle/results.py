@@ -74,6 +74,15 @@ class Report(Result):
     last_at: str | None
 
 
+class OutsideReport(Result):
+    """A report on an incident from outside its affected set."""
+
+    report_id: int
+    customer: str | None
+    reports: int
+    first_at: str | None
+
+
 class OutageView(Result):
     """A planned cut or a fault incident. Optional keys appear only where they apply: the
     breakdowns, warnings and what the last change did."""
@@ -119,6 +128,7 @@ class OutageView(Result):
     note: str | None = None
     step: RestoreStep | None = None
     reports: list[Report] | None = None
+    reporters_outside: list[OutsideReport] | None = None
     history: list[Revision] | None = None
     customers: list[OutageCustomer] | None = None
     customers_page: CustomersPage | None = None

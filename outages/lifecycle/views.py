@@ -9,10 +9,17 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, case, func, select
 
-from outages.enums import STATUSES, OutageKind
+from outages.enums import STATUSES, IncidentStatus, OutageKind
 from outages.errors import ValidationError
 from outages.lifecycle import core as lc
-from outages.lifecycle.results import CutWarning, OutageCustomer, OutageView, Revision
+from outages.lifecycle import fault_grouping
+from outages.lifecycle.results import (
+    CutWarning,
+    OutageCustomer,
+    OutageView,
+    OutsideReport,
+    Revision,
+)
 from outages.settings import Settings
 from outages.timeutil import day_start, format_duration, iso_local
 
@@ -51,9 +58,21 @@ def describe(
     if breakdown:
         view["by_district"] = _breakdown(conn, row.id, lc.CUSTOMERS.c.district)
         view["by_feeder"] = _breakdown(conn, row.id, lc.CUSTOMERS.c.feeder)
+        if row.kind == OutageKind.FAULT and row.status != IncidentStatus.REPORTED:
+            view["reporters_outside"] = reporters_outside(conn, settings, row)
     if warnings is not None:
         view["warnings"] = warnings
     return OutageView.model_validate(view)
+
+
+def reporters_outside(conn: Connection, settings: Settings, row: Row[Any]
+                      ) -> list[OutsideReport]:
+    """Reports on the incident from outside its area: a dispatcher checks them."""
+    reports = fault_grouping.outside(conn, row)
+    codes = dict(conn.execute(select(lc.CUSTOMERS.c.id, lc.CUSTOMERS.c.code).where(
+        lc.CUSTOMERS.c.id.in_([r.customer_id for r in reports if r.customer_id]))).all())
+    return [OutsideReport(report_id=r.id, customer=codes.get(r.customer_id), reports=r.reports,
+                          first_at=iso_local(r.first_at, settings.tz)) for r in reports]
 
 
 def counts_by_outage(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, int]]:

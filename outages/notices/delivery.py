@@ -15,13 +15,13 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, Row
 
 from notifier.channels import REGISTRY, Channel, ConsoleChannel, DeliveryError
-from notifier.dispatcher import Dispatcher, RetryPolicy
+from notifier.dispatcher import Dispatcher, Recheck, RetryPolicy
 from notifier.enums import ChannelName
 from notifier.supersede import SupersedePolicy
 from outages.enums import NoticeKind, Source
 from outages.lifecycle import core as lc
-from outages.notices import unsubscribe
-from outages.notices.queue import Batch, contact_flag, context, queue
+from outages.notices import recipients, unsubscribe
+from outages.notices.queue import Batch, contact_flag, notice_context, queue
 from outages.registry import optout
 from outages.registry.optout import ContactFlag
 from outages.settings import Settings
@@ -31,17 +31,17 @@ log = logging.getLogger("outages.notices.delivery")
 # A claim older than this is presumed abandoned (a worker on another host, or a process
 # that cannot be checked); no send takes that long with the HTTP timeouts we set.
 CLAIM_LEASE = timedelta(minutes=10)
-# Of several notices to one customer falling due together, the highest ranked goes out.
-# A change or cancellation says everything a reminder would.
+# Of several notices of one outage to one customer falling due together, the highest ranked
+# goes out: a change or cancellation says everything a reminder would.
 SUPERSEDE = SupersedePolicy(
     ranks={
         NoticeKind.RESTORED: 90, NoticeKind.CANCELLED: 85, NoticeKind.CHANGED: 80,
         NoticeKind.NO_LONGER_AFFECTED: 75, NoticeKind.ETR_PASSED: 70, NoticeKind.ETR_UPDATE: 65,
         NoticeKind.FAULT_ACK: 60, NoticeKind.STARTED: 50, NoticeKind.ANNOUNCEMENT: 40,
         NoticeKind.REMINDER: 30, NoticeKind.FAULT_REPORT_RECEIVED: 20,
+        NoticeKind.REPORT_UNRESOLVED: 88, NoticeKind.FAULT_NOT_AFFECTED: 75,
+        NoticeKind.RUNNING_LATE: 70, NoticeKind.CUT_EXTENDED: 65,
     },
-    repeats=frozenset({NoticeKind.REMINDER, NoticeKind.STARTED, NoticeKind.ETR_UPDATE,
-                       NoticeKind.ETR_PASSED, NoticeKind.FAULT_REPORT_RECEIVED}),
 )
 
 
@@ -101,6 +101,9 @@ class DomainHooks:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
+    def recheck(self, conn: Connection, rows: Sequence[Row[Any]]) -> Recheck:
+        return recipients.recheck(conn, self.settings, rows)
+
     def on_permanent(self, conn: Connection,
                      failures: Sequence[tuple[Row[Any], DeliveryError]]) -> None:
         flagged: dict[ContactFlag, set[int]] = defaultdict(set)
@@ -136,9 +139,8 @@ def fall_back_to_email(conn: Connection, settings: Settings, rows: Sequence[Row[
         groups[group].append(row.customer_id)
         ref[group] = row.ref_at
     for (outage_id, revision, kind, scope), ids in groups.items():
-        outage = lc.load(conn, outage_id)
-        ctx = context(settings, outage, restored_at=ref[(outage_id, revision, kind, scope)],
-                      reported_at=ref[(outage_id, revision, kind, scope)])
+        ctx = notice_context(settings, lc.load(conn, outage_id),
+                             ref[(outage_id, revision, kind, scope)])
         batch = Batch(outage_id=outage_id, revision=revision, kind=kind, due_at=utcnow(),
                       context=ctx, scope=scope, ref_at=ref[(outage_id, revision, kind, scope)])
         queued = queue(conn, settings, batch, ids, now=utcnow(), channels=(ChannelName.EMAIL,))

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Row, exists, not_, select
 
 from notifier import outbox
-from outages.enums import NoticeKind
+from outages.enums import FINISHED, IncidentStatus, NoticeKind
 from outages.lifecycle import core as lc
+from outages.lifecycle import fault_grouping
 from outages.models import FaultReport, Interruption, OutageCustomer
 from outages.notices.queue import Batch, context, queue, queue_to_phone
 from outages.settings import Settings
@@ -26,6 +27,15 @@ if TYPE_CHECKING:
 
 members_t = OutageCustomer.__table__
 PRE_START = (NoticeKind.ANNOUNCEMENT, NoticeKind.REMINDER, NoticeKind.CHANGED)
+# Notices to customers still out, which their restoration makes stale.
+AFTER_START = (NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED, NoticeKind.CUT_EXTENDED,
+               NoticeKind.RUNNING_LATE)
+# Once a customer has power back, nothing ahead of or during the outage is true any more:
+# not that it will start, has started, is being looked into, nor when power should return.
+UNTRUE_WHEN_RESTORED = (*PRE_START, NoticeKind.STARTED, NoticeKind.FAULT_REPORT_RECEIVED,
+                        NoticeKind.FAULT_ACK, *AFTER_START)
+# The notices that tell a customer of a cut as it stands.
+STATES_CUT = (NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED)
 # Restorations come in steps of up to a feeder's customers: a few large statements each.
 RESTORED_CHUNK = 5000
 
@@ -61,11 +71,12 @@ def _batch(event: OutageEvent, kind: str, ctx: dict[str, Any], **fields: Any) ->
 
 
 def _announce(conn: Connection, settings: Settings, event: OutageEvent, outage: Row[Any],
-              members: Any, kind: str = NoticeKind.ANNOUNCEMENT) -> None:
+              members: Any, kind: str = NoticeKind.ANNOUNCEMENT,
+              deadline: datetime | None = None) -> None:
     """Announcement (or change notice) now, and reminders before the start."""
     ctx, start = context(settings, outage), outage.planned_start
-    queue(conn, settings, _batch(event, kind, ctx, deadline=start, ref_at=start), members,
-          now=utcnow())
+    batch = _batch(event, kind, ctx, deadline=deadline or start, ref_at=start)
+    queue(conn, settings, batch, members, now=utcnow())
     for offset in settings.planned.reminders:
         at = start - offset
         if at <= event.at:  # would come with or after the announcement: skip it
@@ -76,6 +87,40 @@ def _announce(conn: Connection, settings: Settings, event: OutageEvent, outage: 
         queue(conn, settings, batch, members, now=utcnow())
 
 
+def told(outage_id: int) -> Any:
+    """Customers a notice stating the cut reached: only they may hear of a change to it."""
+    return outbox.reached(outage_id=outage_id, kinds=STATES_CUT)
+
+
+def _changed_for(event: OutageEvent) -> tuple[Any, Any]:
+    """The customers who joined and who left the set in this revision."""
+    m = members_t.c
+    base = select(m.customer_id).where(m.outage_id == event.outage_id)
+    added = base.where(m.added_revision == event.revision, m.dropped_revision.is_(None))
+    return added, base.where(m.dropped_revision == event.revision)
+
+
+def _tell_moved(conn: Connection, settings: Settings, event: OutageEvent, outage: Row[Any],
+                added: Any, dropped: Any) -> None:
+    """Pending notices to customers leaving the set go, and those who were told hear they are
+    out of it; a pending "no longer affected" to one coming back goes too."""
+    _skip(conn, event.outage_id, (NoticeKind.NO_LONGER_AFFECTED,), customer_ids=added,
+          reason=event.kind)
+    _skip(conn, event.outage_id, PRE_START, customer_ids=dropped, reason=event.kind)
+    batch = _batch(event, NoticeKind.NO_LONGER_AFFECTED, context(settings, outage),
+                   deadline=outage.planned_start)
+    told_dropped = dropped.where(members_t.c.customer_id.in_(told(event.outage_id)))
+    queue(conn, settings, batch, told_dropped, now=utcnow())
+
+
+def previous_start(conn: Connection, outage_id: int, revision: int) -> datetime | None:
+    r = lc.REVISIONS.c
+    query = (select(r.planned_start).where(r.outage_id == outage_id, r.revision < revision)
+             .order_by(r.revision.desc()).limit(1))
+    value: datetime | None = conn.execute(query).scalar()
+    return value
+
+
 def cut_created(conn: Connection, settings: Settings, event: OutageEvent,
                 outage: Row[Any]) -> None:
     _announce(conn, settings, event, outage, current_members(event.outage_id))
@@ -83,49 +128,93 @@ def cut_created(conn: Connection, settings: Settings, event: OutageEvent,
 
 def cut_rescheduled(conn: Connection, settings: Settings, event: OutageEvent,
                     outage: Row[Any]) -> None:
-    _skip(conn, event.outage_id, PRE_START, revision_below=event.revision)
-    _announce(conn, settings, event, outage, current_members(event.outage_id),
-              kind=NoticeKind.CHANGED)
+    """Those told of the cut hear that it moved, before the earlier of the two starts; the
+    others get, in place of the announcement they never received, one of the new window."""
+    _skip(conn, event.outage_id, PRE_START, revision_below=event.revision, reason=event.kind)
+    added, dropped = _changed_for(event)
+    _tell_moved(conn, settings, event, outage, added, dropped)
+    members, customer = current_members(event.outage_id), members_t.c.customer_id
+    before = previous_start(conn, event.outage_id, event.revision) or outage.planned_start
+    _announce(conn, settings, event, outage, members.where(customer.in_(told(event.outage_id))),
+              kind=NoticeKind.CHANGED, deadline=min(before, outage.planned_start))
+    _announce(conn, settings, event, outage,
+              members.where(customer.not_in(told(event.outage_id))))
 
 
 def cut_resized(conn: Connection, settings: Settings, event: OutageEvent,
                 outage: Row[Any]) -> None:
-    m = members_t.c
-    base = select(m.customer_id).where(m.outage_id == event.outage_id)
-    added = base.where(m.added_revision == event.revision, m.dropped_revision.is_(None))
-    dropped = base.where(m.dropped_revision == event.revision)
-    _skip(conn, event.outage_id, PRE_START, customer_ids=dropped)
+    added, dropped = _changed_for(event)
+    _tell_moved(conn, settings, event, outage, added, dropped)
     _announce(conn, settings, event, outage, added)
-    ctx = context(settings, outage)
-    queue(conn, settings, _batch(event, NoticeKind.NO_LONGER_AFFECTED, ctx), dropped, now=utcnow())
 
 
 def cut_cancelled(conn: Connection, settings: Settings, event: OutageEvent,
                   outage: Row[Any]) -> None:
-    m = members_t.c
-    dropped = select(m.customer_id).where(m.outage_id == event.outage_id,
-                                          m.dropped_revision == event.revision)
-    _skip(conn, event.outage_id, (*PRE_START, NoticeKind.NO_LONGER_AFFECTED))
-    queue(conn, settings, _batch(event, NoticeKind.CANCELLED, context(settings, outage)), dropped,
-          now=utcnow())
+    """Pending notices go; the cancellation only to those who were told of the cut."""
+    _added, dropped = _changed_for(event)
+    _skip(conn, event.outage_id, (*PRE_START, NoticeKind.NO_LONGER_AFFECTED), reason=event.kind)
+    batch = _batch(event, NoticeKind.CANCELLED, context(settings, outage),
+                   deadline=outage.planned_start)
+    knew = dropped.where(members_t.c.customer_id.in_(told(event.outage_id)))
+    queue(conn, settings, batch, knew, now=utcnow())
 
 
 def cut_started(conn: Connection, settings: Settings, event: OutageEvent,
                 outage: Row[Any]) -> None:
-    _skip(conn, event.outage_id, PRE_START)
+    _skip(conn, event.outage_id, PRE_START, reason=event.kind)
     if settings.notices.start_notice:
         queue(conn, settings, _batch(event, NoticeKind.STARTED, context(settings, outage)),
               current_members(event.outage_id), now=utcnow())
+    _plan_running_late(conn, settings, event, outage)
+
+
+def cut_extended(conn: Connection, settings: Settings, event: OutageEvent,
+                 outage: Row[Any]) -> None:
+    """Customers still out hear the new expected end; "running late" moves to it."""
+    _skip(conn, event.outage_id, (NoticeKind.RUNNING_LATE, NoticeKind.CUT_EXTENDED),
+          reason=event.kind)
+    batch = _batch(event, NoticeKind.CUT_EXTENDED, context(settings, outage), ref_at=outage.etr)
+    queue(conn, settings, batch, still_out(event.outage_id), now=utcnow())
+    _plan_running_late(conn, settings, event, outage)
+
+
+def _plan_running_late(conn: Connection, settings: Settings, event: OutageEvent,
+                       outage: Row[Any]) -> None:
+    """A notice at the cut's expected end to those still out then; a restoration or a new
+    end skips it before it fires."""
+    end = outage.etr or outage.planned_end
+    if end is None or end <= event.at:
+        return
+    ctx = context(settings, outage, expected_end=end)
+    batch = _batch(event, NoticeKind.RUNNING_LATE, ctx, due_at=end,
+                   scope=f"late{int(end.timestamp())}", ref_at=end)
+    queue(conn, settings, batch, still_out(event.outage_id), now=utcnow())
 
 
 def restored(conn: Connection, settings: Settings, event: OutageEvent,
              outage: Row[Any]) -> None:
     ctx = context(settings, outage, restored_at=event.at)
     for ids in lc.chunks(list(event.customer_ids), size=RESTORED_CHUNK):
-        _skip(conn, event.outage_id, (*PRE_START, NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED),
-              customer_ids=ids)
+        _skip(conn, event.outage_id, UNTRUE_WHEN_RESTORED, customer_ids=ids, reason=event.kind)
         queue(conn, settings, _batch(event, NoticeKind.RESTORED, ctx, ref_at=event.at), ids,
               now=utcnow())
+    if outage.status in FINISHED:  # the last step: callers without an account are done too
+        _skip(conn, event.outage_id, UNTRUE_WHEN_RESTORED, reason=event.kind)
+    if outage.status == IncidentStatus.RESTORED:
+        _answer_reports_outside(conn, settings, event, outage)
+
+
+def _answer_reports_outside(conn: Connection, settings: Settings, event: OutageEvent,
+                            outage: Row[Any]) -> None:
+    """Callers outside the incident's area heard "report received" and nothing since: ask
+    them to reply if they still have no power."""
+    batch = _batch(event, NoticeKind.REPORT_UNRESOLVED, context(settings, outage),
+                   scope="outside", ref_at=event.at)
+    reports = fault_grouping.outside(conn, outage)
+    customers = [r.customer_id for r in reports if r.customer_id is not None]
+    queue(conn, settings, batch, customers, now=utcnow())
+    for phone in dict.fromkeys(r.phone for r in reports if r.customer_id is None and r.phone):
+        queue_to_phone(conn, settings, batch, phone, now=utcnow())
 
 
 def fault_reported(conn: Connection, settings: Settings, event: OutageEvent,
@@ -153,7 +242,10 @@ def fault_confirmed(conn: Connection, settings: Settings, event: OutageEvent,
 
 def etr_changed(conn: Connection, settings: Settings, event: OutageEvent,
                 outage: Row[Any]) -> None:
-    _skip(conn, event.outage_id, (NoticeKind.ETR_PASSED,))
+    # The passing of the old ETR, and any update not yet sent, speak of a time no longer true.
+    _skip(conn, event.outage_id, (NoticeKind.ETR_PASSED,), reason=event.kind)
+    _skip(conn, event.outage_id, (NoticeKind.ETR_UPDATE,), revision_below=event.revision,
+          reason=event.kind)
     _plan_etr_passed(conn, settings, event, outage)
     if outage.status == "reported":  # not confirmed yet: the acknowledgement will carry it
         return
@@ -164,6 +256,22 @@ def etr_changed(conn: Connection, settings: Settings, event: OutageEvent,
     queue(conn, settings, _batch(event, NoticeKind.ETR_UPDATE, context(settings, outage),
                                  ref_at=outage.etr),
           still_out(event.outage_id), now=utcnow())
+
+
+def fault_resized(conn: Connection, settings: Settings, event: OutageEvent,
+                  outage: Row[Any]) -> None:
+    """Customers the new area covers get the acknowledgement (and the ETR notice); those it
+    no longer covers lose their pending notices, and hear so if they were told."""
+    added, dropped = _changed_for(event)
+    _skip(conn, event.outage_id, (NoticeKind.FAULT_ACK, *AFTER_START), customer_ids=dropped,
+          reason=event.kind)
+    told = outbox.reached(outage_id=event.outage_id,
+                          kinds=(NoticeKind.FAULT_ACK, NoticeKind.ETR_UPDATE))
+    gone = _batch(event, NoticeKind.FAULT_NOT_AFFECTED, context(settings, outage))
+    queue(conn, settings, gone, dropped.where(members_t.c.customer_id.in_(told)), now=utcnow())
+    ack = _batch(event, NoticeKind.FAULT_ACK, context(settings, outage), ref_at=outage.etr)
+    queue(conn, settings, ack, added, now=utcnow())
+    _plan_etr_passed(conn, settings, event, outage)
 
 
 def last_announced_etr(conn: Connection, outage_id: int) -> datetime | None:
@@ -187,10 +295,12 @@ HANDLERS: dict[str, Callable[[Connection, Settings, OutageEvent, Row[Any]], None
     "cut_resized": cut_resized,
     "cut_cancelled": cut_cancelled,
     "cut_started": cut_started,
+    "cut_extended": cut_extended,
     "restored": restored,
     "fault_reported": fault_reported,
     "fault_confirmed": fault_confirmed,
     "etr_changed": etr_changed,
+    "fault_resized": fault_resized,
 }
 
 

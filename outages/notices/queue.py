@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, get_args
 
 from sqlalchemy import (
@@ -112,11 +113,17 @@ def contact_flag(channel: str, outcome: Outcome) -> ContactFlag | None:
     return next((flag for flag in get_args(ContactFlag) if flag == name), None)
 
 
+@cache
+def channel_flags(channel: str) -> tuple[ContactFlag, ...]:
+    """The customer flags that bar notices on `channel`."""
+    return tuple(flag for outcome in Outcome
+                 if (flag := contact_flag(channel, outcome)) is not None)
+
+
 def contact_ok(channel: str) -> ColumnElement[bool]:
     """Customers reachable on `channel`: an address, and no flag barring it."""
     address = customers.c[REGISTRY[channel].contact]
-    flags = [customers.c[flag] for outcome in Outcome
-             if (flag := contact_flag(channel, outcome)) is not None]
+    flags = [customers.c[flag] for flag in channel_flags(channel)]
     return and_(address.is_not(None), address != "", *(flag.is_(False) for flag in flags))
 
 
@@ -193,6 +200,13 @@ def reasons(settings: Settings, outage: Row[Any]) -> PerLanguage:
         language: own.get(language) or (getattr(wording, language) if wording else None)
         or outage.reason or outage.work or "-"
         for language in LANGUAGES})
+
+
+def notice_context(settings: Settings, outage: Row[Any], ref_at: datetime | None,
+                   ) -> dict[str, Any]:
+    """The context to render an outbox row again: the outage now, and the moment the row
+    speaks about (a restoration's or report's time)."""
+    return context(settings, outage, restored_at=ref_at, reported_at=ref_at)
 
 
 def context(settings: Settings, outage: Row[Any], **extra: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from notifier.store import outbox
 from outages.models import AuditEntry
 from outages.timeutil import utcnow
 from tests.api.conftest import square
@@ -175,3 +176,42 @@ def test_customers_of_a_cut_hide_nothing_personal_from_viewers(client, headers, 
                       headers=headers["viewer"])
     assert page.status_code == 200
     assert "+8491" not in page.text and "Nguyễn" not in page.text
+
+
+def test_a_started_cut_takes_a_new_expected_end_through_api_and_cli(
+        headers, people, make_client, app_settings, cli, engine) -> None:
+    relaxed = make_client(OUTAGES_PLANNED_MIN_NOTICE="0s")
+    start = (utcnow() + timedelta(minutes=30)).astimezone(app_settings.tz)
+    created = relaxed.post("/cuts", headers=headers["dispatcher"], json={
+        "area": HOAN_KIEM, "start": start.isoformat(timespec="minutes"),
+        "end": (start + timedelta(hours=2)).isoformat(timespec="minutes"), "reason": "Sua chua"})
+    cut = created.json()["id"]
+    later = (start + timedelta(hours=4)).isoformat(timespec="minutes")
+    scheduled = relaxed.post(f"/cuts/{cut}/extend", json={"end": later},
+                             headers=headers["dispatcher"])
+    assert scheduled.status_code == 409 and "only a started cut" in scheduled.json()["detail"]
+    relaxed.post(f"/cuts/{cut}/start", json={}, headers=headers["dispatcher"])
+    after = (start + timedelta(hours=5)).isoformat(timespec="minutes")
+    rescheduled = relaxed.post(f"/cuts/{cut}/reschedule", headers=headers["dispatcher"],
+                               json={"start": later, "end": after})
+    assert rescheduled.status_code == 409 and "/extend" in rescheduled.json()["detail"]
+    refused = cli("cuts", "reschedule", str(cut), "--start", later, "--end", after)
+    assert refused.exit_code != 0 and "outages cuts extend ID" in refused.stderr
+    past = relaxed.post(f"/cuts/{cut}/extend", headers=headers["dispatcher"],
+                        json={"end": (start - timedelta(hours=1)).isoformat(timespec="minutes")})
+    assert past.status_code == 422 and past.json()["field"] == "end"
+    extended = relaxed.post(f"/cuts/{cut}/extend", json={"end": later, "note": "cable"},
+                            headers=headers["dispatcher"])
+    assert extended.status_code == 200, extended.text
+    assert extended.json()["etr"].startswith(later[:16]) and extended.json()["revision"] == 3
+    same = cli("cuts", "extend", str(cut), "--end", later, "--json")
+    assert same.exit_code == 0, same.stderr
+    assert json.loads(same.stdout)["revision"] == 3 and "nothing changed" in same.stdout
+    moved = cli("cuts", "extend", str(cut), "--end",
+                (start + timedelta(hours=5)).strftime("%Y-%m-%d %H:%M"))
+    assert moved.exit_code == 0, moved.stderr
+    with engine.connect() as conn:
+        kinds = conn.execute(select(outbox.c.kind, outbox.c.status).where(
+            outbox.c.kind.in_(("cut_extended", "running_late")))).all()
+    assert sorted(set(kinds)) == [("cut_extended", "pending"), ("cut_extended", "skipped"),
+                                  ("running_late", "pending"), ("running_late", "skipped")]

@@ -134,3 +134,27 @@ def test_only_dispatchers_change_faults(client, headers, role, fault_id) -> None
         assert client.post(f"/faults/{fault_id}/{action}", json=body,
                            headers=headers[role]).status_code == 403
     assert client.post(f"/faults/{fault_id}/restore", json={}).status_code == 401
+
+
+def test_incident_area_is_redrawn_and_lists_reports_outside(client, headers, fault_id,
+                                                            cli) -> None:
+    early = client.post(f"/faults/{fault_id}/resize", headers=headers["dispatcher"],
+                        json={"area": square(105.820, 21.035, 0.0003)})
+    assert early.status_code == 409 and "only a confirmed incident" in early.json()["detail"]
+    confirmed = client.post(f"/faults/{fault_id}/confirm", headers=headers["dispatcher"],
+                            json={"area": square(105.820, 21.035, 0.0003)})
+    assert confirmed.json()["affected"] == 1, confirmed.text
+    assert [r["customer"] for r in confirmed.json()["reporters_outside"]] == ["PD0004"]
+    text = cli("faults", "show", str(fault_id))
+    assert "from PD0004 is outside the affected set" in text.stderr
+    empty = client.post(f"/faults/{fault_id}/resize", headers=headers["dispatcher"],
+                        json={"area": square(105.9, 21.1, 0.0003)})
+    assert empty.status_code == 422 and empty.json()["field"] == "area"
+    wider = client.post(f"/faults/{fault_id}/resize", headers=headers["dispatcher"],
+                        json={"area": square(105.8205, 21.0355, 0.002), "note": "both"})
+    assert wider.status_code == 200, wider.text
+    assert (wider.json()["change"], wider.json()["affected"]) == (
+        {"added": 1, "dropped": 0}, 2)
+    assert wider.json()["reporters_outside"] == []
+    shown = json.loads(cli("faults", "show", str(fault_id), "--json").stdout)
+    assert shown["revision"] == wider.json()["revision"] and shown["reporters_outside"] == []

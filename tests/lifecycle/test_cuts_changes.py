@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from outages.errors import Conflict, ValidationError
+from outages.lifecycle import core as lc
 from outages.lifecycle import cuts
 from outages.lifecycle import views as outage_views
 from outages.models import Interruption, OutageCustomer
@@ -195,3 +196,17 @@ def test_a_cut_not_yet_started_has_nobody_out(cli: Any, engine: Engine, relaxed:
     assert "30 customers, none out yet" in text and "still out" not in text
     cli("cuts", "start", str(cut.id))
     assert "30 customers, 0 restored, 30 still out" in cli("cuts", "show", str(cut.id)).stdout
+
+
+def test_reschedule_to_the_same_window_changes_nothing(engine: Engine, relaxed: Settings,
+                                                       grid: Any, published: list[Any]) -> None:
+    cut = make(engine, relaxed)
+    with engine.connect() as conn:
+        current = lc.load(conn, cut.id)
+    same = cuts.reschedule(engine, relaxed, cut_id=cut.id, start=current.planned_start,
+                           end=current.planned_end, **ACT)
+    assert (same.revision, same.change.as_json()) == (1, {"added": 0, "dropped": 0})
+    assert same.note is not None and "nothing changed" in same.note
+    assert [e.kind for e in published] == ["cut_created"]
+    with engine.connect() as conn:
+        assert len(outage_views.history(conn, relaxed, cut.id)) == 1

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 from shapely.geometry import MultiPoint, Point
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
+from notifier.store import outbox
 from outages.cli.errors import describe
 from outages.errors import Conflict, NotFound, ValidationError
 from outages.lifecycle import fault_reports, faults, results
@@ -15,7 +16,7 @@ from outages.lifecycle.fault_grouping import haversine_m
 from outages.models import FaultReport, Interruption
 from outages.settings import Settings
 from outages.timeutil import utcnow
-from tests.lifecycle.conftest import LAT0, LON0, ahead, columns
+from tests.lifecycle.conftest import LAT0, LON0, ahead, columns, ids_of
 from tests.lifecycle.test_cuts_create import area
 
 ACT: dict[str, Any] = {"actor": "call-centre", "source": "cli"}
@@ -201,3 +202,48 @@ def test_cli_report_confirm_auto(cli: Any, grid: Any) -> None:
     refused = cli("faults", "report", "--at", "somewhere")
     assert refused.exit_code == 2
     assert "LON,LAT" in refused.stderr
+
+
+def _notices(engine: Engine, kind: str) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(outbox.c.customer_id, outbox.c.recipient, outbox.c.status)
+                                 .where(outbox.c.kind == kind)).all())
+
+
+def test_redrawn_incident_area_tells_added_and_dropped_and_answers_reports_outside(
+        engine: Engine, settings: Settings, grid: Any) -> None:
+    first = report(engine, settings, customer="C001", at=utcnow() - timedelta(minutes=30))
+    report(engine, settings, customer="C000")
+    report(engine, settings, customer="C005")
+    caller = report(engine, settings, phone="+84912345678", point=(LON0 + 0.0065, LAT0))
+    assert caller.outage_id == first.outage_id
+    fault = first.outage_id
+    confirmed = faults.confirm(engine, settings, fault_id=fault, area=area(columns(0, 2),
+                                                                           settings), **ACT)
+    assert [r.customer for r in confirmed.reporters_outside or []] == ["C005", None]
+    with engine.begin() as conn:  # the acknowledgement reached everyone
+        conn.execute(update(outbox).where(outbox.c.kind == "fault_ack").values(status="sent"))
+
+    wider = faults.resize(engine, settings, fault_id=fault, area=area(columns(0, 5), settings),
+                          **ACT)
+    assert (wider.change.as_json(), wider.affected) == ({"added": 30, "dropped": 0}, 60)
+    assert [r.customer for r in wider.reporters_outside or []] == [None]
+    assert len([n for n in _notices(engine, "fault_ack") if n.status == "pending"]) == 30
+
+    moved = faults.resize(engine, settings, fault_id=fault, area=area(columns(1, 5), settings),
+                          **ACT)
+    assert moved.change.as_json() == {"added": 0, "dropped": 10}
+    assert (moved.affected, moved.remaining) == (50, 50)
+    column0 = {c for c, _r, _s in _notices(engine, "fault_not_affected")}
+    assert len(column0) == 10 and ids_of(engine, ["C000"]) <= column0
+    assert [r.customer for r in moved.reporters_outside or []] == ["C000", None]
+    with pytest.raises(Conflict, match="only a confirmed incident"):
+        faults.resize(engine, settings, fault_id=report(
+            engine, settings, point=(LON0 + 0.05, LAT0)).outage_id,
+            area=area(columns(0, 1), settings), **ACT)
+
+    done = faults.restore(engine, settings, fault_id=fault, at=None, **ACT)
+    assert done.status == "restored"
+    answered = {(c, r) for c, r, _s in _notices(engine, "report_unresolved")}
+    (c000,) = ids_of(engine, ["C000"])
+    assert answered == {(c000, "+84900000000"), (None, "+84912345678")}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, literal, select, update
 
 from notifier.store import outbox
 from outages.models import Customer, Outage, OutageCustomer, Revision
@@ -46,8 +46,13 @@ def add_outage(engine: Engine, *, kind: str = "planned", status: str = "schedule
 
 def add_revision(conn: Any, outage_id: int, revision: int, action: str, *,
                  at: datetime) -> None:
-    conn.execute(insert(Revision.__table__).values(outage_id=outage_id, revision=revision,
-                                                   action=action, at=at))
+    """The outage's next revision, its window as the outage row has it now."""
+    o = Outage.__table__.c
+    state = select(literal(outage_id), literal(revision), literal(action),
+                   literal(at, Revision.at.type), o.planned_start, o.planned_end
+                   ).where(o.id == outage_id)
+    conn.execute(insert(Revision.__table__).from_select(
+        ["outage_id", "revision", "action", "at", "planned_start", "planned_end"], state))
     conn.execute(update(Outage.__table__).where(Outage.id == outage_id)
                  .values(revision=revision))
 
@@ -58,3 +63,12 @@ def rows(engine: Engine, **where: Any) -> list[Any]:
         query = query.where(outbox.c[name] == value)
     with engine.connect() as conn:
         return list(conn.execute(query).all())
+
+
+def mark_sent(engine: Engine, *, kind: str, customer_ids: Sequence[int], at: datetime) -> None:
+    """Notices of `kind` to these customers as the worker leaves them once the provider took
+    them."""
+    with engine.begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.kind == kind,
+                                          outbox.c.customer_id.in_(list(customer_ids)))
+                     .values(status="sent", sent_at=at))

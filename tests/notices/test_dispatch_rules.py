@@ -50,11 +50,12 @@ def test_change_notice_supersedes_reminder_falling_due_with_it() -> None:
     assert SUPERSEDE.losers([reminder, change]) == [reminder]
 
 
-def test_overlapping_cuts_send_one_reminder_but_keep_both_announcements() -> None:
+def test_notices_of_different_outages_all_go_out() -> None:
+    # Each tells something the other does not: the cut moved, the fault has a new ETR.
     rows = [_row(1, "reminder", outage=1), _row(2, "reminder", outage=2),
-            _row(3, "announcement", outage=3, customer=8),
-            _row(4, "announcement", outage=4, customer=8)]
-    assert [r.id for r in SUPERSEDE.losers(rows)] == [1]
+            _row(3, "etr_update", outage=3, customer=8), _row(4, "changed", outage=4, customer=8),
+            _row(5, "started", outage=5, customer=9), _row(6, "restored", outage=6, customer=9)]
+    assert SUPERSEDE.losers(rows) == []
 
 
 def test_other_channel_customer_or_moment_is_not_superseded() -> None:

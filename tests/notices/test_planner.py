@@ -12,7 +12,7 @@ import time_machine
 from sqlalchemy import Engine, insert, update
 
 from outages.lifecycle.events import OutageEvent, publish
-from outages.models import Customer, FaultReport, Outage, OutageCustomer
+from outages.models import Customer, FaultReport, Interruption, Outage, OutageCustomer
 from outages.settings import Settings
 from tests.notices import helpers as h
 
@@ -85,49 +85,103 @@ def test_reminder_after_the_start_or_before_now_is_not_planned(
     assert {r.due_at for r in reminders} == {soon - timedelta(hours=2)}
 
 
-def test_quiet_hours_hold_announcements_but_not_urgent_kinds(
-    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+NIGHT = datetime(2026, 12, 1, 17, 50, tzinfo=UTC)  # 00:50 in Hanoi
+MORNING = datetime(2026, 12, 2, 0, 0, tzinfo=UTC)  # 07:00 in Hanoi, when quiet hours end
+
+
+def _at_night(engine: Engine, settings: Settings, kind: str, outage: int, revision: int,
+              **values: Any) -> None:
+    """A change to the cut made at 00:50, and its event."""
+    with time_machine.travel(NIGHT, tick=False), engine.begin() as conn:
+        if values:
+            conn.execute(update(Outage.__table__).values(**values))
+        h.add_revision(conn, outage, revision, kind, at=NIGHT)
+        if kind == "cut_cancelled":
+            conn.execute(update(OutageCustomer.__table__).values(dropped_revision=revision))
+        publish(conn, settings, OutageEvent(kind, outage, revision, NIGHT))  # type: ignore[arg-type]
+
+
+def _created_at_night(engine: Engine, settings: Settings, ids: list[int]) -> int:
+    outage = h.add_outage(engine, start=START, end=START + timedelta(hours=1), members=ids)
+    with time_machine.travel(NIGHT, tick=False), engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", outage, 1, NIGHT))
+    return outage
+
+
+def test_cancelling_a_cut_nobody_was_told_of_drops_the_announcement_silently(
+    engine: Engine, settings: Settings, add_customers: Any,
 ) -> None:
-    night = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)  # 23:00 in Hanoi
-    settings = make_settings()
+    add_customers(h.customers(2))
+    outage = _created_at_night(engine, settings, h.customer_ids(engine))
+    assert {r.due_at for r in h.rows(engine, kind="announcement")} == {MORNING}
+    _at_night(engine, settings, "cut_cancelled", outage, 2, status="cancelled",
+              cancel_reason="x")
+    assert {r.status for r in h.rows(engine, kind="announcement")} == {"skipped"}
+    assert h.rows(engine, kind="cancelled") == []
+
+
+def test_cancellation_goes_to_those_told_and_waits_for_the_morning(
+    engine: Engine, settings: Settings, add_customers: Any,
+) -> None:
+    add_customers(h.customers(3))
+    ids = h.customer_ids(engine)
+    outage = _created_at_night(engine, settings, ids)
+    h.mark_sent(engine, kind="announcement", customer_ids=ids[:1], at=MORNING)
+    _at_night(engine, settings, "cut_cancelled", outage, 2, status="cancelled",
+              cancel_reason="x")
+    cancelled = h.rows(engine, kind="cancelled")
+    assert {r.customer_id for r in cancelled} == {ids[0]}
+    assert {(r.due_at, r.urgent) for r in cancelled} == {(MORNING, False)}
+    assert {r.customer_id for r in h.rows(engine, kind="announcement", status="skipped")} == \
+        set(ids[1:])
+
+
+def test_change_notice_in_quiet_hours_still_comes_before_the_old_start(
+    engine: Engine, settings: Settings, add_customers: Any,
+) -> None:
     add_customers(h.customers(1))
     ids = h.customer_ids(engine)
-    outage = h.add_outage(engine, start=START, end=START + timedelta(hours=1), members=ids)
-    with time_machine.travel(night, tick=False), engine.begin() as conn:
-        publish(conn, settings, OutageEvent("cut_created", outage, 1, night))
-        conn.execute(update(Outage.__table__).values(cancel_reason="x", status="cancelled"))
-        h.add_revision(conn, outage, 2, "cancel", at=night)
-        conn.execute(update(OutageCustomer.__table__).values(dropped_revision=2))
-        publish(conn, settings, OutageEvent("cut_cancelled", outage, 2, night))
-    announcement = h.rows(engine, kind="announcement")[0]
-    assert announcement.due_at == datetime(2026, 12, 2, 0, 0, tzinfo=UTC)  # 07:00 local
-    assert announcement.status == "skipped"  # the cancellation made it stale
-    cancelled = h.rows(engine, kind="cancelled")[0]
-    assert (cancelled.due_at, cancelled.urgent) == (night, True)
-
-
-def test_reschedule_skips_stale_reminders_and_sends_change(
-    engine: Engine, settings: Settings, cut: tuple[int, list[int]],
-) -> None:
-    outage, _ = cut
+    early = datetime(2026, 12, 1, 22, 30, tzinfo=UTC)  # 05:30 local, before quiet hours end
+    outage = h.add_outage(engine, start=early, end=early + timedelta(hours=2), members=ids)
     _publish(engine, settings, "cut_created", outage, 1)
+    h.mark_sent(engine, kind="announcement", customer_ids=ids, at=NOW)
+    later = START + timedelta(days=1)
+    _at_night(engine, settings, "cut_rescheduled", outage, 2, planned_start=later,
+              planned_end=later + timedelta(hours=2))
+    (changed,) = h.rows(engine, kind="changed")
+    assert changed.due_at == NIGHT  # waiting until 07:00 would tell them after 05:30
+
+
+def test_reschedule_tells_those_told_and_announces_the_new_window_to_the_others(
+    engine: Engine, settings: Settings, add_customers: Any,
+) -> None:
+    add_customers(h.customers(4))
+    ids = h.customer_ids(engine)
+    outage = _created_at_night(engine, settings, ids)
+    h.mark_sent(engine, kind="announcement", customer_ids=ids[:2], at=MORNING)
     later = START + timedelta(days=2)
-    with engine.begin() as conn:
-        conn.execute(update(Outage.__table__).values(planned_start=later,
-                                                      planned_end=later + timedelta(hours=3)))
-        h.add_revision(conn, outage, 2, "reschedule", at=NOW)
-    _publish(engine, settings, "cut_rescheduled", outage, 2)
-    assert _kinds(engine, revision=1) == {("announcement", "skipped"): 4,
+    _at_night(engine, settings, "cut_rescheduled", outage, 2, planned_start=later,
+              planned_end=later + timedelta(hours=3))
+    assert _kinds(engine, revision=1) == {("announcement", "sent"): 2,
+                                          ("announcement", "skipped"): 2,
                                           ("reminder", "skipped"): 8}
-    assert _kinds(engine, revision=2) == {("changed", "pending"): 4, ("reminder", "pending"): 8}
-    assert {r.ref_at for r in h.rows(engine, kind="reminder", status="pending")} == {later}
+    changed = h.rows(engine, kind="changed")
+    assert {r.customer_id for r in changed} == set(ids[:2])
+    fresh = h.rows(engine, kind="announcement", revision=2)
+    assert {r.customer_id for r in fresh} == set(ids[2:])
+    assert {r.due_at for r in changed + fresh} == {MORNING}
+    assert {r.ref_at for r in fresh} == {later}  # they hear of the window as it now stands
+    assert {(r.ref_at, r.status) for r in h.rows(engine, kind="reminder", revision=2)} == \
+        {(later, "pending")}
+    assert len(h.rows(engine, kind="reminder", revision=2)) == 8
 
 
-def test_resize_announces_added_and_tells_dropped(
+def test_resize_tells_only_dropped_customers_who_were_told(
     engine: Engine, settings: Settings, cut: tuple[int, list[int]],
 ) -> None:
     outage, ids = cut
     _publish(engine, settings, "cut_created", outage, 1)
+    h.mark_sent(engine, kind="announcement", customer_ids=ids[:1], at=NOW)
     with engine.begin() as conn:
         h.add_revision(conn, outage, 2, "resize", at=NOW)
         table = OutageCustomer.__table__
@@ -136,7 +190,7 @@ def test_resize_announces_added_and_tells_dropped(
         conn.execute(insert(table), [{"outage_id": outage, "customer_id": c,
                                       "added_revision": 2} for c in ids[4:]])
     _publish(engine, settings, "cut_resized", outage, 2)
-    assert {r.customer_id for r in h.rows(engine, kind="no_longer_affected")} == set(ids[:2])
+    assert {r.customer_id for r in h.rows(engine, kind="no_longer_affected")} == {ids[0]}
     assert {r.customer_id for r in h.rows(engine, kind="announcement", revision=2)} == \
         set(ids[4:])
     skipped = {r.customer_id for r in h.rows(engine, status="skipped")}
@@ -153,7 +207,7 @@ def test_started_skips_reminders_and_start_notice_is_optional(
         h.add_revision(conn, outage, 2, "start", at=NOW)
     _publish(engine, settings, "cut_started", outage, 2)
     assert _kinds(engine) == {("announcement", "skipped"): 4, ("reminder", "skipped"): 8,
-                              ("started", "pending"): 4}
+                              ("started", "pending"): 4, ("running_late", "pending"): 4}
 
 
 def test_fault_report_received_by_customer_and_by_unknown_phone(
@@ -217,3 +271,47 @@ def test_berlin_dst_night_local_times_and_quiet_hours(
     reminder = h.rows(engine, kind="reminder", channel="sms")
     # 2h before 10:00 is 08:00 local, outside quiet hours: sent on time
     assert [r.due_at for r in reminder] == [start - timedelta(hours=2)]
+
+
+def _started(engine: Engine, settings: Settings, outage: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(Outage.__table__).values(status="in_progress", actual_start=NOW))
+        h.add_revision(conn, outage, 2, "start", at=NOW)
+    _publish(engine, settings, "cut_started", outage, 2)
+
+
+def test_a_started_cut_tells_those_still_out_when_its_end_passes(
+    engine: Engine, settings: Settings, cut: tuple[int, list[int]],
+) -> None:
+    outage, ids = cut
+    _started(engine, settings, outage)
+    late = h.rows(engine, kind="running_late")
+    assert {r.customer_id for r in late} == set(ids[:4])
+    assert {(r.due_at, r.urgent) for r in late} == {(START + timedelta(hours=8), True)}
+    _publish(engine, settings, "restored", outage, 2, customer_ids=ids[:1])
+    assert {r.customer_id for r in h.rows(engine, kind="running_late", status="skipped")} == \
+        {ids[0]}
+
+
+def test_extending_a_started_cut_tells_those_still_out_and_moves_running_late(
+    engine: Engine, settings: Settings, cut: tuple[int, list[int]],
+) -> None:
+    outage, ids = cut
+    _started(engine, settings, outage)
+    _publish(engine, settings, "restored", outage, 2, customer_ids=ids[:1])
+    with engine.begin() as conn:
+        conn.execute(insert(Interruption.__table__), [
+            {"outage_id": outage, "customer_id": c, "planned": True, "start_at": NOW,
+             "end_at": NOW + timedelta(hours=1) if c == ids[0] else None} for c in ids[:4]])
+        new_end = START + timedelta(hours=10)
+        conn.execute(update(Outage.__table__).values(etr=new_end))
+        h.add_revision(conn, outage, 3, "extended", at=NOW)
+    _publish(engine, settings, "cut_extended", outage, 3)
+    told = h.rows(engine, kind="cut_extended")
+    assert {r.customer_id for r in told} == set(ids[1:4])
+    assert {(r.ref_at, r.urgent) for r in told} == {(new_end, True)}
+    late = {(r.customer_id, r.due_at, r.status) for r in h.rows(engine, kind="running_late")}
+    first_end = START + timedelta(hours=8)
+    assert late == {(ids[0], first_end, "skipped"),
+                    *((c, first_end, "skipped") for c in ids[1:4]),
+                    *((c, new_end, "pending") for c in ids[1:4])}

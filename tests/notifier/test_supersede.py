@@ -22,12 +22,9 @@ def test_the_given_ranks_decide_which_notice_goes_out() -> None:
     assert SupersedePolicy(ranks={"high": 1, "low": 2}).losers([low, high]) == [high]
 
 
-def test_only_repeating_kinds_give_way_to_another_outage() -> None:
+def test_a_notice_never_gives_way_to_another_outage() -> None:
     mine, theirs = _row(1, "low", outage=1), _row(2, "high", outage=2)
-    ranks = {"high": 2, "low": 1}
-    assert SupersedePolicy(ranks=ranks).losers([mine, theirs]) == []
-    assert SupersedePolicy(ranks=ranks, repeats=frozenset({"low"})).losers([mine, theirs]) \
-        == [mine]
+    assert SupersedePolicy(ranks={"high": 2, "low": 1}).losers([mine, theirs]) == []
 
 
 def test_notices_further_apart_than_the_moment_both_go_out() -> None:

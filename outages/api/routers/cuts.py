@@ -52,6 +52,11 @@ class Cancel(Body):
     reason: str = Field(min_length=1, max_length=500, description="customers are told")
 
 
+class Extend(Body):
+    end: str = TimeText
+    note: str | None = Field(None, max_length=500)
+
+
 class Start(Body):
     at: str | None = Field(None, min_length=1, max_length=40, description="default now")
 
@@ -119,6 +124,14 @@ def start(body: Start, user: Dispatcher, engine: EngineDep, settings: SettingsDe
     return cuts.start(engine, settings, cut_id=cut_id,
                       at=bodies.instant(body.at, settings, "at"), actor=user.name,
                       source=Source.HTTP)
+
+
+@router.post("/{id}/extend", summary="A new expected end for a started cut")
+def extend(body: Extend, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
+           cut_id: int = CutId) -> OutageView:
+    return cuts.extend(engine, settings, cut_id=cut_id,
+                       end=bodies.when(body.end, settings, field="end"), note=body.note,
+                       actor=user.name, source=Source.HTTP)
 
 
 @router.post("/{id}/restore",

@@ -48,6 +48,11 @@ class Confirm(Body):
                                   description="the reason customers read in English")
 
 
+class Resize(Body):
+    area: GeoJSON = Field(description="the new area without power")
+    note: str | None = Field(None, max_length=500)
+
+
 class Etr(Body):
     at: str = TimeText
     note: str | None = Field(None, max_length=500)
@@ -107,6 +112,14 @@ def confirm(body: Confirm, user: Dispatcher, engine: EngineDep, settings: Settin
         auto=body.auto, started_at=bodies.instant(body.started_at, settings, "started_at"),
         cause=body.cause, reason=body.reason, reason_en=body.reason_en, actor=user.name,
         source=Source.HTTP)
+
+
+@router.post("/{id}/resize", summary="Redraw a confirmed incident's area")
+def resize(body: Resize, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
+           fault_id: int = FaultId) -> OutageView:
+    return faults.resize(engine, settings, fault_id=fault_id,
+                         area=bodies.area(body.area, settings, "area"), note=body.note,
+                         actor=user.name, source=Source.HTTP)
 
 
 @router.post("/{id}/etr", summary="Set or move the estimated restoration time")

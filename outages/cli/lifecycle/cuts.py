@@ -149,6 +149,27 @@ def cancel(
     args.emit(view, as_json)
 
 
+@app.command("extend")
+def extend(
+    ctx: typer.Context,
+    cut_id: int = typer.Argument(..., metavar="ID"),
+    end: str = typer.Option(..., "--end", help="When power is now expected back (local)."),
+    note: str | None = NOTE,
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
+    """Give a started cut a new expected end; customers still out are told."""
+    from outages.lifecycle import core as lifecycle
+    from outages.lifecycle import cuts
+
+    context = cli_context(ctx)
+    settings = context.settings
+    view = cuts.extend(context.engine, settings, cut_id=cut_id,
+                       end=lifecycle.parse_time(end, settings, field="--end"), note=note,
+                       actor=cli_actor(by), source=Source.CLI)
+    args.emit(view, as_json)
+
+
 @app.command("start")
 def start(
     ctx: typer.Context,

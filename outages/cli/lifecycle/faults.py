@@ -123,6 +123,27 @@ def _accept_proposal(context: CliContext, fault_id: int, *, yes: bool, quiet: bo
     return proposed
 
 
+@app.command("resize")
+def resize(
+    ctx: typer.Context,
+    fault_id: int = typer.Argument(..., metavar="ID"),
+    area: str = typer.Option(..., "--area", help="The new area without power (GeoJSON)."),
+    note: str | None = typer.Option(None, "--note", help="A note kept in the history."),
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
+    """Redraw a confirmed incident's area; customers added and dropped are told."""
+    from outages.lifecycle import core as lifecycle
+    from outages.lifecycle import faults
+
+    context = cli_context(ctx)
+    settings = context.settings
+    view = faults.resize(context.engine, settings, fault_id=fault_id,
+                         area=lifecycle.read_area(area, settings), note=note,
+                         actor=cli_actor(by), source=Source.CLI)
+    args.emit(view, as_json)
+
+
 @app.command("etr")
 def etr(
     ctx: typer.Context,

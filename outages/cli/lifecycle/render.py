@@ -71,6 +71,9 @@ def outage(view: OutageView) -> None:
     for label, value in rows:
         if value:
             console.print(f"  {label:<21} {value}", markup=False)
+    for report in view.reporters_outside or []:
+        who = report.customer or "a caller without an account"
+        warn(f"report #{report.report_id} from {who} is outside the affected set")
     for line in view.repairs or []:
         warn(f"area repaired: {line}")
     for item in view.warnings or []:

@@ -5,7 +5,8 @@ a caller's report
 get one here). `reason_en` is a cut's or incident's reason in English. `area_points` counts
 the located reports an automatic fault area was drawn around. Until now an incident's reason
 was only ever the first caller's own words, which are personal data kept on the report: they
-are cleared, so customers read the cause's wording instead.
+are cleared, from the incidents and from their audit entries, so customers read the cause's
+wording instead.
 
 Revision ID: 0006
 Revises: 0005
@@ -26,6 +27,9 @@ depends_on = None
 outages = sa.table("outages", sa.column("id", sa.Integer), sa.column("kind", sa.String),
                    sa.column("reason", sa.Text), sa.column("public_ref", sa.String))
 
+audit = sa.table("audit_log", sa.column("id", sa.Integer), sa.column("action", sa.String),
+                 sa.column("after", sa.JSON))
+
 # A copy of outages.models.outages.new_public_ref: a migration must not change when the
 # model does.
 REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -45,10 +49,20 @@ def upgrade() -> None:
     refs: set[str] = set()
     while len(refs) < len(ids):
         refs.add(_ref())
-    for outage_id, ref in zip(ids, refs, strict=True):
-        conn.execute(outages.update().where(outages.c.id == outage_id).values(public_ref=ref))
+    if ids:  # one statement for every outage (an imported history holds many thousands)
+        conn.execute(outages.update().where(outages.c.id == sa.bindparam("outage_id"))
+                     .values(public_ref=sa.bindparam("ref")),
+                     [{"outage_id": i, "ref": r} for i, r in zip(ids, refs, strict=True)])
     op.create_index("ix_outages_public_ref", "outages", ["public_ref"], unique=True)
     op.execute(outages.update().where(outages.c.kind == "fault").values(reason=None))
+    # The audit entry of each opened incident copied that reason too.
+    opened = conn.execute(sa.select(audit.c.id, audit.c.after)
+                          .where(audit.c.action == "fault.opened")).all()
+    scrubbed = [{"audit_id": row.id, "after": {**row.after, "reason": None}}
+                for row in opened if isinstance(row.after, dict) and row.after.get("reason")]
+    if scrubbed:
+        conn.execute(audit.update().where(audit.c.id == sa.bindparam("audit_id"))
+                     .values(after=sa.bindparam("after")), scrubbed)
 
 
 def downgrade() -> None:

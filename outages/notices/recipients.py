@@ -1,0 +1,168 @@
+"""Who a claimed notice goes to, and whether it is still true, decided again just before it
+is sent.
+
+Rows are written when an outage changes, maybe days before they fall due. By then the customer
+may have opted out, changed their number or language, or the provider may have refused the
+address for another notice. The customer's current contact, flags and language decide: a row
+the customer may no longer receive is skipped with the flag that bars it, a row whose address
+or language changed goes to the new address, rendered again in the new language.
+
+The planner skips the notices a change makes untrue when it happens; a row in flight then
+(claimed by a worker that died, or an email queued because its SMS failed) comes back later,
+so the outage's state is read again here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, or_, select
+
+from notifier.channels import REGISTRY
+from notifier.dispatcher import Recheck
+from notifier.enums import ChannelName
+from outages.enums import CutStatus
+from outages.lifecycle import core as lc
+from outages.notices.planner import PRE_START, UNTRUE_WHEN_RESTORED
+from outages.notices.queue import LANGUAGES, channel_flags, cost, notice_context, render
+from outages.settings import Settings
+from outages.timeutil import utcnow
+
+# The customer row is gone (merged or removed from the registry).
+NO_CUSTOMER = "no_customer"
+
+
+def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> Recheck:
+    """The verdict on claimed `rows`: one read of their customers' current contact, one of
+    their outages' state (and one of the outages to render again, when a language changed)."""
+    found = _customers(conn, rows)
+    by_id = {c.id: c for c in found}
+    # A text to a caller without an account is barred when an account with that number is.
+    phone_bars = {c.phone: flag for c in found for flag in channel_flags(ChannelName.SMS)
+                  if getattr(c, flag)}
+    skip: dict[int, str] = {}
+    changes: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if row.channel not in REGISTRY:
+            continue
+        if row.customer_id is None:
+            if row.channel == ChannelName.SMS and row.recipient in phone_bars:
+                skip[row.id] = phone_bars[row.recipient]
+            continue
+        customer = by_id.get(row.customer_id)
+        reason = NO_CUSTOMER if customer is None else barred(row.channel, customer)
+        if customer is None or reason is not None:
+            skip[row.id] = reason or NO_CUSTOMER
+            continue
+        change = _change(settings, row, customer)
+        if change:
+            changes[row.id] = change
+    skip |= untrue(conn, [row for row in rows if row.id not in skip])
+    _render_again(conn, settings, [row for row in rows if row.id not in skip], changes)
+    return Recheck(skip=skip, changes={k: v for k, v in changes.items() if k not in skip})
+
+
+def untrue(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, str]:
+    """Rows the outage's state now contradicts (id -> why): anything before the start of a
+    cut no longer scheduled, anything before the end to a customer with power back."""
+    rows = [row for row in rows if row.outage_id is not None]
+    if not rows:
+        return {}
+    status, restored = _outage_state(conn, rows)
+    found: dict[int, str] = {}
+    for row in rows:
+        if row.kind in PRE_START and status.get(row.outage_id, CutStatus.SCHEDULED) \
+                != CutStatus.SCHEDULED:
+            found[row.id] = status[row.outage_id]
+        elif row.kind in UNTRUE_WHEN_RESTORED and (row.outage_id, row.customer_id) in restored:
+            found[row.id] = "restored"
+    return found
+
+
+def _outage_state(conn: Connection, rows: Sequence[Row[Any]],
+                  ) -> tuple[dict[int, str], set[tuple[int, int]]]:
+    """Each outage's status, and which of the rows' customers each has restored: one query."""
+    o, i = lc.OUTAGES.c, lc.INTERRUPTIONS.c
+    customers = {row.customer_id for row in rows if row.customer_id is not None}
+    ended = and_(i.outage_id == o.id, i.customer_id.in_(customers), i.end_at.is_not(None))
+    query = (select(o.id, o.status, i.customer_id)
+             .select_from(lc.OUTAGES.outerjoin(lc.INTERRUPTIONS, ended))
+             .where(o.id.in_({row.outage_id for row in rows})))
+    status: dict[int, str] = {}
+    restored: set[tuple[int, int]] = set()
+    for outage_id, outage_status, customer_id in conn.execute(query):
+        status[outage_id] = outage_status
+        if customer_id is not None:
+            restored.add((outage_id, customer_id))
+    return status, restored
+
+
+def barred(channel: str, customer: Row[Any]) -> str | None:
+    """Why `customer` may not receive a notice on `channel` now (no address, or the flag
+    set), or None."""
+    contact = REGISTRY[channel].contact
+    if not getattr(customer, contact):
+        return f"no_{contact}"
+    return next((flag for flag in channel_flags(channel) if getattr(customer, flag)), None)
+
+
+def _customers(conn: Connection, rows: Sequence[Row[Any]]) -> list[Row[Any]]:
+    c = lc.CUSTOMERS.c
+    ids = {row.customer_id for row in rows if row.customer_id is not None}
+    phones = {row.recipient for row in rows
+              if row.customer_id is None and row.channel == ChannelName.SMS}
+    flags = sorted({flag for channel in REGISTRY for flag in channel_flags(channel)})
+    contacts = sorted({kind.contact for kind in REGISTRY.values()})
+    query = select(c.id, c.language, *(c[name] for name in (*contacts, *flags))).where(
+        or_(c.id.in_(ids), c.phone.in_(phones)))
+    return list(conn.execute(query).all())
+
+
+def _change(settings: Settings, row: Row[Any], customer: Row[Any]) -> dict[str, Any]:
+    change: dict[str, Any] = {}
+    address = getattr(customer, REGISTRY[row.channel].contact)
+    if address != row.recipient:
+        change["recipient"] = address
+    language = language_of(settings, customer.language)
+    if row.outage_id is not None and (  # else no text to render
+            language != row.language or _another_day(settings, row.due_at)):
+        change["language"] = language
+    return change
+
+
+def _another_day(settings: Settings, due_at: datetime) -> bool:
+    """A notice was worded for its due time ("08:00 tomorrow"); sent on a later local day
+    (a worker down overnight, a retry), its words are no longer true."""
+    return utcnow().astimezone(settings.tz).date() != due_at.astimezone(settings.tz).date()
+
+
+def language_of(settings: Settings, language: str | None) -> str:
+    return language if language in LANGUAGES else settings.locale.default_language
+
+
+def _render_again(conn: Connection, settings: Settings, rows: Sequence[Row[Any]],
+                  changes: Mapping[int, dict[str, Any]]) -> None:
+    """New text for the rows whose language changed or that go out on another day than
+    they were worded for, rendered once per distinct notice."""
+    again = [row for row in rows if "language" in changes.get(row.id, {})]
+    if not again:
+        return
+    outages = {o.id: o for o in conn.execute(
+        select(lc.OUTAGES).where(lc.OUTAGES.c.id.in_({row.outage_id for row in again})))}
+    texts: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in again:
+        language = changes[row.id]["language"]
+        key = (row.outage_id, row.kind, row.channel, language, row.ref_at)
+        if key not in texts:
+            texts[key] = _text(settings, outages[row.outage_id], row, language)
+        changes[row.id].update(texts[key])
+
+
+def _text(settings: Settings, outage: Row[Any], row: Row[Any], language: str) -> dict[str, Any]:
+    rendered = render(settings, row.channel, language, row.kind,
+                      notice_context(settings, outage, row.ref_at), now=utcnow())
+    return {"subject": rendered.subject, "body": rendered.body, "html": rendered.html,
+            "encoding": rendered.encoding, "segments": rendered.segments,
+            "cost": cost(settings, row.channel, rendered)}
