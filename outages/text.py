@@ -34,6 +34,12 @@ def problem(value: str, *, limit: int | None = None, multiline: bool = False) ->
     return None
 
 
+def cleaned(value: str, *, limit: int) -> str:
+    """Text nobody can be asked to correct (an inbound SMS): control characters dropped,
+    cut to `limit`, so it is kept rather than refused."""
+    return _CONTROL_BUT_LINES.sub("", value)[:limit]
+
+
 # Cells a spreadsheet would read as a formula; a leading apostrophe makes them text.
 _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 _SIGNED_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")

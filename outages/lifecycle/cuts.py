@@ -252,6 +252,7 @@ def extend(
     if end <= utcnow():
         raise ValidationError(f"end {show_local(end, settings.tz)} is not in the future: give "
                               "when power is now expected back", field="end")
+    lc.check_ahead(settings, end, field="end", what="end")
     with write_transaction(engine) as conn:
         row = lc.load(conn, cut_id, kind=OutageKind.PLANNED)
         if row.status != CutStatus.IN_PROGRESS:

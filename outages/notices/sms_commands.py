@@ -23,6 +23,7 @@ from outages.models import Customer
 from outages.notices import queue, webhooks
 from outages.registry import optout
 from outages.settings import Settings
+from outages.text import REPORT_MAX, cleaned
 from outages.timeutil import utcnow
 
 Action = Literal["stop", "start", "help", "status", "fault", "unknown"]
@@ -79,6 +80,7 @@ def receive(conn: Connection, settings: Settings, *, message_sid: str, phone: st
             text: str) -> Reply | None:
     """Act on one inbound SMS once and within the number's hourly limits; the reply, or None
     to answer nothing (a replay, a flood, or the number's replies used up)."""
+    text = cleaned(text, limit=REPORT_MAX)  # a customer's SMS is kept, never refused
     now = utcnow()
     webhooks.forget_before(conn, now - settings.twilio.remember_webhooks)
     if not webhooks.first_time(conn, message_sid=message_sid, event=webhooks.INBOUND, at=now,

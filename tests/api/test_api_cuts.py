@@ -200,6 +200,10 @@ def test_a_started_cut_takes_a_new_expected_end_through_api_and_cli(
     past = relaxed.post(f"/cuts/{cut}/extend", headers=headers["dispatcher"],
                         json={"end": (start - timedelta(hours=1)).isoformat(timespec="minutes")})
     assert past.status_code == 422 and past.json()["field"] == "end"
+    far = (start + timedelta(days=400)).isoformat(timespec="minutes")
+    too_far = relaxed.post(f"/cuts/{cut}/extend", headers=headers["dispatcher"],
+                           json={"end": far})
+    assert too_far.status_code == 422 and "planned.max_ahead" in too_far.json()["detail"]
     extended = relaxed.post(f"/cuts/{cut}/extend", json={"end": later, "note": "cable"},
                             headers=headers["dispatcher"])
     assert extended.status_code == 200, extended.text

@@ -294,3 +294,14 @@ def test_a_reply_quotes_only_a_few_words_of_the_message(twilio_post, people) -> 
         reply = _reply(twilio_post("/twilio/inbound", {"From": "+84912345001", "Body": body}))
         assert gsm.measure(reply).encoding == "GSM-7" and gsm.measure(reply).segments <= 2
         assert "\U0001f600" not in reply and reply.count("PD0009") <= 1
+
+
+def test_an_sms_report_with_control_characters_is_kept_without_them(twilio_post, engine,
+                                                                     people) -> None:
+    body = "MATDIEN\x00 PD\u202e0003\x07"
+    reply = _reply(twilio_post("/twilio/inbound", {"From": "+84912345003", "Body": body}))
+    assert "PD0003" in reply
+    r = FaultReport.__table__.c
+    with engine.connect() as conn:
+        [text] = conn.execute(select(r.text)).scalars().all()
+    assert text == "MATDIEN PD0003"
