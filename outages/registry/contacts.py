@@ -18,7 +18,7 @@ _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
-_SEPARATORS = str.maketrans("", "", " .-()/\t")
+_SEPARATORS = str.maketrans("", "", " .-()/")  # a tab is not one to phonenumbers
 
 
 class PhoneNormalizer:
@@ -43,6 +43,24 @@ class PhoneNormalizer:
         self._general = _Pattern.of(meta.general_desc) if meta is not None else None
         self._types: dict[tuple[str, int], _Pattern] = {}
         self._meta = meta
+        self._lines = _valid_lines(meta, self._plus_cc, self._national_prefix)
+
+    def normalize_many(self, values: list[str]) -> list[str | None]:
+        """E.164 of each value the fast path can vouch for, None for the rest (which
+        `normalize` must decide). Values must not contain line breaks.
+
+        One pass of one regular expression over all the values, a line each: the national
+        prefix or +country code, then a national number that matches the region's general
+        description and one of its number types, each with its possible lengths: what
+        phonenumbers.is_valid_number checks.
+        """
+        if self._lines is None or not values:
+            return [None] * len(values)
+        joined = "\n".join(values).translate(_SEPARATORS)
+        # Each line becomes +CC and its national number, which is empty when not vouched for.
+        bare = self._plus_cc
+        marked = self._lines.sub(bare + r"\1", joined).split("\n")
+        return [None if m == bare else m for m in marked]
 
     def normalize(self, raw: str) -> tuple[str | None, str | None]:
         """(E.164, None) for a valid number, (None, reason) otherwise."""
@@ -95,6 +113,38 @@ _TYPE_DESC = {_T.FIXED_LINE: "fixed_line", _T.MOBILE: "mobile",
               _T.PREMIUM_RATE: "premium_rate", _T.SHARED_COST: "shared_cost",
               _T.VOIP: "voip", _T.PERSONAL_NUMBER: "personal_number", _T.PAGER: "pager",
               _T.UAN: "uan", _T.VOICEMAIL: "voicemail"}
+
+
+_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
+          "voicemail", "fixed_line", "mobile")
+
+
+def _valid_lines(meta: Any, plus_cc: str, national_prefix: str | None) -> re.Pattern[str] | None:
+    """A multiline pattern whose group 1 is the national number of a line holding a valid
+    number of the region written in a common form; other lines match with no group."""
+    if meta is None or meta.general_desc is None:
+        return None
+    types = [_desc_regex(getattr(meta, t, None)) for t in _TYPES]
+    usable = [t for t in types if t is not None]
+    general = _desc_regex(meta.general_desc)
+    if general is None or not usable:
+        return None
+    lead = "|".join(re.escape(p) for p in (plus_cc, national_prefix) if p)
+    # A national number: ASCII digits only, no leading zero; the lookaheads test it whole.
+    number = f"(?=(?:{general})$)(?=(?:{'|'.join(usable)})$)([1-9][0-9]*)"
+    return re.compile(f"^(?:{lead}){number}$|^.*$", re.MULTILINE | re.ASCII)
+
+
+def _desc_regex(desc: Any) -> str | None:
+    """A description's test as one regex (phonenumbers' _is_number_matching_desc): the
+    possible lengths, when given, then a full match of the pattern."""
+    if desc is None or not desc.national_number_pattern:
+        return None
+    lengths = [n for n in (desc.possible_length or ()) if n > 0]
+    if desc.possible_length and not lengths:
+        return None
+    length = f"(?=(?:{'|'.join(f'[0-9]{{{n}}}' for n in lengths)})$)" if lengths else ""
+    return f"{length}(?:{desc.national_number_pattern})"
 
 
 class _Pattern:
