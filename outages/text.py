@@ -19,7 +19,7 @@ REPORT_MAX = 1000
 
 # Control characters (Unicode category Cc) and the invisible direction overrides that make
 # text display other than it reads. Line breaks and tabs are text in a reason or a note.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -27,7 +27,7 @@ def problem(value: str, *, limit: int | None = None, multiline: bool = False) ->
     """What is wrong with `value` as free text, or None when it is acceptable."""
     if limit is not None and len(value) > limit:
         return f"is {len(value)} characters long: keep it to at most {limit}"
-    found = (_CONTROL_BUT_LINES if multiline else _CONTROL).search(value)
+    found = (_CONTROL_BUT_LINES if multiline else CONTROL).search(value)
     if found:
         return (f"contains the control character U+{ord(found.group()):04X}: "
                 "remove it and send plain text")

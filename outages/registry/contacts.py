@@ -14,10 +14,9 @@ from phonenumbers import PhoneNumber
 LANGUAGES = ("vi", "en")
 
 # A sane syntax check, no network: one @, no spaces, a dotted domain of sensible labels.
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
-)
+EMAIL_PATTERN = (r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
+                 r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+_EMAIL = re.compile(EMAIL_PATTERN)
 _SEPARATORS = str.maketrans("", "", " .-()/")  # a tab is not one to phonenumbers
 
 
@@ -57,10 +56,10 @@ class PhoneNormalizer:
         if self._lines is None or not values:
             return [None] * len(values)
         joined = "\n".join(values).translate(_SEPARATORS)
-        # Each line becomes +CC and its national number, which is empty when not vouched for.
-        bare = self._plus_cc
-        marked = self._lines.sub(bare + r"\1", joined).split("\n")
-        return [None if m == bare else m for m in marked]
+        plus = self._plus_cc
+        # One match a line; the national number is empty where the line is not vouched for.
+        return [plus + national if national else None
+                for national in self._lines.findall(joined)]
 
     def normalize(self, raw: str) -> tuple[str | None, str | None]:
         """(E.164, None) for a valid number, (None, reason) otherwise."""

@@ -6,15 +6,24 @@ order, or as the list of every problem found, each one a sentence a person can a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import numpy as np
+
 from geo import BBox, point_problem
 from outages import text
-from outages.registry.contacts import PhoneNormalizer, email_problem, language_problem
+from outages.registry.contacts import (
+    EMAIL_PATTERN,
+    LANGUAGES,
+    PhoneNormalizer,
+    email_problem,
+    language_problem,
+)
 from outages.settings import Settings
-from outages.timeutil import parse_date
+from outages.timeutil import LATEST, parse_date
 
 COLUMNS = ("code", "name", "phone", "email", "lon", "lat", "address", "region", "district",
            "feeder", "language", "connected_on", "disconnected_on")
@@ -64,6 +73,85 @@ class RowChecker:
             _dates(values, problems)
         return (None, problems) if problems else (tuple(values), problems)
 
+    def check_many(self, raws: Sequence[Sequence[str | None]]
+                   ) -> tuple[list[Row | None], dict[int, list[str]]]:
+        """check() for each row, a column at a time: the rows (None where refused) and the
+        reasons by position of the refused ones.
+
+        Each column is tested for all rows at once (a regex over the joined values, numpy on
+        the coordinates); a row that any column test cannot vouch for goes through check(),
+        so every reason and every value is exactly what check() gives.
+        """
+        if not raws:
+            return [], {}
+        doubtful = np.zeros(len(raws), dtype=bool)
+        columns = [self._column(index, list(values), doubtful)
+                   for index, values in enumerate(zip(*raws, strict=True))]
+        self._coordinates(columns, doubtful)
+        self._phones(columns, doubtful)
+        _emails(columns[EMAIL], doubtful)
+        columns[LANGUAGE] = self._languages(columns[LANGUAGE], doubtful)
+        _bulk_dates(columns[CONNECTED], columns[DISCONNECTED], doubtful)
+        rows: list[Row | None] = list(zip(*columns, strict=True))
+        refused: dict[int, list[str]] = {}
+        for position in np.flatnonzero(doubtful).tolist():
+            rows[position], reasons = self.check(raws[position])
+            if reasons:
+                refused[position] = reasons
+        return rows, refused
+
+    def _column(self, index: int, values: list[Any], doubtful: Any) -> list[Any]:
+        """Stripped, empty as None, and rows with a control character or too long marked."""
+        count = len(values)
+        nones = values.count(None)
+        if nones == count:
+            if index == CODE:
+                doubtful[:] = True
+            return values
+        if nones:
+            values = ["" if v is None else v for v in values]
+        joined = "\n".join(values)
+        if joined.count("\n") != count - 1 or text.CONTROL.search(joined.replace("\n", " ")):
+            doubtful |= np.fromiter((text.CONTROL.search(v) is not None for v in values),
+                                    dtype=bool, count=count)
+        values = list(map(str.strip, values))
+        limit = MAX_LENGTH.get(COLUMNS[index])
+        if limit is not None and max(map(len, values)) > limit:
+            doubtful |= np.fromiter((len(v) > limit for v in values), dtype=bool, count=count)
+        if "" in values:
+            values = [v or None for v in values]
+            if index in (CODE, LON, LAT):
+                doubtful |= np.fromiter((v is None for v in values), dtype=bool, count=count)
+        return values
+
+    def _coordinates(self, columns: list[list[Any]], doubtful: Any) -> None:
+        lon, lat = _numbers(columns[LON], doubtful), _numbers(columns[LAT], doubtful)
+        t = self.territory
+        inside = ((lon >= t.min_lon) & (lon <= t.max_lon) & (lat >= t.min_lat)
+                  & (lat <= t.max_lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+        doubtful |= ~inside  # NaN compares false: not finite is not inside
+        columns[LON], columns[LAT] = lon.tolist(), lat.tolist()
+
+    def _phones(self, columns: list[list[Any]], doubtful: Any) -> None:
+        phones = columns[PHONE]
+        given = [k for k, v in enumerate(phones) if v is not None]
+        if not given:
+            return
+        found = self.phones.normalize_many([phones[k] if "\n" not in phones[k] else ""
+                                            for k in given])
+        for k, e164 in zip(given, found, strict=True):
+            if e164 is None:
+                doubtful[k] = True  # not a common form: phonenumbers decides, in check()
+            phones[k] = e164
+
+    def _languages(self, values: list[Any], doubtful: Any) -> list[Any]:
+        meaning = {v: (v or self.default_language).lower() for v in set(values)}
+        for written, language in meaning.items():
+            if language not in LANGUAGES:
+                doubtful |= np.fromiter((v == written for v in values), dtype=bool,
+                                        count=len(values))
+        return list(map(meaning.__getitem__, values))
+
     def _location(self, values: list[Any], problems: list[str]) -> None:
         lon = _coordinate(values[LON], "lon", problems)
         lat = _coordinate(values[LAT], "lat", problems)
@@ -88,6 +176,70 @@ class RowChecker:
         if problem:
             problems.append(problem)
         values[LANGUAGE] = language
+
+
+def _numbers(values: list[Any], doubtful: Any) -> Any:
+    """The column as floats; NaN (so: doubtful) where a value is missing or not a number."""
+    try:
+        return np.fromiter(map(float, values), dtype=float, count=len(values))
+    except (TypeError, ValueError):
+        return np.fromiter((_float_or_nan(v) for v in values), dtype=float, count=len(values))
+
+
+def _float_or_nan(value: str | None) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+# An email line by line: what email_problem accepts, with its two length limits.
+_EMAIL_LINES = re.compile(f"^(?=[^\n]{{1,254}}$)(?=[^@\n]{{1,64}}@){EMAIL_PATTERN[1:-1]}$",
+                          re.MULTILINE)
+_ISO_DAYS = re.compile("^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})?$", re.MULTILINE)
+
+
+def _emails(values: list[Any], doubtful: Any) -> None:
+    given = [v for v in values if v is not None]
+    if given and len(_EMAIL_LINES.findall("\n".join(given))) != len(given):
+        doubtful |= np.fromiter((v is not None and email_problem(v) is not None
+                                 for v in values), dtype=bool, count=len(values))
+
+
+def _bulk_dates(connected: list[Any], disconnected: list[Any], doubtful: Any) -> None:
+    """Dates already written as YYYY-MM-DD in range pass as they are (ISO text compares as
+    the dates do); anything else is left to check()."""
+    low, high = CONNECTED_EARLIEST.isoformat(), LATEST.isoformat()
+    for values in (connected, disconnected):
+        if values.count(None) == len(values):
+            continue
+        written = ["" if v is None else v for v in values]
+        if len(_ISO_DAYS.findall("\n".join(written))) == len(written) \
+                and all(low <= v <= high for v in written if v):
+            try:
+                for v in written:
+                    if v:
+                        date.fromisoformat(v)
+                continue
+            except ValueError:
+                pass
+        doubtful |= np.fromiter((_date_doubtful(v, low, high) for v in written), dtype=bool,
+                                count=len(written))
+    both = [k for k, (a, b) in enumerate(zip(connected, disconnected, strict=True))
+            if a is not None and b is not None and b < a]
+    doubtful[both] = True
+
+
+def _date_doubtful(value: str, low: str, high: str) -> bool:
+    if not value:
+        return False
+    if not _ISO_DAYS.fullmatch(value) or not low <= value <= high:
+        return True
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return True
+    return False
 
 
 def _dates(values: list[Any], problems: list[str]) -> None:
