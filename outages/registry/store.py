@@ -7,12 +7,12 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, case, column, false, func, select, table
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from outages.models import Customer
 from outages.models.indexes import build_missing, defer_for_initial_load
-from outages.registry.rows import CODE, COLUMNS, Row
+from outages.registry.rows import COLUMNS, Row
 
 _t = Customer.__table__
 
@@ -37,32 +37,22 @@ class BatchWriter:
         keys = [*columns, *_FLAGS]
         compiled = _upsert(engine, updated).compile(dialect=engine.dialect, column_keys=keys)
         self.sql = str(compiled)
-        order = list(compiled.positiontup or ()) if compiled.positional else keys
         extended = [*COLUMNS, *_FLAGS]  # a row followed by the flag defaults
-        self._pick = itemgetter(*(extended.index(k) for k in order))
-        self._names = None if compiled.positional else tuple(order)
+        self._pick = itemgetter(*(extended.index(k) for k in compiled.positiontup or keys))
         self._conn: Connection | None = None
         self._first = True
 
     def write(self, rows: list[Row]) -> tuple[int, int]:
         """Store the rows in one transaction; (new, existing) counts."""
         conn = self._connection()
-        if self._copy:
-            with conn.begin():
-                return self._stage.write(conn, rows)
-        pick, flags = self._pick, _FLAG_VALUES
-        params: list[Any] = [pick(row + flags) for row in rows]
-        if self._names is not None:
-            params = [dict(zip(self._names, p, strict=True)) for p in params]
         with conn.begin():
+            if self._copy:
+                return self._stage.write(conn, rows)
             if self._first:
                 defer_for_initial_load(conn)  # undone with this batch if it fails
                 self._first = False
-            if self.engine.dialect.name == "sqlite":
-                return _upsert_counting_ids(conn, self.sql, params)
-            existing = _existing(conn, [row[CODE] for row in rows])
-            conn.exec_driver_sql(self.sql, params)
-        return len(rows) - existing, existing
+            pick, flags = self._pick, _FLAG_VALUES
+            return _upsert_counting_ids(conn, self.sql, [pick(row + flags) for row in rows])
 
     def _connection(self) -> Connection:
         """One connection for the whole import, opened by the thread that writes."""
@@ -108,6 +98,7 @@ def _pragmas(conn: Connection, *settings: str) -> None:
 
 
 STAGE = "customers_import"
+_TABLE = "customers"
 
 
 class _Stage:
@@ -120,10 +111,10 @@ class _Stage:
     def __init__(self, engine: Engine, columns: list[str], updated: Sequence[str]) -> None:
         names = ", ".join(columns)
         self.create = (f"CREATE TEMPORARY TABLE {STAGE} ON COMMIT DROP AS "
-                       f"SELECT {names} FROM {_t.name} WITH NO DATA")
+                       f"SELECT {names} FROM {_TABLE} WITH NO DATA")
         self.copy = f"COPY {STAGE} ({names}) FROM STDIN"
-        self.existing = (f"SELECT count(*) FROM {STAGE} JOIN {_t.name} "
-                         f"ON {_t.name}.code = {STAGE}.code")
+        self.existing = (f"SELECT count(*) FROM {STAGE} JOIN {_TABLE} "
+                         f"ON {_TABLE}.code = {STAGE}.code")
         staged = table(STAGE, *(column(c) for c in columns), column("ctid"))
         # In file order (the order COPY wrote them), so new rows get ids as they would one by one.
         rows = select(*(staged.c[c] for c in columns), *(false() for _ in _FLAGS)) \
@@ -135,8 +126,7 @@ class _Stage:
     def write(self, conn: Connection, rows: list[Row]) -> tuple[int, int]:
         """Stage and upsert the rows inside the caller's transaction; (new, existing)."""
         conn.exec_driver_sql(self.create)
-        driver = conn.connection.dbapi_connection
-        assert driver is not None
+        driver: Any = conn.connection.dbapi_connection  # psycopg's, for its COPY support
         pick = self._pick
         try:
             with driver.cursor() as cursor, cursor.copy(self.copy) as copy:
@@ -181,12 +171,3 @@ def _upsert_counting_ids(conn: Connection, sql: str, params: list[Any]) -> tuple
     conn.exec_driver_sql(sql, params)
     new = int(conn.execute(select(func.count()).where(_t.c.id > top)).scalar_one())
     return new, len(params) - new
-
-
-def _existing(conn: Connection, codes: list[str], chunk: int = 10_000) -> int:
-    found = 0
-    for start in range(0, len(codes), chunk):
-        part = codes[start:start + chunk]
-        query = select(func.count()).select_from(_t).where(_t.c.code.in_(part))
-        found += conn.execute(query).scalar_one()
-    return found
