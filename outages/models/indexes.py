@@ -1,12 +1,13 @@
 """The customers table's secondary indexes, set aside while an import fills an empty table.
 
-SQLite builds an index over a full table in one sorted pass several times faster than it
-maintains it row by row, so an import into an empty customers table (the initial load) drops
+SQLite and PostgreSQL build an index over a full table in one sorted pass several times faster
+than they maintain it row by row, so an import into an empty customers table (the initial load) drops
 the phone, region, district, feeder and lon/lat indexes in its first batch's transaction and
 builds them again when it ends, however it ends. The unique code index stays: the upsert needs
 it. A process killed outright cannot rebuild them; the next one that opens the database does
 (db.ensure_schema calls restore_indexes), and so does the next import. Until then the table is
-complete and correct, only slower to search. PostgreSQL keeps its indexes throughout.
+complete and correct, only slower to search. On PostgreSQL the drop locks the table until the
+first batch commits; an empty table has nothing to read yet.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import Connection, Engine, Index, select
 from outages.models import Customer
 
 _t = Customer.metadata.tables["customers"]  # typed as a Table, with its indexes
+BUILD_MEMORY_MB = 256
 
 
 def secondary_indexes() -> list[Index]:
@@ -24,13 +26,11 @@ def secondary_indexes() -> list[Index]:
 
 
 def defer_for_initial_load(conn: Connection) -> bool:
-    """Drop the secondary indexes when the table is empty (SQLite); True when dropped.
+    """Drop the secondary indexes when the table is empty; True when dropped.
 
     Call it inside the first batch's transaction: if that batch fails, the drop is rolled
     back with it.
     """
-    if conn.dialect.name != "sqlite":
-        return False
     if conn.execute(select(_t.c.id).limit(1)).first() is not None:
         return False
     for index in secondary_indexes():
@@ -38,17 +38,24 @@ def defer_for_initial_load(conn: Connection) -> bool:
     return True
 
 
+_PRESENT = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customers'",
+    "postgresql": "SELECT indexname FROM pg_indexes WHERE tablename = 'customers' "
+                  "AND schemaname = current_schema()",
+}
+
+
 def missing_indexes(conn: Connection) -> list[Index]:
-    if conn.dialect.name != "sqlite":
-        return []
-    present = {name for (name,) in conn.exec_driver_sql(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customers'")}
+    present = {name for (name,) in conn.exec_driver_sql(_PRESENT[conn.dialect.name])}
     return [ix for ix in secondary_indexes() if ix.name not in present]
 
 
 def build_missing(conn: Connection) -> list[str]:
     """Build the missing secondary indexes in the caller's transaction; their names."""
     built = []
+    if conn.dialect.name == "postgresql":
+        # Room to sort a million-row index in memory rather than in temporary files.
+        conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY_MB}MB'")
     for index in missing_indexes(conn):
         index.create(conn, checkfirst=True)
         built.append(str(index.name))
@@ -57,8 +64,6 @@ def build_missing(conn: Connection) -> list[str]:
 
 def restore_indexes(engine: Engine) -> list[str]:
     """Build any secondary index a killed import left out; the names built (usually none)."""
-    if engine.dialect.name != "sqlite":
-        return []
     with engine.connect() as conn:  # a read: no write lock unless there is work to do
         if not missing_indexes(conn):
             return []

@@ -46,11 +46,11 @@ class BatchWriter:
         """Store the rows in one transaction; (new, existing) counts."""
         conn = self._connection()
         with conn.begin():
-            if self._copy:
-                return self._stage.write(conn, rows)
             if self._first:
                 defer_for_initial_load(conn)  # undone with this batch if it fails
                 self._first = False
+            if self._copy:
+                return self._stage.write(conn, rows)
             pick, flags = self._pick, _FLAG_VALUES
             return _upsert_counting_ids(conn, self.sql, [pick(row + flags) for row in rows])
 
@@ -72,9 +72,9 @@ class BatchWriter:
             return
         conn, self._conn = self._conn, None
         try:
+            with conn.begin():
+                build_missing(conn)
             if self.engine.dialect.name == "sqlite":
-                with conn.begin():
-                    build_missing(conn)
                 _pragmas(conn, f"cache_size={SQLITE_DEFAULT_CACHE}",
                          f"temp_store={SQLITE_DEFAULT_TEMP_STORE}")
         finally:

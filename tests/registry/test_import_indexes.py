@@ -52,8 +52,7 @@ def test_import_into_an_empty_table_ends_with_every_index(
         [row(f"E{i:03d}", phone=f"09123{i:05d}") for i in range(250)]))
     assert (result.imported, result.rejected) == (250, 0)
     assert _indexes(engine) >= EXPECTED
-    sqlite = engine.dialect.name == "sqlite"
-    assert len(_drops(statements)) == (len(EXPECTED) if sqlite else 0)
+    assert len(_drops(statements)) == len(EXPECTED)
     assert stored()["E007"]["phone"] == "+84912300007"
 
 
@@ -92,8 +91,6 @@ def test_initial_load_failing_in_its_first_batch_keeps_every_index(
 def test_indexes_left_out_by_a_killed_import_are_rebuilt_on_next_use(
     engine: Engine, settings: Any, cli: Any
 ) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL keeps its indexes during an import")
     # What a process killed after its first batch leaves: rows committed, no rebuild run.
     checker, writer = RowChecker(settings), BatchWriter(engine, COLUMNS)
     values = [row(f"K{i}") for i in range(3)]
