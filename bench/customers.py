@@ -1,10 +1,15 @@
-"""Registry benchmark: CSV import of N customers and the preview of a ~50,000-customer area,
-each beside its raw floor.
+"""Registry benchmark: CSV import of N customers on SQLite and on PostgreSQL, and the preview
+of a ~50,000-customer area, each beside its raw floor; and the phone fast path against
+phonenumbers over a million numbers.
 
-Import floor: plain sqlite3 executemany of the same CSV rows into the same table (same indexes,
-same pragmas), one transaction, no validation. Preview floor: shapely.contains_xy over all
-points held in memory. The import runs in a child process so its peak memory (ru_maxrss) is
-its own. build_registry(url, n, seed) fills a database quickly for other benchmarks.
+Import floors, per backend, loading the same CSV with no validation in one transaction: into a
+bare table (primary key only), and into a table with the customers table's indexes (its five
+secondary ones and one on code). SQLite: sqlite3 executemany; PostgreSQL: COPY of the file.
+PostgreSQL runs when --postgres-url (default: $OUTAGES_BENCH_POSTGRES_URL, else
+$OUTAGES_TEST_POSTGRES_URL) names a server; the benchmark uses a database of its own there and
+drops it. Preview floor: shapely.contains_xy over all points held in memory. The import runs
+in a child process so its peak memory (ru_maxrss) is its own. build_registry(url, n, seed)
+fills a database quickly for other benchmarks.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("bench-out/customers"))
     parser.add_argument("--no-geojson", dest="geojson", action="store_false",
                         help="skip importing the same registry as GeoJSON")
+    parser.add_argument("--postgres-url", default=os.environ.get(
+        "OUTAGES_BENCH_POSTGRES_URL", os.environ.get("OUTAGES_TEST_POSTGRES_URL", "")),
+        help="PostgreSQL server for the import on PostgreSQL (its own database is made)")
+    parser.add_argument("--phones", type=int, default=1_000_000,
+                        help="numbers to compare between the phone fast path and phonenumbers")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -49,21 +61,53 @@ def run(args: argparse.Namespace) -> None:
     demo_city.write_customers_csv(source, args.customers, args.seed)
     print(f"generated {args.customers:,} rows ({source.stat().st_size / 1e6:.0f} MB) in "
           f"{time.perf_counter() - started:.1f} s", flush=True)
-    imported = _import_in_child(source, _fresh(out / "import.db"))
-    floor = _import_floor(source, _fresh(out / "floor.db"))
-    print(f"import   : {imported['seconds']:.2f} s  ({imported['imported']:,} imported, "
-          f"{imported['rejected']:,} rejected), peak RSS {imported['max_rss_mb']:.0f} MB")
-    print(f"floor    : {floor:.2f} s  (sqlite3 executemany, no validation)")
-    print(f"ratio    : {imported['seconds'] / floor:.2f}x (target <= 3x, and < 30 s; "
-          f"memory < 1024 MB)", flush=True)
+    imported = _import_in_child(source, f"sqlite:///{_fresh(out / 'import.db')}")
+    bare = _sqlite_floor(source, _fresh(out / "floor-bare.db"), indexed=False)
+    indexed = _sqlite_floor(source, _fresh(out / "floor-indexed.db"), indexed=True)
+    _report("sqlite", imported, bare, indexed, "sqlite3 executemany")
+    if args.postgres_url:
+        with _postgres_database(args.postgres_url) as url:
+            imported = _import_in_child(source, url)
+            bare = _postgres_floor(source, url, indexed=False)
+            indexed = _postgres_floor(source, url, indexed=True)
+        _report("postgres", imported, bare, indexed, "COPY of the file")
+    else:
+        print("postgres : skipped (no --postgres-url or OUTAGES_BENCH_POSTGRES_URL)")
     if args.geojson:
         features = _write_geojson(source, out / "customers.geojson")
-        as_geojson = _import_in_child(features, _fresh(out / "geojson.db"))
+        as_geojson = _import_in_child(features, f"sqlite:///{_fresh(out / 'geojson.db')}")
         print(f"geojson  : {as_geojson['seconds']:.2f} s  ({as_geojson['imported']:,} "
               f"imported, {as_geojson['rejected']:,} rejected, "
               f"{features.stat().st_size / 1e6:.0f} MB file), peak RSS "
               f"{as_geojson['max_rss_mb']:.0f} MB (streamed: memory < 1024 MB)", flush=True)
     _preview(out / "import.db")
+    if args.phones:
+        _phones(args.phones)
+
+
+def _report(backend: str, imported: dict[str, Any], bare: float, indexed: float,
+            how: str) -> None:
+    seconds = imported["seconds"]
+    load = os.getloadavg()[0]
+    print(f"[{backend}] import : {seconds:.2f} s  ({imported['imported']:,} imported, "
+          f"{imported['rejected']:,} rejected), peak RSS {imported['max_rss_mb']:.0f} MB, "
+          f"load {load:.1f}")
+    print(f"[{backend}] floor  : {bare:.2f} s bare table (primary key only), {indexed:.2f} s "
+          f"with the same indexes ({how}, no validation)")
+    print(f"[{backend}] ratio  : {seconds / bare:.2f}x the bare floor (target <= 3x, and "
+          f"< 10 s at 1M), {seconds / indexed:.2f}x the indexed floor; memory < 1024 MB",
+          flush=True)
+
+
+def _phones(count: int) -> None:
+    from bench.phones import mismatches
+
+    started = time.perf_counter()
+    wrong, decided, examples = mismatches(count)
+    print(f"phones   : {count:,} random and real-format numbers, {decided:,} decided by the "
+          f"fast path; {wrong} differ from phonenumbers (must be 0) "
+          f"[{time.perf_counter() - started:.0f} s]{' e.g. ' + repr(examples) if wrong else ''}",
+          flush=True)
 
 
 def _write_geojson(source: Path, target: Path) -> Path:
@@ -93,9 +137,9 @@ def _fresh(path: Path) -> Path:
     return path
 
 
-def _import_in_child(source: Path, database: Path) -> dict[str, Any]:
+def _import_in_child(source: Path, url: str) -> dict[str, Any]:
     child = subprocess.Popen([sys.executable, "-m", "bench.customers", "--child-import",
-                              str(source), str(database)], stdout=subprocess.PIPE, text=True)
+                              str(source), url], stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
     output = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
@@ -106,10 +150,10 @@ def _import_in_child(source: Path, database: Path) -> dict[str, Any]:
     return result
 
 
-def _child_import(source: str, database: str) -> None:
+def _child_import(source: str, url: str) -> None:
     from outages.registry.importer import import_customers
 
-    settings = load_settings(environ={"OUTAGES_DATABASE_URL": f"sqlite:///{database}"})
+    settings = load_settings(environ={"OUTAGES_DATABASE_URL": url})
     engine = db.make_engine(settings.database.url)
     db.ensure_schema(engine)
     started = time.perf_counter()
@@ -117,12 +161,30 @@ def _child_import(source: str, database: str) -> None:
     print(json.dumps({**result.as_json(), "seconds": time.perf_counter() - started}))
 
 
-def _import_floor(source: Path, database: Path) -> float:
+# The floors' tables: the CSV's columns with a primary key, and (indexed) the customers
+# table's secondary indexes plus a plain one on code (the file has duplicate codes, which a
+# unique index would refuse).
+_FLOOR_TYPES = {"lon": "DOUBLE PRECISION", "lat": "DOUBLE PRECISION", "connected_on": "DATE",
+                "disconnected_on": "DATE"}
+_FLOOR_INDEXES = ("code", "phone", "region", "district", "feeder", "lon, lat")
+
+
+def _floor_ddl(name: str, indexed: bool, key: str) -> list[str]:
+    columns = ", ".join(f"{c} {_FLOOR_TYPES.get(c, 'TEXT')}" for c in COLUMNS)
+    ddl = [f"CREATE TABLE {name} (id {key}, {columns})"]
+    if indexed:
+        ddl += [f"CREATE INDEX ix_{name}_{i} ON {name} ({c})"
+                for i, c in enumerate(_FLOOR_INDEXES)]
+    return ddl
+
+
+def _sqlite_floor(source: Path, database: Path, indexed: bool) -> float:
     conn = sqlite3.connect(database, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    sql = (f"INSERT OR IGNORE INTO customers ({', '.join(COLUMNS)}) "
-           f"VALUES ({', '.join('?' * len(COLUMNS))})")
+    for statement in _floor_ddl("floor", indexed, "INTEGER PRIMARY KEY"):
+        conn.execute(statement)
+    sql = f"INSERT INTO floor ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
     started = time.perf_counter()
     with source.open(encoding="utf-8", newline="") as handle:
         rows = csv.reader(handle)
@@ -135,8 +197,52 @@ def _import_floor(source: Path, database: Path) -> float:
     return elapsed
 
 
+def _postgres_floor(source: Path, url: str, indexed: bool) -> float:
+    import psycopg
+
+    name = "floor_indexed" if indexed else "floor_bare"
+    with psycopg.connect(_libpq(url)) as conn:
+        for statement in _floor_ddl(name, indexed, "BIGSERIAL PRIMARY KEY"):
+            conn.execute(statement)  # type: ignore[arg-type]
+        conn.commit()
+        started = time.perf_counter()
+        copy_sql = f"COPY {name} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv, HEADER true)"
+        with conn.cursor() as cursor, cursor.copy(copy_sql) as copy, \
+                source.open("rb") as handle:  # type: ignore[arg-type]
+            while chunk := handle.read(1 << 20):
+                copy.write(chunk)
+        conn.commit()
+        return time.perf_counter() - started
+
+
+def _libpq(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextmanager
+def _postgres_database(server: str) -> Iterator[str]:
+    """A database of the benchmark's own on `server`, migrated, dropped afterwards."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"bench_customers_{os.getpid()}"
+    admin = _libpq(str(make_url(server).set(database="postgres")))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
+    url = make_url(server).set(drivername="postgresql+psycopg", database=name)
+    try:
+        engine = db.make_engine(url.render_as_string(hide_password=False))
+        db.upgrade(engine)
+        engine.dispose()
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[arg-type]
+
+
 def _floor_row(row: list[str]) -> tuple[Any, ...]:
-    # No code -> NULL, which NOT NULL turns into an ignored row, as the import rejects it.
     return (row[0] or None, *row[1:4], _number(row[4]), _number(row[5]), *row[6:])
 
 
