@@ -1,13 +1,13 @@
 """The customers table's secondary indexes, set aside while an import fills an empty table.
 
 SQLite and PostgreSQL build an index over a full table in one sorted pass several times faster
-than they maintain it row by row, so an import into an empty customers table (the initial load) drops
-the phone, region, district, feeder and lon/lat indexes in its first batch's transaction and
-builds them again when it ends, however it ends. The unique code index stays: the upsert needs
-it. A process killed outright cannot rebuild them; the next one that opens the database does
-(db.ensure_schema calls restore_indexes), and so does the next import. Until then the table is
-complete and correct, only slower to search. On PostgreSQL the drop locks the table until the
-first batch commits; an empty table has nothing to read yet.
+than they maintain it row by row, so an import into an empty customers table (the initial load)
+drops the phone, region, district, feeder and lon/lat indexes in its first batch's transaction
+and builds them again when it ends, however it ends. The unique code index stays: the upsert
+needs it. A process killed outright cannot rebuild them; the next one that opens the database
+does (db.ensure_schema calls restore_indexes), and so does the next import. Until then the
+table is complete and correct, only slower to search. On PostgreSQL the drop locks the table
+until the first batch commits; an empty table has nothing to read yet.
 """
 
 from __future__ import annotations

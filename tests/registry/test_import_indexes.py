@@ -103,3 +103,21 @@ def test_indexes_left_out_by_a_killed_import_are_rebuilt_on_next_use(
     assert '"K2"' in result.stdout
     writer.close()  # nothing left to build: it only gives its connection back
     assert _indexes(engine) >= EXPECTED
+
+
+def test_postgres_batches_are_copied_to_a_staging_table_and_upserted_from_it(
+    engine: Engine, make_settings: Any, write_csv: Any, stored: Any, add_customers: Any,
+    statements: list[str]
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    add_customers([{"code": "C001", "lon": 105.85, "lat": 21.03, "phone": "+84912345678"}])
+    settings = make_settings(OUTAGES_CUSTOMERS_IMPORT_BATCH="100")
+    before = len(statements)
+    result = import_customers(engine, settings, write_csv([row(f"C{i:03d}") for i in range(250)]))
+    assert (result.imported, result.updated) == (249, 1)
+    inserts = [s for s in statements[before:]
+               if s.lstrip().upper().startswith("INSERT INTO CUSTOMERS")]
+    assert len(inserts) == 3  # one statement a batch, no row-by-row parameters
+    assert all("FROM customers_import" in s for s in inserts)
+    assert len(stored()) == 250
