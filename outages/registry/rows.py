@@ -12,19 +12,20 @@ from typing import Any
 
 from geo import BBox, point_problem
 from outages import text
+from outages.enums import Priority
 from outages.registry.contacts import PhoneNormalizer, email_problem, language_problem
 from outages.settings import Settings
 from outages.timeutil import parse_date
 
 COLUMNS = ("code", "name", "phone", "email", "lon", "lat", "address", "region", "district",
-           "feeder", "language", "connected_on", "disconnected_on")
+           "feeder", "language", "connected_on", "disconnected_on", "priority")
 REQUIRED = ("code", "lon", "lat")
 # Column widths of the customers table: longer text would fail a whole batch on PostgreSQL.
 MAX_LENGTH = {"code": 64, "name": 200, "address": 500, "region": 100, "district": 100,
               "feeder": 100}
 _LIMITS = tuple((COLUMNS.index(c), n) for c, n in MAX_LENGTH.items())
 (CODE, NAME, PHONE, EMAIL, LON, LAT, ADDRESS, REGION, DISTRICT, FEEDER, LANGUAGE, CONNECTED,
- DISCONNECTED) = range(len(COLUMNS))
+ DISCONNECTED, PRIORITY) = range(len(COLUMNS))
 
 Row = tuple[Any, ...]
 # Connection dates are history: a registry holds customers connected long before 1970.
@@ -62,6 +63,10 @@ class RowChecker:
         self._contacts(values, problems)
         if values[CONNECTED] is not None or values[DISCONNECTED] is not None:
             _dates(values, problems)
+        if values[PRIORITY] is not None:
+            values[PRIORITY], problem = priority_problem(values[PRIORITY])
+            if problem:
+                problems.append(problem)
         return (None, problems) if problems else (tuple(values), problems)
 
     def _location(self, values: list[Any], problems: list[str]) -> None:
@@ -88,6 +93,15 @@ class RowChecker:
         if problem:
             problems.append(problem)
         values[LANGUAGE] = language
+
+
+def priority_problem(value: str) -> tuple[str, str | None]:
+    """(the stored value, None), or (value, why) when it is not a known priority."""
+    wanted = value.strip().lower()
+    if wanted in set(Priority):
+        return wanted, None
+    return value, (f"priority {value!r} is not known: use {', '.join(Priority)} "
+                   "or leave it empty")
 
 
 def _dates(values: list[Any], problems: list[str]) -> None:
