@@ -166,8 +166,8 @@ COORDINATE_DECIMALS = 2
 
 def redact(payload: Any, user: Principal) -> Any:
     """`payload` with personal fields (name, phone, email, address, a notice's recipient, a
-    fault report's text, a customer's priority) blanked and coordinates rounded at any depth, unless the user's
-    role needs them (admin, dispatcher)."""
+    fault report's text, a customer's priority) blanked and coordinates rounded at any
+    depth, unless the user's role needs them (admin, dispatcher)."""
     if user.can("personal_data"):
         return payload
     return _blank(payload)

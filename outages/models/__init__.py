@@ -3,8 +3,14 @@
 from outages.models.auth import ApiToken, AuditEntry, User
 from outages.models.base import Base
 from outages.models.customers import Customer
-from outages.models.outages import FaultReport, Interruption, Outage, OutageCustomer,
-                                    PriorityCall, Revision
+from outages.models.outages import (
+    FaultReport,
+    Interruption,
+    Outage,
+    OutageCustomer,
+    PriorityCall,
+    Revision,
+)
 from outages.models.webhooks import TwilioEvent
 
 __all__ = [
