@@ -4,6 +4,7 @@ affects, to be called, and each call's outcome."""
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -11,8 +12,9 @@ from rich.table import Table
 from outages.cli.context import cli_actor, cli_context
 from outages.cli.output import console, print_json
 from outages.enums import CallOutcome, Source
-from outages.lifecycle.results import CallList, PriorityCallEntry
-from outages.text import CsvWriter
+
+if TYPE_CHECKING:  # `outages --help` must not load pydantic
+    from outages.lifecycle.results import CallList, PriorityCallEntry
 
 CSV_COLUMNS = ("code", "priority", "name", "phone", "address", "outcome", "note", "called_by",
                "called_at", "calls")
@@ -51,6 +53,8 @@ def record(ctx: typer.Context, outage_id: int, code: str, *, kind: str, outcome:
 
 
 def _csv(result: CallList) -> None:
+    from outages.text import CsvWriter
+
     writer = CsvWriter(sys.stdout)
     writer.writerow(CSV_COLUMNS)
     writer.writerows([getattr(entry, column) for column in CSV_COLUMNS]
