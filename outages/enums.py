@@ -90,3 +90,19 @@ class Source(StrEnum):
     CLI = "cli"
     HTTP = "http"
     WEBHOOK = "webhook"
+
+
+class Priority(StrEnum):
+    """Why a customer must not lose power unwarned; an empty value means none."""
+
+    LIFE_SUPPORT = "life_support"  # home medical equipment that needs power
+    MEDICAL = "medical"
+    CRITICAL_FACILITY = "critical_facility"  # a hospital, a water plant
+
+
+class CallOutcome(StrEnum):
+    """What came of one call to a priority customer."""
+
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"

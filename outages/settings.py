@@ -133,6 +133,10 @@ class PlannedSettings(Section):
     # How far ahead a cut may be scheduled or an ETR given: later is a typing mistake.
     max_ahead: Duration = timedelta(days=365)
     reminders: Durations = [timedelta(days=1), timedelta(hours=2)]
+    # Customers with a priority (life support, medical, critical facility) need longer
+    # notice and hear once more, this long before the start.
+    priority_min_notice: Duration = timedelta(days=7)
+    priority_reminders: Durations = [timedelta(days=3)]
 
 
 class Wording(Section):

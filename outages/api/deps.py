@@ -156,7 +156,8 @@ Engineer = Annotated[Principal, Depends(require("reports"))]
 Auditor = Annotated[Principal, Depends(require("audit"))]
 Admin = Annotated[Principal, Depends(require("manage"))]
 
-PERSONAL_FIELDS = frozenset({"name", "phone", "email", "address", "recipient", "text"})
+PERSONAL_FIELDS = frozenset({"name", "phone", "email", "address", "recipient", "text",
+                             "priority"})
 # A home's coordinates, kept to two decimals (about a kilometre): enough to see where
 # customers or reports cluster, not which house.
 COORDINATES = frozenset({"lon", "lat"})
@@ -165,8 +166,8 @@ COORDINATE_DECIMALS = 2
 
 def redact(payload: Any, user: Principal) -> Any:
     """`payload` with personal fields (name, phone, email, address, a notice's recipient, a
-    fault report's text) blanked and coordinates rounded at any depth, unless the user's
-    role needs them (admin, dispatcher)."""
+    fault report's text, a customer's priority) blanked and coordinates rounded at any
+    depth, unless the user's role needs them (admin, dispatcher)."""
     if user.can("personal_data"):
         return payload
     return _blank(payload)

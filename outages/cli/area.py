@@ -47,6 +47,9 @@ def preview(
     name = f" {shape.name!r}" if shape.name else ""
     console.print(f"area{name}: {shape.area_km2():.2f} km², {affected.count} customer(s) "
                   "affected")
+    if affected.priority_count:
+        warn(f"{affected.priority_count} priority customer(s) (life support, medical, critical "
+             "facility) in the area: they need planned.priority_min_notice and a call")
     _breakdowns(affected)
     if customers_out:
         console.print(f"affected customers written to {customers_out}")

@@ -66,6 +66,46 @@ def check_notice(settings: Settings, start: datetime, *, urgent: bool) -> None:
         f"{show_local(earliest_start(settings, now), tz)}", field="start", hint="urgent")
 
 
+def priority_members(outage_id: int) -> Any:
+    """The outage's current members with a priority (life support, medical, critical
+    facility), as a select of customer ids."""
+    m, c = lc.MEMBERS.c, lc.CUSTOMERS.c
+    return (select(m.customer_id).join(lc.CUSTOMERS, c.id == m.customer_id)
+            .where(m.outage_id == outage_id, m.dropped_revision.is_(None),
+                   c.priority.is_not(None)))
+
+
+def priority_count(conn: Connection, outage_id: int) -> int:
+    query = select(func.count()).select_from(priority_members(outage_id).subquery())
+    return int(conn.execute(query).scalar_one())
+
+
+def check_priority_notice(conn: Connection, settings: Settings, row: Row[Any], *,
+                          urgent: bool) -> int:
+    """Priority customers need planned.priority_min_notice unless the cut is urgent. Runs
+    after the set is stored, in the change's transaction; their count."""
+    count = priority_count(conn, row.id)
+    now, needed = utcnow(), settings.planned.priority_min_notice
+    if urgent or count == 0 or row.planned_start - now >= needed:
+        return count
+    tz = settings.tz
+    earliest = lc.ceil_minute(now + needed)
+    raise ValidationError(
+        f"the area has {count} priority customer(s) (life support, medical, critical "
+        f"facility) and start {show_local(row.planned_start, tz)} leaves only "
+        f"{format_duration(row.planned_start - now)} of notice; they need "
+        f"{format_duration(needed)} (planned.priority_min_notice): the earliest allowed "
+        f"start is {show_local(earliest, tz)}", field="start", hint="urgent")
+
+
+def priority_warning(count: int) -> list[CutWarning]:
+    if count == 0:
+        return []
+    return [CutWarning(code="priority", count=count, cut_ids=[],
+                       message=f"{count} affected customers are priority customers (life "
+                       "support, medical, critical facility): call them (the cut's call list)")]
+
+
 def conflicts(conn: Connection, settings: Settings, row: Row[Any]) -> list[CutWarning]:
     """Other cuts on this cut's customers: pending ones whose window overlaps this one, and
     any (a completed one too) within planned.repeat_window of it. Runs after the set is

@@ -78,9 +78,11 @@ def create(
         lc.set_members(conn, row, ids, revision=1, cause=PLANNED_CAUSE)
         details = {"added": int(ids.size), "dropped": 0}
         lc.write_revision(conn, row, action="created", actor=actor, details=details)
+        priority = cut_rules.check_priority_notice(conn, settings, row, urgent=urgent)
         audit.record(conn, actor=actor, source=source, action="planned.created",
                      entity="outage", entity_id=row.id, after=lc.snapshot(row))
-        warnings = cut_rules.conflicts(conn, settings, row)
+        warnings = [*cut_rules.priority_warning(priority),
+                    *cut_rules.conflicts(conn, settings, row)]
         lc.publish(conn, settings, row, "cut_created", actor=actor)
         view = describe(conn, settings, row, warnings=warnings)
     view.earliest_legal_start = iso_local(earliest, settings.tz)
@@ -146,10 +148,23 @@ def reschedule(
                                 source=source, values=values, note=note,
                                 extra={"from": iso_local(row.planned_start, settings.tz),
                                        "earlier": start < row.planned_start})
+        # An earlier start, or priority customers joining, must keep their longer notice.
+        priority = cut_rules.check_priority_notice(
+            conn, settings, moved, urgent=urgent or (start >= row.planned_start
+                                                    and not _priority_joined(conn, moved)))
         lc.publish(conn, settings, moved, "cut_rescheduled", actor=actor)
-        view = describe(conn, settings, moved, warnings=cut_rules.conflicts(conn, settings, moved))
+        view = describe(conn, settings, moved, warnings=[
+            *cut_rules.priority_warning(priority), *cut_rules.conflicts(conn, settings, moved)])
     view.change = Change.model_validate(counts)
     return view
+
+
+def _priority_joined(conn: Connection, row: Row[Any]) -> bool:
+    """Whether priority customers joined the set in this revision (they have had no
+    notice yet)."""
+    m = lc.MEMBERS.c
+    joined = cut_rules.priority_members(row.id).where(m.added_revision == row.revision)
+    return conn.execute(joined.limit(1)).first() is not None
 
 
 def _unchanged(conn: Connection, settings: Settings, row: Row[Any]) -> OutageView:
@@ -194,9 +209,12 @@ def resize(
                   "area_name": area.name or affected.place_name() or row.area_name}
         resized, counts = change_with_set(conn, settings, row, ids, action="resized", actor=actor,
                                   source=source, values=values, note=note)
+        priority = cut_rules.check_priority_notice(
+            conn, settings, resized, urgent=resized.urgent or not _priority_joined(conn, resized))
         lc.publish(conn, settings, resized, "cut_resized", actor=actor)
-        view = describe(conn, settings, resized,
-                        warnings=cut_rules.conflicts(conn, settings, resized))
+        view = describe(conn, settings, resized, warnings=[
+            *cut_rules.priority_warning(priority),
+            *cut_rules.conflicts(conn, settings, resized)])
     view.change = Change.model_validate(counts)
     return view
 

@@ -223,3 +223,28 @@ class AreaProposal(Result):
 
 class PublicOutages(Result):
     outages: list[CurrentOutage]
+
+
+class PriorityCallEntry(Result):
+    """One priority customer to call about an outage, and the last call's outcome."""
+
+    code: str
+    name: str | None
+    phone: str | None
+    address: str | None
+    priority: str
+    outcome: str | None = Field(description="reached, no_answer or wrong_number; empty "
+                                "before the first call")
+    note: str | None
+    called_by: str | None
+    called_at: str | None
+    calls: int
+
+
+class CallList(Result):
+    """The priority customers an outage affects (life support first), to be called."""
+
+    outage_id: int
+    kind: str
+    count: int
+    calls: list[PriorityCallEntry]

@@ -3,7 +3,14 @@
 from outages.models.auth import ApiToken, AuditEntry, User
 from outages.models.base import Base
 from outages.models.customers import Customer
-from outages.models.outages import FaultReport, Interruption, Outage, OutageCustomer, Revision
+from outages.models.outages import (
+    FaultReport,
+    Interruption,
+    Outage,
+    OutageCustomer,
+    PriorityCall,
+    Revision,
+)
 from outages.models.webhooks import TwilioEvent
 
 __all__ = [
@@ -15,6 +22,7 @@ __all__ = [
     "Interruption",
     "Outage",
     "OutageCustomer",
+    "PriorityCall",
     "Revision",
     "TwilioEvent",
     "User",

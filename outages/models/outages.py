@@ -165,3 +165,20 @@ class FaultReport(Base):
     last_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("outage_id", "customer_id"),)
+
+
+class PriorityCall(Base):
+    """One call to a priority customer about an outage, and what came of it. The call list
+    itself is the outage's priority members; these rows are its outcomes, latest last."""
+
+    __tablename__ = "priority_calls"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    outage_id: Mapped[int] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    called_by: Mapped[str] = mapped_column(String(100))
+    called_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_priority_calls_outage_customer", "outage_id", "customer_id"),)

@@ -21,7 +21,7 @@ from notifier.supersede import SupersedePolicy
 from outages.enums import NoticeKind, Source
 from outages.lifecycle import core as lc
 from outages.notices import recipients, unsubscribe
-from outages.notices.queue import Batch, contact_flag, notice_context, queue
+from outages.notices.queue import Batch, contact_flag, notice_context, pressing, queue
 from outages.registry import optout
 from outages.registry.optout import ContactFlag
 from outages.settings import Settings
@@ -139,9 +139,10 @@ def fall_back_to_email(conn: Connection, settings: Settings, rows: Sequence[Row[
         groups[group].append(row.customer_id)
         ref[group] = row.ref_at
     for (outage_id, revision, kind, scope), ids in groups.items():
-        ctx = notice_context(settings, lc.load(conn, outage_id),
-                             ref[(outage_id, revision, kind, scope)])
+        outage = lc.load(conn, outage_id)
+        ctx = notice_context(settings, outage, ref[(outage_id, revision, kind, scope)])
         batch = Batch(outage_id=outage_id, revision=revision, kind=kind, due_at=utcnow(),
-                      context=ctx, scope=scope, ref_at=ref[(outage_id, revision, kind, scope)])
+                      context=ctx, scope=scope, ref_at=ref[(outage_id, revision, kind, scope)],
+                      pressing=pressing(outage))
         queued = queue(conn, settings, batch, ids, now=utcnow(), channels=(ChannelName.EMAIL,))
         log.info("%s: %d SMS failures fell back to email (%d queued)", kind, len(ids), queued)

@@ -18,7 +18,14 @@ from outages.enums import FINISHED, IncidentStatus, NoticeKind
 from outages.lifecycle import core as lc
 from outages.lifecycle import fault_grouping
 from outages.models import FaultReport, Interruption, OutageCustomer
-from outages.notices.queue import Batch, context, queue, queue_to_phone
+from outages.notices.queue import (
+    Batch,
+    context,
+    pressing,
+    priority_only,
+    queue,
+    queue_to_phone,
+)
 from outages.settings import Settings
 from outages.timeutil import utcnow
 
@@ -65,9 +72,11 @@ def _skip(conn: Connection, outage_id: int, kinds: tuple[str, ...], **only: Any)
     return outbox.skip_pending(conn, outage_id=outage_id, kinds=kinds, now=utcnow(), **only)
 
 
-def _batch(event: OutageEvent, kind: str, ctx: dict[str, Any], **fields: Any) -> Batch:
+def _batch(event: OutageEvent, outage: Row[Any], kind: str, ctx: dict[str, Any],
+           **fields: Any) -> Batch:
     return Batch(outage_id=event.outage_id, revision=event.revision, kind=kind,
-                 due_at=fields.pop("due_at", event.at), context=ctx, **fields)
+                 due_at=fields.pop("due_at", event.at), context=ctx, pressing=pressing(outage),
+                 **fields)
 
 
 def _announce(conn: Connection, settings: Settings, event: OutageEvent, outage: Row[Any],
@@ -75,16 +84,31 @@ def _announce(conn: Connection, settings: Settings, event: OutageEvent, outage: 
               deadline: datetime | None = None) -> None:
     """Announcement (or change notice) now, and reminders before the start."""
     ctx, start = context(settings, outage), outage.planned_start
-    batch = _batch(event, kind, ctx, deadline=deadline or start, ref_at=start)
+    batch = _batch(event, outage, kind, ctx, deadline=deadline or start, ref_at=start)
     queue(conn, settings, batch, members, now=utcnow())
     for offset in settings.planned.reminders:
         at = start - offset
         if at <= event.at:  # would come with or after the announcement: skip it
             continue
         tag = f"r{event.revision}-{int(offset.total_seconds())}s"
-        batch = _batch(event, NoticeKind.REMINDER, ctx, due_at=at, scope=tag, deadline=start,
-                       ref_at=start)
+        batch = _batch(event, outage, NoticeKind.REMINDER, ctx, due_at=at, scope=tag,
+                       deadline=start, ref_at=start)
         queue(conn, settings, batch, members, now=utcnow())
+    _remind_priority(conn, settings, event, outage, members, ctx)
+
+
+def _remind_priority(conn: Connection, settings: Settings, event: OutageEvent,
+                     outage: Row[Any], members: Any, ctx: dict[str, Any]) -> None:
+    """Priority customers hear once more, planned.priority_reminders before the start."""
+    start, planned = outage.planned_start, settings.planned
+    for offset in planned.priority_reminders:
+        at = start - offset
+        if at <= event.at or offset in planned.reminders:  # past, or everyone hears then
+            continue
+        tag = f"r{event.revision}-priority-{int(offset.total_seconds())}s"
+        batch = _batch(event, outage, NoticeKind.REMINDER, ctx, due_at=at, scope=tag,
+                       deadline=start, ref_at=start)
+        queue(conn, settings, batch, priority_only(members), now=utcnow())
 
 
 def told(outage_id: int) -> Any:
@@ -107,7 +131,7 @@ def _tell_moved(conn: Connection, settings: Settings, event: OutageEvent, outage
     _skip(conn, event.outage_id, (NoticeKind.NO_LONGER_AFFECTED,), customer_ids=added,
           reason=event.kind)
     _skip(conn, event.outage_id, PRE_START, customer_ids=dropped, reason=event.kind)
-    batch = _batch(event, NoticeKind.NO_LONGER_AFFECTED, context(settings, outage),
+    batch = _batch(event, outage, NoticeKind.NO_LONGER_AFFECTED, context(settings, outage),
                    deadline=outage.planned_start)
     told_dropped = dropped.where(members_t.c.customer_id.in_(told(event.outage_id)))
     queue(conn, settings, batch, told_dropped, now=utcnow())
@@ -153,7 +177,7 @@ def cut_cancelled(conn: Connection, settings: Settings, event: OutageEvent,
     """Pending notices go; the cancellation only to those who were told of the cut."""
     _added, dropped = _changed_for(event)
     _skip(conn, event.outage_id, (*PRE_START, NoticeKind.NO_LONGER_AFFECTED), reason=event.kind)
-    batch = _batch(event, NoticeKind.CANCELLED, context(settings, outage),
+    batch = _batch(event, outage, NoticeKind.CANCELLED, context(settings, outage),
                    deadline=outage.planned_start)
     knew = dropped.where(members_t.c.customer_id.in_(told(event.outage_id)))
     queue(conn, settings, batch, knew, now=utcnow())
@@ -163,7 +187,7 @@ def cut_started(conn: Connection, settings: Settings, event: OutageEvent,
                 outage: Row[Any]) -> None:
     _skip(conn, event.outage_id, PRE_START, reason=event.kind)
     if settings.notices.start_notice:
-        queue(conn, settings, _batch(event, NoticeKind.STARTED, context(settings, outage)),
+        queue(conn, settings, _batch(event, outage, NoticeKind.STARTED, context(settings, outage)),
               current_members(event.outage_id), now=utcnow())
     _plan_running_late(conn, settings, event, outage)
 
@@ -173,7 +197,8 @@ def cut_extended(conn: Connection, settings: Settings, event: OutageEvent,
     """Customers still out hear the new expected end; "running late" moves to it."""
     _skip(conn, event.outage_id, (NoticeKind.RUNNING_LATE, NoticeKind.CUT_EXTENDED),
           reason=event.kind)
-    batch = _batch(event, NoticeKind.CUT_EXTENDED, context(settings, outage), ref_at=outage.etr)
+    batch = _batch(event, outage, NoticeKind.CUT_EXTENDED, context(settings, outage),
+                   ref_at=outage.etr)
     queue(conn, settings, batch, still_out(event.outage_id), now=utcnow())
     _plan_running_late(conn, settings, event, outage)
 
@@ -186,7 +211,7 @@ def _plan_running_late(conn: Connection, settings: Settings, event: OutageEvent,
     if end is None or end <= event.at:
         return
     ctx = context(settings, outage, expected_end=end)
-    batch = _batch(event, NoticeKind.RUNNING_LATE, ctx, due_at=end,
+    batch = _batch(event, outage, NoticeKind.RUNNING_LATE, ctx, due_at=end,
                    scope=f"late{int(end.timestamp())}", ref_at=end)
     queue(conn, settings, batch, still_out(event.outage_id), now=utcnow())
 
@@ -196,7 +221,7 @@ def restored(conn: Connection, settings: Settings, event: OutageEvent,
     ctx = context(settings, outage, restored_at=event.at)
     for ids in lc.chunks(list(event.customer_ids), size=RESTORED_CHUNK):
         _skip(conn, event.outage_id, UNTRUE_WHEN_RESTORED, customer_ids=ids, reason=event.kind)
-        queue(conn, settings, _batch(event, NoticeKind.RESTORED, ctx, ref_at=event.at), ids,
+        queue(conn, settings, _batch(event, outage, NoticeKind.RESTORED, ctx, ref_at=event.at), ids,
               now=utcnow())
     if outage.status in FINISHED:  # the last step: callers without an account are done too
         _skip(conn, event.outage_id, UNTRUE_WHEN_RESTORED, reason=event.kind)
@@ -208,7 +233,7 @@ def _answer_reports_outside(conn: Connection, settings: Settings, event: OutageE
                             outage: Row[Any]) -> None:
     """Callers outside the incident's area heard "report received" and nothing since: ask
     them to reply if they still have no power."""
-    batch = _batch(event, NoticeKind.REPORT_UNRESOLVED, context(settings, outage),
+    batch = _batch(event, outage, NoticeKind.REPORT_UNRESOLVED, context(settings, outage),
                    scope="outside", ref_at=event.at)
     reports = fault_grouping.outside(conn, outage)
     customers = [r.customer_id for r in reports if r.customer_id is not None]
@@ -224,7 +249,7 @@ def fault_reported(conn: Connection, settings: Settings, event: OutageEvent,
     report = conn.execute(select(FaultReport.__table__)
                           .where(FaultReport.id == event.report_id)).one()
     ctx = context(settings, outage, reported_at=report.first_at)
-    batch = _batch(event, NoticeKind.FAULT_REPORT_RECEIVED, ctx, scope=f"report{report.id}",
+    batch = _batch(event, outage, NoticeKind.FAULT_REPORT_RECEIVED, ctx, scope=f"report{report.id}",
                    ref_at=report.first_at)
     if report.customer_id is not None:
         queue(conn, settings, batch, [report.customer_id], now=utcnow())
@@ -235,7 +260,7 @@ def fault_reported(conn: Connection, settings: Settings, event: OutageEvent,
 def fault_confirmed(conn: Connection, settings: Settings, event: OutageEvent,
                     outage: Row[Any]) -> None:
     ctx = context(settings, outage)
-    queue(conn, settings, _batch(event, NoticeKind.FAULT_ACK, ctx, ref_at=outage.etr),
+    queue(conn, settings, _batch(event, outage, NoticeKind.FAULT_ACK, ctx, ref_at=outage.etr),
           still_out(event.outage_id), now=utcnow())
     _plan_etr_passed(conn, settings, event, outage)
 
@@ -253,7 +278,7 @@ def etr_changed(conn: Connection, settings: Settings, event: OutageEvent,
     if announced is not None and outage.etr is not None and \
             abs(outage.etr - announced) <= settings.notices.etr_margin:
         return
-    queue(conn, settings, _batch(event, NoticeKind.ETR_UPDATE, context(settings, outage),
+    queue(conn, settings, _batch(event, outage, NoticeKind.ETR_UPDATE, context(settings, outage),
                                  ref_at=outage.etr),
           still_out(event.outage_id), now=utcnow())
 
@@ -267,9 +292,9 @@ def fault_resized(conn: Connection, settings: Settings, event: OutageEvent,
           reason=event.kind)
     told = outbox.reached(outage_id=event.outage_id,
                           kinds=(NoticeKind.FAULT_ACK, NoticeKind.ETR_UPDATE))
-    gone = _batch(event, NoticeKind.FAULT_NOT_AFFECTED, context(settings, outage))
+    gone = _batch(event, outage, NoticeKind.FAULT_NOT_AFFECTED, context(settings, outage))
     queue(conn, settings, gone, dropped.where(members_t.c.customer_id.in_(told)), now=utcnow())
-    ack = _batch(event, NoticeKind.FAULT_ACK, context(settings, outage), ref_at=outage.etr)
+    ack = _batch(event, outage, NoticeKind.FAULT_ACK, context(settings, outage), ref_at=outage.etr)
     queue(conn, settings, ack, added, now=utcnow())
     _plan_etr_passed(conn, settings, event, outage)
 
@@ -284,8 +309,8 @@ def _plan_etr_passed(conn: Connection, settings: Settings, event: OutageEvent,
     """A notice at the ETR itself; a restoration or a new ETR skips it before it fires."""
     if outage.etr is None or outage.etr <= event.at or outage.status == "reported":
         return
-    batch = _batch(event, NoticeKind.ETR_PASSED, context(settings, outage), due_at=outage.etr,
-                   scope=f"etr{int(outage.etr.timestamp())}", ref_at=outage.etr)
+    batch = _batch(event, outage, NoticeKind.ETR_PASSED, context(settings, outage),
+                   due_at=outage.etr, scope=f"etr{int(outage.etr.timestamp())}", ref_at=outage.etr)
     queue(conn, settings, batch, still_out(event.outage_id), now=utcnow())
 
 

@@ -37,7 +37,7 @@ from notifier.enums import ChannelName, OutboxStatus, Outcome
 from notifier.render import Rendered, Renderer
 from notifier.sqltypes import UTCDateTime
 from outages import paths
-from outages.enums import NoticeKind
+from outages.enums import NoticeKind, OutageKind
 from outages.models import Customer
 from outages.notices import unsubscribe
 from outages.registry.optout import ContactFlag
@@ -64,6 +64,20 @@ class Batch:
     scope: str = ""  # key part that makes the notice unique (defaults to the revision)
     ref_at: datetime | None = None
     deadline: datetime | None = None  # quiet hours must not push the notice past this
+    # About a fault or an urgent cut: priority customers hear first, whatever the hour.
+    pressing: bool = False
+
+
+def pressing(outage: Row[Any]) -> bool:
+    """Whether priority customers must hear of this outage at once: a fault, or a cut
+    declared urgent (its notice period was not kept)."""
+    return outage.kind == OutageKind.FAULT or bool(outage.urgent)
+
+
+def priority_only(members: Any) -> Any:
+    """The customers among `members` (a select or id list) that have a priority."""
+    return select(customers.c.id).where(customers.c.id.in_(members),
+                                        customers.c.priority.is_not(None))
 
 
 class PerLanguage(dict[str, str]):
@@ -129,13 +143,34 @@ def contact_ok(channel: str) -> ColumnElement[bool]:
 
 def queue(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
           now: datetime, channels: Sequence[str] = CHANNELS) -> int:
-    """Queue `batch` for the customers whose id is in `members` (a select or id list)."""
-    due, urgent = due_time(settings, batch)
+    """Queue `batch` for the customers whose id is in `members` (a select or id list).
+
+    A pressing batch (a fault, an urgent cut) goes to priority customers when due, quiet
+    hours or not, and their rows are written first: workers claim by (due_at, id), so among
+    rows due together theirs are sent before everyone else's."""
+    if not batch.pressing:
+        return _queue(conn, settings, batch, members, due_time(settings, batch), now=now,
+                      channels=channels)
+    first = _queue(conn, settings, batch, members, (batch.due_at, True), now=now,
+                   channels=channels, priority=True)
+    return first + _queue(conn, settings, batch, members, due_time(settings, batch), now=now,
+                          channels=channels, priority=False)
+
+
+def _queue(conn: Connection, settings: Settings, batch: Batch, members: Any,
+           due_urgent: tuple[datetime, bool], *, now: datetime, channels: Sequence[str],
+           priority: bool | None = None) -> int:
+    """`priority` True or False keeps only the customers with or without one."""
+    due, urgent = due_urgent
     texts = render_all(settings, batch.kind, batch.context, now=due)
+    chosen = [customers.c.id.in_(members)]
+    if priority is not None:
+        has = customers.c.priority.is_not(None)
+        chosen.append(has if priority else ~has)
     total = 0
     for channel in channels:
         query = _select(settings, batch, channel, texts, due=due, urgent=urgent, now=now)
-        total += outbox.enqueue_from(conn, COLUMNS, query.where(customers.c.id.in_(members)))
+        total += outbox.enqueue_from(conn, COLUMNS, query.where(*chosen))
     return total
 
 
@@ -174,7 +209,7 @@ def queue_to_phone(conn: Connection, settings: Settings, batch: Batch, phone: st
                    now: datetime) -> int:
     """A notice to a caller who is not a registered customer (fault reports by phone)."""
     language, sms = settings.locale.default_language, ChannelName.SMS
-    due, urgent = due_time(settings, batch)
+    due, urgent = due_time(settings, batch)  # not a registered customer: no priority known
     text = render(settings, sms, language, batch.kind, batch.context, now=due)
     row = {
         "key": f"{batch.outage_id}:{batch.scope}:{batch.kind}:{phone}:{sms}",

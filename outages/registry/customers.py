@@ -18,7 +18,7 @@ from outages.models import Customer
 from outages.registry.contacts import PhoneNormalizer, email_problem, language_problem
 from outages.registry.importer import ImportResult, Progress, import_customers
 from outages.registry.results import CustomerView
-from outages.registry.rows import MAX_LENGTH
+from outages.registry.rows import MAX_LENGTH, priority_problem
 from outages.settings import Settings
 from outages.timeutil import iso_local, utcnow
 
@@ -27,7 +27,8 @@ __all__ = ["UPDATABLE", "ImportResult", "count_customers", "customer_view", "get
 
 _t = Customer.__table__
 _c = _t.c
-UPDATABLE = ("name", "phone", "email", "address", "language", "sms_opt_out", "email_opt_out")
+UPDATABLE = ("name", "phone", "email", "address", "language", "sms_opt_out", "email_opt_out",
+             "priority")
 
 
 def get_customer(conn: Connection, code: str) -> dict[str, Any]:
@@ -82,7 +83,7 @@ def update_customer(
     source: str,
     settings: Settings,
 ) -> dict[str, Any]:
-    """Change contact fields, language or opt-out flags of one customer, audited with the
+    """Change contact fields, language, opt-out flags or priority of one customer, audited with the
     values before and after. Empty text clears a field. Returns the customer as stored."""
     current = get_customer(conn, code)
     wanted = _validated(settings, changes)
@@ -131,6 +132,8 @@ def _text_field(settings: Settings, key: str, value: Any) -> str | None:
     elif key == "language":
         text = text.lower()
         problem = language_problem(text)
+    elif key == "priority":
+        text, problem = priority_problem(text)
     elif len(text) > MAX_LENGTH[key]:
         problem = f"is {len(text)} characters long, more than the limit of {MAX_LENGTH[key]}"
     if problem:

@@ -27,10 +27,16 @@ class Affected:
     regions: list[str | None]
     districts: list[str | None]
     feeders: list[str | None]
+    priorities: list[str | None]
 
     @property
     def count(self) -> int:
         return len(self.codes)
+
+    @property
+    def priority_count(self) -> int:
+        """Priority customers (life support, medical, critical facility) among them."""
+        return sum(p is not None for p in self.priorities)
 
     def place_name(self, most: int = 3) -> str | None:
         """How customers know the place: its districts, largest first ('Đống Đa, Hai Bà
@@ -59,7 +65,8 @@ def customers_in_area(
     """Customers covered by `area` (boundary included), optionally only on `feeders` and
     only those connected on day `on`."""
     min_lon, min_lat, max_lon, max_lat = area.bounds
-    query = select(_c.id, _c.code, _c.lon, _c.lat, _c.region, _c.district, _c.feeder).where(
+    query = select(_c.id, _c.code, _c.lon, _c.lat, _c.region, _c.district, _c.feeder,
+                   _c.priority).where(
         _c.lon.between(min_lon, max_lon), _c.lat.between(min_lat, max_lat)
     )
     if feeders:
@@ -72,7 +79,8 @@ def customers_in_area(
     rows = conn.execute(query.order_by(_c.id)).all()
     if not rows:
         return _empty()
-    ids, codes, lons, lats, regions, districts, feeder_names = zip(*rows, strict=True)
+    ids, codes, lons, lats, regions, districts, feeder_names, priorities = zip(*rows,
+                                                                               strict=True)
     mask = covered_mask(area.geometry, lons, lats)
     keep = np.flatnonzero(mask)
     return Affected(
@@ -81,11 +89,12 @@ def customers_in_area(
         regions=[regions[i] for i in keep],
         districts=[districts[i] for i in keep],
         feeders=[feeder_names[i] for i in keep],
+        priorities=[priorities[i] for i in keep],
     )
 
 
 def _empty() -> Affected:
-    return Affected(np.empty(0, dtype=np.int64), [], [], [], [])
+    return Affected(np.empty(0, dtype=np.int64), [], [], [], [], [])
 
 
 def connected_filter(on: date) -> object:

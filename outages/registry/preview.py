@@ -46,7 +46,8 @@ def preview_json(area: Area, affected: Affected) -> AreaPreview:
     return AreaPreview(area=area.name, count=affected.count, customers=affected.codes,
                        by_region=affected.breakdown("region"),
                        by_district=affected.breakdown("district"),
-                       by_feeder=affected.breakdown("feeder"), repairs=area.repairs)
+                       by_feeder=affected.breakdown("feeder"), repairs=area.repairs,
+                       priority=affected.priority_count)
 
 
 def write_customers_csv(conn: Connection, ids: npt.NDArray[np.int64], path: Path,

@@ -23,6 +23,7 @@ class CustomerView(Result):
     email_opt_out: bool | None = None
     phone_invalid: bool | None = None
     email_invalid: bool | None = None
+    priority: str | None = None  # personal data: blanked for roles without personal_data
     connected_on: str | None = None
     disconnected_on: str | None = None
     created_at: str | None = None
@@ -44,6 +45,8 @@ class AreaPreview(Result):
     by_district: dict[str, int]
     by_feeder: dict[str, int]
     repairs: list[str]
+    # Priority customers among them: personal data, blanked for roles without personal_data.
+    priority: int | None = None
 
 
 class CustomerImport(Result):

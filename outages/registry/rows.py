@@ -15,6 +15,7 @@ import numpy as np
 
 from geo import BBox, point_problem
 from outages import text
+from outages.enums import Priority
 from outages.registry.contacts import (
     EMAIL_PATTERN,
     LANGUAGES,
@@ -26,14 +27,14 @@ from outages.settings import Settings
 from outages.timeutil import LATEST, parse_date
 
 COLUMNS = ("code", "name", "phone", "email", "lon", "lat", "address", "region", "district",
-           "feeder", "language", "connected_on", "disconnected_on")
+           "feeder", "language", "connected_on", "disconnected_on", "priority")
 REQUIRED = ("code", "lon", "lat")
 # Column widths of the customers table: longer text would fail a whole batch on PostgreSQL.
 MAX_LENGTH = {"code": 64, "name": 200, "address": 500, "region": 100, "district": 100,
               "feeder": 100}
 _LIMITS = tuple((COLUMNS.index(c), n) for c, n in MAX_LENGTH.items())
 (CODE, NAME, PHONE, EMAIL, LON, LAT, ADDRESS, REGION, DISTRICT, FEEDER, LANGUAGE, CONNECTED,
- DISCONNECTED) = range(len(COLUMNS))
+ DISCONNECTED, PRIORITY) = range(len(COLUMNS))
 
 Row = tuple[Any, ...]
 # Connection dates are history: a registry holds customers connected long before 1970.
@@ -71,6 +72,10 @@ class RowChecker:
         self._contacts(values, problems)
         if values[CONNECTED] is not None or values[DISCONNECTED] is not None:
             _dates(values, problems)
+        if values[PRIORITY] is not None:
+            values[PRIORITY], problem = priority_problem(values[PRIORITY])
+            if problem:
+                problems.append(problem)
         return (None, problems) if problems else (tuple(values), problems)
 
     def check_many(self, raws: Sequence[Sequence[str | None]]
@@ -92,6 +97,9 @@ class RowChecker:
         _emails(columns[EMAIL], doubtful)
         columns[LANGUAGE] = self._languages(columns[LANGUAGE], doubtful)
         _bulk_dates(columns[CONNECTED], columns[DISCONNECTED], doubtful)
+        # Priority customers are few: check() words and normalises their column.
+        doubtful |= np.fromiter((v is not None for v in columns[PRIORITY]), dtype=bool,
+                                count=len(raws))
         rows: list[Row | None] = list(zip(*columns, strict=True))
         refused: dict[int, list[str]] = {}
         for position in np.flatnonzero(doubtful).tolist():
@@ -240,6 +248,15 @@ def _date_doubtful(value: str, low: str, high: str) -> bool:
     except ValueError:
         return True
     return False
+
+
+def priority_problem(value: str) -> tuple[str, str | None]:
+    """(the stored value, None), or (value, why) when it is not a known priority."""
+    wanted = value.strip().lower()
+    if wanted in set(Priority):
+        return wanted, None
+    return value, (f"priority {value!r} is not known: use {', '.join(Priority)} "
+                   "or leave it empty")
 
 
 def _dates(values: list[Any], problems: list[str]) -> None:

@@ -33,6 +33,8 @@ BAD_ROWS: list[tuple[dict[str, str], str]] = [
     (row("PD16", name="An\x00"), "name contains the control character U+0000"),
     (row("PD17", address="1\x1b[2J Pho Hue"), "address contains the control character U+001B"),
     (row("PD18", connected_on="9999-12-31"), "between 1900-01-01 and 2100-12-31"),
+    (row("PD19", priority="vip"), "priority 'vip' is not known: use life_support, medical, "
+     "critical_facility or leave it empty"),
 ]
 
 

@@ -29,6 +29,8 @@ class Changes(Body):
     language: Literal["vi", "en"] | None = None
     sms_opt_out: bool | None = None
     email_opt_out: bool | None = None
+    priority: Literal["life_support", "medical", "critical_facility", ""] | None = Field(
+        None, description='A priority customer\'s kind; null or "" clears it.')
 
 
 @router.post("/import", summary="Upsert customers from an uploaded CSV or GeoJSON file")
@@ -71,13 +73,14 @@ def show(user: Reader, engine: EngineDep, settings: SettingsDep,
     return redact(view, user)
 
 
-@router.patch("/{code}", summary="Change contact details, language or opt-outs (audited)")
+@router.patch("/{code}", summary="Change contact details, language, opt-outs or priority "
+              "(audited)")
 def update(body: Changes, user: Admin, engine: EngineDep, settings: SettingsDep,
            code: str = Code) -> CustomerView:
     changes = body.model_dump(exclude_unset=True)
     if not changes:
         raise ValidationError("give at least one of phone, email, language, sms_opt_out, "
-                              "email_opt_out", field="body")
+                              "email_opt_out, priority", field="body")
     with write_transaction(engine) as conn:
         row = customers.update_customer(conn, code, changes=changes, actor=user.name,
                                         source=Source.HTTP, settings=settings)
