@@ -19,9 +19,10 @@ from typing import Any
 IDS = ("outage_id", "notice_id", "provider_message_id")
 TEXT_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 
-# A run of 9 to 15 digits, maybe after a '+' and grouped by spaces, dots or dashes: phone
-# numbers in E.164 or national form. Shorter runs (ids, error codes, counts) are left alone.
-_PHONE = re.compile(r"(?<![\w+])\+?\d(?:[ .-]?\d){8,14}(?![\w])")
+# A run of 9 to 15 digits, maybe after a '+' and grouped by spaces: phone numbers in E.164
+# or national form. Shorter runs (ids, error codes, counts) are left alone, and so are dates
+# and times (digits joined by '-', ':' or '.').
+_PHONE = re.compile(r"(?<![\w+:.-])\+?\d(?: ?\d){8,14}(?![\w:.-])")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 
 
@@ -31,7 +32,7 @@ def mask(text: str) -> str:
 
 
 def _mask_phone(match: re.Match[str]) -> str:
-    digits = re.sub(r"[ .-]", "", match.group())
+    digits = match.group().replace(" ", "")
     head = 5 if digits.startswith("+") else 4
     return digits[:head] + "*" * (len(digits) - head - 2) + digits[-2:]
 
@@ -69,8 +70,14 @@ def formatter_class(log_format: str) -> type[logging.Formatter]:
     return JsonFormatter if log_format == "json" else TextFormatter
 
 
+# Libraries that describe each request or job at INFO: one line per notice is ours to write.
+CHATTY = ("twilio.http_client", "apscheduler.executors.default")
+
+
 def configure(log_format: str, level: int) -> None:
     """Route the root logger to standard error in `log_format` (text or json)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter_class(log_format)())
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
