@@ -60,7 +60,7 @@ class OutagesCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         family = GaugeMetricFamily("outages_active", "Outages not over yet, by kind and status.",
                                    labels=["kind", "status"])
-        counts = {(kind, str(status)): 0 for kind, statuses in _ACTIVE.items()
+        counts = {(str(kind), str(status)): 0 for kind, statuses in _ACTIVE.items()
                   for status in statuses}
         statuses = [str(s) for group in _ACTIVE.values() for s in group]
         query = (select(Outage.kind, Outage.status, func.count())

@@ -100,5 +100,5 @@ def test_requests_are_counted_by_route_template_and_status(client, headers, engi
 
 @pytest.mark.parametrize("listen", ["9100", "localhost:", "host:70000", ":9100"])
 def test_a_metrics_address_without_host_and_port_is_refused(test_env, listen) -> None:
-    with pytest.raises(ConfigError, match="http.metrics_listen.*HOST:PORT"):
+    with pytest.raises(ConfigError, match=r"http\.metrics_listen.*HOST:PORT"):
         load_settings(environ={**test_env, "OUTAGES_HTTP_METRICS_LISTEN": listen})
