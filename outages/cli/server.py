@@ -36,13 +36,15 @@ def serve(
     if context.config_path:
         # Workers are fresh processes: they find the settings through the environment.
         os.environ["OUTAGES_CONFIG"] = str(context.config_path)
-    # Several processes: each writes its counters to files a scrape sums (the variable must
-    # be set before the worker processes start, which read it when they import the client).
-    shared = metrics.prepare_multiprocess_dir() if workers > 1 else None
     if settings.http.metrics_listen:
         metrics_host, metrics_port = parse_listen(settings.http.metrics_listen)
         metrics.serve(context.engine, metrics_host, metrics_port, field="http.metrics_listen")
         err_console.print(f"metrics without a token on http://{settings.http.metrics_listen}")
+    # Several processes (or a directory given for them): each writes its counters to files a
+    # scrape sums. The variable is set before the worker processes start, which read it when
+    # they import the client; the files of a previous run are removed first.
+    multiprocess = workers > 1 or metrics.multiprocess_dir() is not None
+    shared = metrics.prepare_multiprocess_dir() if multiprocess else None
     err_console.print(f"serving on http://{host}:{port} with {workers} worker(s)")
     # The standard asyncio loop, not uvloop: under 200 keep-alive clients uvloop served
     # about as many requests per second but starved some connections for seconds (p99 over

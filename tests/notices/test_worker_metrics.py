@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -110,3 +111,14 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -
         except Exception:  # not listening yet
             time.sleep(0.1)
     raise AssertionError(f"nothing answered on {url}")
+
+
+def test_a_metrics_port_in_use_is_refused_before_anything_is_sent(test_env) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([OUTAGES, "run", "--once", "--metrics-port", str(port)],
+                              env={**os.environ, **test_env}, capture_output=True, timeout=60)
+    assert done.returncode == 78, done.stderr
+    assert f"--metrics-port: cannot serve metrics on 127.0.0.1:{port}" in done.stderr.decode()
