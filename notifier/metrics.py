@@ -17,7 +17,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
-from notifier.enums import OutboxStatus
+from notifier.enums import ACTIVE, ChannelName, OutboxStatus
 from notifier.store import outbox
 
 SENDS = Counter(
@@ -35,28 +35,35 @@ SCHEDULER_LAG = Histogram(
 
 
 class OutboxCollector(Collector):
-    """Outbox rows by status and channel, and the age of the oldest notice due but still
-    pending: two aggregate queries per scrape (the second one on the status/due index)."""
+    """Outbox rows waiting or in flight by status and channel, and the age of the oldest
+    notice due but still pending: two aggregate queries per scrape, both on the status/due
+    index. Rows past sending are not counted here: the outbox keeps every notice ever sent,
+    so counting them would read the whole table at each scrape (about 0.6 s per million
+    rows); notifier_sends_total counts them as they happen."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def collect(self) -> Iterator[Metric]:
-        rows = GaugeMetricFamily("notifier_outbox_rows", "Outbox rows by status and channel.",
-                                 labels=["status", "channel"])
+        rows = GaugeMetricFamily(
+            "notifier_outbox_rows", "Outbox rows waiting (pending) or in flight (sending), "
+            "by status and channel.", labels=["status", "channel"])
         oldest = GaugeMetricFamily(
             "notifier_outbox_oldest_due_seconds",
             "Age of the oldest notice due but still pending (0 when none is late).")
         with self.engine.connect() as conn:
             by_status = conn.execute(
                 select(outbox.c.status, outbox.c.channel, func.count())
+                .where(outbox.c.status.in_(ACTIVE))
                 .group_by(outbox.c.status, outbox.c.channel)).all()
             now = datetime.now(UTC)
             first_due = conn.execute(
                 select(func.min(outbox.c.due_at))
                 .where(outbox.c.status == OutboxStatus.PENDING, outbox.c.due_at <= now)
             ).scalar()
-        for status, channel, count in by_status:
+        counts = {(str(status), str(channel)): 0 for status in ACTIVE for channel in ChannelName}
+        counts.update({(status, channel): count for status, channel, count in by_status})
+        for (status, channel), count in counts.items():
             rows.add_metric([status, channel], count)
         oldest.add_metric([], max(0.0, (now - first_due).total_seconds()) if first_due else 0.0)
         yield rows

@@ -78,8 +78,8 @@ def test_worker_metrics_count_what_it_sent_and_its_json_log_masks_phone_numbers(
     assert value(text, "notifier_scheduler_lag_seconds_count") == sent + 3
     # What the database says, read at the scrape.
     assert _status(engine) == {"sent": sent, "failed": 2}
-    assert value(text, "notifier_outbox_rows", status="sent", channel="sms") == sent
-    assert value(text, "notifier_outbox_rows", status="failed", channel="sms") == 2
+    assert value(text, "notifier_outbox_rows", status="pending", channel="sms") == 0
+    assert value(text, "notifier_outbox_rows", status="sending", channel="sms") == 0
     assert value(text, "notifier_outbox_oldest_due_seconds") == 0
     assert value(text, "outages_active", kind="fault", status="confirmed") == 1
 
