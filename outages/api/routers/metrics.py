@@ -14,6 +14,7 @@ router = json_router(tags=["metrics"])
 
 @router.get("/metrics", summary="Metrics in the Prometheus text format",
             response_class=Response,
-            responses={200: {"content": {"text/plain": {}}, "description": "the metrics"}})
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                             "description": "the metrics"}})
 def scrape(_user: Reader, engine: EngineDep) -> Response:
     return Response(metrics.exposition(engine), media_type=metrics.CONTENT_TYPE)
