@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -25,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from notifier import outbox
 from notifier.channels.base import Channel, DeliveryError, Lookup, Message, Receipt
 from notifier.enums import OutboxStatus
+from notifier.metrics import SCHEDULER_LAG, SEND_SECONDS, SENDS
 from notifier.ratelimit import TokenBucket
 from notifier.reconnect import Reconnect, is_outage
 from notifier.supersede import SupersedePolicy
@@ -208,11 +210,15 @@ class Dispatcher:
         now = self.clock()
         with self._write() as conn, conn.begin():
             rows = outbox.claim(conn, now=now, limit=self._claim_size(), worker=self.worker)
+            for row in rows:
+                SCHEDULER_LAG.observe(max(0.0, (now - row.due_at).total_seconds()))
             rows = self._recheck(conn, rows, now)
             losers = self.supersede.losers(rows) if self.supersede else []
             if losers:
                 outbox.record(conn, [_outcome(r, OutboxStatus.SUPERSEDED, now) for r in losers])
                 self.outcomes[OutboxStatus.SUPERSEDED] += len(losers)
+                for row in losers:
+                    SENDS.labels(row.channel, "superseded", "").inc()
         loser_ids = {row.id for row in losers}
         return [row for row in rows if row.id not in loser_ids]
 
@@ -227,6 +233,9 @@ class Dispatcher:
                      len(verdict.skip))
             outbox.record(conn, [_outcome(row, SKIPPED, now, code=verdict.skip[row.id])
                                  for row in rows if row.id in verdict.skip])
+            for row in rows:
+                if row.id in verdict.skip:
+                    SENDS.labels(row.channel, "skipped", verdict.skip[row.id]).inc()
         changed = ({row.id: row for row in outbox.rewrite(conn, verdict.changes, now=now)}
                    if verdict.changes else {})
         return [changed.get(row.id, row) for row in rows if row.id not in verdict.skip]
@@ -276,6 +285,7 @@ class Dispatcher:
         bucket = self.buckets.get(row.channel)
         if bucket is not None:
             bucket.acquire()
+        started = time.perf_counter()
         try:
             return _Result(row, receipt=transport.send(self._message(row)))
         except DeliveryError as exc:
@@ -285,6 +295,8 @@ class Dispatcher:
         except Exception as exc:  # an unexpected bug in a transport must not kill the worker
             log.exception("transport %s failed on outbox row %s", row.channel, row.id)
             return _Result(row, error=DeliveryError(repr(exc), code="internal", permanent=False))
+        finally:
+            SEND_SECONDS.labels(row.channel).observe(time.perf_counter() - started)
 
     def _message(self, row: Row[Any]) -> Message:
         return Message(id=row.id, key=row.key, channel=row.channel, recipient=row.recipient,
@@ -316,6 +328,7 @@ class Dispatcher:
         outcomes, permanent = [], []
         for result in results:
             outcomes.append(self._outcome(result, now))
+            _count(result.row, outcomes[-1])
             if result.error is not None and outcomes[-1]["status"] == FAILED:
                 permanent.append((result.row, result.error))
         return _Outcomes(outcomes, permanent)
@@ -333,13 +346,30 @@ class Dispatcher:
             return _outcome(row, SKIPPED, now, code=result.skipped)
         if error is None:
             assert result.receipt is not None
+            log.info("outbox %s sent by %s as %s", row.id, row.channel,
+                     result.receipt.provider_id, extra=_ids(row, result.receipt.provider_id))
             return _outcome(row, SENT, now, provider_id=result.receipt.provider_id)
         retry_at = None if error.permanent else self.retry.next_try(row, now)
         log.warning("outbox %s to %s: %s (%s)", row.id, row.channel, error,
-                    "retry" if retry_at else "gave up")
+                    "retry" if retry_at else "gave up", extra=_ids(row))
         status = OutboxStatus.PENDING if retry_at else FAILED
         return _outcome(row, status, now, code=error.code, error=str(error),
                         due_at=retry_at or row.due_at)
+
+
+def _ids(row: Row[Any], provider_id: str | None = None) -> dict[str, Any]:
+    """The ids a log line about `row` carries (structured logs show them as fields)."""
+    ids = {"notice_id": row.id, "outage_id": row.outage_id}
+    return ids if provider_id is None else {**ids, "provider_message_id": provider_id}
+
+
+# The outcome a finished send is counted under, by the status its row is left in.
+_OUTCOME = {SENT: "sent", FAILED: "failed", OutboxStatus.PENDING: "retry", SKIPPED: "skipped"}
+
+
+def _count(row: Row[Any], outcome: dict[str, Any]) -> None:
+    SENDS.labels(row.channel, _OUTCOME[outcome["status"]],
+                 outcome["last_error_code"] or "").inc()
 
 
 def _outcome(row: Row[Any], status: OutboxStatus, now: datetime, *,

@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -261,6 +261,21 @@ class HttpSettings(Section):
     public_max_age: Duration = timedelta(seconds=60)
     # /docs (Swagger UI, served from the package): for development; turn off in production.
     docs: bool = True
+    # HOST:PORT where `outages serve` also answers GET /metrics without a token, for a
+    # scraper inside the utility's network; empty: only /metrics with a `read` token.
+    metrics_listen: str = ""
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if value.strip():
+            parse_listen(value)
+        return value.strip()
+
+
+class LogSettings(Section):
+    # text: one readable line per event; json: one JSON object per line for a log collector.
+    format: Literal["text", "json"] = "text"
 
 
 class PublicSettings(Section):
@@ -292,6 +307,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = WorkerSettings()
     http: HttpSettings = HttpSettings()
     public: PublicSettings = PublicSettings()
+    log: LogSettings = LogSettings()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -318,6 +334,14 @@ def parse_quiet_hours(value: str) -> tuple[int, int]:
         raise ValueError(
             f"invalid quiet hours {value!r}: write HH:MM-HH:MM, e.g. 21:00-07:00, or leave empty"
         ) from None
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """'127.0.0.1:9100' (or '[::1]:9100') to (host, port)."""
+    host, _, port = value.strip().rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"invalid address {value!r}: write HOST:PORT, e.g. 127.0.0.1:9100")
+    return host.strip("[]"), int(port)
 
 
 def _minutes(hhmm: str) -> int:

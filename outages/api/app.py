@@ -13,6 +13,7 @@ from outages import db, notices  # noqa: F401  (notices: subscribes the notice p
 from outages.api import security
 from outages.api.errors import install_error_handlers
 from outages.api.limits import BodySizeLimit, RateLimiter
+from outages.api.timing import RequestMetrics
 from outages.api.web import page_environment
 from outages.settings import Settings, load_settings
 
@@ -33,6 +34,7 @@ ROUTERS = (
     "outages.api.routers.notices",
     "outages.api.routers.interruptions",
     "outages.api.routers.reports",
+    "outages.api.routers.metrics",
 )
 
 
@@ -70,6 +72,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.http.max_body_bytes)
     security.install(app, settings)
+    app.add_middleware(RequestMetrics)  # added last: outermost, so it sees every answer
     for name in ROUTERS:
         app.include_router(importlib.import_module(name).router)
     return app

@@ -21,23 +21,34 @@ def run(
         False, "--until-idle", help="Keep sending until no notice is pending, then exit."),
     timeout: float | None = typer.Option(
         None, "--timeout", help="With --until-idle: give up after this many seconds."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every failed send."),
+    verbose: bool = typer.Option(False, "--verbose", "-v",
+                                 help="Log every send (failures are always logged)."),
+    metrics_port: int | None = typer.Option(
+        None, "--metrics-port", min=1, max=65535,
+        help="Serve metrics in the Prometheus text format on this port."),
+    metrics_host: str = typer.Option(
+        "127.0.0.1", "--metrics-host", help="Address the metrics port listens on."),
 ) -> None:
     """Send queued notices: wakes at each due time, polls as a safety net, stops on SIGTERM."""
     from notifier.reconnect import DatabaseUnavailable
+    from outages import logs
     from outages.notices import delivery
     from outages.notices.worker import Worker
 
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
     context = cli_context(ctx)
     settings = context.settings
+    logs.configure(settings.log.format, logging.INFO if verbose else logging.WARNING)
     names = delivery.channel_names(settings)
     unconfigured = ", ".join(k for k, v in names.items() if v == "console")
     if unconfigured:
         warn(f"no provider configured for {unconfigured}: those notices go to the console "
              f"channel ({settings.notices.console_path})")
     worker = Worker(context.engine, settings)
+    if metrics_port is not None:
+        from outages import metrics
+
+        metrics.serve(context.engine, metrics_host, metrics_port, field="metrics_port")
+        err_console.print(f"metrics on http://{metrics_host}:{metrics_port}/metrics")
     worker.install_signals()
     try:
         if once:

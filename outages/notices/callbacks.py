@@ -35,12 +35,14 @@ def record_status(conn: Connection, *, message_sid: str, provider_status: str,
     webhooks.forget_before(conn, now - keep)
     if not webhooks.first_time(conn, message_sid=message_sid,
                                event=webhooks.status_event(name), at=now):
-        log.info("status %s for message %s was already recorded", name, message_sid)
+        log.info("status %s for message %s was already recorded", name, message_sid,
+                 extra={"provider_message_id": message_sid})
         return None
     change = apply_status(conn, provider_id=message_sid, status=status, at=now,
                           error_code=error_code or None, error=error or None)
     if change is None:
-        log.warning("status %s for unknown message %s ignored", provider_status, message_sid)
+        log.warning("status %s for unknown message %s ignored", provider_status, message_sid,
+                    extra={"provider_message_id": message_sid})
         return None
     if change.changed and status in FAILED and change.customer_id is not None:
         _flag_contact(conn, change.customer_id, change.channel, error_code)

@@ -85,7 +85,8 @@ def receive(conn: Connection, settings: Settings, *, message_sid: str, phone: st
     webhooks.forget_before(conn, now - settings.twilio.remember_webhooks)
     if not webhooks.first_time(conn, message_sid=message_sid, event=webhooks.INBOUND, at=now,
                                phone=phone):
-        log.info("inbound SMS %s was already handled; not acted on again", message_sid)
+        log.info("inbound SMS %s was already handled; not acted on again", message_sid,
+                 extra={"provider_message_id": message_sid})
         return None
     limits = settings.twilio
     received = webhooks.inbound_last_hour(conn, phone=phone, at=now)

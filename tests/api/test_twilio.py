@@ -53,6 +53,9 @@ def test_unknown_message_ids_are_harmless(twilio_post, engine, people, caplog) -
     response = twilio_post("/twilio/status", {"MessageSid": "SMnope", "MessageStatus": "sent"})
     assert response.status_code == 204
     assert "unknown message SMnope" in caplog.text
+    # A structured log line carries the id as a field of its own.
+    [record] = [r for r in caplog.records if "SMnope" in r.getMessage()]
+    assert record.provider_message_id == "SMnope"  # type: ignore[attr-defined]
 
 
 def test_permanent_errors_mark_the_customer(twilio_post, engine, people) -> None:

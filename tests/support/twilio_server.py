@@ -77,7 +77,9 @@ class TwilioServer(ThreadingHTTPServer):
                 self.lock.notify_all()
         if failure is not None:
             status, code = failure
-            return status, {"code": code, "message": f"scripted error {code}", "status": status,
+            # Like Twilio's own messages, it names the number (which logs must mask).
+            message = f"scripted error {code}: the 'To' number {form.get('To')} was refused"
+            return status, {"code": code, "message": message, "status": status,
                             "more_info": f"https://www.twilio.com/docs/errors/{code}"}
         return 201, self._resource(form)
 
