@@ -184,14 +184,34 @@ def count_active(conn: Connection) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def last_ref_at(conn: Connection, *, outage_id: int, kinds: Sequence[str]) -> datetime | None:
-    """The moment the outage's latest notice of `kinds` spoke about, unless it was retired."""
+TOLD = (*ACTIVE, *ACCEPTED)  # sent, or on its way: what the customer has (or will have) read
+
+
+def last_ref_per_customer(*, outage_id: int, kinds: Sequence[str]) -> Select[Any]:
+    """(customer_id, ref_at) of each customer's latest notice of `kinds` about the outage
+    that was sent or is on its way: the moment they were last told of."""
     o = outbox.c
-    query = (select(o.ref_at)
-             .where(o.outage_id == outage_id, o.kind.in_(list(kinds)), o.status.not_in(RETIRED))
-             .order_by(o.id.desc()).limit(1))
-    value: datetime | None = conn.execute(query).scalar()
-    return value
+    latest = (select(func.max(o.id)).where(o.outage_id == outage_id, o.kind.in_(list(kinds)),
+                                           o.status.in_(TOLD), o.customer_id.is_not(None))
+              .group_by(o.customer_id))
+    return select(o.customer_id, o.ref_at).where(o.id.in_(latest.scalar_subquery()))
+
+
+def told_between(*, outage_id: int, kinds: Sequence[str], since: datetime, until: datetime,
+                 timed_kinds: Sequence[str] = ()) -> Select[Any]:
+    """The customers a notice of `kinds` (or of `timed_kinds`, when it stated a time) about
+    the outage went to, or was due to go to, after `since` and by `until`: a select of
+    (customer_id, at) with the latest such moment."""
+    o = outbox.c
+    at = func.coalesce(o.sent_at, o.due_at)
+    counted = o.kind.in_(list(kinds))
+    if timed_kinds:
+        counted = counted | (o.kind.in_(list(timed_kinds)) & o.ref_at.is_not(None))
+    return (select(o.customer_id, func.max(at).label("at"))
+            .where(o.outage_id == outage_id, counted, o.status.in_(TOLD), at > since,
+                   at <= until,
+                   o.customer_id.is_not(None))
+            .group_by(o.customer_id))
 
 
 def reached(*, outage_id: int, kinds: Sequence[str]) -> Select[Any]:

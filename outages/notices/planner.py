@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, exists, not_, select
+from sqlalchemy import Connection, Row, exists, func, not_, select
 
 from notifier import outbox
 from outages.enums import FINISHED, IncidentStatus, NoticeKind
@@ -34,6 +34,8 @@ AFTER_START = (NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED, NoticeKind.CUT_EXTE
 # not that it will start, has started, is being looked into, nor when power should return.
 UNTRUE_WHEN_RESTORED = (*PRE_START, NoticeKind.STARTED, NoticeKind.FAULT_REPORT_RECEIVED,
                         NoticeKind.FAULT_ACK, *AFTER_START)
+# The notices that tell a customer an incident's ETR.
+STATES_ETR = (NoticeKind.FAULT_ACK, NoticeKind.ETR_UPDATE)
 # The notices that tell a customer of a cut as it stands.
 STATES_CUT = (NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED)
 # Restorations come in steps of up to a feeder's customers: a few large statements each.
@@ -247,15 +249,37 @@ def etr_changed(conn: Connection, settings: Settings, event: OutageEvent,
     _skip(conn, event.outage_id, (NoticeKind.ETR_UPDATE,), revision_below=event.revision,
           reason=event.kind)
     _plan_etr_passed(conn, settings, event, outage)
-    if outage.status == "reported":  # not confirmed yet: the acknowledgement will carry it
+    if outage.status == "reported" or outage.etr is None:  # the acknowledgement will carry it
         return
-    announced = last_announced_etr(conn, event.outage_id)
-    if announced is not None and outage.etr is not None and \
-            abs(outage.etr - announced) <= settings.notices.etr_margin:
-        return
-    queue(conn, settings, _batch(event, NoticeKind.ETR_UPDATE, context(settings, outage),
-                                 ref_at=outage.etr),
-          still_out(event.outage_id), now=utcnow())
+    _queue_etr_update(conn, settings, event, outage)
+
+
+def _queue_etr_update(conn: Connection, settings: Settings, event: OutageEvent,
+                      outage: Row[Any]) -> None:
+    """The new ETR to customers still out whose last ETR heard is at least
+    `notices.etr_change_min` away from it; those who heard an ETR notice within
+    `notices.etr_min_interval` get it once that interval has passed for all of them."""
+    now, notices = utcnow(), settings.notices
+    c = members_t.c.customer_id
+    heard = outbox.last_ref_per_customer(outage_id=event.outage_id, kinds=STATES_ETR).subquery()
+    close = select(heard.c.customer_id).where(
+        heard.c.ref_at > outage.etr - notices.etr_change_min,
+        heard.c.ref_at < outage.etr + notices.etr_change_min)
+    targets = still_out(event.outage_id).where(c.not_in(close))
+    recent = outbox.told_between(outage_id=event.outage_id,
+                                 since=now - notices.etr_min_interval, until=now,
+                               kinds=(NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED),
+                               timed_kinds=(NoticeKind.FAULT_ACK,)).subquery()
+    ctx = context(settings, outage)
+    batch = _batch(event, NoticeKind.ETR_UPDATE, ctx, ref_at=outage.etr)
+    queue(conn, settings, batch, targets.where(c.not_in(select(recent.c.customer_id))), now=now)
+    waiting = targets.where(c.in_(select(recent.c.customer_id)))
+    last = conn.execute(select(func.max(recent.c.at)).where(
+        recent.c.customer_id.in_(waiting))).scalar()
+    if last is not None:
+        later = _batch(event, NoticeKind.ETR_UPDATE, ctx, ref_at=outage.etr,
+                       due_at=last + notices.etr_min_interval)
+        queue(conn, settings, later, waiting, now=now)
 
 
 def fault_resized(conn: Connection, settings: Settings, event: OutageEvent,
@@ -274,19 +298,22 @@ def fault_resized(conn: Connection, settings: Settings, event: OutageEvent,
     _plan_etr_passed(conn, settings, event, outage)
 
 
-def last_announced_etr(conn: Connection, outage_id: int) -> datetime | None:
-    return outbox.last_ref_at(conn, outage_id=outage_id,
-                              kinds=(NoticeKind.FAULT_ACK, NoticeKind.ETR_UPDATE))
-
-
 def _plan_etr_passed(conn: Connection, settings: Settings, event: OutageEvent,
                      outage: Row[Any]) -> None:
-    """A notice at the ETR itself; a restoration or a new ETR skips it before it fires."""
+    """A notice at the ETR itself, promising the next word by `next_update`; a restoration
+    or a new ETR skips it before it fires. Its key names the ETR, so it goes once."""
     if outage.etr is None or outage.etr <= event.at or outage.status == "reported":
         return
-    batch = _batch(event, NoticeKind.ETR_PASSED, context(settings, outage), due_at=outage.etr,
+    ctx = context(settings, outage, next_update=next_update(settings, outage.etr))
+    batch = _batch(event, NoticeKind.ETR_PASSED, ctx, due_at=outage.etr,
                    scope=f"etr{int(outage.etr.timestamp())}", ref_at=outage.etr)
     queue(conn, settings, batch, still_out(event.outage_id), now=utcnow())
+
+
+def next_update(settings: Settings, etr: datetime) -> datetime:
+    """When a customer told that the ETR passed hears from us next at the latest: the
+    soonest a new ETR notice may reach them after that one."""
+    return etr + settings.notices.etr_min_interval
 
 
 HANDLERS: dict[str, Callable[[Connection, Settings, OutageEvent, Row[Any]], None]] = {
