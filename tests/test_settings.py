@@ -118,5 +118,5 @@ def test_etr_change_min_is_also_read_by_its_former_name_etr_margin(tmp_path: Pat
     assert old.notices.etr_change_min == timedelta(minutes=45)
     path = write_toml(tmp_path, '[notices]\netr_margin = "1h"\n')
     assert load_settings(path, environ={}).notices.etr_change_min == timedelta(hours=1)
-    with pytest.raises(ConfigError, match="notices.*etr_margin is the former name"):
+    with pytest.raises(ConfigError, match=r"notices.*etr_margin is the former name"):
         load_settings(path, environ={"OUTAGES_NOTICES_ETR_CHANGE_MIN": "20m"})

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Row, exists, func, not_, select
 
 from notifier import outbox
-from outages.enums import FINISHED, IncidentStatus, NoticeKind
+from outages.enums import ETR_STATED, FINISHED, IncidentStatus, NoticeKind
 from outages.lifecycle import core as lc
 from outages.lifecycle import fault_grouping
 from outages.models import FaultReport, Interruption, OutageCustomer
@@ -34,8 +34,6 @@ AFTER_START = (NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED, NoticeKind.CUT_EXTE
 # not that it will start, has started, is being looked into, nor when power should return.
 UNTRUE_WHEN_RESTORED = (*PRE_START, NoticeKind.STARTED, NoticeKind.FAULT_REPORT_RECEIVED,
                         NoticeKind.FAULT_ACK, *AFTER_START)
-# The notices that tell a customer an incident's ETR.
-STATES_ETR = (NoticeKind.FAULT_ACK, NoticeKind.ETR_UPDATE)
 # The notices that tell a customer of a cut as it stands.
 STATES_CUT = (NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED)
 # Restorations come in steps of up to a feeder's customers: a few large statements each.
@@ -261,10 +259,8 @@ def _queue_etr_update(conn: Connection, settings: Settings, event: OutageEvent,
     `notices.etr_min_interval` get it once that interval has passed for all of them."""
     now, notices = utcnow(), settings.notices
     c = members_t.c.customer_id
-    heard = outbox.last_ref_per_customer(outage_id=event.outage_id, kinds=STATES_ETR).subquery()
-    close = select(heard.c.customer_id).where(
-        heard.c.ref_at > outage.etr - notices.etr_change_min,
-        heard.c.ref_at < outage.etr + notices.etr_change_min)
+    close = outbox.told_near(outage_id=event.outage_id, kinds=ETR_STATED, at=outage.etr,
+                             within=notices.etr_change_min)
     targets = still_out(event.outage_id).where(c.not_in(close))
     recent = outbox.told_between(outage_id=event.outage_id,
                                  since=now - notices.etr_min_interval, until=now,

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, insert, update
 
 from outages.lifecycle.events import OutageEvent, publish
-from outages.models import Outage
+from outages.models import Interruption, Outage
 from outages.notices import delivery
 from outages.settings import Settings
 from tests.notices import helpers as h
@@ -128,3 +128,28 @@ def test_the_first_etr_after_an_acknowledgement_without_one_goes_at_once(
     clock.move_to(NOW + timedelta(minutes=5))
     _move_etr(engine, settings, outage, 2, ETR)
     assert _drain(engine, settings) == 2
+
+
+def test_setting_an_etr_tells_the_desk_who_hears_it_and_when(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], clock: time_machine.Traveller,
+) -> None:
+    from outages.lifecycle import faults
+
+    settings = make_settings(**twilio_env)
+    add_customers(h.customers(3))
+    outage = _incident(engine, settings, h.customer_ids(engine))
+    with engine.begin() as conn:  # the incident's people are out since NOW
+        conn.execute(insert(Interruption.__table__), [
+            {"outage_id": outage, "customer_id": c, "planned": False, "start_at": NOW}
+            for c in h.customer_ids(engine)])
+    clock.move_to(NOW + timedelta(minutes=10))
+    act = {"actor": "desk", "source": "cli"}
+    small = faults.set_etr(engine, settings, fault_id=outage, at=ETR + timedelta(minutes=10),
+                           **act)
+    assert [(w.code, w.count) for w in small.warnings or []] == [("etr_not_sent", 3)]
+    assert "less than 30m from the one they were told" in (small.warnings or [])[0].message
+    moved = faults.set_etr(engine, settings, fault_id=outage, at=ETR + timedelta(hours=1),
+                           **act)
+    assert [(w.code, w.count) for w in moved.warnings or []] == [("etr_sent_later", 3)]
+    assert "they get this one from 2026-12-01 10:30 +07" in (moved.warnings or [])[0].message
