@@ -13,7 +13,7 @@ import time_machine
 from sqlalchemy import Engine, insert, update
 
 from outages.lifecycle.events import OutageEvent, publish
-from outages.models import Interruption, Outage
+from outages.models import Interruption, Outage, OutageCustomer
 from outages.notices import delivery
 from outages.settings import Settings
 from tests.notices import helpers as h
@@ -153,3 +153,25 @@ def test_setting_an_etr_tells_the_desk_who_hears_it_and_when(
                            **act)
     assert [(w.code, w.count) for w in moved.warnings or []] == [("etr_sent_later", 3)]
     assert "they get this one from 2026-12-01 10:30 +07" in (moved.warnings or [])[0].message
+
+
+def test_each_customer_is_measured_against_the_etr_they_were_told(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], clock: time_machine.Traveller,
+) -> None:
+    settings = make_settings(**twilio_env)
+    add_customers(h.customers(2))
+    first, joined = h.customer_ids(engine)
+    outage = _incident(engine, settings, [first])  # told 12:00
+    clock.move_to(NOW + timedelta(hours=1))
+    _move_etr(engine, settings, outage, 2, ETR + timedelta(minutes=20))  # too small to send
+    with engine.begin() as conn:  # the area grows: the newcomer is told 12:20
+        conn.execute(insert(OutageCustomer.__table__).values(
+            outage_id=outage, customer_id=joined, added_revision=3))
+        h.add_revision(conn, outage, 3, "resized", at=datetime.now(UTC))
+        publish(conn, settings, OutageEvent("fault_resized", outage, 3, datetime.now(UTC)))
+    assert _drain(engine, settings) == 1
+    _move_etr(engine, settings, outage, 4, ETR + timedelta(minutes=35))
+    assert _drain(engine, settings) == 1  # 35 minutes from 12:00, 15 from 12:20
+    assert "du kien co dien lai 12:35." in twilio.bodies_to("+84900000000")[1]
+    assert len(twilio.bodies_to("+84900000001")) == 1
