@@ -264,8 +264,8 @@ def _queue_etr_update(conn: Connection, settings: Settings, event: OutageEvent,
     targets = still_out(event.outage_id).where(c.not_in(close))
     recent = outbox.told_between(outage_id=event.outage_id,
                                  since=now - notices.etr_min_interval, until=now,
-                               kinds=(NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED),
-                               timed_kinds=(NoticeKind.FAULT_ACK,)).subquery()
+                                 kinds=(NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED),
+                                 timed_kinds=(NoticeKind.FAULT_ACK,)).subquery()
     ctx = context(settings, outage)
     batch = _batch(event, NoticeKind.ETR_UPDATE, ctx, ref_at=outage.etr)
     queue(conn, settings, batch, targets.where(c.not_in(select(recent.c.customer_id))), now=now)
