@@ -246,10 +246,10 @@ def etr_changed(conn: Connection, settings: Settings, event: OutageEvent,
     _skip(conn, event.outage_id, (NoticeKind.ETR_PASSED,), reason=event.kind)
     _skip(conn, event.outage_id, (NoticeKind.ETR_UPDATE,), revision_below=event.revision,
           reason=event.kind)
-    _plan_etr_passed(conn, settings, event, outage)
     if outage.status == "reported" or outage.etr is None:  # the acknowledgement will carry it
         return
     _queue_etr_update(conn, settings, event, outage)
+    _plan_etr_passed(conn, settings, event, outage)
 
 
 def _queue_etr_update(conn: Connection, settings: Settings, event: OutageEvent,
@@ -297,19 +297,32 @@ def fault_resized(conn: Connection, settings: Settings, event: OutageEvent,
 def _plan_etr_passed(conn: Connection, settings: Settings, event: OutageEvent,
                      outage: Row[Any]) -> None:
     """A notice at the ETR itself, promising the next word by `next_update`; a restoration
-    or a new ETR skips it before it fires. Its key names the ETR, so it goes once."""
+    or a new ETR skips it before it fires. Its key names the ETR, so it goes once. A customer
+    who hears an ETR notice less than `notices.etr_min_interval` before the ETR gets it when
+    that interval has passed."""
     if outage.etr is None or outage.etr <= event.at or outage.status == "reported":
         return
-    ctx = context(settings, outage, next_update=next_update(settings, outage.etr))
-    batch = _batch(event, NoticeKind.ETR_PASSED, ctx, due_at=outage.etr,
-                   scope=f"etr{int(outage.etr.timestamp())}", ref_at=outage.etr)
-    queue(conn, settings, batch, still_out(event.outage_id), now=utcnow())
+    interval, c = settings.notices.etr_min_interval, members_t.c.customer_id
+    recent = outbox.told_between(outage_id=event.outage_id, since=outage.etr - interval,
+                                 kinds=(NoticeKind.ETR_UPDATE,),
+                                 timed_kinds=(NoticeKind.FAULT_ACK,)).subquery()
+    targets = still_out(event.outage_id)
+    last = conn.execute(select(func.max(recent.c.at)).where(
+        recent.c.customer_id.in_(targets))).scalar()
+    groups = [(outage.etr, targets.where(c.not_in(select(recent.c.customer_id))))]
+    if last is not None:
+        groups.append((last + interval, targets.where(c.in_(select(recent.c.customer_id)))))
+    for due, members in groups:
+        ctx = context(settings, outage, next_update=next_update(settings, due))
+        batch = _batch(event, NoticeKind.ETR_PASSED, ctx, due_at=due,
+                       scope=f"etr{int(outage.etr.timestamp())}", ref_at=outage.etr)
+        queue(conn, settings, batch, members, now=utcnow())
 
 
-def next_update(settings: Settings, etr: datetime) -> datetime:
-    """When a customer told that the ETR passed hears from us next at the latest: the
-    soonest a new ETR notice may reach them after that one."""
-    return etr + settings.notices.etr_min_interval
+def next_update(settings: Settings, passed_at: datetime) -> datetime:
+    """When a customer told at `passed_at` that the ETR passed hears from us next at the
+    latest: the soonest a new ETR notice may reach them after that one."""
+    return passed_at + settings.notices.etr_min_interval
 
 
 HANDLERS: dict[str, Callable[[Connection, Settings, OutageEvent, Row[Any]], None]] = {

@@ -175,3 +175,21 @@ def test_each_customer_is_measured_against_the_etr_they_were_told(
     assert _drain(engine, settings) == 1  # 35 minutes from 12:00, 15 from 12:20
     assert "du kien co dien lai 12:35." in twilio.bodies_to("+84900000000")[1]
     assert len(twilio.bodies_to("+84900000001")) == 1
+
+
+def test_etr_passed_waits_the_interval_after_an_update_just_before_the_etr(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], clock: time_machine.Traveller,
+) -> None:
+    settings = make_settings(**twilio_env)
+    add_customers(h.customers(2))
+    outage = _incident(engine, settings, h.customer_ids(engine))
+    clock.move_to(NOW + timedelta(minutes=40))  # 10:40: the ETR becomes 11:00
+    _move_etr(engine, settings, outage, 2, NOW + timedelta(hours=1))
+    assert _drain(engine, settings) == 2
+    clock.move_to(NOW + timedelta(hours=1, minutes=1))
+    assert _drain(engine, settings) == 0  # the update went only 21 minutes ago
+    clock.move_to(NOW + timedelta(hours=1, minutes=10))
+    assert _drain(engine, settings) == 2
+    bodies = twilio.bodies_to("+84900000000")
+    assert len(bodies) == 3 and "se cap nhat truoc 11:40." in bodies[2]
