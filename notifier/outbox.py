@@ -13,7 +13,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -26,12 +26,13 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
+    or_,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from notifier.enums import ACCEPTED, ACTIVE, RETIRED, OutboxStatus
+from notifier.enums import ACCEPTED, ACTIVE, OutboxStatus
 from notifier.store import outbox
 
 PENDING, SENDING = OutboxStatus.PENDING, OutboxStatus.SENDING
@@ -184,14 +185,46 @@ def count_active(conn: Connection) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def last_ref_at(conn: Connection, *, outage_id: int, kinds: Sequence[str]) -> datetime | None:
-    """The moment the outage's latest notice of `kinds` spoke about, unless it was retired."""
+TOLD = (*ACTIVE, *ACCEPTED)  # sent, or on its way: what the customer has (or will have) read
+
+
+def last_ref_per_customer(*, outage_id: int, kinds: Sequence[str],
+                          revision_below: int | None = None) -> Select[Any]:
+    """(customer_id, ref_at) of each customer's latest notice of `kinds` about the outage
+    (of a revision before `revision_below`, if given) that was sent or is on its way: the
+    moment they were last told of."""
     o = outbox.c
-    query = (select(o.ref_at)
-             .where(o.outage_id == outage_id, o.kind.in_(list(kinds)), o.status.not_in(RETIRED))
-             .order_by(o.id.desc()).limit(1))
-    value: datetime | None = conn.execute(query).scalar()
-    return value
+    conditions = [o.outage_id == outage_id, o.kind.in_(list(kinds)), o.status.in_(TOLD),
+                  o.customer_id.is_not(None)]
+    if revision_below is not None:
+        conditions.append(o.revision < revision_below)
+    latest = select(func.max(o.id)).where(*conditions).group_by(o.customer_id)
+    return select(o.customer_id, o.ref_at).where(o.id.in_(latest.scalar_subquery()))
+
+
+def told_near(*, outage_id: int, kinds: Sequence[str], at: datetime, within: timedelta,
+              revision_below: int | None = None) -> Select[Any]:
+    """The customers whose latest notice of `kinds` about the outage (before `revision_below`)
+    spoke of a moment less than `within` from `at`: a select of customer ids."""
+    heard = last_ref_per_customer(outage_id=outage_id, kinds=kinds,
+                                  revision_below=revision_below).subquery()
+    return select(heard.c.customer_id).where(heard.c.ref_at > at - within,
+                                             heard.c.ref_at < at + within)
+
+
+def told_between(*, outage_id: int, kinds: Sequence[str], since: datetime,
+                 until: datetime | None = None, timed_kinds: Sequence[str] = ()) -> Select[Any]:
+    """The customers a notice of `kinds` (or of `timed_kinds`, when it stated a time) about
+    the outage went to, or is due to go to, after `since` and by `until` (if given): a
+    select of (customer_id, at) with the latest such moment."""
+    o = outbox.c
+    at = func.coalesce(o.sent_at, o.due_at)
+    counted = or_(o.kind.in_(list(kinds)),
+                  and_(o.kind.in_(list(timed_kinds)), o.ref_at.is_not(None)))
+    return (select(o.customer_id, func.max(at).label("at"))
+            .where(o.outage_id == outage_id, counted, o.status.in_(TOLD), at > since,
+                   *([at <= until] if until is not None else []), o.customer_id.is_not(None))
+            .group_by(o.customer_id))
 
 
 def reached(*, outage_id: int, kinds: Sequence[str]) -> Select[Any]:
@@ -201,6 +234,18 @@ def reached(*, outage_id: int, kinds: Sequence[str]) -> Select[Any]:
     return (select(o.customer_id).distinct()
             .where(o.outage_id == outage_id, o.kind.in_(list(kinds)),
                    o.status.in_((SENDING, *ACCEPTED)), o.customer_id.is_not(None)))
+
+
+def queued_later(conn: Connection, *, outage_id: int, revision: int, kind: str,
+                 now: datetime) -> tuple[int, datetime | None]:
+    """Customers a notice of `kind` in this revision of the outage waits for, due after
+    `now`, and when the first of them is due."""
+    o = outbox.c
+    query = select(func.count(func.distinct(o.customer_id)), func.min(o.due_at)).where(
+        o.outage_id == outage_id, o.revision == revision, o.kind == kind,
+        o.status == PENDING, o.due_at > now)
+    later, first = conn.execute(query).one()
+    return int(later), first
 
 
 def listing(conn: Connection, *, outage_id: int | None = None, status: str | None = None,

@@ -69,6 +69,10 @@ class NoticeKind(StrEnum):
     REPORT_UNRESOLVED = "report_unresolved"  # incident restored; the reporter was outside it
 
 
+# The notices that tell a customer an incident's ETR (the acknowledgement once one is set).
+ETR_STATED = (NoticeKind.FAULT_ACK, NoticeKind.ETR_UPDATE)
+
+
 class ReportSource(StrEnum):
     """How a customer's fault report reached the utility."""
 

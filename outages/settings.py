@@ -175,6 +175,11 @@ def _causes(value: Any) -> Any:
 class FaultsSettings(Section):
     group_radius_m: float = Field(default=500.0, ge=0)
     group_window: Duration = timedelta(hours=2)
+    # The desk sees "ETR passes in N min" this long before an ETR with customers still out.
+    etr_warn_before: Duration = timedelta(minutes=15)
+    # The fewest past incidents a suggested ETR is taken from before it falls back to a
+    # wider group (cause and feeder, then cause, then all).
+    etr_history_min: int = Field(default=3, ge=1)
     causes: Annotated[dict[str, Wording], NoDecode, BeforeValidator(_causes)] = Field(
         default_factory=lambda: dict(DEFAULT_CAUSES), min_length=1)
 
@@ -189,7 +194,10 @@ class ReliabilitySettings(Section):
 class NoticesSettings(Section):
     quiet_hours: str = "21:00-07:00"
     start_notice: bool = False
-    etr_margin: Duration = timedelta(minutes=30)
+    # A new ETR reaches a customer only when it moves at least this far from the last one
+    # they were told, and at most one ETR notice reaches them per etr_min_interval.
+    etr_change_min: Duration = timedelta(minutes=30)
+    etr_min_interval: Duration = timedelta(minutes=30)
     hotline: str = "1900 6769"
     utility_name: str = "Dien luc Ha Noi"
     sms_ascii: bool = True
@@ -197,6 +205,19 @@ class NoticesSettings(Section):
     sms_cost_per_segment: float = Field(default=0.0075, ge=0)
     email_cost: float = Field(default=0.0, ge=0)
     console_path: str = "-"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_etr_margin(cls, data: Any) -> Any:
+        """`etr_margin` is the former name of `etr_change_min`, still read."""
+        if not isinstance(data, dict) or "etr_margin" not in data:
+            return data
+        if "etr_change_min" in data:
+            raise ValueError("etr_margin is the former name of etr_change_min: set only "
+                             "etr_change_min")
+        data = dict(data)
+        data["etr_change_min"] = data.pop("etr_margin")
+        return data
 
     @field_validator("quiet_hours")
     @classmethod

@@ -110,3 +110,13 @@ def test_every_cause_has_a_wording_per_language(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"faults\.causes\.storm\.en"):
         load_settings(write_toml(tmp_path, '[faults.causes]\nstorm = { vi = "bão" }\n'),
                       environ={})
+
+
+def test_etr_change_min_is_also_read_by_its_former_name_etr_margin(tmp_path: Path) -> None:
+    assert load_settings(environ={}).notices.etr_change_min == timedelta(minutes=30)
+    old = load_settings(environ={"OUTAGES_NOTICES_ETR_MARGIN": "45m"})
+    assert old.notices.etr_change_min == timedelta(minutes=45)
+    path = write_toml(tmp_path, '[notices]\netr_margin = "1h"\n')
+    assert load_settings(path, environ={}).notices.etr_change_min == timedelta(hours=1)
+    with pytest.raises(ConfigError, match=r"notices.*etr_margin is the former name"):
+        load_settings(path, environ={"OUTAGES_NOTICES_ETR_CHANGE_MIN": "20m"})

@@ -17,9 +17,10 @@ from shapely.geometry import MultiPoint
 from sqlalchemy import ColumnElement, Connection, Engine, Row, func, select
 
 from geo import Area
+from notifier import outbox
 from outages import text
 from outages.db import write_transaction
-from outages.enums import INCIDENT_OPEN, IncidentStatus, OutageKind
+from outages.enums import ETR_STATED, INCIDENT_OPEN, IncidentStatus, NoticeKind, OutageKind
 from outages.errors import Conflict, ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import restoration
@@ -28,7 +29,7 @@ from outages.lifecycle.results import Change, CutWarning, OutageView, Report
 from outages.lifecycle.views import describe
 from outages.registry.matching import Affected, connected_filter, customers_in_area
 from outages.settings import Settings
-from outages.timeutil import iso_local, show_local, to_local, utcnow
+from outages.timeutil import format_duration, iso_local, show_local, to_local, utcnow
 
 MIN_AUTO_BUFFER_M = 200.0
 M_PER_DEG = 111_320.0
@@ -212,7 +213,43 @@ def set_etr(
         after = lc.change(conn, row, action="etr", actor=actor, source=source,
                           values={"etr": at}, note=note, details=details)
         lc.publish(conn, settings, after, "etr_changed", actor=actor)
-        return describe(conn, settings, after, breakdown=False)
+        view = describe(conn, settings, after, breakdown=False)
+        view.warnings = _etr_told(conn, settings, after)
+        return view
+
+
+def _still_out_among(conn: Connection, fault_id: int, customer_ids: Any) -> int:
+    i = lc.INTERRUPTIONS.c
+    query = select(func.count(func.distinct(i.customer_id))).where(
+        i.outage_id == fault_id, i.end_at.is_(None), i.customer_id.in_(customer_ids))
+    return int(conn.execute(query).scalar_one())
+
+
+def _etr_told(conn: Connection, settings: Settings, row: Row[Any]) -> list[CutWarning]:
+    """Who the new ETR reaches, and when, where the notice rules hold it back: a move smaller
+    than notices.etr_change_min is recorded but not sent, and an ETR notice waits
+    notices.etr_min_interval after the last one."""
+    if row.status != IncidentStatus.CONFIRMED:
+        return []  # the acknowledgement will carry it
+    notices = settings.notices
+    later, first = outbox.queued_later(conn, outage_id=row.id, revision=row.revision,
+                                       kind=NoticeKind.ETR_UPDATE, now=utcnow())
+    unsent = _still_out_among(conn, row.id, outbox.told_near(
+        outage_id=row.id, kinds=ETR_STATED, at=row.etr, within=notices.etr_change_min,
+        revision_below=row.revision))
+    warnings = []
+    if unsent > 0:
+        warnings.append(CutWarning(
+            code="etr_not_sent", count=unsent, cut_ids=[],
+            message=f"{unsent} customers still out are not sent this ETR: it is less than "
+                    f"{format_duration(notices.etr_change_min)} from the one they were told"))
+    if later and first is not None:
+        warnings.append(CutWarning(
+            code="etr_sent_later", count=later, cut_ids=[],
+            message=f"{later} customers heard an ETR notice less than "
+                    f"{format_duration(notices.etr_min_interval)} ago: they get this one "
+                    f"from {show_local(first, settings.tz)}"))
+    return warnings
 
 
 def restore(

@@ -83,6 +83,15 @@ class OutsideReport(Result):
     first_at: str | None
 
 
+class EtrSuggestion(Result):
+    """A first ETR from history, for a dispatcher to accept or change; never sent as is."""
+
+    at: str = Field(description="the incident's start plus the median restoration time")
+    median_minutes: int
+    based_on: int = Field(description="past incidents the median is taken from")
+    basis: str = Field(description="cause_and_feeder, cause or all: the past incidents used")
+
+
 class OutageView(Result):
     """A planned cut or a fault incident. Optional keys appear only where they apply: the
     breakdowns, warnings and what the last change did."""
@@ -118,6 +127,12 @@ class OutageView(Result):
     restored: int
     remaining: int = Field(description="customers without power now (0 before the start)")
     notice_lead: str | None = None
+    etr_state: str | None = Field(None, description="an open incident with an ETR: on_time, "
+                                  "passes_soon (within faults.etr_warn_before) or overdue "
+                                  "(passed, no new ETR set)")
+    etr_minutes_left: int | None = Field(None, description="minutes until the ETR; negative "
+                                         "once it has passed")
+    suggested_etr: EtrSuggestion | None = None
     by_district: dict[str, int] | None = None
     by_feeder: dict[str, int] | None = None
     warnings: list[CutWarning] | None = None

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Row, case, func, select
 from outages.enums import STATUSES, IncidentStatus, OutageKind
 from outages.errors import ValidationError
 from outages.lifecycle import core as lc
-from outages.lifecycle import fault_grouping
+from outages.lifecycle import etr, fault_grouping
 from outages.lifecycle.results import (
     CutWarning,
     OutageCustomer,
@@ -21,7 +21,7 @@ from outages.lifecycle.results import (
     Revision,
 )
 from outages.settings import Settings
-from outages.timeutil import day_start, format_duration, iso_local
+from outages.timeutil import day_start, format_duration, iso_local, utcnow
 
 TIME_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end", "etr",
                "created_at", "updated_at")
@@ -52,6 +52,7 @@ def describe(
     view.update(counts if counts is not None else counts_by_outage(conn, [row.id])[row.id])
     if row.actual_start is None:  # not started: nobody is out yet
         view["remaining"] = 0
+    view["etr_state"], view["etr_minutes_left"] = etr.state(settings, row, utcnow())
     if row.kind == OutageKind.PLANNED and row.planned_start is not None:
         lead = row.planned_start - row.created_at
         view["notice_lead"] = format_duration(timedelta(minutes=lead // timedelta(minutes=1)))
@@ -60,6 +61,7 @@ def describe(
         view["by_feeder"] = _breakdown(conn, row.id, lc.CUSTOMERS.c.feeder)
         if row.kind == OutageKind.FAULT and row.status != IncidentStatus.REPORTED:
             view["reporters_outside"] = reporters_outside(conn, settings, row)
+            view["suggested_etr"] = etr.suggest(conn, settings, row)
     if warnings is not None:
         view["warnings"] = warnings
     return OutageView.model_validate(view)
@@ -163,7 +165,10 @@ def listing(
     status: str | None = None,
     first: date | None = None,
     last: date | None = None,
+    overdue: bool = False,
 ) -> list[OutageView]:
+    """Outages of `kind` that began on the given local days; with `overdue`, only the open
+    incidents whose ETR has passed."""
     o = lc.OUTAGES
     # Imported history has no planned window: it is listed by when it happened.
     when = (func.coalesce(o.c.planned_start, o.c.actual_start) if kind == OutageKind.PLANNED
@@ -174,6 +179,8 @@ def listing(
             raise ValidationError(f"unknown status {status!r}: use one of "
                                   f"{', '.join(STATUSES[kind])}", field="status")
         query = query.where(o.c.status == status)
+    if overdue:
+        query = query.where(etr.overdue(utcnow()))
     rows = conn.execute(query.order_by(when, o.c.id)).all()
     counts = counts_by_outage(conn, [row.id for row in rows])
     return [describe(conn, settings, row, breakdown=False, counts=counts[row.id])

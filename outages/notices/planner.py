@@ -11,10 +11,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, exists, not_, select
+from sqlalchemy import Connection, Row, exists, func, not_, select
 
 from notifier import outbox
-from outages.enums import FINISHED, IncidentStatus, NoticeKind
+from outages.enums import ETR_STATED, FINISHED, IncidentStatus, NoticeKind
 from outages.lifecycle import core as lc
 from outages.lifecycle import fault_grouping
 from outages.models import FaultReport, Interruption, OutageCustomer
@@ -271,16 +271,36 @@ def etr_changed(conn: Connection, settings: Settings, event: OutageEvent,
     _skip(conn, event.outage_id, (NoticeKind.ETR_PASSED,), reason=event.kind)
     _skip(conn, event.outage_id, (NoticeKind.ETR_UPDATE,), revision_below=event.revision,
           reason=event.kind)
+    if outage.status == "reported" or outage.etr is None:  # the acknowledgement will carry it
+        return
+    _queue_etr_update(conn, settings, event, outage)
     _plan_etr_passed(conn, settings, event, outage)
-    if outage.status == "reported":  # not confirmed yet: the acknowledgement will carry it
-        return
-    announced = last_announced_etr(conn, event.outage_id)
-    if announced is not None and outage.etr is not None and \
-            abs(outage.etr - announced) <= settings.notices.etr_margin:
-        return
-    queue(conn, settings, _batch(event, outage, NoticeKind.ETR_UPDATE, context(settings, outage),
-                                 ref_at=outage.etr),
-          still_out(event.outage_id), now=utcnow())
+
+
+def _queue_etr_update(conn: Connection, settings: Settings, event: OutageEvent,
+                      outage: Row[Any]) -> None:
+    """The new ETR to customers still out whose last ETR heard is at least
+    `notices.etr_change_min` away from it; those who heard an ETR notice within
+    `notices.etr_min_interval` get it once that interval has passed for all of them."""
+    now, notices = utcnow(), settings.notices
+    c = members_t.c.customer_id
+    close = outbox.told_near(outage_id=event.outage_id, kinds=ETR_STATED, at=outage.etr,
+                             within=notices.etr_change_min)
+    targets = still_out(event.outage_id).where(c.not_in(close))
+    recent = outbox.told_between(outage_id=event.outage_id,
+                                 since=now - notices.etr_min_interval, until=now,
+                                 kinds=(NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED),
+                                 timed_kinds=(NoticeKind.FAULT_ACK,)).subquery()
+    ctx = context(settings, outage)
+    batch = _batch(event, outage, NoticeKind.ETR_UPDATE, ctx, ref_at=outage.etr)
+    queue(conn, settings, batch, targets.where(c.not_in(select(recent.c.customer_id))), now=now)
+    waiting = targets.where(c.in_(select(recent.c.customer_id)))
+    last = conn.execute(select(func.max(recent.c.at)).where(
+        recent.c.customer_id.in_(waiting))).scalar()
+    if last is not None:
+        later = _batch(event, outage, NoticeKind.ETR_UPDATE, ctx, ref_at=outage.etr,
+                       due_at=last + notices.etr_min_interval)
+        queue(conn, settings, later, waiting, now=now)
 
 
 def fault_resized(conn: Connection, settings: Settings, event: OutageEvent,
@@ -299,19 +319,35 @@ def fault_resized(conn: Connection, settings: Settings, event: OutageEvent,
     _plan_etr_passed(conn, settings, event, outage)
 
 
-def last_announced_etr(conn: Connection, outage_id: int) -> datetime | None:
-    return outbox.last_ref_at(conn, outage_id=outage_id,
-                              kinds=(NoticeKind.FAULT_ACK, NoticeKind.ETR_UPDATE))
-
-
 def _plan_etr_passed(conn: Connection, settings: Settings, event: OutageEvent,
                      outage: Row[Any]) -> None:
-    """A notice at the ETR itself; a restoration or a new ETR skips it before it fires."""
+    """A notice at the ETR itself, promising the next word by `next_update`; a restoration
+    or a new ETR skips it before it fires. Its key names the ETR, so it goes once. A customer
+    who hears an ETR notice less than `notices.etr_min_interval` before the ETR gets it when
+    that interval has passed."""
     if outage.etr is None or outage.etr <= event.at or outage.status == "reported":
         return
-    batch = _batch(event, outage, NoticeKind.ETR_PASSED, context(settings, outage),
-                   due_at=outage.etr, scope=f"etr{int(outage.etr.timestamp())}", ref_at=outage.etr)
-    queue(conn, settings, batch, still_out(event.outage_id), now=utcnow())
+    interval, c = settings.notices.etr_min_interval, members_t.c.customer_id
+    recent = outbox.told_between(outage_id=event.outage_id, since=outage.etr - interval,
+                                 kinds=(NoticeKind.ETR_UPDATE,),
+                                 timed_kinds=(NoticeKind.FAULT_ACK,)).subquery()
+    targets = still_out(event.outage_id)
+    last = conn.execute(select(func.max(recent.c.at)).where(
+        recent.c.customer_id.in_(targets))).scalar()
+    groups = [(outage.etr, targets.where(c.not_in(select(recent.c.customer_id))))]
+    if last is not None:
+        groups.append((last + interval, targets.where(c.in_(select(recent.c.customer_id)))))
+    for due, members in groups:
+        ctx = context(settings, outage, next_update=next_update(settings, due))
+        batch = _batch(event, outage, NoticeKind.ETR_PASSED, ctx, due_at=due,
+                       scope=f"etr{int(outage.etr.timestamp())}", ref_at=outage.etr)
+        queue(conn, settings, batch, members, now=utcnow())
+
+
+def next_update(settings: Settings, passed_at: datetime) -> datetime:
+    """When a customer told at `passed_at` that the ETR passed hears from us next at the
+    latest: the soonest a new ETR notice may reach them after that one."""
+    return passed_at + settings.notices.etr_min_interval
 
 
 HANDLERS: dict[str, Callable[[Connection, Settings, OutageEvent, Row[Any]], None]] = {

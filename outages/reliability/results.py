@@ -66,10 +66,22 @@ class FaultResponse(Result):
     to_restoration: Spread
 
 
+class EtrLead(Result):
+    """Every ETR given so long before the restoration, and how close each came."""
+
+    lead: str = Field(description="how long before the restoration the ETR was given")
+    etrs: int
+    within_30_min: int
+    share: float | None
+    median_error_minutes: float | None = Field(description="restoration minus ETR: above zero "
+                                               "when power came back later than said")
+
+
 class EtrAccuracy(Result):
     incidents: int
     within_30_min: int
     share: float | None
+    by_lead: list[EtrLead]
 
 
 class ChannelDelivery(Result):

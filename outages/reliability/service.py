@@ -15,10 +15,11 @@ from notifier import outbox
 from notifier.enums import ATTEMPTED, OutboxStatus
 from outages.enums import CutStatus, NoticeKind, OutageKind
 from outages.errors import ValidationError
-from outages.models import FaultReport, Outage
+from outages.models import FaultReport, Outage, Revision
 from outages.reliability.results import (
     ChannelDelivery,
     EtrAccuracy,
+    EtrLead,
     FaultResponse,
     PlannedNotice,
     ServiceReport,
@@ -28,8 +29,13 @@ from outages.settings import Settings
 from outages.timeutil import day_start, format_duration, iso_local
 
 ETR_TOLERANCE = timedelta(minutes=30)
+# How long before the restoration an ETR was given: an early one is the harder promise.
+LEAD_BANDS = (("under 1h", timedelta(0), timedelta(hours=1)),
+              ("1h to 3h", timedelta(hours=1), timedelta(hours=3)),
+              ("3h or more", timedelta(hours=3), timedelta.max))
 _o = Outage.__table__.c
 _r = FaultReport.__table__.c
+_v = Revision.__table__.c
 
 
 @dataclass(frozen=True)
@@ -119,14 +125,40 @@ def fault_response(conn: Connection, window: Window) -> FaultResponse:
 
 def etr_accuracy(conn: Connection, window: Window) -> EtrAccuracy:
     """Restored fault incidents with an ETR: share restored within 30 minutes of the last ETR
-    (the outage's current ETR is the last one given)."""
+    (the outage's current ETR is the last one given); and every ETR given, by how long before
+    the restoration it was given."""
     query = select(_o.etr, _o.actual_end).where(
         _o.kind == OutageKind.FAULT, _o.etr.is_not(None), _o.actual_end.is_not(None),
         *window.clause(_o.actual_end))
     rows = conn.execute(query).all()
     within = sum(1 for r in rows if abs(r.actual_end - r.etr) <= ETR_TOLERANCE)
     return EtrAccuracy(incidents=len(rows), within_30_min=within,
-                       share=None if not rows else within / len(rows))
+                       share=None if not rows else within / len(rows),
+                       by_lead=etr_by_lead(conn, window))
+
+
+def etr_by_lead(conn: Connection, window: Window) -> list[EtrLead]:
+    """Each ETR a dispatcher gave (the incident's history) on incidents restored in the
+    window, in bands of how long before the restoration it was given."""
+    query = (select(_v.at, _v.etr, _o.actual_end)
+             .join_from(Revision.__table__, Outage.__table__, _o.id == _v.outage_id)
+             .where(_o.kind == OutageKind.FAULT, _o.actual_end.is_not(None),
+                    _v.action == "etr", _v.etr.is_not(None), *window.clause(_o.actual_end)))
+    rows = conn.execute(query).all()
+    lead = np.fromiter(((end - at) / timedelta(minutes=1) for at, _etr, end in rows),
+                       np.float64, len(rows))
+    error = np.fromiter(((end - etr) / timedelta(minutes=1) for _at, etr, end in rows),
+                        np.float64, len(rows))
+    close = np.abs(error) <= ETR_TOLERANCE / timedelta(minutes=1)
+    bands = []
+    for name, low, high in LEAD_BANDS:
+        chosen = (lead >= low / timedelta(minutes=1)) & (lead < high / timedelta(minutes=1))
+        count, hits = int(chosen.sum()), int(close[chosen].sum())
+        bands.append(EtrLead(lead=name, etrs=count, within_30_min=hits,
+                             share=None if not count else hits / count,
+                             median_error_minutes=None if not count
+                             else float(np.median(error[chosen]))))
+    return bands
 
 
 def delivery(conn: Connection, window: Window) -> list[ChannelDelivery]:

@@ -112,7 +112,7 @@ def test_transient_errors_retry_and_permanent_ones_mark_the_customer(
     assert sorted(r.customer_id for r in emails) == ids
 
 
-def test_fault_flow_etr_margin_restoration_and_etr_passed(
+def test_fault_flow_etr_change_min_interval_restoration_and_etr_passed(
     engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
     twilio: TwilioServer, twilio_env: dict[str, str],
 ) -> None:
@@ -128,13 +128,16 @@ def test_fault_flow_etr_margin_restoration_and_etr_passed(
         with engine.begin() as conn:
             publish(conn, settings, OutageEvent("fault_confirmed", outage, 1, NOW))
         assert dispatcher.drain() == 3
-        with engine.begin() as conn:  # moved 20 minutes: inside the 30 minute margin
+        with engine.begin() as conn:  # moved 20 minutes: less than notices.etr_change_min
             _set_etr(conn, outage, 2, etr + timedelta(minutes=20))
             publish(conn, settings, OutageEvent("etr_changed", outage, 2, NOW))
         assert h.rows(engine, kind="etr_update") == []
         with engine.begin() as conn:  # 45 minutes after the ETR announced: tell them
             _set_etr(conn, outage, 3, etr + timedelta(minutes=45))
             publish(conn, settings, OutageEvent("etr_changed", outage, 3, NOW))
+        # ... once notices.etr_min_interval has passed since the acknowledgement
+        assert dispatcher.drain() == 0
+        clock.at = NOW + timedelta(minutes=30)
         assert dispatcher.drain() == 3
         passed = h.rows(engine, kind="etr_passed", status="pending")
         assert {r.due_at for r in passed} == {etr + timedelta(minutes=45)}

@@ -263,7 +263,8 @@ def test_a_new_etr_cancels_the_update_not_yet_sent(
                          .values(etr=etr + timedelta(hours=moved)))
             h.add_revision(conn, outage, revision, "etr", at=at)
             publish(conn, settings, OutageEvent("etr_changed", outage, revision, at))
-    _drain(engine, settings, later)
+    # an update waits notices.etr_min_interval after the acknowledgement
+    _drain(engine, settings, NOW + settings.notices.etr_min_interval)
     updates = Counter((r.revision, r.status, r.last_error_code)
                       for r in h.rows(engine, kind="etr_update"))
     assert updates == {(2, "skipped", "etr_changed"): 2, (3, "sent", None): 2}
@@ -293,7 +294,7 @@ def test_a_planned_change_and_a_fault_update_to_one_customer_both_go_out(
                      .values(planned_start=START + timedelta(days=1)))
         h.add_revision(conn, cut, 2, "reschedule", at=NOW)
         publish(conn, settings, OutageEvent("cut_rescheduled", cut, 2, NOW))
-    _drain(engine, settings, NOW)
+    _drain(engine, settings, NOW + settings.notices.etr_min_interval)
     sent = Counter(r.kind for r in h.rows(engine, status="sent"))
     assert sent == {"announcement": 1, "fault_ack": 1, "etr_update": 1, "changed": 1}
     assert h.rows(engine, status="superseded") == []

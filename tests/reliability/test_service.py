@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert, update
 
 from notifier.store import outbox
-from outages.models import FaultReport, Outage
+from outages.models import FaultReport, Outage, Revision
 
 START = datetime(2025, 6, 10, 1, 0, tzinfo=UTC)
 
@@ -85,8 +85,8 @@ def test_fault_response_times_etr_accuracy_and_delivery(engine, cli) -> None:
     assert response["to_acknowledgement"]["median_minutes"] == pytest.approx(15)
     assert response["to_acknowledgement"]["p90_minutes"] == pytest.approx(23)
     assert response["to_restoration"]["median_minutes"] == pytest.approx(120)
-    assert kpis["etr_accuracy"] == {"incidents": 3, "within_30_min": 2,
-                                    "share": pytest.approx(2 / 3)}
+    accuracy = {k: v for k, v in kpis["etr_accuracy"].items() if k != "by_lead"}
+    assert accuracy == {"incidents": 3, "within_30_min": 2, "share": pytest.approx(2 / 3)}
     channels = {c["channel"]: c for c in kpis["delivery"]}
     assert channels["sms"]["delivered_rate"] == 1.0
     assert channels["email"]["delivered_rate"] == 0.0
@@ -106,3 +106,26 @@ def test_service_report_refuses_reversed_dates(cli) -> None:
     assert refused.exit_code == 2
     assert "--from: " in refused.stderr
     assert "2025-02-01 is after the last day 2025-01-01" in refused.stderr
+
+
+def test_etr_accuracy_by_how_long_before_the_restoration_each_etr_was_given(engine, cli) -> None:
+    minute = timedelta(minutes=1)
+    # (restored, [(given, etr)]) in minutes after START
+    incidents = [(300, [(0, 120), (150, 280), (270, 310)]), (100, [(10, 40)])]
+    for restored, given in incidents:
+        outage_id = fault(engine, reported=START, restored=START + restored * minute,
+                          etr=START + given[-1][1] * minute)
+        with engine.begin() as conn:
+            conn.execute(insert(Revision.__table__), [
+                {"outage_id": outage_id, "revision": n + 2, "action": "etr",
+                 "at": START + at * minute, "etr": START + etr * minute}
+                for n, (at, etr) in enumerate(given)])
+    kpis = json.loads(cli("report", "service", "--format", "json").stdout)
+    bands = {b["lead"]: b for b in kpis["etr_accuracy"]["by_lead"]}
+    assert bands["under 1h"] == {"lead": "under 1h", "etrs": 1, "within_30_min": 1,
+                                 "share": 1.0, "median_error_minutes": -10.0}
+    assert (bands["1h to 3h"]["etrs"], bands["1h to 3h"]["within_30_min"]) == (2, 1)
+    assert bands["1h to 3h"]["median_error_minutes"] == pytest.approx(40)
+    assert (bands["3h or more"]["etrs"], bands["3h or more"]["share"]) == (1, 0.0)
+    table = cli("report", "service").stdout
+    assert "1h to 3h: 50.0% within 30 min (1 of 2), median error +40.0 min" in table

@@ -78,10 +78,12 @@ def list_faults(
     status: IncidentStatus | None = None,
     first: str | None = Query(None, alias="from", max_length=40, description="YYYY-MM-DD"),
     last: str | None = Query(None, alias="to", max_length=40, description="inclusive"),
+    overdue: bool = Query(False, description="only open incidents whose ETR has passed"),
 ) -> list[OutageView]:
     with reading(engine) as conn:
         return outage_views.listing(conn, settings, kind="fault", status=status,
-                                    first=bodies.day(first, "from"), last=bodies.day(last, "to"))
+                                    first=bodies.day(first, "from"), last=bodies.day(last, "to"),
+                                    overdue=overdue)
 
 
 @router.get("/{id}", summary="One incident with its reports, optionally history and customers",

@@ -52,13 +52,15 @@ def emit(view: OutageView, as_json: bool) -> None:
 
 
 def list_outages(engine: Engine, settings: Settings, *, kind: str, status: str | None,
-                 first: str | None, last: str | None, as_json: bool) -> None:
+                 first: str | None, last: str | None, as_json: bool,
+                 overdue: bool = False) -> None:
     """`cuts list` and `faults list`: the outages of one kind on the given local days."""
     from outages.lifecycle import views
 
     with engine.connect() as conn:
         found = views.listing(conn, settings, kind=kind, status=status,
-                              first=day(first, "--from"), last=day(last, "--to"))
+                              first=day(first, "--from"), last=day(last, "--to"),
+                              overdue=overdue)
     if as_json:
         print_json(found)
     else:

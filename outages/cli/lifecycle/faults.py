@@ -194,12 +194,14 @@ def list_faults(
     status: str | None = typer.Option(None, "--status", help=", ".join(IncidentStatus) + "."),
     first: str | None = typer.Option(None, "--from", help="First local day (YYYY-MM-DD)."),
     last: str | None = typer.Option(None, "--to", help="Last local day, inclusive."),
+    overdue: bool = typer.Option(False, "--overdue",
+                                 help="Only open incidents whose ETR has passed."),
     as_json: bool = JSON,
 ) -> None:
     """Incidents that began in the given local days."""
     context = cli_context(ctx)
     args.list_outages(context.engine, context.settings, kind="fault", status=status,
-                      first=first, last=last, as_json=as_json)
+                      first=first, last=last, as_json=as_json, overdue=overdue)
 
 
 @app.command("show")

@@ -55,7 +55,8 @@ def outage(view: OutageView) -> None:
         ("planned", f"{short(view.start)} -> {short(view.end)}" if view.start else None),
         ("actual", f"{short(view.actual_start)} -> {short(view.actual_end)}"
          if view.actual_start else None),
-        ("ETR", short(view.etr) if view.etr else None),
+        ("ETR", _etr(view)),
+        ("suggested ETR", _suggested(view)),
         ("urgent", view.urgent_reason),
         ("cancelled", view.cancel_reason),
         ("affected", _affected(view)),
@@ -78,6 +79,25 @@ def outage(view: OutageView) -> None:
         warn(f"area repaired: {line}")
     for item in view.warnings or []:
         warn(item.message)
+
+
+def _etr(view: OutageView) -> str | None:
+    if not view.etr:
+        return None
+    left = view.etr_minutes_left
+    if view.etr_state == "overdue" and left is not None:
+        return f"{short(view.etr)}  ETR overdue by {-left} min"
+    if view.etr_state == "passes_soon":
+        return f"{short(view.etr)}  ETR passes in {left} min"
+    return short(view.etr)
+
+
+def _suggested(view: OutageView) -> str | None:
+    s = view.suggested_etr
+    if s is None:
+        return None
+    return (f"{short(s.at)} (median {s.median_minutes} min of {s.based_on} past incidents, "
+            f"{s.basis.replace('_', ' ')}; not set until you give it)")
 
 
 def _affected(view: OutageView) -> str:
@@ -106,7 +126,8 @@ def listing(views: Sequence[OutageView], *, kind: str) -> None:
         # Imported history has only actual times; a cut is otherwise shown by its plan.
         start = (kind == "planned" and v.start) or v.actual_start
         end = (kind == "planned" and v.end) or v.actual_end or v.etr
-        table.add_row(str(v.id), v.status, short(start), short(end), str(v.affected),
+        status = v.status + (", ETR overdue" if v.etr_state == "overdue" else "")
+        table.add_row(str(v.id), status, short(start), short(end), str(v.affected),
                       str(v.restored), "URGENT" if v.urgent else "", _what(v))
     console.print(table)
 

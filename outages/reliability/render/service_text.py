@@ -60,16 +60,30 @@ def _faults(response: FaultResponse, etr: EtrAccuracy) -> list[str]:
     ack, restore = response.to_acknowledgement, response.to_restoration
     etr_line = (f"ETR accuracy (restored within 30 min of the last ETR): {_share(etr.share)}"
                 + (f" ({etr.within_30_min} of {etr.incidents})" if etr.incidents else ""))
+    etr_lines = [etr_line, *_by_lead(etr)]
     if not response.incidents:
-        return [f"Fault incidents with a customer report: {NO_DATA}", etr_line]
+        return [f"Fault incidents with a customer report: {NO_DATA}", *etr_lines]
     return [
         f"Fault incidents with a customer report: {response.incidents}",
         f"  first report to acknowledgement notice: median {_minutes(ack.median_minutes)}, "
         f"p90 {_minutes(ack.p90_minutes)} ({ack.count} acknowledged)",
         f"  first report to restoration: median {_minutes(restore.median_minutes)}, "
         f"p90 {_minutes(restore.p90_minutes)} ({restore.count} restored)",
-        etr_line,
+        *etr_lines,
     ]
+
+
+def _by_lead(etr: EtrAccuracy) -> list[str]:
+    """One line per band of how early each ETR was given; none when no ETR was given."""
+    if not any(band.etrs for band in etr.by_lead):
+        return []
+    lines = ["  every ETR given, by how long before the restoration:"]
+    for band in etr.by_lead:
+        detail = (f"{_share(band.share)} within 30 min ({band.within_30_min} of {band.etrs}), "
+                  f"median error {band.median_error_minutes:+,.1f} min"
+                  if band.median_error_minutes is not None else NO_DATA)
+        lines.append(f"    {band.lead}: {detail}")
+    return lines
 
 
 def _delivery(channels: list[ChannelDelivery]) -> list[Any]:
