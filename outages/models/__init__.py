@@ -1,5 +1,6 @@
 """SQLAlchemy models of the domain. Bulk paths use their ``__table__`` with Core."""
 
+from outages.models.alerts import Alert, Reopening
 from outages.models.auth import ApiToken, AuditEntry, User
 from outages.models.base import Base
 from outages.models.customers import Customer
@@ -7,6 +8,7 @@ from outages.models.outages import FaultReport, Interruption, Outage, OutageCust
 from outages.models.webhooks import TwilioEvent
 
 __all__ = [
+    "Alert",
     "ApiToken",
     "AuditEntry",
     "Base",
@@ -15,6 +17,7 @@ __all__ = [
     "Interruption",
     "Outage",
     "OutageCustomer",
+    "Reopening",
     "Revision",
     "TwilioEvent",
     "User",

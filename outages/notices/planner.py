@@ -18,6 +18,7 @@ from outages.enums import FINISHED, IncidentStatus, NoticeKind
 from outages.lifecycle import core as lc
 from outages.lifecycle import fault_grouping
 from outages.models import FaultReport, Interruption, OutageCustomer
+from outages.notices import desk
 from outages.notices.queue import Batch, context, queue, queue_to_phone
 from outages.settings import Settings
 from outages.timeutil import utcnow
@@ -289,6 +290,20 @@ def _plan_etr_passed(conn: Connection, settings: Settings, event: OutageEvent,
     queue(conn, settings, batch, still_out(event.outage_id), now=utcnow())
 
 
+def customer_reopened(conn: Connection, settings: Settings, event: OutageEvent,
+                      outage: Row[Any]) -> None:
+    """A customer told "restored" is still out: the "restored" notice not sent yet is untrue,
+    the customer hears they were heard (unless an SMS reply already says it), and the desk
+    is alerted."""
+    ids = list(event.customer_ids)
+    _skip(conn, event.outage_id, (NoticeKind.RESTORED,), customer_ids=ids, reason=event.kind)
+    if event.acknowledge:
+        queue(conn, settings, _batch(event, NoticeKind.STILL_OUT_ACK, context(settings, outage)),
+              ids, now=utcnow())
+    if event.alert_id is not None:
+        desk.queue_alert(conn, settings, alert_id=event.alert_id, outage=outage, now=utcnow())
+
+
 HANDLERS: dict[str, Callable[[Connection, Settings, OutageEvent, Row[Any]], None]] = {
     "cut_created": cut_created,
     "cut_rescheduled": cut_rescheduled,
@@ -301,6 +316,7 @@ HANDLERS: dict[str, Callable[[Connection, Settings, OutageEvent, Row[Any]], None
     "fault_confirmed": fault_confirmed,
     "etr_changed": etr_changed,
     "fault_resized": fault_resized,
+    "customer_reopened": customer_reopened,
 }
 
 
