@@ -82,6 +82,7 @@ class ReplyVia(StrEnum):
     SMS = "sms"
     WEB = "web"
     API = "api"
+    CLI = "cli"
 
 
 class ReportSource(StrEnum):

@@ -29,6 +29,7 @@ ROUTERS = (
     "outages.api.routers.areas",
     "outages.api.routers.cuts",
     "outages.api.routers.faults",
+    "outages.api.routers.alerts",
     "outages.api.routers.notices",
     "outages.api.routers.interruptions",
     "outages.api.routers.reports",

@@ -90,7 +90,7 @@ class ReopenedCustomer(Result):
     restored_at: str | None = Field(description="the restoration recorded for them, cleared "
                                     "by their reply")
     replied_at: str | None
-    via: str = Field(description="sms, web or api")
+    via: str = Field(description="sms, web, api or cli")
     still_out: bool = Field(description="not restored again since")
     alert_id: int
 

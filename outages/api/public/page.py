@@ -6,12 +6,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import Connection
 
-from outages.api.deps import ReadConn, SettingsDep, public_cache, public_rate_limit
+from outages.api.deps import (
+    EngineDep,
+    ReadConn,
+    SettingsDep,
+    public_cache,
+    public_rate_limit,
+    reading,
+)
 from outages.errors import OutagesError, ValidationError
-from outages.lifecycle import public
+from outages.lifecycle import public, reopen
+from outages.settings import Settings
 from outages.timeutil import parse_date, to_local, utcnow
 
 router = APIRouter(tags=["public"], dependencies=[Depends(public_rate_limit)])
@@ -27,13 +36,41 @@ def page(
     day: str = Query("", alias="date", max_length=20),
     customer: str = Query("", max_length=64),
 ) -> HTMLResponse:
+    return _render(request, conn, settings, lang=lang, district=district, day=day,
+                   customer=customer)
+
+
+@router.post("/still-out", response_class=HTMLResponse,
+             summary="The page's 'I still have no power' button")
+def still_out(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    lang: Literal["vi", "en"] = Form("vi"),
+    customer: str = Form(max_length=64),
+) -> HTMLResponse:
+    """Within faults.still_out_window of the customer's restoration, reopens them and alerts
+    the desk. Every code gets the same page, known or not, restored or not: the answer tells
+    nothing about a customer, and the button files nothing for anyone else."""
+    if customer.strip():
+        reopen.public_reply(engine, settings, customer=customer)
+    with reading(engine) as conn:
+        response = _render(request, conn, settings, lang=lang, district="", day="",
+                           customer="", still_out_sent=True)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _render(request: Request, conn: Connection, settings: Settings, *, lang: str,
+            district: str, day: str, customer: str,
+            still_out_sent: bool = False) -> HTMLResponse:
     now = utcnow()
     context: dict[str, Any] = {
         "lang": lang, "district": district.strip(), "customer": customer.strip(),
         "date": day.strip() or to_local(now, settings.tz).date().isoformat(),
         "districts": public.districts(conn), "cuts": None, "lookup": None, "error": None,
         "outages": public.current_outages(conn, settings),
-        "hotline": settings.notices.hotline,
+        "hotline": settings.notices.hotline, "still_out_sent": still_out_sent,
     }
     status = 200
     try:
@@ -47,9 +84,9 @@ def page(
         context["error"] = exc.field  # the template words it in the page's language
         status = exc.http_status
     html = request.app.state.pages.get_template("index.html").render(**context)
-    # An error page is not kept: the next try may succeed.
-    return HTMLResponse(html, status_code=status,
-                        headers=public_cache(settings) if status == 200 else None)
+    # An error page, or an answer to the button, is not kept.
+    cache = status == 200 and not still_out_sent
+    return HTMLResponse(html, status_code=status, headers=public_cache(settings) if cache else None)
 
 
 def _day(text: str) -> date:
