@@ -16,7 +16,6 @@ from outages.api.deps import (
     SettingsDep,
     public_cache,
     public_rate_limit,
-    reading,
 )
 from outages.errors import OutagesError, ValidationError
 from outages.lifecycle import public, reopen
@@ -54,23 +53,23 @@ def still_out(
     nothing about a customer, and the button files nothing for anyone else."""
     if customer.strip():
         reopen.public_reply(engine, settings, customer=customer)
-    with reading(engine) as conn:
-        response = _render(request, conn, settings, lang=lang, district="", day="",
-                           customer="", still_out_sent=True)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    # A page of its own, without the current outages: a list that changed with the reply
+    # would tell whether the code had just been restored.
+    html = request.app.state.pages.get_template("still_out.html").render(
+        lang=lang, hotline=settings.notices.hotline,
+        root=request.scope.get("root_path", "").rstrip("/"))
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
 def _render(request: Request, conn: Connection, settings: Settings, *, lang: str,
-            district: str, day: str, customer: str,
-            still_out_sent: bool = False) -> HTMLResponse:
+            district: str, day: str, customer: str) -> HTMLResponse:
     now = utcnow()
     context: dict[str, Any] = {
         "lang": lang, "district": district.strip(), "customer": customer.strip(),
         "date": day.strip() or to_local(now, settings.tz).date().isoformat(),
         "districts": public.districts(conn), "cuts": None, "lookup": None, "error": None,
         "outages": public.current_outages(conn, settings),
-        "hotline": settings.notices.hotline, "still_out_sent": still_out_sent,
+        "hotline": settings.notices.hotline,
     }
     status = 200
     try:
@@ -84,9 +83,9 @@ def _render(request: Request, conn: Connection, settings: Settings, *, lang: str
         context["error"] = exc.field  # the template words it in the page's language
         status = exc.http_status
     html = request.app.state.pages.get_template("index.html").render(**context)
-    # An error page, or an answer to the button, is not kept.
-    cache = status == 200 and not still_out_sent
-    return HTMLResponse(html, status_code=status, headers=public_cache(settings) if cache else None)
+    # An error page is not kept: the next try may succeed.
+    return HTMLResponse(html, status_code=status,
+                        headers=public_cache(settings) if status == 200 else None)
 
 
 def _day(text: str) -> date:
