@@ -17,7 +17,6 @@ from sqlalchemy import Connection, Row
 from notifier import outbox
 from notifier.enums import ChannelName, OutboxStatus
 from outages.lifecycle import alerts
-from outages.lifecycle.core import KIND_LABEL
 from outages.lifecycle.results import AlertView
 from outages.notices.queue import render
 from outages.settings import Settings
@@ -44,7 +43,7 @@ def _email(settings: Settings, alert: AlertView, outage: Row[Any],
            now: datetime) -> dict[str, Any]:
     language = settings.locale.default_language
     context = {"utility": settings.notices.utility_name, "hotline": settings.notices.hotline,
-               "count": alert.still_out, "what": KIND_LABEL[outage.kind],
+               "count": alert.still_out, "kind": outage.kind,
                "outage_id": outage.id, "area": outage.area_name, "status": outage.status,
                "alert_id": alert.id, "opened_at": datetime.fromisoformat(alert.opened_at or ""),
                "unsubscribe_url": None}
