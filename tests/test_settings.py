@@ -110,3 +110,16 @@ def test_every_cause_has_a_wording_per_language(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"faults\.causes\.storm\.en"):
         load_settings(write_toml(tmp_path, '[faults.causes]\nstorm = { vi = "bão" }\n'),
                       environ={})
+
+
+def test_alert_webhook_needs_its_secret_which_may_come_from_a_file(tmp_path: Path) -> None:
+    url = "https://desk.example.vn/hooks/outages"
+    with pytest.raises(ConfigError, match="webhook_secret") as refused:
+        load_settings(environ={"OUTAGES_ALERTS_WEBHOOK_URL": url})
+    assert "OUTAGES_ALERTS" in str(refused.value)
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret\n")
+    settings = load_settings(environ={"OUTAGES_ALERTS_WEBHOOK_URL": url,
+                                      "OUTAGES_ALERTS_WEBHOOK_SECRET_FILE": str(secret)})
+    assert (settings.alerts.webhook_url, settings.alerts.webhook_secret) == (url, "s3cret")
+    assert settings.faults.still_out_window == timedelta(hours=12)

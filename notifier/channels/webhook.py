@@ -52,7 +52,7 @@ class WebhookChannel:
             "Content-Type": "application/json", "User-Agent": "outage-notify",
             SIGNATURE_HEADER: signature(self.secret, body), DELIVERY_HEADER: message.key})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
                 return Receipt(provider_id=answer.headers.get("X-Request-Id"))
         except urllib.error.HTTPError as exc:
             permanent = 400 <= exc.code < 500 and exc.code not in TRANSIENT_STATUS

@@ -92,7 +92,7 @@ def _last_restoration(conn: Connection, settings: Settings, customer_id: int,
                     i.end_at > at - settings.faults.still_out_window, i.end_at <= at,
                     o.status != CutStatus.CANCELLED, o.external_id.is_(None), member)
              .order_by(i.end_at.desc(), i.id.desc()).limit(1))
-    return conn.execute(query).first()
+    return cast("Row[Any] | None", conn.execute(query).first())
 
 
 def _open_reopening(conn: Connection, settings: Settings, customer_id: int,

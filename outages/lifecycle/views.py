@@ -11,8 +11,8 @@ from sqlalchemy import Connection, Row, case, func, select
 
 from outages.enums import STATUSES, IncidentStatus, OutageKind
 from outages.errors import ValidationError
-from outages.lifecycle import core as lc
 from outages.lifecycle import alerts, fault_grouping
+from outages.lifecycle import core as lc
 from outages.lifecycle.results import (
     CutWarning,
     OutageCustomer,

@@ -48,7 +48,7 @@ class WebhookReceiver(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: WebhookReceiver
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         ok = self.server.verify(body, self.headers.get("X-Outages-Signature", ""))
         got = Received(self.headers.get("X-Outages-Delivery", ""), ok, json.loads(body))
