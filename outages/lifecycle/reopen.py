@@ -50,6 +50,10 @@ def still_out(conn: Connection, settings: Settings, *, customer_id: int, at: dat
     last = _last_restoration(conn, settings, customer_id, at)
     if last is None:
         return None
+    # Replies from one outage's customers at once take turns (PostgreSQL; SQLite writes one
+    # at a time anyway): each sees the other's alert and revision.
+    conn.execute(select(lc.OUTAGES.c.id).where(lc.OUTAGES.c.id == last.outage_id)
+                 .with_for_update())
     cleared = conn.execute(update(lc.INTERRUPTIONS).where(
         lc.INTERRUPTIONS.c.id == last.id, lc.INTERRUPTIONS.c.end_at == last.end_at,
     ).values(end_at=None)).rowcount

@@ -4,13 +4,16 @@ incident back to a state the desk works on, the alert, the window, and the real 
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from notifier.store import outbox
-from outages.lifecycle import faults
+from outages.lifecycle import alerts, faults, reopen
 from outages.models import Interruption
 from outages.settings import Settings
 from outages.timeutil import utcnow
@@ -122,3 +125,23 @@ def test_a_completed_cut_goes_back_in_progress_and_the_customer_is_acknowledged(
 def test_unknown_customer_is_refused(cli: Any, grid: Any) -> None:
     result = cli("faults", "still-out", "NOPE")
     assert result.exit_code == 3
+
+
+@pytest.mark.postgres_only
+def test_replies_at_the_same_moment_share_one_alert(engine: Engine, settings: Settings,
+                                                    grid: Any) -> None:
+    fault_id = _restored_incident(engine, settings, restored_ago=timedelta(hours=1))
+    codes = [f"C0{row}{col}" for row in range(6) for col in range(2)]
+    start = threading.Barrier(len(codes))
+
+    def reply(code: str) -> Any:
+        start.wait()
+        return reopen.report(engine, settings, customer=code, via="api", **ACT)
+
+    with ThreadPoolExecutor(len(codes)) as pool:
+        done = list(pool.map(reply, codes))
+    assert {d.outage_id for d in done} == {fault_id}
+    assert len({d.alert_id for d in done}) == 1
+    with engine.connect() as conn:
+        [alert] = alerts.listing(conn, settings)
+    assert alert.still_out == len(codes)
