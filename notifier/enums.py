@@ -9,6 +9,7 @@ from enum import StrEnum
 class ChannelName(StrEnum):
     SMS = "sms"
     EMAIL = "email"
+    WEBHOOK = "webhook"  # the dispatch desk's alerts, never a customer's notices
 
 
 class OutboxStatus(StrEnum):

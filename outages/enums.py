@@ -49,6 +49,12 @@ DONE: dict[str, OutageStatus] = {
     OutageKind.FAULT: IncidentStatus.RESTORED,
 }
 FINISHED = (CutStatus.COMPLETED, CutStatus.CANCELLED, IncidentStatus.RESTORED)
+# Where a finished outage goes back to when a customer turns out to be still out: the
+# states a dispatcher works on and restores from.
+REOPENED: dict[str, OutageStatus] = {
+    OutageKind.PLANNED: CutStatus.IN_PROGRESS,
+    OutageKind.FAULT: IncidentStatus.CONFIRMED,
+}
 
 
 class NoticeKind(StrEnum):
@@ -67,6 +73,16 @@ class NoticeKind(StrEnum):
     RUNNING_LATE = "running_late"  # a started cut's expected end passed with customers out
     FAULT_NOT_AFFECTED = "fault_not_affected"  # left an incident's area when it was redrawn
     REPORT_UNRESOLVED = "report_unresolved"  # incident restored; the reporter was outside it
+    STILL_OUT_ACK = "still_out_ack"  # a customer said power did not come back: we are on it
+
+
+class ReplyVia(StrEnum):
+    """How a customer said they still have no power after a restoration."""
+
+    SMS = "sms"
+    WEB = "web"
+    API = "api"
+    CLI = "cli"
 
 
 # The notices that tell a customer an incident's ETR (the acknowledgement once one is set).

@@ -180,6 +180,9 @@ class FaultsSettings(Section):
     # The fewest past incidents a suggested ETR is taken from before it falls back to a
     # wider group (cause and feeder, then cause, then all).
     etr_history_min: int = Field(default=3, ge=1)
+    # A customer told "restored" who replies "still no power" this soon after is reopened in
+    # the same outage; a later reply is a new fault report.
+    still_out_window: Duration = timedelta(hours=12)
     causes: Annotated[dict[str, Wording], NoDecode, BeforeValidator(_causes)] = Field(
         default_factory=lambda: dict(DEFAULT_CAUSES), min_length=1)
 
@@ -257,6 +260,25 @@ class SmtpSettings(Section):
     timeout: Duration = timedelta(seconds=10)
 
 
+class AlertsSettings(Section):
+    """Where the dispatch desk is alerted (customers still out after a restoration)."""
+
+    email: str = ""
+    webhook_url: str = ""
+    # Signs each webhook body (HMAC-SHA256); keep it out of files: OUTAGES_ALERTS_WEBHOOK_SECRET.
+    webhook_secret: str = ""
+    timeout: Duration = timedelta(seconds=10)
+
+    @model_validator(mode="after")
+    def _signed(self) -> AlertsSettings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("webhook_url needs webhook_secret, which signs every alert: set "
+                             "OUTAGES_ALERTS_WEBHOOK_SECRET (or ..._FILE)")
+        if self.webhook_url and not self.webhook_url.startswith(("https://", "http://")):
+            raise ValueError("webhook_url must be an http(s) URL")
+        return self
+
+
 class RetrySettings(Section):
     max_attempts: int = Field(default=8, ge=1)
     max_age: Duration = timedelta(hours=6)
@@ -324,6 +346,7 @@ class Settings(BaseSettings):
     notices: NoticesSettings = NoticesSettings()
     twilio: TwilioSettings = TwilioSettings()
     smtp: SmtpSettings = SmtpSettings()
+    alerts: AlertsSettings = AlertsSettings()
     retry: RetrySettings = RetrySettings()
     worker: WorkerSettings = WorkerSettings()
     http: HttpSettings = HttpSettings()

@@ -120,3 +120,16 @@ def test_etr_change_min_is_also_read_by_its_former_name_etr_margin(tmp_path: Pat
     assert load_settings(path, environ={}).notices.etr_change_min == timedelta(hours=1)
     with pytest.raises(ConfigError, match=r"notices.*etr_margin is the former name"):
         load_settings(path, environ={"OUTAGES_NOTICES_ETR_CHANGE_MIN": "20m"})
+
+
+def test_alert_webhook_needs_its_secret_which_may_come_from_a_file(tmp_path: Path) -> None:
+    url = "https://desk.example.vn/hooks/outages"
+    with pytest.raises(ConfigError, match="webhook_secret") as refused:
+        load_settings(environ={"OUTAGES_ALERTS_WEBHOOK_URL": url})
+    assert "OUTAGES_ALERTS" in str(refused.value)
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret\n")
+    settings = load_settings(environ={"OUTAGES_ALERTS_WEBHOOK_URL": url,
+                                      "OUTAGES_ALERTS_WEBHOOK_SECRET_FILE": str(secret)})
+    assert (settings.alerts.webhook_url, settings.alerts.webhook_secret) == (url, "s3cret")
+    assert settings.faults.still_out_window == timedelta(hours=12)

@@ -9,6 +9,7 @@ from notifier.channels.base import Channel, DeliveryError, Message, ProviderChan
 from notifier.channels.console import ConsoleChannel
 from notifier.channels.email import EmailChannel
 from notifier.channels.sms import SmsChannel
+from notifier.channels.webhook import WebhookChannel
 
 REGISTRY: dict[str, type[ProviderChannel]] = {channel.name: channel for channel in (
     SmsChannel,
@@ -16,4 +17,4 @@ REGISTRY: dict[str, type[ProviderChannel]] = {channel.name: channel for channel 
 )}
 
 __all__ = ["REGISTRY", "Channel", "ConsoleChannel", "DeliveryError", "EmailChannel", "Message",
-           "ProviderChannel", "Receipt", "SmsChannel"]
+           "ProviderChannel", "Receipt", "SmsChannel", "WebhookChannel"]

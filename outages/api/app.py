@@ -31,6 +31,7 @@ ROUTERS = (
     "outages.api.routers.cuts",
     "outages.api.routers.faults",
     "outages.api.routers.calls",
+    "outages.api.routers.alerts",
     "outages.api.routers.notices",
     "outages.api.routers.interruptions",
     "outages.api.routers.reports",

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "outages.cli.demo",
     "outages.cli.lifecycle.cuts",
     "outages.cli.lifecycle.faults",
+    "outages.cli.alerts",
     "outages.cli.lifecycle.interruptions",
     "outages.cli.notices",
     "outages.cli.worker",

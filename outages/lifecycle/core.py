@@ -220,10 +220,13 @@ def publish(
     actor: str,
     customer_ids: Sequence[int] = (),
     report_id: int | None = None,
+    alert_id: int | None = None,
+    acknowledge: bool = False,
 ) -> None:
     events.publish(conn, settings, events.OutageEvent(
         kind=kind, outage_id=row.id, revision=row.revision, at=timeutil.utcnow(),
         customer_ids=tuple(int(i) for i in customer_ids), report_id=report_id, actor=actor,
+        alert_id=alert_id, acknowledge=acknowledge,
     ))
 
 

@@ -30,6 +30,8 @@ EventKind = Literal[
     "fault_confirmed",  # incident confirmed, affected set fixed: acknowledgement with ETR
     "etr_changed",  # estimated restoration time set or moved
     "fault_resized",  # a confirmed incident's area redrawn: added and dropped customers
+    "customer_reopened",  # customer_ids said "still no power" after their restoration
+    # (alert_id: the desk's alert; acknowledge: tell the customer by notice, not by reply)
 ]
 
 
@@ -44,6 +46,8 @@ class OutageEvent:
     customer_ids: Sequence[int] = field(default_factory=tuple)
     report_id: int | None = None
     actor: str | None = None
+    alert_id: int | None = None
+    acknowledge: bool = False
 
 
 Subscriber = Callable[["Connection", "Settings", OutageEvent], None]

@@ -92,6 +92,49 @@ class EtrSuggestion(Result):
     basis: str = Field(description="cause_and_feeder, cause or all: the past incidents used")
 
 
+class ReopenedCustomer(Result):
+    """A customer who said they still had no power after being told it was back."""
+
+    customer: str
+    restored_at: str | None = Field(description="the restoration recorded for them, cleared "
+                                    "by their reply")
+    replied_at: str | None
+    via: str = Field(description="sms, web, api or cli")
+    still_out: bool = Field(description="not restored again since")
+    alert_id: int
+
+
+class StillOut(Result):
+    """What a "still no power" reply did: reopened the customer in the outage that had
+    restored them, or (outside faults.still_out_window) filed a new fault report."""
+
+    customer: str
+    reopened: bool
+    already: bool = Field(description="reopened by an earlier reply; nothing changed")
+    outage_id: int
+    alert_id: int | None
+    report_id: int | None
+    restored_at: str | None
+    replied_at: str | None
+
+
+class AlertView(Result):
+    """A 'partial restoration' alert for the dispatch desk: customers of one outage still
+    out after it was restored for them. Open while any of them is still out."""
+
+    id: int
+    kind: str
+    outage_id: int
+    outage_kind: str
+    outage_status: str
+    area_name: str | None
+    opened_at: str | None
+    last_at: str | None
+    customers: int = Field(description="customers who replied")
+    still_out: int = Field(description="of them, not restored again yet")
+    open: bool
+
+
 class OutageView(Result):
     """A planned cut or a fault incident. Optional keys appear only where they apply: the
     breakdowns, warnings and what the last change did."""
@@ -144,6 +187,10 @@ class OutageView(Result):
     step: RestoreStep | None = None
     reports: list[Report] | None = None
     reporters_outside: list[OutsideReport] | None = None
+    still_out_after_restoration: int | None = Field(
+        None, description="customers who replied they still had no power after being told "
+        "it was back, and are not restored again yet")
+    reopened: list[ReopenedCustomer] | None = None
     history: list[Revision] | None = None
     customers: list[OutageCustomer] | None = None
     customers_page: CustomersPage | None = None

@@ -11,8 +11,8 @@ from sqlalchemy import Connection, Row, case, func, select
 
 from outages.enums import STATUSES, IncidentStatus, OutageKind
 from outages.errors import ValidationError
+from outages.lifecycle import alerts, etr, fault_grouping
 from outages.lifecycle import core as lc
-from outages.lifecycle import etr, fault_grouping
 from outages.lifecycle.results import (
     CutWarning,
     OutageCustomer,
@@ -62,6 +62,11 @@ def describe(
         if row.kind == OutageKind.FAULT and row.status != IncidentStatus.REPORTED:
             view["reporters_outside"] = reporters_outside(conn, settings, row)
             view["suggested_etr"] = etr.suggest(conn, settings, row)
+        replies = alerts.reopened(conn, settings, row.id)
+        if replies:
+            view["reopened"] = replies
+            view["still_out_after_restoration"] = len(
+                {r.customer for r in replies if r.still_out})
     if warnings is not None:
         view["warnings"] = warnings
     return OutageView.model_validate(view)

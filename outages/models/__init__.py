@@ -1,5 +1,6 @@
 """SQLAlchemy models of the domain. Bulk paths use their ``__table__`` with Core."""
 
+from outages.models.alerts import Alert, Reopening
 from outages.models.auth import ApiToken, AuditEntry, User
 from outages.models.base import Base
 from outages.models.customers import Customer
@@ -14,6 +15,7 @@ from outages.models.outages import (
 from outages.models.webhooks import TwilioEvent
 
 __all__ = [
+    "Alert",
     "ApiToken",
     "AuditEntry",
     "Base",
@@ -23,6 +25,7 @@ __all__ = [
     "Outage",
     "OutageCustomer",
     "PriorityCall",
+    "Reopening",
     "Revision",
     "TwilioEvent",
     "User",

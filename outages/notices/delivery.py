@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, Row
 
-from notifier.channels import REGISTRY, Channel, ConsoleChannel, DeliveryError
+from notifier.channels import REGISTRY, Channel, ConsoleChannel, DeliveryError, WebhookChannel
 from notifier.dispatcher import Dispatcher, Recheck, RetryPolicy
 from notifier.enums import ChannelName
 from notifier.supersede import SupersedePolicy
@@ -41,6 +41,7 @@ SUPERSEDE = SupersedePolicy(
         NoticeKind.REMINDER: 30, NoticeKind.FAULT_REPORT_RECEIVED: 20,
         NoticeKind.REPORT_UNRESOLVED: 88, NoticeKind.FAULT_NOT_AFFECTED: 75,
         NoticeKind.RUNNING_LATE: 70, NoticeKind.CUT_EXTENDED: 65,
+        NoticeKind.STILL_OUT_ACK: 95,
     },
 )
 
@@ -58,6 +59,10 @@ def transports(settings: Settings) -> dict[str, Channel]:
     for name, kind in REGISTRY.items():
         config = channel_config(settings, name)
         found[name] = kind.from_settings(config) if kind.configured(config) else console
+    desk = settings.alerts.model_dump()
+    # The desk's webhook has no stand-in: its rows are only queued when it is set up.
+    if WebhookChannel.configured(desk):
+        found[WebhookChannel.name] = WebhookChannel.from_settings(desk)
     return found
 
 

@@ -18,6 +18,7 @@ from outages.enums import ETR_STATED, FINISHED, IncidentStatus, NoticeKind
 from outages.lifecycle import core as lc
 from outages.lifecycle import fault_grouping
 from outages.models import FaultReport, Interruption, OutageCustomer
+from outages.notices import desk
 from outages.notices.queue import (
     Batch,
     context,
@@ -350,6 +351,20 @@ def next_update(settings: Settings, passed_at: datetime) -> datetime:
     return passed_at + settings.notices.etr_min_interval
 
 
+def customer_reopened(conn: Connection, settings: Settings, event: OutageEvent,
+                      outage: Row[Any]) -> None:
+    """A customer told "restored" is still out: the "restored" notice not sent yet is untrue,
+    the customer hears they were heard (unless an SMS reply already says it), and the desk
+    is alerted."""
+    ids = list(event.customer_ids)
+    _skip(conn, event.outage_id, (NoticeKind.RESTORED,), customer_ids=ids, reason=event.kind)
+    if event.acknowledge:
+        ack = _batch(event, outage, NoticeKind.STILL_OUT_ACK, context(settings, outage))
+        queue(conn, settings, ack, ids, now=utcnow())
+    if event.alert_id is not None:
+        desk.queue_alert(conn, settings, alert_id=event.alert_id, outage=outage, now=utcnow())
+
+
 HANDLERS: dict[str, Callable[[Connection, Settings, OutageEvent, Row[Any]], None]] = {
     "cut_created": cut_created,
     "cut_rescheduled": cut_rescheduled,
@@ -362,6 +377,7 @@ HANDLERS: dict[str, Callable[[Connection, Settings, OutageEvent, Row[Any]], None
     "fault_confirmed": fault_confirmed,
     "etr_changed": etr_changed,
     "fault_resized": fault_resized,
+    "customer_reopened": customer_reopened,
 }
 
 

@@ -17,8 +17,8 @@ from sqlalchemy import Connection, select
 
 from notifier import gsm
 from notifier.enums import ChannelName
-from outages.enums import ReportSource, Source
-from outages.lifecycle import fault_reports, public
+from outages.enums import ReplyVia, ReportSource, Source
+from outages.lifecycle import fault_reports, public, reopen
 from outages.models import Customer
 from outages.notices import queue, webhooks
 from outages.registry import optout
@@ -26,7 +26,7 @@ from outages.settings import Settings
 from outages.text import REPORT_MAX, cleaned
 from outages.timeutil import utcnow
 
-Action = Literal["stop", "start", "help", "status", "fault", "unknown"]
+Action = Literal["stop", "start", "help", "status", "fault", "still_out", "unknown"]
 
 KEYWORDS: dict[str, Action] = {
     **dict.fromkeys(("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "HUY"), "stop"),
@@ -34,6 +34,8 @@ KEYWORDS: dict[str, Action] = {
     **dict.fromkeys(("HELP", "INFO", "TROGIUP"), "help"),
     **dict.fromkeys(("TINHTRANG", "STATUS"), "status"),
     **dict.fromkeys(("MATDIEN",), "fault"),
+    # "vẫn mất (điện)", "còn mất (điện)", "still out": power did not come back for me.
+    **dict.fromkeys(("VANMAT", "CONMAT", "OFF", "STILLOUT"), "still_out"),
 }
 ACTOR = "sms"
 log = logging.getLogger(__name__)
@@ -121,6 +123,8 @@ def handle(conn: Connection, settings: Settings, *, phone: str, text: str) -> Re
         return _status(conn, settings, accounts, language)
     if command.action == "fault":
         return _fault(conn, settings, accounts, language, command, text)
+    if command.action == "still_out":
+        return _still_out(conn, settings, accounts, language, command, text)
     return Reply(command.action, language)
 
 
@@ -151,6 +155,28 @@ def _fault(conn: Connection, settings: Settings, accounts: Sequence[Any], langua
                                   channel=ReportSource.SMS)
     report_id = int(result.report_id)
     return Reply("fault", language, {"code": chosen[0].code, "report_id": report_id})
+
+
+def _still_out(conn: Connection, settings: Settings, accounts: Sequence[Any], language: str,
+               command: Command, text: str) -> Reply:
+    """Reopen the account restored within faults.still_out_window; without such an account
+    (or when the number's accounts leave it open which one), this is a fault report."""
+    # "VAN MAT DIEN [CODE]": the word for power is part of the keyword, not a code.
+    words = command.argument.split()
+    argument = " ".join(words[1:] if words[:1] == ["DIEN"] else words)
+    given = argument.replace(" ", "")
+    chosen = [a for a in accounts if fold(a.code).replace(" ", "") == given] if given \
+        else list(accounts)
+    now = utcnow()
+    lately = [a for a in chosen if reopen.restored_lately(conn, settings, a.id, now)]
+    if len(lately) > 1:
+        return Reply("still_out_which", language,
+                     {"codes": [a.code for a in lately], "given": echo(argument)})
+    if lately:
+        reopen.still_out(conn, settings, customer_id=lately[0].id, at=now, via=ReplyVia.SMS,
+                         actor=ACTOR, source=Source.WEBHOOK, acknowledge=False)
+        return Reply("still_out", language, {"code": lately[0].code})
+    return _fault(conn, settings, accounts, language, Command("fault", argument), text)
 
 
 def render(reply: Reply, settings: Settings) -> str:

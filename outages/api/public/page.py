@@ -6,12 +6,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import Connection
 
-from outages.api.deps import ReadConn, SettingsDep, public_cache, public_rate_limit
+from outages.api.deps import (
+    EngineDep,
+    ReadConn,
+    SettingsDep,
+    public_cache,
+    public_rate_limit,
+)
 from outages.errors import OutagesError, ValidationError
-from outages.lifecycle import public
+from outages.lifecycle import public, reopen
+from outages.settings import Settings
 from outages.timeutil import parse_date, to_local, utcnow
 
 router = APIRouter(tags=["public"], dependencies=[Depends(public_rate_limit)])
@@ -27,6 +35,34 @@ def page(
     day: str = Query("", alias="date", max_length=20),
     customer: str = Query("", max_length=64),
 ) -> HTMLResponse:
+    return _render(request, conn, settings, lang=lang, district=district, day=day,
+                   customer=customer)
+
+
+@router.post("/still-out", response_class=HTMLResponse,
+             summary="The page's 'I still have no power' button")
+def still_out(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    lang: Literal["vi", "en"] = Form("vi"),
+    customer: str = Form(max_length=64),
+) -> HTMLResponse:
+    """Within faults.still_out_window of the customer's restoration, reopens them and alerts
+    the desk. Every code gets the same page, known or not, restored or not: the answer tells
+    nothing about a customer, and the button files nothing for anyone else."""
+    if customer.strip():
+        reopen.public_reply(engine, settings, customer=customer)
+    # A page of its own, without the current outages: a list that changed with the reply
+    # would tell whether the code had just been restored.
+    html = request.app.state.pages.get_template("still_out.html").render(
+        lang=lang, hotline=settings.notices.hotline,
+        root=request.scope.get("root_path", "").rstrip("/"))
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+def _render(request: Request, conn: Connection, settings: Settings, *, lang: str,
+            district: str, day: str, customer: str) -> HTMLResponse:
     now = utcnow()
     context: dict[str, Any] = {
         "lang": lang, "district": district.strip(), "customer": customer.strip(),

@@ -12,11 +12,11 @@ from outages.api import bodies
 from outages.api.bodies import Body, GeoJSON, TimeText, json_router
 from outages.api.deps import Dispatcher, EngineDep, Reader, SettingsDep, reading, redact
 from outages.api.outage_pages import RestoreBody, Shown, show
-from outages.enums import IncidentStatus, ReportSource, Source
+from outages.enums import IncidentStatus, ReplyVia, ReportSource, Source
 from outages.errors import ValidationError
-from outages.lifecycle import fault_reports, faults
+from outages.lifecycle import fault_reports, faults, reopen
 from outages.lifecycle import views as outage_views
-from outages.lifecycle.results import AreaProposal, FaultReport, OutageView
+from outages.lifecycle.results import AreaProposal, FaultReport, OutageView, StillOut
 from outages.registry.matching import customers_in_area
 
 router = json_router(prefix="/faults", tags=["faults"])
@@ -53,6 +53,12 @@ class Resize(Body):
     note: str | None = Field(None, max_length=500)
 
 
+class StillOutReply(Body):
+    customer: str = Field(min_length=1, max_length=64, description="customer code")
+    at: str | None = Field(None, min_length=1, max_length=40,
+                           description="when the customer said so (default now)")
+
+
 class Etr(Body):
     at: str = TimeText
     note: str | None = Field(None, max_length=500)
@@ -70,6 +76,17 @@ def report(body: NewReport, user: Dispatcher, engine: EngineDep,
                                   point=point, text=body.text, channel=body.source,
                                   actor=user.name, source=Source.HTTP)
     return redact(result, user)
+
+
+@router.post("/still-out", summary="A customer told 'restored' still has no power",
+             description="Within faults.still_out_window of the customer's restoration they "
+             "are reopened in that outage (and the desk alerted); otherwise a new fault "
+             "report is filed.", response_model=StillOut)
+def still_out(body: StillOutReply, user: Dispatcher, engine: EngineDep,
+              settings: SettingsDep) -> Any:
+    return reopen.report(engine, settings, customer=body.customer, via=ReplyVia.API,
+                         at=bodies.instant(body.at, settings, "at"), actor=user.name,
+                         source=Source.HTTP)
 
 
 @router.get("", summary="Incidents that began in the given local days")

@@ -188,6 +188,37 @@ def restore(
     args.emit(view, as_json)
 
 
+@app.command("still-out")
+def still_out(
+    ctx: typer.Context,
+    customer: str = typer.Argument(..., metavar="CODE", help="Customer code."),
+    at: str | None = typer.Option(None, "--at", help="When the customer said so (default "
+                                  "now)."),
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
+    """A customer told "restored" still has no power: reopened in that outage within
+    faults.still_out_window (the desk is alerted), otherwise a new fault report."""
+    from outages.enums import ReplyVia
+    from outages.lifecycle import reopen
+
+    context = cli_context(ctx)
+    result = reopen.report(context.engine, context.settings, customer=customer,
+                           via=ReplyVia.CLI, at=args.at(context.settings, at),
+                           actor=cli_actor(by), source=Source.CLI)
+    if as_json:
+        print_json(result)
+    elif result.reopened:
+        again = " (already reopened)" if result.already else ""
+        console.print(f"{result.customer} reopened in outage #{result.outage_id}{again}: "
+                      f"restored {outage_render.short(result.restored_at)}; "
+                      f"alert #{result.alert_id}", markup=False)
+    else:
+        console.print(f"{result.customer} was not restored within faults.still_out_window: "
+                      f"report #{result.report_id} on incident #{result.outage_id}",
+                      markup=False)
+
+
 @app.command("list")
 def list_faults(
     ctx: typer.Context,

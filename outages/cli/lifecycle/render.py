@@ -72,6 +72,13 @@ def outage(view: OutageView) -> None:
     for label, value in rows:
         if value:
             console.print(f"  {label:<21} {value}", markup=False)
+    if view.still_out_after_restoration:
+        warn(f"{view.still_out_after_restoration} still out after restoration")
+    for reply in view.reopened or []:
+        state = "still out" if reply.still_out else "restored again"
+        console.print(f"  reopened {reply.customer}: restored {short(reply.restored_at)}, "
+                      f"replied {short(reply.replied_at)} by {reply.via} ({state})",
+                      markup=False)
     for report in view.reporters_outside or []:
         who = report.customer or "a caller without an account"
         warn(f"report #{report.report_id} from {who} is outside the affected set")

@@ -2,7 +2,7 @@
 call to a priority customer about an outage, with its outcome
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from notifier.sqltypes import UTCDateTime
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,65 @@
+"""Alerts to the dispatch desk's own system: a JSON POST to a URL, signed so the receiver
+knows it came from us.
+
+The signature is HMAC-SHA256 of the exact body bytes with a shared secret, sent as
+`X-Outages-Signature: sha256=<hex>`. `X-Outages-Delivery` carries the outbox key: the same on
+every attempt, so a receiver drops the copy a retry after a lost answer may bring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from typing import Any, Self
+
+from notifier.channels.base import DeliveryError, Message, Receipt
+from notifier.enums import ChannelName
+
+SIGNATURE_HEADER = "X-Outages-Signature"
+DELIVERY_HEADER = "X-Outages-Delivery"
+# Worth another try: the receiver is busy or down, or asks us to slow down.
+TRANSIENT_STATUS = frozenset({408, 425, 429})
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class WebhookChannel:
+    """Not a customer channel (customers have no URL): it carries the desk's alerts, whose
+    outbox rows name the URL as recipient and the JSON as body."""
+
+    name = ChannelName.WEBHOOK
+
+    def __init__(self, *, secret: str, timeout: float = 10.0) -> None:
+        self.secret = secret
+        self.timeout = timeout
+
+    @classmethod
+    def configured(cls, config: Mapping[str, Any]) -> bool:
+        return bool(config["webhook_url"] and config["webhook_secret"])
+
+    @classmethod
+    def from_settings(cls, config: Mapping[str, Any]) -> Self:
+        return cls(secret=config["webhook_secret"], timeout=config["timeout"].total_seconds())
+
+    def send(self, message: Message) -> Receipt:
+        body = message.body.encode()
+        request = urllib.request.Request(message.recipient, data=body, method="POST", headers={
+            "Content-Type": "application/json", "User-Agent": "outage-notify",
+            SIGNATURE_HEADER: signature(self.secret, body), DELIVERY_HEADER: message.key})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+                return Receipt(provider_id=answer.headers.get("X-Request-Id"))
+        except urllib.error.HTTPError as exc:
+            permanent = 400 <= exc.code < 500 and exc.code not in TRANSIENT_STATUS
+            raise DeliveryError(f"webhook answered HTTP {exc.code}", code=str(exc.code),
+                                permanent=permanent) from exc
+        except (OSError, ValueError) as exc:
+            raise DeliveryError(f"network: {exc}", code="network", permanent=False) from exc
+
+    def close(self) -> None:
+        return None
