@@ -9,6 +9,7 @@ from enum import StrEnum
 class ChannelName(StrEnum):
     SMS = "sms"
     EMAIL = "email"
+    ZALO = "zalo"
 
 
 class OutboxStatus(StrEnum):

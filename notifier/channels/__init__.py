@@ -9,11 +9,13 @@ from notifier.channels.base import Channel, DeliveryError, Message, ProviderChan
 from notifier.channels.console import ConsoleChannel
 from notifier.channels.email import EmailChannel
 from notifier.channels.sms import SmsChannel
+from notifier.channels.zalo import ZaloChannel
 
 REGISTRY: dict[str, type[ProviderChannel]] = {channel.name: channel for channel in (
     SmsChannel,
     EmailChannel,
+    ZaloChannel,
 )}
 
 __all__ = ["REGISTRY", "Channel", "ConsoleChannel", "DeliveryError", "EmailChannel", "Message",
-           "ProviderChannel", "Receipt", "SmsChannel"]
+           "ProviderChannel", "Receipt", "SmsChannel", "ZaloChannel"]

@@ -139,18 +139,23 @@ def update_(
     language: str | None = typer.Option(None, "--language", help="vi or en."),
     sms_opt_out: bool | None = typer.Option(None, "--sms-opt-out/--no-sms-opt-out"),
     email_opt_out: bool | None = typer.Option(None, "--email-opt-out/--no-email-opt-out"),
+    channels: str | None = typer.Option(
+        None, "--channels", help="Channels in order of preference, e.g. zalo,sms,email; "
+        "'' for the default."),
     by: str | None = typer.Option(None, "--by", help="Who is making the change."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Change a customer's contact details, language or opt-outs (audited)."""
+    """Change a customer's contact details, language, opt-outs or channels (audited)."""
     from outages.registry import customers
 
     changes = {k: v for k, v in {"phone": phone, "email": email, "language": language,
                                  "sms_opt_out": sms_opt_out,
-                                 "email_opt_out": email_opt_out}.items() if v is not None}
+                                 "email_opt_out": email_opt_out,
+                                 "channels": channels}.items() if v is not None}
     if not changes:
         raise typer.BadParameter("give at least one of --phone, --email, --language, "
-                                 "--sms-opt-out/--no-sms-opt-out, --email-opt-out/...")
+                                 "--sms-opt-out/--no-sms-opt-out, --email-opt-out/..., "
+                                 "--channels")
     context = cli_context(ctx)
     with context.engine.begin() as conn:
         row = customers.update_customer(conn, code, changes=changes, actor=cli_actor(by),

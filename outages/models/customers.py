@@ -31,6 +31,9 @@ class Customer(Base):
     # Set when the mail server refuses the address for good (a hard bounce): not the
     # customer's choice, so not an opt-out; a corrected address clears it.
     email_invalid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The channels this customer gets notices on, in order ("zalo,sms,email"); None: the
+    # notices.channels setting.
+    channels: Mapped[str | None] = mapped_column(String(64))
     connected_on: Mapped[date | None] = mapped_column(Date)
     disconnected_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from itertools import permutations
 from typing import Any, get_args
 
 from sqlalchemy import (
@@ -25,6 +26,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    func,
     literal,
     null,
     select,
@@ -127,15 +129,36 @@ def contact_ok(channel: str) -> ColumnElement[bool]:
     return and_(address.is_not(None), address != "", *(flag.is_(False) for flag in flags))
 
 
+@cache
+def preferences_using(channel: str) -> tuple[str, ...]:
+    """Every channel preference (as stored: "zalo,sms,email") under which `channel` is used:
+    it is listed, and no channel reaching the same contact is listed before it."""
+    contact = REGISTRY[channel].contact
+    return tuple(",".join(order) for size in range(1, len(CHANNELS) + 1)
+                 for order in permutations(CHANNELS, size)
+                 if channel in order
+                 and next(c for c in order if REGISTRY[c].contact == contact) == channel)
+
+
+def prefers(settings: Settings, channel: str) -> ColumnElement[bool]:
+    """Customers whose own preference, or else the notices.channels setting, uses `channel`."""
+    default = ",".join(settings.notices.channels)
+    return func.coalesce(customers.c.channels, default).in_(preferences_using(channel))
+
+
 def queue(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
-          now: datetime, channels: Sequence[str] = CHANNELS) -> int:
-    """Queue `batch` for the customers whose id is in `members` (a select or id list)."""
+          now: datetime, channels: Sequence[str] | None = None) -> int:
+    """Queue `batch` for the customers whose id is in `members` (a select or id list), on
+    `channels`, or by default on the channels each customer prefers."""
     due, urgent = due_time(settings, batch)
     texts = render_all(settings, batch.kind, batch.context, now=due)
     total = 0
-    for channel in channels:
+    for channel in channels or CHANNELS:
         query = _select(settings, batch, channel, texts, due=due, urgent=urgent, now=now)
-        total += outbox.enqueue_from(conn, COLUMNS, query.where(customers.c.id.in_(members)))
+        query = query.where(customers.c.id.in_(members))
+        if channels is None:
+            query = query.where(prefers(settings, channel))
+        total += outbox.enqueue_from(conn, COLUMNS, query)
     return total
 
 

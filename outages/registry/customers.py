@@ -19,7 +19,7 @@ from outages.registry.contacts import PhoneNormalizer, email_problem, language_p
 from outages.registry.importer import ImportResult, Progress, import_customers
 from outages.registry.results import CustomerView
 from outages.registry.rows import MAX_LENGTH
-from outages.settings import Settings
+from outages.settings import Settings, channel_preference
 from outages.timeutil import iso_local, utcnow
 
 __all__ = ["UPDATABLE", "ImportResult", "count_customers", "customer_view", "get_customer",
@@ -27,7 +27,8 @@ __all__ = ["UPDATABLE", "ImportResult", "count_customers", "customer_view", "get
 
 _t = Customer.__table__
 _c = _t.c
-UPDATABLE = ("name", "phone", "email", "address", "language", "sms_opt_out", "email_opt_out")
+UPDATABLE = ("name", "phone", "email", "address", "language", "sms_opt_out", "email_opt_out",
+             "channels")
 
 
 def get_customer(conn: Connection, code: str) -> dict[str, Any]:
@@ -131,6 +132,11 @@ def _text_field(settings: Settings, key: str, value: Any) -> str | None:
     elif key == "language":
         text = text.lower()
         problem = language_problem(text)
+    elif key == "channels":
+        try:
+            text = channel_preference(text)
+        except ValueError as exc:
+            problem = str(exc)
     elif len(text) > MAX_LENGTH[key]:
         problem = f"is {len(text)} characters long, more than the limit of {MAX_LENGTH[key]}"
     if problem:

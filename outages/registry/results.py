@@ -23,6 +23,7 @@ class CustomerView(Result):
     email_opt_out: bool | None = None
     phone_invalid: bool | None = None
     email_invalid: bool | None = None
+    channels: str | None = None
     connected_on: str | None = None
     disconnected_on: str | None = None
     created_at: str | None = None

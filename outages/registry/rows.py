@@ -13,18 +13,18 @@ from typing import Any
 from geo import BBox, point_problem
 from outages import text
 from outages.registry.contacts import PhoneNormalizer, email_problem, language_problem
-from outages.settings import Settings
+from outages.settings import Settings, channel_preference
 from outages.timeutil import parse_date
 
 COLUMNS = ("code", "name", "phone", "email", "lon", "lat", "address", "region", "district",
-           "feeder", "language", "connected_on", "disconnected_on")
+           "feeder", "language", "connected_on", "disconnected_on", "channels")
 REQUIRED = ("code", "lon", "lat")
 # Column widths of the customers table: longer text would fail a whole batch on PostgreSQL.
 MAX_LENGTH = {"code": 64, "name": 200, "address": 500, "region": 100, "district": 100,
               "feeder": 100}
 _LIMITS = tuple((COLUMNS.index(c), n) for c, n in MAX_LENGTH.items())
 (CODE, NAME, PHONE, EMAIL, LON, LAT, ADDRESS, REGION, DISTRICT, FEEDER, LANGUAGE, CONNECTED,
- DISCONNECTED) = range(len(COLUMNS))
+ DISCONNECTED, CHANNELS) = range(len(COLUMNS))
 
 Row = tuple[Any, ...]
 # Connection dates are history: a registry holds customers connected long before 1970.
@@ -88,6 +88,11 @@ class RowChecker:
         if problem:
             problems.append(problem)
         values[LANGUAGE] = language
+        if values[CHANNELS] is not None:
+            try:
+                values[CHANNELS] = channel_preference(values[CHANNELS])
+            except ValueError as exc:
+                problems.append(f"channels {values[CHANNELS]!r}: {exc}")
 
 
 def _dates(values: list[Any], problems: list[str]) -> None:
