@@ -245,9 +245,9 @@ class ZaloSettings(Section):
     app_id: str = ""
     secret_key: str = ""  # the application's secret key: token refresh
     # The first refresh token only: each refresh spends it and the new one Zalo returns is
-    # kept in token_file, which is the truth from then on.
+    # kept in token_store, which is the truth from then on.
     refresh_token: str = ""
-    token_file: str = "zalo-token.json"
+    token_store: str = "zalo-token.json"
     # The OA's secret key: signs the delivery-receipt webhook.
     oa_secret_key: str = ""
     api_url: str = "https://business.openapi.zalo.me"

@@ -5,7 +5,7 @@ A ZNS message is not free text: the outbox body holds the template's parameters 
 object (templates/zalo/<lang>/<kind>.json, rendered from the same context as the SMS), and
 `templates[kind][lang]` names the approved template they fill. The OA access token lives an
 hour or a day; it is refreshed with a single-use refresh token, and the new refresh token
-Zalo returns is written to `token_file` before the new access token is used, so a restart
+Zalo returns is written to `token_store` before the new access token is used, so a restart
 never starts from a spent one.
 """
 
@@ -49,13 +49,13 @@ class ZaloChannel(ProviderChannel):
     fallback = ChannelName.SMS
 
     def __init__(self, *, app_id: str, secret_key: str, refresh_token: str,
-                 templates: Mapping[str, Mapping[str, str]], token_file: str,
+                 templates: Mapping[str, Mapping[str, str]], token_store: str,
                  api_url: str = "https://business.openapi.zalo.me",
                  oauth_url: str = "https://oauth.zaloapp.com", timeout: float = 10.0) -> None:
         self._templates = templates
         self._api_url = api_url.rstrip("/")
         self._http = httpx.Client(timeout=httpx.Timeout(timeout))
-        self._tokens = TokenStore(Path(token_file), refresh_token=refresh_token,
+        self._tokens = TokenStore(Path(token_store), refresh_token=refresh_token,
                                   refresh=lambda spent: self._refresh(app_id, secret_key,
                                                                       oauth_url, spent))
 
@@ -67,7 +67,7 @@ class ZaloChannel(ProviderChannel):
     def from_settings(cls, config: Mapping[str, Any]) -> Self:
         return cls(app_id=config["app_id"], secret_key=config["secret_key"],
                    refresh_token=config["refresh_token"], templates=config["templates"],
-                   token_file=config["token_file"], api_url=config["api_url"],
+                   token_store=config["token_store"], api_url=config["api_url"],
                    oauth_url=config["oauth_url"], timeout=config["timeout"].total_seconds())
 
     def send(self, message: Message) -> Receipt:

@@ -25,10 +25,10 @@ def zalo() -> Iterator[ZaloServer]:
     server.stop()
 
 
-def _channel(zalo: ZaloServer, token_file: Path, **options: Any) -> ZaloChannel:
+def _channel(zalo: ZaloServer, token_store: Path, **options: Any) -> ZaloChannel:
     config: dict[str, Any] = {"app_id": APP_ID, "secret_key": SECRET_KEY,
                               "refresh_token": "refresh-0", "templates": TEMPLATES,
-                              "token_file": str(token_file), "api_url": zalo.url,
+                              "token_store": str(token_store), "api_url": zalo.url,
                               "oauth_url": zalo.url, **options}
     return ZaloChannel(**config)
 
@@ -58,8 +58,8 @@ def test_sends_the_template_to_the_phone_without_plus(zalo: ZaloServer, tmp_path
 def test_refresh_tokens_rotate_and_the_new_one_survives_a_restart(
     zalo: ZaloServer, tmp_path: Path,
 ) -> None:
-    token_file = tmp_path / "token.json"
-    first = _channel(zalo, token_file)
+    token_store = tmp_path / "token.json"
+    first = _channel(zalo, token_store)
     first.send(_message())
     first.send(_message())
     assert zalo.refreshes == 1  # the access token is reused while it lives
@@ -67,12 +67,12 @@ def test_refresh_tokens_rotate_and_the_new_one_survives_a_restart(
     first.send(_message())
     first.close()
     assert zalo.refreshes == 2 and len(zalo.messages) == 3
-    stored = json.loads(token_file.read_text())
+    stored = json.loads(token_store.read_text())
     assert stored["refresh_token"] == zalo.refresh_token == "refresh-2"
-    assert token_file.stat().st_mode & 0o077 == 0
+    assert token_store.stat().st_mode & 0o077 == 0
     # A restarted worker still has refresh-0 in its settings, spent long ago: the file wins.
     zalo.expire_token()
-    second = _channel(zalo, token_file)
+    second = _channel(zalo, token_store)
     try:
         second.send(_message())
     finally:
@@ -83,8 +83,8 @@ def test_refresh_tokens_rotate_and_the_new_one_survives_a_restart(
 def test_a_second_worker_takes_the_token_the_first_refreshed(
     zalo: ZaloServer, tmp_path: Path,
 ) -> None:
-    token_file = tmp_path / "token.json"
-    one, two = _channel(zalo, token_file), _channel(zalo, token_file)
+    token_store = tmp_path / "token.json"
+    one, two = _channel(zalo, token_store), _channel(zalo, token_store)
     try:
         one.send(_message())
         two.send(_message())
@@ -137,7 +137,7 @@ def test_network_failure_is_transient(tmp_path: Path) -> None:
     url = server.url
     server.stop()  # nothing listens there any more
     channel = ZaloChannel(app_id=APP_ID, secret_key=SECRET_KEY, refresh_token="refresh-0",
-                          templates=TEMPLATES, token_file=str(tmp_path / "t.json"),
+                          templates=TEMPLATES, token_store=str(tmp_path / "t.json"),
                           api_url=url, oauth_url=url, timeout=2.0)
     try:
         with pytest.raises(DeliveryError) as failed:
