@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 import uuid
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,8 +24,10 @@ SECRET_KEY = "app-secret"
 class ZaloServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port: int = 0, *, refresh_token: str = "refresh-0") -> None:
+    def __init__(self, port: int = 0, *, refresh_token: str = "refresh-0",
+                 latency: float = 0.0) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
+        self.latency = latency
         self.lock = threading.Condition()
         self.refresh_token = refresh_token  # the one refresh token Zalo accepts now
         self.access_token: str | None = None
@@ -57,6 +60,10 @@ class ZaloServer(ThreadingHTTPServer):
         with self.lock:
             self.access_token = None
 
+    def wait_for_count(self, count: int, timeout: float) -> bool:
+        with self.lock:
+            return self.lock.wait_for(lambda: len(self.messages) >= count, timeout)
+
     def phones(self) -> list[str]:
         with self.lock:
             return [m["phone"] for m in self.messages]
@@ -88,10 +95,10 @@ class ZaloServer(ThreadingHTTPServer):
             if not payload.get("template_id") or not isinstance(payload.get("template_data"),
                                                                  dict):
                 return {"error": -111, "message": "Template data empty"}
-            self.messages.append(payload)
+            msg_id = uuid.uuid4().hex
+            self.messages.append({**payload, "msg_id": msg_id})
             self.lock.notify_all()
-            return {"error": 0, "message": "Success",
-                    "data": {"msg_id": uuid.uuid4().hex, "sent_time": "0"}}
+            return {"error": 0, "message": "Success", "data": {"msg_id": msg_id, "sent_time": "0"}}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -100,7 +107,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode()
+        data = self.rfile.read(length)
+        if len(data) < length:  # the client died mid-request: nothing was sent
+            self.close_connection = True
+            return
+        raw = data.decode()
+        if self.server.latency:
+            time.sleep(self.server.latency)
         if self.path == "/v4/oa/access_token":
             form = {k: v[0] for k, v in parse_qs(raw).items()}
             self._reply(self.server._token(form, self.headers.get("secret_key")))
