@@ -14,7 +14,7 @@ import json
 import logging
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
@@ -22,6 +22,7 @@ from outages.api.deps import EngineDep, SettingsDep
 from outages.db import write_transaction
 from outages.errors import ValidationError
 from outages.notices import zalo_receipts
+from outages.results import Result
 from outages.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -52,23 +53,28 @@ async def signed_event(request: Request, app_id: str, oa_secret_key: str) -> dic
     return event
 
 
-@router.post("/events", summary="Zalo OA events: ZNS delivery receipts", status_code=200,
-             response_class=Response)
-async def events(request: Request, engine: EngineDep, settings: SettingsDep) -> Response:
+class Acknowledged(Result):
+    """Zalo needs a 200 to every event, or it disables the webhook."""
+
+    recorded: bool  # whether the event was a delivery receipt of a known message
+
+
+@router.post("/events", summary="Zalo OA events: ZNS delivery receipts")
+async def events(request: Request, engine: EngineDep, settings: SettingsDep) -> Acknowledged:
     event = await signed_event(request, settings.zalo.app_id, settings.zalo.oa_secret_key)
     if event.get("event_name") != zalo_receipts.RECEIVED:
-        return Response(status_code=200)
+        return Acknowledged(recorded=False)
     message = event.get("message")
     msg_id = message.get("msg_id") if isinstance(message, dict) else None
     if not msg_id:
         raise ValidationError("missing message.msg_id", field="message")
     tracking_id = message.get("tracking_id") if isinstance(message, dict) else None
-    await run_in_threadpool(_record, engine, str(msg_id),
-                            str(tracking_id) if tracking_id else None)
-    return Response(status_code=200)
+    recorded = await run_in_threadpool(_record, engine, str(msg_id),
+                                       str(tracking_id) if tracking_id else None)
+    return Acknowledged(recorded=recorded)
 
 
-def _record(engine: Engine, msg_id: str, tracking_id: str | None) -> None:
+def _record(engine: Engine, msg_id: str, tracking_id: str | None) -> bool:
     with write_transaction(engine) as conn:
-        zalo_receipts.record_receipt(conn, msg_id=msg_id, tracking_id=tracking_id,
-                                     at=utcnow())
+        return zalo_receipts.record_receipt(conn, msg_id=msg_id, tracking_id=tracking_id,
+                                            at=utcnow()) is not None
