@@ -51,7 +51,7 @@ def test_outages_config_variable_names_the_file(tmp_path: Path) -> None:
 def test_secret_from_file_unless_the_value_is_given(tmp_path: Path) -> None:
     secret = tmp_path / "token"
     secret.write_text("s3cret\n", encoding="utf-8")
-    env = {"OUTAGES_TWILIO_AUTH_TOKEN_STORE": str(secret)}
+    env = {"OUTAGES_TWILIO_AUTH_TOKEN_FILE": str(secret)}
     assert load_settings(environ=env).twilio.auth_token == "s3cret"
     both = {**env, "OUTAGES_TWILIO_AUTH_TOKEN": "direct"}
     assert load_settings(environ=both).twilio.auth_token == "direct"
