@@ -10,6 +10,7 @@ class ChannelName(StrEnum):
     SMS = "sms"
     EMAIL = "email"
     WEBHOOK = "webhook"  # the dispatch desk's alerts, never a customer's notices
+    ZALO = "zalo"
 
 
 class OutboxStatus(StrEnum):

@@ -25,6 +25,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from notifier.enums import ChannelName
 from outages import paths, timeutil
 from outages.errors import ConfigError
 
@@ -51,6 +52,17 @@ def _str_list(value: Any) -> Any:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+def channel_preference(value: str) -> str:
+    """A list of channels in order of preference ("zalo, SMS,email"), as stored
+    ("zalo,sms,email"); ValueError naming what is wrong."""
+    names = [part.strip().lower() for part in value.split(",") if part.strip()]
+    unknown = [name for name in names if name not in tuple(ChannelName)]
+    if unknown or not names or len(set(names)) != len(names):
+        raise ValueError(f"list each of {', '.join(ChannelName)} at most once, comma-separated"
+                         + (f" (not {', '.join(unknown)})" if unknown else ""))
+    return ",".join(names)
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
@@ -207,6 +219,10 @@ class NoticesSettings(Section):
     urgent_kinds: StrList = []
     sms_cost_per_segment: float = Field(default=0.0075, ge=0)
     email_cost: float = Field(default=0.0, ge=0)
+    zalo_cost: float = Field(default=0.0, ge=0)
+    # The channels a customer without a preference of their own gets notices on, in order:
+    # of channels reaching the same contact (zalo and sms both reach the phone) the first wins.
+    channels: StrList = ["sms", "email"]
     console_path: str = "-"
 
     @model_validator(mode="before")
@@ -229,6 +245,11 @@ class NoticesSettings(Section):
             parse_quiet_hours(value)
         return value.strip()
 
+    @field_validator("channels")
+    @classmethod
+    def _known_channels(cls, value: list[str]) -> list[str]:
+        return channel_preference(",".join(value)).split(",")
+
 
 class TwilioSettings(Section):
     account_sid: str = ""
@@ -246,6 +267,23 @@ class TwilioSettings(Section):
     replies_per_hour: int = Field(default=5, ge=0)
     # How long webhook MessageSids are remembered to refuse replays; older ones are dropped.
     remember_webhooks: Duration = timedelta(days=30)
+
+
+class ZaloSettings(Section):
+    app_id: str = ""
+    secret_key: str = ""  # the application's secret key: token refresh
+    # The first refresh token only: each refresh spends it and the new one Zalo returns is
+    # kept in token_store, which is the truth from then on.
+    refresh_token: str = ""
+    token_store: str = "zalo-token.json"
+    # The OA's secret key: signs the delivery-receipt webhook.
+    oa_secret_key: str = ""
+    api_url: str = "https://business.openapi.zalo.me"
+    oauth_url: str = "https://oauth.zaloapp.com"
+    rate_per_second: float = Field(default=10.0, gt=0)
+    timeout: Duration = timedelta(seconds=10)
+    # kind -> language -> approved ZNS template id.
+    templates: dict[str, dict[str, str]] = {}
 
 
 class SmtpSettings(Section):
@@ -347,6 +385,7 @@ class Settings(BaseSettings):
     twilio: TwilioSettings = TwilioSettings()
     smtp: SmtpSettings = SmtpSettings()
     alerts: AlertsSettings = AlertsSettings()
+    zalo: ZaloSettings = ZaloSettings()
     retry: RetrySettings = RetrySettings()
     worker: WorkerSettings = WorkerSettings()
     http: HttpSettings = HttpSettings()

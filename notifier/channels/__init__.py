@@ -10,11 +10,13 @@ from notifier.channels.console import ConsoleChannel
 from notifier.channels.email import EmailChannel
 from notifier.channels.sms import SmsChannel
 from notifier.channels.webhook import WebhookChannel
+from notifier.channels.zalo import ZaloChannel
 
 REGISTRY: dict[str, type[ProviderChannel]] = {channel.name: channel for channel in (
     SmsChannel,
     EmailChannel,
+    ZaloChannel,
 )}
 
 __all__ = ["REGISTRY", "Channel", "ConsoleChannel", "DeliveryError", "EmailChannel", "Message",
-           "ProviderChannel", "Receipt", "SmsChannel", "WebhookChannel"]
+           "ProviderChannel", "Receipt", "SmsChannel", "WebhookChannel", "ZaloChannel"]

@@ -61,6 +61,8 @@ class ProviderChannel(ABC):
     templates: ClassVar[Templates]
     price_setting: ClassVar[str]  # the [notices] setting holding the price of one message
     priced_per_segment: ClassVar[bool] = False
+    # Where a notice goes when this channel fails it for good (None: nowhere).
+    fallback: ClassVar[str | None] = None
 
     @classmethod
     @abstractmethod

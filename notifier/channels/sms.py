@@ -42,6 +42,7 @@ class SmsChannel(ProviderChannel):
     templates = Templates(sms=True)
     price_setting = "sms_cost_per_segment"
     priced_per_segment = True
+    fallback = ChannelName.EMAIL
 
     def __init__(self, *, account_sid: str, auth_token: str, from_number: str = "",
                  messaging_service_sid: str = "", api_url: str = "https://api.twilio.com",

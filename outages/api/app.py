@@ -24,6 +24,7 @@ ROUTERS = (
     "outages.api.routers.audit",
     "outages.api.public.cuts",
     "outages.api.webhooks.twilio",
+    "outages.api.webhooks.zalo",
     "outages.api.public.page",
     "outages.api.public.unsubscribe",
     "outages.api.routers.customers",

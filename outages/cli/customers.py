@@ -141,20 +141,24 @@ def update_(
     email_opt_out: bool | None = typer.Option(None, "--email-opt-out/--no-email-opt-out"),
     priority: str | None = typer.Option(None, "--priority", help="life_support, medical or "
                                         "critical_facility; '' clears it."),
+    channels: str | None = typer.Option(
+        None, "--channels", help="Channels in order of preference, e.g. zalo,sms,email; "
+        "'' for the default."),
     by: str | None = typer.Option(None, "--by", help="Who is making the change."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Change a customer's contact details, language, opt-outs or priority (audited)."""
+    """Change a customer's contact details, language, opt-outs, priority or channels (audited)."""
     from outages.registry import customers
 
     changes = {k: v for k, v in {"phone": phone, "email": email, "language": language,
                                  "sms_opt_out": sms_opt_out,
                                  "email_opt_out": email_opt_out,
-                                 "priority": priority}.items() if v is not None}
+                                 "priority": priority,
+                                 "channels": channels}.items() if v is not None}
     if not changes:
         raise typer.BadParameter("give at least one of --phone, --email, --language, "
                                  "--sms-opt-out/--no-sms-opt-out, --email-opt-out/..., "
-                                 "--priority")
+                                 "--priority, --channels")
     context = cli_context(ctx)
     with context.engine.begin() as conn:
         row = customers.update_customer(conn, code, changes=changes, actor=cli_actor(by),

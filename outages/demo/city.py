@@ -119,7 +119,8 @@ def _customer(rng: random.Random, index: int, feeder: Feeder) -> list[str]:
         disconnected = (date.fromisoformat(connected) + timedelta(
             days=rng.randrange(1, 3000))).isoformat()
     return [f"PD{index + 1:08d}", name, _phone(rng), email, f"{lon:.6f}", f"{lat:.6f}", address,
-            f"Hà Nội - {region}", district, feeder.name, language, connected, disconnected, ""]
+            f"Hà Nội - {region}", district, feeder.name, language, connected, disconnected, "",
+            ""]  # priority, and channels: the notices.channels setting
 
 
 FAMILY_NAMES = tuple(name for name, _ in FAMILY)

@@ -33,6 +33,9 @@ class Customer(Base):
     email_invalid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # A Priority value (life support, medical, critical facility) or empty: personal data.
     priority: Mapped[str | None] = mapped_column(String(20))
+    # The channels this customer gets notices on, in order ("zalo,sms,email"); None: the
+    # notices.channels setting.
+    channels: Mapped[str | None] = mapped_column(String(64))
     connected_on: Mapped[date | None] = mapped_column(Date)
     disconnected_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(

@@ -16,7 +16,6 @@ from sqlalchemy import Connection, Engine, Row
 
 from notifier.channels import REGISTRY, Channel, ConsoleChannel, DeliveryError, WebhookChannel
 from notifier.dispatcher import Dispatcher, Recheck, RetryPolicy
-from notifier.enums import ChannelName
 from notifier.supersede import SupersedePolicy
 from outages.enums import NoticeKind, Source
 from outages.lifecycle import core as lc
@@ -118,8 +117,13 @@ class DomainHooks:
                 flagged[flag].add(row.customer_id)
         for column, ids in flagged.items():
             mark_customers(conn, column, sorted(ids))
-        fall_back_to_email(conn, self.settings,
-                           [row for row, _ in failures if row.channel == ChannelName.SMS])
+        by_channel: dict[str, list[Row[Any]]] = defaultdict(list)
+        for row, _ in failures:
+            by_channel[row.channel].append(row)
+        for channel, rows in by_channel.items():
+            fallback = REGISTRY[channel].fallback if channel in REGISTRY else None
+            if fallback is not None:
+                fall_back(conn, self.settings, rows, to=fallback)
 
 
 def mark_customers(conn: Connection, column: ContactFlag, ids: list[int]) -> None:
@@ -131,9 +135,12 @@ def mark_customers(conn: Connection, column: ContactFlag, ids: list[int]) -> Non
                              source=Source.CLI)
 
 
-def fall_back_to_email(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> None:
-    """Queue the same notice by email for customers who have an address (the email row's
-    key is the SMS key with ':email', so a customer already emailed gets nothing twice)."""
+def fall_back(conn: Connection, settings: Settings, rows: Sequence[Row[Any]], *,
+              to: str) -> None:
+    """Queue the same notices on channel `to` for the customers it reaches (an SMS that
+    failed for good goes by email, a Zalo message by SMS). The new row's key is the failed
+    one's with the other channel's name, the key that channel's notice has anyway, so a
+    customer who already has it there gets nothing twice."""
     groups: dict[tuple[int, int, str, str], list[int]] = defaultdict(list)
     ref: dict[tuple[int, int, str, str], datetime | None] = {}
     for row in rows:
@@ -149,5 +156,6 @@ def fall_back_to_email(conn: Connection, settings: Settings, rows: Sequence[Row[
         batch = Batch(outage_id=outage_id, revision=revision, kind=kind, due_at=utcnow(),
                       context=ctx, scope=scope, ref_at=ref[(outage_id, revision, kind, scope)],
                       pressing=pressing(outage))
-        queued = queue(conn, settings, batch, ids, now=utcnow(), channels=(ChannelName.EMAIL,))
-        log.info("%s: %d SMS failures fell back to email (%d queued)", kind, len(ids), queued)
+        queued = queue(conn, settings, batch, ids, now=utcnow(), channels=(to,))
+        log.info("%s: %d %s failures fell back to %s (%d queued)", kind, len(ids),
+                 rows[0].channel, to, queued)

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from itertools import permutations
 from typing import Any, get_args
 
 from sqlalchemy import (
@@ -25,6 +26,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    func,
     literal,
     null,
     select,
@@ -141,9 +143,27 @@ def contact_ok(channel: str) -> ColumnElement[bool]:
     return and_(address.is_not(None), address != "", *(flag.is_(False) for flag in flags))
 
 
+@cache
+def preferences_using(channel: str) -> tuple[str, ...]:
+    """Every channel preference (as stored: "zalo,sms,email") under which `channel` is used:
+    it is listed, and no channel reaching the same contact is listed before it."""
+    contact = REGISTRY[channel].contact
+    return tuple(",".join(order) for size in range(1, len(CHANNELS) + 1)
+                 for order in permutations(CHANNELS, size)
+                 if channel in order
+                 and next(c for c in order if REGISTRY[c].contact == contact) == channel)
+
+
+def prefers(settings: Settings, channel: str) -> ColumnElement[bool]:
+    """Customers whose own preference, or else the notices.channels setting, uses `channel`."""
+    default = ",".join(settings.notices.channels)
+    return func.coalesce(customers.c.channels, default).in_(preferences_using(channel))
+
+
 def queue(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
-          now: datetime, channels: Sequence[str] = CHANNELS) -> int:
-    """Queue `batch` for the customers whose id is in `members` (a select or id list).
+          now: datetime, channels: Sequence[str] | None = None) -> int:
+    """Queue `batch` for the customers whose id is in `members` (a select or id list), on
+    `channels`, or by default on the channels each customer prefers.
 
     A pressing batch (a fault, an urgent cut) goes to priority customers when due, quiet
     hours or not, and their rows are written first: workers claim by (due_at, id), so among
@@ -158,7 +178,7 @@ def queue(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
 
 
 def _queue(conn: Connection, settings: Settings, batch: Batch, members: Any,
-           due_urgent: tuple[datetime, bool], *, now: datetime, channels: Sequence[str],
+           due_urgent: tuple[datetime, bool], *, now: datetime, channels: Sequence[str] | None,
            priority: bool | None = None) -> int:
     """`priority` True or False keeps only the customers with or without one."""
     due, urgent = due_urgent
@@ -168,9 +188,10 @@ def _queue(conn: Connection, settings: Settings, batch: Batch, members: Any,
         has = customers.c.priority.is_not(None)
         chosen.append(has if priority else ~has)
     total = 0
-    for channel in channels:
+    for channel in channels or CHANNELS:
         query = _select(settings, batch, channel, texts, due=due, urgent=urgent, now=now)
-        total += outbox.enqueue_from(conn, COLUMNS, query.where(*chosen))
+        chosen_here = [*chosen, prefers(settings, channel)] if channels is None else chosen
+        total += outbox.enqueue_from(conn, COLUMNS, query.where(*chosen_here))
     return total
 
 

@@ -23,6 +23,7 @@ from outages.notices.queue import (
     context,
     cost,
     customers,
+    prefers,
     render_all,
 )
 from outages.notices.results import Notice, NoticePreview, NoticeStats
@@ -65,7 +66,8 @@ def preview(conn: Connection, settings: Settings, *, outage_id: int, expect: str
 
 
 def recipients(conn: Connection, settings: Settings, outage_id: int) -> dict[tuple[str, str], int]:
-    """How many current members each (channel, language) reaches."""
+    """How many current members each (channel, language) reaches, on the channels each
+    prefers."""
     m = OutageCustomer.__table__.c
     lang = case((customers.c.language.in_(LANGUAGES), customers.c.language),
                 else_=settings.locale.default_language)
@@ -75,7 +77,7 @@ def recipients(conn: Connection, settings: Settings, outage_id: int) -> dict[tup
                  .select_from(customers.join(OutageCustomer.__table__,
                                              m.customer_id == Customer.id))
                  .where(m.outage_id == outage_id, m.dropped_revision.is_(None),
-                        contact_ok(channel))
+                        contact_ok(channel), prefers(settings, channel))
                  .group_by(lang))
         for language, count in conn.execute(query).all():
             result[(channel, language)] = count

@@ -19,7 +19,7 @@ from outages.registry.contacts import PhoneNormalizer, email_problem, language_p
 from outages.registry.importer import ImportResult, Progress, import_customers
 from outages.registry.results import CustomerView
 from outages.registry.rows import MAX_LENGTH, priority_problem
-from outages.settings import Settings
+from outages.settings import Settings, channel_preference
 from outages.timeutil import iso_local, utcnow
 
 __all__ = ["UPDATABLE", "ImportResult", "count_customers", "customer_view", "get_customer",
@@ -28,7 +28,7 @@ __all__ = ["UPDATABLE", "ImportResult", "count_customers", "customer_view", "get
 _t = Customer.__table__
 _c = _t.c
 UPDATABLE = ("name", "phone", "email", "address", "language", "sms_opt_out", "email_opt_out",
-             "priority")
+             "priority", "channels")
 
 
 def get_customer(conn: Connection, code: str) -> dict[str, Any]:
@@ -134,6 +134,11 @@ def _text_field(settings: Settings, key: str, value: Any) -> str | None:
         problem = language_problem(text)
     elif key == "priority":
         text, problem = priority_problem(text)
+    elif key == "channels":
+        try:
+            text = channel_preference(text)
+        except ValueError as exc:
+            problem = str(exc)
     elif len(text) > MAX_LENGTH[key]:
         problem = f"is {len(text)} characters long, more than the limit of {MAX_LENGTH[key]}"
     if problem:

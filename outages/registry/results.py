@@ -24,6 +24,7 @@ class CustomerView(Result):
     phone_invalid: bool | None = None
     email_invalid: bool | None = None
     priority: str | None = None  # personal data: blanked for roles without personal_data
+    channels: str | None = None
     connected_on: str | None = None
     disconnected_on: str | None = None
     created_at: str | None = None

@@ -23,18 +23,19 @@ from outages.registry.contacts import (
     email_problem,
     language_problem,
 )
-from outages.settings import Settings
+from outages.settings import Settings, channel_preference
 from outages.timeutil import LATEST, parse_date
 
 COLUMNS = ("code", "name", "phone", "email", "lon", "lat", "address", "region", "district",
-           "feeder", "language", "connected_on", "disconnected_on", "priority")
+           "feeder", "language", "connected_on", "disconnected_on", "priority",
+           "channels")
 REQUIRED = ("code", "lon", "lat")
 # Column widths of the customers table: longer text would fail a whole batch on PostgreSQL.
 MAX_LENGTH = {"code": 64, "name": 200, "address": 500, "region": 100, "district": 100,
               "feeder": 100}
 _LIMITS = tuple((COLUMNS.index(c), n) for c, n in MAX_LENGTH.items())
 (CODE, NAME, PHONE, EMAIL, LON, LAT, ADDRESS, REGION, DISTRICT, FEEDER, LANGUAGE, CONNECTED,
- DISCONNECTED, PRIORITY) = range(len(COLUMNS))
+ DISCONNECTED, PRIORITY, CHANNELS) = range(len(COLUMNS))
 
 Row = tuple[Any, ...]
 # Connection dates are history: a registry holds customers connected long before 1970.
@@ -97,9 +98,10 @@ class RowChecker:
         _emails(columns[EMAIL], doubtful)
         columns[LANGUAGE] = self._languages(columns[LANGUAGE], doubtful)
         _bulk_dates(columns[CONNECTED], columns[DISCONNECTED], doubtful)
-        # Priority customers are few: check() words and normalises their column.
-        doubtful |= np.fromiter((v is not None for v in columns[PRIORITY]), dtype=bool,
-                                count=len(raws))
+        # Priorities and channel preferences are few: check() normalises those columns.
+        doubtful |= np.fromiter((p is not None or c is not None
+                                 for p, c in zip(columns[PRIORITY], columns[CHANNELS],
+                                                 strict=True)), dtype=bool, count=len(raws))
         rows: list[Row | None] = list(zip(*columns, strict=True))
         refused: dict[int, list[str]] = {}
         for position in np.flatnonzero(doubtful).tolist():
@@ -184,6 +186,11 @@ class RowChecker:
         if problem:
             problems.append(problem)
         values[LANGUAGE] = language
+        if values[CHANNELS] is not None:
+            try:
+                values[CHANNELS] = channel_preference(values[CHANNELS])
+            except ValueError as exc:
+                problems.append(f"channels {values[CHANNELS]!r}: {exc}")
 
 
 def _numbers(values: list[Any], doubtful: Any) -> Any:

@@ -137,3 +137,15 @@ def test_area_vertex_limit_names_the_limit(make_client, headers, people) -> None
     refused = small.post("/areas/preview", json=square(105.85, 21.03),
                          headers=headers["viewer"])
     assert refused.status_code == 422 and "4" in refused.json()["detail"]
+
+
+def test_update_channel_preference(client, headers, people) -> None:
+    changed = client.patch("/customers/PD0002", headers=headers["admin"],
+                           json={"channels": "Zalo, sms"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["channels"] == "zalo,sms"
+    bad = client.patch("/customers/PD0002", headers=headers["admin"], json={"channels": "fax"})
+    assert bad.status_code == 422 and bad.json()["field"] == "channels"
+    assert "not fax" in bad.text
+    cleared = client.patch("/customers/PD0002", headers=headers["admin"], json={"channels": ""})
+    assert cleared.json()["channels"] is None

@@ -77,8 +77,10 @@ def test_run_sends_due_notices_to_console_file_then_list_and_stats(
                      .values(email_invalid=True, phone_invalid=True))
         conn.execute(update(Customer).where(Customer.id == ids[1]).values(sms_opt_out=True))
     stats = json.loads(cli("notices", "stats", "--json").stdout)
+    # A number that cannot take an SMS is no use to Zalo either.
     assert stats["unreachable"] == {"sms": {"opted_out": 1, "invalid_address": 1},
-                                    "email": {"opted_out": 0, "invalid_address": 1}}
+                                    "email": {"opted_out": 0, "invalid_address": 1},
+                                    "zalo": {"invalid_address": 1}}
     assert stats["by_status"] == {"sent": 8, "pending": 16}
     assert stats["by_channel"]["sms"] == {"sent": 5, "pending": 10}
     assert stats["delivery_rate"] == 1.0

@@ -22,7 +22,7 @@ def row(code: str = "PD1", **values: str) -> dict[str, str]:
             "email": "an@example.vn", "lon": "105.85", "lat": "21.03",
             "address": "1 Tràng Tiền", "region": "Hà Nội", "district": "Hoàn Kiếm",
             "feeder": "HK-471", "language": "vi", "connected_on": "2010-01-01",
-            "disconnected_on": "", "priority": ""}
+            "disconnected_on": "", "priority": "", "channels": ""}
     return {**base, **values}
 
 

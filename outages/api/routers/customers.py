@@ -31,6 +31,8 @@ class Changes(Body):
     email_opt_out: bool | None = None
     priority: Literal["life_support", "medical", "critical_facility", ""] | None = Field(
         None, description='A priority customer\'s kind; null or "" clears it.')
+    channels: str | None = Field(None, max_length=64,
+                                 description='In order of preference, e.g. "zalo,sms,email"')
 
 
 @router.post("/import", summary="Upsert customers from an uploaded CSV or GeoJSON file")
@@ -80,7 +82,7 @@ def update(body: Changes, user: Admin, engine: EngineDep, settings: SettingsDep,
     changes = body.model_dump(exclude_unset=True)
     if not changes:
         raise ValidationError("give at least one of phone, email, language, sms_opt_out, "
-                              "email_opt_out, priority", field="body")
+                              "email_opt_out, priority, channels", field="body")
     with write_transaction(engine) as conn:
         row = customers.update_customer(conn, code, changes=changes, actor=user.name,
                                         source=Source.HTTP, settings=settings)

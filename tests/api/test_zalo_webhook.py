@@ -1,0 +1,92 @@
+"""Zalo's delivery receipts: signed as Zalo documents, forward only, and resolving a message
+whose send the worker did not live to record."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, select
+
+from notifier.store import outbox
+from outages.timeutil import utcnow
+from tests.api.conftest import BASE
+
+APP_ID, OA_SECRET = "1234567890", "oa-secret"
+
+
+@pytest.fixture
+def zalo_client(make_client: Any) -> Any:
+    return make_client(OUTAGES_ZALO_APP_ID=APP_ID, OUTAGES_ZALO_OA_SECRET_KEY=OA_SECRET)
+
+
+def _post(client: Any, event: dict[str, Any], *, secret: str = OA_SECRET) -> Any:
+    body = json.dumps(event)
+    mac = hashlib.sha256(f"{APP_ID}{body}{event['timestamp']}{secret}".encode()).hexdigest()
+    return client.post(BASE + "/zalo/events", content=body,
+                       headers={"Content-Type": "application/json",
+                                "X-ZEvent-Signature": f"mac={mac}"})
+
+
+def _received(msg_id: str, tracking_id: str = "") -> dict[str, Any]:
+    return {"app_id": APP_ID, "event_name": "user_received_message", "timestamp": "1733000000000",
+            "recipient": {"id": "84912345678"},
+            "message": {"msg_id": msg_id, "tracking_id": tracking_id,
+                        "delivery_time": "1733000000000"}}
+
+
+def _row(engine: Any, key: str, status: str, provider_id: str | None) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(outbox).values(
+            key=key, outage_id=None, customer_id=None, kind="fault_ack", channel="zalo",
+            recipient="+84912345678", language="vi", due_at=utcnow(), status=status,
+            provider_id=provider_id))
+
+
+def _status(engine: Any, key: str) -> tuple[str, str | None]:
+    with engine.connect() as conn:
+        row = conn.execute(select(outbox.c.status, outbox.c.provider_id)
+                           .where(outbox.c.key == key)).one()
+    return row.status, row.provider_id
+
+
+def test_a_signed_receipt_marks_the_message_delivered_once(zalo_client: Any, engine: Any) -> None:
+    _row(engine, "k1", "sent", "m1")
+    for _ in range(2):  # Zalo retries until it gets 200; the second changes nothing
+        response = _post(zalo_client, _received("m1"))
+        assert (response.status_code, response.json()) == (200, {"recorded": True})
+        assert _status(engine, "k1") == ("delivered", "m1")
+
+
+def test_a_receipt_for_a_message_left_in_flight_finds_it_by_tracking_id(
+    zalo_client: Any, engine: Any,
+) -> None:
+    _row(engine, "7:r1:fault_ack:3:zalo", "sending", None)
+    response = _post(zalo_client, _received("m2", tracking_id="7:r1:fault_ack:3:zalo"))
+    assert response.status_code == 200
+    # Delivered, so a restarted worker does not hand it back to be sent again.
+    assert _status(engine, "7:r1:fault_ack:3:zalo") == ("delivered", "m2")
+
+
+def test_unsigned_or_wrongly_signed_events_change_nothing(zalo_client: Any, engine: Any) -> None:
+    _row(engine, "k3", "sent", "m3")
+    assert _post(zalo_client, _received("m3"), secret="guess").status_code == 403
+    unsigned = zalo_client.post(BASE + "/zalo/events", content=json.dumps(_received("m3")),
+                                headers={"Content-Type": "application/json"})
+    assert unsigned.status_code == 403
+    assert _status(engine, "k3") == ("sent", "m3")
+
+
+def test_without_an_oa_secret_key_every_event_is_refused(make_client: Any, engine: Any) -> None:
+    client = make_client(OUTAGES_ZALO_APP_ID=APP_ID)
+    _row(engine, "k4", "sent", "m4")
+    assert _post(client, _received("m4"), secret="").status_code == 403
+    assert _status(engine, "k4") == ("sent", "m4")
+
+
+def test_other_events_are_acknowledged_and_ignored(zalo_client: Any, engine: Any) -> None:
+    event = {"app_id": APP_ID, "event_name": "follow", "timestamp": "1733000000000"}
+    response = _post(zalo_client, event)
+    assert (response.status_code, response.json()) == (200, {"recorded": False})

@@ -1,0 +1,127 @@
+"""Zalo notices from an outage event: each customer's channel preference at queue time,
+template parameters from the SMS's context, retries, and SMS for customers Zalo cannot reach."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from sqlalchemy import Engine, select
+
+from outages.lifecycle.events import OutageEvent, publish
+from outages.models import Customer
+from outages.notices import delivery
+from outages.settings import Settings
+from tests.notices import helpers as h
+from tests.support.twilio_server import TwilioServer
+from tests.support.zalo_server import APP_ID, SECRET_KEY, ZaloServer
+
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi
+
+
+@pytest.fixture(autouse=True)
+def _frozen() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=True):
+        yield
+
+
+@pytest.fixture
+def zalo() -> Iterator[ZaloServer]:
+    server = ZaloServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def zalo_env(zalo: ZaloServer, tmp_path: Path) -> dict[str, str]:
+    return {
+        "OUTAGES_ZALO_APP_ID": APP_ID, "OUTAGES_ZALO_SECRET_KEY": SECRET_KEY,
+        "OUTAGES_ZALO_REFRESH_TOKEN": "refresh-0", "OUTAGES_ZALO_API_URL": zalo.url,
+        "OUTAGES_ZALO_OAUTH_URL": zalo.url,
+        "OUTAGES_ZALO_TOKEN_STORE": str(tmp_path / "zalo-token.json"),
+        "OUTAGES_ZALO_TEMPLATES": json.dumps({"fault_ack": {"vi": "290001", "en": "290002"}}),
+    }
+
+
+def _fault(engine: Engine, settings: Settings) -> int:
+    outage = h.add_outage(engine, kind="fault", status="confirmed", actual_start=NOW,
+                          etr=NOW + timedelta(hours=3), members=h.customer_ids(engine),
+                          start=None)
+    with engine.begin() as conn:
+        publish(conn, settings, OutageEvent("fault_confirmed", outage, 1, NOW))
+    return outage
+
+
+def test_each_customer_is_notified_on_the_channels_they_prefer(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+) -> None:
+    settings = make_settings()
+    # Every row names its columns: one insert of many rows takes the first row's.
+    add_customers(h.customers(1, email=True, channels=None)
+                  + h.customers(1, start=1, email=True, channels="zalo,sms,email")
+                  + h.customers(1, start=2, email=True, channels="email,sms")
+                  + h.customers(1, start=3, email=True, channels="sms,zalo"))
+    _fault(engine, settings)
+    by_customer = {}
+    for row in h.rows(engine, kind="fault_ack"):
+        by_customer.setdefault(row.customer_id, set()).add(row.channel)
+    ids = h.customer_ids(engine)
+    assert [by_customer[i] for i in ids] == [
+        {"sms", "email"},  # no preference: notices.channels
+        {"zalo", "email"},  # Zalo before SMS: both reach the phone, Zalo is tried
+        {"email", "sms"},
+        {"sms"},
+    ]
+
+
+def test_the_default_preference_is_a_setting(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+) -> None:
+    settings = make_settings(OUTAGES_NOTICES_CHANNELS="zalo,email")
+    add_customers(h.customers(1, email=True, channels=None)
+                  + h.customers(1, start=1, channels="sms"))
+    _fault(engine, settings)
+    rows = h.rows(engine, kind="fault_ack")
+    assert sorted((r.customer_id, r.channel) for r in rows) == sorted(
+        [(h.customer_ids(engine)[0], "zalo"), (h.customer_ids(engine)[0], "email"),
+         (h.customer_ids(engine)[1], "sms")])
+    [zalo_row] = [r for r in rows if r.channel == "zalo"]
+    params = json.loads(zalo_row.body)  # the template's parameters, from the SMS's context
+    assert params["area"] == "Phường Láng Hạ" and params["hotline"] == "1900 6769"
+    assert params["etr"] == "13:00"
+
+
+def test_zalo_sends_retries_and_falls_back_to_sms_once_for_customers_not_on_zalo(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    zalo: ZaloServer, zalo_env: dict[str, str], twilio: TwilioServer,
+    twilio_env: dict[str, str],
+) -> None:
+    settings = make_settings(**twilio_env, **zalo_env, OUTAGES_RETRY_MAX_ATTEMPTS="3")
+    add_customers(h.customers(4, channels="zalo,sms"))
+    zalo.fail("84900000001", -115, times=1)  # out of quota: tried again
+    zalo.fail("84900000002", -118)  # no Zalo account
+    zalo.fail("84900000003", -109)  # the template was rejected: SMS rather than nothing
+    _fault(engine, settings)
+    dispatcher = delivery.dispatcher(engine, settings, concurrency=4)
+    try:
+        for _ in range(4):
+            dispatcher.drain()
+    finally:
+        dispatcher.close()
+    zalo_rows = {r.recipient: r for r in h.rows(engine, channel="zalo", kind="fault_ack")}
+    assert {phone: (r.status, r.last_error_code) for phone, r in zalo_rows.items()} == {
+        "+84900000000": ("sent", None), "+84900000001": ("sent", None),
+        "+84900000002": ("failed", "-118"), "+84900000003": ("failed", "-109")}
+    assert zalo_rows["+84900000001"].attempts == 2
+    assert sorted(zalo.phones()) == ["84900000000", "84900000001"]
+    # Those Zalo could not reach got the SMS instead, once each; nobody got both.
+    assert sorted(m["To"] for m in twilio.messages) == ["+84900000002", "+84900000003"]
+    assert [r.status for r in h.rows(engine, channel="sms")] == ["sent", "sent"]
+    with engine.connect() as conn:  # the number itself is fine: nothing is flagged
+        flags = conn.execute(select(Customer.phone_invalid, Customer.sms_opt_out)).all()
+    assert set(flags) == {(False, False)}
