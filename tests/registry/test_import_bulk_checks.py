@@ -36,6 +36,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
                      "2101-01-01", " 2010-01-01 ", "01/02/2010", "2100-12-31"),
     "disconnected_on": ("", "2009-12-31", "2011-05-05", "2010-01-01", "bad"),
     "priority": ("", "medical", " Life_Support ", "vip"),
+    "channels": ("", "zalo,sms,email", " SMS ", "pigeon"),
 }
 
 
