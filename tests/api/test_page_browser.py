@@ -46,6 +46,7 @@ def test_public_page_in_vietnamese(chromium, server, tmp_path) -> None:
     assert "08:00 04/03/2030 – 12:00 04/03/2030" in dom and "Thay cáp ngầm" in dom
     assert dom.count("08:00 04/03/2030") == 2  # schedule and code lookup
     assert "Sự cố: Đội Cấn" in dom and "12:00 04/03/2030" in dom  # current fault with ETR
+    assert 'id="still-out-form"' in dom and "Tôi vẫn bị mất điện" in dom
     for _code, name, phone, *_rest in PEOPLE:
         assert name not in dom and phone not in dom
 
@@ -56,6 +57,7 @@ def test_public_page_in_english_with_a_bad_code(chromium, server, tmp_path) -> N
     # An unknown code reads like a code without cuts: the page does not tell which exist.
     assert "No planned cut for this customer code." in dom and "not found" not in dom
     assert "Fault: Đội Cấn" in dom and "04/03/2030 12:00" in dom
+    assert 'id="still-out-form"' in dom and "I still have no power" in dom
 
 
 def test_docs_render_under_the_content_security_policy(chromium, server, tmp_path) -> None:
