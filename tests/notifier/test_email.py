@@ -94,3 +94,20 @@ def test_message_id_is_the_same_for_every_attempt_at_one_notice() -> None:
     assert channel.compose(first)["Message-ID"] == channel.compose(again)["Message-ID"]
     assert channel.message_id(first) != channel.message_id(other)
     assert channel.message_id(first).endswith("@utility.test>")
+
+
+def test_a_long_vietnamese_subject_keeps_every_space(smtp: SmtpServer) -> None:
+    subject = ("Còn 15 phút đến giờ dự kiến có điện, khách hàng vẫn mất điện: sự cố 12 "
+               "(Phường Láng Hạ, quận Đống Đa, thành phố Hà Nội)")
+    channel = EmailChannel(host="127.0.0.1", port=smtp.port, from_address="n@utility.test",
+                           starttls=False)
+    try:
+        channel.send(Message(id=1, key="k1", channel="email", recipient="a@example.test",
+                             language="vi", kind="announcement", body="x", subject=subject))
+    finally:
+        channel.close()
+    [mail] = smtp.messages
+    assert str(mail["Subject"]) == subject
+    raw = mail.as_bytes().split(b"\n")
+    assert max(len(line.rstrip(b"\r")) for line in raw if line.startswith((b"Subject", b" "))) \
+        <= 78
