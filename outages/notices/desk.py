@@ -1,6 +1,9 @@
 """Alerts to the dispatch desk, through the outbox like every notice: written in the same
-transaction as the reply that raised them, keyed by the alert and channel (so an alert goes
-out once however many replies join it), retried by the worker.
+transaction as the change that raised them, keyed by what they are about and the channel (so
+an alert goes out once however many replies join it), retried by the worker.
+
+Two kinds: a partial restoration (customers said power did not come back), and an incident's
+ETR about to pass (`faults.etr_warn_before` ahead) with customers still out.
 
 The email goes to `alerts.email` in the default language; the webhook POSTs JSON to
 `alerts.webhook_url`, signed by the webhook channel (notifier/channels/webhook.py).
@@ -9,7 +12,7 @@ The email goes to `alerts.email` in the default language; the webhook POSTs JSON
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row
@@ -20,6 +23,11 @@ from outages.lifecycle import alerts
 from outages.lifecycle.results import AlertView
 from outages.notices.queue import render
 from outages.settings import Settings
+from outages.timeutil import iso_local
+
+# The desk's warning that an incident's ETR passes soon; at send time it is dropped unless
+# the ETR it names still stands and customers are still out (notices/recipients.py).
+ETR_PASSING = "etr_passing"
 
 
 def queue_alert(conn: Connection, settings: Settings, *, alert_id: int, outage: Row[Any],
@@ -37,6 +45,44 @@ def queue_alert(conn: Connection, settings: Settings, *, alert_id: int, outage: 
                          recipient=settings.alerts.webhook_url,
                          language=settings.locale.default_language, body=_payload(alert)))
     return outbox.enqueue(conn, rows)
+
+
+def queue_etr_warning(conn: Connection, settings: Settings, *, outage: Row[Any], revision: int,
+                      now: datetime) -> int:
+    """Warn the desk `faults.etr_warn_before` ahead of the incident's ETR. Keyed by the ETR,
+    so it goes once per ETR; an ETR set inside that window needs no warning (the dispatcher
+    has just looked at it)."""
+    warn_at = outage.etr - settings.faults.etr_warn_before
+    if warn_at <= now:
+        return 0
+    language = settings.locale.default_language
+    fields: dict[str, Any] = {
+        "key_base": f"etrwarn{outage.id}-{int(outage.etr.timestamp())}",
+        "outage_id": outage.id, "revision": revision, "kind": ETR_PASSING, "due_at": warn_at,
+        "ref_at": outage.etr, "language": language, "now": now}
+    rows = []
+    if settings.alerts.email:
+        context = {"utility": settings.notices.utility_name, "outage_id": outage.id,
+                   "area": outage.area_name, "etr": outage.etr,
+                   "minutes": _minutes(settings.faults.etr_warn_before),
+                   "unsubscribe_url": None}
+        text = render(settings, ChannelName.EMAIL, language, ETR_PASSING, context, now=now)
+        rows.append(_desk_row(**fields, channel=ChannelName.EMAIL,
+                              recipient=settings.alerts.email, body=text.body,
+                              subject=text.subject, html=text.html))
+    if settings.alerts.webhook_url:
+        payload = {"event": ETR_PASSING, "incident": {
+            "id": outage.id, "area_name": outage.area_name,
+            "etr": iso_local(outage.etr, settings.tz),
+            "warn_before_minutes": _minutes(settings.faults.etr_warn_before)}}
+        rows.append(_desk_row(**fields, channel=ChannelName.WEBHOOK,
+                              recipient=settings.alerts.webhook_url,
+                              body=json.dumps(payload, ensure_ascii=False, sort_keys=True)))
+    return outbox.enqueue(conn, rows)
+
+
+def _minutes(span: timedelta) -> int:
+    return round(span.total_seconds() / 60)
 
 
 def _email(settings: Settings, alert: AlertView, outage: Row[Any],
@@ -62,11 +108,22 @@ def _payload(alert: AlertView) -> str:
 def _row(alert: AlertView, outage: Row[Any], now: datetime, *, channel: str, recipient: str,
          language: str, body: str, subject: str | None = None,
          html: str | None = None) -> dict[str, Any]:
+    return _desk_row(key_base=f"alert{alert.id}", outage_id=outage.id, revision=outage.revision,
+                     kind=alert.kind, due_at=now, ref_at=None, language=language, now=now,
+                     channel=channel, recipient=recipient, body=body, subject=subject,
+                     html=html)
+
+
+def _desk_row(*, key_base: str, outage_id: int, revision: int, kind: str, due_at: datetime,
+              ref_at: datetime | None, language: str, now: datetime, channel: str,
+              recipient: str, body: str, subject: str | None = None,
+              html: str | None = None) -> dict[str, Any]:
+    """An outbox row to the desk: no customer, urgent (quiet hours are for customers)."""
     return {
-        "key": f"alert{alert.id}:{channel}", "outage_id": outage.id,
-        "revision": outage.revision, "customer_id": None, "kind": alert.kind,
-        "channel": channel, "recipient": recipient, "language": language, "urgent": True,
-        "due_at": now, "ref_at": None, "status": OutboxStatus.PENDING, "attempts": 0,
-        "subject": subject, "body": body, "html": html, "encoding": None, "segments": None,
-        "cost": 0.0, "created_at": now, "updated_at": now,
+        "key": f"{key_base}:{channel}", "outage_id": outage_id, "revision": revision,
+        "customer_id": None, "kind": kind, "channel": channel, "recipient": recipient,
+        "language": language, "urgent": True, "due_at": due_at, "ref_at": ref_at,
+        "status": OutboxStatus.PENDING, "attempts": 0, "subject": subject, "body": body,
+        "html": html, "encoding": None, "segments": None, "cost": 0.0, "created_at": now,
+        "updated_at": now,
     }

@@ -225,7 +225,8 @@ def restored(conn: Connection, settings: Settings, event: OutageEvent,
         queue(conn, settings, _batch(event, outage, NoticeKind.RESTORED, ctx, ref_at=event.at), ids,
               now=utcnow())
     if outage.status in FINISHED:  # the last step: callers without an account are done too
-        _skip(conn, event.outage_id, UNTRUE_WHEN_RESTORED, reason=event.kind)
+        _skip(conn, event.outage_id, (*UNTRUE_WHEN_RESTORED, desk.ETR_PASSING),
+              reason=event.kind)
     if outage.status == IncidentStatus.RESTORED:
         _answer_reports_outside(conn, settings, event, outage)
 
@@ -264,18 +265,20 @@ def fault_confirmed(conn: Connection, settings: Settings, event: OutageEvent,
     queue(conn, settings, _batch(event, outage, NoticeKind.FAULT_ACK, ctx, ref_at=outage.etr),
           still_out(event.outage_id), now=utcnow())
     _plan_etr_passed(conn, settings, event, outage)
+    _warn_desk(conn, settings, event, outage)
 
 
 def etr_changed(conn: Connection, settings: Settings, event: OutageEvent,
                 outage: Row[Any]) -> None:
     # The passing of the old ETR, and any update not yet sent, speak of a time no longer true.
-    _skip(conn, event.outage_id, (NoticeKind.ETR_PASSED,), reason=event.kind)
+    _skip(conn, event.outage_id, (NoticeKind.ETR_PASSED, desk.ETR_PASSING), reason=event.kind)
     _skip(conn, event.outage_id, (NoticeKind.ETR_UPDATE,), revision_below=event.revision,
           reason=event.kind)
     if outage.status == "reported" or outage.etr is None:  # the acknowledgement will carry it
         return
     _queue_etr_update(conn, settings, event, outage)
     _plan_etr_passed(conn, settings, event, outage)
+    _warn_desk(conn, settings, event, outage)
 
 
 def _queue_etr_update(conn: Connection, settings: Settings, event: OutageEvent,
@@ -318,6 +321,7 @@ def fault_resized(conn: Connection, settings: Settings, event: OutageEvent,
     ack = _batch(event, outage, NoticeKind.FAULT_ACK, context(settings, outage), ref_at=outage.etr)
     queue(conn, settings, ack, added, now=utcnow())
     _plan_etr_passed(conn, settings, event, outage)
+    _warn_desk(conn, settings, event, outage)
 
 
 def _plan_etr_passed(conn: Connection, settings: Settings, event: OutageEvent,
@@ -343,6 +347,14 @@ def _plan_etr_passed(conn: Connection, settings: Settings, event: OutageEvent,
         batch = _batch(event, outage, NoticeKind.ETR_PASSED, ctx, due_at=due,
                        scope=f"etr{int(outage.etr.timestamp())}", ref_at=outage.etr)
         queue(conn, settings, batch, members, now=utcnow())
+
+
+def _warn_desk(conn: Connection, settings: Settings, event: OutageEvent,
+               outage: Row[Any]) -> None:
+    """The desk hears before the incident's ETR passes with customers still out."""
+    if outage.etr is None or outage.status == "reported":
+        return
+    desk.queue_etr_warning(conn, settings, outage=outage, revision=event.revision, now=utcnow())
 
 
 def next_update(settings: Settings, passed_at: datetime) -> datetime:

@@ -25,6 +25,7 @@ from notifier.dispatcher import Recheck
 from notifier.enums import ChannelName
 from outages.enums import CutStatus
 from outages.lifecycle import core as lc
+from outages.notices.desk import ETR_PASSING
 from outages.notices.planner import PRE_START, UNTRUE_WHEN_RESTORED
 from outages.notices.queue import LANGUAGES, channel_flags, cost, notice_context, render
 from outages.settings import Settings
@@ -66,17 +67,40 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
 
 def untrue(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, str]:
     """Rows the outage's state now contradicts (id -> why): anything before the start of a
-    cut no longer scheduled, anything before the end to a customer with power back."""
+    cut no longer scheduled, anything before the end to a customer with power back, a desk
+    warning of an ETR no longer set or with nobody left out."""
     rows = [row for row in rows if row.outage_id is not None]
     if not rows:
         return {}
+    found = _stale_etr_warnings(conn, [row for row in rows if row.kind == ETR_PASSING])
+    rows = [row for row in rows if row.kind != ETR_PASSING]
+    if not rows:
+        return found
     status, restored = _outage_state(conn, rows)
-    found: dict[int, str] = {}
     for row in rows:
         if row.kind in PRE_START and status.get(row.outage_id, CutStatus.SCHEDULED) \
                 != CutStatus.SCHEDULED:
             found[row.id] = status[row.outage_id]
         elif row.kind in UNTRUE_WHEN_RESTORED and (row.outage_id, row.customer_id) in restored:
+            found[row.id] = "restored"
+    return found
+
+
+def _stale_etr_warnings(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, str]:
+    """Desk warnings whose ETR was replaced, or whose incident has nobody out any more."""
+    if not rows:
+        return {}
+    o, i = lc.OUTAGES.c, lc.INTERRUPTIONS.c
+    still_out = (select(i.id).where(i.outage_id == o.id, i.end_at.is_(None))
+                 .exists().label("out"))
+    state = {row.id: (row.etr, row.out) for row in conn.execute(
+        select(o.id, o.etr, still_out).where(o.id.in_({row.outage_id for row in rows})))}
+    found: dict[int, str] = {}
+    for row in rows:
+        etr, out = state.get(row.outage_id, (None, False))
+        if etr is None or row.ref_at is None or etr != row.ref_at:
+            found[row.id] = "etr_changed"
+        elif not out:
             found[row.id] = "restored"
     return found
 
