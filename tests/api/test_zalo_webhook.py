@@ -22,12 +22,13 @@ def zalo_client(make_client: Any) -> Any:
     return make_client(OUTAGES_ZALO_APP_ID=APP_ID, OUTAGES_ZALO_OA_SECRET_KEY=OA_SECRET)
 
 
-def _post(client: Any, event: dict[str, Any], *, secret: str = OA_SECRET) -> Any:
-    body = json.dumps(event)
+def _post(client: Any, event: dict[str, Any], *, secret: str = OA_SECRET,
+          prefix: str = "mac=") -> Any:
+    body = json.dumps(event, ensure_ascii=False)
     mac = hashlib.sha256(f"{APP_ID}{body}{event['timestamp']}{secret}".encode()).hexdigest()
-    return client.post(BASE + "/zalo/events", content=body,
+    return client.post(BASE + "/zalo/events", content=body.encode(),
                        headers={"Content-Type": "application/json",
-                                "X-ZEvent-Signature": f"mac={mac}"})
+                                "X-ZEvent-Signature": f"{prefix}{mac}"})
 
 
 def _received(msg_id: str, tracking_id: str = "") -> dict[str, Any]:
@@ -90,3 +91,15 @@ def test_other_events_are_acknowledged_and_ignored(zalo_client: Any, engine: Any
     event = {"app_id": APP_ID, "event_name": "follow", "timestamp": "1733000000000"}
     response = _post(zalo_client, event)
     assert (response.status_code, response.json()) == (200, {"recorded": False})
+
+
+def test_the_signature_is_checked_on_the_bytes_received_with_or_without_its_prefix(
+        zalo_client: Any, engine: Any) -> None:
+    _row(engine, "k9", "sent", "m9")
+    event = {**_received("m9"), "note": "Điện lực Hà Nội"}
+    assert _post(zalo_client, event, prefix="").status_code == 200
+    assert _status(engine, "k9") == ("delivered", "m9")
+    bad = zalo_client.post(BASE + "/zalo/events", content=json.dumps(event).encode(),
+                           headers={"Content-Type": "application/json",
+                                    "X-ZEvent-Signature": b"mac=\xe9\xe9"})
+    assert bad.status_code == 403

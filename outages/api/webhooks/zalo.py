@@ -1,7 +1,8 @@
 """Zalo OA webhook: delivery receipts of ZNS messages.
 
 Zalo signs each event with X-ZEvent-Signature: "mac=" + sha256(app id + the raw JSON body +
-the event's timestamp + the OA secret key), hex. A request without a valid signature gets
+the event's timestamp + the OA secret key), hex; the digest is also accepted without its
+"mac=" prefix, as some OA gateways forward it. A request without a valid signature gets
 403 and nothing is read or changed. Other events are acknowledged and ignored: Zalo disables
 a webhook that does not answer 200.
 """
@@ -30,23 +31,29 @@ router = APIRouter(prefix="/zalo", tags=["zalo"],
                    responses={403: {"description": "missing or invalid X-ZEvent-Signature"}})
 
 
-def expected_signature(app_id: str, body: str, timestamp: str, oa_secret_key: str) -> str:
-    mac = hashlib.sha256((app_id + body + timestamp + oa_secret_key).encode()).hexdigest()
-    return f"mac={mac}"
+def expected_signature(app_id: str, body: bytes, timestamp: str, oa_secret_key: str) -> str:
+    signed = app_id.encode() + body + timestamp.encode() + oa_secret_key.encode()
+    return f"mac={hashlib.sha256(signed).hexdigest()}"
+
+
+def _given_signature(request: Request) -> str:
+    given = request.headers.get("X-ZEvent-Signature", "").strip()
+    return given if given.lower().startswith("mac=") or not given else f"mac={given}"
 
 
 async def signed_event(request: Request, app_id: str, oa_secret_key: str) -> dict[str, Any]:
     """The event Zalo signed; 403 for anything else."""
-    raw = (await request.body()).decode("utf-8", errors="replace")
+    raw = await request.body()  # signed as received: decoding first could change the bytes
     try:
         event = json.loads(raw)
     except ValueError:
         event = None
-    given = request.headers.get("X-ZEvent-Signature", "")
+    given = _given_signature(request)
     timestamp = str(event.get("timestamp", "")) if isinstance(event, dict) else ""
+    expected = expected_signature(app_id, raw, timestamp, oa_secret_key).encode()
+    # Compared as bytes: a header may carry any Latin-1 character, which a str compare refuses.
     if not (app_id and oa_secret_key and given and isinstance(event, dict)
-            and hmac.compare_digest(given, expected_signature(app_id, raw, timestamp,
-                                                              oa_secret_key))):
+            and hmac.compare_digest(given.lower().encode("latin-1", "replace"), expected)):
         log.warning("rejected Zalo webhook: %s", "no OA secret key configured"
                     if not oa_secret_key else "bad or missing signature")
         raise HTTPException(403, "invalid or missing X-ZEvent-Signature")
