@@ -73,6 +73,10 @@ class Hooks(Protocol):
     def on_permanent(self, conn: Connection, failures: Sequence[tuple[Row[Any], DeliveryError]],
                      ) -> None: ...
 
+    def on_sent(self, conn: Connection, provider_ids: Sequence[str]) -> None:
+        """Just recorded as sent under these provider ids (in the same transaction): the
+        provider may have reported on them already."""
+
 
 @dataclass
 class _Result:
@@ -172,8 +176,10 @@ class Dispatcher:
         found = [r for r in self.pool.map(self._lookup, rows) if r is not None]
         now = self.clock()
         with self._write() as conn, conn.begin():
-            outbox.record(conn, [_outcome(row, SENT, now, provider_id=receipt.provider_id)
-                                 for row, receipt in found])
+            outcomes = [_outcome(row, SENT, now, provider_id=receipt.provider_id)
+                        for row, receipt in found]
+            outbox.record(conn, outcomes)
+            self._sent(conn, outcomes)
             released = outbox.release(conn, dead, now=now)
         log.info("recovered %d notices left in flight: %d confirmed by the provider, "
                  "%d to send again", len(rows), len(found), released)
@@ -338,7 +344,13 @@ class Dispatcher:
             outbox.record(conn, held.outcomes)
             if held.permanent and self.hooks is not None:
                 self.hooks.on_permanent(conn, held.permanent)
+            self._sent(conn, held.outcomes)
         self.outcomes.update(str(o["status"]) for o in held.outcomes)
+
+    def _sent(self, conn: Connection, outcomes: Sequence[dict[str, Any]]) -> None:
+        ids = [str(o["provider_id"]) for o in outcomes if o["status"] == SENT and o["provider_id"]]
+        if ids and self.hooks is not None:
+            self.hooks.on_sent(conn, ids)
 
     def _outcome(self, result: _Result, now: datetime) -> dict[str, Any]:
         row, error = result.row, result.error

@@ -12,7 +12,7 @@ from outages.models.outages import (
     PriorityCall,
     Revision,
 )
-from outages.models.webhooks import TwilioEvent
+from outages.models.webhooks import EarlyStatus, TwilioEvent
 
 __all__ = [
     "Alert",
@@ -20,6 +20,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Customer",
+    "EarlyStatus",
     "FaultReport",
     "Interruption",
     "Outage",

@@ -1,17 +1,28 @@
 """What an SMS delivery report changes: the outbox row (forward only) and, when the provider
-reports a permanent problem with the number, the customer's contact flags."""
+reports a permanent problem with the number, the customer's contact flags.
+
+Twilio may call back before the worker has committed the message id it was just given (the
+send returns, the callback races the worker's write). Such a report is kept in
+early_statuses and applied when the worker records the id (`apply_early`), so an early
+"undelivered" is not lost.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from notifier.channels import sms
+from notifier.enums import OutboxStatus
 from notifier.status import FAILED, PROVIDER_STATUSES, StatusChange, apply_status
 from outages.enums import Source
 from outages.errors import ValidationError
+from outages.models import EarlyStatus
 from outages.notices import webhooks
 from outages.notices.queue import contact_flag
 from outages.registry import optout
@@ -19,6 +30,7 @@ from outages.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 ACTOR = "twilio"
+_early = cast(Table, EarlyStatus.__table__)
 
 
 def record_status(conn: Connection, *, message_sid: str, provider_status: str,
@@ -33,20 +45,52 @@ def record_status(conn: Connection, *, message_sid: str, provider_status: str,
                               field="MessageStatus")
     now = utcnow()
     webhooks.forget_before(conn, now - keep)
+    conn.execute(delete(_early).where(_early.c.received_at < now - keep))
     if not webhooks.first_time(conn, message_sid=message_sid,
                                event=webhooks.status_event(name), at=now):
         log.info("status %s for message %s was already recorded", name, message_sid,
                  extra={"provider_message_id": message_sid})
         return None
-    change = apply_status(conn, provider_id=message_sid, status=status, at=now,
-                          error_code=error_code or None, error=error or None)
+    change = _apply(conn, message_sid, status, now, error_code or None, error or None)
     if change is None:
-        log.warning("status %s for unknown message %s ignored", provider_status, message_sid,
-                    extra={"provider_message_id": message_sid})
-        return None
-    if change.changed and status in FAILED and change.customer_id is not None:
+        _keep_early(conn, message_sid, status, now, error_code or None, error or None)
+        log.info("status %s for unknown message %s kept until a worker records that message",
+                 name, message_sid, extra={"provider_message_id": message_sid})
+    return change
+
+
+def _apply(conn: Connection, message_sid: str, status: str, at: datetime,
+           error_code: str | None, error: str | None) -> StatusChange | None:
+    change = apply_status(conn, provider_id=message_sid, status=OutboxStatus(status), at=at,
+                          error_code=error_code, error=error)
+    if change is not None and change.changed and status in FAILED \
+            and change.customer_id is not None:
         _flag_contact(conn, change.customer_id, change.channel, error_code)
     return change
+
+
+def _keep_early(conn: Connection, message_sid: str, status: str, at: datetime,
+                error_code: str | None, error: str | None) -> None:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(_early).values(
+        message_sid=message_sid, status=status, error_code=error_code,
+        error=error[:500] if error else None, received_at=at).on_conflict_do_nothing())
+
+
+def apply_early(conn: Connection, provider_ids: Sequence[str]) -> int:
+    """Apply the reports that came before the worker recorded these message ids (in the
+    order received; forward moves only, as ever); how many applied."""
+    if not provider_ids:
+        return 0
+    e = _early.c
+    early = conn.execute(select(e.message_sid, e.status, e.error_code, e.error, e.received_at)
+                         .where(e.message_sid.in_(list(provider_ids)))
+                         .order_by(e.received_at)).all()
+    for row in early:
+        _apply(conn, row.message_sid, row.status, row.received_at, row.error_code, row.error)
+    if early:
+        conn.execute(delete(_early).where(e.message_sid.in_({r.message_sid for r in early})))
+    return len(early)
 
 
 def _flag_contact(conn: Connection, customer_id: int, channel: str,

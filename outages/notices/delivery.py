@@ -19,7 +19,7 @@ from notifier.dispatcher import Dispatcher, Recheck, RetryPolicy
 from notifier.supersede import SupersedePolicy
 from outages.enums import NoticeKind, Source
 from outages.lifecycle import core as lc
-from outages.notices import recipients, unsubscribe
+from outages.notices import callbacks, recipients, unsubscribe
 from outages.notices.queue import Batch, contact_flag, notice_context, pressing, queue
 from outages.registry import optout
 from outages.registry.optout import ContactFlag
@@ -107,6 +107,9 @@ class DomainHooks:
 
     def recheck(self, conn: Connection, rows: Sequence[Row[Any]]) -> Recheck:
         return recipients.recheck(conn, self.settings, rows)
+
+    def on_sent(self, conn: Connection, provider_ids: Sequence[str]) -> None:
+        callbacks.apply_early(conn, provider_ids)
 
     def on_permanent(self, conn: Connection,
                      failures: Sequence[tuple[Row[Any], DeliveryError]]) -> None:

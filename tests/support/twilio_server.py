@@ -20,6 +20,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
+from twilio.request_validator import RequestValidator
+
 
 class TwilioServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -34,6 +37,11 @@ class TwilioServer(ThreadingHTTPServer):
         self.lock = threading.Condition()  # notified at every accepted message
         # recipient -> list of (http status, twilio code) answered before succeeding
         self.scripted: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        # recipient -> (status, error code) reported to the message's StatusCallback, signed
+        # with `auth_token`, before the send itself is answered (as Twilio may, when the
+        # answer is slow to reach the sender)
+        self.report_first: dict[str, tuple[str, str]] = {}
+        self.auth_token = ""
         self._thread: threading.Thread | None = None
 
     @property
@@ -81,7 +89,16 @@ class TwilioServer(ThreadingHTTPServer):
             message = f"scripted error {code}: the 'To' number {form.get('To')} was refused"
             return status, {"code": code, "message": message, "status": status,
                             "more_info": f"https://www.twilio.com/docs/errors/{code}"}
-        return 201, self._resource(form)
+        resource = self._resource(form)
+        early = self.report_first.get(form.get("To", ""))
+        if early is not None and form.get("StatusCallback"):
+            self._call_back(form["StatusCallback"], resource["sid"], *early)
+        return 201, resource
+
+    def _call_back(self, url: str, sid: str, status: str, error_code: str) -> None:
+        params = {"MessageSid": sid, "MessageStatus": status, "ErrorCode": error_code}
+        signature = RequestValidator(self.auth_token).compute_signature(url, params)
+        httpx.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=10)
 
     @staticmethod
     def _resource(form: dict[str, Any]) -> dict[str, Any]:
