@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from outages import db, notices  # noqa: F401  (notices: subscribes the notice planner)
 from outages.models import Customer
 from outages.settings import Settings, load_settings
+from tests.support.smtp_server import SmtpServer
 
 # Every API refusal in the suite is checked for CLI words (see that module).
 pytest_plugins = ("tests.support.refusals",)
@@ -218,3 +219,11 @@ def insert_customers(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> None:
 @pytest.fixture
 def add_customers(engine: Engine) -> Callable[[Sequence[Mapping[str, Any]]], None]:
     return lambda rows: insert_customers(engine, rows)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server in this process (aiosmtpd) on a free loopback port."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()

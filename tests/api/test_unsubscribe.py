@@ -4,11 +4,10 @@ headers and footer, and the page and POST endpoint it leads to."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
@@ -21,13 +20,6 @@ from tests.notices import helpers as h
 from tests.support.smtp_server import SmtpServer
 
 _c = Customer.__table__.c
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 def _env(smtp: SmtpServer, **extra: str) -> dict[str, str]:

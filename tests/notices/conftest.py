@@ -5,8 +5,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.twilio_server import TwilioServer
+from tests.support.webhook_server import WebhookReceiver, webhook_receiver
 
 TWILIO_SID = "AC" + "0" * 32
+DESK_SECRET = "desk-webhook-secret"
 
 
 @pytest.fixture
@@ -27,3 +29,10 @@ def twilio_env(twilio: TwilioServer) -> dict[str, str]:
         "OUTAGES_NOTICES_QUIET_HOURS": "",
         "OUTAGES_RETRY_BASE_DELAY": "0s",
     }
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """The dispatch desk's webhook receiver, checking signatures made with DESK_SECRET."""
+    with webhook_receiver(DESK_SECRET) as server:
+        yield server

@@ -18,12 +18,12 @@ from outages.notices.desk import ETR_PASSING
 from outages.settings import Settings
 from tests.lifecycle.conftest import LAT0, LON0, grid_rows
 from tests.notices import helpers as h
+from tests.notices.conftest import DESK_SECRET
 from tests.support.smtp_server import SmtpServer
-from tests.support.webhook_server import WebhookReceiver, webhook_receiver
+from tests.support.webhook_server import WebhookReceiver
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi
 ETR = NOW + timedelta(hours=2)  # 12:00 in Hanoi
-SECRET = "desk-secret"
 DESK = "dispatch@utility.test"
 ACT: dict[str, Any] = {"actor": "desk", "source": "cli"}
 
@@ -35,23 +35,10 @@ def clock() -> Iterator[time_machine.Traveller]:
 
 
 @pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with webhook_receiver(SECRET) as server:
-        yield server
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def desk_settings(make_settings: Callable[..., Settings], receiver: WebhookReceiver,
                   smtp: SmtpServer) -> Settings:
     return make_settings(
-        OUTAGES_ALERTS_WEBHOOK_URL=receiver.url, OUTAGES_ALERTS_WEBHOOK_SECRET=SECRET,
+        OUTAGES_ALERTS_WEBHOOK_URL=receiver.url, OUTAGES_ALERTS_WEBHOOK_SECRET=DESK_SECRET,
         OUTAGES_ALERTS_EMAIL=DESK, OUTAGES_SMTP_HOST="127.0.0.1",
         OUTAGES_SMTP_PORT=str(smtp.port), OUTAGES_SMTP_FROM="notices@utility.test",
         OUTAGES_SMTP_STARTTLS="false", OUTAGES_NOTICES_CHANNELS="email")

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,29 +25,16 @@ from twilio.request_validator import RequestValidator
 
 from notifier.store import outbox
 from outages.timeutil import utcnow
+from tests.notices.conftest import DESK_SECRET
 from tests.support.server import running_server
 from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_server import TwilioServer
-from tests.support.webhook_server import WebhookReceiver, webhook_receiver
+from tests.support.webhook_server import WebhookReceiver
 
 OUTAGES = str(Path(sys.executable).parent / "outages")
-SECRET = "desk-webhook-secret"
 DESK = "dispatch@utility.test"
 PHONE = "+84901234567"
 pytestmark = [pytest.mark.real_clock, pytest.mark.slow]
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with webhook_receiver(SECRET) as server:
-        yield server
 
 
 def _wait(condition: Callable[[], bool], timeout: float = 60) -> bool:
@@ -73,7 +60,7 @@ def test_vanmat_reopens_the_customer_and_alerts_the_desk(
            "OUTAGES_SMTP_HOST": "127.0.0.1", "OUTAGES_SMTP_PORT": str(smtp.port),
            "OUTAGES_SMTP_FROM": "notices@utility.test", "OUTAGES_SMTP_STARTTLS": "false",
            "OUTAGES_ALERTS_EMAIL": DESK, "OUTAGES_ALERTS_WEBHOOK_URL": receiver.url,
-           "OUTAGES_ALERTS_WEBHOOK_SECRET": SECRET, "OUTAGES_WORKER_POLL_INTERVAL": "1s"}
+           "OUTAGES_ALERTS_WEBHOOK_SECRET": DESK_SECRET, "OUTAGES_WORKER_POLL_INTERVAL": "1s"}
     registry = tmp_path / "customers.csv"
     registry.write_text("code,phone,lon,lat,language\n"
                         f"HN-0001,{PHONE},105.80,21.00,vi\nHN-0002,,105.801,21.00,vi\n")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import time_machine
 from sqlalchemy import Engine, select
 
@@ -20,13 +19,6 @@ from tests.notices import helpers as h
 from tests.support.smtp_server import SmtpServer
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 def test_email_notices_multipart_with_unsubscribe_and_errors(
