@@ -1,10 +1,11 @@
 """Notices to subscribers, queued with the customers' own in the same INSERT ... SELECT style.
 
 A batch for `members` also goes to the confirmed subscriptions naming one of those customers'
-codes, and to those naming a district where at least `public.min_count` of them live (a
-district subscriber learns no more than the public map shows). It is the customers' text in
-the subscription's language; an SMS ends with how to stop ("HUY <code>"), an email carries
-the subscription's own unsubscribe link (notices.subscriptions.link).
+codes, and to those naming a district where one of them lives and the outage has at least
+`public.min_count` houses (a district subscriber learns no more than the public map shows).
+It is the customers' text in the subscription's language; an SMS ends with how to stop
+("HUY <code>"), an email carries the subscription's own unsubscribe link
+(notices.subscriptions.link).
 
 Deduplicated per contact: a phone or email that already has this notice of this outage
 (as an account's contact, a caller, or through another subscription) gets no second one.
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Row,
     String,
     Text,
+    and_,
     case,
     cast,
     exists,
@@ -42,7 +44,7 @@ from notifier.render import Rendered
 from notifier.sqltypes import UTCDateTime
 from notifier.store import outbox as outbox_t
 from outages.enums import NoticeKind
-from outages.models import Customer
+from outages.models import Customer, OutageCustomer
 from outages.registry.subscriptions import SUBSCRIPTIONS, Status
 from outages.settings import Settings
 from outages.timeutil import utcnow
@@ -72,16 +74,22 @@ COLUMNS = ("key", "outage_id", "revision", "customer_id", "subscription_id", "ki
            "updated_at")
 _s = SUBSCRIPTIONS.c
 _customers = Customer.__table__.c
+_members = OutageCustomer.__table__.c
 
 
-def chosen(settings: Settings, kind: str, members: Any, channel: str) -> Any:
-    """Ids of the subscriptions `kind` for `members` reaches on `channel`: one per contact."""
+def chosen(settings: Settings, batch: Any, members: Any, channel: str) -> Any:
+    """Ids of the subscriptions `batch` for `members` reaches on `channel`: one per contact.
+    A district is reached when one of `members` lives there and the outage has at least
+    public.min_count houses there (restorations come in steps of any size)."""
     reached: list[ColumnElement[bool]] = [_s.customer_id.in_(members)]
-    if kind not in CUSTOMER_ONLY:
-        c = _customers
-        districts = (select(c.district).where(c.id.in_(members), c.district.is_not(None))
-                     .group_by(c.district).having(func.count() >= settings.public.min_count))
-        reached.append(_s.district.in_(districts))
+    if batch.kind not in CUSTOMER_ONLY:
+        c, m = _customers, _members
+        here = select(c.district).where(c.id.in_(members), c.district.is_not(None))
+        many = (select(c.district).join(OutageCustomer.__table__, m.customer_id == c.id)
+                .where(m.outage_id == batch.outage_id, m.dropped_revision.is_(None),
+                       c.district.is_not(None))
+                .group_by(c.district).having(func.count() >= settings.public.min_count))
+        reached.append(and_(_s.district.in_(here), _s.district.in_(many)))
     return (select(func.min(_s.id)).where(_s.status == Status.ACTIVE, _s.channel == channel,
                                          or_(*reached))
             .group_by(_s.contact))
@@ -98,7 +106,7 @@ def queue(conn: Connection, settings: Settings, batch: Any, members: Any, *,
     for channel in CHANNELS:
         query = _select(batch, channel, texts, footers, prices[channel], due=due,
                         urgent=urgent, now=now)
-        ids = chosen(settings, batch.kind, members, channel)
+        ids = chosen(settings, batch, members, channel)
         total += outbox.enqueue_from(conn, COLUMNS, query.where(_s.id.in_(ids)))
     return total
 
