@@ -130,10 +130,13 @@ def handle(conn: Connection, settings: Settings, *, phone: str, text: str) -> Re
         .where(Customer.__table__.c.phone == phone).order_by(Customer.__table__.c.code)
     ).all()
     language = accounts[0].language if accounts else settings.locale.default_language
-    if command.action in ("subscribe", "confirm", "stop") or (
-            command.action == "start" and (command.argument or command.keyword == "YES")):
+    # "DK <code>", "SUB", "CO" are about subscriptions only; "HUY <code>" and "YES" only when
+    # the phone has a subscription they name or a "DK" waiting.
+    asks = command.action in ("subscribe", "confirm") or (
+        command.action == "start" and bool(command.argument))
+    if asks or command.action == "stop" or command.keyword == "YES":
         reply = _subscription(conn, settings, phone, command, language)
-        if reply is not None or command.action in ("subscribe", "confirm"):
+        if reply is not None or asks:
             return reply
     if command.action in ("stop", "start"):
         optout.set_sms_opt_out(conn, phone=phone, opted_out=command.action == "stop",

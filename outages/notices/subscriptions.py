@@ -119,15 +119,20 @@ def _full(conn: Connection, settings: Settings, address: str) -> bool:
     return len(store.active_of(conn, address)) >= settings.subscriptions.max_per_contact
 
 
-def request(conn: Connection, settings: Settings, *, target: str, contact_text: str,
-            language: str, client: str, kind: str | None = None) -> str:
-    """The page's request: a pending subscription and a code sent to the contact; the
-    request's token (for the confirmation page). Limited when over a limit."""
+def admit(conn: Connection, settings: Settings, *, client: str) -> None:
+    """Count a page request from `client` (an address), in its own transaction so that it
+    counts whatever becomes of the request; Limited when the address is over its limit."""
     now = utcnow()
-    limits = settings.subscriptions
-    _check(conn, Scope.CLIENT, client, limits.requests_per_client_per_hour,
+    _check(conn, Scope.CLIENT, client, settings.subscriptions.requests_per_client_per_hour,
            now - _HOUR)
     store.note(conn, Scope.CLIENT, client, at=now)
+
+
+def request(conn: Connection, settings: Settings, *, target: str, contact_text: str,
+            language: str, kind: str | None = None) -> str:
+    """The page's request (admitted first): a pending subscription and a code sent to the
+    contact; the request's token (for the confirmation page). Limited when over a limit."""
+    now = utcnow()
     channel, address = contact(settings, contact_text)
     chosen = resolve(conn, target, kind=kind)
     if _full(conn, settings, address):
@@ -140,12 +145,10 @@ def request(conn: Connection, settings: Settings, *, target: str, contact_text: 
     return token
 
 
-def resend(conn: Connection, settings: Settings, *, token: str, client: str) -> State:
+def resend(conn: Connection, settings: Settings, *, token: str) -> State:
+    """Another code for a request (admitted first), within its limits."""
     now = utcnow()
     limits = settings.subscriptions
-    _check(conn, Scope.CLIENT, client, limits.requests_per_client_per_hour,
-           now - _HOUR)
-    store.note(conn, Scope.CLIENT, client, at=now)
     row = store.by_request(conn, token)
     if row is None or row.codes_sent >= limits.codes_per_request:
         return "invalid"

@@ -49,10 +49,10 @@ def ask(request: Request, engine: EngineDep, settings: SettingsDep,
         language: Annotated[Lang, Form()] = "vi") -> HTMLResponse:
     again = {"target": target, "kind": kind, "contact": contact, "language": language}
     try:
+        _admit(engine, settings, request)
         with write_transaction(engine) as conn:
             token = subscriptions.request(conn, settings, target=target, contact_text=contact,
-                                          language=language, kind=kind,
-                                          client=_client(request))
+                                          language=language, kind=kind)
     except ValidationError as exc:
         error = "error_contact" if exc.field == "contact" else "error_target"
         return _form_again(request, engine, settings, lang, again, error, 422)
@@ -93,8 +93,9 @@ def confirm(request: Request, engine: EngineDep, settings: SettingsDep, token: T
 def resend(request: Request, engine: EngineDep, settings: SettingsDep, token: Token,
            lang: Annotated[Lang, Form()] = "vi") -> HTMLResponse:
     try:
+        _admit(engine, settings, request)
         with write_transaction(engine) as conn:
-            state = subscriptions.resend(conn, settings, token=token, client=_client(request))
+            state = subscriptions.resend(conn, settings, token=token)
             row = store.by_request(conn, token)
     except subscriptions.Limited:
         return _page(request, settings, lang, "invalid", error="limited", status=429)
@@ -130,8 +131,11 @@ def stop(token: StopToken, request: Request, engine: EngineDep,
     return _page(request, settings, language, "stop_done")
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _admit(engine: EngineDep, settings: Settings, request: Request) -> None:
+    """Count the request against its client address first, whatever becomes of it."""
+    with write_transaction(engine) as conn:
+        subscriptions.admit(conn, settings,
+                            client=request.client.host if request.client else "unknown")
 
 
 def _form_again(request: Request, engine: EngineDep, settings: Settings, lang: str,
