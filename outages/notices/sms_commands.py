@@ -59,8 +59,9 @@ _NOT_WORD = re.compile(r"[^A-Z0-9]+")
 class Command:
     action: Action
     argument: str = ""
-    keyword: str = ""
-    raw_argument: str = ""  # as typed (a code's own spelling: "hn-0042")
+    keyword: str = field(default="", compare=False)
+    # As typed (a code's own spelling: "hn-0042").
+    raw_argument: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
