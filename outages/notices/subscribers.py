@@ -29,7 +29,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    exists,
     func,
     literal,
     null,
@@ -105,7 +104,7 @@ def queue(conn: Connection, settings: Settings, batch: Any, members: Any, *,
     total = 0
     for channel in CHANNELS:
         query = _select(batch, channel, texts, footers, prices[channel], due=due,
-                        urgent=urgent, now=now)
+                        urgent=urgent, now=now).where(~_already(batch))
         ids = chosen(settings, batch, members, channel)
         total += outbox.enqueue_from(conn, COLUMNS, query.where(_s.id.in_(ids)))
     return total
@@ -115,13 +114,17 @@ def _scope(batch: Any) -> str:
     return "once" if batch.kind in ONCE else batch.scope or f"r{batch.revision}"
 
 
-def _already(batch: Any) -> Any:
+def _already(batch: Any) -> ColumnElement[bool]:
     """The contact has this notice already: same outage, kind and (for most kinds) moment."""
     o = outbox_t.c
-    same = [o.outage_id == batch.outage_id, o.kind == batch.kind, o.recipient == _s.contact]
+    same = [o.outage_id == batch.outage_id, o.kind == batch.kind]
     if batch.kind not in ONCE:
         same.append(o.key.like(f"{batch.outage_id}:{_scope(batch)}:{batch.kind}:%"))
-    return exists().where(*same)
+    # One IN list, built once, rather than a correlated EXISTS: in the planner's transaction
+    # the outage's rows were just written, so PostgreSQL's statistics do not know them and
+    # it ran the EXISTS as a nested loop over them per subscriber (220 s for 2,000
+    # subscribers of a 50,000-house cut, against 2.4 s this way); SQLite did the same.
+    return _s.contact.in_(select(o.recipient).where(*same))
 
 
 def _select(batch: Any, channel: str, texts: Mapping[tuple[str, str], Rendered],
@@ -152,7 +155,7 @@ def _select(batch: Any, channel: str, texts: Mapping[tuple[str, str], Rendered],
         literal(0, Integer), by_lang({k: t.subject for k, t in mine.items()}, Text), body,
         by_lang({k: t.html for k, t in mine.items()}, Text), encoding, segments, cost,
         literal(now, UTCDateTime), literal(now, UTCDateTime),
-    ).where(~_already(batch))
+    )
 
 
 def _sms(mine: Mapping[str, Rendered], footers: Mapping[str, str], price: float,
