@@ -300,3 +300,39 @@ def test_staff_api_lists_masked_for_roles_without_personal_data_and_removes(
     with engine.connect() as conn:
         actions = [(a.action, a.actor) for a in conn.execute(select(AuditEntry.__table__))]
     assert ("subscription.end", "dispatcher") in actions
+
+
+def test_the_worker_texts_the_code_and_skips_one_whose_request_expired(
+    make_client: Callable[..., TestClient], engine: Engine, people: dict[str, int],
+) -> None:
+    from tests.notices.conftest import TWILIO_SID
+    from tests.support.twilio_server import TwilioServer
+
+    twilio = TwilioServer().start()
+    try:
+        client = make_client(OUTAGES_TWILIO_ACCOUNT_SID=TWILIO_SID,
+                             OUTAGES_TWILIO_FROM_NUMBER="+15005550006",
+                             OUTAGES_TWILIO_API_URL=twilio.url, OUTAGES_RETRY_BASE_DELAY="0s",
+                             OUTAGES_NOTICES_QUIET_HOURS="")
+        settings = client.app.state.settings  # type: ignore[attr-defined]
+        _token(_ask(client, "PD0001"))
+        late = _token(_ask(client, "PD0002", "0987000002"))
+        assert late
+        dispatcher = delivery.dispatcher(engine, settings, concurrency=1)
+        try:
+            with engine.begin() as conn:  # the second request's code is already stale
+                conn.execute(Subscription.__table__.update()
+                             .where(_s.contact == "+84987000002")
+                             .values(code_expires_at=utcnow() - timedelta(seconds=1)))
+            dispatcher.drain()
+        finally:
+            dispatcher.close()
+        [body] = twilio.bodies_to(E164)
+        assert _codes(engine)[0] in body and "PD0001" in body
+        assert twilio.bodies_to("+84987000002") == []
+        with engine.connect() as conn:
+            skipped = conn.execute(select(outbox.c.last_error_code).where(
+                outbox.c.recipient == "+84987000002")).scalar_one()
+        assert skipped == "code_void"
+    finally:
+        twilio.stop()
