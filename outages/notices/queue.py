@@ -186,7 +186,7 @@ def queue(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
 
 def _queue_subscribers(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
                        now: datetime) -> int:
-    if batch.kind not in subscribers.KINDS:
+    if batch.kind not in subscribers.KINDS or not subscribers.any_active(conn):
         return 0
     due, urgent = due_time(settings, batch)
     footers = {lang: render(settings, ChannelName.SMS, lang, "subscriber_footer",
