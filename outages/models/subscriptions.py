@@ -45,7 +45,10 @@ class Subscription(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_subscriptions_contact", "contact", "status"),)
+    # Ids are never reused (SQLite would, after unconfirmed requests are dropped): outbox rows
+    # point at them.
+    __table_args__ = (Index("ix_subscriptions_contact", "contact", "status"),
+                      {"sqlite_autoincrement": True})
 
 
 class SubscriptionRequest(Base):

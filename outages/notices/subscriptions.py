@@ -244,7 +244,7 @@ def _send_code(conn: Connection, settings: Settings, row_id: int, token: str,
                "unsubscribe_url": None}
     text = render(settings, row.channel, row.language, CODE_KIND, context, now=now)
     outbox.enqueue(conn, [{
-        "key": f"subscription{row_id}:code{row.codes_sent + 1}:{row.channel}",
+        "key": f"subscription{row_id}:{row.request_hash[:16]}:code{row.codes_sent}:{row.channel}",
         "outage_id": None, "revision": None, "customer_id": None, "subscription_id": row_id,
         "kind": CODE_KIND, "channel": row.channel, "recipient": row.contact,
         "language": row.language, "urgent": True, "due_at": now, "ref_at": None,

@@ -28,7 +28,8 @@ SUBSCRIPTIONS = cast(Table, Subscription.__table__)
 REQUESTS = cast(Table, SubscriptionRequest.__table__)
 _s = SUBSCRIPTIONS.c
 _c = Customer.__table__.c
-# Requests are counted over a day at most; older ones are dropped as new ones come.
+# Requests are counted over a day at most, and a request is confirmed within minutes: older
+# ones are dropped as new ones come.
 KEEP_REQUESTS = timedelta(days=1)
 
 
@@ -119,7 +120,10 @@ def note(conn: Connection, scope: Scope, key: str, *, at: datetime) -> None:
 
 def create(conn: Connection, new: NewSubscription, *, status: Status,
            request_hash: str | None = None) -> int:
+    """A new subscription; requests never confirmed are dropped a day after they were made."""
     now = utcnow()
+    conn.execute(delete(SUBSCRIPTIONS).where(_s.status == Status.PENDING,
+                                             _s.created_at < now - KEEP_REQUESTS))
     return int(conn.execute(insert(SUBSCRIPTIONS).values(
         channel=new.channel, contact=new.contact, target_kind=new.target_kind,
         target=new.target, keyword=new.keyword, customer_id=new.customer_id, district=new.district,

@@ -336,3 +336,15 @@ def test_the_worker_texts_the_code_and_skips_one_whose_request_expired(
         assert skipped == "code_void"
     finally:
         twilio.stop()
+
+
+def test_requests_never_confirmed_are_dropped_a_day_later(
+    client: TestClient, engine: Engine, people: dict[str, int],
+) -> None:
+    _ask(client, "PD0001")
+    assert [r.status for r in _subscriptions(engine)] == ["pending"]
+    with time_machine.travel(utcnow() + timedelta(hours=25)):
+        token = _token(_ask(client, "PD0002"))
+        answer = _confirm(client, token, _codes(engine)[-1])
+        assert answer.status_code == 200, re.findall(r'id="error"[^<]*', answer.text)
+    assert [(r.status, r.target) for r in _subscriptions(engine)] == [("active", "PD0002")]

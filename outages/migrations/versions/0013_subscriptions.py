@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("ended_at", UTCDateTime),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subscriptions")),
         sa.UniqueConstraint("request_hash", name=op.f("uq_subscriptions_request_hash")),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_subscriptions_customer_id", "subscriptions", ["customer_id"])
     op.create_index("ix_subscriptions_district", "subscriptions", ["district"])
