@@ -41,6 +41,8 @@ outbox = Table(
     Column("outage_id", Integer, index=True),
     Column("revision", Integer),
     Column("customer_id", Integer, index=True),
+    # A notice to someone who subscribed to a customer code or a district (no customer).
+    Column("subscription_id", Integer),
     Column("kind", String(32), nullable=False),
     Column("channel", String(16), nullable=False),
     Column("recipient", String(254), nullable=False),

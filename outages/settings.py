@@ -365,6 +365,25 @@ class PublicSettings(Section):
     min_count: int = Field(default=5, ge=1)
 
 
+class SubscriptionsSettings(Section):
+    """Self-service subscriptions (double opt-in) and the limits that stop code enumeration
+    and SMS pumping."""
+
+    code_ttl: Duration = timedelta(minutes=10)
+    max_attempts: int = Field(default=5, ge=1)  # wrong codes before a request is void
+    resend_after: Duration = timedelta(seconds=60)  # between two codes to one request
+    codes_per_request: int = Field(default=3, ge=1)
+    # Confirmation codes to one phone or email, and requests from one client address.
+    codes_per_contact_per_hour: int = Field(default=3, ge=1)
+    codes_per_contact_per_day: int = Field(default=6, ge=1)
+    requests_per_client_per_hour: int = Field(default=10, ge=1)
+    # Confirmation codes sent in all, per hour: the ceiling on what pumping can cost.
+    codes_per_hour: int = Field(default=200, ge=1)
+    # SMS "DK <code>" requests answered per phone and day (each costs a reply).
+    sms_requests_per_phone_per_day: int = Field(default=5, ge=1)
+    max_per_contact: int = Field(default=10, ge=1)  # active subscriptions of one contact
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -390,6 +409,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = WorkerSettings()
     http: HttpSettings = HttpSettings()
     public: PublicSettings = PublicSettings()
+    subscriptions: SubscriptionsSettings = SubscriptionsSettings()
     log: LogSettings = LogSettings()
 
     @property

@@ -27,6 +27,8 @@ ROUTERS = (
     "outages.api.webhooks.zalo",
     "outages.api.public.page",
     "outages.api.public.unsubscribe",
+    "outages.api.public.subscribe",
+    "outages.api.routers.subscriptions",
     "outages.api.routers.customers",
     "outages.api.routers.areas",
     "outages.api.routers.cuts",

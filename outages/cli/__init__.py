@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "outages.cli.lifecycle.cuts",
     "outages.cli.lifecycle.faults",
     "outages.cli.alerts",
+    "outages.cli.subscriptions",
     "outages.cli.lifecycle.interruptions",
     "outages.cli.notices",
     "outages.cli.worker",

@@ -12,6 +12,7 @@ from outages.models.outages import (
     PriorityCall,
     Revision,
 )
+from outages.models.subscriptions import Subscription, SubscriptionRequest
 from outages.models.webhooks import EarlyStatus, TwilioEvent
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "PriorityCall",
     "Reopening",
     "Revision",
+    "Subscription",
+    "SubscriptionRequest",
     "TwilioEvent",
     "User",
 ]

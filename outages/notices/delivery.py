@@ -7,7 +7,7 @@ import logging
 import os
 import socket
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,9 +19,10 @@ from notifier.dispatcher import Dispatcher, Recheck, RetryPolicy
 from notifier.supersede import SupersedePolicy
 from outages.enums import NoticeKind, Source
 from outages.lifecycle import core as lc
-from outages.notices import callbacks, recipients, unsubscribe
+from outages.notices import callbacks, recipients, subscriptions, unsubscribe
 from outages.notices.queue import Batch, contact_flag, notice_context, pressing, queue
 from outages.registry import optout
+from outages.registry import subscriptions as subscription_store
 from outages.registry.optout import ContactFlag
 from outages.settings import Settings
 from outages.timeutil import utcnow
@@ -82,9 +83,19 @@ def dispatcher(engine: Engine, settings: Settings, **overrides: Any) -> Dispatch
         "rates": rates, "concurrency": settings.worker.concurrency,
         "batch": settings.worker.claim_batch, "hooks": DomainHooks(settings),
         "retry": RetryPolicy(r.max_attempts, r.max_age, r.base_delay), "supersede": SUPERSEDE,
-        "unsubscribe": unsubscribe.links(settings), **overrides,
+        "unsubscribe": links(settings), **overrides,
     }
     return Dispatcher(engine, transports(settings), **options)
+
+
+def links(settings: Settings) -> Callable[[Any], str | None]:
+    """An outbox row -> the unsubscribe URL its email carries: a customer's, or a
+    subscription's own."""
+    customers, subscribers = unsubscribe.links(settings), subscriptions.links(settings)
+
+    def for_row(row: Any) -> str | None:
+        return subscribers(row) if getattr(row, "subscription_id", None) else customers(row)
+    return for_row
 
 
 def is_dead(claimer: str, claimed_at: datetime) -> bool:
@@ -120,6 +131,11 @@ class DomainHooks:
                 flagged[flag].add(row.customer_id)
         for column, ids in flagged.items():
             mark_customers(conn, column, sorted(ids))
+        # A subscriber's number or address the provider refuses for good: the subscription ends.
+        refused = sorted({row.subscription_id for row, error in failures
+                          if getattr(row, "subscription_id", None) and error.outcome is not None})
+        subscription_store.end(conn, refused, actor="worker", source=Source.CLI,
+                               reason="refused by the provider on send")
         by_channel: dict[str, list[Row[Any]]] = defaultdict(list)
         for row, _ in failures:
             by_channel[row.channel].append(row)

@@ -41,7 +41,7 @@ from notifier.sqltypes import UTCDateTime
 from outages import paths
 from outages.enums import NoticeKind, OutageKind
 from outages.models import Customer
-from outages.notices import unsubscribe
+from outages.notices import subscribers, unsubscribe
 from outages.registry.optout import ContactFlag
 from outages.settings import Settings, parse_quiet_hours
 
@@ -167,14 +167,36 @@ def queue(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
 
     A pressing batch (a fault, an urgent cut) goes to priority customers when due, quiet
     hours or not, and their rows are written first: workers claim by (due_at, id), so among
-    rows due together theirs are sent before everyone else's."""
+    rows due together theirs are sent before everyone else's.
+
+    Queued on each customer's own channels, the batch then goes to the members' subscribers
+    too (notices.subscribers), after the customers so that a contact both have hears once."""
     if not batch.pressing:
-        return _queue(conn, settings, batch, members, due_time(settings, batch), now=now,
-                      channels=channels)
-    first = _queue(conn, settings, batch, members, (batch.due_at, True), now=now,
-                   channels=channels, priority=True)
-    return first + _queue(conn, settings, batch, members, due_time(settings, batch), now=now,
-                          channels=channels, priority=False)
+        total = _queue(conn, settings, batch, members, due_time(settings, batch), now=now,
+                       channels=channels)
+    else:
+        total = _queue(conn, settings, batch, members, (batch.due_at, True), now=now,
+                       channels=channels, priority=True)
+        total += _queue(conn, settings, batch, members, due_time(settings, batch), now=now,
+                        channels=channels, priority=False)
+    if channels is None:
+        total += _queue_subscribers(conn, settings, batch, members, now=now)
+    return total
+
+
+def _queue_subscribers(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
+                       now: datetime) -> int:
+    if batch.kind not in subscribers.KINDS or not subscribers.any_active(conn):
+        return 0
+    due, urgent = due_time(settings, batch)
+    footers = {lang: render(settings, ChannelName.SMS, lang, "subscriber_footer",
+                            {"keyword": subscribers.KEYWORD}, now=due, ascii_only=True).body
+               for lang in LANGUAGES}
+    prices: dict[str, float] = {ch: getattr(settings.notices, REGISTRY[ch].price_setting)
+              for ch in subscribers.CHANNELS}
+    return subscribers.queue(conn, settings, batch, members,
+                             texts=render_all(settings, batch.kind, batch.context, now=due),
+                             footers=footers, prices=prices, due=due, urgent=urgent, now=now)
 
 
 def _queue(conn: Connection, settings: Settings, batch: Batch, members: Any,

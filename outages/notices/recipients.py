@@ -25,6 +25,7 @@ from notifier.dispatcher import Recheck
 from notifier.enums import ChannelName
 from outages.enums import CutStatus
 from outages.lifecycle import core as lc
+from outages.notices import subscribers
 from outages.notices.desk import ETR_PASSING
 from outages.notices.planner import PRE_START, UNTRUE_WHEN_RESTORED
 from outages.notices.queue import LANGUAGES, channel_flags, cost, notice_context, render
@@ -43,10 +44,11 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
     # A text to a caller without an account is barred when an account with that number is.
     phone_bars = {c.phone: flag for c in found for flag in channel_flags(ChannelName.SMS)
                   if getattr(c, flag)}
-    skip: dict[int, str] = {}
+    skip: dict[int, str] = subscribers.barred(conn, rows)
+    followed = subscribers.followed(conn, rows)
     changes: dict[int, dict[str, Any]] = {}
     for row in rows:
-        if row.channel not in REGISTRY:
+        if row.channel not in REGISTRY or row.id in skip:
             continue
         if row.customer_id is None:
             if row.channel == ChannelName.SMS and row.recipient in phone_bars:
@@ -60,14 +62,16 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
         change = _change(settings, row, customer)
         if change:
             changes[row.id] = change
-    skip |= untrue(conn, [row for row in rows if row.id not in skip])
+    skip |= untrue(conn, [row for row in rows if row.id not in skip], followed)
     _render_again(conn, settings, [row for row in rows if row.id not in skip], changes)
     return Recheck(skip=skip, changes={k: v for k, v in changes.items() if k not in skip})
 
 
-def untrue(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, str]:
+def untrue(conn: Connection, rows: Sequence[Row[Any]],
+           followed: Mapping[int, int] | None = None) -> dict[int, str]:
     """Rows the outage's state now contradicts (id -> why): anything before the start of a
-    cut no longer scheduled, anything before the end to a customer with power back, a desk
+    cut no longer scheduled, anything before the end to a customer with power back (to a
+    subscriber of a customer code: that customer, `followed` row id -> customer id), a desk
     warning of an ETR no longer set or with nobody left out."""
     rows = [row for row in rows if row.outage_id is not None]
     if not rows:
@@ -76,12 +80,15 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, str]:
     rows = [row for row in rows if row.kind != ETR_PASSING]
     if not rows:
         return found
-    status, restored = _outage_state(conn, rows)
+    followed = followed or {}
+    customer_of = {row.id: row.customer_id or followed.get(row.id) for row in rows}
+    status, restored = _outage_state(conn, rows, set(customer_of.values()))
     for row in rows:
         if row.kind in PRE_START and status.get(row.outage_id, CutStatus.SCHEDULED) \
                 != CutStatus.SCHEDULED:
             found[row.id] = status[row.outage_id]
-        elif row.kind in UNTRUE_WHEN_RESTORED and (row.outage_id, row.customer_id) in restored:
+        elif row.kind in UNTRUE_WHEN_RESTORED \
+                and (row.outage_id, customer_of[row.id]) in restored:
             found[row.id] = "restored"
     return found
 
@@ -105,11 +112,11 @@ def _stale_etr_warnings(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int,
     return found
 
 
-def _outage_state(conn: Connection, rows: Sequence[Row[Any]],
+def _outage_state(conn: Connection, rows: Sequence[Row[Any]], customers: set[int | None],
                   ) -> tuple[dict[int, str], set[tuple[int, int]]]:
-    """Each outage's status, and which of the rows' customers each has restored: one query."""
+    """Each outage's status, and which of `customers` each has restored: one query."""
     o, i = lc.OUTAGES.c, lc.INTERRUPTIONS.c
-    customers = {row.customer_id for row in rows if row.customer_id is not None}
+    customers = {c for c in customers if c is not None}
     ended = and_(i.outage_id == o.id, i.customer_id.in_(customers), i.end_at.is_not(None))
     query = (select(o.id, o.status, i.customer_id)
              .select_from(lc.OUTAGES.outerjoin(lc.INTERRUPTIONS, ended))

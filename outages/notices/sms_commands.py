@@ -20,17 +20,22 @@ from notifier.enums import ChannelName
 from outages.enums import ReplyVia, ReportSource, Source
 from outages.lifecycle import fault_reports, public, reopen
 from outages.models import Customer
-from outages.notices import queue, webhooks
+from outages.notices import queue, subscriptions, webhooks
 from outages.registry import optout
 from outages.settings import Settings
 from outages.text import REPORT_MAX, cleaned
 from outages.timeutil import utcnow
 
-Action = Literal["stop", "start", "help", "status", "fault", "still_out", "unknown"]
+Action = Literal["stop", "start", "help", "status", "fault", "still_out", "subscribe",
+                 "confirm", "unknown"]
 
 KEYWORDS: dict[str, Action] = {
-    **dict.fromkeys(("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "HUY"), "stop"),
+    **dict.fromkeys(("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "HUY",
+                     "UNSUB"), "stop"),
     **dict.fromkeys(("START", "YES", "UNSTOP", "DK", "DANGKY"), "start"),
+    # "DK <code|district>" (or DANG KY, SUB): follow a house's or a district's notices.
+    **dict.fromkeys(("SUB", "SUBSCRIBE"), "subscribe"),
+    **dict.fromkeys(("CO", "CONFIRM"), "confirm"),
     **dict.fromkeys(("HELP", "INFO", "TROGIUP"), "help"),
     **dict.fromkeys(("TINHTRANG", "STATUS"), "status"),
     **dict.fromkeys(("MATDIEN",), "fault"),
@@ -38,6 +43,11 @@ KEYWORDS: dict[str, Action] = {
     **dict.fromkeys(("VANMAT", "CONMAT", "OFF", "STILLOUT"), "still_out"),
 }
 ACTOR = "sms"
+# With a code or district after them, these ask for a subscription; alone, DK is START.
+SUBSCRIBE_WORDS = frozenset({"DK", "DANGKY", "SUB", "SUBSCRIBE"})
+# English keywords: the subscription and the replies about it are in English.
+ENGLISH = frozenset({"SUB", "SUBSCRIBE", "YES", "CONFIRM", "UNSUB", "UNSUBSCRIBE", "STOP",
+                     "STOPALL", "CANCEL", "END", "QUIT", "START", "UNSTOP"})
 log = logging.getLogger(__name__)
 # A reply quotes at most this much of the customer's text: an account code fits, a flood
 # of emoji or a pasted paragraph does not turn into a long (and costly) reply.
@@ -49,6 +59,9 @@ _NOT_WORD = re.compile(r"[^A-Z0-9]+")
 class Command:
     action: Action
     argument: str = ""
+    keyword: str = field(default="", compare=False)
+    # As typed (a code's own spelling: "hn-0042").
+    raw_argument: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -74,7 +87,8 @@ def parse(text: str) -> Command:
     for size in (2, 1):
         keyword = "".join(words[:size])
         if len(words) >= size and keyword in KEYWORDS:
-            return Command(KEYWORDS[keyword], " ".join(words[size:]))
+            raw = " ".join(text.split()[size:]) if len(text.split()) > size else ""
+            return Command(KEYWORDS[keyword], " ".join(words[size:]), keyword, raw)
     return Command("unknown")
 
 
@@ -99,6 +113,8 @@ def receive(conn: Connection, settings: Settings, *, message_sid: str, phone: st
     if received > limits.inbound_per_hour and parse(text).action != "stop":
         return None
     reply = handle(conn, settings, phone=phone, text=text)
+    if reply is None:
+        return None
     if webhooks.inbound_last_hour(conn, phone=phone, at=now,
                                   replied=True) >= limits.replies_per_hour:
         return None
@@ -106,8 +122,8 @@ def receive(conn: Connection, settings: Settings, *, message_sid: str, phone: st
     return reply
 
 
-def handle(conn: Connection, settings: Settings, *, phone: str, text: str) -> Reply:
-    """Act on one inbound SMS from `phone` and say what to answer."""
+def handle(conn: Connection, settings: Settings, *, phone: str, text: str) -> Reply | None:
+    """Act on one inbound SMS from `phone` and say what to answer (None: nothing)."""
     command = parse(text)
     accounts = conn.execute(
         select(Customer.__table__.c.id, Customer.__table__.c.code,
@@ -115,9 +131,19 @@ def handle(conn: Connection, settings: Settings, *, phone: str, text: str) -> Re
         .where(Customer.__table__.c.phone == phone).order_by(Customer.__table__.c.code)
     ).all()
     language = accounts[0].language if accounts else settings.locale.default_language
+    # "DK <code>", "SUB", "CO" are about subscriptions only; "HUY <code>" and "YES" only when
+    # the phone has a subscription they name or a "DK" waiting.
+    asks = command.action in ("subscribe", "confirm") or (
+        command.action == "start" and bool(command.argument))
+    if asks or command.action == "stop" or command.keyword == "YES":
+        reply = _subscription(conn, settings, phone, command, language)
+        if reply is not None or asks:
+            return reply
     if command.action in ("stop", "start"):
         optout.set_sms_opt_out(conn, phone=phone, opted_out=command.action == "stop",
                                actor=ACTOR, source=Source.WEBHOOK)
+        if command.action == "stop":  # an opt-out ends the phone's subscriptions too
+            subscriptions.sms_end(conn, phone=phone, argument="")
         return Reply(command.action, language)
     if command.action == "status":
         return _status(conn, settings, accounts, language)
@@ -126,6 +152,34 @@ def handle(conn: Connection, settings: Settings, *, phone: str, text: str) -> Re
     if command.action == "still_out":
         return _still_out(conn, settings, accounts, language, command, text)
     return Reply(command.action, language)
+
+
+def _subscription(conn: Connection, settings: Settings, phone: str, command: Command,
+                  language: str) -> Reply | None:
+    """Subscription keywords; None hands the message on to the account keywords (STOP, START,
+    YES with nothing pending, HUY naming no subscription of this phone)."""
+    if command.keyword in ENGLISH:
+        language = "en"
+    elif command.keyword in KEYWORDS and command.action != "stop":
+        language = "vi"
+    if command.action == "stop":
+        if not command.argument:
+            return None
+        ended = subscriptions.sms_end(conn, phone=phone, argument=command.argument)
+        return Reply("subscription_ended", language, {"targets": ended}) if ended else None
+    if command.action == "confirm" or command.keyword == "YES":
+        target = subscriptions.sms_confirm(conn, settings, phone=phone)
+        if target is None:
+            return None if command.keyword == "YES" else Reply("confirm_none", language)
+        return Reply("subscribed", language, {"target": target})
+    if not command.argument:
+        return Reply("subscribe_invalid", language)
+    answer = subscriptions.sms_request(conn, settings, phone=phone, language=language,
+                                       argument=command.raw_argument or command.argument)
+    if answer is None:
+        return None
+    template, context = answer
+    return Reply(template, language, context)
 
 
 def _status(conn: Connection, settings: Settings, accounts: Sequence[Any], language: str) -> Reply:

@@ -26,7 +26,9 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 BROWSER_FLAGS = tuple(flag for flag in FLAGS if flag != "--headless")
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: modules that import these fixtures each get their own copy,
+# and two sync Playwright instances cannot be alive at once in one thread.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     binary, why = find_or_install_chromium()
     if binary is None:

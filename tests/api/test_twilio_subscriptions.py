@@ -1,0 +1,116 @@
+"""Subscriptions by SMS over the signed Twilio webhook: DK <code|district> then CO, HUY <code>
+and HUY, their English equivalents (SUB, YES, UNSUB), and a burst of DK with random codes
+that costs at most the configured replies."""
+
+from __future__ import annotations
+
+import random
+import string
+from xml.etree import ElementTree
+
+from sqlalchemy import select
+
+from notifier.store import outbox
+from outages.models import AuditEntry, Customer, Subscription
+
+_s = Subscription.__table__.c
+_c = Customer.__table__.c
+RELATIVE = "+84987000001"
+
+
+def _sms(twilio_post, body: str, phone: str = RELATIVE, target=None) -> str | None:
+    """The reply text, or None when the answer sends no SMS."""
+    response = twilio_post("/twilio/inbound", {"From": phone, "Body": body}, target=target)
+    assert response.status_code == 200, response.text
+    root = ElementTree.fromstring(response.text)
+    return root[0].text if len(root) else None
+
+
+def _subscriptions(engine) -> list:
+    with engine.connect() as conn:
+        return list(conn.execute(select(Subscription.__table__).order_by(_s.id)))
+
+
+def test_dk_then_co_subscribes_the_phone_and_huy_code_ends_it(twilio_post, engine,
+                                                              people) -> None:
+    ask = _sms(twilio_post, "Đăng ký pd0001")
+    assert ask is not None and "Tra loi CO" in ask and "PD0001" in ask
+    [pending] = _subscriptions(engine)
+    assert (pending.status, pending.via, pending.channel) == ("pending", "sms", "sms")
+    done = _sms(twilio_post, "co")
+    assert done is not None and "Da dang ky" in done and "HUY PD0001" in done
+    district = _sms(twilio_post, "dk hoàn kiếm")
+    assert district is not None and "HOAN KIEM" in district
+    assert "Da dang ky" in (_sms(twilio_post, "CO") or "")
+    rows = _subscriptions(engine)
+    assert [(r.status, r.target_kind, r.target, r.customer_id, r.language) for r in rows] == [
+        ("active", "customer", "PD0001", people["PD0001"], "vi"),
+        ("active", "district", "Hoan Kiem", None, "vi")]
+    ended = _sms(twilio_post, "huy pd0001")
+    assert ended is not None and "Da ngung" in ended and "PD0001" in ended
+    assert [r.status for r in _subscriptions(engine)] == ["ended", "active"]
+    with engine.connect() as conn:
+        actions = conn.execute(select(AuditEntry.action).where(
+            AuditEntry.entity == "subscription").order_by(AuditEntry.id)).scalars().all()
+    assert actions == ["subscription.confirm", "subscription.confirm", "subscription.end"]
+    with engine.connect() as conn:
+        assert conn.execute(select(outbox)).all() == []  # replies are TwiML, not notices
+
+
+def test_huy_alone_ends_every_subscription_and_opts_the_number_out(twilio_post, engine,
+                                                                   people) -> None:
+    phone = "+84912345003"  # PD0003's own number follows PD0004 too
+    _sms(twilio_post, "DK PD0004", phone)
+    _sms(twilio_post, "CO", phone)
+    assert [r.status for r in _subscriptions(engine)] == ["active"]
+    reply = _sms(twilio_post, "HUY", phone)
+    assert reply is not None and "no longer receive" in reply  # the account's language
+    assert [r.status for r in _subscriptions(engine)] == ["ended"]
+    with engine.connect() as conn:
+        assert conn.execute(select(_c.sms_opt_out).where(_c.code == "PD0003")).scalar_one()
+
+
+def test_english_keywords_answer_in_english(twilio_post, engine, people) -> None:
+    ask = _sms(twilio_post, "sub PD0002")
+    assert ask is not None and "Reply YES" in ask
+    done = _sms(twilio_post, "Yes")
+    assert done is not None and "You will get power outage notices for PD0002" in done
+    assert _subscriptions(engine)[0].language == "en"
+    stopped = _sms(twilio_post, "UNSUB PD0002")
+    assert stopped is not None and "stopped" in stopped
+    assert "Text SUB" in (_sms(twilio_post, "SUB") or "")
+    # YES with nothing waiting is START, as before (in the number's account language).
+    assert "da dang ky nhan tin" in (_sms(twilio_post, "YES") or "")
+    assert "Khong co yeu cau" in (_sms(twilio_post, "CO") or "")
+
+
+def test_an_unknown_code_is_answered_as_a_known_one(twilio_post, engine, people) -> None:
+    known = _sms(twilio_post, "DK PD0005", "+84987000002")
+    unknown = _sms(twilio_post, "DK QQ0005", "+84987000003")
+    assert known is not None and unknown is not None
+    assert known.replace("PD0005", "X") == unknown.replace("QQ0005", "X")
+    assert _sms(twilio_post, "CO", "+84987000003") == \
+        (_sms(twilio_post, "CO", "+84987000002") or "").replace("PD0005", "QQ0005")
+
+
+def test_a_burst_of_dk_with_random_codes_sends_at_most_the_configured_replies(
+    make_client, twilio_post, engine, people,
+) -> None:
+    limited = make_client(OUTAGES_SUBSCRIPTIONS_SMS_REQUESTS_PER_PHONE_PER_DAY="3")
+    rng = random.Random(12)
+    codes = ["".join(rng.choices(string.ascii_uppercase + string.digits, k=8))
+             for _ in range(40)]
+    replies = [_sms(twilio_post, f"DK {code}", target=limited) for code in codes]
+    assert sum(r is not None for r in replies) == 3
+    assert len(_subscriptions(engine)) == 3
+    # Another number has its own allowance; the flooding one still may stop.
+    assert _sms(twilio_post, "DK PD0001", "+84987000009", target=limited) is not None
+    assert _sms(twilio_post, "HUY", target=limited) is not None
+
+
+def test_the_twilio_reply_limit_still_caps_subscription_replies(
+    make_client, twilio_post, engine, people,
+) -> None:
+    limited = make_client(OUTAGES_TWILIO_REPLIES_PER_HOUR="2")
+    replies = [_sms(twilio_post, f"DK R{i:05d}", target=limited) for i in range(10)]
+    assert sum(r is not None for r in replies) == 2
