@@ -8,6 +8,7 @@ order), and can expire the access token it issued, as Zalo does after its lifeti
 from __future__ import annotations
 
 import json
+import select
 import sys
 import threading
 import time
@@ -34,6 +35,7 @@ class ZaloServer(ThreadingHTTPServer):
         self.refreshes = 0
         self.messages: list[dict[str, Any]] = []
         self.scripted: dict[str, list[int]] = defaultdict(list)
+        self.connections = 0  # open client connections, each served by its own thread
         self._thread: threading.Thread | None = None
 
     @property
@@ -55,6 +57,32 @@ class ZaloServer(ThreadingHTTPServer):
 
     def fail(self, phone: str, code: int, times: int = 1) -> None:
         self.scripted[phone].extend([code] * times)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.lock:
+            self.connections += 1
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.lock:
+                self.connections -= 1
+                self.lock.notify_all()
+
+    def wait_settled(self, timeout: float) -> bool:
+        """Block until every connection is closed and none waits to be accepted: after a
+        client is killed, whatever it had sent has been taken (or refused) by then."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if not self.lock.wait_for(lambda: self.connections == 0,
+                                          deadline - time.monotonic()):
+                    return False
+            if not select.select([self.socket], [], [], 0.05)[0]:
+                return True
+        return False
 
     def expire_token(self) -> None:
         with self.lock:
