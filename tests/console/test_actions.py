@@ -3,6 +3,8 @@ customers CSV, the priority call list, the notices page, users for admins."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -11,7 +13,8 @@ from tests.console.conftest import PASSWORD, Console, sign_in_form
 pytestmark = pytest.mark.real_clock
 
 
-def test_start_then_restore_by_feeder_then_everyone(console, signed_client) -> None:
+def test_start_restore_by_feeder_then_everyone_and_a_still_out_alert(console,
+                                                                        signed_client) -> None:
     cut_id = console.create_cut(days=13)
     client, csrf = signed_client("dispatcher")
     assert client.post(f"/console/cuts/{cut_id}/start", data={"csrf_token": csrf}) \
@@ -31,6 +34,14 @@ def test_start_then_restore_by_feeder_then_everyone(console, signed_client) -> N
                        data={"csrf_token": csrf, "scope": "all"}).status_code == 303
     with console.api() as api:
         assert api.get(f"/cuts/{cut_id}").json()["status"] == "completed"
+    assert '<span class="badge"' not in client.get("/console/cuts").text
+    with _fresh(console) as public:  # a customer says the power did not come back
+        assert public.post("/still-out", data={"customer": "CS0001", "lang": "en"}) \
+            .status_code == 200
+    cuts_page = client.get("/console/cuts").text
+    assert re.search(r'Alerts <span class="badge"[^>]*>1</span>', cuts_page)
+    alerts = client.get("/console/alerts").text
+    assert f"Cut #{cut_id}" in alerts and "Open" in alerts
     csv = client.get(f"/console/cuts/{cut_id}/customers.csv")
     assert csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.splitlines()
