@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from outages.api import bodies
 from outages.api.deps import reading
-from outages.console.pages import console_root, render
+from outages.console.pages import console_root, refusal, render
 from outages.console.session import CanDispatch, CanRead, Visitor, engine_of, settings_of
 from outages.enums import CutStatus, OutageKind, Source
 from outages.errors import OutagesError, ValidationError
@@ -156,7 +156,8 @@ async def _act(request: Request, visitor: Visitor, cut_id: int, action: str,
     except OutagesError as exc:
         field = exc.field or "form"
         return await cut_page(request, visitor, cut_id, status_code=exc.http_status,
-                              errors={action: {field: exc.message}}, values={action: values})
+                              errors={action: {field: refusal(exc, visitor.language)}},
+                              values={action: values})
     return RedirectResponse(f"{console_root(request)}/cuts/{cut_id}?done={action}",
                             status_code=303)
 

@@ -21,6 +21,7 @@ from notifier.render import html_environment
 from outages import paths
 from outages.api.deps import reading
 from outages.console.session import LANGUAGE_COOKIE, Visitor, engine_of, settings_of
+from outages.errors import OutagesError
 from outages.lifecycle import alerts
 from outages.settings import Settings
 
@@ -72,6 +73,13 @@ class Catalogue:
             return self.text(language, key, **values)
 
         return t
+
+
+def refusal(exc: OutagesError, language: str) -> str:
+    """A domain refusal as the console shows it: the message, then the way out its hint
+    names, worded for a console user (catalogue key hint_<name>) when there is one."""
+    way_out = catalogue().entries.get(f"hint_{exc.hint}", {}).get(language)
+    return f"{exc.message}. {way_out}" if way_out else exc.message
 
 
 @lru_cache(maxsize=1)
