@@ -1,4 +1,5 @@
-"""Planned cuts in the console: the list, the week calendar, a cut's page and its actions.
+"""Planned cuts in the console: the list, the week calendar, a cut's page and its actions
+(reschedule, cancel, start, extend, restore).
 
 Each action calls the same domain function as the API router (outages/api/routers/cuts.py);
 a refusal is shown beside the field it names and nothing is stored.
@@ -203,6 +204,20 @@ async def start(request: Request, visitor: CanDispatch, cut_id: int,
                           source=Source.CONSOLE)
 
     return await _act(request, visitor, cut_id, "start", {"at": at}, call)
+
+
+@router.post("/cuts/{cut_id:int}/extend")
+async def extend(request: Request, visitor: CanDispatch, cut_id: int, end: Text,
+                 note: OptionalText = None) -> Response:
+    engine = engine_of(request)
+
+    def call(settings: Settings) -> OutageView:
+        return cuts.extend(engine, settings, cut_id=cut_id,
+                           end=bodies.when(end, settings, field="end"), note=note or None,
+                           actor=visitor.name, source=Source.CONSOLE)
+
+    return await _act(request, visitor, cut_id, "extend", {"end": end, "note": note or ""},
+                      call)
 
 
 @router.post("/cuts/{cut_id:int}/restore")
