@@ -53,6 +53,8 @@ def test_start_restore_by_feeder_then_everyone_and_a_still_out_alert(console,
     assert re.search(r'Alerts <span class="badge"[^>]*>1</span>', cuts_page)
     alerts = client.get("/console/alerts").text
     assert f"Cut #{cut_id}" in alerts and "Open" in alerts
+    unknown = client.get(f"/console/cuts/{cut_id}?done=<b>nothing</b>")
+    assert unknown.status_code == 200 and "nothing" not in unknown.text
     csv = client.get(f"/console/cuts/{cut_id}/customers.csv")
     assert csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.splitlines()
