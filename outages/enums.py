@@ -112,6 +112,14 @@ class Source(StrEnum):
     WEBHOOK = "webhook"
 
 
+class AreaKind(StrEnum):
+    """What a named area is: a district, a ward, or the zone a feeder serves."""
+
+    DISTRICT = "district"
+    WARD = "ward"
+    FEEDER_ZONE = "feeder_zone"
+
+
 class Priority(StrEnum):
     """Why a customer must not lose power unwarned; an empty value means none."""
 
