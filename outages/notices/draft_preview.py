@@ -3,11 +3,12 @@ the rules it would break, the warnings creating it would give, and the announcem
 language would read with its cost. Nothing is written.
 
 The affected set is matched as `registry.matching` does (bounding box, then one vectorised
-shapely test), in one query that also reads what the notice counts need, so a
-50,000-customer preview costs one pass over its candidates."""
+shapely test), and the same read brings what the notice counts need (language, reachable
+channels), so nothing is asked per customer."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,7 +17,19 @@ from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import ColumnElement, Connection, and_, case, literal, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from geo import Area, covered_mask
 from notifier.channels import REGISTRY
@@ -110,33 +123,65 @@ def preview(conn: Connection, settings: Settings, draft: Draft) -> CutPreview:
 def match(conn: Connection, settings: Settings, area: Area, *,
           feeders: Sequence[str] | None, on: date) -> Matched:
     """Customers connected on `on` inside the area (edge included), optionally only on
-    `feeders`, with their notice language and the channels that would reach them."""
+    `feeders`, with their notice language and the channels that would reach them.
+
+    Two reads: the candidates' (id, lon, lat) from the lon/lat index alone, then the
+    columns of those inside, in id order. Reading whole rows in index (longitude) order
+    jumps around the table; in id order each page is read once, which halves the time on
+    a million-customer registry."""
+    min_lon, min_lat, max_lon, max_lat = area.bounds
+    query = select(_c.id, _c.lon, _c.lat).where(_c.lon.between(min_lon, max_lon),
+                                                _c.lat.between(min_lat, max_lat))
+    if feeders:
+        query = query.where(_c.feeder.in_(list(feeders)))
+    result = conn.execute(query)
+    candidates = result.cursor.fetchall() if result.cursor else []
+    result.close()
+    if not candidates:
+        return _nobody()
+    ids, lons, lats = zip(*candidates, strict=True)
+    inside = np.sort(np.asarray(ids, dtype=np.int64)[covered_mask(area.geometry, lons, lats)])
+    if not inside.size:
+        return _nobody()
+    return _columns(conn, settings, inside, on)
+
+
+def _columns(conn: Connection, settings: Settings, ids: npt.NDArray[np.int64],
+             on: date) -> Matched:
     default = settings.locale.default_language
     reach = {ch: case((and_(contact_ok(ch), prefers(settings, ch)), literal(1)), else_=literal(0))
              for ch in CHANNELS}
     language = case((_c.language.in_(LANGUAGES), _c.language), else_=literal(default))
-    min_lon, min_lat, max_lon, max_lat = area.bounds
-    query = (select(_c.id, _c.code, _c.lon, _c.lat, _c.region, _c.district, _c.feeder,
-                    _c.priority, language, *reach.values())
-             .where(_c.lon.between(min_lon, max_lon), _c.lat.between(min_lat, max_lat),
-                    cast(ColumnElement[bool], connected_filter(on))))
-    if feeders:
-        query = query.where(_c.feeder.in_(list(feeders)))
-    rows = conn.execute(query.order_by(_c.id)).all()
+    query = (select(_c.id, _c.code, _c.region, _c.district, _c.feeder, _c.priority, language,
+                    *reach.values())
+             .where(_in_ids(conn, ids), cast(ColumnElement[bool], connected_filter(on)))
+             .order_by(_c.id))
+    result = conn.execute(query)
+    rows = result.cursor.fetchall() if result.cursor else []
+    result.close()
     if not rows:
-        empty = Affected(np.empty(0, dtype=np.int64), [], [], [], [], [])
-        return Matched(empty, np.empty(0, dtype=str),
-                       {ch: np.zeros(0, dtype=bool) for ch in CHANNELS})
+        return _nobody()
     cols = list(zip(*rows, strict=True))
-    keep = np.flatnonzero(covered_mask(area.geometry, cols[2], cols[3]))
+    affected = Affected(ids=np.asarray(cols[0], dtype=np.int64), codes=list(cols[1]),
+                        regions=list(cols[2]), districts=list(cols[3]), feeders=list(cols[4]),
+                        priorities=list(cols[5]))
+    flags = {ch: np.asarray(cols[7 + i], dtype=bool) for i, ch in enumerate(CHANNELS)}
+    return Matched(affected, np.asarray(cols[6], dtype=str), flags)
 
-    def kept(i: int) -> list[Any]:
-        return [cols[i][k] for k in keep]
 
-    affected = Affected(ids=np.asarray(cols[0], dtype=np.int64)[keep], codes=kept(1),
-                        regions=kept(4), districts=kept(5), feeders=kept(6), priorities=kept(7))
-    flags = {ch: np.asarray(cols[9 + i], dtype=bool)[keep] for i, ch in enumerate(CHANNELS)}
-    return Matched(affected, np.asarray(cols[8], dtype=str)[keep], flags)
+def _in_ids(conn: Connection, ids: npt.NDArray[np.int64]) -> ColumnElement[bool]:
+    """`customers.id` among `ids`, as one parameter whatever their number: a JSON array
+    read by json_each on SQLite, an array on PostgreSQL."""
+    values = [int(i) for i in ids]
+    if conn.dialect.name == "postgresql":
+        return _c.id == any_(bindparam("ids", values, type_=ARRAY(BigInteger)))
+    listed = func.json_each(bindparam("ids", json.dumps(values))).table_valued("value")
+    return _c.id.in_(select(listed.c.value))
+
+
+def _nobody() -> Matched:
+    empty = Affected(np.empty(0, dtype=np.int64), [], [], [], [], [])
+    return Matched(empty, np.empty(0, dtype=str), {ch: np.zeros(0, dtype=bool) for ch in CHANNELS})
 
 
 def _problems(settings: Settings, draft: Draft, affected: Affected,
