@@ -110,6 +110,7 @@ class Source(StrEnum):
     CLI = "cli"
     HTTP = "http"
     WEBHOOK = "webhook"
+    CONSOLE = "console"  # the dispatcher console (web pages)
 
 
 class AreaKind(StrEnum):

@@ -365,6 +365,34 @@ class PublicSettings(Section):
     min_count: int = Field(default=5, ge=1)
 
 
+class WebSettings(Section):
+    """The dispatcher console (/console)."""
+
+    # A console session ends after this long without a request, and in any case this long
+    # after sign-in.
+    session_idle: Duration = timedelta(hours=8)
+    session_max: Duration = timedelta(hours=24)
+    # Base map tiles ({z}/{x}/{y}); empty: no base map, the console's own layers only.
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = "© OpenStreetMap contributors"
+
+    @field_validator("tile_url")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        value = value.strip()
+        if value and (not value.startswith(("https://", "http://"))
+                      or not all(part in value for part in ("{z}", "{x}", "{y}"))):
+            raise ValueError("write an http(s) URL with {z}, {x} and {y}, or leave empty "
+                             "for no base map")
+        return value
+
+    @model_validator(mode="after")
+    def _idle_within_max(self) -> WebSettings:
+        if self.session_idle <= timedelta(0) or self.session_max < self.session_idle:
+            raise ValueError("session_idle must be positive and not above session_max")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -390,6 +418,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = WorkerSettings()
     http: HttpSettings = HttpSettings()
     public: PublicSettings = PublicSettings()
+    web: WebSettings = WebSettings()
     log: LogSettings = LogSettings()
 
     @property

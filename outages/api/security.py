@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
@@ -19,28 +20,38 @@ from outages.settings import Settings
 # Scripts and styles only from files the service serves: no inline script can run, so
 # injected markup cannot act. Images may be data: URIs (Swagger UI's icons, report charts).
 _POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'{styles}; "
-           "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
-           "frame-ancestors 'none'")
+           "img-src 'self' data:{images}; object-src 'none'; base-uri 'none'; "
+           "form-action 'self'; frame-ancestors 'none'")
 _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
 
-def content_security_policy(html: str = "") -> str:
+def content_security_policy(html: str = "", images: str = "") -> str:
     """The policy, allowing exactly the inline <style> blocks of `html` by their hash (a
-    self-contained page such as the reliability report carries its own stylesheet)."""
+    self-contained page such as the reliability report carries its own stylesheet), and
+    images from the origin `images` too (the console's base map tiles) when given."""
     hashes = "".join(
         " 'sha256-" + base64.b64encode(hashlib.sha256(block.encode()).digest()).decode() + "'"
         for block in _STYLE.findall(html))
-    return _POLICY.format(styles=hashes)
+    return _POLICY.format(styles=hashes, images=f" {images}" if images else "")
+
+
+def tile_origin(tile_url: str) -> str:
+    """The scheme and host the base map's tiles come from ("" without a base map); a
+    {s} subdomain placeholder becomes a wildcard."""
+    if not tile_url:
+        return ""
+    parts = urlsplit(tile_url)
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
 
 
 class SecurityHeaders:
     """Adds the security headers to every response; a response that sets its own
     Content-Security-Policy keeps it."""
 
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, images: str = "") -> None:
         self.app = app
         self.headers = {
-            "Content-Security-Policy": content_security_policy(),
+            "Content-Security-Policy": content_security_policy(images=images),
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "same-origin",
             "X-Frame-Options": "DENY",  # frame-ancestors for browsers without CSP level 2
@@ -90,4 +101,4 @@ def install(app: FastAPI, settings: Settings) -> None:
             return HTMLResponse(_DOCS_PAGE.format(title=app.title, root=root,
                                                   openapi=app.openapi_url))
     https = settings.http.public_base_url.lower().startswith("https://")
-    app.add_middleware(SecurityHeaders, hsts=https)
+    app.add_middleware(SecurityHeaders, hsts=https, images=tile_origin(settings.web.tile_url))

@@ -24,7 +24,7 @@ def serve(
     forwarded_allow_ips: str = typer.Option("127.0.0.1", "--forwarded-allow-ips"),
     log_level: str = typer.Option("info", "--log-level"),
 ) -> None:
-    """Serve the HTTP API, the Twilio webhooks and the public page."""
+    """Serve the HTTP API, the dispatcher console (/console), the webhooks and the public page."""
     import uvicorn
 
     from outages import metrics
@@ -50,7 +50,7 @@ def serve(
     # about as many requests per second but starved some connections for seconds (p99 over
     # 2 s against under 100 ms with asyncio, same machine, same load).
     try:
-        uvicorn.run("outages.api.app:app_from_environment", factory=True, host=host, port=port,
+        uvicorn.run("outages.console.app:app_from_environment", factory=True, host=host, port=port,
                     workers=workers, loop="asyncio", proxy_headers=proxy_headers,
                     forwarded_allow_ips=forwarded_allow_ips, log_level=log_level,
                     log_config=log_config(settings.log.format), access_log=False,

@@ -73,6 +73,39 @@ def users_disable(ctx: typer.Context, name: str = typer.Argument(...), by: str |
     console.print(f"user {name} disabled")
 
 
+@users_app.command("passwd")
+def users_passwd(
+    ctx: typer.Context,
+    name: str = typer.Argument(...),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from one line of standard input."),
+    by: str | None = BY,
+) -> None:
+    """Set the console password of user NAME (asked twice unless --password-stdin)."""
+    from outages.access import passwords
+    from outages.db import write_transaction
+
+    password = _read_password(password_stdin)
+    with write_transaction(cli_context(ctx).engine) as conn:
+        passwords.set_password(conn, name=name, password=password, actor=cli_actor(by),
+                               source=Source.CLI)
+    console.print(f"console password of {name} set; their open console sessions ended")
+
+
+def _read_password(from_stdin: bool) -> str:
+    import getpass
+    import sys
+
+    from outages.errors import ValidationError
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        raise ValidationError("the two passwords differ", field="password")
+    return first
+
+
 @tokens_app.command("create")
 def tokens_create(ctx: typer.Context, name: str = typer.Argument(...),
                   by: str | None = BY) -> None:

@@ -1,7 +1,7 @@
 """SQLAlchemy models of the domain. Bulk paths use their ``__table__`` with Core."""
 
 from outages.models.alerts import Alert, Reopening
-from outages.models.auth import ApiToken, AuditEntry, User
+from outages.models.auth import ApiToken, AuditEntry, ConsoleSession, SignInFailure, User
 from outages.models.base import Base
 from outages.models.customers import Customer
 from outages.models.named_areas import NamedArea
@@ -20,6 +20,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "ConsoleSession",
     "Customer",
     "FaultReport",
     "Interruption",
@@ -29,6 +30,7 @@ __all__ = [
     "PriorityCall",
     "Reopening",
     "Revision",
+    "SignInFailure",
     "TwilioEvent",
     "User",
 ]

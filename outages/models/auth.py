@@ -22,6 +22,33 @@ class User(Base):
         UTCDateTime, server_default=func.current_timestamp()
     )
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The console's sign-in: an argon2 hash (never the password); None: no console access.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(8))  # the console's, remembered
+
+
+class ConsoleSession(Base):
+    """A signed-in console browser. The cookie's secret is stored as its SHA-256 hash."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+
+
+class SignInFailure(Base):
+    """Failed console sign-ins counted per user name and per client address (the key)."""
+
+    __tablename__ = "sign_in_failures"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ApiToken(Base):

@@ -1,0 +1,135 @@
+"""The console under test: one `outages serve` per test module over its own database, users
+of every role with a console password (and an API token), and ways to sign in from
+Playwright and from httpx.
+
+    def test_x(console, page): sign_in(page, console, "dispatcher") ...
+    def test_y(console): with signed_client(console, "viewer") as client: client.post(...)
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from outages import db
+from outages.access import auth, passwords
+from tests.conftest import BACKEND
+from tests.support.playwright import browser, page  # noqa: F401  (fixtures)
+from tests.support.server import running_server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+PASSWORD = "correct horse battery"
+ROLES = ("admin", "dispatcher", "engineer", "viewer")
+_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
+
+
+@dataclass
+class Console:
+    """A running server: its base URL, database URL, env, and an API token per role."""
+
+    base: str
+    db_url: str
+    env: dict[str, str]
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return self.base + "/console"
+
+    def api(self, role: str = "dispatcher") -> httpx.Client:
+        return httpx.Client(base_url=self.base, timeout=30,
+                            headers={"Authorization": f"Bearer {self.tokens[role]}"})
+
+
+@pytest.fixture(scope="module")
+def console_db(_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database of the backend under test, for one module's server."""
+    if BACKEND == "postgres":
+        name = _template.create("outages_console")
+        url = _template.url_of(name)
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        engine.dispose()
+        yield url
+        _template.drop(name)
+        return
+    target = tmp_path_factory.mktemp("console") / "outages.db"
+    shutil.copyfile(_template, target)
+    yield f"sqlite:///{target}"
+
+
+def add_users(db_url: str, password: str = PASSWORD) -> dict[str, str]:
+    """A user named after each role, with `password`; their API tokens by role."""
+    engine = db.make_engine(db_url)
+    tokens = {}
+    with engine.begin() as conn:
+        for role in ROLES:
+            auth.add_user(conn, name=role, role=role, actor="setup", source="cli")
+            passwords.set_password(conn, name=role, password=password, actor="setup",
+                                   source="cli")
+            tokens[role], _ = auth.create_token(conn, name=role, actor="setup", source="cli")
+    engine.dispose()
+    return tokens
+
+
+def start_console(db_url: str, **env: str) -> Iterator[Console]:
+    full = {"OUTAGES_DATABASE_URL": db_url, "OUTAGES_WEB_TILE_URL": "", **env}
+    tokens = add_users(db_url)
+    with running_server(full) as base:
+        yield Console(base=base, db_url=db_url, env=full, tokens=tokens)
+
+
+@pytest.fixture(scope="module")
+def console(console_db: str) -> Iterator[Console]:
+    yield from start_console(console_db)
+
+
+def sign_in(tab: Page, console: Console, name: str, password: str = PASSWORD,
+            language: str = "en") -> None:
+    """Sign in through the form (English labels unless `language` is vi)."""
+    tab.goto(f"{console.url}/sign-in?lang={language}")
+    labels = {"en": ("Username", "Password", "Sign in"),
+              "vi": ("Tên đăng nhập", "Mật khẩu", "Đăng nhập")}[language]
+    tab.get_by_label(labels[0]).fill(name)
+    tab.get_by_label(labels[1]).fill(password)
+    tab.get_by_role("button", name=labels[2], exact=True).click()
+
+
+def csrf_of(html: str) -> str:
+    found = _CSRF.search(html)
+    assert found, "the page carries no CSRF token"
+    return found.group(1)
+
+
+def sign_in_form(client: httpx.Client, name: str, password: str = PASSWORD) -> httpx.Response:
+    """Post the sign-in form as a browser would (its CSRF cookie and field)."""
+    form = client.get("/console/sign-in?lang=en")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token
+    return client.post("/console/sign-in", data={"username": name, "password": password,
+                                                 "csrf_token": token.group(1)})
+
+
+@pytest.fixture
+def signed_client(console: Console) -> Iterator[Any]:
+    """signed_client(role) -> (httpx client with the session cookie, its CSRF token)."""
+    clients: list[httpx.Client] = []
+
+    def build(name: str) -> tuple[httpx.Client, str]:
+        client = httpx.Client(base_url=console.base, timeout=30)
+        clients.append(client)
+        answer = sign_in_form(client, name)
+        assert answer.status_code == 303, answer.text
+        return client, csrf_of(client.get("/console/cuts").text)
+
+    yield build
+    for client in clients:
+        client.close()
