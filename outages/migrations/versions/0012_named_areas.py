@@ -1,7 +1,7 @@
 """named_areas: named polygons (districts, wards, feeder zones) to pick on the console's map
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from notifier.sqltypes import UTCDateTime
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
