@@ -4,21 +4,25 @@
 from __future__ import annotations
 
 import json
+import math
 import unicodedata
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
-from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Table, insert, select, update
 
 from geo import Area, AreaError, parse_area
 from outages.access import audit
 from outages.db import write_transaction
 from outages.enums import AreaKind
 from outages.errors import NotFound, ValidationError
-from outages.models import NamedArea
+from outages.models import Customer, NamedArea
+from outages.registry.matching import connected_filter
 from outages.registry.results import AreaImport, NamedAreaView
 from outages.registry.rows import territory_of
 from outages.settings import Settings
@@ -183,3 +187,34 @@ def feature_collection(conn: Connection, *, kind: AreaKind | None = None) -> dic
         {"type": "Feature", "id": row.id,
          "properties": {"id": row.id, "name": row.name, "kind": row.kind},
          "geometry": json.loads(row.geometry)} for row in conn.execute(query)]}
+
+
+def combine(areas: Sequence[Area]) -> Area:
+    """One area covering all of `areas` (drawn, uploaded and picked parts together)."""
+    if len(areas) == 1:
+        return areas[0]
+    names = [a.name for a in areas if a.name]
+    return Area(geometry=_polygonal(shapely.union_all([a.geometry for a in areas])),
+                name=", ".join(names) or None, repairs=[n for a in areas for n in a.repairs])
+
+
+FEEDER_MARGIN_M = 100.0
+M_PER_DEG = 111_320.0
+
+
+def feeder_zone(conn: Connection, feeders: Sequence[str], *, on: date) -> Area:
+    """The area a choice of feeders serves: the convex hull of their customers connected on
+    `on`, widened by 100 m so those on the hull's edge are well inside. A cut over it is
+    restricted to the feeders, so the margin adds nobody. Unnamed: customers read the
+    districts."""
+    c = Customer.__table__.c
+    query = select(c.lon, c.lat).where(c.feeder.in_(list(feeders)),
+                                       cast(ColumnElement[bool], connected_filter(on)))
+    points = np.asarray(conn.execute(query).all(), dtype=float)
+    if not len(points):
+        raise ValidationError(f"no customer is connected on feeder(s) {', '.join(feeders)}: "
+                              "check the names", field="feeders")
+    scale = np.array([math.cos(math.radians(float(points[:, 1].mean()))) * M_PER_DEG,
+                      M_PER_DEG])
+    hull = shapely.MultiPoint(points * scale).convex_hull.buffer(FEEDER_MARGIN_M, quad_segs=8)
+    return Area(geometry=_polygonal(shapely.transform(hull, lambda xy: xy / scale)))

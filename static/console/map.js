@@ -19,7 +19,7 @@
   var api = window.outagesConsole;
   var labels = JSON.parse(element.getAttribute("data-layers") || "{}");
   var center = (element.getAttribute("data-center") || "21.03,105.84").split(",").map(Number);
-  var map = L.map(element, { preferCanvas: true, zoomControl: true });
+  var map = L.map(element, { preferCanvas: true, zoomControl: true, pmIgnore: false });
   var tiles = element.getAttribute("data-tiles");
   if (tiles) {
     L.tileLayer(tiles, { maxZoom: 19, attribution: element.getAttribute("data-attribution") })
