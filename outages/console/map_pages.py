@@ -28,8 +28,8 @@ from outages.console.pages import console_root, render
 from outages.console.session import CanDispatch, CanRead, Visitor, engine_of, settings_of
 from outages.enums import INCIDENT_OPEN, OutageKind, Source
 from outages.errors import OutagesError, ValidationError
-from outages.lifecycle import cuts, faults, map_layers
 from outages.lifecycle import core as lifecycle
+from outages.lifecycle import cuts, faults, map_layers
 from outages.lifecycle import views as outage_views
 from outages.notices import draft_preview
 from outages.registry import density, named_areas

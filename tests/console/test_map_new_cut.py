@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from geo import Area
 from outages import db
 from outages.enums import AreaKind
 from outages.models import AuditEntry, Outage
@@ -46,8 +47,8 @@ def console(console_db: str) -> Iterator[Console]:  # noqa: F811
     insert_customers(db.make_engine(console_db), grid())
     engine = db.make_engine(console_db)
     named_areas.store(engine, {
-        "West": named_areas.Area(geometry=_shape(square(105.815, 21.005, 105.839, 21.055))),
-        "East": named_areas.Area(geometry=_shape(square(105.839, 21.005, 105.865, 21.055)))},
+        "West": Area(geometry=_shape(square(105.815, 21.005, 105.839, 21.055))),
+        "East": Area(geometry=_shape(square(105.839, 21.005, 105.865, 21.055)))},
         kind=AreaKind.DISTRICT, actor="setup", source="cli")
     engine.dispose()
     yield from start_console(console_db)
