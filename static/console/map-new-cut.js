@@ -49,7 +49,7 @@
     upload.value = "";
     changed();
   });
-  upload.addEventListener("change", function () {
+  function uploaded() {
     var file = upload.files && upload.files[0];
     if (!file) { return; }
     file.text().then(function (text) {
@@ -70,7 +70,8 @@
       }
       changed();
     });
-  });
+  }
+  upload.addEventListener("change", uploaded);
   [named, feeders].forEach(function (input) { input.addEventListener("change", changed); });
   ["start", "end", "reason", "reason_en", "urgent"].forEach(function (name) {
     form.elements[name].addEventListener("change", changed);
@@ -194,6 +195,13 @@
   function showErrors(errors) {
     clearErrors();
     errors.forEach(function (e) { fieldError(e.field, e.reason); });
+  }
+
+  // A file chosen, or areas picked, while the page was still loading.
+  if (upload.files && upload.files.length) {
+    uploaded();
+  } else if (named.selectedOptions.length || feeders.value) {
+    changed();
   }
 
   form.addEventListener("submit", function (event) {

@@ -6,77 +6,27 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from geo import Area
 from outages import db
-from outages.enums import AreaKind
 from outages.models import AuditEntry, Outage
-from outages.registry import named_areas
-from outages.timeutil import to_local, utcnow
-from tests.conftest import Cli, insert_customers
-from tests.console.conftest import Console, console_db, sign_in, start_console  # noqa: F401
+from tests.console.conftest import Console, sign_in
+from tests.console.map_city import city_console, cli_count, local_input
 from tests.lifecycle.conftest import square
 from tests.support.playwright import foreign_requests  # noqa: F401  (fixture of `page`)
 
 pytestmark = pytest.mark.real_clock
-ZONE_CENTRE = (105.84, 21.03)  # where the page's map opens
-
-
-def grid() -> list[dict[str, Any]]:
-    """21 x 21 customers 0.002 degrees apart around the map's centre, two districts."""
-    rows = []
-    for i in range(21):
-        for j in range(21):
-            lon, lat = 105.82 + i * 0.002, 21.01 + j * 0.002
-            rows.append({"code": f"G{i:02d}{j:02d}", "lon": lon, "lat": lat,
-                         "district": "Ba Đình" if lon < 105.84 else "Hoàn Kiếm",
-                         "feeder": f"F{i // 7}", "phone": f"+84901{i:02d}{j:02d}00",
-                         "language": "en" if (i + j) % 5 == 0 else "vi"})
-    return rows
 
 
 @pytest.fixture(scope="module")
-def console(console_db: str) -> Iterator[Console]:  # noqa: F811
-    insert_customers(db.make_engine(console_db), grid())
-    engine = db.make_engine(console_db)
-    named_areas.store(engine, {
-        "West": Area(geometry=_shape(square(105.815, 21.005, 105.839, 21.055))),
-        "East": Area(geometry=_shape(square(105.839, 21.005, 105.865, 21.055)))},
-        kind=AreaKind.DISTRICT, actor="setup", source="cli")
-    engine.dispose()
-    yield from start_console(console_db)
-
-
-def _shape(geometry: dict[str, Any]) -> Any:
-    import shapely
-
-    return shapely.from_geojson(json.dumps(geometry))
-
-
-def cli_count(console: Console, geojson: str, tmp_path: Path) -> int:
-    path = tmp_path / "drawn.geojson"
-    path.write_text(geojson)
-    result = Cli(console.env)("area", "preview", str(path), "--json")
-    assert result.exit_code == 0, result.output
-    return int(json.loads(result.output)["count"])
-
-
-def local_input(days: float, hour: int) -> str:
-    moment = to_local(utcnow() + timedelta(days=days), _tz()).replace(hour=hour, minute=0)
-    return moment.strftime("%Y-%m-%dT%H:%M")
-
-
-def _tz() -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("Asia/Ho_Chi_Minh")
+def console(console_db: str) -> Iterator[Console]:
+    yield from city_console(console_db)
 
 
 def test_preview_matches_area_preview(console: Console, signed_client: Any,
@@ -198,7 +148,7 @@ def test_draw_polygon_with_the_mouse(console: Console, page: Any, tmp_path: Path
         page.mouse.click(cx + dx, cy + dy)
         page.wait_for_timeout(150)
     drawn = page.get_by_label("The area as GeoJSON (to copy)")
-    page.wait_for_function("document.getElementById('area-geojson').value.length > 0")
+    expect(drawn).not_to_have_value("")
     count = cli_count(console, drawn.input_value(), tmp_path)
     assert count > 20
     page.get_by_text(f"{count} customers affected").wait_for()
