@@ -196,3 +196,13 @@ outages report service
 echo "Reliability report: $OUT/reliability.html (charts as PNG in $OUT/charts/)"
 
 step "Demo finished; files are in $OUT/"
+
+# --- the dispatcher console ---
+outages users add demo.dispatcher --role dispatcher --by demo >/dev/null 2>&1 || true
+CONSOLE_PASSWORD=$(python -c "import secrets; print(secrets.token_urlsafe(12))")
+printf '%s\n' "$CONSOLE_PASSWORD" | outages users passwd demo.dispatcher --password-stdin --by demo
+step "The dispatcher console"
+echo "start the server:  outages serve --port $PORT"
+echo "then open:         http://127.0.0.1:$PORT/console/"
+echo "sign in as:        demo.dispatcher"
+echo "with the password: $CONSOLE_PASSWORD"

@@ -104,6 +104,7 @@ def sign_in(conn: Connection, settings: Settings, *, name: str, password: str,
             _count_failure(conn, key)
         return SignIn(wait=locked_for(conn, name, address) or timedelta(0))
     conn.execute(delete(_failures).where(_f.key == _keys(name, address)[0]))
+    forget_expired(conn, settings)  # sign-ins are rare enough to tidy up on
     remembered = conn.execute(select(_u.language).where(_u.id == user.user_id)).scalar()
     chosen = remembered or language
     secret = secrets.token_urlsafe(32)

@@ -93,17 +93,13 @@ def users_passwd(
 
 
 def _read_password(from_stdin: bool) -> str:
-    import getpass
     import sys
-
-    from outages.errors import ValidationError
 
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("New password: ")
-    if getpass.getpass("Repeat it: ") != first:
-        raise ValidationError("the two passwords differ", field="password")
-    return first
+    password: str = typer.prompt("New password", hide_input=True,
+                                 confirmation_prompt="Repeat it")
+    return password
 
 
 @tokens_app.command("create")

@@ -84,13 +84,32 @@ def environment() -> Environment:
 
 
 def request_language(request: Request, visitor: Visitor | None, settings: Settings) -> str:
-    """The session's language; before sign-in ?lang= or the language cookie."""
+    """The session's language; before sign-in ?lang=, the language cookie, the first of vi
+    and en the browser asks for, else locale.default_language."""
     if visitor is not None:
         return visitor.language
-    for chosen in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+    for chosen in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE),
+                   browser_language(request.headers.get("accept-language", ""))):
         if chosen in LANGUAGES:
             return chosen
     return settings.locale.default_language
+
+
+def browser_language(header: str) -> str | None:
+    """The console language an Accept-Language header prefers most ("en-GB,en;q=0.9")."""
+    ranked = []
+    for position, part in enumerate(header.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        language = tag.strip().lower().split("-")[0]
+        if language in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, language))
+    return min(ranked)[2] if ranked else None
 
 
 def console_root(request: Request) -> str:

@@ -12,21 +12,26 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import insert
 
 from outages import db
 from outages.access import auth, passwords
+from outages.models import Customer
 from tests.conftest import BACKEND
-from tests.support.playwright import browser, page  # noqa: F401  (fixtures)
+from tests.support.playwright import browser, foreign_requests, page  # noqa: F401  (fixtures)
 from tests.support.server import running_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 PASSWORD = "correct horse battery"
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 ROLES = ("admin", "dispatcher", "engineer", "viewer")
 _CSRF = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 
@@ -43,6 +48,18 @@ class Console:
     @property
     def url(self) -> str:
         return self.base + "/console"
+
+    def create_cut(self, *, days: float = 10, hours: float = 4,
+                   area: dict[str, Any] | None = None) -> int:
+        """A cut over the Hoan Kiem customers created through the API, `days` ahead."""
+        start = (datetime.now(UTC) + timedelta(days=days)).astimezone(HANOI)
+        body = {"area": area or HOAN_KIEM, "reason": "Bảo dưỡng trạm biến áp",
+                "start": start.strftime("%Y-%m-%dT%H:00"),
+                "end": (start + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:00")}
+        with self.api() as client:
+            answer = client.post("/cuts", json=body)
+        assert answer.status_code == 201, answer.text
+        return int(answer.json()["id"])
 
     def api(self, role: str = "dispatcher") -> httpx.Client:
         return httpx.Client(base_url=self.base, timeout=30,
@@ -66,11 +83,35 @@ def console_db(_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
     yield f"sqlite:///{target}"
 
 
-def add_users(db_url: str, password: str = PASSWORD) -> dict[str, str]:
-    """A user named after each role, with `password`; their API tokens by role."""
+# code, name, phone, district, feeder, lon, lat, priority
+CUSTOMERS = [
+    ("CS0001", "Nguyễn Văn An", "+84912345001", "Hoan Kiem", "F471", 105.852, 21.028, None),
+    ("CS0002", "Trần Thị Bình", "+84912345002", "Hoan Kiem", "F471", 105.853, 21.029,
+     "life_support"),
+    ("CS0003", "John Smith", "+84912345003", "Hoan Kiem", "F472", 105.851, 21.027, None),
+    ("CS0004", "Lê Văn Cường", "+84912345004", "Ba Dinh", "F480", 105.820, 21.035, None),
+]
+
+
+def square(lon: float, lat: float, half: float = 0.01) -> dict[str, Any]:
+    return {"type": "Polygon", "coordinates": [[
+        [lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half],
+        [lon - half, lat + half], [lon - half, lat - half]]]}
+
+
+HOAN_KIEM = square(105.852, 21.028)  # the first three customers
+
+
+def seed(db_url: str, password: str = PASSWORD) -> dict[str, str]:
+    """Customers, and a user named after each role with `password`; their API tokens."""
     engine = db.make_engine(db_url)
     tokens = {}
     with engine.begin() as conn:
+        conn.execute(insert(Customer.__table__), [
+            {"code": code, "name": name, "phone": phone, "district": district,
+             "feeder": feeder, "lon": lon, "lat": lat, "priority": priority,
+             "address": f"{code} Pho Hue"}
+            for code, name, phone, district, feeder, lon, lat, priority in CUSTOMERS])
         for role in ROLES:
             auth.add_user(conn, name=role, role=role, actor="setup", source="cli")
             passwords.set_password(conn, name=role, password=password, actor="setup",
@@ -80,10 +121,11 @@ def add_users(db_url: str, password: str = PASSWORD) -> dict[str, str]:
     return tokens
 
 
-def start_console(db_url: str, **env: str) -> Iterator[Console]:
+def start_console(db_url: str, *extra: str, **env: str) -> Iterator[Console]:
+    """Seed `db_url` and serve it (`extra`: more `outages serve` options)."""
     full = {"OUTAGES_DATABASE_URL": db_url, "OUTAGES_WEB_TILE_URL": "", **env}
-    tokens = add_users(db_url)
-    with running_server(full) as base:
+    tokens = seed(db_url)
+    with running_server(full, *extra) as base:
         yield Console(base=base, db_url=db_url, env=full, tokens=tokens)
 
 

@@ -1,0 +1,114 @@
+"""Console actions over plain HTTP (as a form posts them): start and restore by feeder, the
+customers CSV, the priority call list, the notices page, users for admins."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.console.conftest import PASSWORD, Console, sign_in_form
+
+pytestmark = pytest.mark.real_clock
+
+
+def test_start_restore_by_feeder_then_everyone_and_a_still_out_alert(console,
+                                                                        signed_client) -> None:
+    cut_id = console.create_cut(days=13)
+    client, csrf = signed_client("dispatcher")
+    assert client.post(f"/console/cuts/{cut_id}/start", data={"csrf_token": csrf}) \
+        .status_code == 303
+    page = client.get(f"/console/cuts/{cut_id}").text
+    assert "Restore power" in page and 'value="F471"' in page and 'value="F472"' in page
+    none = client.post(f"/console/cuts/{cut_id}/restore",
+                       data={"csrf_token": csrf, "scope": "feeders"})
+    assert none.status_code == 422 and "choose at least one feeder" in none.text
+    part = client.post(f"/console/cuts/{cut_id}/restore",
+                       data={"csrf_token": csrf, "scope": "feeders", "feeder": "F471"})
+    assert part.status_code == 303
+    with console.api() as api:
+        cut = api.get(f"/cuts/{cut_id}").json()
+    assert (cut["status"], cut["restored"], cut["remaining"]) == ("in_progress", 2, 1)
+    assert client.post(f"/console/cuts/{cut_id}/restore",
+                       data={"csrf_token": csrf, "scope": "all"}).status_code == 303
+    with console.api() as api:
+        assert api.get(f"/cuts/{cut_id}").json()["status"] == "completed"
+    assert '<span class="badge"' not in client.get("/console/cuts").text
+    with _fresh(console) as public:  # a customer says the power did not come back
+        assert public.post("/still-out", data={"customer": "CS0001", "lang": "en"}) \
+            .status_code == 200
+    cuts_page = client.get("/console/cuts").text
+    assert re.search(r'Alerts <span class="badge"[^>]*>1</span>', cuts_page)
+    alerts = client.get("/console/alerts").text
+    assert f"Cut #{cut_id}" in alerts and "Open" in alerts
+    csv = client.get(f"/console/cuts/{cut_id}/customers.csv")
+    assert csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.splitlines()
+    assert lines[0].startswith("code,district,feeder") and len(lines) == 4
+    assert [line.split(",")[0] for line in lines[1:]] == ["CS0001", "CS0002", "CS0003"]
+
+
+def test_priority_calls_are_recorded_and_audited(console, signed_client) -> None:
+    cut_id = console.create_cut(days=14)
+    client, csrf = signed_client("dispatcher")
+    page = client.get(f"/console/cuts/{cut_id}/calls")
+    assert page.status_code == 200 and "CS0002" in page.text and "Trần Thị Bình" in page.text
+    assert "CS0001" not in page.text  # only priority customers are listed
+    answer = client.post(f"/console/cuts/{cut_id}/calls",
+                         data={"csrf_token": csrf, "code": "CS0002", "outcome": "no_answer",
+                               "note": "call back 9:00"})
+    assert answer.status_code == 303
+    page = client.get(answer.headers["location"])
+    assert "Call recorded." in page.text and "No answer" in page.text
+    wrong = client.post(f"/console/cuts/{cut_id}/calls",
+                        data={"csrf_token": csrf, "code": "CS0001", "outcome": "reached"})
+    assert wrong.status_code == 404 and "not on outage" in wrong.text
+    with console.api("admin") as api:
+        entries = api.get("/audit", params={"actor": "dispatcher"}).json()["entries"]
+    calls = [e for e in entries if e["action"] == "priority.call"]
+    assert [(e["source"], e["after"]["outcome"]) for e in calls] == [("console", "no_answer")]
+    viewer, _ = signed_client("viewer")  # a priority list is personal data
+    assert viewer.get(f"/console/cuts/{cut_id}/calls").status_code == 403
+
+
+def test_the_notices_page_and_the_alerts_list_answer_every_role(console, signed_client) -> None:
+    for role in ("viewer", "engineer"):
+        client, _ = signed_client(role)
+        notices = client.get("/console/notices")
+        assert notices.status_code == 200 and "Delivery rate today" in notices.text
+        assert "Affected contacts" not in notices.text  # personal data: not for this role
+        assert client.get("/console/alerts").status_code == 200
+    client, _ = signed_client("dispatcher")
+    assert "Affected contacts" not in client.get("/console/notices").text  # no failures yet
+
+
+def test_an_admin_adds_a_user_sets_a_password_and_disables_them(console, signed_client) -> None:
+    client, csrf = signed_client("admin")
+    short = client.post("/console/users", data={"csrf_token": csrf, "name": "lan.nguyen",
+                                                "role": "dispatcher", "password": "short"})
+    assert short.status_code == 422 and "10 to 200 characters" in short.text
+    assert "lan.nguyen" not in client.get("/console/users").text  # nothing half-written
+    added = client.post("/console/users", data={"csrf_token": csrf, "name": "lan.nguyen",
+                                                "role": "dispatcher", "password": PASSWORD})
+    assert added.status_code == 303
+    with _fresh(console) as other:
+        assert sign_in_form(other, "lan.nguyen").status_code == 303
+    changed = client.post("/console/users/lan.nguyen/password",
+                          data={"csrf_token": csrf, "password": "another long one"})
+    assert changed.status_code == 303
+    with _fresh(console) as other:
+        assert sign_in_form(other, "lan.nguyen").status_code == 401
+        assert sign_in_form(other, "lan.nguyen", "another long one").status_code == 303
+    assert client.post("/console/users/lan.nguyen/disable",
+                       data={"csrf_token": csrf}).status_code == 303
+    with _fresh(console) as other:
+        assert sign_in_form(other, "lan.nguyen", "another long one").status_code == 401
+    dispatcher, token = signed_client("dispatcher")
+    assert dispatcher.post("/console/users", data={"csrf_token": token, "name": "x",
+                                                   "role": "admin"}).status_code == 403
+
+
+def _fresh(console: Console) -> httpx.Client:
+    """A browser with no session."""
+    return httpx.Client(base_url=console.base, timeout=30)
