@@ -48,15 +48,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--affected", type=int, default=50_000)
     parser.add_argument("--db", type=Path, default=None,
                         help="SQLite file to keep (built when missing or empty)")
+    parser.add_argument("--no-sqlite", dest="sqlite", action="store_false",
+                        help="PostgreSQL only")
     parser.add_argument("--postgres-url", default=POSTGRES_URL,
                         help="server to create (and drop) a scratch database on; '' skips")
 
 
 def run(args: argparse.Namespace) -> None:
     print(f"load before: {_uptime()}")
-    with tempfile.TemporaryDirectory(prefix="bench-console-") as folder:
-        path = args.db or Path(folder) / "console.db"
-        _one("sqlite", f"sqlite:///{path}", args)
+    if args.sqlite:
+        with tempfile.TemporaryDirectory(prefix="bench-console-") as folder:
+            path = args.db or Path(folder) / "console.db"
+            _one("sqlite", f"sqlite:///{path}", args)
     if not args.postgres_url:
         print("[postgresql] skipped: give --postgres-url")
         return

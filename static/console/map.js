@@ -58,7 +58,10 @@
       var p = feature.properties;
       layer.bindTooltip((p.kind === "planned" ? "#" : "!") + p.id + " " + (p.name || "") +
         " (" + (labels["status_" + p.status] || p.status) + ", " + p.affected + ")");
-      layer.on("click", function () { notify(p); });
+      layer.on("click", function () {
+        showArea(feature, false);
+        notify(p);
+      });
     },
   });
   var reports = L.geoJSON(null, {
@@ -110,6 +113,17 @@
     });
   }
 
+  // The selected outage's area (or the area a preview resolved), drawn over the others.
+  function showArea(geojson, fit) {
+    selected.clearLayers();
+    if (geojson) {
+      selected.addData(geojson);
+      if (fit !== false) {
+        map.fitBounds(selected.getBounds(), { padding: [20, 20], maxZoom: 16 });
+      }
+    }
+  }
+
   var overlays = {};
   overlays[labels.named_areas || "Named areas"] = named;
   overlays[labels.density || "Customer density"] = density;
@@ -132,13 +146,7 @@
     selected: selected,
     reload: loadOutages,
     onFeature: function (fn) { listeners.push(fn); },
-    showArea: function (geojson) {
-      selected.clearLayers();
-      if (geojson) {
-        selected.addData(geojson);
-        map.fitBounds(selected.getBounds(), { padding: [20, 20], maxZoom: 16 });
-      }
-    },
+    showArea: showArea,
     getJSON: getJSON,
   };
 })();

@@ -152,3 +152,15 @@ def test_draw_polygon_with_the_mouse(console: Console, page: Any, tmp_path: Path
     count = cli_count(console, drawn.input_value(), tmp_path)
     assert count > 20
     page.get_by_text(f"{count} customers affected").wait_for()
+
+
+def test_pages_in_vietnamese(console: Console, signed_client: Any) -> None:
+    client, csrf = signed_client("dispatcher")
+    switched = client.post("/console/language", data={"lang": "vi", "next": "/console/cuts/new",
+                                                      "csrf_token": csrf})
+    assert switched.status_code == 303
+    new_cut = client.get("/console/cuts/new").text
+    assert "Tải lên khu vực (GeoJSON)" in new_cut and "Tạo lịch cắt" in new_cut
+    assert "Upload area (GeoJSON)" not in new_cut
+    incidents = client.get("/console/incidents").text
+    assert "Sự cố đang xử lý" in incidents and "Open incidents" not in incidents
