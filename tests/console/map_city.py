@@ -21,6 +21,10 @@ from tests.conftest import Cli, insert_customers
 from tests.console.conftest import Console, start_console
 from tests.lifecycle.conftest import square
 
+WEST = square(105.815, 21.005, 105.839, 21.055)
+EAST = square(105.839, 21.005, 105.865, 21.055)
+BOTH = square(105.815, 21.005, 105.865, 21.055)
+
 
 def grid() -> list[dict[str, Any]]:
     """21 x 21 customers 0.002 degrees apart around the map's centre, two districts."""
@@ -40,8 +44,7 @@ def city_console(console_db: str) -> Iterator[Console]:
     engine = db.make_engine(console_db)
     insert_customers(engine, grid())
     named_areas.store(engine, {
-        "West": Area(geometry=_shape(square(105.815, 21.005, 105.839, 21.055))),
-        "East": Area(geometry=_shape(square(105.839, 21.005, 105.865, 21.055)))},
+        "West": Area(geometry=_shape(WEST)), "East": Area(geometry=_shape(EAST))},
         kind=AreaKind.DISTRICT, actor="setup", source="cli")
     engine.dispose()
     yield from start_console(console_db)
@@ -51,12 +54,18 @@ def _shape(geometry: dict[str, Any]) -> Any:
     return shapely.from_geojson(json.dumps(geometry))
 
 
-def cli_count(console: Console, geojson: str, tmp_path: Path) -> int:
+def cli_preview(console: Console, geojson: str, tmp_path: Path) -> dict[str, Any]:
+    """`outages area preview --json` of the area, on the console's database."""
     path = tmp_path / "drawn.geojson"
     path.write_text(geojson)
     result = Cli(console.env)("area", "preview", str(path), "--json")
     assert result.exit_code == 0, result.output
-    return int(json.loads(result.output)["count"])
+    answer: dict[str, Any] = json.loads(result.output)
+    return answer
+
+
+def cli_count(console: Console, geojson: str, tmp_path: Path) -> int:
+    return int(cli_preview(console, geojson, tmp_path)["count"])
 
 
 def local_input(days: float, hour: int) -> str:
