@@ -19,7 +19,6 @@ from outages.models import AuditEntry
 from outages.timeutil import to_local, utcnow
 from tests.console.conftest import Console, sign_in
 from tests.console.map_city import city_console
-from tests.support.playwright import foreign_requests  # noqa: F401  (fixture of `page`)
 
 pytestmark = pytest.mark.real_clock
 STILL_OUT = re.compile(r"(\d+) customers still without power")

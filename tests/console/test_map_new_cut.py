@@ -19,7 +19,6 @@ from outages.models import AuditEntry, Customer, Outage
 from tests.console.conftest import Console, sign_in
 from tests.console.map_city import BOTH, city_console, cli_count, cli_preview, local_input
 from tests.lifecycle.conftest import square
-from tests.support.playwright import foreign_requests  # noqa: F401  (fixture of `page`)
 
 pytestmark = pytest.mark.real_clock
 
