@@ -255,9 +255,10 @@ async def incidents(request: Request, visitor: CanRead) -> Response:
     def work(conn: Connection, settings: Settings) -> Any:
         now = utcnow()
         shown = []
-        for view in outage_views.listing(conn, settings, kind=OutageKind.FAULT):
-            if view.status not in INCIDENT_OPEN:
-                continue
+        open_ones = [view for status in INCIDENT_OPEN
+                     for view in outage_views.listing(conn, settings, kind=OutageKind.FAULT,
+                                                      status=status)]
+        for view in open_ones:
             row = lifecycle.load(conn, view.id)
             reports = faults.reports(conn, settings, view.id)
             shown.append({**view.as_json(), "shown": _shown(settings, view),
