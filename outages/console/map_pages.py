@@ -41,6 +41,9 @@ BodyT = TypeVar("BodyT", bound=BaseModel)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+AreaId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -50,7 +53,7 @@ class DraftBody(_Body):
     and named areas (their union), or feeders alone."""
 
     area: dict[str, Any] | None = None
-    named_areas: list[int] = Field(default_factory=list, max_length=200)
+    named_areas: list[AreaId] = Field(default_factory=list, max_length=200)
     feeders: list[str] = Field(default_factory=list, max_length=1000)
     start: str | None = Field(None, max_length=40)
     end: str | None = Field(None, max_length=40)
