@@ -18,18 +18,15 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Connection,
     and_,
-    any_,
     bindparam,
     case,
     func,
     literal,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from geo import Area, covered_mask
 from notifier.channels import REGISTRY
@@ -125,16 +122,18 @@ def match(conn: Connection, settings: Settings, area: Area, *,
     """Customers connected on `on` inside the area (edge included), optionally only on
     `feeders`, with their notice language and the channels that would reach them.
 
-    Two reads: the candidates' (id, lon, lat) from the lon/lat index alone, then the
-    columns of those inside, in id order. Reading whole rows in index (longitude) order
-    jumps around the table; in id order each page is read once, which halves the time on
-    a million-customer registry."""
+    PostgreSQL reads the bounding box's rows with a bitmap heap scan, in table order: one
+    query. SQLite would read them in longitude order, jumping around the table; there the
+    candidates' (id, lon, lat) come from the lon/lat index alone, and only the rows inside
+    are read, in id order (about a third faster on a million customers)."""
     min_lon, min_lat, max_lon, max_lat = area.bounds
-    query = select(_c.id, _c.lon, _c.lat).where(_c.lon.between(min_lon, max_lon),
-                                                _c.lat.between(min_lat, max_lat))
+    box: list[ColumnElement[bool]] = [_c.lon.between(min_lon, max_lon),
+                                      _c.lat.between(min_lat, max_lat)]
     if feeders:
-        query = query.where(_c.feeder.in_(list(feeders)))
-    result = conn.execute(query)
+        box.append(_c.feeder.in_(list(feeders)))
+    if conn.dialect.name != "sqlite":
+        return _read(conn, settings, box, on, area)
+    result = conn.execute(select(_c.id, _c.lon, _c.lat).where(*box))
     candidates = result.cursor.fetchall() if result.cursor else []
     result.close()
     if not candidates:
@@ -143,40 +142,35 @@ def match(conn: Connection, settings: Settings, area: Area, *,
     inside = np.sort(np.asarray(ids, dtype=np.int64)[covered_mask(area.geometry, lons, lats)])
     if not inside.size:
         return _nobody()
-    return _columns(conn, settings, inside, on)
+    listed = func.json_each(bindparam("ids", json.dumps(inside.tolist()))).table_valued("value")
+    return _read(conn, settings, [_c.id.in_(select(listed.c.value))], on, None)
 
 
-def _columns(conn: Connection, settings: Settings, ids: npt.NDArray[np.int64],
-             on: date) -> Matched:
+def _read(conn: Connection, settings: Settings, where: Sequence[ColumnElement[bool]], on: date,
+          area: Area | None) -> Matched:
+    """The customers `where` selects, connected on `on`, and inside `area` when given."""
     default = settings.locale.default_language
     reach = {ch: case((and_(contact_ok(ch), prefers(settings, ch)), literal(1)), else_=literal(0))
              for ch in CHANNELS}
     language = case((_c.language.in_(LANGUAGES), _c.language), else_=literal(default))
     query = (select(_c.id, _c.code, _c.region, _c.district, _c.feeder, _c.priority, language,
-                    *reach.values())
-             .where(_in_ids(conn, ids), cast(ColumnElement[bool], connected_filter(on)))
-             .order_by(_c.id))
+                    _c.lon, _c.lat, *reach.values())
+             .where(*where, cast(ColumnElement[bool], connected_filter(on))))
     result = conn.execute(query)
-    rows = result.cursor.fetchall() if result.cursor else []
+    rows: list[Any] = list(result.cursor.fetchall()) if result.cursor else []
     result.close()
+    if area is not None and rows:
+        mask = covered_mask(area.geometry, [r[7] for r in rows], [r[8] for r in rows])
+        rows = [rows[int(i)] for i in np.flatnonzero(mask)]
     if not rows:
         return _nobody()
+    rows.sort(key=lambda row: row[0])
     cols = list(zip(*rows, strict=True))
     affected = Affected(ids=np.asarray(cols[0], dtype=np.int64), codes=list(cols[1]),
                         regions=list(cols[2]), districts=list(cols[3]), feeders=list(cols[4]),
                         priorities=list(cols[5]))
-    flags = {ch: np.asarray(cols[7 + i], dtype=bool) for i, ch in enumerate(CHANNELS)}
+    flags = {ch: np.asarray(cols[9 + i], dtype=bool) for i, ch in enumerate(CHANNELS)}
     return Matched(affected, np.asarray(cols[6], dtype=str), flags)
-
-
-def _in_ids(conn: Connection, ids: npt.NDArray[np.int64]) -> ColumnElement[bool]:
-    """`customers.id` among `ids`, as one parameter whatever their number: a JSON array
-    read by json_each on SQLite, an array on PostgreSQL."""
-    values = [int(i) for i in ids]
-    if conn.dialect.name == "postgresql":
-        return _c.id == any_(bindparam("ids", values, type_=ARRAY(BigInteger)))
-    listed = func.json_each(bindparam("ids", json.dumps(values))).table_valued("value")
-    return _c.id.in_(select(listed.c.value))
 
 
 def _nobody() -> Matched:
