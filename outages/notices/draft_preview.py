@@ -164,7 +164,6 @@ def _read(conn: Connection, settings: Settings, where: Sequence[ColumnElement[bo
         rows = [rows[int(i)] for i in np.flatnonzero(mask)]
     if not rows:
         return _nobody()
-    rows.sort(key=lambda row: row[0])
     cols = list(zip(*rows, strict=True))
     affected = Affected(ids=np.asarray(cols[0], dtype=np.int64), codes=list(cols[1]),
                         regions=list(cols[2]), districts=list(cols[3]), feeders=list(cols[4]),
