@@ -1,4 +1,5 @@
-"""Planned cuts in the console: the list, the week calendar, a cut's page and its actions.
+"""Planned cuts in the console: the list, the week calendar, a cut's page and its actions
+(reschedule, cancel, start, extend, restore).
 
 Each action calls the same domain function as the API router (outages/api/routers/cuts.py);
 a refusal is shown beside the field it names and nothing is stored.
@@ -17,7 +18,7 @@ from sqlalchemy import Engine
 
 from outages.api import bodies
 from outages.api.deps import reading
-from outages.console.pages import console_root, render
+from outages.console.pages import console_root, refusal, render
 from outages.console.session import CanDispatch, CanRead, Visitor, engine_of, settings_of
 from outages.enums import CutStatus, OutageKind, Source
 from outages.errors import OutagesError, ValidationError
@@ -156,7 +157,8 @@ async def _act(request: Request, visitor: Visitor, cut_id: int, action: str,
     except OutagesError as exc:
         field = exc.field or "form"
         return await cut_page(request, visitor, cut_id, status_code=exc.http_status,
-                              errors={action: {field: exc.message}}, values={action: values})
+                              errors={action: {field: refusal(exc, visitor.language)}},
+                              values={action: values})
     return RedirectResponse(f"{console_root(request)}/cuts/{cut_id}?done={action}",
                             status_code=303)
 
@@ -202,6 +204,20 @@ async def start(request: Request, visitor: CanDispatch, cut_id: int,
                           source=Source.CONSOLE)
 
     return await _act(request, visitor, cut_id, "start", {"at": at}, call)
+
+
+@router.post("/cuts/{cut_id:int}/extend")
+async def extend(request: Request, visitor: CanDispatch, cut_id: int, end: Text,
+                 note: OptionalText = None) -> Response:
+    engine = engine_of(request)
+
+    def call(settings: Settings) -> OutageView:
+        return cuts.extend(engine, settings, cut_id=cut_id,
+                           end=bodies.when(end, settings, field="end"), note=note or None,
+                           actor=visitor.name, source=Source.CONSOLE)
+
+    return await _act(request, visitor, cut_id, "extend", {"end": end, "note": note or ""},
+                      call)
 
 
 @router.post("/cuts/{cut_id:int}/restore")

@@ -21,6 +21,7 @@ from notifier.render import html_environment
 from outages import paths
 from outages.api.deps import reading
 from outages.console.session import LANGUAGE_COOKIE, Visitor, engine_of, settings_of
+from outages.errors import OutagesError
 from outages.lifecycle import alerts
 from outages.settings import Settings
 
@@ -72,6 +73,13 @@ class Catalogue:
             return self.text(language, key, **values)
 
         return t
+
+
+def refusal(exc: OutagesError, language: str) -> str:
+    """A domain refusal as the console shows it: the message, then the way out its hint
+    names, worded for a console user (catalogue key hint_<name>) when there is one."""
+    way_out = catalogue().entries.get(f"hint_{exc.hint}", {}).get(language)
+    return f"{exc.message}. {way_out}" if way_out else exc.message
 
 
 @lru_cache(maxsize=1)
@@ -142,8 +150,8 @@ def _when(language: str) -> Callable[[Any], str]:
 async def render(request: Request, template: str, *, visitor: Visitor | None,
                  status_code: int = 200, **context: Any) -> HTMLResponse:
     """`template` (under templates/console) with the common context: `t` (the catalogue),
-    `lang`, `when` (local time), `href` (a console path), `static`, `visitor`, `csrf`,
-    `nav`, `alerts_open`, `settings`."""
+    `known(key)` (whether the catalogue has it), `lang`, `when` (local time), `href` (a
+    console path), `static`, `visitor`, `csrf`, `nav`, `alerts_open`, `settings`."""
     settings = settings_of(request)
     language = request_language(request, visitor, settings)
     root = console_root(request)
@@ -151,7 +159,8 @@ async def render(request: Request, template: str, *, visitor: Visitor | None,
                    if visitor is not None and visitor.can("read") else 0)
     nav = [item for item in NAV if visitor is not None and visitor.can(item.capability)]
     html = environment().get_template(template).render(
-        t=catalogue().translator(language), lang=language,
+        t=catalogue().translator(language), known=lambda key: key in catalogue().entries,
+        lang=language,
         other_lang="en" if language == "vi" else "vi", when=_when(language),
         href=lambda path="": root + path, root=root, static=static_root(request),
         visitor=visitor, csrf=visitor.csrf_token if visitor else "", nav=nav,

@@ -13,13 +13,14 @@ from outages.lifecycle import core as lc
 
 
 def districts_by_outage(conn: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
-    """Per outage, the districts of the customers in its set now, sorted."""
+    """Per outage, the districts of the customers ever in its set, sorted: a cancelled cut
+    (whose set is empty now) still belongs to the districts it was planned for."""
     m, c = lc.MEMBERS, lc.CUSTOMERS
     found: dict[int, set[str]] = {outage_id: set() for outage_id in ids}
     for part in lc.chunks(list(ids)):
         query = (select(m.c.outage_id, c.c.district).distinct()
                  .select_from(m.join(c, c.c.id == m.c.customer_id))
-                 .where(m.c.outage_id.in_(part), m.c.dropped_revision.is_(None)))
+                 .where(m.c.outage_id.in_(part)))
         for outage_id, district in conn.execute(query):
             if district:
                 found[outage_id].add(district)

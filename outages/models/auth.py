@@ -71,7 +71,7 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(100))
-    source: Mapped[str] = mapped_column(String(8))  # cli | http | webhook
+    source: Mapped[str] = mapped_column(String(8))  # cli | http | webhook | console
     action: Mapped[str] = mapped_column(String(64))
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str | None] = mapped_column(String(64))

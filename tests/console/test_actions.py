@@ -4,13 +4,15 @@ customers CSV, the priority call list, the notices page, users for admins."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from tests.console.conftest import PASSWORD, Console, sign_in_form
+from tests.console.conftest import HANOI, PASSWORD, Console, sign_in_form, square
 
 pytestmark = pytest.mark.real_clock
+BA_DINH = square(105.820, 21.035, 0.005)  # CS0004 only
 
 
 def test_start_restore_by_feeder_then_everyone_and_a_still_out_alert(console,
@@ -21,6 +23,15 @@ def test_start_restore_by_feeder_then_everyone_and_a_still_out_alert(console,
         .status_code == 303
     page = client.get(f"/console/cuts/{cut_id}").text
     assert "Restore power" in page and 'value="F471"' in page and 'value="F472"' in page
+    past = client.post(f"/console/cuts/{cut_id}/extend",
+                       data={"csrf_token": csrf, "end": "2020-01-01T08:00"})
+    assert past.status_code == 422 and 'id="extend-end-error"' in past.text
+    later = client.post(f"/console/cuts/{cut_id}/extend",
+                        data={"csrf_token": csrf, "end": _local_day(13, "18:00"),
+                              "note": "cable"})
+    assert later.status_code == 303
+    with console.api() as api:
+        assert api.get(f"/cuts/{cut_id}").json()["etr"].startswith(_local_day(13, "18:00"))
     none = client.post(f"/console/cuts/{cut_id}/restore",
                        data={"csrf_token": csrf, "scope": "feeders"})
     assert none.status_code == 422 and "choose at least one feeder" in none.text
@@ -42,6 +53,8 @@ def test_start_restore_by_feeder_then_everyone_and_a_still_out_alert(console,
     assert re.search(r'Alerts <span class="badge"[^>]*>1</span>', cuts_page)
     alerts = client.get("/console/alerts").text
     assert f"Cut #{cut_id}" in alerts and "Open" in alerts
+    unknown = client.get(f"/console/cuts/{cut_id}?done=<b>nothing</b>")
+    assert unknown.status_code == 200 and "nothing" not in unknown.text
     csv = client.get(f"/console/cuts/{cut_id}/customers.csv")
     assert csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.splitlines()
@@ -112,3 +125,38 @@ def test_an_admin_adds_a_user_sets_a_password_and_disables_them(console, signed_
 def _fresh(console: Console) -> httpx.Client:
     """A browser with no session."""
     return httpx.Client(base_url=console.base, timeout=30)
+
+
+def test_the_list_filters_and_the_week_calendar(console, signed_client) -> None:
+    first = console.create_cut(days=20)
+    second = console.create_cut(days=21, area=BA_DINH)
+    client, csrf = signed_client("dispatcher")
+    client.post(f"/console/cuts/{second}/cancel", data={"csrf_token": csrf, "reason": "rain"})
+    day = _day(20)
+
+    def listed(**params: str) -> set[str]:
+        page = client.get("/console/cuts", params=params)
+        assert page.status_code == 200
+        return set(re.findall(r">Cut #(\d+)<", page.text))
+
+    assert listed(**{"from": day, "to": _day(21)}) == {str(first), str(second)}
+    assert listed(**{"from": day, "to": day}) == {str(first)}
+    assert listed(**{"from": day, "to": _day(21), "status": "cancelled"}) == {str(second)}
+    assert listed(**{"from": day, "to": _day(21), "district": "Ba Dinh"}) == {str(second)}
+    refused = client.get("/console/cuts", params={"from": _day(21), "to": day})
+    assert refused.status_code == 422 and "before the first day" in refused.text
+    week = client.get("/console/cuts/week", params={"start": day}).text
+    assert f"Cut #{first}" in week and f"Cut #{second}" in week
+    monday = datetime.fromisoformat(day).date()
+    monday -= timedelta(days=monday.weekday())
+    assert f"Monday {monday.strftime('%d/%m/%Y')}" in week
+    later = client.get("/console/cuts/week", params={"start": _day(35)}).text
+    assert f"Cut #{first}" not in later
+
+
+def _local_day(days: int, hhmm: str) -> str:
+    return f"{_day(days)}T{hhmm}"
+
+
+def _day(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).astimezone(HANOI).date().isoformat()

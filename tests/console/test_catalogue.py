@@ -25,7 +25,8 @@ def test_every_key_a_template_names_is_in_both_languages() -> None:
     dynamic = ({f"status_{s}" for s in (*CutStatus, *IncidentStatus)}
                | {f"role_{r}" for r in Role} | {f"priority_{p}" for p in Priority}
                | {f"outcome_{o}" for o in CallOutcome} | {item.key for item in NAV}
-               | {f"done_{a}" for a in ("reschedule", "cancel", "start", "restore")}
+               | {f"done_{a}" for a in ("create", "reschedule", "cancel", "start", "extend",
+                                        "restore")}
                | {f"user_done_{a}" for a in ("add", "disable", "password")})
     assert named > {"username", "password", "sign_in"}
     missing = sorted((named | dynamic) - set(entries))

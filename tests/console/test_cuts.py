@@ -32,6 +32,7 @@ def test_reschedule_then_cancel_a_cut_created_through_the_api(console, page) -> 
     form.get_by_role("button", name="Reschedule the cut").click()
     refusal = page.locator("#reschedule-start-error")
     expect(refusal).to_contain_text("notice")  # beside the field it concerns
+    expect(refusal).to_contain_text("tick Urgent")  # the way out, in console words
     expect(page.get_by_role("form", name="Reschedule").get_by_label("New start")) \
         .to_have_value(_local(1, 8))  # as typed
     with console.api() as api:

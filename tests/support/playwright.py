@@ -11,8 +11,9 @@ forgotten CDN link or a base-map tile cannot hide.
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -26,18 +27,37 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 BROWSER_FLAGS = tuple(flag for flag in FLAGS if flag != "--headless")
 
 
+# One Playwright and one Chromium for the whole run: each module (or conftest) that imports
+# the `browser` fixture registers a fixture of its own, and two live sync Playwrights in one
+# thread refuse to start ("Sync API inside the asyncio loop"). They all share this one.
+_SHARED: list[Any] = []
+
+
+def _shared_browser(binary: str) -> Browser:
+    if not _SHARED:
+        from playwright.sync_api import sync_playwright
+
+        playwright = sync_playwright().start()
+        launched = playwright.chromium.launch(executable_path=binary, headless=True,
+                                              args=list(BROWSER_FLAGS))
+        _SHARED.extend((playwright, launched))
+        atexit.register(_stop)
+    shared: Browser = _SHARED[1]
+    return shared
+
+
+def _stop() -> None:
+    playwright, launched = _SHARED
+    launched.close()
+    playwright.stop()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     binary, why = find_or_install_chromium()
     if binary is None:
         pytest.skip(f"headless Chromium unavailable: {why}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=binary, headless=True,
-                                              args=list(BROWSER_FLAGS))
-        yield launched
-        launched.close()
+    yield _shared_browser(binary)
 
 
 class ForeignRequests(list[str]):
