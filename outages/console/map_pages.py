@@ -244,7 +244,7 @@ async def create_cut(request: Request, visitor: CanDispatch) -> Response:
                            work=body.work or None, feeders=body.feeders or None,
                            urgent=body.urgent, urgent_reason=body.urgent_reason or None,
                            actor=visitor.name, source=Source.CONSOLE)
-        return {"id": view.id, "url": f"{console_root(request)}/cuts/{view.id}"}
+        return {"id": view.id, "url": f"{console_root(request)}/cuts/{view.id}?done=create"}
 
     return await _answer(call, status_code=201)
 
