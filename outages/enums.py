@@ -113,6 +113,14 @@ class Source(StrEnum):
     CONSOLE = "console"  # the dispatcher console (web pages)
 
 
+class AreaKind(StrEnum):
+    """What a named area is: a district, a ward, or the zone a feeder serves."""
+
+    DISTRICT = "district"
+    WARD = "ward"
+    FEEDER_ZONE = "feeder_zone"
+
+
 class Priority(StrEnum):
     """Why a customer must not lose power unwarned; an empty value means none."""
 

@@ -32,6 +32,9 @@ PY
 step "Who would lose power inside $OUT/areas/preview.geojson today"
 outages area preview "$OUT/areas/preview.geojson" --customers-out "$OUT/preview-customers.csv"
 
+step "The districts as named areas, to pick on the console's map instead of drawing"
+outages areas import "$OUT/areas/districts.geojson" --name-property name --kind district
+
 # --- lifecycle: cuts and faults ---
 local_time() { TZ="${OUTAGES_LOCALE_TIMEZONE:-Asia/Ho_Chi_Minh}" date -d "$1" '+%Y-%m-%d %H:%M'; }
 json_field() { python -c "import json, sys; print(json.load(sys.stdin)['$1'])"; }

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "outages.cli.db",
     "outages.cli.customers",
     "outages.cli.area",
+    "outages.cli.areas",
     "outages.cli.demo",
     "outages.cli.lifecycle.cuts",
     "outages.cli.lifecycle.faults",

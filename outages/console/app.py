@@ -31,6 +31,7 @@ PAGES = (
     "outages.console.calls",
     "outages.console.users",
     "outages.console.reports",
+    "outages.console.map_pages",
 )
 
 

@@ -4,6 +4,7 @@ from outages.models.alerts import Alert, Reopening
 from outages.models.auth import ApiToken, AuditEntry, ConsoleSession, SignInFailure, User
 from outages.models.base import Base
 from outages.models.customers import Customer
+from outages.models.named_areas import NamedArea
 from outages.models.outages import (
     FaultReport,
     Interruption,
@@ -25,6 +26,7 @@ __all__ = [
     "EarlyStatus",
     "FaultReport",
     "Interruption",
+    "NamedArea",
     "Outage",
     "OutageCustomer",
     "PriorityCall",

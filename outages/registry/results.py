@@ -57,3 +57,36 @@ class CustomerImport(Result):
     rejects_file: str | None
     rejects_csv: str | None = None
     samples: list[str] | None = None
+
+
+class NamedAreaView(Result):
+    """A stored named area: its box, size and who last imported it (times local)."""
+
+    id: int
+    name: str
+    kind: str
+    bbox: list[float]
+    vertices: int
+    area_km2: float
+    updated_at: str
+    updated_by: str
+
+
+class AreaImport(Result):
+    """What `areas import` stored: names added, names whose polygon was replaced."""
+
+    kind: str
+    imported: list[str]
+    replaced: list[str]
+    repairs: list[str]
+
+
+class DensityGrid(Result):
+    """Customers per grid cell: `cells` holds [column, row, count] for non-empty cells;
+    cell (i, j) spans lon origin[0] + i*cell to + (i+1)*cell, lat likewise."""
+
+    cell: float
+    origin: list[float]
+    cells: list[tuple[int, int, int]]
+    total: int
+    max: int

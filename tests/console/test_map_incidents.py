@@ -1,0 +1,120 @@
+"""The Incidents page: reports arrive without a reload, an incident is confirmed on its
+proposed area, given an ETR, and restored in two steps (a drawn part, then the rest)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from outages import db
+from outages.models import AuditEntry
+from outages.timeutil import to_local, utcnow
+from tests.console.conftest import Console, sign_in
+from tests.console.map_city import city_console
+
+pytestmark = pytest.mark.real_clock
+STILL_OUT = re.compile(r"(\d+) customers still without power")
+
+
+@pytest.fixture(scope="module")
+def console(console_db: str) -> Iterator[Console]:
+    yield from city_console(console_db)
+
+
+def report(console: Console, code: str, text: str = "mất điện") -> int:
+    with console.api("dispatcher") as api:
+        answer = api.post("/faults/reports", json={"customer": code, "text": text})
+    assert answer.status_code in (200, 201), answer.text
+    return int(answer.json()["outage_id"])
+
+
+def still_out(page: Any) -> int:
+    found = STILL_OUT.search(page.locator("#incident-remaining").inner_text())
+    assert found, page.locator("#incident-remaining").inner_text()
+    return int(found.group(1))
+
+
+def test_viewer_reads_but_may_not_act(console: Console, signed_client: Any) -> None:
+    fault = report(console, "G0000", "ông Nam, số 5 ngõ 12")
+    viewer, csrf = signed_client("viewer")
+    assert viewer.get("/console/incidents").status_code == 200
+    listed = viewer.get("/console/map/incidents.json").json()["incidents"]
+    mine = next(i for i in listed if i["id"] == fault)
+    assert [r["text"] for r in mine["reports"]] == [None]  # a caller's words: personal data
+    assert mine["area"]["type"] in ("Polygon", "MultiPolygon")
+    forged = viewer.post(f"/console/incidents/{fault}/confirm", json={"feeders": ["F0"]},
+                         headers={"X-CSRF-Token": csrf})
+    assert forged.status_code == 403
+    dispatcher, token = signed_client("dispatcher")
+    seen = dispatcher.get("/console/map/incidents.json").json()["incidents"]
+    assert next(i for i in seen if i["id"] == fault)["reports"][0]["text"] == \
+        "ông Nam, số 5 ngõ 12"
+    no_csrf = dispatcher.post(f"/console/incidents/{fault}/confirm", json={"feeders": ["F0"]})
+    assert no_csrf.status_code == 403
+    wrong = dispatcher.post(f"/console/incidents/{fault}/etr", json={"at": "yesterday"},
+                            headers={"X-CSRF-Token": token})
+    assert wrong.status_code == 422 and wrong.json()["field"] == "at"
+    by_feeder = dispatcher.post(f"/console/incidents/{fault}/confirm",
+                                json={"feeders": ["F0"], "cause": "weather"},
+                                headers={"X-CSRF-Token": token})
+    assert by_feeder.status_code == 200, by_feeder.text
+    assert by_feeder.json()["status"] == "confirmed" and by_feeder.json()["remaining"] == 147
+    done = dispatcher.post(f"/console/incidents/{fault}/restore", json={},
+                           headers={"X-CSRF-Token": token})
+    assert done.json()["status"] == "restored"
+
+
+def test_confirm_set_etr_and_restore_in_two_steps(console: Console, page: Any) -> None:
+    sign_in(page, console, "dispatcher")
+    page.get_by_role("link", name="Incidents").click()
+    page.locator("#incident-panel[data-polling=true]").wait_for()
+    fault = report(console, "G1010")
+    arrived = time.monotonic()
+    button = page.get_by_role("button", name=f"Incident #{fault}", exact=True)
+    button.wait_for(timeout=10_000)
+    assert time.monotonic() - arrived < 10
+    button.click()
+    page.get_by_label("Cause").select_option("equipment_failure")
+    page.get_by_role("button", name="Confirm by area").click()
+    page.get_by_text(STILL_OUT).wait_for()
+    everyone = still_out(page)
+    assert everyone > 1
+
+    etr = to_local(utcnow() + timedelta(hours=3), ZoneInfo("Asia/Ho_Chi_Minh"))
+    page.get_by_label("Estimated restoration").fill(etr.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Set ETR").click()
+    expect(page.locator("#incident-etr")).not_to_have_text("–")
+
+    page.get_by_role("button", name="Clear the drawing").click()
+    page.get_by_role("button", name="Draw rectangle").click()
+    box = page.get_by_role("region", name="Map").bounding_box()
+    assert box is not None
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for dx, dy in ((-25, -25), (25, 25)):
+        page.mouse.move(cx + dx, cy + dy, steps=4)
+        page.mouse.click(cx + dx, cy + dy)
+        page.wait_for_timeout(150)
+    page.get_by_role("button", name="Restore the drawn part").click()
+    expect(page.locator("#incident-remaining")).not_to_have_text(
+        re.compile(rf"^{everyone} "), timeout=10_000)
+    part = still_out(page)
+    assert 0 < part < everyone
+
+    page.get_by_role("button", name="Restore the rest").click()
+    button.wait_for(state="detached", timeout=10_000)
+    engine = db.make_engine(console.db_url)
+    with engine.connect() as conn:
+        steps = conn.execute(select(AuditEntry.action, AuditEntry.source)
+                             .where(AuditEntry.entity_id == str(fault))
+                             .order_by(AuditEntry.id)).all()
+    engine.dispose()
+    assert [a for a, source in steps if source == "console"] == [
+        "fault.confirmed", "fault.etr", "fault.restored", "fault.restored"]
