@@ -27,6 +27,7 @@ ROUTERS = (
     "outages.api.webhooks.zalo",
     "outages.api.public.page",
     "outages.api.public.unsubscribe",
+    "outages.api.public.feeds",
     "outages.api.routers.customers",
     "outages.api.routers.areas",
     "outages.api.routers.cuts",

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from outages.api.bodies import required_day
 from outages.api.deps import EngineDep, SettingsDep, public_cache, public_rate_limit, reading
 from outages.errors import ValidationError
-from outages.lifecycle import public
+from outages.lifecycle import privacy, public
 from outages.lifecycle.results import PublicDay, PublicLookup, PublicOutages
 from outages.timeutil import utcnow
 
@@ -33,7 +33,7 @@ def cuts(
     with reading(engine) as conn:
         found = public.cuts_on_day(conn, settings, district=district, day=day)
     answer = PublicDay(district=district, date=day.isoformat(), cuts=found)
-    return JSONResponse(answer.as_json(), headers=public_cache(settings))
+    return JSONResponse(privacy.checked(answer.as_json()), headers=public_cache(settings))
 
 
 @router.get("/cuts/lookup", summary="Is a cut planned for me? By customer code or by location",
@@ -55,11 +55,11 @@ async def lookup(
     with reading(engine) as conn:
         if customer is not None:
             found = public.lookup_customer(conn, settings, code=customer, now=utcnow())
-            return JSONResponse(PublicLookup(cuts=found).as_json(),
+            return JSONResponse(privacy.checked(PublicLookup(cuts=found).as_json()),
                                 headers=public_cache(settings))
         if lon is not None and lat is not None:
             found = public.lookup_point(conn, settings, lon=lon, lat=lat, now=utcnow())
-            return JSONResponse(PublicLookup(cuts=found).as_json(),
+            return JSONResponse(privacy.checked(PublicLookup(cuts=found).as_json()),
                                 headers=public_cache(settings))
     raise ValidationError("give ?customer=CODE, or both ?lon= and ?lat=", field="customer")
 
@@ -69,4 +69,4 @@ async def lookup(
 def outages(engine: EngineDep, settings: SettingsDep) -> JSONResponse:
     with reading(engine) as conn:
         answer = PublicOutages(outages=public.current_outages(conn, settings))
-    return JSONResponse(answer.as_json(), headers=public_cache(settings))
+    return JSONResponse(privacy.checked(answer.as_json()), headers=public_cache(settings))
