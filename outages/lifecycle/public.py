@@ -211,6 +211,21 @@ def current_outages(conn: Connection, settings: Settings) -> list[CurrentOutage]
     ]
 
 
+def current_for_customer(conn: Connection, settings: Settings, *,
+                         code: str) -> list[CurrentOutage]:
+    """The current outages (power off now) customer `code` is in and not yet restored from.
+    An unknown code has none, like a code in no outage."""
+    refs = set(conn.execute(
+        select(_o.public_ref)
+        .join(OutageCustomer.__table__, _oc.outage_id == _o.id)
+        .join(Customer.__table__, _c.id == _oc.customer_id)
+        .where(_c.code == code.strip(), _active, _o.status.in_(POWER_OFF),
+               ~_restored(_oc.customer_id))).scalars())
+    if not refs:
+        return []
+    return [outage for outage in current_outages(conn, settings) if outage.ref in refs]
+
+
 def outages_for_customers(conn: Connection, customer_ids: Sequence[int]) -> list[dict[str, Any]]:
     """Open outages affecting any of `customer_ids` where that customer is not yet restored
     (for a customer asking 'what is my status'), soonest first."""

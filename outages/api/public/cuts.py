@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from outages.api.bodies import required_day
 from outages.api.deps import EngineDep, SettingsDep, public_cache, public_rate_limit, reading
@@ -62,6 +63,26 @@ async def lookup(
             return JSONResponse(privacy.checked(PublicLookup(cuts=found).as_json()),
                                 headers=public_cache(settings))
     raise ValidationError("give ?customer=CODE, or both ?lon= and ?lat=", field="customer")
+
+
+class Place(BaseModel):
+    """A point, as the page's "near me" sends the browser's location."""
+
+    model_config = ConfigDict(extra="forbid")
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+
+
+@router.post("/cuts/near", summary="Cuts near me: the browser's location, sent once",
+             response_model=PublicLookup)
+def near(place: Place, engine: EngineDep, settings: SettingsDep) -> JSONResponse:
+    """The same answer as /public/cuts/lookup?lon=&lat=, for the page's "near me" button:
+    the location travels in the body, so it is in no URL, access log, proxy log or browser
+    history, and it is neither stored nor logged here. Never cached."""
+    with reading(engine) as conn:
+        found = public.lookup_point(conn, settings, lon=place.lon, lat=place.lat, now=utcnow())
+    return JSONResponse(privacy.checked(PublicLookup(cuts=found).as_json()),
+                        headers={"Cache-Control": "no-store"})
 
 
 @router.get("/outages", summary="Current outages: area, customers affected, expected restoration",
