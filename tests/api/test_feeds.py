@@ -109,7 +109,7 @@ def test_a_cuts_whole_life_in_every_feed(client, headers, people) -> None:
         "reason": "Bảo dưỡng đường dây", "reason_en": "Line maintenance"})
     assert created.status_code == 201, created.text
     cut = created.json()["id"]
-    ref = created.json()["ref"] if "ref" in created.json() else None
+    ref = created.json().get("ref", None)
 
     features = _features(client)
     [(ref, feature)] = [(k, v) for k, v in features.items() if ref in (None, k)]
@@ -237,7 +237,7 @@ def test_current_outages_in_the_geojson_are_blurred_and_counted(client, engine,
     drawn, published = shape(square(105.84, 21.04, 0.03)), shape(feature["geometry"])
     assert published.contains(drawn)
     # 150 m at 21 degrees north: 0.00145 degrees of longitude, 0.00136 of latitude.
-    west, south, east, north = published.bounds
+    west, south, _east, _north = published.bounds
     assert 0.00144 < 105.81 - west < 0.0016 and 0.00135 < 21.01 - south < 0.0015
     assert props["etr"] == etr.astimezone(UTC).astimezone(
         __import__("zoneinfo").ZoneInfo("Asia/Ho_Chi_Minh")).isoformat(timespec="seconds")

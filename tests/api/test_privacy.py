@@ -108,5 +108,5 @@ def test_an_area_the_dispatcher_draws_is_published(client, headers, people) -> N
     # least 150 m beyond each side (0.00145 degrees of longitude at 21 degrees north).
     area, drawn = shape(published["area"]), shape(square(105.82, 21.035))
     assert area.contains(drawn)
-    west, south, east, north = area.bounds
+    west, _south, _east, north = area.bounds
     assert 0.00144 < 105.81 - west < 0.0017 and 0.00135 < north - 21.045 < 0.0016
