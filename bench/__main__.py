@@ -20,6 +20,7 @@ BENCHMARKS = (
     "notices",
     "reliability",
     "http",
+    "public",
 )
 
 

@@ -371,6 +371,9 @@ class PublicSettings(Section):
     tile_attribution: str = "© OpenStreetMap contributors"
     # How many days ahead the public map shows planned cuts.
     map_days: int = Field(default=7, ge=1, le=60)
+    # How often a server process asks the database whether any outage changed before it
+    # serves the page or a feed from its cache; "0s" asks on every request.
+    recheck: Duration = timedelta(seconds=1)
 
 
 class Settings(BaseSettings):

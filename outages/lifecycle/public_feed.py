@@ -84,12 +84,19 @@ class FeedEntry:
     districts: list[str]
 
 
-def watermark(conn: Connection) -> tuple[int, int]:
-    """(last revision id, last outage id): changes with any outage revision."""
+Watermark = tuple[Any, ...]
+
+
+def watermark(conn: Connection) -> Watermark:
+    """The newest revision and the newest outage, each with its time: changes with any
+    outage revision (the times tell apart an id handed out again after a restore)."""
+    revision = select(_r.id, _r.at).order_by(_r.id.desc()).limit(1).subquery()
+    outage = select(_o.id, _o.created_at).order_by(_o.id.desc()).limit(1).subquery()
     row = conn.execute(select(
-        select(func.max(_r.id)).scalar_subquery(),
-        select(func.max(_o.id)).scalar_subquery())).one()
-    return int(row[0] or 0), int(row[1] or 0)
+        select(revision.c.id).scalar_subquery(), select(revision.c.at).scalar_subquery(),
+        select(outage.c.id).scalar_subquery(),
+        select(outage.c.created_at).scalar_subquery())).one()
+    return tuple(row)
 
 
 def last_change(conn: Connection) -> datetime | None:

@@ -242,3 +242,13 @@ def test_current_outages_in_the_geojson_are_blurred_and_counted(client, engine,
     assert props["etr"] == etr.astimezone(UTC).astimezone(
         __import__("zoneinfo").ZoneInfo("Asia/Ho_Chi_Minh")).isoformat(timespec="seconds")
     assert datetime.fromisoformat(props["updated"]).tzinfo is not None
+
+
+def test_a_server_asks_the_database_at_most_once_per_recheck_interval(make_client, engine,
+                                                                      people) -> None:
+    client = make_client(OUTAGES_PUBLIC_RECHECK="1h")
+    assert _features(client) == {}
+    add_outage(engine, customers=[people["PD0001"]], start=utcnow() + timedelta(days=2),
+               area=square(105.852, 21.028))
+    assert _features(client) == {}  # still the answer of the last check
+    assert len(_features(make_client(OUTAGES_PUBLIC_RECHECK="0s"))) == 1

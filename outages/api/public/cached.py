@@ -1,10 +1,15 @@
 """Public answers built once per change: an in-process cache keyed by the outage revision
 watermark (and the minute, since "upcoming" and "kept 7 days" move with the clock), with
-ETag and Last-Modified so a client that has the answer gets 304 Not Modified."""
+ETag and Last-Modified so a client that has the answer gets 304 Not Modified.
+
+The watermark itself is read at most once per `public.recheck` (default 1 s) per process,
+so a change reaches the feeds within that time (proxies may keep an answer for
+http.public_max_age anyway)."""
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +36,8 @@ class Built:
 
 _ENTRIES: dict[Hashable, Built] = {}
 _LOCK = Lock()
+# Per engine URL: (when read, on the monotonic clock; the watermark then).
+_MARKS: dict[str, tuple[float, public_feed.Watermark]] = {}
 
 
 def cached(request: Request, key: Hashable, media_type: str,
@@ -39,22 +46,35 @@ def cached(request: Request, key: Hashable, media_type: str,
     turns; 304 when the client's If-None-Match holds its ETag."""
     engine = request.app.state.engine
     settings = request.app.state.settings
-    with reading(engine) as conn:
-        now = utcnow()
-        full_key = (str(engine.url), key, public_feed.watermark(conn),
-                    int(now.timestamp() // 60))
-        built = _ENTRIES.get(full_key)
-        if built is None:
-            built = _build(conn, now, build)
-            with _LOCK:
-                if len(_ENTRIES) >= _LIMIT:
-                    _ENTRIES.clear()
-                _ENTRIES[full_key] = built
+    url, now = str(engine.url), utcnow()
+    mark = _fresh_mark(url, settings.public.recheck.total_seconds())
+    built = None if mark is None else _ENTRIES.get((url, key, mark, now.timestamp() // 60))
+    if built is None:
+        with reading(engine) as conn:
+            mark = public_feed.watermark(conn)
+            _MARKS[url] = (time.monotonic(), mark)
+            full_key = (url, key, mark, now.timestamp() // 60)
+            built = _ENTRIES.get(full_key)
+            if built is None:
+                built = _build(conn, now, build)
+                with _LOCK:
+                    if len(_ENTRIES) >= _LIMIT:
+                        _ENTRIES.clear()
+                    _ENTRIES[full_key] = built
     headers = {"ETag": built.etag, "Last-Modified": built.last_modified,
                **public_cache(settings)}
     if _matches(request.headers.get("if-none-match"), built.etag):
         return Response(status_code=304, headers=headers)
     return Response(built.body, media_type=media_type, headers=headers)
+
+
+def _fresh_mark(url: str, recheck: float) -> public_feed.Watermark | None:
+    """The watermark read less than public.recheck ago, if any: under load the database is
+    asked once per interval and process, not once per request."""
+    seen = _MARKS.get(url)
+    if seen is None or time.monotonic() - seen[0] >= recheck:
+        return None
+    return seen[1]
 
 
 def _build(conn: Connection, now: datetime, build: Callable[[Connection, datetime], bytes]

@@ -22,6 +22,8 @@ from outages.errors import ValidationError
 from outages.lifecycle import public_feed
 from outages.settings import Settings
 
+# The handlers are async: a cached answer costs no thread-pool hop. A cache miss builds in
+# the event loop, once per outage change and minute per process.
 router = APIRouter(prefix="/public/feeds", tags=["feeds"],
                    dependencies=[Depends(public_rate_limit)],
                    responses={304: {"description": "not modified (If-None-Match held the ETag)"},
@@ -40,7 +42,7 @@ def _body(media_type: str, description: str) -> dict[int | str, dict[str, object
             responses=_body("application/geo+json", "a FeatureCollection: one Feature per "
                             "outage; properties id, kind, status, area_name, start, end, etr, "
                             "reason, districts, customers_affected, revision, updated"))
-def cuts_geojson(request: Request,
+async def cuts_geojson(request: Request,
                  days: int | None = Query(None, ge=1, le=60, description="only cuts starting "
                                           "within this many days (current outages always)")
                  ) -> Response:
@@ -59,7 +61,7 @@ def cuts_geojson(request: Request,
                             "stable per cut, SEQUENCE = revision, STATUS:CANCELLED for 7 days "
                             "after a cancellation; times in UTC. An unknown code gives the "
                             "same empty calendar as a code without cuts."))
-def cuts_ics(request: Request,
+async def cuts_ics(request: Request,
              district: str | None = Query(None, min_length=1, max_length=100),
              customer: str | None = Query(None, min_length=1, max_length=64,
                                           description="customer code from the bill"),
@@ -86,7 +88,7 @@ def cuts_ics(request: Request,
             responses=_body("application/atom+xml", "Atom entries each holding one CAP 1.2 "
                             "alert (urn:oasis:names:tc:emergency:cap:1.2) per current "
                             "outage, upcoming cut, or cut cancelled in the last 7 days"))
-def cap(request: Request) -> Response:
+async def cap(request: Request) -> Response:
     settings: Settings = request.app.state.settings
 
     def build(conn: Connection, now: datetime) -> bytes:
@@ -101,7 +103,7 @@ def cap(request: Request) -> Response:
 @router.get("/atom.xml", summary="Announcements, changes, cancellations and restorations "
             "(Atom)", response_class=Response,
             responses=_body("application/atom+xml", "Atom 1.0 feed, newest first"))
-def atom(request: Request, lang: Literal["vi", "en"] = "vi") -> Response:
+async def atom(request: Request, lang: Literal["vi", "en"] = "vi") -> Response:
     settings: Settings = request.app.state.settings
     base = settings.http.public_base_url.rstrip("/") or str(request.base_url).rstrip("/")
 

@@ -10,10 +10,12 @@ elsewhere, and the page's Content-Security-Policy names their host alone.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
@@ -31,7 +33,7 @@ PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
 
 @router.get("/", response_class=HTMLResponse, summary="Public page (vi/en)",
             responses={200: PAGE, 304: {"description": "not modified"}})
-def page(
+async def page(
     request: Request,
     settings: SettingsDep,
     lang: Literal["vi", "en"] = "vi",
@@ -40,7 +42,7 @@ def page(
     customer: str = Query("", max_length=64),
 ) -> Response:
     lookups = {"district": district.strip(), "date": day.strip(), "customer": customer.strip()}
-    headers = {"Content-Security-Policy": page_policy(settings)}
+    headers = {"Content-Security-Policy": page_policy(settings.public.tile_url)}
     if not any(lookups.values()):
         # The page everyone opens in a storm: built once per change of any outage.
         answer = cached(request, ("page", lang), "text/html; charset=utf-8",
@@ -48,8 +50,7 @@ def page(
                                                   **lookups)[0].encode())
         answer.headers.update(headers)
         return answer
-    with reading(request.app.state.engine) as conn:
-        html, status = _render(request, conn, settings, utcnow(), lang=lang, **lookups)
+    html, status = await run_in_threadpool(_lookup, request, settings, lang, lookups)
     # An error page is not kept: the next try may succeed.
     if status == 200:
         headers.update(public_cache(settings))
@@ -78,10 +79,17 @@ def still_out(
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
-def page_policy(settings: Settings) -> str:
+def _lookup(request: Request, settings: Settings, lang: str,
+            lookups: dict[str, str]) -> tuple[str, int]:
+    with reading(request.app.state.engine) as conn:
+        return _render(request, conn, settings, utcnow(), lang=lang, **lookups)
+
+
+@cache
+def page_policy(tile_url: str) -> str:
     """The service's Content-Security-Policy, letting images come from the tile host too."""
     policy = content_security_policy()
-    tiles = urlsplit(settings.public.tile_url)
+    tiles = urlsplit(tile_url)
     if tiles.scheme in ("http", "https") and tiles.hostname:
         # A {s} subdomain placeholder in the template becomes a wildcard.
         host = tiles.netloc.replace("{s}", "*")
