@@ -36,8 +36,8 @@ class Built:
 
 _ENTRIES: dict[Hashable, Built] = {}
 _LOCK = Lock()
-# Per engine URL: (when read, on the monotonic clock; the watermark then).
-_MARKS: dict[str, tuple[float, public_feed.Watermark]] = {}
+# Per application: (when read, on the monotonic clock; the watermark then).
+_MARK = "public_watermark"
 
 
 def cached(request: Request, key: Hashable, media_type: str,
@@ -47,12 +47,12 @@ def cached(request: Request, key: Hashable, media_type: str,
     engine = request.app.state.engine
     settings = request.app.state.settings
     url, now = str(engine.url), utcnow()
-    mark = _fresh_mark(url, settings.public.recheck.total_seconds())
+    mark = _fresh_mark(request, settings.public.recheck.total_seconds())
     built = None if mark is None else _ENTRIES.get((url, key, mark, now.timestamp() // 60))
     if built is None:
         with reading(engine) as conn:
             mark = public_feed.watermark(conn)
-            _MARKS[url] = (time.monotonic(), mark)
+            setattr(request.app.state, _MARK, (time.monotonic(), mark))
             full_key = (url, key, mark, now.timestamp() // 60)
             built = _ENTRIES.get(full_key)
             if built is None:
@@ -68,10 +68,10 @@ def cached(request: Request, key: Hashable, media_type: str,
     return Response(built.body, media_type=media_type, headers=headers)
 
 
-def _fresh_mark(url: str, recheck: float) -> public_feed.Watermark | None:
+def _fresh_mark(request: Request, recheck: float) -> public_feed.Watermark | None:
     """The watermark read less than public.recheck ago, if any: under load the database is
     asked once per interval and process, not once per request."""
-    seen = _MARKS.get(url)
+    seen: tuple[float, public_feed.Watermark] | None = getattr(request.app.state, _MARK, None)
     if seen is None or time.monotonic() - seen[0] >= recheck:
         return None
     return seen[1]
