@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from threading import Lock
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
@@ -40,20 +42,36 @@ _LOCK = Lock()
 _MARK = "public_watermark"
 
 
-def cached(request: Request, key: Hashable, media_type: str,
-           build: Callable[[Connection, datetime], bytes]) -> Response:
+async def cached(request: Request, key: Hashable, media_type: str,
+                 build: Callable[[Connection, datetime], bytes]) -> Response:
     """The answer `build(conn, now)` makes, reused until an outage changes or the minute
-    turns; 304 when the client's If-None-Match holds its ETag."""
-    engine = request.app.state.engine
+    turns; 304 when the client's If-None-Match holds its ETag. A hit is answered in the
+    event loop without touching the database; reading the watermark and building go to a
+    worker thread, so a rebuild never stalls the answers of the others."""
     settings = request.app.state.settings
-    url, now = str(engine.url), utcnow()
+    url, now = str(request.app.state.engine.url), utcnow()
     mark = _fresh_mark(request, settings.public.recheck.total_seconds())
     built = None if mark is None else _ENTRIES.get((url, key, mark, now.timestamp() // 60))
     if built is None:
-        with reading(engine) as conn:
-            mark = public_feed.watermark(conn)
-            setattr(request.app.state, _MARK, (time.monotonic(), mark))
-            full_key = (url, key, mark, now.timestamp() // 60)
+        built = await run_in_threadpool(_load, request, key, build)
+    headers = {"ETag": built.etag, "Last-Modified": built.last_modified,
+               **public_cache(settings)}
+    if _matches(request.headers.get("if-none-match"), built.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(built.body, media_type=media_type, headers=headers)
+
+
+def _load(request: Request, key: Hashable,
+          build: Callable[[Connection, datetime], bytes]) -> Built:
+    engine = request.app.state.engine
+    url, now = str(engine.url), utcnow()
+    with reading(engine) as conn:
+        mark = public_feed.watermark(conn)
+        setattr(request.app.state, _MARK, (time.monotonic(), mark))
+        full_key = (url, key, mark, now.timestamp() // 60)
+        # One thread builds a given answer; the others asking for it meanwhile wait and
+        # take it (at a minute's turn, every client of a feed misses at once).
+        with _building(full_key):
             built = _ENTRIES.get(full_key)
             if built is None:
                 built = _build(conn, now, build)
@@ -61,11 +79,20 @@ def cached(request: Request, key: Hashable, media_type: str,
                     if len(_ENTRIES) >= _LIMIT:
                         _ENTRIES.clear()
                     _ENTRIES[full_key] = built
-    headers = {"ETag": built.etag, "Last-Modified": built.last_modified,
-               **public_cache(settings)}
-    if _matches(request.headers.get("if-none-match"), built.etag):
-        return Response(status_code=304, headers=headers)
-    return Response(built.body, media_type=media_type, headers=headers)
+    return built
+
+
+_BUILDERS: dict[Hashable, Lock] = {}
+
+
+@contextmanager
+def _building(key: Hashable) -> Iterator[None]:
+    with _LOCK:
+        lock = _BUILDERS.setdefault(key, Lock())
+    with lock:
+        yield
+    with _LOCK:
+        _BUILDERS.pop(key, None)
 
 
 def _fresh_mark(request: Request, recheck: float) -> public_feed.Watermark | None:

@@ -22,8 +22,8 @@ from outages.errors import ValidationError
 from outages.lifecycle import public_feed
 from outages.settings import Settings
 
-# The handlers are async: a cached answer costs no thread-pool hop. A cache miss builds in
-# the event loop, once per outage change and minute per process.
+# The handlers are async: a cached answer costs no thread-pool hop (a miss is built in a
+# worker thread, once per outage change and minute per process).
 router = APIRouter(prefix="/public/feeds", tags=["feeds"],
                    dependencies=[Depends(public_rate_limit)],
                    responses={304: {"description": "not modified (If-None-Match held the ETag)"},
@@ -52,7 +52,7 @@ async def cuts_geojson(request: Request,
         found = public_feed.items(conn, settings, now=now, days=days, cancelled=False)
         return feed_formats.geojson(found, settings.tz)
 
-    return cached(request, ("geojson", days), "application/geo+json", build)
+    return await cached(request, ("geojson", days), "application/geo+json", build)
 
 
 @router.get("/cuts.ics", summary="Planned cuts of a district or a customer code (iCalendar)",
@@ -79,7 +79,7 @@ async def cuts_ics(request: Request,
                                      tz=settings.tz, host=_host(settings), page=page)
 
     # A customer's calendar is cached too: the code is only a key, never in the answer.
-    return cached(request, ("ics", district, customer, lang), "text/calendar; charset=utf-8",
+    return await cached(request, ("ics", district, customer, lang), "text/calendar; charset=utf-8",
                   build)
 
 
@@ -97,7 +97,7 @@ async def cap(request: Request) -> Response:
                                      sender=_sender(settings), page=_page(settings, "vi"),
                                      now=now)
 
-    return cached(request, ("cap",), "application/atom+xml; charset=utf-8", build)
+    return await cached(request, ("cap",), "application/atom+xml; charset=utf-8", build)
 
 
 @router.get("/atom.xml", summary="Announcements, changes, cancellations and restorations "
@@ -114,7 +114,7 @@ async def atom(request: Request, lang: Literal["vi", "en"] = "vi") -> Response:
                                  page=f"{base}/?lang={lang}",
                                  self_url=f"{base}/public/feeds/atom.xml?lang={lang}", now=now)
 
-    return cached(request, ("atom", lang, base), "application/atom+xml; charset=utf-8", build)
+    return await cached(request, ("atom", lang, base), "application/atom+xml; charset=utf-8", build)
 
 
 @cache

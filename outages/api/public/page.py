@@ -45,7 +45,7 @@ async def page(
     headers = {"Content-Security-Policy": page_policy(settings.public.tile_url)}
     if not any(lookups.values()):
         # The page everyone opens in a storm: built once per change of any outage.
-        answer = cached(request, ("page", lang), "text/html; charset=utf-8",
+        answer = await cached(request, ("page", lang), "text/html; charset=utf-8",
                         lambda conn, now: _render(request, conn, settings, now, lang=lang,
                                                   **lookups)[0].encode())
         answer.headers.update(headers)
