@@ -74,6 +74,10 @@ def test_no_public_answer_reveals_a_customer(client, world) -> None:
     assert near.status_code == 200 and near.json()["cuts"]
     assert near.headers["cache-control"] == "no-store"
     bodies.append(("near", near.text))
+    still_out = client.post("/still-out", data={"customer": "PD0001", "lang": "en"})
+    assert still_out.status_code == 200
+    bodies.append(("still-out", still_out.text))
+    bodies.append(("unsubscribe", client.get("/unsubscribe/not-a-token").text))
     for path, body in bodies:
         for secret in _secrets():
             assert secret not in body, (path, secret)
