@@ -42,10 +42,11 @@ def _body(media_type: str, description: str) -> dict[int | str, dict[str, object
             responses=_body("application/geo+json", "a FeatureCollection: one Feature per "
                             "outage; properties id, kind, status, area_name, start, end, etr, "
                             "reason, districts, customers_affected, revision, updated"))
-async def cuts_geojson(request: Request,
-                 days: int | None = Query(None, ge=1, le=60, description="only cuts starting "
-                                          "within this many days (current outages always)")
-                 ) -> Response:
+async def cuts_geojson(
+    request: Request,
+    days: int | None = Query(None, ge=1, le=60, description="only cuts starting within this "
+                             "many days (current outages always)"),
+) -> Response:
     settings: Settings = request.app.state.settings
 
     def build(conn: Connection, now: datetime) -> bytes:
@@ -61,11 +62,13 @@ async def cuts_geojson(request: Request,
                             "stable per cut, SEQUENCE = revision, STATUS:CANCELLED for 7 days "
                             "after a cancellation; times in UTC. An unknown code gives the "
                             "same empty calendar as a code without cuts."))
-async def cuts_ics(request: Request,
-             district: str | None = Query(None, min_length=1, max_length=100),
-             customer: str | None = Query(None, min_length=1, max_length=64,
-                                          description="customer code from the bill"),
-             lang: Literal["vi", "en"] = "vi") -> Response:
+async def cuts_ics(
+    request: Request,
+    district: str | None = Query(None, min_length=1, max_length=100),
+    customer: str | None = Query(None, min_length=1, max_length=64,
+                                 description="customer code from the bill"),
+    lang: Literal["vi", "en"] = "vi",
+) -> Response:
     if (district is None) == (customer is None):
         raise ValidationError("give one of ?district=NAME or ?customer=CODE", field="district")
     settings: Settings = request.app.state.settings
@@ -79,8 +82,8 @@ async def cuts_ics(request: Request,
                                      tz=settings.tz, host=_host(settings), page=page)
 
     # A customer's calendar is cached too: the code is only a key, never in the answer.
-    return await cached(request, ("ics", district, customer, lang), "text/calendar; charset=utf-8",
-                  build)
+    return await cached(request, ("ics", district, customer, lang),
+                        "text/calendar; charset=utf-8", build)
 
 
 @router.get("/cap.xml", summary="Common Alerting Protocol 1.2 alerts, in an Atom feed",
@@ -114,7 +117,8 @@ async def atom(request: Request, lang: Literal["vi", "en"] = "vi") -> Response:
                                  page=f"{base}/?lang={lang}",
                                  self_url=f"{base}/public/feeds/atom.xml?lang={lang}", now=now)
 
-    return await cached(request, ("atom", lang, base), "application/atom+xml; charset=utf-8", build)
+    return await cached(request, ("atom", lang, base), "application/atom+xml; charset=utf-8",
+                        build)
 
 
 @cache
