@@ -40,6 +40,7 @@ _ENTRIES: dict[Hashable, Built] = {}
 _LOCK = Lock()
 # Per application: (when read, on the monotonic clock; the watermark then).
 _MARK = "public_watermark"
+_REFRESHING = "public_watermark_refreshing"
 
 
 async def cached(request: Request, key: Hashable, media_type: str,
@@ -48,12 +49,16 @@ async def cached(request: Request, key: Hashable, media_type: str,
     turns; 304 when the client's If-None-Match holds its ETag. A hit is answered in the
     event loop without touching the database; reading the watermark and building go to a
     worker thread, so a rebuild never stalls the answers of the others."""
-    settings = request.app.state.settings
-    url, now = str(request.app.state.engine.url), utcnow()
-    mark = _fresh_mark(request, settings.public.recheck.total_seconds())
+    state, settings = request.app.state, request.app.state.settings
+    url, now = str(state.engine.url), utcnow()
+    mark = _usable_mark(request, settings.public.recheck.total_seconds())
     built = None if mark is None else _ENTRIES.get((url, key, mark, now.timestamp() // 60))
     if built is None:
-        built = await run_in_threadpool(_load, request, key, build)
+        setattr(state, _REFRESHING, True)
+        try:
+            built = await run_in_threadpool(_load, request, key, build)
+        finally:
+            setattr(state, _REFRESHING, False)
     headers = {"ETag": built.etag, "Last-Modified": built.last_modified,
                **public_cache(settings)}
     if _matches(request.headers.get("if-none-match"), built.etag):
@@ -95,13 +100,17 @@ def _building(key: Hashable) -> Iterator[None]:
         _BUILDERS.pop(key, None)
 
 
-def _fresh_mark(request: Request, recheck: float) -> public_feed.Watermark | None:
-    """The watermark read less than public.recheck ago, if any: under load the database is
-    asked once per interval and process, not once per request."""
-    seen: tuple[float, public_feed.Watermark] | None = getattr(request.app.state, _MARK, None)
-    if seen is None or time.monotonic() - seen[0] >= recheck:
+def _usable_mark(request: Request, recheck: float) -> public_feed.Watermark | None:
+    """The watermark read less than public.recheck ago, or while another request is reading
+    it again: under load the database is asked once per interval and process, not by every
+    request that arrives while the answer is on its way."""
+    state = request.app.state
+    seen: tuple[float, public_feed.Watermark] | None = getattr(state, _MARK, None)
+    if seen is None:
         return None
-    return seen[1]
+    if time.monotonic() - seen[0] < recheck or getattr(state, _REFRESHING, False):
+        return seen[1]
+    return None
 
 
 def _build(conn: Connection, now: datetime, build: Callable[[Connection, datetime], bytes]
