@@ -40,6 +40,10 @@ _ENTRIES: dict[Hashable, Built] = {}
 _LOCK = Lock()
 # Per application: (when read, on the monotonic clock; the watermark then).
 _MARK = "public_watermark"
+# The last answer built for each (database, key), and the keys being built now; both are
+# touched only in the event loop.
+_LATEST: dict[tuple[str, Hashable], Built] = {}
+_REFRESHING_SLOTS: set[tuple[str, Hashable]] = set()
 _REFRESHING = "public_watermark_refreshing"
 
 
@@ -54,16 +58,33 @@ async def cached(request: Request, key: Hashable, media_type: str,
     mark = _usable_mark(request, settings.public.recheck.total_seconds())
     built = None if mark is None else _ENTRIES.get((url, key, mark, now.timestamp() // 60))
     if built is None:
-        setattr(state, _REFRESHING, True)
-        try:
-            built = await run_in_threadpool(_load, request, key, build)
-        finally:
-            setattr(state, _REFRESHING, False)
+        built = await _refresh(request, (url, key), build)
     headers = {"ETag": built.etag, "Last-Modified": built.last_modified,
                **public_cache(settings)}
     if _matches(request.headers.get("if-none-match"), built.etag):
         return Response(status_code=304, headers=headers)
     return Response(built.body, media_type=media_type, headers=headers)
+
+
+async def _refresh(request: Request, slot: tuple[str, Hashable],
+                   build: Callable[[Connection, datetime], bytes]) -> Built:
+    """Read the watermark again and build the answer if it is not cached yet. While one
+    request does so for an answer, the others asking for it take its last version rather
+    than wait (at a minute's turn every client of the page misses at once); that version
+    is at most one build old."""
+    state = request.app.state
+    latest = _LATEST.get(slot)
+    if latest is not None and slot in _REFRESHING_SLOTS:
+        return latest
+    _REFRESHING_SLOTS.add(slot)
+    setattr(state, _REFRESHING, True)
+    try:
+        built = await run_in_threadpool(_load, request, slot[1], build)
+    finally:
+        _REFRESHING_SLOTS.discard(slot)
+        setattr(state, _REFRESHING, False)
+    _LATEST[slot] = built
+    return built
 
 
 def _load(request: Request, key: Hashable,
@@ -83,6 +104,7 @@ def _load(request: Request, key: Hashable,
                 with _LOCK:
                     if len(_ENTRIES) >= _LIMIT:
                         _ENTRIES.clear()
+                        _LATEST.clear()
                     _ENTRIES[full_key] = built
     return built
 
