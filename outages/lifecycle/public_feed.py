@@ -56,6 +56,9 @@ class FeedItem:
     updated: datetime
     # (revision, when) of each earlier revision, oldest first: CAP's `references`.
     history: list[tuple[int, datetime]] = field(default_factory=list)
+    # When the current revision was written (its outage_revisions row; else `updated`):
+    # the same instant the next revision's CAP `references` will name.
+    revised: datetime | None = None
 
     @property
     def current(self) -> bool:
@@ -183,7 +186,8 @@ def _item(settings: Settings, row: Any, counts: dict[str, int],
         districts=sorted(counts), area=area,
         customers_affected=privacy.shown_count(sum(counts.values()), settings),
         revision=int(row.revision), created=row.created_at, updated=row.updated_at,
-        history=[(n, at) for n, at in history if n < row.revision])
+        history=[(n, at) for n, at in history if n < row.revision],
+        revised=next((at for n, at in history if n == row.revision), row.updated_at))
 
 
 def _history(conn: Connection, outage_ids: Sequence[int]) -> dict[int, list[tuple[int, datetime]]]:

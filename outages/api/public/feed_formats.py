@@ -92,7 +92,7 @@ def cap_feed(items: Sequence[FeedItem], env: Environment, *, tz: ZoneInfo, sende
         _text(entry, f"{{{ATOM}}}id", f"urn:outage-notify:{sender}:{identifier}")
         headline = alert.findtext(f"{{{CAP}}}info/{{{CAP}}}headline") or ""
         _text(entry, f"{{{ATOM}}}title", headline)
-        _text(entry, f"{{{ATOM}}}updated", _cap_time(item.updated))
+        _text(entry, f"{{{ATOM}}}updated", _cap_time(item.revised or item.updated))
         content = ET.SubElement(entry, f"{{{ATOM}}}content", type="application/cap+xml")
         content.append(alert)
     return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))
@@ -107,7 +107,7 @@ def cap_alert(item: FeedItem, env: Environment, *, tz: ZoneInfo, sender: str,
 
     add(alert, "identifier", _identifier(item.ref, item.revision))
     add(alert, "sender", sender)
-    add(alert, "sent", _cap_time(item.updated))
+    add(alert, "sent", _cap_time(item.revised or item.updated))
     add(alert, "status", "Actual")
     add(alert, "msgType", "Cancel" if item.cancelled else
         ("Alert" if item.revision == 1 else "Update"))
@@ -134,7 +134,7 @@ def _cap_info(alert: ET.Element, item: FeedItem, words: Any, language: str, *,
         ("Immediate" if item.current else "Future"))
     add(info, "severity", "Moderate" if item.current else "Minor")
     add(info, "certainty", "Observed" if item.current else "Likely")
-    add(info, "effective", _cap_time(item.updated))
+    add(info, "effective", _cap_time(item.revised or item.updated))
     if item.start is not None:
         add(info, "onset", _cap_time(item.start))
     expires = item.etr or item.end
