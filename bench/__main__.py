@@ -21,6 +21,7 @@ BENCHMARKS = (
     "reliability",
     "http",
     "console",
+    "public",
 )
 
 

@@ -363,6 +363,17 @@ class PublicSettings(Section):
     # The fewest customers' locations an area published without login may be drawn from;
     # a smaller one would show where those customers live.
     min_count: int = Field(default=5, ge=1)
+    # How far a current outage's area is widened before it is published, in metres (50 at
+    # least), so its edge does not trace the last houses inside it.
+    blur_m: float = Field(default=150.0, ge=50.0)
+    # Base-map tiles of the public page ({z}/{x}/{y} URL template); empty: no base map.
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = "© OpenStreetMap contributors"
+    # How many days ahead the public map shows planned cuts.
+    map_days: int = Field(default=7, ge=1, le=60)
+    # How often a server process asks the database whether any outage changed before it
+    # serves the page or a feed from its cache; "0s" asks on every request.
+    recheck: Duration = timedelta(seconds=1)
 
 
 class SubscriptionsSettings(Section):

@@ -29,6 +29,7 @@ ROUTERS = (
     "outages.api.public.unsubscribe",
     "outages.api.public.subscribe",
     "outages.api.routers.subscriptions",
+    "outages.api.public.feeds",
     "outages.api.routers.customers",
     "outages.api.routers.areas",
     "outages.api.routers.cuts",

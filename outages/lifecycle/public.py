@@ -3,12 +3,11 @@
 Pure reads of the outage tables. Nothing here selects a customer's name, phone, email or
 address, so nothing personal can leak into a public answer. Outages are named by their
 public reference, not their sequential id; a customer code answers the same whether it
-exists or not; an area drawn around fewer than `public.min_count` callers is left out.
+exists or not. Counts and areas follow the privacy rule in `privacy`.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -23,6 +22,7 @@ from geo import BBox, point_problem
 from notifier import gsm
 from outages.enums import CUT_PENDING, FINISHED, INCIDENT_OPEN, CutStatus, OutageKind
 from outages.errors import ValidationError
+from outages.lifecycle import privacy
 from outages.lifecycle.results import CurrentOutage, PublicCut
 from outages.models import Customer, Interruption, Outage, OutageCustomer
 from outages.settings import Settings
@@ -51,7 +51,7 @@ def cuts_on_day(conn: Connection, settings: Settings, *, district: str,
     rows = conn.execute(_ON_DAY, {"start": start, "end": end}).all()
     # Which districts a cut touches comes from the per-revision cache its description uses:
     # after the first request no customer row is read again.
-    counts = _district_counts(conn, rows)
+    counts = district_counts(conn, rows)
     wanted = set(district_names(conn, district))
     return _describe(conn, settings, [row for row in rows if wanted & counts[row.id].keys()])
 
@@ -154,17 +154,18 @@ def _describe(conn: Connection, settings: Settings,
     if not rows:
         return []
     tz = settings.tz
-    districts = _district_counts(conn, rows)
+    districts = district_counts(conn, rows)
     return [
         PublicCut(ref=row.public_ref, area_name=row.area_name, districts=sorted(districts[row.id]),
                   start=iso_local(row.planned_start, tz), end=iso_local(row.planned_end, tz),
                   reason=row.reason, status=row.status,
-                  customers_affected=sum(districts[row.id].values()))
+                  customers_affected=privacy.shown_count(sum(districts[row.id].values()),
+                                                         settings))
         for row in rows
     ]
 
 
-def _district_counts(conn: Connection, outages: Sequence[Any]) -> dict[int, dict[str, int]]:
+def district_counts(conn: Connection, outages: Sequence[Any]) -> dict[int, dict[str, int]]:
     """Per outage (rows with id, created_at and revision): affected customers per
     district."""
     missing = [row.id for row in outages if _key(conn, row) not in _COUNTS]
@@ -194,12 +195,15 @@ def current_outages(conn: Connection, settings: Settings) -> list[CurrentOutage]
                _o.actual_start, _o.planned_start, _o.planned_end, _o.etr)
         .where(_o.status.in_(POWER_OFF)).order_by(_o.id)
     ).all()
-    counts = _district_counts(conn, rows)
+    counts = district_counts(conn, rows)
     return [
         CurrentOutage(ref=row.public_ref, kind=row.kind, status=row.status,
-                      area_name=row.area_name, area=_public_area(settings, row),
+                      area_name=row.area_name,
+                      area=privacy.current_area(row.area_geojson, row.area_points, settings),
                       districts=sorted(counts[row.id]),
-                      customers_affected=sum(counts[row.id].values()),
+                      customers_affected=privacy.shown_count(sum(counts[row.id].values()),
+                                                             settings),
+                      district_counts=privacy.district_counts(counts[row.id], settings),
                       reason=row.reason if row.kind == OutageKind.PLANNED else row.cause,
                       started=iso_local(row.actual_start or row.planned_start, tz),
                       etr=iso_local(row.etr or row.planned_end, tz))
@@ -207,15 +211,19 @@ def current_outages(conn: Connection, settings: Settings) -> list[CurrentOutage]
     ]
 
 
-def _public_area(settings: Settings, row: Any) -> dict[str, Any] | None:
-    """The outage's area, unless it was drawn around fewer callers' homes than
-    `public.min_count`: then the districts say where, and the shape is left out."""
-    if row.area_geojson is None:
-        return None
-    if row.area_points is not None and row.area_points < settings.public.min_count:
-        return None
-    area: dict[str, Any] = json.loads(row.area_geojson)
-    return area
+def current_for_customer(conn: Connection, settings: Settings, *,
+                         code: str) -> list[CurrentOutage]:
+    """The current outages (power off now) customer `code` is in and not yet restored from.
+    An unknown code has none, like a code in no outage."""
+    refs = set(conn.execute(
+        select(_o.public_ref)
+        .join(OutageCustomer.__table__, _oc.outage_id == _o.id)
+        .join(Customer.__table__, _c.id == _oc.customer_id)
+        .where(_c.code == code.strip(), _active, _o.status.in_(POWER_OFF),
+               ~_restored(_oc.customer_id))).scalars())
+    if not refs:
+        return []
+    return [outage for outage in current_outages(conn, settings) if outage.ref in refs]
 
 
 def outages_for_customers(conn: Connection, customer_ids: Sequence[int]) -> list[dict[str, Any]]:

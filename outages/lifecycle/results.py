@@ -238,6 +238,10 @@ class HistoryImport(Result):
     rejects_csv: str | None = None
 
 
+_PUBLIC_COUNT = ('customers affected; a count under public.min_count reads "<N", N being that '
+                 "minimum (the privacy rule)")
+
+
 class PublicCut(Result):
     ref: str | None = Field(description="the cut's public reference (not its internal id)")
     area_name: str | None
@@ -246,7 +250,7 @@ class PublicCut(Result):
     end: str | None
     reason: str | None
     status: str
-    customers_affected: int
+    customers_affected: int | str = Field(description=_PUBLIC_COUNT)
 
 
 class PublicDay(Result):
@@ -264,10 +268,13 @@ class CurrentOutage(Result):
     kind: str
     status: str
     area_name: str | None
-    area: dict[str, Any] | None = Field(description="GeoJSON geometry; null when it would "
-                                        "show where a few customers live (see districts)")
+    area: dict[str, Any] | None = Field(description="GeoJSON geometry widened by public.blur_m "
+                                        "metres; null when it would show where a few "
+                                        "customers live (see districts)")
     districts: list[str]
-    customers_affected: int
+    customers_affected: int | str = Field(description=_PUBLIC_COUNT)
+    district_counts: dict[str, int | str] = Field(
+        default_factory=dict, description="customers affected per district, under the same rule")
     reason: str | None
     started: str | None
     etr: str | None

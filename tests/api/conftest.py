@@ -29,7 +29,9 @@ BASE = "http://testserver"
 def http_env(test_env: dict[str, str]) -> dict[str, str]:
     # Keyword tests text many times from one number; the limits have their own tests.
     return {**test_env, "OUTAGES_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "OUTAGES_TWILIO_INBOUND_PER_HOUR": "1000", "OUTAGES_TWILIO_REPLIES_PER_HOUR": "1000"}
+            "OUTAGES_TWILIO_INBOUND_PER_HOUR": "1000", "OUTAGES_TWILIO_REPLIES_PER_HOUR": "1000",
+            # Tests read the feeds right after a change; test_feeds covers the interval.
+            "OUTAGES_PUBLIC_RECHECK": "0s"}
 
 
 @pytest.fixture

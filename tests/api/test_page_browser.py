@@ -41,7 +41,7 @@ def _page(chromium: str, base: str, tmp_path: Path, **params: str) -> str:
 def test_public_page_in_vietnamese(chromium, server, tmp_path) -> None:
     dom = _page(chromium, server, tmp_path, district="Hoan Kiem", date="2030-03-04",
                 customer="PD0002")
-    assert '<html lang="vi">' in dom and "Lịch cắt điện theo khu vực" in dom
+    assert '<html lang="vi"' in dom and "Lịch cắt điện theo khu vực" in dom
     assert "Phố Huế &lt;b&gt;" in dom  # autoescaped, not markup
     assert "08:00 04/03/2030 – 12:00 04/03/2030" in dom and "Thay cáp ngầm" in dom
     assert dom.count("08:00 04/03/2030") == 2  # schedule and code lookup
@@ -53,7 +53,7 @@ def test_public_page_in_vietnamese(chromium, server, tmp_path) -> None:
 
 def test_public_page_in_english_with_a_bad_code(chromium, server, tmp_path) -> None:
     dom = _page(chromium, server, tmp_path, lang="en", customer="NOPE")
-    assert '<html lang="en">' in dom and "Planned cuts by district" in dom
+    assert '<html lang="en"' in dom and "Planned cuts by district" in dom
     # An unknown code reads like a code without cuts: the page does not tell which exist.
     assert "No planned cut for this customer code." in dom and "not found" not in dom
     assert "Fault: Đội Cấn" in dom and "04/03/2030 12:00" in dom

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from shapely.geometry import shape
 
 from outages.timeutil import utcnow
 from tests.api.conftest import square
@@ -103,4 +104,9 @@ def test_an_area_the_dispatcher_draws_is_published(client, headers, people) -> N
                         json={"area": square(105.82, 21.035)})
     assert drawn.status_code == 200, drawn.text
     [published] = client.get("/public/outages").json()["outages"]
-    assert published["area"] == square(105.82, 21.035)
+    # Published, widened by public.blur_m (150 m): it holds the drawn area and reaches at
+    # least 150 m beyond each side (0.00145 degrees of longitude at 21 degrees north).
+    area, drawn = shape(published["area"]), shape(square(105.82, 21.035))
+    assert area.contains(drawn)
+    west, _south, _east, north = area.bounds
+    assert 0.00144 < 105.81 - west < 0.0017 and 0.00135 < north - 21.045 < 0.0016

@@ -35,14 +35,29 @@ def test_html_pages_carry_the_security_headers(client, path) -> None:
     # The policy holds: no inline script or style, no handler attributes, nothing remote.
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", response.text)
     assert "<style" not in response.text and not re.search(r"\son\w+=", response.text)
-    assert "http://" not in response.text and "https://" not in response.text
+    # The public page's map names the base-map tile URL (public.tile_url), and its policy
+    # lets images come from that host alone; nothing else on any page is remote.
+    text = re.sub(r' data-tiles="[^"]*"', "", response.text)
+    assert "http://" not in text and "https://" not in text
+    if path == "/":
+        assert directives["img-src"] == "'self' data: https://tile.openstreetmap.org"
+    else:
+        assert directives["img-src"] == "'self' data:"
 
 
 def test_page_assets_are_served_from_the_package(client) -> None:
     for page in (client.get("/").text, client.get("/unsubscribe/not-a-token").text):
-        [href] = re.findall(r'href="/?(static/[^"]+)"', page)
-        asset = client.get("/" + href)
-        assert asset.status_code == 200 and asset.headers["content-type"].startswith("text/css")
+        hrefs = re.findall(r'href="/?(static/[^"]+)"', page)
+        assert hrefs
+        for href in hrefs:
+            asset = client.get("/" + href)
+            assert asset.status_code == 200
+            assert asset.headers["content-type"].startswith("text/css")
+    scripts = re.findall(r'src="(/static/[^"]+)"', client.get("/").text)
+    assert [s.rsplit("/", 1)[1] for s in scripts] == ["leaflet.js", "page.js"]
+    for path in scripts:
+        assert client.get(path).headers["content-type"].startswith(("text/javascript",
+                                                                    "application/javascript"))
     docs = client.get("/docs").text
     assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', docs)
     assert {a.rsplit("/", 1)[1] for a in assets} >= {"swagger-ui-bundle.js", "swagger-ui.css",

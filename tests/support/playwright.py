@@ -26,8 +26,9 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 BROWSER_FLAGS = tuple(flag for flag in FLAGS if flag != "--headless")
 
 
-# Per module, not per session: modules that import these fixtures each get their own copy,
-# and two sync Playwright instances cannot be alive at once in one thread.
+# Per module, not per session: the sync API runs an event loop in the main thread while
+# Playwright is started, so a browser kept for the session would stop every later test that
+# calls asyncio.run(), and a second module importing the fixture could not start its own.
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     binary, why = find_or_install_chromium()

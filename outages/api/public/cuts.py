@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from outages.api.bodies import required_day
 from outages.api.deps import EngineDep, SettingsDep, public_cache, public_rate_limit, reading
 from outages.errors import ValidationError
-from outages.lifecycle import public
+from outages.lifecycle import privacy, public
 from outages.lifecycle.results import PublicDay, PublicLookup, PublicOutages
 from outages.timeutil import utcnow
 
@@ -33,7 +34,7 @@ def cuts(
     with reading(engine) as conn:
         found = public.cuts_on_day(conn, settings, district=district, day=day)
     answer = PublicDay(district=district, date=day.isoformat(), cuts=found)
-    return JSONResponse(answer.as_json(), headers=public_cache(settings))
+    return JSONResponse(privacy.checked(answer.as_json()), headers=public_cache(settings))
 
 
 @router.get("/cuts/lookup", summary="Is a cut planned for me? By customer code or by location",
@@ -55,13 +56,33 @@ async def lookup(
     with reading(engine) as conn:
         if customer is not None:
             found = public.lookup_customer(conn, settings, code=customer, now=utcnow())
-            return JSONResponse(PublicLookup(cuts=found).as_json(),
+            return JSONResponse(privacy.checked(PublicLookup(cuts=found).as_json()),
                                 headers=public_cache(settings))
         if lon is not None and lat is not None:
             found = public.lookup_point(conn, settings, lon=lon, lat=lat, now=utcnow())
-            return JSONResponse(PublicLookup(cuts=found).as_json(),
+            return JSONResponse(privacy.checked(PublicLookup(cuts=found).as_json()),
                                 headers=public_cache(settings))
     raise ValidationError("give ?customer=CODE, or both ?lon= and ?lat=", field="customer")
+
+
+class Place(BaseModel):
+    """A point, as the page's "near me" sends the browser's location."""
+
+    model_config = ConfigDict(extra="forbid")
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+
+
+@router.post("/cuts/near", summary="Cuts near me: the browser's location, sent once",
+             response_model=PublicLookup)
+def near(place: Place, engine: EngineDep, settings: SettingsDep) -> JSONResponse:
+    """The same answer as /public/cuts/lookup?lon=&lat=, for the page's "near me" button:
+    the location travels in the body, so it is in no URL, access log, proxy log or browser
+    history, and it is neither stored nor logged here. Never cached."""
+    with reading(engine) as conn:
+        found = public.lookup_point(conn, settings, lon=place.lon, lat=place.lat, now=utcnow())
+    return JSONResponse(privacy.checked(PublicLookup(cuts=found).as_json()),
+                        headers={"Cache-Control": "no-store"})
 
 
 @router.get("/outages", summary="Current outages: area, customers affected, expected restoration",
@@ -69,4 +90,4 @@ async def lookup(
 def outages(engine: EngineDep, settings: SettingsDep) -> JSONResponse:
     with reading(engine) as conn:
         answer = PublicOutages(outages=public.current_outages(conn, settings))
-    return JSONResponse(answer.as_json(), headers=public_cache(settings))
+    return JSONResponse(privacy.checked(answer.as_json()), headers=public_cache(settings))
