@@ -23,6 +23,7 @@ _POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'{styles}; "
            "img-src 'self' data:{images}; object-src 'none'; base-uri 'none'; "
            "form-action 'self'; frame-ancestors 'none'")
 _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+CONSOLE_PREFIX = "/console"  # where outages.console mounts the dispatcher console
 
 
 def content_security_policy(html: str = "", images: str = "") -> str:
@@ -48,26 +49,32 @@ class SecurityHeaders:
     """Adds the security headers to every response; a response that sets its own
     Content-Security-Policy keeps it."""
 
-    def __init__(self, app: ASGIApp, *, hsts: bool, images: str = "") -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, console_images: str = "") -> None:
         self.app = app
         self.headers = {
-            "Content-Security-Policy": content_security_policy(images=images),
+            "Content-Security-Policy": content_security_policy(),
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "same-origin",
             "X-Frame-Options": "DENY",  # frame-ancestors for browsers without CSP level 2
         }
         if hsts:
             self.headers["Strict-Transport-Security"] = "max-age=31536000"
+        # Only the console's pages show its base map: only they may load its tiles.
+        self.console_headers = {**self.headers, "Content-Security-Policy":
+                                content_security_policy(images=console_images)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
+        ours = self.console_headers if scope["path"].startswith(CONSOLE_PREFIX) \
+            else self.headers
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
+                for name, value in ours.items():
                     headers.setdefault(name, value)
             await send(message)
 
@@ -101,4 +108,5 @@ def install(app: FastAPI, settings: Settings) -> None:
             return HTMLResponse(_DOCS_PAGE.format(title=app.title, root=root,
                                                   openapi=app.openapi_url))
     https = settings.http.public_base_url.lower().startswith("https://")
-    app.add_middleware(SecurityHeaders, hsts=https, images=tile_origin(settings.web.tile_url))
+    app.add_middleware(SecurityHeaders, hsts=https,
+                       console_images=tile_origin(settings.web.tile_url))

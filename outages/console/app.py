@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 
 from outages.api import create_app
 from outages.api.errors import log_refusal
+from outages.api.security import CONSOLE_PREFIX
 from outages.console.pages import console_root, render
 from outages.console.session import SAFE_METHODS, SignInRequired
 from outages.errors import OutagesError
@@ -52,7 +53,7 @@ def console_app(settings: Settings, engine: Engine) -> FastAPI:
 def create_server(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     """The API application with the console mounted at /console."""
     app = create_app(settings, engine=engine)
-    app.mount("/console", console_app(settings, app.state.engine))
+    app.mount(CONSOLE_PREFIX, console_app(settings, app.state.engine))
     return app
 
 

@@ -67,6 +67,16 @@ def test_page_assets_are_served_from_the_package(client) -> None:
     assert client.get("/static/swagger-ui/LICENSE").status_code == 200
 
 
+def test_only_console_pages_may_load_the_consoles_base_map(make_client) -> None:
+    client = make_client(OUTAGES_WEB_TILE_URL="https://tiles.utility.test/{z}/{x}/{y}.png",
+                         OUTAGES_PUBLIC_TILE_URL="")
+    console = client.get("/console/sign-in").headers["content-security-policy"]
+    elsewhere = client.get("/healthz").headers["content-security-policy"]
+    assert "img-src 'self' data: https://tiles.utility.test;" in console
+    assert "img-src 'self' data:;" in elsewhere
+    assert "tiles.utility.test" not in client.get("/").headers["content-security-policy"]
+
+
 def test_hsts_when_the_public_address_is_https(make_client) -> None:
     secure = make_client(OUTAGES_HTTP_PUBLIC_BASE_URL="https://outages.example.vn")
     assert secure.get("/").headers["strict-transport-security"].startswith("max-age=")

@@ -25,7 +25,8 @@ def _code(engine, recipient: str) -> str:
 def test_subscribe_from_the_public_page_and_confirm_the_code(
     page, test_env, engine, people,  # noqa: F811
 ) -> None:
-    with running_server({**test_env, "OUTAGES_TWILIO_AUTH_TOKEN": "x"}) as base:
+    with running_server({**test_env, "OUTAGES_TWILIO_AUTH_TOKEN": "x",
+                         "OUTAGES_PUBLIC_TILE_URL": ""}) as base:  # no base map
         page.goto(f"{base}/?lang=en")
         page.click("#subscribe-link")
         assert page.locator("h1").inner_text() == "Get power outage notices"

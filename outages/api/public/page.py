@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import cache
 from typing import Any, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 
 from outages.api.deps import EngineDep, SettingsDep, public_cache, public_rate_limit, reading
 from outages.api.public.cached import cached
-from outages.api.security import content_security_policy
+from outages.api.security import content_security_policy, tile_origin
 from outages.errors import OutagesError, ValidationError
 from outages.lifecycle import public, public_feed, reopen
 from outages.settings import Settings
@@ -88,14 +88,7 @@ def _lookup(request: Request, settings: Settings, lang: str,
 @cache
 def page_policy(tile_url: str) -> str:
     """The service's Content-Security-Policy, letting images come from the tile host too."""
-    policy = content_security_policy()
-    tiles = urlsplit(tile_url)
-    if tiles.scheme in ("http", "https") and tiles.hostname:
-        # A {s} subdomain placeholder in the template becomes a wildcard.
-        host = tiles.netloc.replace("{s}", "*")
-        policy = policy.replace("img-src 'self' data:",
-                                f"img-src 'self' data: {tiles.scheme}://{host}")
-    return policy
+    return content_security_policy(images=tile_origin(tile_url))
 
 
 def _render(request: Request, conn: Connection, settings: Settings, now: datetime, *,
