@@ -24,6 +24,8 @@ from pathlib import Path
 import requests
 from sqlalchemy import Engine, text
 
+from bench.machine import peak_rss_mb
+
 SID = "AC" + "0" * 32
 WARM_UP = 5.0  # seconds before the rate is measured (imports, first claims)
 Environment = Callable[[str, str, int], dict[str, str]]
@@ -138,12 +140,11 @@ def _workers(url: str, environ: dict[str, str], args: argparse.Namespace,
     measured = time.perf_counter()
     time.sleep(max(0.0, args.drain_seconds - WARM_UP))
     rate = (_stats(api_url)["count"] - first) / (time.perf_counter() - measured)
-    peaks = []
+    peaks = [peak_rss_mb(worker.pid) for worker in workers]  # before they exit
     for worker in workers:
         worker.send_signal(signal.SIGTERM)
     for worker in workers:
-        _, status, usage = os.wait4(worker.pid, 0)
-        peaks.append(usage.ru_maxrss / 1024)
+        status = worker.wait()
         if status != 0:
             print(f"  worker {worker.pid} ended with status {status}")
     return rate, peaks, time.perf_counter() - started

@@ -41,6 +41,7 @@ from sqlalchemy.engine import make_url
 
 from bench import POSTGRES_URL, northvn
 from bench.customers import _import_in_child, _libpq, _postgres_floor
+from bench.machine import peak_rss_mb
 from geo import Area, covered_mask
 from outages import db
 from outages.settings import Settings, load_settings
@@ -177,8 +178,8 @@ def _preview(engine: Engine, settings: Settings) -> None:
         started = time.perf_counter()
         floor_count = int(covered_mask(polygon, lons, lats).sum())
         floor = time.perf_counter() - started
-        best = min(timings)
-        print(f"preview : {label}: {best:.3f} s best of 3 ({', '.join(f'{t:.2f}' for t in timings)})"
+        best, runs = min(timings), ", ".join(f"{t:.2f}" for t in timings)
+        print(f"preview : {label}: {best:.3f} s best of 3 ({runs})"
               f" for {result.count:,} customers (target < {target} s: "
               f"{_verdict(best < target)}); floor {floor:.3f} s for {floor_count:,} "
               f"(the same match over {len(lons):,} in-memory points); ratio "
@@ -304,7 +305,7 @@ def _child(command: list[str]) -> dict[str, Any]:
     if status != 0:
         raise SystemExit(f"{command[3]} failed with status {status}")
     result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
-    result["max_rss_mb"] = usage.ru_maxrss / 1024
+    result["max_rss_mb"] = result.pop("peak_mb", usage.ru_maxrss / 1024)
     return result
 
 
@@ -322,7 +323,7 @@ def _child_report(url: str) -> None:
     totals = result.main.totals.indices
     print(json.dumps({"seconds": time.perf_counter() - started,
                       "groups": len(result.main.groups), "saifi": totals["SAIFI"],
-                      "saidi": totals["SAIDI"]}))
+                      "saidi": totals["SAIDI"], "peak_mb": peak_rss_mb()}))
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--child-report"]:
