@@ -99,7 +99,14 @@ def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFil
         batch = _Batch(writer, source, result, progress, pool)
         try:
             for records in _chunks(source.records, min(CHECK_CHUNK, size)):
-                for location, row, reasons, original in _checked(checker, records, seen, label):
+                readable = [raw for _, raw, _, problem in records if problem is None]
+                checked = checker.check_many(readable)  # type: ignore[arg-type]
+                clean = _clean(records, *checked, seen)
+                if clean is not None:  # the common case: every row good, no code repeated
+                    _add_clean(batch, clean, [location for location, *_ in records], size)
+                    continue
+                for location, row, reasons, original in _checked(records, *checked, seen,
+                                                                 label):
                     if row is None:
                         _reject(rejects, result, original, location, label, "; ".join(reasons))
                     elif batch.add(row, location) >= size:
@@ -119,12 +126,38 @@ def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
         yield chunk
 
 
-def _checked(checker: RowChecker, records: list[Record], seen: dict[str, int],
+def _clean(records: list[Record], rows: list[Row | None], refused: dict[int, list[str]],
+           seen: dict[str, int]) -> list[Row] | None:
+    """The chunk's rows when every record was readable and is good and no code in it was
+    seen before (in the file or the chunk), with their codes marked seen; else None, and
+    nothing marked: the chunk then goes row by row through _checked. No Python loop per
+    row here: a million-row import spends its time in the checks and the database."""
+    if refused or len(rows) != len(records):
+        return None
+    good: list[Row] = rows  # type: ignore[assignment]
+    codes = [row[CODE] for row in good]
+    if len(set(codes)) != len(codes) or not seen.keys().isdisjoint(codes):
+        return None
+    seen.update(zip(codes, (location for location, *_ in records), strict=True))
+    return good
+
+
+def _add_clean(batch: _Batch, rows: list[Row], locations: list[int], size: int) -> None:
+    """Good rows into batches of `size`, as adding them one by one would."""
+    done = 0
+    while done < len(rows):
+        room = size - len(batch.rows)
+        end = min(len(rows), done + room)
+        if batch.extend(rows[done:end], locations[done], locations[end - 1]) >= size:
+            batch.flush()
+        done = end
+
+
+def _checked(records: list[Record], rows: list[Row | None], refused: dict[int, list[str]],
+             seen: dict[str, int],
              label: str) -> Iterator[tuple[int, Row | None, list[str], list[Any]]]:
     """(location, row or None, reasons, original values) per record, in file order; a code
     seen before in the file refuses the row."""
-    readable = [raw for _, raw, _, problem in records if problem is None]
-    rows, refused = checker.check_many(readable)  # type: ignore[arg-type]
     position = 0
     for location, raw, original, problem in records:
         if problem is not None:
@@ -172,6 +205,14 @@ class _Batch:
             self.first = location
         self.rows.append(row)
         self.last = location
+        return len(self.rows)
+
+    def extend(self, rows: list[Row], first: int, last: int) -> int:
+        """Add rows read from locations first..last (all of them good)."""
+        if not self.rows:
+            self.first = first
+        self.rows.extend(rows)
+        self.last = last
         return len(self.rows)
 
     def flush(self) -> None:
