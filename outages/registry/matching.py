@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import shapely
 from sqlalchemy import Connection, and_, or_, select
 
 from geo import Area, covered_mask
@@ -71,11 +72,16 @@ def customers_in_area(
     """Customers covered by `area` (boundary included), optionally only on `feeders` and
     only those connected on day `on`; in id order."""
     min_lon, min_lat, max_lon, max_lat = area.bounds
-    where: list[Any] = [_c.lon.between(min_lon, max_lon), _c.lat.between(min_lat, max_lat)]
+    where: list[Any] = []
     if feeders:
         where.append(_c.feeder.in_(list(feeders)))
     if on is not None:
         where.append(connected_filter(on))
+    if conn.dialect.name == "postgresql" and pgcolumns.has_point_index(conn):
+        found = _columns(conn, [*where, pgcolumns.covers(shapely.to_wkb(area.geometry))])
+        if found is not None:  # PostGIS decided: every candidate is covered
+            return found.affected(np.argsort(found.ids, kind="stable"))
+    where += [_c.lon.between(min_lon, max_lon), _c.lat.between(min_lat, max_lat)]
     found = _columns(conn, where) if conn.dialect.name == "postgresql" else None
     candidates = found if found is not None else _rows(conn, where)
     if not len(candidates.ids):
