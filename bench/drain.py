@@ -136,6 +136,12 @@ def _workers(url: str, environ: dict[str, str], args: argparse.Namespace,
         workers = [subprocess.Popen([str(outages), "run"], env=env, stdout=sink, stderr=sink)
                    for _ in range(args.workers)]
     time.sleep(WARM_UP)
+    ended = [w.pid for w in workers if w.poll() is not None]
+    if ended:
+        for worker in workers:
+            worker.terminate()
+            worker.wait()
+        raise SystemExit(f"workers {ended} stopped at start: see {log}")
     first = _stats(api_url)["count"]
     measured = time.perf_counter()
     time.sleep(max(0.0, args.drain_seconds - WARM_UP))

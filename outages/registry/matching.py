@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import shapely
 from sqlalchemy import Connection, and_, or_, select
 
 from geo import Area, covered_mask
@@ -77,10 +76,6 @@ def customers_in_area(
         where.append(_c.feeder.in_(list(feeders)))
     if on is not None:
         where.append(connected_filter(on))
-    if conn.dialect.name == "postgresql" and pgcolumns.has_point_index(conn):
-        found = _columns(conn, [*where, pgcolumns.covers(shapely.to_wkb(area.geometry))])
-        if found is not None:  # PostGIS decided: every candidate is covered
-            return found.affected(np.argsort(found.ids, kind="stable"))
     where += [_c.lon.between(min_lon, max_lon), _c.lat.between(min_lat, max_lat)]
     found = _columns(conn, where) if conn.dialect.name == "postgresql" else None
     candidates = found if found is not None else _rows(conn, where)

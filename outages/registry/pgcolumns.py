@@ -13,10 +13,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, func, literal, select, text
+from sqlalchemy import Connection, func, literal, select
 
-POINT_INDEX = "ix_customers_point"  # GiST on the point, made by migration 0015 with PostGIS
-POINT = "ST_SetSRID(ST_MakePoint(lon, lat), 4326)"  # the indexed expression, as indexed
 CODE_SEPARATOR = "\x1f"  # ASCII unit separator: never in a code (rows.py refuses controls)
 INT8_ARRAY, FLOAT8_ARRAY = 1016, 1022  # PostgreSQL type oids
 _ELEMENT = {INT8_ARRAY: ">i8", FLOAT8_ARRAY: ">f8"}
@@ -38,27 +36,6 @@ def grouped(conn: Connection, columns: dict[str, Any], groups: list[Any],
             cursor.adapters.register_loader(oid, _NumpyArrayLoader)
         cursor.execute(str(compiled), compiled.params)
         return list(cursor.fetchall())
-
-
-def has_point_index(conn: Connection) -> bool:
-    """Whether PostGIS and the GiST index on the customers' points are there; looked up
-    once per database (restart the service after adding them)."""
-    key = conn.engine.url.render_as_string(hide_password=True)
-    if key not in _point_index:
-        found = conn.execute(text("SELECT 1 FROM pg_indexes WHERE tablename = 'customers' "
-                                  "AND indexname = :name"), {"name": POINT_INDEX}).first()
-        _point_index[key] = found is not None
-    return _point_index[key]
-
-
-_point_index: dict[str, bool] = {}
-
-
-def covers(wkb: bytes) -> Any:
-    """SQL condition: the area (WKB, exact coordinates) covers the customer's point, which
-    the GiST index answers."""
-    return text(f"ST_Covers(ST_GeomFromWKB(:area_wkb, 4326), {POINT})").bindparams(
-        area_wkb=wkb)
 
 
 def parse_array(data: bytes | memoryview, element: str) -> npt.NDArray[Any]:
