@@ -39,14 +39,13 @@ def drain(engine: Engine, url: str, environment: Environment, args: argparse.Nam
         total = args.workers * args.concurrency
         floor = _floor(api_url, args.workers, args.concurrency, min(args.drain_seconds, 20.0))
         before = _stats(api_url)["count"]
+        sent_before = _sent(engine)
         rate, rss, seconds = _workers(url, environment(url, api_url, args.concurrency), args,
                                       api_url)
         stats = _stats(api_url)
         sent = stats["count"] - before
+        recorded = _sent(engine) - sent_before  # an earlier drain's are not this one's
         with engine.connect() as conn:
-            recorded = int(conn.execute(text(
-                "SELECT count(*) FROM outbox WHERE channel = 'sms' "
-                "AND status IN ('sent', 'delivered')")).scalar_one())
             left = int(conn.execute(text(
                 "SELECT count(*) FROM outbox WHERE channel = 'sms' "
                 "AND status IN ('pending', 'sending')")).scalar_one())
@@ -57,13 +56,20 @@ def drain(engine: Engine, url: str, environment: Environment, args: argparse.Nam
               f" s warm-up; floor {floor:,.0f} posts/s (bare HTTP, {total} concurrent): "
               f"{rate / floor:.0%} of the floor (target >= 90%: {_verdict(rate >= 0.9 * floor)})")
         print(f"  once  : stand-in accepted {sent:,} to {distinct:,} different numbers, outbox "
-              f"records {recorded:,} sent ({left:,} still queued): "
+              f"records {recorded:,} more sent ({left:,} still queued): "
               f"{'each exactly once' if once else 'MISMATCH'}")
         print(f"  memory: worker peak RSS {', '.join(f'{r:.0f}' for r in rss)} MB (target < 500 "
               f"MB: {_verdict(max(rss) < 500)})", flush=True)
     finally:
         server.terminate()
         server.wait()
+
+
+def _sent(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(
+            "SELECT count(*) FROM outbox WHERE channel = 'sms' "
+            "AND status IN ('sent', 'delivered')")).scalar_one())
 
 
 def _verdict(ok: bool) -> str:

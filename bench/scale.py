@@ -18,6 +18,7 @@ single steps), each step printed beside its floor and target:
   bounding-box query + shapely on the same areas (same customers required).
 
     python -m bench scale --customers 1000000 [--steps import,preview,typhoon,report,postgis]
+    python -m bench scale --steps drain   # drain again what the last typhoon left queued
 
 Not part of a plain `make bench`: name it (`make bench BENCH_ARGS=scale`).
 """
@@ -82,6 +83,14 @@ def run(args: argparse.Namespace) -> None:
             _preview(engine, settings)
         if "typhoon" in steps:
             _typhoon(engine, args, url)
+        elif "drain" in steps:  # what an earlier typhoon step left queued
+            from bench.drain import drain
+
+            with engine.connect() as conn:
+                queued = int(conn.execute(text(
+                    "SELECT count(*) FROM outbox WHERE channel = 'sms' AND status = 'pending'"
+                )).scalar_one())
+            drain(engine, url, _environment, args, queued)
         if "report" in steps:
             _report(engine, args, url)
         if "postgis" in steps:
