@@ -101,9 +101,12 @@ def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFil
             for records in _chunks(source.records, min(CHECK_CHUNK, size)):
                 readable = [raw for _, raw, _, problem in records if problem is None]
                 checked = checker.check_many(readable)  # type: ignore[arg-type]
-                clean = _clean(records, *checked, seen)
-                if clean is not None:  # the common case: every row good, no code repeated
-                    _add_clean(batch, clean, [location for location, *_ in records], size)
+                bulk = _bulk(records, *checked, seen)
+                if bulk is not None:  # the common case: no code repeated
+                    good, locations, refusals = bulk
+                    for location, reasons, original in refusals:
+                        _reject(rejects, result, original, location, label, "; ".join(reasons))
+                    _add_clean(batch, good, locations, size)
                     continue
                 for location, row, reasons, original in _checked(records, *checked, seen,
                                                                  label):
@@ -126,20 +129,40 @@ def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
         yield chunk
 
 
-def _clean(records: list[Record], rows: list[Row | None], refused: dict[int, list[str]],
-           seen: dict[str, int]) -> list[Row] | None:
-    """The chunk's rows when every record was readable and is good and no code in it was
-    seen before (in the file or the chunk), with their codes marked seen; else None, and
-    nothing marked: the chunk then goes row by row through _checked. No Python loop per
-    row here: a million-row import spends its time in the checks and the database."""
-    if refused or len(rows) != len(records):
+Refusal = tuple[int, list[str], list[Any]]  # location, reasons, original values
+
+
+def _bulk(records: list[Record], rows: list[Row | None], refused: dict[int, list[str]],
+          seen: dict[str, int]) -> tuple[list[Row], list[int], list[Refusal]] | None:
+    """(good rows, their locations, refusals) of a chunk in which no code repeats one seen
+    before (in the file or the chunk), with its codes marked seen; else None, nothing marked,
+    and the chunk goes row by row through _checked, which words each repeat. The outcome is
+    _checked's; only the Python step per row is gone."""
+    readable = [(location, raw, original) for location, raw, original, problem in records
+                if problem is None]
+    codes = [row[CODE] if row is not None else _raw_code(raw)
+             for row, (_, raw, _) in zip(rows, readable, strict=True)]
+    named = [code for code in codes if code] if len(rows) != len(records) or refused \
+        else codes
+    if len(set(named)) != len(named) or not seen.keys().isdisjoint(named):
         return None
-    good: list[Row] = rows  # type: ignore[assignment]
-    codes = [row[CODE] for row in good]
-    if len(set(codes)) != len(codes) or not seen.keys().isdisjoint(codes):
-        return None
-    seen.update(zip(codes, (location for location, *_ in records), strict=True))
-    return good
+    seen.update((code, location) for code, (location, _, _) in zip(codes, readable, strict=True)
+                if code)
+    if len(rows) == len(records) and not refused:
+        return rows, [location for location, _, _ in readable], []  # type: ignore[return-value]
+    good = [(location, row) for row, (location, _, _) in zip(rows, readable, strict=True)
+            if row is not None]
+    refusals = [(location, [problem], original)
+                for location, _, original, problem in records if problem is not None]
+    refusals += [(location, refused.get(position, []), original)
+                 for position, (row, (location, _, original))
+                 in enumerate(zip(rows, readable, strict=True)) if row is None]
+    refusals.sort(key=lambda refusal: refusal[0])
+    return [row for _, row in good], [location for location, _ in good], refusals
+
+
+def _raw_code(raw: Any) -> str:
+    return str(raw[CODE]).strip() if raw[CODE] is not None else ""
 
 
 def _add_clean(batch: _Batch, rows: list[Row], locations: list[int], size: int) -> None:
