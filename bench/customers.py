@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from bench.machine import peak_rss_mb
 from outages import db
 from outages.demo import city as demo_city
 from outages.registry.rows import COLUMNS, RowChecker
@@ -146,7 +147,8 @@ def _import_in_child(source: Path, url: str) -> dict[str, Any]:
     if status != 0:
         raise SystemExit(f"import child failed with status {status}")
     result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
-    result["max_rss_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
+    # The child's own peak (VmHWM); ru_maxrss would start from this process's size.
+    result["max_rss_mb"] = result.pop("peak_mb", usage.ru_maxrss / 1024)
     return result
 
 
@@ -158,7 +160,8 @@ def _child_import(source: str, url: str) -> None:
     db.ensure_schema(engine)
     started = time.perf_counter()
     result = import_customers(engine, settings, Path(source))
-    print(json.dumps({**result.as_json(), "seconds": time.perf_counter() - started}))
+    print(json.dumps({**result.as_json(), "seconds": time.perf_counter() - started,
+                      "peak_mb": peak_rss_mb()}))
 
 
 # The floors' tables: the CSV's columns with a primary key, and (indexed) the customers

@@ -44,3 +44,13 @@ def describe(before: CpuTimes, after: CpuTimes) -> str:
         return f"machine: {cores} cores, {loads}"
     return (f"machine: {cores} cores, {loads}; during the run the CPUs were "
             f"{100 * busy / total:.0f}% busy, {100 * steal / total:.0f}% stolen by the host")
+
+
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """VmHWM of a process: its own peak resident memory. Unlike the ru_maxrss that wait4
+    reports for a child, it does not start from the parent's size at the fork (Linux keeps
+    the larger of the two across exec)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")

@@ -69,6 +69,8 @@ outbox = Table(
     Column("cost", Float),
     Column("created_at", UTCDateTime, nullable=False, server_default=func.current_timestamp()),
     Column("updated_at", UTCDateTime, nullable=False, server_default=func.current_timestamp()),
-    Index("ix_outbox_status_due", "status", "due_at"),
+    # With id, a claim reads the next rows in order: a typhoon queues a million rows due at
+    # the same instant, and sorting them all at every claim of 500 took most of a second.
+    Index("ix_outbox_status_due", "status", "due_at", "id"),
     Index("ix_outbox_customer_channel_due", "customer_id", "channel", "due_at"),
 )

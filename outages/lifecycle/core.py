@@ -17,7 +17,9 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import (
+    BigInteger,
     Connection,
+    Integer,
     Row,
     Table,
     bindparam,
@@ -28,6 +30,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from geo import Area, AreaError, BBox, load_area, parse_area
 from outages import text, timeutil
@@ -305,10 +308,7 @@ def _add(
                      .values(added_revision=revision, dropped_revision=None),
                      [{"cid": int(i)} for i in rejoining])
     if fresh.size:
-        conn.execute(insert(MEMBERS), [
-            {"outage_id": row.id, "customer_id": int(i), "added_revision": revision}
-            for i in fresh
-        ])
+        _insert_members(conn, row.id, fresh, revision)
     # One INSERT ... SELECT for the interruption rows of everyone added in this revision.
     added = select(
         MEMBERS.c.outage_id, MEMBERS.c.customer_id,
@@ -319,6 +319,22 @@ def _add(
             MEMBERS.c.dropped_revision.is_(None))
     conn.execute(insert(INTERRUPTIONS).from_select(
         ["outage_id", "customer_id", "planned", "cause", "start_at"], added))
+
+
+def _insert_members(conn: Connection, outage_id: int, ids: npt.NDArray[np.int64],
+                    revision: int) -> None:
+    """PostgreSQL: one INSERT ... SELECT unnest(array) (a million members in a second or two
+    rather than a minute of executemany); SQLite: executemany, which is fast there."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(MEMBERS), [
+            {"outage_id": outage_id, "customer_id": int(i), "added_revision": revision}
+            for i in ids
+        ])
+        return
+    every = bindparam("ids", ids.tolist(), type_=ARRAY(BigInteger))
+    conn.execute(insert(MEMBERS).from_select(
+        ["outage_id", "customer_id", "added_revision"],
+        select(literal(outage_id, Integer), func.unnest(every), literal(revision, Integer))))
 
 
 def _previously_dropped(

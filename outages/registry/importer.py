@@ -99,7 +99,17 @@ def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFil
         batch = _Batch(writer, source, result, progress, pool)
         try:
             for records in _chunks(source.records, min(CHECK_CHUNK, size)):
-                for location, row, reasons, original in _checked(checker, records, seen, label):
+                readable = [raw for _, raw, _, problem in records if problem is None]
+                checked = checker.check_many(readable)  # type: ignore[arg-type]
+                bulk = _bulk(records, *checked, seen)
+                if bulk is not None:  # the common case: no code repeated
+                    good, locations, refusals = bulk
+                    for location, reasons, original in refusals:
+                        _reject(rejects, result, original, location, label, "; ".join(reasons))
+                    _add_clean(batch, good, locations, size)
+                    continue
+                for location, row, reasons, original in _checked(records, *checked, seen,
+                                                                 label):
                     if row is None:
                         _reject(rejects, result, original, location, label, "; ".join(reasons))
                     elif batch.add(row, location) >= size:
@@ -119,12 +129,58 @@ def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
         yield chunk
 
 
-def _checked(checker: RowChecker, records: list[Record], seen: dict[str, int],
+Refusal = tuple[int, list[str], list[Any]]  # location, reasons, original values
+
+
+def _bulk(records: list[Record], rows: list[Row | None], refused: dict[int, list[str]],
+          seen: dict[str, int]) -> tuple[list[Row], list[int], list[Refusal]] | None:
+    """(good rows, their locations, refusals) of a chunk in which no code repeats one seen
+    before (in the file or the chunk), with its codes marked seen; else None, nothing marked,
+    and the chunk goes row by row through _checked, which words each repeat. The outcome is
+    _checked's; only the Python step per row is gone."""
+    readable = [(location, raw, original) for location, raw, original, problem in records
+                if problem is None]
+    codes = [row[CODE] if row is not None else _raw_code(raw)
+             for row, (_, raw, _) in zip(rows, readable, strict=True)]
+    named = [code for code in codes if code] if len(rows) != len(records) or refused \
+        else codes
+    if len(set(named)) != len(named) or not seen.keys().isdisjoint(named):
+        return None
+    seen.update((code, location) for code, (location, _, _) in zip(codes, readable, strict=True)
+                if code)
+    if len(rows) == len(records) and not refused:
+        return rows, [location for location, _, _ in readable], []  # type: ignore[return-value]
+    good = [(location, row) for row, (location, _, _) in zip(rows, readable, strict=True)
+            if row is not None]
+    refusals = [(location, [problem], original)
+                for location, _, original, problem in records if problem is not None]
+    refusals += [(location, refused.get(position, []), original)
+                 for position, (row, (location, _, original))
+                 in enumerate(zip(rows, readable, strict=True)) if row is None]
+    refusals.sort(key=lambda refusal: refusal[0])
+    return [row for _, row in good], [location for location, _ in good], refusals
+
+
+def _raw_code(raw: Any) -> str:
+    return str(raw[CODE]).strip() if raw[CODE] is not None else ""
+
+
+def _add_clean(batch: _Batch, rows: list[Row], locations: list[int], size: int) -> None:
+    """Good rows into batches of `size`, as adding them one by one would."""
+    done = 0
+    while done < len(rows):
+        room = size - len(batch.rows)
+        end = min(len(rows), done + room)
+        if batch.extend(rows[done:end], locations[done], locations[end - 1]) >= size:
+            batch.flush()
+        done = end
+
+
+def _checked(records: list[Record], rows: list[Row | None], refused: dict[int, list[str]],
+             seen: dict[str, int],
              label: str) -> Iterator[tuple[int, Row | None, list[str], list[Any]]]:
     """(location, row or None, reasons, original values) per record, in file order; a code
     seen before in the file refuses the row."""
-    readable = [raw for _, raw, _, problem in records if problem is None]
-    rows, refused = checker.check_many(readable)  # type: ignore[arg-type]
     position = 0
     for location, raw, original, problem in records:
         if problem is not None:
@@ -172,6 +228,14 @@ class _Batch:
             self.first = location
         self.rows.append(row)
         self.last = location
+        return len(self.rows)
+
+    def extend(self, rows: list[Row], first: int, last: int) -> int:
+        """Add rows read from locations first..last (all of them good)."""
+        if not self.rows:
+            self.first = first
+        self.rows.extend(rows)
+        self.last = last
         return len(self.rows)
 
     def flush(self) -> None:

@@ -100,8 +100,8 @@ def load_interruptions(
                             value=func.coalesce(_i.cause, UNKNOWN), else_=0))
     where = [_i.start_at.is_not(None), _i.start_at >= since, _i.start_at < until]
     values = _packed_rows(conn, columns, where)
-    customer, outage, start, end, planned = (values[:, k] for k in range(5))
-    cause = values[:, 5] if with_cause else np.zeros(len(start), dtype=np.int64)
+    customer, outage, start, end, planned = values[:5]
+    cause = values[5] if with_cause else np.zeros(len(start), dtype=np.int64)
     is_open = end < 0
     end = np.where(is_open, np.maximum(to_ms(cap), start), end)
     return Interruptions(customer, outage, start, end, planned.astype(bool), cause, causes,
@@ -138,30 +138,41 @@ def _causes(conn: Connection, since: datetime, until: datetime) -> list[str]:
     return sorted(str(name) for name in conn.execute(query).scalars()) or [UNKNOWN]
 
 
-def _packed_rows(conn: Connection, columns: list[Any], where: list[Any]) -> IntArray:
-    """(rows, len(columns)) int64 array of a query, fetched as packed text by id ranges,
-    two ranges at a time on their own connections (the drivers release the GIL while the
-    database works)."""
+def _packed_rows(conn: Connection, columns: list[Any], where: list[Any]) -> list[IntArray]:
+    """One int64 array per column of a query, fetched as packed text by id ranges, two
+    ranges at a time on their own connections (the drivers release the GIL while the
+    database works).
+
+    Each range's text is parsed as soon as it arrives and split into its columns, so memory
+    holds one text at a time and never the rows twice: 20 million interruptions stay near
+    the size of their columns."""
     low, high = conn.execute(select(func.min(_i.id), func.max(_i.id))).one()
     starts = list(range(int(low or 0), int(high or -1) + 1, _CHUNK_IDS))
+    width = len(columns)
 
-    def fetch(first: int, own: Connection) -> str | None:
+    def fetch(first: int, own: Connection) -> list[IntArray]:
         query = select(packed(*columns)).where(*where, _i.id >= first,
                                                 _i.id < first + _CHUNK_IDS)
-        return own.execute(query).scalar()
+        text = own.execute(query).scalar()
+        values = np.fromstring(text, dtype=np.int64, sep=",") if text else _empty()
+        rows = values.reshape(-1, width)
+        return [rows[:, k].copy() for k in range(width)]
 
-    def fetch_apart(first: int) -> str | None:
+    def fetch_apart(first: int) -> list[IntArray]:
         with conn.engine.connect() as own:
             return fetch(first, own)
 
     if len(starts) > 1 and conn.engine.url.database not in (None, "", ":memory:"):
         with ThreadPoolExecutor(_WORKERS) as pool:
-            texts = list(pool.map(fetch_apart, starts))
+            parts = list(pool.map(fetch_apart, starts))
     else:
-        texts = [fetch(first, conn) for first in starts]
-    parts = [np.fromstring(text, dtype=np.int64, sep=",") for text in texts if text]
-    flat = np.concatenate(parts) if parts else _empty()
-    return flat.reshape(-1, len(columns))
+        parts = [fetch(first, conn) for first in starts]
+    result = []
+    for k in range(width):
+        result.append(np.concatenate([part[k] for part in parts]) if parts else _empty())
+        for part in parts:
+            part[k] = _empty()  # this column's pieces go as the whole is made
+    return result
 
 
 def _connection_days(conn: Connection, ids: IntArray) -> tuple[IntArray, IntArray]:

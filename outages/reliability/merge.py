@@ -53,20 +53,28 @@ def split(log: Interruptions, momentary_max_ms: int) -> tuple[Events, Events]:
     events = Events(log.customer, log.outage, log.start, np.maximum(log.end, log.start),
                     log.planned, log.cause, np.ones(len(log), dtype=bool))
     sustained_rows = (events.end - events.start) > momentary_max_ms
-    sustained = merge_overlaps(events.take(sustained_rows))
+    sustained = merge_overlaps(events, np.flatnonzero(sustained_rows))
     momentary = _outside(events.take(~sustained_rows), sustained)
     return sustained, _mark_first_of_event(momentary)
 
 
-def merge_overlaps(events: Events) -> Events:
-    """One row per continuous loss of supply of a customer."""
-    if len(events) == 0:
-        return events
-    base = int(min(events.start.min(), events.end.min()))
-    span = _span(events.customer, int(events.end.max()) - base + 1)
+def merge_overlaps(events: Events, rows: IntArray | None = None) -> Events:
+    """One row per continuous loss of supply of a customer, among `rows` (default all).
+
+    The rows are picked and sorted in one take: at 20 million interruptions a copy of
+    the log costs close to a gigabyte."""
+    if rows is None:
+        rows = np.arange(len(events), dtype=np.int64)
+    if len(rows) == 0:
+        return events.take(rows)
+    customer, start, end = events.customer[rows], events.start[rows], events.end[rows]
+    base = int(min(start.min(), end.min()))
+    span = _span(customer, int(end.max()) - base + 1)
     # One int64 key (customer, start) sorts faster than lexsort; equal starts keep load order.
-    order = np.argsort(events.customer * span + (events.start - base), kind="stable")
+    order = rows[np.argsort(customer * span + (start - base), kind="stable")]
+    del customer, start, end
     ordered = events.take(order)
+    del order
     customer, start, end = ordered.customer, ordered.start, ordered.end
     # Offsetting each customer's ends by its rank makes one global running maximum restart
     # at every customer boundary.

@@ -1,8 +1,10 @@
 """A Twilio-compatible Messages API on 127.0.0.1 for tests and benchmarks.
 
 Records every message it accepts, can answer errors or 429s on demand (per recipient, in
-order), and waits `latency` seconds per request like a real API. Run standalone with
-`python -m tests.support.twilio_server --port 0 --latency 0.02` (prints the port).
+order), and waits `latency` seconds per request like a real API. `GET /stats` gives the
+count of accepted messages and of different recipients (a message sent twice shows). Run
+standalone with `python -m tests.support.twilio_server --port 0 --latency 0.02` (prints the
+port).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class TwilioServer(ThreadingHTTPServer):
         self.record = record
         self.messages: list[dict[str, Any]] = []
         self.count = 0
+        self.recipients: set[str] = set()  # kept even unrecorded: a repeat shows in /stats
         self.lock = threading.Condition()  # notified at every accepted message
         # recipient -> list of (http status, twilio code) answered before succeeding
         self.scripted: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -80,6 +83,7 @@ class TwilioServer(ThreadingHTTPServer):
             failure = script.pop(0) if script else None
             if failure is None:
                 self.count += 1
+                self.recipients.add(form.get("To", ""))
                 if self.record:
                     self.messages.append(form)
                 self.lock.notify_all()
@@ -142,6 +146,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
+        if url.path == "/stats":  # messages accepted, and to how many different numbers
+            with self.server.lock:
+                stats = {"count": self.server.count,
+                         "recipients": len(self.server.recipients)}
+            self._reply(200, stats)
+            return
         if not url.path.endswith("/Messages.json"):
             self._reply(404, {"code": 20404, "message": "not found", "status": 404})
             return

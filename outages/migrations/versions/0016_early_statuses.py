@@ -2,7 +2,7 @@
 provider id, kept until it does
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from notifier.sqltypes import UTCDateTime
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

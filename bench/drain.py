@@ -1,0 +1,166 @@
+"""Draining a typhoon's SMS: `outages run` workers (separate processes) against the loopback
+Twilio stand-in, beside the floor of bare HTTP posts at the same total concurrency.
+
+The floor runs first, from as many processes as there are workers, each with the same number
+of threads as a worker's pool. Then the workers run for a fixed time (a sample of the queue),
+are stopped with SIGTERM (they finish and record what is in flight), and the stand-in's count
+of accepted messages and of different numbers is checked against the outbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+from sqlalchemy import Engine, text
+
+from bench.machine import peak_rss_mb
+
+SID = "AC" + "0" * 32
+WARM_UP = 5.0  # seconds before the rate is measured (imports, first claims)
+Environment = Callable[[str, str, int], dict[str, str]]
+
+
+def drain(engine: Engine, url: str, environment: Environment, args: argparse.Namespace,
+          queued: int) -> None:
+    server, port = _start_server(args.latency)
+    api_url = f"http://127.0.0.1:{port}"
+    try:
+        total = args.workers * args.concurrency
+        floor = _floor(api_url, args.workers, args.concurrency, min(args.drain_seconds, 20.0))
+        before = _stats(api_url)["count"]
+        sent_before = _sent(engine)
+        rate, rss, seconds = _workers(url, environment(url, api_url, args.concurrency), args,
+                                      api_url)
+        stats = _stats(api_url)
+        sent = stats["count"] - before
+        recorded = _sent(engine) - sent_before  # an earlier drain's are not this one's
+        with engine.connect() as conn:
+            left = int(conn.execute(text(
+                "SELECT count(*) FROM outbox WHERE channel = 'sms' "
+                "AND status IN ('pending', 'sending')")).scalar_one())
+        distinct = stats["recipients"] - (stats["count"] - sent)
+        once = sent == recorded == distinct
+        print(f"drain   : {args.workers} workers x {args.concurrency} = {total} concurrent, "
+              f"{seconds:.0f} s sample of {queued:,} SMS: {rate:,.0f} msg/s after a {WARM_UP:.0f}"
+              f" s warm-up; floor {floor:,.0f} posts/s (bare HTTP, {total} concurrent): "
+              f"{rate / floor:.0%} of the floor (target >= 90%: {_verdict(rate >= 0.9 * floor)})")
+        print(f"  once  : stand-in accepted {sent:,} to {distinct:,} different numbers, outbox "
+              f"records {recorded:,} more sent ({left:,} still queued): "
+              f"{'each exactly once' if once else 'MISMATCH'}")
+        print(f"  memory: worker peak RSS {', '.join(f'{r:.0f}' for r in rss)} MB (target < 500 "
+              f"MB: {_verdict(max(rss) < 500)})", flush=True)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def _sent(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(
+            "SELECT count(*) FROM outbox WHERE channel = 'sms' "
+            "AND status IN ('sent', 'delivered')")).scalar_one())
+
+
+def _verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def _start_server(latency: float) -> tuple[subprocess.Popen[str], int]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.twilio_server", "--latency", str(latency)],
+        stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None
+    return server, int(server.stdout.readline())
+
+
+def _stats(api_url: str) -> dict[str, int]:
+    answer = requests.get(f"{api_url}/stats", timeout=10)
+    answer.raise_for_status()
+    return dict(answer.json())
+
+
+def _floor(api_url: str, processes: int, threads: int, seconds: float) -> float:
+    children = [subprocess.Popen([sys.executable, "-m", "bench.drain", "--child-floor", api_url,
+                                  str(threads), str(seconds)], stdout=subprocess.PIPE, text=True)
+                for _ in range(processes)]
+    rates = []
+    for child in children:
+        output, _ = child.communicate()
+        rates.append(float(json.loads(output.strip().splitlines()[-1])["rate"]))
+    return sum(rates)
+
+
+def _child_floor(api_url: str, threads: int, seconds: float) -> None:
+    """Post for `seconds` from `threads` threads; the rate after the warm-up."""
+    url = f"{api_url}/2010-04-01/Accounts/{SID}/Messages.json"
+    counts = [0] * threads
+    start = time.perf_counter()
+    measure_from, stop = start + min(WARM_UP, seconds / 4), start + seconds
+    marks: list[int] = []
+    pid = os.getpid()
+
+    def post(k: int) -> None:
+        session = requests.Session()
+        n = 0
+        while time.perf_counter() < stop:
+            session.post(url, data={"To": f"+1{pid}{k:03d}{n:08d}", "From": "+15005550006",
+                                    "Body": "x"}, auth=(SID, "bench"),
+                         timeout=10).raise_for_status()
+            n += 1
+            counts[k] = n
+
+    def mark() -> None:
+        time.sleep(max(0.0, measure_from - time.perf_counter()))
+        marks.append(sum(counts))
+
+    marker = threading.Thread(target=mark)
+    marker.start()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(post, range(threads)))
+    marker.join()
+    print(json.dumps({"rate": (sum(counts) - marks[0]) / (stop - measure_from)}))
+
+
+def _workers(url: str, environ: dict[str, str], args: argparse.Namespace,
+             api_url: str) -> tuple[float, list[float], float]:
+    outages = Path(sys.executable).with_name("outages")
+    env = {**os.environ, **environ}
+    started = time.perf_counter()
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / "bench-scale-workers.log"
+    with log.open("w") as sink:  # their warnings and summaries, out of the figures
+        workers = [subprocess.Popen([str(outages), "run"], env=env, stdout=sink, stderr=sink)
+                   for _ in range(args.workers)]
+    time.sleep(WARM_UP)
+    ended = [w.pid for w in workers if w.poll() is not None]
+    if ended:
+        for worker in workers:
+            worker.terminate()
+            worker.wait()
+        raise SystemExit(f"workers {ended} stopped at start: see {log}")
+    first = _stats(api_url)["count"]
+    measured = time.perf_counter()
+    time.sleep(max(0.0, args.drain_seconds - WARM_UP))
+    rate = (_stats(api_url)["count"] - first) / (time.perf_counter() - measured)
+    peaks = [peak_rss_mb(worker.pid) for worker in workers]  # before they exit
+    for worker in workers:
+        worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        status = worker.wait()
+        if status != 0:
+            print(f"  worker {worker.pid} ended with status {status}")
+    return rate, peaks, time.perf_counter() - started
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--child-floor"]:
+    _child_floor(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))

@@ -1,0 +1,94 @@
+"""On PostgreSQL a queue over members given as a query reads its targets once into a
+temporary table; the outbox it writes is the one the direct statements write, row for row
+and in the same order (priority customers first)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from sqlalchemy import Engine, select, text
+
+from notifier.store import outbox
+from outages.lifecycle.events import OutageEvent, publish
+from outages.notices import queue
+from outages.settings import Settings
+from tests.notices import helpers as h
+
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi
+SKIPPED = ("id", "created_at", "updated_at")
+
+
+@pytest.fixture(autouse=True)
+def _frozen() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def _population() -> list[dict[str, Any]]:
+    people = h.customers(30, email=True)
+    for k, person in enumerate(people):
+        person["language"] = ("vi", "en", "", "fr")[k % 4]
+        person["priority"] = "life_support" if k % 7 == 3 else None
+        person["channels"] = (None, "email", "email,sms", "sms", "zalo,sms")[k % 5]
+        person["sms_opt_out"] = k % 11 == 5
+        person["email_invalid"] = k % 13 == 6
+        if k % 9 == 4:
+            person["phone"] = None
+    return people
+
+
+def _outbox(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        columns = [c for c in outbox.c if c.name not in SKIPPED]
+        return [tuple(r) for r in conn.execute(select(*columns).order_by(outbox.c.id))]
+
+
+def _confirm(engine: Engine, settings: Settings, members: list[int]) -> None:
+    outage = h.add_outage(engine, kind="fault", status="confirmed", members=members,
+                          actual_start=NOW - timedelta(minutes=20), cause="weather")
+    with engine.begin() as conn:
+        publish(conn, settings, OutageEvent("fault_confirmed", outage, 1, NOW))
+
+
+@pytest.mark.postgres_only
+def test_the_temporary_table_writes_the_same_outbox(engine: Engine, settings: Settings,
+                                                    add_customers: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    add_customers(_population())
+    members = h.customer_ids(engine)
+    _confirm(engine, settings, members)
+    through_table = _outbox(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM outbox"))
+        conn.execute(text("DELETE FROM outage_customers"))
+        conn.execute(text("DELETE FROM outage_revisions"))
+        conn.execute(text("DELETE FROM outages"))
+    monkeypatch.setattr(queue, "_targets", lambda conn, members: None)
+    _confirm(engine, settings, members)
+    direct = _outbox(engine)
+    # Same rows in the same order (priority customers first); key and outage id differ.
+    assert len(through_table) > 20
+    assert [r[2:] for r in through_table] == [r[2:] for r in direct]
+    assert through_table[0][3] in {m for k, m in enumerate(members) if k % 7 == 3}
+
+
+@pytest.mark.postgres_only
+def test_queue_twice_in_one_transaction(engine: Engine, settings: Settings,
+                                        add_customers: Any) -> None:
+    add_customers(h.customers(5))
+    members = h.customer_ids(engine)
+    first = h.add_outage(engine, kind="fault", status="confirmed", members=members,
+                         actual_start=NOW - timedelta(minutes=5), cause="weather")
+    second = h.add_outage(engine, kind="fault", status="confirmed", members=members[:2],
+                          actual_start=NOW - timedelta(minutes=5), cause="weather")
+    with engine.begin() as conn:  # the temporary table of the first is gone for the second
+        publish(conn, settings, OutageEvent("fault_confirmed", first, 1, NOW))
+        publish(conn, settings, OutageEvent("fault_confirmed", second, 1, NOW))
+    counts: dict[int, int] = {}
+    for row in h.rows(engine, kind="fault_ack"):
+        counts[row.outage_id] = counts.get(row.outage_id, 0) + 1
+    assert counts == {first: 5, second: 2}
