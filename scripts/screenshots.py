@@ -47,6 +47,8 @@ def build_demo(folder: Path) -> dict[str, str]:
     outages(env, "db", "upgrade")
     outages(env, "demo-data", "city", str(folder), "--customers", "3000", "--seed", "7")
     outages(env, "customers", "import", str(folder / "customers.csv"))
+    outages(env, "areas", "import", str(folder / "areas" / "districts.geojson"),
+            "--name-property", "name", "--kind", "district")
     area = str(folder / "areas" / "cut.geojson")
     for days in (6, 8):
         outages(env, "cuts", "create", "--area", area, "--start", local(timedelta(days=days), 8),
@@ -64,13 +66,17 @@ def build_demo(folder: Path) -> dict[str, str]:
     with sqlite3.connect(folder / "demo.db") as conn:
         conn.execute("UPDATE customers SET priority = 'life_support' WHERE id IN (SELECT "
                      "customer_id FROM outage_customers WHERE outage_id = 1 LIMIT 3)")
+    # An incoming fault report, so the Incidents page has one to show.
+    with open(folder / "customers.csv", encoding="utf-8") as registry:
+        code = registry.readlines()[1].split(",")[0]
+    outages(env, "faults", "report", "--customer", code, "--by", "dispatcher")
     for role in ("admin", "dispatcher"):
         outages(env, "users", "add", role, "--role", role)
         outages(env, "users", "passwd", role, "--password-stdin", stdin=PASSWORD + "\n")
     return env
 
 
-def shoot(base: str) -> list[Path]:
+def shoot(base: str, area_file: str) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     binary, why = find_or_install_chromium()
@@ -82,7 +88,8 @@ def shoot(base: str) -> list[Path]:
         browser = playwright.chromium.launch(executable_path=binary, headless=True,
                                              args=[f for f in FLAGS if f != "--headless"])
         week = (datetime.now(UTC) + timedelta(days=6)).astimezone(ZONE).date().isoformat()
-        for user, pages in (("dispatcher", ("cuts", f"cuts/week?start={week}", "cuts/1", "cuts/3",
+        for user, pages in (("dispatcher", ("cuts/new", "incidents", "cuts",
+                                            f"cuts/week?start={week}", "cuts/1", "cuts/3",
                                             "cuts/1/calls", "notices", "alerts")),
                             ("admin", ("users",))):
             context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 860},
@@ -101,6 +108,11 @@ def shoot(base: str) -> list[Path]:
                 page.goto(f"{base}/console/{name}")
                 if page.locator("#cut-map").count():
                     page.locator("#cut-map[data-loaded=true]").wait_for()
+                if page.locator("#ops-map").count():
+                    page.locator("#ops-map[data-loaded=true]").wait_for()
+                if name == "cuts/new":  # an area, so the preview panel has something to say
+                    page.get_by_label("Upload area (GeoJSON)").set_input_files(area_file)
+                    page.get_by_text("customers affected").first.wait_for()
                 path = OUT / f"console-{name.split('?')[0].replace('/', '-')}.png"
                 page.screenshot(path=str(path), full_page=True)
                 written.append(path)
@@ -113,7 +125,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="outages-shots-") as tmp:
         env = build_demo(Path(tmp))
         with running_server(env) as base:
-            for path in shoot(base):
+            for path in shoot(base, str(Path(tmp) / "areas" / "preview.geojson")):
                 print(path.relative_to(ROOT))
 
 
