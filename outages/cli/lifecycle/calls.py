@@ -21,6 +21,36 @@ CSV_COLUMNS = ("code", "priority", "name", "phone", "address", "outcome", "note"
 OUTCOME_HELP = ", ".join(CallOutcome) + "."
 
 
+def add_commands(app: typer.Typer, *, kind: str, noun: str) -> None:
+    """`calls ID` and `call ID CODE` for the group `app` (cuts or faults) of outage `kind`."""
+    json_option = typer.Option(False, "--json", help="Print JSON instead of text.")
+
+    @app.command("calls", help=f"The priority customers the {noun} affects, to call, with "
+                               "each last outcome.")
+    def calls_(
+        ctx: typer.Context,
+        outage_id: int = typer.Argument(..., metavar="ID"),
+        as_json: bool = json_option,
+        as_csv: bool = typer.Option(False, "--csv", help="Print CSV instead of text."),
+    ) -> None:
+        show(ctx, outage_id, kind=kind, as_json=as_json, as_csv=as_csv)
+
+    @app.command("call", help=f"Record a call to a priority customer about the {noun} "
+                              "(audited).")
+    def call(
+        ctx: typer.Context,
+        outage_id: int = typer.Argument(..., metavar="ID"),
+        code: str = typer.Argument(..., metavar="CODE", help="The customer called."),
+        outcome: str = typer.Option(..., "--outcome", help=OUTCOME_HELP),
+        note: str | None = typer.Option(None, "--note", help="What was said or agreed."),
+        by: str | None = typer.Option(
+            None, "--by", help="Who is acting (default $OUTAGES_ACTOR or the OS user)."),
+        as_json: bool = json_option,
+    ) -> None:
+        record(ctx, outage_id, code, kind=kind, outcome=outcome, note=note, by=by,
+               as_json=as_json)
+
+
 def show(ctx: typer.Context, outage_id: int, *, kind: str, as_json: bool,
          as_csv: bool) -> None:
     from outages.lifecycle import calls

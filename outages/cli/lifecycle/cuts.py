@@ -210,30 +210,7 @@ def restore(
     args.emit(view, as_json)
 
 
-@app.command("calls")
-def calls_(
-    ctx: typer.Context,
-    outage_id: int = typer.Argument(..., metavar="ID"),
-    as_json: bool = JSON,
-    as_csv: bool = typer.Option(False, "--csv", help="Print CSV instead of text."),
-) -> None:
-    """The priority customers the cut affects, to call, with each last outcome."""
-    call_list.show(ctx, outage_id, kind=OutageKind.PLANNED, as_json=as_json, as_csv=as_csv)
-
-
-@app.command("call")
-def call(
-    ctx: typer.Context,
-    outage_id: int = typer.Argument(..., metavar="ID"),
-    code: str = typer.Argument(..., metavar="CODE", help="The customer called."),
-    outcome: str = typer.Option(..., "--outcome", help=call_list.OUTCOME_HELP),
-    note: str | None = typer.Option(None, "--note", help="What was said or agreed."),
-    by: str | None = BY,
-    as_json: bool = JSON,
-) -> None:
-    """Record a call to a priority customer about the cut (audited)."""
-    call_list.record(ctx, outage_id, code, kind=OutageKind.PLANNED, outcome=outcome,
-                     note=note, by=by, as_json=as_json)
+call_list.add_commands(app, kind=OutageKind.PLANNED, noun="cut")
 
 
 def register(root: typer.Typer) -> None:
