@@ -16,18 +16,17 @@ import json
 import os
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, select
 
 from bench import POSTGRES_URL
 from bench.customers import build_registry
+from bench.scratch import scratch_database
 from geo import Area, BBox, covered_mask, parse_area
 from outages import db
 from outages.models import Customer
@@ -63,18 +62,8 @@ def run(args: argparse.Namespace) -> None:
     if not args.postgres_url:
         print("[postgresql] skipped: give --postgres-url")
         return
-    name = f"outages_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(args.postgres_url).set(
-        drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(args.postgres_url).set(drivername="postgresql+psycopg", database=name)
-        _one("postgresql", url.render_as_string(hide_password=False), args)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with scratch_database(args.postgres_url) as url:
+        _one("postgresql", url, args)
 
 
 def _one(backend: str, url: str, args: argparse.Namespace) -> None:

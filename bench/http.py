@@ -22,16 +22,13 @@ import statistics
 import subprocess
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection, create_engine, insert
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, insert
 
+from bench.scratch import scratch_database
 from geo import parse_area
 from geo.territory import BBox
 from outages import db
@@ -73,23 +70,6 @@ def run(args: argparse.Namespace) -> None:
             else:
                 result = asyncio.run(load(base, codes, args.clients, args.seconds))
     report(result, args, generator)
-
-
-@contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    name = f"outages_bench_http_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(server_url).set(drivername="postgresql+psycopg",
-                                                   database="postgres"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = make_url(server_url).set(drivername="postgresql+psycopg", database=name)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def seed(url: str, customers: int, cuts: int) -> list[str]:

@@ -31,9 +31,9 @@ from bench.http import (
     WEST,
     WRK_SCRIPT,
     parse_wrk,
-    scratch_database,
     seed,
 )
+from bench.scratch import scratch_database
 from tests.support.server import running_server
 
 ROUTES = ("/public/feeds/cuts.geojson", "/", "/public/cuts/lookup")

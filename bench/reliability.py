@@ -12,17 +12,16 @@ import argparse
 import resource
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, insert
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, insert
 
 from bench import POSTGRES_URL
+from bench.scratch import scratch_database
 from outages import db
 from outages.models import Outage
 from outages.reliability import report
@@ -53,18 +52,8 @@ def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-reliability-") as folder:
         _one("sqlite", f"sqlite:///{Path(folder) / 'bench.db'}", data)
     if args.postgres_url:
-        name = f"outages_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(make_url(args.postgres_url).set(
-            drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            url = make_url(args.postgres_url).set(drivername="postgresql+psycopg", database=name)
-            _one("postgresql", url.render_as_string(hide_password=False), data)
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
+        with scratch_database(args.postgres_url) as url:
+            _one("postgresql", url, data)
     else:
         print("[postgresql] skipped: give --postgres-url")
 
