@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as BodyError
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from geo import Area, BBox
 from outages.api import bodies
@@ -301,59 +301,51 @@ def _incident_area(conn: Connection, settings: Settings, row: Any) -> Any:
         return None
 
 
-def _incident_action(request: Request, visitor: Visitor, fault_id: int,
-                     act: Callable[[Settings, str], Any]) -> Callable[[], Any]:
+async def _incident_action(request: Request, visitor: Visitor, fault_id: int,
+                           model: type[BodyT],
+                           act: Callable[[Engine, Settings, BodyT, str], Any]) -> Response:
+    """Parse the body as `model`, run `act` (a faults function) as the visitor, and answer
+    the incident's status, customers left and warnings; a refusal as JSON."""
+    try:
+        body = await _parse(request, model)
+    except OutagesError as exc:
+        return refused(exc)
+    engine, settings = engine_of(request), settings_of(request)
+
     def call() -> Any:
-        view = act(settings_of(request), visitor.name)
+        view = act(engine, settings, body, visitor.name)
         return {"id": fault_id, "status": view.status, "remaining": view.remaining,
                 "warnings": [w.message for w in view.warnings or []]}
-    return call
+
+    return await _answer(call)
 
 
 @router.post("/incidents/{fault_id:int}/confirm")
 async def confirm(request: Request, visitor: CanDispatch, fault_id: int) -> Response:
-    try:
-        body = await _parse(request, ConfirmBody)
-    except OutagesError as exc:
-        return refused(exc)
-    engine = engine_of(request)
-
-    def act(settings: Settings, actor: str) -> Any:
+    def act(engine: Engine, settings: Settings, body: ConfirmBody, actor: str) -> Any:
         area = bodies.area(body.area, settings, "area") if body.area is not None else None
         return faults.confirm(engine, settings, fault_id=fault_id, area=area,
                               feeders=body.feeders or None, cause=body.cause or None,
                               reason=body.reason or None, actor=actor, source=Source.CONSOLE)
 
-    return await _answer(_incident_action(request, visitor, fault_id, act))
+    return await _incident_action(request, visitor, fault_id, ConfirmBody, act)
 
 
 @router.post("/incidents/{fault_id:int}/etr")
 async def set_etr(request: Request, visitor: CanDispatch, fault_id: int) -> Response:
-    try:
-        body = await _parse(request, EtrBody)
-    except OutagesError as exc:
-        return refused(exc)
-    engine = engine_of(request)
-
-    def act(settings: Settings, actor: str) -> Any:
+    def act(engine: Engine, settings: Settings, body: EtrBody, actor: str) -> Any:
         return faults.set_etr(engine, settings, fault_id=fault_id,
                               at=bodies.when(body.at, settings, field="at"),
                               note=body.note or None, actor=actor, source=Source.CONSOLE)
 
-    return await _answer(_incident_action(request, visitor, fault_id, act))
+    return await _incident_action(request, visitor, fault_id, EtrBody, act)
 
 
 @router.post("/incidents/{fault_id:int}/restore")
 async def restore(request: Request, visitor: CanDispatch, fault_id: int) -> Response:
-    try:
-        body = await _parse(request, RestoreBody)
-    except OutagesError as exc:
-        return refused(exc)
-    engine = engine_of(request)
-
-    def act(settings: Settings, actor: str) -> Any:
+    def act(engine: Engine, settings: Settings, body: RestoreBody, actor: str) -> Any:
         part = bodies.area(body.area, settings, "area") if body.area is not None else None
         return faults.restore(engine, settings, fault_id=fault_id, at=None, area=part,
                               actor=actor, source=Source.CONSOLE)
 
-    return await _answer(_incident_action(request, visitor, fault_id, act))
+    return await _incident_action(request, visitor, fault_id, RestoreBody, act)
