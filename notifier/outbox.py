@@ -43,6 +43,11 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+# psycopg forgets an INSERT's row count when its cursor closes, before SQLAlchemy asks for it
+# (-1: a typhoon's queue reported -6 notices); this keeps it.
+_COUNTED = {"preserve_rowcount": True}
+
+
 def _insert(conn: Connection) -> Any:
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(outbox)
@@ -53,13 +58,14 @@ def enqueue(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
     if not rows:
         return 0
     stmt = _insert(conn).on_conflict_do_nothing(index_elements=["key"])
-    return conn.execute(stmt, list(rows)).rowcount or 0
+    return conn.execute(stmt, list(rows), execution_options=_COUNTED).rowcount or 0
 
 
 def enqueue_from(conn: Connection, columns: Sequence[str], query: Select[Any]) -> int:
     """INSERT ... SELECT ... ON CONFLICT (key) DO NOTHING: rows built inside the database."""
     stmt = _insert(conn).from_select(list(columns), query)
-    return conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"])).rowcount or 0
+    return conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]),
+                        execution_options=_COUNTED).rowcount or 0
 
 
 def skip_pending(conn: Connection, *, outage_id: int, kinds: Sequence[str], now: datetime,
