@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from geo import Area, AreaError, BBox, load_area, parse_area
-from outages import text, timeutil
+from outages import db, text, timeutil
 from outages.access import audit
 from outages.enums import OutageKind
 from outages.errors import NotFound, ValidationError
@@ -319,6 +319,8 @@ def _add(
             MEMBERS.c.dropped_revision.is_(None))
     conn.execute(insert(INTERRUPTIONS).from_select(
         ["outage_id", "customer_id", "planned", "cause", "start_at"], added))
+    for table in ("outage_customers", "interruptions"):
+        db.refresh_statistics(conn, table, int(ids.size))
 
 
 def _insert_members(conn: Connection, outage_id: int, ids: npt.NDArray[np.int64],

@@ -41,7 +41,7 @@ from notifier.channels.email import UNSUBSCRIBE_URL
 from notifier.enums import ChannelName, OutboxStatus, Outcome
 from notifier.render import Rendered, Renderer
 from notifier.sqltypes import UTCDateTime
-from outages import paths
+from outages import db, paths
 from outages.enums import NoticeKind, OutageKind
 from outages.models import Customer
 from outages.notices import subscribers, unsubscribe
@@ -192,6 +192,7 @@ def queue(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
         conn.exec_driver_sql(f"DROP TABLE {TARGETS}")
     if channels is None:
         total += _queue_subscribers(conn, settings, batch, members, now=now)
+    db.refresh_statistics(conn, "outbox", total)  # workers claim these with fitting plans
     return total
 
 
@@ -223,13 +224,25 @@ def _targets(conn: Connection, members: Any) -> Any:
     and each statement then reads the copy from start to end."""
     if conn.dialect.name != "postgresql" or not isinstance(members, Select):
         return None
-    query = select(customers).where(customers.c.id.in_(members)).order_by(customers.c.id)
+    query = select(*_target_columns()).where(customers.c.id.in_(members)) \
+        .order_by(customers.c.id)
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TARGETS}")
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {TARGETS} ON COMMIT DROP AS {compiled}",
                          compiled.params)
     conn.exec_driver_sql(f"ANALYZE {TARGETS}")
-    return table(TARGETS, *(column(c.name, c.type) for c in customers.c))
+    return table(TARGETS, *(column(c.name, c.type) for c in _target_columns()))
+
+
+@cache
+def _target_columns() -> tuple[Any, ...]:
+    """The registry columns queueing reads: the id, language, priority, channel preference,
+    and each channel's contact and the flags that bar it (names and addresses stay behind)."""
+    needed = {"id", "language", "priority", "channels"}
+    for channel in CHANNELS:
+        needed.add(REGISTRY[channel].contact)
+        needed.update(channel_flags(channel))
+    return tuple(c for c in customers.c if c.name in needed)
 
 
 def _queue(conn: Connection, settings: Settings, batch: Batch, members: Any,

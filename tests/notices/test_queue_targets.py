@@ -8,11 +8,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 import time_machine
 from sqlalchemy import Engine, select, text
 
 from notifier.store import outbox
+from outages import db
+from outages.lifecycle import core as lc
 from outages.lifecycle.events import OutageEvent, publish
 from outages.notices import queue
 from outages.settings import Settings
@@ -97,3 +100,43 @@ def test_queue_twice_in_one_transaction(engine: Engine, settings: Settings,
     for row in h.rows(engine, kind="fault_ack"):
         counts[row.outage_id] = counts.get(row.outage_id, 0) + 1
     assert counts == {first: 5, second: 2}
+
+
+@pytest.mark.postgres_only
+def test_a_bulk_change_renews_the_planner_statistics_in_its_transaction(
+        engine: Engine, settings: Settings, add_customers: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers claim a typhoon's notices right after its commit, long before autovacuum
+    counts them: planned on stale statistics, each claim sorted every queued row."""
+    monkeypatch.setattr(db, "STALE_AFTER_ROWS", 10)
+    add_customers(h.customers(23))
+    members = np.array(h.customer_ids(engine), dtype=np.int64)
+    started = NOW - timedelta(minutes=20)
+    outage = h.add_outage(engine, kind="fault", status="confirmed", actual_start=started,
+                          cause="weather")
+    with engine.begin() as conn:
+        lc.set_members(conn, lc.load(conn, outage), members, revision=1, cause="weather",
+                       start_at=started)
+        publish(conn, settings, OutageEvent("fault_confirmed", outage, 1, NOW))
+    with engine.connect() as conn:
+        for table in ("outage_customers", "interruptions", "outbox"):
+            rows = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            estimate = conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = :t"),
+                                    {"t": table}).scalar_one()
+            assert rows >= 10 and estimate == rows, table
+
+
+def test_queue_counts_the_rows_it_writes(engine: Engine, settings: Settings,
+                                        add_customers: Any) -> None:
+    add_customers(h.customers(7))
+    members = h.customer_ids(engine)
+    outage = h.add_outage(engine, kind="fault", status="confirmed", members=members,
+                          actual_start=NOW - timedelta(minutes=5), cause="weather")
+    with engine.begin() as conn:
+        row = lc.load(conn, outage)
+        batch = queue.Batch(outage_id=outage, revision=1, kind="fault_ack", due_at=NOW,
+                            context=queue.context(settings, row), pressing=True)
+        first = queue.queue(conn, settings, batch, members, now=NOW)
+        again = queue.queue(conn, settings, batch, members, now=NOW)  # keys already queued
+    assert (first, again) == (len(h.rows(engine, kind="fault_ack")), 0)
+    assert first == 7
