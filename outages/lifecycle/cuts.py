@@ -84,7 +84,7 @@ def create(
         warnings = [*cut_rules.priority_warning(priority),
                     *cut_rules.conflicts(conn, settings, row)]
         lc.publish(conn, settings, row, "cut_created", actor=actor)
-        view = describe(conn, settings, row, warnings=warnings)
+        view = describe(conn, settings, row, warnings=warnings, members=affected)
     view.earliest_legal_start = iso_local(earliest, settings.tz)
     view.repairs = area.repairs
     return view
@@ -214,7 +214,7 @@ def resize(
         lc.publish(conn, settings, resized, "cut_resized", actor=actor)
         view = describe(conn, settings, resized, warnings=[
             *cut_rules.priority_warning(priority),
-            *cut_rules.conflicts(conn, settings, resized)])
+            *cut_rules.conflicts(conn, settings, resized)], members=affected)
     view.change = Change.model_validate(counts)
     return view
 

@@ -134,7 +134,8 @@ def confirm(
                           values=values, details={"added": diff.added, "dropped": 0,
                                                   "reporters_outside": outside})
         lc.publish(conn, settings, after, "fault_confirmed", actor=actor)
-        return describe(conn, settings, after, warnings=_outside_warning(outside))
+        return describe(conn, settings, after, warnings=_outside_warning(outside),
+                        members=affected)
 
 
 def _place(area: Area | None, affected: Affected | None, feeders: Sequence[str] | None) -> str:
@@ -186,7 +187,8 @@ def resize(
                           details={"added": diff.added, "dropped": diff.dropped,
                                    "reporters_outside": outside})
         lc.publish(conn, settings, after, "fault_resized", actor=actor)
-        view = describe(conn, settings, after, warnings=_outside_warning(outside))
+        view = describe(conn, settings, after, warnings=_outside_warning(outside),
+                        members=affected)
     view.change = Change(added=diff.added, dropped=diff.dropped)
     return view
 

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, func, select, update
 from notifier.store import outbox
 from outages.cli.errors import describe
 from outages.errors import Conflict, NotFound, ValidationError
-from outages.lifecycle import fault_reports, faults, results
+from outages.lifecycle import core as lc
+from outages.lifecycle import fault_reports, faults, results, views
 from outages.lifecycle.fault_grouping import haversine_m
 from outages.models import FaultReport, Interruption
 from outages.settings import Settings
@@ -134,6 +135,10 @@ def test_confirm_auto_feeder_area(engine: Engine, settings: Settings, grid: Any,
     by_area = faults.confirm(engine, settings, fault_id=c.outage_id,
                              area=area(columns(0, 0), settings), **ACT)
     assert by_area.affected == 10
+    with engine.connect() as conn:  # counted from the matched customers, as read back later
+        again = views.describe(conn, settings, lc.load(conn, c.outage_id))
+    assert (by_area.by_district, by_area.by_feeder) == (again.by_district, again.by_feeder)
+    assert sum(again.by_feeder.values()) == 10
     kinds = [e.kind for e in published]
     assert kinds.count("fault_confirmed") == 3 and kinds.count("fault_reported") == 4
 
