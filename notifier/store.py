@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     false,
     func,
+    text,
 )
 
 from notifier.enums import OutboxStatus
@@ -37,10 +38,12 @@ outbox = Table(
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     # customer x outage revision x notice kind x channel, spelled out; never sent twice.
-    Column("key", String(200), nullable=False, unique=True),
+    # Byte order on PostgreSQL: an identifier, and the locale's rules cost 40% of queueing.
+    Column("key", String(200).with_variant(String(200, collation="C"), "postgresql"),
+           nullable=False, unique=True),
     Column("outage_id", Integer, index=True),
     Column("revision", Integer),
-    Column("customer_id", Integer, index=True),
+    Column("customer_id", Integer),  # looked up by ix_outbox_customer_channel_due
     # A notice to someone who subscribed to a customer code or a district (no customer).
     Column("subscription_id", Integer),
     Column("kind", String(32), nullable=False),
@@ -60,7 +63,7 @@ outbox = Table(
     Column("delivered_at", UTCDateTime),
     Column("last_error_code", String(32)),
     Column("last_error", Text),
-    Column("provider_id", String(64), index=True),
+    Column("provider_id", String(64)),
     Column("subject", Text),
     Column("body", Text),
     Column("html", Text),
@@ -73,4 +76,8 @@ outbox = Table(
     # the same instant, and sorting them all at every claim of 500 took most of a second.
     Index("ix_outbox_status_due", "status", "due_at", "id"),
     Index("ix_outbox_customer_channel_due", "customer_id", "channel", "due_at"),
+    # Queued rows have no provider id yet: only rows handed to a provider are indexed.
+    Index("ix_outbox_provider_id", "provider_id",
+          postgresql_where=text("provider_id IS NOT NULL"),
+          sqlite_where=text("provider_id IS NOT NULL")),
 )

@@ -13,9 +13,12 @@ class Customer(Base):
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
+    # Identifiers in byte order on PostgreSQL (migration 0017): faster to index and compare.
+    code: Mapped[str] = mapped_column(String(64).with_variant(String(64, collation="C"),
+                                                              "postgresql"), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
+    phone: Mapped[str | None] = mapped_column(  # E.164
+        String(20).with_variant(String(20, collation="C"), "postgresql"), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
