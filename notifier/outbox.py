@@ -86,17 +86,23 @@ def skip_pending(conn: Connection, *, outage_id: int, kinds: Sequence[str], now:
 
 
 def claim(conn: Connection, *, now: datetime, limit: int, worker: str) -> list[Row[Any]]:
-    """Take up to `limit` due rows for this worker; call inside a write transaction."""
+    """Take up to `limit` due rows for this worker; call inside a write transaction.
+
+    The rows are chosen once, in a materialized CTE. As `id IN (subquery)`, PostgreSQL may
+    run the subquery again for each row it updates: rows updated already no longer match, the
+    next run skips to others, and one claim of 4 took all 12 rows due."""
     chosen = (
         select(outbox.c.id)
         .where(outbox.c.status == PENDING, outbox.c.due_at <= now)
         .order_by(outbox.c.due_at, outbox.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("chosen")
+        .prefix_with("MATERIALIZED")
     )
     stmt = (
         update(outbox)
-        .where(outbox.c.id.in_(chosen.scalar_subquery()), outbox.c.status == PENDING)
+        .where(outbox.c.id == chosen.c.id, outbox.c.status == PENDING)
         .values(status=SENDING, claimed_at=now, claimed_by=worker,
                 attempts=outbox.c.attempts + 1, updated_at=now)
         .returning(*outbox.c)
