@@ -124,6 +124,7 @@ class Dispatcher:
         # (channel, recipient) -> outcome, for addresses the provider refused for good in
         # the batch being sent: the other notices of the batch to them are skipped.
         self.refused: dict[tuple[str, str], str] = {}
+        self.more_due = False  # the last claim took all it could: more rows may be due
 
     @property
     def stopping(self) -> bool:
@@ -207,15 +208,17 @@ class Dispatcher:
         return handled
 
     def run_once(self) -> int:
+        """Claim due rows and send them, claiming the next batch while the last sends of
+        this one are in flight (a full claim means more may be due); how many were claimed."""
         rows = self.reconnect.run(self._claim)
-        if rows:
-            self._send_all(rows)
-        return len(rows)
+        return self._send_all(rows) if rows else 0
 
     def _claim(self) -> list[Row[Any]]:
         now = self.clock()
         with self._write() as conn, conn.begin():
-            rows = outbox.claim(conn, now=now, limit=self._claim_size(), worker=self.worker)
+            limit = self._claim_size()
+            rows = outbox.claim(conn, now=now, limit=limit, worker=self.worker)
+            self.more_due = len(rows) >= limit
             for row in rows:
                 SCHEDULER_LAG.observe(max(0.0, (now - row.due_at).total_seconds()))
             rows = self._recheck(conn, rows, now)
@@ -254,12 +257,17 @@ class Dispatcher:
         slowest = min(bucket.rate for bucket in self.buckets.values())
         return max(1, min(self.batch, max(2 * self.concurrency, int(slowest * 60))))
 
-    def _send_all(self, rows: Sequence[Row[Any]]) -> None:
+    def _send_all(self, rows: Sequence[Row[Any]]) -> int:
         self.refused.clear()  # from here on the domain's contact flags say it
         pending: set[Future[_Result]] = set()
         done: list[_Result] = []
         queue = list(reversed(rows))
+        claimed = len(rows)
         while queue or pending:
+            if self._claim_ahead(queue, pending):
+                more = self.reconnect.run(self._claim)
+                claimed += len(more)
+                queue = list(reversed(more))
             # Keep at most 2x concurrency submitted, so a SIGTERM stops soon.
             while queue and len(pending) < 2 * self.concurrency and not self.stopping:
                 pending.add(self.pool.submit(self._send, queue.pop()))
@@ -274,6 +282,15 @@ class Dispatcher:
         self.reconnect.run(self._record_held)
         if queue:  # stopped: hand the unsent claims back
             self.reconnect.run(self._release_own)
+        return claimed
+
+    def _claim_ahead(self, queue: Sequence[Row[Any]], pending: set[Future[_Result]]) -> bool:
+        """Whether to claim the next batch now: this one is all handed out and fewer sends
+        than the pool's threads are left, so without more work threads would go idle until
+        the last reply (and then wait for the claim). Not while stopping, and never before
+        outcomes held during a database outage are recorded."""
+        return (self.more_due and not queue and len(pending) <= self.concurrency
+                and not self.stopping and not self.held)
 
     def _release_own(self) -> None:
         with self._write() as conn, conn.begin():
