@@ -114,6 +114,8 @@ class Dispatcher:
         # The domain's one-click opt-out URL for a row (per recipient, so not in its text).
         self.unsubscribe = unsubscribe
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="send")
+        self.claimer = ThreadPoolExecutor(1, thread_name_prefix="claim")
+        self.tally = threading.Lock()  # outcomes are counted by the claiming thread too
         # Outcomes since start, by the status each row was left in: sent, failed, pending (a
         # transient failure, to try again), superseded.
         self.outcomes: Counter[str] = Counter()
@@ -151,6 +153,7 @@ class Dispatcher:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+        self.claimer.shutdown(wait=True)
         for transport in {id(t): t for t in self.transports.values()}.values():
             transport.close()
 
@@ -225,7 +228,8 @@ class Dispatcher:
             losers = self.supersede.losers(rows) if self.supersede else []
             if losers:
                 outbox.record(conn, [_outcome(r, OutboxStatus.SUPERSEDED, now) for r in losers])
-                self.outcomes[OutboxStatus.SUPERSEDED] += len(losers)
+                with self.tally:
+                    self.outcomes[OutboxStatus.SUPERSEDED] += len(losers)
                 for row in losers:
                     SENDS.labels(row.channel, "superseded", "").inc()
         loser_ids = {row.id for row in losers}
@@ -258,24 +262,33 @@ class Dispatcher:
         return max(1, min(self.batch, max(2 * self.concurrency, int(slowest * 60))))
 
     def _send_all(self, rows: Sequence[Row[Any]]) -> int:
+        """Send `rows`, and the batches claimed ahead meanwhile; how many were claimed."""
         self.refused.clear()  # from here on the domain's contact flags say it
         pending: set[Future[_Result]] = set()
         done: list[_Result] = []
         queue = list(reversed(rows))
         claimed = len(rows)
-        while queue or pending:
-            if self._claim_ahead(queue, pending):
-                more = self.reconnect.run(self._claim)
+        ahead: Future[list[Row[Any]]] | None = None  # the next batch, being claimed
+        while queue or pending or ahead:
+            if ahead is None and self._claim_ahead(queue):
+                ahead = self.claimer.submit(self.reconnect.run, self._claim)
+            if ahead is not None and (ahead.done() or not (queue or pending)):
+                more = ahead.result()
+                ahead = None
                 claimed += len(more)
-                queue = list(reversed(more))
+                queue[:0] = reversed(more)  # sent after what is left of this batch
             # Keep at most 2x concurrency submitted, so a SIGTERM stops soon.
             while queue and len(pending) < 2 * self.concurrency and not self.stopping:
                 pending.add(self.pool.submit(self._send, queue.pop()))
-            if self.stopping and not pending:
+            if self.stopping and not pending and ahead is None:
                 break
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            done.extend(f.result() for f in finished)
-            if len(done) >= FLUSH_EVERY or not pending:
+            if not pending:
+                continue  # only the claim ahead is left: taken at the top
+            wait(pending if ahead is None else {*pending, ahead}, return_when=FIRST_COMPLETED)
+            finished = {future for future in pending if future.done()}
+            pending -= finished
+            done.extend(future.result() for future in finished)
+            if done and (len(done) >= FLUSH_EVERY or not pending):
                 self._record_or_hold(done)
                 done = []
         # Nothing more is claimed before the outcomes held are recorded.
@@ -284,13 +297,13 @@ class Dispatcher:
             self.reconnect.run(self._release_own)
         return claimed
 
-    def _claim_ahead(self, queue: Sequence[Row[Any]], pending: set[Future[_Result]]) -> bool:
-        """Whether to claim the next batch now: this one is all handed out and fewer sends
-        than the pool's threads are left, so without more work threads would go idle until
-        the last reply (and then wait for the claim). Not while stopping, and never before
-        outcomes held during a database outage are recorded."""
-        return (self.more_due and not queue and len(pending) <= self.concurrency
-                and not self.stopping and not self.held)
+    def _claim_ahead(self, queue: Sequence[Row[Any]]) -> bool:
+        """Whether to claim the next batch now, on the claiming thread while the sends go on:
+        the last claim took all it could (more may be due) and little of it is left to hand
+        out, so the next batch is there before the sending threads run dry. Not while
+        stopping, and never before outcomes held during a database outage are recorded."""
+        return (self.more_due and len(queue) <= 2 * self.concurrency and not self.stopping
+                and not self.held)
 
     def _release_own(self) -> None:
         with self._write() as conn, conn.begin():
@@ -362,7 +375,8 @@ class Dispatcher:
             if held.permanent and self.hooks is not None:
                 self.hooks.on_permanent(conn, held.permanent)
             self._sent(conn, held.outcomes)
-        self.outcomes.update(str(o["status"]) for o in held.outcomes)
+        with self.tally:
+            self.outcomes.update(str(o["status"]) for o in held.outcomes)
 
     def _sent(self, conn: Connection, outcomes: Sequence[dict[str, Any]]) -> None:
         ids = [str(o["provider_id"]) for o in outcomes if o["status"] == SENT and o["provider_id"]]
