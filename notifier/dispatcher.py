@@ -284,7 +284,8 @@ class Dispatcher:
                 break
             if not pending:
                 continue  # only the claim ahead is left: taken at the top
-            wait(pending if ahead is None else {*pending, ahead}, return_when=FIRST_COMPLETED)
+            watched: set[Future[Any]] = {*pending} if ahead is None else {*pending, ahead}
+            wait(watched, return_when=FIRST_COMPLETED)
             finished = {future for future in pending if future.done()}
             pending -= finished
             done.extend(future.result() for future in finished)
