@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> None:
         _import(args, url)
     settings = _settings(url, "http://127.0.0.1:1", args.concurrency)
     engine = db.make_engine(url)
+    print(f"server  : {_server_settings(engine)}", flush=True)
     try:
         if "preview" in steps:
             _preview(engine, settings)
@@ -101,6 +102,17 @@ def run(args: argparse.Namespace) -> None:
     finally:
         engine.dispose()
     print(f"load average at end: {_load()}", flush=True)
+
+
+SERVER_SETTINGS = ("server_version", "shared_buffers", "work_mem", "maintenance_work_mem",
+                   "max_wal_size", "synchronous_commit", "jit", "lc_collate")
+
+
+def _server_settings(engine: Engine) -> str:
+    """The PostgreSQL settings the figures depend on, as the server reports them."""
+    with engine.connect() as conn:
+        return ", ".join(f"{name} {conn.exec_driver_sql(f'SHOW {name}').scalar_one()}"
+                         for name in SERVER_SETTINGS)
 
 
 def _load() -> str:
