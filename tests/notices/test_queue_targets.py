@@ -84,15 +84,18 @@ def test_the_temporary_table_writes_the_same_outbox(engine: Engine, settings: Se
         assert firsts == sorted(firsts, reverse=True) and firsts[0]
 
 
+def _fault(engine: Engine, members: list[int]) -> int:
+    """A fault confirmed five minutes ago over `members`."""
+    return h.add_outage(engine, kind="fault", status="confirmed", members=members,
+                        actual_start=NOW - timedelta(minutes=5), cause="weather")
+
+
 @pytest.mark.postgres_only
 def test_queue_twice_in_one_transaction(engine: Engine, settings: Settings,
                                         add_customers: Any) -> None:
     add_customers(h.customers(5))
     members = h.customer_ids(engine)
-    first = h.add_outage(engine, kind="fault", status="confirmed", members=members,
-                         actual_start=NOW - timedelta(minutes=5), cause="weather")
-    second = h.add_outage(engine, kind="fault", status="confirmed", members=members[:2],
-                          actual_start=NOW - timedelta(minutes=5), cause="weather")
+    first, second = _fault(engine, members), _fault(engine, members[:2])
     with engine.begin() as conn:  # the temporary table of the first is gone for the second
         publish(conn, settings, OutageEvent("fault_confirmed", first, 1, NOW))
         publish(conn, settings, OutageEvent("fault_confirmed", second, 1, NOW))
@@ -130,8 +133,7 @@ def test_queue_counts_the_rows_it_writes(engine: Engine, settings: Settings,
                                         add_customers: Any) -> None:
     add_customers(h.customers(7))
     members = h.customer_ids(engine)
-    outage = h.add_outage(engine, kind="fault", status="confirmed", members=members,
-                          actual_start=NOW - timedelta(minutes=5), cause="weather")
+    outage = _fault(engine, members)
     with engine.begin() as conn:
         row = lc.load(conn, outage)
         batch = queue.Batch(outage_id=outage, revision=1, kind="fault_ack", due_at=NOW,
