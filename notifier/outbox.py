@@ -117,11 +117,18 @@ def next_due(conn: Connection) -> datetime | None:
 
 
 def record(conn: Connection, outcomes: Iterable[Mapping[str, Any]]) -> None:
-    """Write send outcomes in one executemany. Each mapping has id, status, sent_at,
-    provider_id, last_error_code, last_error, due_at, updated_at."""
-    rows = [{"b_" + k: v for k, v in item.items()} for item in outcomes]
-    if not rows:
+    """Write send outcomes: on PostgreSQL in one statement over arrays, on SQLite in one
+    executemany. Each mapping has id, status, sent_at, provider_id, last_error_code,
+    last_error, due_at, updated_at."""
+    items = list(outcomes)
+    if not items:
         return
+    if conn.dialect.name == "postgresql":
+        columns = [[item[name] if name != "status" else str(item[name])  # the value
+                    for item in items] for name in _RECORDED]
+        conn.exec_driver_sql(_RECORD_FROM_ARRAYS, tuple(columns))
+        return
+    rows = [{"b_" + k: v for k, v in item.items()} for item in items]
     stmt = (
         update(outbox)
         .where(outbox.c.id == bindparam("b_id"), outbox.c.status == SENDING)
@@ -136,6 +143,19 @@ def record(conn: Connection, outcomes: Iterable[Mapping[str, Any]]) -> None:
         )
     )
     conn.execute(stmt, rows)
+
+
+_RECORDED = {"id": "bigint", "status": "text", "sent_at": "timestamptz", "provider_id": "text",
+             "last_error_code": "text", "last_error": "text", "due_at": "timestamptz",
+             "updated_at": "timestamptz"}
+# A worker records every 32 sends; as an executemany, SQLAlchemy's per-row parameter work and
+# one UPDATE per row cost a sending worker a tenth of its CPU.
+_RECORD_FROM_ARRAYS = (
+    "UPDATE outbox SET " + ", ".join(f"{name} = v.{name}" for name in list(_RECORDED)[1:])
+    + " FROM unnest(" + ", ".join(f"%s::{type_}[]" for type_ in _RECORDED.values())
+    + ") AS v(" + ", ".join(_RECORDED) + ") WHERE outbox.id = v.id AND outbox.status = "
+    f"'{SENDING.value}'"
+)
 
 
 def rewrite(conn: Connection, changes: Mapping[int, Mapping[str, Any]], *,
