@@ -41,16 +41,18 @@ class BatchWriter:
         self._pick = itemgetter(*(extended.index(k) for k in compiled.positiontup or keys))
         self._conn: Connection | None = None
         self._first = True
+        self._initial = False  # the table was empty when the import began
 
     def write(self, rows: list[Row]) -> tuple[int, int]:
         """Store the rows in one transaction; (new, existing) counts."""
         conn = self._connection()
         with conn.begin():
             if self._first:
-                defer_for_initial_load(conn)  # undone with this batch if it fails
+                # Undone with this batch if it fails.
+                self._initial = defer_for_initial_load(conn)
                 self._first = False
             if self._copy:
-                return self._stage.write(conn, rows)
+                return self._stage.write(conn, rows, initial=self._initial)
             pick, flags = self._pick, _FLAG_VALUES
             return _upsert_counting_ids(conn, self.sql, [pick(row + flags) for row in rows])
 
@@ -106,6 +108,13 @@ class _Stage:
 
     The table is created in each batch's transaction and dropped at its commit (or with its
     rollback), so a pooled connection never keeps one with another import's columns.
+
+    An initial load (the table was empty when the import began) copies each batch straight
+    into the customers table instead: codes are unique within the file, so every row is new,
+    and the staging table and the upsert would double the work. Should another process have
+    stored one of the batch's codes meanwhile, the COPY fails on the unique code index; the
+    batch is then rolled back to a savepoint and upserted through the staging table, so the
+    outcome is the upsert's either way.
     """
 
     def __init__(self, engine: Engine, columns: list[str], updated: Sequence[str]) -> None:
@@ -113,6 +122,7 @@ class _Stage:
         self.create = (f"CREATE TEMPORARY TABLE {STAGE} ON COMMIT DROP AS "
                        f"SELECT {names} FROM {_TABLE} WITH NO DATA")
         self.copy = f"COPY {STAGE} ({names}) FROM STDIN"
+        self.direct = f"COPY {_TABLE} ({names}) FROM STDIN"
         self.existing = (f"SELECT count(*) FROM {STAGE} JOIN {_TABLE} "
                          f"ON {_TABLE}.code = {STAGE}.code")
         staged = table(STAGE, *(column(c) for c in columns), column("ctid"))
@@ -123,22 +133,45 @@ class _Stage:
                           .compile(dialect=engine.dialect))
         self._pick = itemgetter(*(COLUMNS.index(c) for c in columns))
 
-    def write(self, conn: Connection, rows: list[Row]) -> tuple[int, int]:
+    def write(self, conn: Connection, rows: list[Row], *,
+              initial: bool = False) -> tuple[int, int]:
         """Stage and upsert the rows inside the caller's transaction; (new, existing)."""
+        if initial and self._copied_straight(conn, rows):
+            return len(rows), 0
         conn.exec_driver_sql(self.create)
+        self._copy_rows(conn, self.copy, rows)
+        existing = int(conn.exec_driver_sql(self.existing).scalar_one())
+        conn.exec_driver_sql(self.upsert)
+        return len(rows) - existing, existing
+
+    def _copied_straight(self, conn: Connection, rows: list[Row]) -> bool:
+        """COPY the rows into the customers table; False (and nothing stored) when one of
+        their codes is there already."""
+        savepoint = conn.begin_nested()
+        try:
+            self._copy_rows(conn, self.direct, rows)
+        except DBAPIError as exc:
+            savepoint.rollback()
+            if getattr(exc.orig, "sqlstate", None) == _UNIQUE_VIOLATION:
+                return False
+            raise
+        savepoint.commit()
+        return True
+
+    def _copy_rows(self, conn: Connection, statement: str, rows: list[Row]) -> None:
         driver: Any = conn.connection.dbapi_connection  # psycopg's, for its COPY support
         pick = self._pick
         try:
-            with driver.cursor() as cursor, cursor.copy(self.copy) as copy:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(pick(row))
         except Exception as exc:  # the driver's own error, as SQLAlchemy would report it
             if isinstance(exc, conn.dialect.dbapi.Error):  # type: ignore[union-attr]
-                raise DBAPIError(self.copy, None, exc) from exc
+                raise DBAPIError(statement, None, exc) from exc
             raise
-        existing = int(conn.exec_driver_sql(self.existing).scalar_one())
-        conn.exec_driver_sql(self.upsert)
-        return len(rows) - existing, existing
+
+
+_UNIQUE_VIOLATION = "23505"
 
 
 def _upsert(engine: Engine, updated: Sequence[str],
