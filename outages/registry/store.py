@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, column, false, func, select, table
+from sqlalchemy import Connection, Engine, bindparam, case, column, false, func, select, table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -34,11 +34,17 @@ class BatchWriter:
         self._copy = engine.dialect.name == "postgresql"
         if self._copy:
             self._stage = _Stage(engine, columns, updated)
-        keys = [*columns, *_FLAGS]
-        compiled = _upsert(engine, updated).compile(dialect=engine.dialect, column_keys=keys)
+        # New rows get the flags as constants, so the parameters are a row's values: picked
+        # per row, or, when the file has every column, the row itself (SQLite's ?NNN names a
+        # parameter by its place in the row), with no Python step per row.
+        values: dict[str, Any] = {c: bindparam(c) for c in columns} | {f: false() for f in _FLAGS}
+        compiled = _upsert(engine, updated, values=values).compile(dialect=engine.dialect)
         self.sql = str(compiled)
-        extended = [*COLUMNS, *_FLAGS]  # a row followed by the flag defaults
-        self._pick = itemgetter(*(extended.index(k) for k in compiled.positiontup or keys))
+        order = list(compiled.positiontup or columns)
+        self._pick: Callable[[Row], Row] | None = itemgetter(*map(COLUMNS.index, order))
+        if engine.dialect.name == "sqlite" and sorted(order) == sorted(COLUMNS):
+            self.sql = _numbered(self.sql, [COLUMNS.index(k) + 1 for k in order])
+            self._pick = None
         self._conn: Connection | None = None
         self._first = True
         self._initial = False  # the table was empty when the import began
@@ -53,8 +59,8 @@ class BatchWriter:
                 self._first = False
             if self._copy:
                 return self._stage.write(conn, rows, initial=self._initial)
-            pick, flags = self._pick, _FLAG_VALUES
-            return _upsert_counting_ids(conn, self.sql, [pick(row + flags) for row in rows])
+            params = rows if self._pick is None else list(map(self._pick, rows))
+            return _upsert_counting_ids(conn, self.sql, params)
 
     def _connection(self) -> Connection:
         """One connection for the whole import, opened by the thread that writes."""
@@ -87,7 +93,13 @@ IMPORT_CACHE_KIB = 64 * 1024
 SQLITE_DEFAULT_CACHE = -2000  # SQLite's own defaults, for the connection back in the pool
 SQLITE_DEFAULT_TEMP_STORE = 0
 _FLAGS = ("sms_opt_out", "email_opt_out", "phone_invalid", "email_invalid")
-_FLAG_VALUES = (False,) * len(_FLAGS)  # for new rows only: an upsert never touches them
+
+
+def _numbered(sql: str, numbers: list[int]) -> str:
+    """`sql` with its ? parameters written ?NNN, in order (it has no other question mark)."""
+    parts = sql.split("?")
+    assert len(parts) == len(numbers) + 1, sql
+    return "".join(part + f"?{n}" for part, n in zip(parts, numbers, strict=False)) + parts[-1]
 
 
 def _pragmas(conn: Connection, *settings: str) -> None:
@@ -174,14 +186,17 @@ class _Stage:
 _UNIQUE_VIOLATION = "23505"
 
 
-def _upsert(engine: Engine, updated: Sequence[str],
-            source: tuple[list[str], Any] | None = None) -> Any:
-    """INSERT ... ON CONFLICT (code) DO UPDATE of the `updated` columns; of VALUES, or of
-    `source` (names, SELECT) when given."""
+def _upsert(engine: Engine, updated: Sequence[str], *,
+            source: tuple[list[str], Any] | None = None,
+            values: dict[str, Any] | None = None) -> Any:
+    """INSERT ... ON CONFLICT (code) DO UPDATE of the `updated` columns; of `values`, or of
+    `source` (names, SELECT)."""
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(_t)
     if source is not None:
         statement = statement.from_select(*source)
+    if values is not None:
+        statement = statement.values(values)
     excluded = statement.excluded
     changes: dict[str, Any] = {c: excluded[c] for c in updated if c != "code"}
     changes["updated_at"] = func.current_timestamp()
