@@ -23,7 +23,8 @@ class BatchWriter:
     SQLite: the Core statement is compiled once and run with plain tuples: SQLAlchemy's
     per-row parameter processing would double the time of a million-row import. PostgreSQL:
     the batch is copied (COPY) into a temporary table dropped at commit, and one INSERT ...
-    SELECT ... ON CONFLICT upserts from it; row-by-row parameters cost it ten times more.
+    SELECT ... ON CONFLICT upserts from it; row-by-row parameters cost it ten times more. An
+    initial load copies straight into the customers table (see _Stage).
     Values are already what the driver takes (str, float, None).
     """
 
