@@ -19,12 +19,14 @@ import csv
 import json
 import math
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +71,8 @@ def run(args: argparse.Namespace) -> None:
     if args.postgres_url:
         with _postgres_database(args.postgres_url) as url:
             imported = _import_in_child(source, url)
-            bare = _postgres_floor(source, url, indexed=False)
-            indexed = _postgres_floor(source, url, indexed=True)
+            bare = Floor(_postgres_floor(source, url, indexed=False))
+            indexed = Floor(_postgres_floor(source, url, indexed=True))
         _report("postgres", imported, bare, indexed, "COPY of the file")
     else:
         print("postgres : skipped (no --postgres-url or OUTAGES_BENCH_POSTGRES_URL)")
@@ -86,18 +88,30 @@ def run(args: argparse.Namespace) -> None:
         _phones(args.phones)
 
 
-def _report(backend: str, imported: dict[str, Any], bare: float, indexed: float,
+@dataclass(frozen=True)
+class Floor:
+    seconds: float
+    cpu: float | None = None  # user + system seconds in this process, when it did the work
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _report(backend: str, imported: dict[str, Any], bare: Floor, indexed: Floor,
             how: str) -> None:
     seconds = imported["seconds"]
     load = os.getloadavg()[0]
     print(f"[{backend}] import : {seconds:.2f} s  ({imported['imported']:,} imported, "
-          f"{imported['rejected']:,} rejected), peak RSS {imported['max_rss_mb']:.0f} MB, "
-          f"load {load:.1f}")
-    print(f"[{backend}] floor  : {bare:.2f} s bare table (primary key only), {indexed:.2f} s "
-          f"with the same indexes ({how}, no validation)")
-    print(f"[{backend}] ratio  : {seconds / bare:.2f}x the bare floor (target <= 3x, and "
-          f"< 10 s at 1M), {seconds / indexed:.2f}x the indexed floor; memory < 1024 MB",
-          flush=True)
+          f"{imported['rejected']:,} rejected), {imported['cpu']:.1f} s CPU (all its threads), "
+          f"peak RSS {imported['max_rss_mb']:.0f} MB, load {load:.1f}")
+    cpu = f"; {bare.cpu:.1f} and {indexed.cpu:.1f} s CPU" if bare.cpu and indexed.cpu else ""
+    print(f"[{backend}] floor  : {bare.seconds:.2f} s bare table (primary key only), "
+          f"{indexed.seconds:.2f} s with the same indexes ({how}, no validation{cpu})")
+    print(f"[{backend}] ratio  : {seconds / bare.seconds:.2f}x the bare floor (target <= 3x, "
+          f"and < 10 s at 1M), {seconds / indexed.seconds:.2f}x the indexed floor; memory "
+          "< 1024 MB", flush=True)
 
 
 def _phones(count: int) -> None:
@@ -149,6 +163,7 @@ def _import_in_child(source: Path, url: str) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
     # The child's own peak (VmHWM); ru_maxrss would start from this process's size.
     result["max_rss_mb"] = result.pop("peak_mb", usage.ru_maxrss / 1024)
+    result.setdefault("cpu", usage.ru_utime + usage.ru_stime)  # the import's, else the child's
     return result
 
 
@@ -158,10 +173,10 @@ def _child_import(source: str, url: str) -> None:
     settings = load_settings(environ={"OUTAGES_DATABASE_URL": url})
     engine = db.make_engine(settings.database.url)
     db.ensure_schema(engine)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     result = import_customers(engine, settings, Path(source))
     print(json.dumps({**result.as_json(), "seconds": time.perf_counter() - started,
-                      "peak_mb": peak_rss_mb()}))
+                      "cpu": _cpu() - cpu, "peak_mb": peak_rss_mb()}))
 
 
 # The floors' tables: the CSV's columns with a primary key, and (indexed) the customers
@@ -181,23 +196,23 @@ def _floor_ddl(name: str, indexed: bool, key: str) -> list[str]:
     return ddl
 
 
-def _sqlite_floor(source: Path, database: Path, indexed: bool) -> float:
+def _sqlite_floor(source: Path, database: Path, indexed: bool) -> Floor:
     conn = sqlite3.connect(database, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     for statement in _floor_ddl("floor", indexed, "INTEGER PRIMARY KEY"):
         conn.execute(statement)
     sql = f"INSERT INTO floor ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     with source.open(encoding="utf-8", newline="") as handle:
         rows = csv.reader(handle)
         next(rows)
         conn.execute("BEGIN")
         conn.executemany(sql, (_floor_row(r) for r in rows))
         conn.execute("COMMIT")
-    elapsed = time.perf_counter() - started
+    floor = Floor(time.perf_counter() - started, _cpu() - cpu)
     conn.close()
-    return elapsed
+    return floor
 
 
 def _postgres_floor(source: Path, url: str, indexed: bool) -> float:

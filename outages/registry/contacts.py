@@ -114,8 +114,9 @@ _TYPE_DESC = {_T.FIXED_LINE: "fixed_line", _T.MOBILE: "mobile",
               _T.UAN: "uan", _T.VOICEMAIL: "voicemail"}
 
 
-_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
-          "voicemail", "fixed_line", "mobile")
+# Tried in this order by the lookahead (any one matching is enough): the common types first.
+_TYPES = ("mobile", "fixed_line", "premium_rate", "toll_free", "shared_cost", "voip",
+          "personal_number", "pager", "uan", "voicemail")
 
 
 def _valid_lines(meta: Any, plus_cc: str, national_prefix: str | None) -> re.Pattern[str] | None:

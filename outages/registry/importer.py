@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -101,19 +102,10 @@ def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFil
             for records in _chunks(source.records, min(CHECK_CHUNK, size)):
                 readable = [raw for _, raw, _, problem in records if problem is None]
                 checked = checker.check_many(readable)  # type: ignore[arg-type]
-                bulk = _bulk(records, *checked, seen)
-                if bulk is not None:  # the common case: no code repeated
-                    good, locations, refusals = bulk
-                    for location, reasons, original in refusals:
-                        _reject(rejects, result, original, location, label, "; ".join(reasons))
-                    _add_clean(batch, good, locations, size)
-                    continue
-                for location, row, reasons, original in _checked(records, *checked, seen,
-                                                                 label):
-                    if row is None:
-                        _reject(rejects, result, original, location, label, "; ".join(reasons))
-                    elif batch.add(row, location) >= size:
-                        batch.flush()
+                good, locations, refusals = _sort_out(records, *checked, seen, label)
+                for location, reasons, original in refusals:
+                    _reject(rejects, result, original, location, label, "; ".join(reasons))
+                _add_clean(batch, good, locations, size)
             batch.flush()
             batch.wait()
         finally:
@@ -132,33 +124,50 @@ def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
 Refusal = tuple[int, list[str], list[Any]]  # location, reasons, original values
 
 
-def _bulk(records: list[Record], rows: list[Row | None], refused: dict[int, list[str]],
-          seen: dict[str, int]) -> tuple[list[Row], list[int], list[Refusal]] | None:
-    """(good rows, their locations, refusals) of a chunk in which no code repeats one seen
-    before (in the file or the chunk), with its codes marked seen; else None, nothing marked,
-    and the chunk goes row by row through _checked, which words each repeat. The outcome is
-    _checked's; only the Python step per row is gone."""
-    readable = [(location, raw, original) for location, raw, original, problem in records
-                if problem is None]
-    codes = [row[CODE] if row is not None else _raw_code(raw)
-             for row, (_, raw, _) in zip(rows, readable, strict=True)]
-    named = [code for code in codes if code] if len(rows) != len(records) or refused \
-        else codes
-    if len(set(named)) != len(named) or not seen.keys().isdisjoint(named):
-        return None
-    seen.update((code, location) for code, (location, _, _) in zip(codes, readable, strict=True)
-                if code)
-    if len(rows) == len(records) and not refused:
-        return rows, [location for location, _, _ in readable], []  # type: ignore[return-value]
-    good = [(location, row) for row, (location, _, _) in zip(rows, readable, strict=True)
-            if row is not None]
+def _sort_out(records: list[Record], rows: list[Row | None], refused: dict[int, list[str]],
+              seen: dict[str, int], label: str) -> tuple[list[Row], list[int], list[Refusal]]:
+    """(good rows, their locations, refusals in file order) of a checked chunk, with its
+    codes marked seen (code: location of its first row). A row whose code was seen before,
+    in the file or the chunk, is refused, its other reasons kept: the first row with a code
+    wins, even a refused one.
+
+    Column-wise: only the rows whose code repeats take a Python step each.
+    """
+    readable = records if len(rows) == len(records) else \
+        [record for record in records if record[3] is None]
+    locations = [record[0] for record in readable]
+    codes = [row[CODE] if row is not None else _raw_code(record[1])
+             for row, record in zip(rows, readable, strict=True)]
+    firsts = dict(zip(reversed(codes), reversed(locations), strict=True))  # first wins
+    firsts.pop("", None)
+    repeats = seen.keys() & firsts.keys()
+    if len(firsts) != len(codes) - codes.count(""):  # a code twice in the chunk
+        repeats |= {code for code, count in Counter(codes).items() if count > 1 and code}
+    if repeats:
+        refused = dict(refused)
+        for position in [k for k, code in enumerate(codes) if code in repeats]:
+            code, location = codes[position], locations[position]
+            first = seen.setdefault(code, location)
+            if first != location:
+                refused[position] = [*refused.get(position, []),
+                                     f"duplicate code {code}, first seen on {label} {first}"]
+            firsts.pop(code, None)
+    seen.update(firsts)
+    if not refused and readable is records:
+        return rows, locations, []  # type: ignore[return-value]
     refusals = [(location, [problem], original)
                 for location, _, original, problem in records if problem is not None]
-    refusals += [(location, refused.get(position, []), original)
-                 for position, (row, (location, _, original))
-                 in enumerate(zip(rows, readable, strict=True)) if row is None]
+    refusals += [(locations[position], reasons, readable[position][2])
+                 for position, reasons in refused.items()]
     refusals.sort(key=lambda refusal: refusal[0])
-    return [row for _, row in good], [location for location, _ in good], refusals
+    good: list[Row | None] = []
+    where: list[int] = []
+    start = 0
+    for position in sorted(refused):  # every row that is None is refused
+        good += rows[start:position]
+        where += locations[start:position]
+        start = position + 1
+    return [*good, *rows[start:]], [*where, *locations[start:]], refusals  # type: ignore[list-item]
 
 
 def _raw_code(raw: Any) -> str:
@@ -176,28 +185,6 @@ def _add_clean(batch: _Batch, rows: list[Row], locations: list[int], size: int) 
         done = end
 
 
-def _checked(records: list[Record], rows: list[Row | None], refused: dict[int, list[str]],
-             seen: dict[str, int],
-             label: str) -> Iterator[tuple[int, Row | None, list[str], list[Any]]]:
-    """(location, row or None, reasons, original values) per record, in file order; a code
-    seen before in the file refuses the row."""
-    position = 0
-    for location, raw, original, problem in records:
-        if problem is not None:
-            yield location, None, [problem], original
-            continue
-        row, reasons = rows[position], refused.get(position, [])
-        position += 1
-        assert raw is not None
-        code = row[CODE] if row else (str(raw[CODE]).strip() if raw[CODE] is not None else "")
-        if code:
-            first = seen.setdefault(code, location)
-            if first != location:
-                reasons = [*reasons, f"duplicate code {code}, first seen on {label} {first}"]
-                row = None
-        yield location, row, reasons, original
-
-
 def _reject(rejects: RejectsFile, result: ImportResult, original: list[Any], location: int,
             label: str, reason: str) -> None:
     if label == "feature":
@@ -210,9 +197,10 @@ def _reject(rejects: RejectsFile, result: ImportResult, original: list[Any], loc
 class _Batch:
     """Good rows waiting to be stored, with the span of the input they came from.
 
-    A full batch is written by one background thread while the next one is read and checked:
-    the database spends most of its time outside the GIL, so the two overlap. At most one
-    batch is in flight; its failure is reported with its own span.
+    A full batch is written by one background thread while the next one is read and checked.
+    PostgreSQL works on it in its own process, so the two overlap; SQLite's driver takes the
+    GIL back for every row, so there little overlaps (measured: the same time as writing in
+    line). At most one batch is in flight; its failure is reported with its own span.
     """
 
     def __init__(self, writer: BatchWriter, source: Source, result: ImportResult,
@@ -222,13 +210,6 @@ class _Batch:
         self.rows: list[Row] = []
         self.first = self.last = 0
         self.pending: tuple[Future[tuple[int, int]], int, int] | None = None
-
-    def add(self, row: Row, location: int) -> int:
-        if not self.rows:
-            self.first = location
-        self.rows.append(row)
-        self.last = location
-        return len(self.rows)
 
     def extend(self, rows: list[Row], first: int, last: int) -> int:
         """Add rows read from locations first..last (all of them good)."""

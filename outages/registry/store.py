@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, column, false, func, select, table
+from sqlalchemy import Connection, Engine, bindparam, case, column, false, func, select, table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -23,7 +23,8 @@ class BatchWriter:
     SQLite: the Core statement is compiled once and run with plain tuples: SQLAlchemy's
     per-row parameter processing would double the time of a million-row import. PostgreSQL:
     the batch is copied (COPY) into a temporary table dropped at commit, and one INSERT ...
-    SELECT ... ON CONFLICT upserts from it; row-by-row parameters cost it ten times more.
+    SELECT ... ON CONFLICT upserts from it; row-by-row parameters cost it ten times more. An
+    initial load copies straight into the customers table (see _Stage).
     Values are already what the driver takes (str, float, None).
     """
 
@@ -34,25 +35,33 @@ class BatchWriter:
         self._copy = engine.dialect.name == "postgresql"
         if self._copy:
             self._stage = _Stage(engine, columns, updated)
-        keys = [*columns, *_FLAGS]
-        compiled = _upsert(engine, updated).compile(dialect=engine.dialect, column_keys=keys)
+        # New rows get the flags as constants, so the parameters are a row's values: picked
+        # per row, or, when the file has every column, the row itself (SQLite's ?NNN names a
+        # parameter by its place in the row), with no Python step per row.
+        values: dict[str, Any] = {c: bindparam(c) for c in columns} | {f: false() for f in _FLAGS}
+        compiled = _upsert(engine, updated, values=values).compile(dialect=engine.dialect)
         self.sql = str(compiled)
-        extended = [*COLUMNS, *_FLAGS]  # a row followed by the flag defaults
-        self._pick = itemgetter(*(extended.index(k) for k in compiled.positiontup or keys))
+        order = list(compiled.positiontup or columns)
+        self._pick: Callable[[Row], Row] | None = itemgetter(*map(COLUMNS.index, order))
+        if engine.dialect.name == "sqlite" and sorted(order) == sorted(COLUMNS):
+            self.sql = _numbered(self.sql, [COLUMNS.index(k) + 1 for k in order])
+            self._pick = None
         self._conn: Connection | None = None
         self._first = True
+        self._initial = False  # the table was empty when the import began
 
     def write(self, rows: list[Row]) -> tuple[int, int]:
         """Store the rows in one transaction; (new, existing) counts."""
         conn = self._connection()
         with conn.begin():
             if self._first:
-                defer_for_initial_load(conn)  # undone with this batch if it fails
+                # Undone with this batch if it fails.
+                self._initial = defer_for_initial_load(conn)
                 self._first = False
             if self._copy:
-                return self._stage.write(conn, rows)
-            pick, flags = self._pick, _FLAG_VALUES
-            return _upsert_counting_ids(conn, self.sql, [pick(row + flags) for row in rows])
+                return self._stage.write(conn, rows, initial=self._initial)
+            params = rows if self._pick is None else list(map(self._pick, rows))
+            return _upsert_counting_ids(conn, self.sql, params)
 
     def _connection(self) -> Connection:
         """One connection for the whole import, opened by the thread that writes."""
@@ -85,7 +94,13 @@ IMPORT_CACHE_KIB = 64 * 1024
 SQLITE_DEFAULT_CACHE = -2000  # SQLite's own defaults, for the connection back in the pool
 SQLITE_DEFAULT_TEMP_STORE = 0
 _FLAGS = ("sms_opt_out", "email_opt_out", "phone_invalid", "email_invalid")
-_FLAG_VALUES = (False,) * len(_FLAGS)  # for new rows only: an upsert never touches them
+
+
+def _numbered(sql: str, numbers: list[int]) -> str:
+    """`sql` with its ? parameters written ?NNN, in order (it has no other question mark)."""
+    parts = sql.split("?")
+    assert len(parts) == len(numbers) + 1, sql
+    return "".join(part + f"?{n}" for part, n in zip(parts, numbers, strict=False)) + parts[-1]
 
 
 def _pragmas(conn: Connection, *settings: str) -> None:
@@ -106,6 +121,13 @@ class _Stage:
 
     The table is created in each batch's transaction and dropped at its commit (or with its
     rollback), so a pooled connection never keeps one with another import's columns.
+
+    An initial load (the table was empty when the import began) copies each batch straight
+    into the customers table instead: codes are unique within the file, so every row is new,
+    and the staging table and the upsert would double the work. Should another process have
+    stored one of the batch's codes meanwhile, the COPY fails on the unique code index; the
+    batch is then rolled back to a savepoint and upserted through the staging table, so the
+    outcome is the upsert's either way.
     """
 
     def __init__(self, engine: Engine, columns: list[str], updated: Sequence[str]) -> None:
@@ -113,6 +135,7 @@ class _Stage:
         self.create = (f"CREATE TEMPORARY TABLE {STAGE} ON COMMIT DROP AS "
                        f"SELECT {names} FROM {_TABLE} WITH NO DATA")
         self.copy = f"COPY {STAGE} ({names}) FROM STDIN"
+        self.direct = f"COPY {_TABLE} ({names}) FROM STDIN"
         self.existing = (f"SELECT count(*) FROM {STAGE} JOIN {_TABLE} "
                          f"ON {_TABLE}.code = {STAGE}.code")
         staged = table(STAGE, *(column(c) for c in columns), column("ctid"))
@@ -123,32 +146,58 @@ class _Stage:
                           .compile(dialect=engine.dialect))
         self._pick = itemgetter(*(COLUMNS.index(c) for c in columns))
 
-    def write(self, conn: Connection, rows: list[Row]) -> tuple[int, int]:
+    def write(self, conn: Connection, rows: list[Row], *,
+              initial: bool = False) -> tuple[int, int]:
         """Stage and upsert the rows inside the caller's transaction; (new, existing)."""
+        if initial and self._copied_straight(conn, rows):
+            return len(rows), 0
         conn.exec_driver_sql(self.create)
-        driver: Any = conn.connection.dbapi_connection  # psycopg's, for its COPY support
-        pick = self._pick
-        try:
-            with driver.cursor() as cursor, cursor.copy(self.copy) as copy:
-                for row in rows:
-                    copy.write_row(pick(row))
-        except Exception as exc:  # the driver's own error, as SQLAlchemy would report it
-            if isinstance(exc, conn.dialect.dbapi.Error):  # type: ignore[union-attr]
-                raise DBAPIError(self.copy, None, exc) from exc
-            raise
+        self._copy_rows(conn, self.copy, rows)
         existing = int(conn.exec_driver_sql(self.existing).scalar_one())
         conn.exec_driver_sql(self.upsert)
         return len(rows) - existing, existing
 
+    def _copied_straight(self, conn: Connection, rows: list[Row]) -> bool:
+        """COPY the rows into the customers table; False (and nothing stored) when one of
+        their codes is there already."""
+        savepoint = conn.begin_nested()
+        try:
+            self._copy_rows(conn, self.direct, rows)
+        except DBAPIError as exc:
+            savepoint.rollback()
+            if getattr(exc.orig, "sqlstate", None) == _UNIQUE_VIOLATION:
+                return False
+            raise
+        savepoint.commit()
+        return True
 
-def _upsert(engine: Engine, updated: Sequence[str],
-            source: tuple[list[str], Any] | None = None) -> Any:
-    """INSERT ... ON CONFLICT (code) DO UPDATE of the `updated` columns; of VALUES, or of
-    `source` (names, SELECT) when given."""
+    def _copy_rows(self, conn: Connection, statement: str, rows: list[Row]) -> None:
+        driver: Any = conn.connection.dbapi_connection  # psycopg's, for its COPY support
+        pick = self._pick
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(pick(row))
+        except Exception as exc:  # the driver's own error, as SQLAlchemy would report it
+            if isinstance(exc, conn.dialect.dbapi.Error):  # type: ignore[union-attr]
+                raise DBAPIError(statement, None, exc) from exc
+            raise
+
+
+_UNIQUE_VIOLATION = "23505"
+
+
+def _upsert(engine: Engine, updated: Sequence[str], *,
+            source: tuple[list[str], Any] | None = None,
+            values: dict[str, Any] | None = None) -> Any:
+    """INSERT ... ON CONFLICT (code) DO UPDATE of the `updated` columns; of `values`, or of
+    `source` (names, SELECT)."""
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(_t)
     if source is not None:
         statement = statement.from_select(*source)
+    if values is not None:
+        statement = statement.values(values)
     excluded = statement.excluded
     changes: dict[str, Any] = {c: excluded[c] for c in updated if c != "code"}
     changes["updated_at"] = func.current_timestamp()

@@ -121,3 +121,44 @@ def test_postgres_batches_are_copied_to_a_staging_table_and_upserted_from_it(
     assert len(inserts) == 3  # one statement a batch, no row-by-row parameters
     assert all("FROM customers_import" in s for s in inserts)
     assert len(stored()) == 250
+
+
+def test_postgres_initial_load_copies_straight_into_the_customers_table(
+    engine: Engine, make_settings: Any, write_csv: Any, stored: Any, statements: list[str]
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    settings = make_settings(OUTAGES_CUSTOMERS_IMPORT_BATCH="100")
+    result = import_customers(engine, settings, write_csv(
+        [row(f"C{i:03d}", phone=f"09123{i:05d}") for i in range(250)]))
+    assert (result.imported, result.updated, result.rejected) == (250, 0, 0)
+    assert not any("customers_import" in s for s in statements)
+    customers = stored()
+    assert sorted(customers, key=lambda code: customers[code]["id"]) == \
+        [f"C{i:03d}" for i in range(250)]  # ids in file order, as the upsert gives them
+    assert customers["C007"]["phone"] == "+84912300007"
+    assert customers["C007"]["sms_opt_out"] is False
+    assert _indexes(engine) >= EXPECTED
+
+
+def test_postgres_initial_load_upserts_a_batch_whose_code_appeared_meanwhile(
+    engine: Engine, settings: Any, stored: Any
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    checker, writer = RowChecker(settings), BatchWriter(engine, COLUMNS)
+    values = [row(f"M{i}", name=f"file {i}") for i in range(6)]
+    rows = [checker.check([v[c] for c in COLUMNS])[0] for v in values]
+    try:
+        assert writer.write(rows[:3]) == (3, 0)
+        with engine.begin() as conn:  # another process stores one of the next batch's codes
+            conn.exec_driver_sql("INSERT INTO customers (code, name, lon, lat, phone_invalid) "
+                                 "VALUES ('M4', 'other', 105.85, 21.03, true)")
+        assert writer.write(rows[3:]) == (2, 1)
+    finally:
+        writer.close()
+    customers = stored()
+    assert sorted(customers) == [f"M{i}" for i in range(6)]
+    assert customers["M4"]["name"] == "file 4"
+    assert customers["M4"]["phone_invalid"] is False  # a new number, as any upsert does
+    assert _indexes(engine) >= EXPECTED
