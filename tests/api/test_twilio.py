@@ -164,6 +164,9 @@ def test_help_gives_the_hotline_in_the_customers_language(twilio_post, people) -
     unknown_number = _reply(twilio_post("/twilio/inbound", {"From": "+84999", "Body": "?"}))
     assert "Hotline 1900 6769" in vi and "Soan TINHTRANG" in vi
     assert "Text STATUS" in en and "1900 6769" in en
+    # How to follow a relative's home (a subscription) is part of the help.
+    assert "DK [ma KH] theo doi nha nguoi than" in vi
+    assert "SUB [account code] to follow a relative's home" in en
     assert "Soan TINHTRANG" in unknown_number  # default language vi
 
 
