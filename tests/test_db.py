@@ -111,3 +111,27 @@ def test_identifiers_compare_by_bytes_and_the_migration_goes_both_ways(
     command.upgrade(db.alembic_config(engine), "head")
     assert state()[1] == indexes - {"ix_outbox_customer_id"}
     engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_area_groups_have_joint_statistics_and_the_migration_goes_both_ways(
+        empty_db_url: str) -> None:
+    """0019: without them PostgreSQL expected 2,000 times the groups an area has and sorted
+    a province on disk instead of hashing it (registry/pgcolumns.py)."""
+    from alembic import command
+
+    engine = db.make_engine(empty_db_url)
+    db.upgrade(engine)
+
+    def statistics() -> list[str]:
+        with engine.connect() as conn:
+            return list(conn.execute(text(
+                "SELECT stxname || ':' || array_to_string(stxkind, ',') FROM pg_statistic_ext "
+                "WHERE stxrelid = 'customers'::regclass")).scalars())
+
+    assert statistics() == ["customers_area_groups:d"]
+    command.downgrade(db.alembic_config(engine), "0018")
+    assert statistics() == []
+    command.upgrade(db.alembic_config(engine), "head")
+    assert statistics() == ["customers_area_groups:d"]
+    engine.dispose()

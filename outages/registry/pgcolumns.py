@@ -19,6 +19,8 @@ from sqlalchemy.exc import DBAPIError
 CODE_SEPARATOR = "\x1f"  # ASCII unit separator: never in a code (rows.py refuses controls)
 INT8_ARRAY, FLOAT8_ARRAY = 1016, 1022  # PostgreSQL type oids
 _ELEMENT = {INT8_ARRAY: ">i8", FLOAT8_ARRAY: ">f8"}
+# Memory for grouping, per query; a larger area spills to disk as before (see grouped).
+GROUPING_MEMORY = "128MB"
 
 
 def grouped(conn: Connection, columns: dict[str, Any], groups: list[Any],
@@ -38,11 +40,16 @@ def grouped(conn: Connection, columns: dict[str, Any], groups: list[Any],
                 cursor.adapters.register_loader(oid, _NumpyArrayLoader)
             # Compiling this query to machine code (PostgreSQL's JIT, on by default) took 3
             # of its 5 seconds for a province of 930,000 customers; off for it, as it was.
-            cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
-            (jit, _off) = cursor.fetchone() or ("on", "off")
+            # The province's 240 groups take 47 MB to hash: more than the default work_mem,
+            # which made PostgreSQL sort the 930,000 rows on disk instead (2.2-2.8 s, not 1.3).
+            cursor.execute("SELECT current_setting('jit'), current_setting('work_mem'), "
+                           "set_config('jit', 'off', true), set_config('work_mem', %s, true)",
+                           (GROUPING_MEMORY,))
+            (jit, work_mem, *_set) = cursor.fetchone() or ("on", "4MB")
             cursor.execute(str(compiled), compiled.params)
             rows = list(cursor.fetchall())
-            cursor.execute("SELECT set_config('jit', %s, true)", (jit,))
+            cursor.execute("SELECT set_config('jit', %s, true), set_config('work_mem', %s, true)",
+                           (jit, work_mem))
             return rows
     except conn.dialect.dbapi.Error as exc:  # type: ignore[union-attr]
         raise DBAPIError(str(compiled), None, exc) from exc  # as SQLAlchemy would report it
