@@ -235,7 +235,8 @@ def _typhoon(engine: Engine, args: argparse.Namespace, url: str) -> None:
     print(f"typhoon : confirmed over {PROVINCE}: {seconds:.1f} s for {counts['members']:,} "
           f"members, {counts['interruptions']:,} interruptions, {counts['outbox']:,} outbox "
           f"rows, one transaction (target < 20 s: {_verdict(seconds < 20)})", flush=True)
-    drain(engine, url, _environment, args, counts["outbox_sms"])
+    if args.drain_seconds > 0:
+        drain(engine, url, _environment, args, counts["outbox_sms"])
 
 
 def _confirm(engine: Engine, settings: Settings) -> tuple[int, float]:
