@@ -135,6 +135,7 @@ def request(conn: Connection, settings: Settings, *, target: str, contact_text: 
     now = utcnow()
     channel, address = contact(settings, contact_text)
     chosen = resolve(conn, target, kind=kind)
+    store.hold_contact(conn, address)
     if _full(conn, settings, address):
         raise Limited("this contact has as many subscriptions as it may have")
     _code_limits(conn, settings, address, now)
@@ -154,6 +155,7 @@ def resend(conn: Connection, settings: Settings, *, token: str) -> State:
         return "invalid"
     if row.code_sent_at is not None and now - row.code_sent_at < limits.resend_after:
         return "wait"
+    store.hold_contact(conn, row.contact)
     _code_limits(conn, settings, row.contact, now)
     _send_code(conn, settings, row.id, token, now)
     return "sent"
@@ -188,6 +190,7 @@ def sms_request(conn: Connection, settings: Settings, *, phone: str, argument: s
     reply (template, context), or None when the phone's daily requests are used up."""
     now = utcnow()
     limits = settings.subscriptions
+    store.hold_contact(conn, phone)
     if store.count(conn, Scope.SMS, phone, since=now - _DAY) >= \
             limits.sms_requests_per_phone_per_day:
         return None

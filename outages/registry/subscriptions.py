@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, literal, or_, select, update
 
 from outages.access import audit
 from outages.errors import NotFound
@@ -31,6 +31,8 @@ _c = Customer.__table__.c
 # Requests are counted over a day at most, and a request is confirmed within minutes: older
 # ones are dropped as new ones come.
 KEEP_REQUESTS = timedelta(days=1)
+# Seed of the contact locks' hash (hold_contact), apart from other advisory locks on the database.
+CONTACT_LOCKS = 0x5AB5
 
 
 class Status(StrEnum):
@@ -111,6 +113,15 @@ def count(conn: Connection, scope: Scope, key: str, *, since: datetime) -> int:
     r = REQUESTS.c
     query = select(func.count()).where(r.scope == scope, r.key == digest(key), r.at > since)
     return int(conn.execute(query).scalar_one())
+
+
+def hold_contact(conn: Connection, contact: str) -> None:
+    """Wait until no other transaction is checking this contact's limits (PostgreSQL; on
+    SQLite a write transaction already holds the database's one write lock). Without it, two
+    requests at the same moment both count one below a limit and both pass."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(
+            func.hashtextextended(literal(digest(contact)), literal(CONTACT_LOCKS)))))
 
 
 def note(conn: Connection, scope: Scope, key: str, *, at: datetime) -> None:
