@@ -31,11 +31,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from notifier.enums import ACCEPTED, ACTIVE, OutboxStatus
 from notifier.store import outbox
 
 PENDING, SENDING = OutboxStatus.PENDING, OutboxStatus.SENDING
+KEY_INDEX = "uq_outbox_key"  # the unique index that keeps a notice from being queued twice
 
 
 def worker_id() -> str:
@@ -61,9 +63,28 @@ def enqueue(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
     return conn.execute(stmt, list(rows), execution_options=_COUNTED).rowcount or 0
 
 
-def enqueue_from(conn: Connection, columns: Sequence[str], query: Select[Any]) -> int:
-    """INSERT ... SELECT ... ON CONFLICT (key) DO NOTHING: rows built inside the database."""
+def enqueue_from(conn: Connection, columns: Sequence[str], query: Select[Any], *,
+                 fresh: bool = False) -> int:
+    """INSERT ... SELECT ... ON CONFLICT (key) DO NOTHING: rows built inside the database.
+
+    `fresh`: the rows are expected to be new (a new revision's notices to many customers).
+    On PostgreSQL they are then first inserted plainly, in a savepoint: ON CONFLICT inserts
+    each row speculatively (a look into the key index, then a confirmation), 1.9 s of the
+    10 s that queueing a typhoon's 900,000 SMS took. If a key is queued already (a replayed
+    event, or another process queueing the same notices), the plain insert fails on it,
+    the savepoint is rolled back and the statement runs again with ON CONFLICT DO NOTHING."""
     stmt = _insert(conn).from_select(list(columns), query)
+    if fresh and conn.dialect.name == "postgresql":
+        savepoint = conn.begin_nested()
+        try:
+            count = conn.execute(stmt, execution_options=_COUNTED).rowcount or 0
+        except IntegrityError as exc:
+            savepoint.rollback()
+            if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) != KEY_INDEX:
+                raise
+        else:
+            savepoint.commit()
+            return count
     return conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]),
                         execution_options=_COUNTED).rowcount or 0
 

@@ -262,7 +262,8 @@ def _queue(conn: Connection, settings: Settings, batch: Batch, members: Any,
                         source=source)
         chosen_here = ([*chosen, prefers(settings, channel, source)] if channels is None
                        else chosen)
-        total += outbox.enqueue_from(conn, COLUMNS, query.where(*chosen_here))
+        total += outbox.enqueue_from(conn, COLUMNS, query.where(*chosen_here),
+                                     fresh=source is not customers)
     return total
 
 

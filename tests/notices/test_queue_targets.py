@@ -142,3 +142,30 @@ def test_queue_counts_the_rows_it_writes(engine: Engine, settings: Settings,
         again = queue.queue(conn, settings, batch, members, now=NOW)  # keys already queued
     assert (first, again) == (len(h.rows(engine, kind="fault_ack")), 0)
     assert first == 7
+
+
+@pytest.mark.parametrize("given", ["ids", "query"])
+def test_a_batch_queued_again_adds_only_what_is_new(engine: Engine, settings: Settings,
+                                                    add_customers: Any, given: str) -> None:
+    """Members given as a query are queued on PostgreSQL by a plain INSERT in a savepoint
+    (notices to a new revision are new); a key already queued sends it back to ON CONFLICT
+    DO NOTHING, in the same transaction."""
+    add_customers(h.customers(7))
+    members = h.customer_ids(engine)
+    outage = _fault(engine, members)
+
+    def chosen(ids: list[int]) -> Any:
+        if given == "ids":
+            return ids
+        m = lc.MEMBERS.c
+        return select(m.customer_id).where(m.outage_id == outage, m.customer_id.in_(ids))
+
+    with engine.begin() as conn:
+        batch = queue.Batch(outage_id=outage, revision=1, kind="fault_ack", due_at=NOW,
+                            context=queue.context(settings, lc.load(conn, outage)),
+                            pressing=True)
+        counts = [queue.queue(conn, settings, batch, chosen(members[:3]), now=NOW),
+                  queue.queue(conn, settings, batch, chosen(members), now=NOW),
+                  queue.queue(conn, settings, batch, chosen(members), now=NOW)]
+    assert counts == [3, 4, 0]
+    assert sorted(r.customer_id for r in h.rows(engine, kind="fault_ack")) == members
