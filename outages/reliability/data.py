@@ -1,8 +1,9 @@
 """Loading the interruption log and the customer registry as numpy columns.
 
-Rows never become Python objects: the database packs each chunk of rows into one text of
-integers (see `sqlfuncs.packed`) that numpy parses in C, and customers arrive as one id list
-per group.
+Rows never become Python objects. On PostgreSQL each chunk of rows arrives as one array per
+column in the binary format (`registry.pgcolumns`), times as the stored microseconds; on
+SQLite the database packs each chunk into one text of integers (see `sqlfuncs.packed`) that
+numpy parses in C. Customers arrive as one id list per group.
 """
 
 from __future__ import annotations
@@ -14,9 +15,23 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Integer, String, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Integer,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 
+from notifier.sqltypes import UTCDateTime
 from outages.models import Customer, Interruption
+from outages.registry import pgcolumns
 from outages.reliability.sqlfuncs import epoch_ms, packed
 
 IntArray = npt.NDArray[np.int64]
@@ -27,6 +42,8 @@ UNKNOWN = "-"
 _CHUNK_IDS = 500_000  # interruption ids per packed query: texts of some 20 MB
 _WORKERS = 2
 _i = Interruption.__table__.c
+_NEVER = literal_column("'-infinity'::timestamptz", UTCDateTime)  # an end not yet recorded
+_PG_EPOCH_MS = 946_684_800_000  # 2000-01-01 UTC, where PostgreSQL counts time from
 _c = Customer.__table__.c
 
 # Every time column here is integer milliseconds since 1970-01-01 UTC (see `epoch_ms`).
@@ -92,14 +109,22 @@ def load_interruptions(
     conn: Connection, *, since: datetime, until: datetime, cap: datetime, with_cause: bool
 ) -> Interruptions:
     """Interruptions that began in [since, until); one still open counts up to `cap`."""
-    columns: list[Any] = [_i.customer_id, _i.outage_id, epoch_ms(_i.start_at),
-                          func.coalesce(epoch_ms(_i.end_at), -1), cast(_i.planned, Integer)]
+    binary = conn.dialect.name == "postgresql"
+    columns: list[Any] = [
+        _i.customer_id, _i.outage_id,
+        *((_i.start_at, func.coalesce(_i.end_at, _NEVER)) if binary
+          else (epoch_ms(_i.start_at), func.coalesce(epoch_ms(_i.end_at), -1))),
+        cast(_i.planned, Integer)]
     causes = _causes(conn, since, until) if with_cause else [UNKNOWN]
     if with_cause:
         columns.append(case({name: code for code, name in enumerate(causes)},
                             value=func.coalesce(_i.cause, UNKNOWN), else_=0))
     where = [_i.start_at.is_not(None), _i.start_at >= since, _i.start_at < until]
-    values = _packed_rows(conn, columns, where)
+    values = _arrays(conn, columns, where) if binary else _packed_rows(conn, columns, where)
+    if binary:  # stored microseconds since 2000 to milliseconds since 1970, rounded down
+        ended = values[3] != np.iinfo(np.int64).min
+        values[2] = _ms_from_pg(values[2])
+        values[3] = np.where(ended, _ms_from_pg(values[3]), -1)
     customer, outage, start, end, planned = values[:5]
     cause = values[5] if with_cause else np.zeros(len(start), dtype=np.int64)
     is_open = end < 0
@@ -111,13 +136,16 @@ def load_interruptions(
 def load_customers(conn: Connection, *, by: str | None) -> Customers:
     """Every customer with its group under `by` (region, district or feeder)."""
     group: Any = func.coalesce(getattr(_c, by), UNKNOWN) if by in CUSTOMER_GROUPS else None
-    query = (select(group, packed(_c.id)).group_by(group).order_by(group) if group is not None
-             else select(literal(UNKNOWN), packed(_c.id)))
+    binary = conn.dialect.name == "postgresql"
+    ids_of = func.array_agg(cast(_c.id, BigInteger)) if binary else packed(_c.id)
+    query = (select(group, ids_of).group_by(group).order_by(group) if group is not None
+             else select(literal(UNKNOWN), ids_of))
     names, members = [], []
-    for name, text in conn.execute(query):
-        if text:
+    for name, ids in (pgcolumns.fetch(conn, query) if binary else conn.execute(query)):
+        if ids is not None and len(ids):
             names.append(str(name))
-            members.append(np.fromstring(text, dtype=np.int64, sep=","))
+            members.append(ids.astype(np.int64, copy=False) if binary
+                           else np.fromstring(ids, dtype=np.int64, sep=","))
     if not names:
         return Customers(_empty(), _empty(), [UNKNOWN], _empty(), _empty())
     ids = np.concatenate(members)
@@ -138,6 +166,55 @@ def _causes(conn: Connection, since: datetime, until: datetime) -> list[str]:
     return sorted(str(name) for name in conn.execute(query).scalars()) or [UNKNOWN]
 
 
+def _ms_from_pg(microseconds: IntArray) -> IntArray:
+    return microseconds // 1000 + _PG_EPOCH_MS  # floor division, as epoch_ms floors
+
+
+def _id_ranges(conn: Connection) -> list[int]:
+    low, high = conn.execute(select(func.min(_i.id), func.max(_i.id))).one()
+    return list(range(int(low or 0), int(high or -1) + 1, _CHUNK_IDS))
+
+
+def _in_turn(conn: Connection, fetch: Any, starts: list[int]) -> list[list[IntArray]]:
+    """fetch(first id, connection) for each range, two at a time on their own connections
+    (the drivers release the GIL while the database works)."""
+    def fetch_apart(first: int) -> list[IntArray]:
+        with conn.engine.connect() as own:
+            return list(fetch(first, own))
+
+    if len(starts) > 1 and conn.engine.url.database not in (None, "", ":memory:"):
+        with ThreadPoolExecutor(_WORKERS) as pool:
+            return list(pool.map(fetch_apart, starts))
+    return [fetch(first, conn) for first in starts]
+
+
+def _joined(parts: list[list[IntArray]], width: int) -> list[IntArray]:
+    result = []
+    for k in range(width):
+        result.append(np.concatenate([part[k] for part in parts]) if parts else _empty())
+        for part in parts:
+            part[k] = _empty()  # this column's pieces go as the whole is made
+    return result
+
+
+def _arrays(conn: Connection, columns: list[Any], where: list[Any]) -> list[IntArray]:
+    """PostgreSQL: one int64 array per column, each id range's rows aggregated into one
+    binary array per column. Integers are widened to bigint, timestamptz arrive as their
+    stored microseconds: no text is written or parsed, and nothing is rounded."""
+    aggregated = [func.array_agg(c if _is_time(c) else cast(c, BigInteger)) for c in columns]
+
+    def fetch(first: int, own: Connection) -> list[IntArray]:
+        query = select(*aggregated).where(*where, _i.id >= first, _i.id < first + _CHUNK_IDS)
+        (row,) = pgcolumns.fetch(own, query)
+        return [_empty() if a is None else a.astype(np.int64, copy=False) for a in row]
+
+    return _joined(_in_turn(conn, fetch, _id_ranges(conn)), len(columns))
+
+
+def _is_time(column: Any) -> bool:
+    return isinstance(column.type, UTCDateTime)
+
+
 def _packed_rows(conn: Connection, columns: list[Any], where: list[Any]) -> list[IntArray]:
     """One int64 array per column of a query, fetched as packed text by id ranges, two
     ranges at a time on their own connections (the drivers release the GIL while the
@@ -146,8 +223,6 @@ def _packed_rows(conn: Connection, columns: list[Any], where: list[Any]) -> list
     Each range's text is parsed as soon as it arrives and split into its columns, so memory
     holds one text at a time and never the rows twice: 20 million interruptions stay near
     the size of their columns."""
-    low, high = conn.execute(select(func.min(_i.id), func.max(_i.id))).one()
-    starts = list(range(int(low or 0), int(high or -1) + 1, _CHUNK_IDS))
     width = len(columns)
 
     def fetch(first: int, own: Connection) -> list[IntArray]:
@@ -158,21 +233,7 @@ def _packed_rows(conn: Connection, columns: list[Any], where: list[Any]) -> list
         rows = values.reshape(-1, width)
         return [rows[:, k].copy() for k in range(width)]
 
-    def fetch_apart(first: int) -> list[IntArray]:
-        with conn.engine.connect() as own:
-            return fetch(first, own)
-
-    if len(starts) > 1 and conn.engine.url.database not in (None, "", ":memory:"):
-        with ThreadPoolExecutor(_WORKERS) as pool:
-            parts = list(pool.map(fetch_apart, starts))
-    else:
-        parts = [fetch(first, conn) for first in starts]
-    result = []
-    for k in range(width):
-        result.append(np.concatenate([part[k] for part in parts]) if parts else _empty())
-        for part in parts:
-            part[k] = _empty()  # this column's pieces go as the whole is made
-    return result
+    return _joined(_in_turn(conn, fetch, _id_ranges(conn)), width)
 
 
 def _connection_days(conn: Connection, ids: IntArray) -> tuple[IntArray, IntArray]:
