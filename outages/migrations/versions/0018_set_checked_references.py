@@ -16,6 +16,8 @@ What the foreign keys guaranteed still holds:
   product does; a foreign key would have checked the new values, these triggers refuse).
 Customers are not locked per row: the product never deletes a customer, and locking a
 million customer rows is what made the foreign key slow (each lock is written to the WAL).
+TRUNCATE fires no row or delete triggers: a foreign key refused `TRUNCATE customers` while an
+outage named them, these checks do not (the product truncates neither table).
 
 SQLite keeps its foreign keys: it checks them through the same index probes at a fraction of
 the cost, and nothing there is at this scale.
