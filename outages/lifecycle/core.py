@@ -17,9 +17,7 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import (
-    BigInteger,
     Connection,
-    Integer,
     Row,
     Table,
     bindparam,
@@ -30,7 +28,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from geo import Area, AreaError, BBox, load_area, parse_area
 from outages import db, text, timeutil
@@ -323,20 +320,32 @@ def _add(
         db.refresh_statistics(conn, table, int(ids.size))
 
 
+# PostgreSQL's binary COPY of (outage_id, customer_id, added_revision), all int4: every row
+# has the same width, so the rows are one numpy array, made without a Python object per row.
+_MEMBER_ROW = np.dtype([("fields", ">i2"), ("l1", ">i4"), ("outage", ">i4"), ("l2", ">i4"),
+                        ("customer", ">i4"), ("l3", ">i4"), ("revision", ">i4")])
+_COPY_HEADER, _COPY_TRAILER = b"PGCOPY\n\xff\r\n\x00" + bytes(8), b"\xff\xff"
+
+
 def _insert_members(conn: Connection, outage_id: int, ids: npt.NDArray[np.int64],
                     revision: int) -> None:
-    """PostgreSQL: one INSERT ... SELECT unnest(array) (a million members in a second or two
-    rather than a minute of executemany); SQLite: executemany, which is fast there."""
+    """PostgreSQL: one binary COPY (a million members in two seconds; an INSERT ... SELECT
+    unnest(array) spent 0.7 s more making the array from Python ints); SQLite: executemany,
+    which is fast there."""
     if conn.dialect.name != "postgresql":
         conn.execute(insert(MEMBERS), [
             {"outage_id": outage_id, "customer_id": int(i), "added_revision": revision}
             for i in ids
         ])
         return
-    every = bindparam("ids", ids.tolist(), type_=ARRAY(BigInteger))
-    conn.execute(insert(MEMBERS).from_select(
-        ["outage_id", "customer_id", "added_revision"],
-        select(literal(outage_id, Integer), func.unnest(every), literal(revision, Integer))))
+    rows = np.empty(len(ids), dtype=_MEMBER_ROW)
+    rows["fields"], rows["l1"], rows["l2"], rows["l3"] = 3, 4, 4, 4
+    rows["outage"], rows["customer"], rows["revision"] = outage_id, ids, revision
+    driver: Any = conn.connection.dbapi_connection
+    with driver.cursor() as cursor, cursor.copy(
+            "COPY outage_customers (outage_id, customer_id, added_revision) "
+            "FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(_COPY_HEADER + rows.tobytes() + _COPY_TRAILER)
 
 
 def _previously_dropped(
