@@ -27,6 +27,7 @@ import pyarrow.csv as pa_csv
 from outages.registry.sources import Record, Source
 
 BLOCK_BYTES = 8 << 20  # read at a time: a few tens of MB in memory, whatever the file's size
+READ_AHEAD = 64 << 10  # more than the csv reader's text layer reads ahead (8 KiB)
 _QUOTE, _COMMA, _NEWLINE, _RETURN = ord('"'), ord(","), ord("\n"), ord("\r")
 
 
@@ -69,30 +70,53 @@ class BlockReader:
 
     def _plain_chunks(self, start: int, size: int) -> Generator[Lines, None, bool]:
         """Chunks of exactly `size` lines (the last one shorter) until the end of the file
-        (then True) or a block that is not plain (False; the lines read after the last
-        full chunk are read again by the source)."""
+        (then True) or a block that is not plain (False; the lines not yet yielded are read
+        again by the source).
+
+        A chunk waits until READ_AHEAD bytes after its block are known plain: the csv
+        reader reads text ahead, so text that is not UTF-8 stops it up to that far before
+        the line where it is; the lines it would not have reached are never yielded here."""
         names = [f"c{k}" for k in range(len(self.source.original_header))]
-        pending: list[pa.Table] = []
-        waiting, line, odd = 0, 2, False  # the header is line 1
+        pending: list[tuple[pa.Table, int, bool]] = []  # table, offset its block ends at, odd
+        end, line = start, 2  # the header is line 1
         for block in _blocks(self.path, start):
             table = _plain_table(block, names)
             if table is None:
                 return False
-            self.done += len(block)
-            pending.append(table)
-            waiting += table.num_rows
-            odd = odd or _odd(block)  # kept for the rest of the chunk: only a hint
-            while waiting >= size:
-                joined = pa.concat_tables(pending)
-                yield Lines(joined.slice(0, size), line, odd)
+            end += len(block)
+            self.done = end
+            pending.append((table, end, _odd(block)))
+            for lines in _full_chunks(pending, size, end - READ_AHEAD, line):
+                yield lines
                 self.yielded += size
                 line += size
-                waiting -= size
-                pending = [joined.slice(size)]
-                odd = odd and waiting > 0
-        if waiting:
-            yield Lines(pa.concat_tables(pending), line, odd)
+        for lines in _full_chunks(pending, size, end, line):
+            yield lines
+            line += size
+        if pending:
+            yield Lines(pa.concat_tables([table for table, _, _ in pending]), line,
+                        any(odd for _, _, odd in pending))
         return True
+
+
+def _full_chunks(pending: list[tuple[pa.Table, int, bool]], size: int, safe: int,
+                 line: int) -> Iterator[Lines]:
+    """Chunks of `size` lines taken from the front of `pending`, while their last line's
+    block ends by `safe`."""
+    while True:
+        rows = taken = 0
+        while taken < len(pending) and rows < size:
+            rows += pending[taken][0].num_rows
+            taken += 1
+        if rows < size or pending[taken - 1][1] > safe:
+            return
+        end = pending[taken - 1][1]
+        joined = pa.concat_tables([table for table, _, _ in pending[:taken]])
+        odd = any(odd for _, _, odd in pending[:taken])
+        yield Lines(joined.slice(0, size), line, odd)
+        line += size
+        rest = joined.slice(size)
+        pending[:taken] = [(rest, end, odd)] if rest.num_rows else []
 
 
 def _records_start(path: Path, header: list[str]) -> int | None:
