@@ -59,9 +59,13 @@ class BlockReader:
     def position(self) -> int:
         return self.source.position() if self._fallen_back else self.done
 
-    def chunks(self, size: int) -> Iterator[Chunk]:
+    def chunks(self, size: int, *, plain: int = 0) -> Iterator[Chunk]:
+        """Chunks of `size` records; Lines come in chunks of the largest multiple of `size`
+        up to `plain` (fewer calls per row), so the source's chunks start where they would
+        have started had it read the file from its beginning."""
+        lines = size * max(1, plain // size)
         start = _records_start(self.path, self.source.original_header)
-        if start is not None and (yield from self._plain_chunks(start, size)):
+        if start is not None and (yield from self._plain_chunks(start, lines)):
             return
         self._fallen_back = True
         records = islice(self.source.records, self.yielded, None)

@@ -34,6 +34,7 @@ from outages.settings import Settings
 
 SAMPLE_REASONS = 5
 CHECK_CHUNK = 10_000  # rows checked together, a column at a time (at most a batch)
+PLAIN_CHUNK = 50_000  # plain CSV lines checked together by pyarrow
 Progress = Callable[[int, int], None]  # (bytes done, total bytes)
 
 
@@ -101,7 +102,7 @@ def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFil
     # Leaving the pool waits for a batch in flight, so an error never abandons one half-done.
     writer = BatchWriter(engine, source.present)
     blocks = BlockReader(path, source) if label == "line" else None
-    chunks = blocks.chunks(min(CHECK_CHUNK, size)) if blocks else \
+    chunks = blocks.chunks(min(CHECK_CHUNK, size), plain=PLAIN_CHUNK) if blocks else \
         _chunks(source.records, min(CHECK_CHUNK, size))
     lines = _LinesChecker(ColumnChecker(checker, source.original_header), seen, rejects, result)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as pool:

@@ -101,6 +101,7 @@ def _both_ways(engine: Engine, settings: Any, path: Path,
                monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
     """(outcome through plain blocks, outcome through the csv reader alone)."""
     monkeypatch.setattr(csvblocks, "BLOCK_BYTES", 3000)  # several blocks, chunks across them
+    monkeypatch.setattr(importer, "PLAIN_CHUNK", 300)  # three checked chunks of 100 rows
     checked: list[int] = []
     check = importer._LinesChecker.check
 
