@@ -289,8 +289,9 @@ class _Batch:
 
     def flush(self) -> None:
         if self.count:
+            parts = self.writer.prepare(self.parts)  # while the batch before is written
             self.wait()
-            self.pending = (self.pool.submit(self.writer.write_parts, self.parts), self.first,
+            self.pending = (self.pool.submit(self.writer.write_parts, parts), self.first,
                             self.last)
             self.parts, self.count = [], 0
         if self.progress:

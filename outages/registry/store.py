@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, TypeAlias
 
@@ -36,6 +37,7 @@ class BatchWriter:
         self.engine = engine
         columns = [c for c in COLUMNS if c in present or c == "language"]
         updated = [c for c in columns if c in present]
+        self._columns = columns
         self._copy = engine.dialect.name == "postgresql"
         if self._copy:
             self._stage = _Stage(engine, columns, updated)
@@ -56,9 +58,19 @@ class BatchWriter:
 
     def write(self, rows: list[Row]) -> tuple[int, int]:
         """Store the rows in one transaction; (new, existing) counts."""
-        return self.write_parts([rows])
+        return self.write_parts(self.prepare([rows]))
 
-    def write_parts(self, parts: Sequence[Rows]) -> tuple[int, int]:
+    def prepare(self, parts: Sequence[Rows]) -> list[Rows | CsvRows]:
+        """The parts as the database takes them, made before write_parts (by the thread that
+        checks, while the previous batch is written): tables as tuples for SQLite, as CSV
+        text for PostgreSQL's COPY (pyarrow quotes every string, so only a null is an empty
+        field)."""
+        if not self._copy:
+            return [_tuples(part) for part in parts]
+        return [part if isinstance(part, list) else CsvRows(_csv(part.select(self._columns)),
+                                                             part.num_rows) for part in parts]
+
+    def write_parts(self, parts: Sequence[Rows | CsvRows]) -> tuple[int, int]:
         """Store the rows of the parts, in order, in one transaction; (new, existing)."""
         conn = self._connection()
         with conn.begin():
@@ -99,10 +111,27 @@ class BatchWriter:
             conn.close()
 
 
+@dataclass(frozen=True)
+class CsvRows:
+    """Rows as CSV text for COPY."""
+
+    text: bytes
+    count: int
+
+    def __len__(self) -> int:
+        return self.count
+
+
 def _tuples(part: Rows) -> list[Row]:
     if isinstance(part, list):
         return part
     return list(zip(*(column.to_pylist() for column in part.columns), strict=True))
+
+
+def _csv(table: pa.Table) -> bytes:
+    text = io.BytesIO()
+    pa_csv.write_csv(table, text, pa_csv.WriteOptions(include_header=False))
+    return text.getvalue()
 
 
 IMPORT_CACHE_KIB = 64 * 1024
@@ -151,7 +180,6 @@ class _Stage:
                        f"SELECT {names} FROM {_TABLE} WITH NO DATA")
         self.copy = f"COPY {STAGE} ({names}) FROM STDIN"
         self.direct = f"COPY {_TABLE} ({names}) FROM STDIN"
-        self.columns = columns
         self.existing = (f"SELECT count(*) FROM {STAGE} JOIN {_TABLE} "
                          f"ON {_TABLE}.code = {STAGE}.code")
         staged = table(STAGE, *(column(c) for c in columns), column("ctid"))
@@ -162,7 +190,7 @@ class _Stage:
                           .compile(dialect=engine.dialect))
         self._pick = itemgetter(*(COLUMNS.index(c) for c in columns))
 
-    def write(self, conn: Connection, parts: Sequence[Rows], *,
+    def write(self, conn: Connection, parts: Sequence[Rows | CsvRows], *,
               initial: bool = False) -> tuple[int, int]:
         """Stage and upsert the rows inside the caller's transaction; (new, existing)."""
         count = sum(map(len, parts))
@@ -174,7 +202,7 @@ class _Stage:
         conn.exec_driver_sql(self.upsert)
         return count - existing, existing
 
-    def _copied_straight(self, conn: Connection, parts: Sequence[Rows]) -> bool:
+    def _copied_straight(self, conn: Connection, parts: Sequence[Rows | CsvRows]) -> bool:
         """COPY the rows into the customers table; False (and nothing stored) when one of
         their codes is there already."""
         savepoint = conn.begin_nested()
@@ -188,24 +216,21 @@ class _Stage:
         savepoint.commit()
         return True
 
-    def _copy_parts(self, conn: Connection, statement: str, parts: Sequence[Rows]) -> None:
-        """One COPY a part, in order: tuples row by row, a table as CSV text written by
-        pyarrow (its strings quoted, so only a null is an empty field)."""
+    def _copy_parts(self, conn: Connection, statement: str,
+                    parts: Sequence[Rows | CsvRows]) -> None:
+        """One COPY a part, in order: tuples row by row, CSV text as it is."""
         driver: Any = conn.connection.dbapi_connection  # psycopg's, for its COPY support
         pick = self._pick
         try:
             with driver.cursor() as cursor:
                 for part in parts:
-                    if isinstance(part, list):
-                        with cursor.copy(statement) as copy:
-                            for row in part:
-                                copy.write_row(pick(row))
+                    if isinstance(part, CsvRows):
+                        with cursor.copy(f"{statement} (FORMAT csv)") as copy:
+                            copy.write(part.text)
                         continue
-                    text = io.BytesIO()
-                    pa_csv.write_csv(part.select(self.columns), text,
-                                     pa_csv.WriteOptions(include_header=False))
-                    with cursor.copy(f"{statement} (FORMAT csv)") as copy:
-                        copy.write(text.getbuffer())
+                    with cursor.copy(statement) as copy:
+                        for row in _tuples(part):
+                            copy.write_row(pick(row))
         except Exception as exc:  # the driver's own error, as SQLAlchemy would report it
             if isinstance(exc, conn.dialect.dbapi.Error):  # type: ignore[union-attr]
                 raise DBAPIError(statement, None, exc) from exc

@@ -93,7 +93,8 @@ def _outcome(engine: Engine, settings: Any, path: Path) -> tuple[Any, ...]:
     with engine.begin() as conn:
         stored = conn.execute(text(f"SELECT id, {', '.join(COLUMNS)}, phone_invalid "
                                    "FROM customers ORDER BY id")).all()
-        conn.execute(text("DELETE FROM customers"))
+        conn.execute(text("DELETE FROM customers") if engine.dialect.name == "sqlite" else
+                     text("TRUNCATE customers RESTART IDENTITY CASCADE"))  # ids from 1 again
     return outcome, stored, rejects
 
 
