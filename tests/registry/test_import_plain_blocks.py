@@ -156,3 +156,28 @@ def test_text_that_is_not_utf8_part_way_fails_as_the_csv_reader_does(
     fast, slow = _both_ways(engine, settings, path, monkeypatch)
     assert fast == slow
     assert "is not UTF-8" in fast[0] and len(fast[1]) > 100
+
+
+@pytest.mark.parametrize("columns", [
+    ("code", "lon", "lat"),
+    ("lat", "phone", "code", "lon", "language"),
+    (" Code ", "LON", "lat", "Email", "connected_on"),
+])
+def test_a_header_with_some_columns_in_any_order_and_case_gives_the_same(
+        engine: Engine, make_settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        columns: tuple[str, ...]) -> None:
+    settings = make_settings(OUTAGES_CUSTOMERS_IMPORT_BATCH="100")
+    rows = _tricky_rows(600)
+    keys = [c.strip().lower() for c in columns]
+    lines = [",".join(columns)] + [",".join(_quoted(r[k]) for k in keys) for r in rows]
+    path = tmp_path / "data" / "some-columns.csv"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fast, slow = _both_ways(engine, settings, path, monkeypatch)
+    assert fast == slow
+
+
+def _quoted(value: str) -> str:
+    if any(c in value for c in ',"\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
