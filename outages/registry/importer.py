@@ -18,18 +18,23 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from outages.errors import OutagesError, ValidationError
-from outages.registry.rows import CODE, Row, RowChecker
+from outages.registry.columnar import ColumnChecker, replace_rows
+from outages.registry.csvblocks import BlockReader, Lines
+from outages.registry.rows import CODE, COLUMNS, Row, RowChecker
 from outages.registry.sources import Record, Source, open_source
-from outages.registry.store import BatchWriter
+from outages.registry.store import BatchWriter, Rows
 from outages.rejects import RejectsFile
 from outages.settings import Settings
 
 SAMPLE_REASONS = 5
 CHECK_CHUNK = 10_000  # rows checked together, a column at a time (at most a batch)
+PLAIN_CHUNK = 50_000  # plain CSV lines checked together by pyarrow
 Progress = Callable[[int, int], None]  # (bytes done, total bytes)
 
 
@@ -71,7 +76,7 @@ def import_customers(
         header = [*source.original_header, source.location_name, "reason"]
         rejects = stack.enter_context(RejectsFile(rejects_path, header))
         stack.enter_context(_cycle_collection_paused())
-        result = _run(engine, settings, source, rejects, progress)
+        result = _run(engine, settings, source, rejects, progress, path)
         result.rejects_file = rejects.commit()
     return result
 
@@ -91,21 +96,30 @@ def _cycle_collection_paused() -> Iterator[None]:
 
 
 def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFile,
-         progress: Progress | None) -> ImportResult:
+         progress: Progress | None, path: Path) -> ImportResult:
     checker, result, seen = RowChecker(settings), ImportResult(), dict[str, int]()
     size, label = settings.customers.import_batch, source.location_name
     # Leaving the pool waits for a batch in flight, so an error never abandons one half-done.
     writer = BatchWriter(engine, source.present)
+    blocks = BlockReader(path, source) if label == "line" else None
+    chunks = blocks.chunks(min(CHECK_CHUNK, size), plain=PLAIN_CHUNK) if blocks else \
+        _chunks(source.records, min(CHECK_CHUNK, size))
+    lines = _LinesChecker(ColumnChecker(checker, source.original_header), seen, rejects, result)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as pool:
-        batch = _Batch(writer, source, result, progress, pool)
+        position = blocks.position if blocks else source.position
+        batch = _Batch(writer, source, position, result, progress, pool)
         try:
-            for records in _chunks(source.records, min(CHECK_CHUNK, size)):
+            for records in chunks:
+                if isinstance(records, Lines):
+                    table, locations = lines.check(records)
+                    _add_clean(batch, table, locations, size)
+                    continue
                 readable = [raw for _, raw, _, problem in records if problem is None]
                 checked = checker.check_many(readable)  # type: ignore[arg-type]
-                good, locations, refusals = _sort_out(records, *checked, seen, label)
+                good, where, refusals = _sort_out(records, *checked, seen, label)
                 for location, reasons, original in refusals:
                     _reject(rejects, result, original, location, label, "; ".join(reasons))
-                _add_clean(batch, good, locations, size)
+                _add_clean(batch, good, where, size)
             batch.flush()
             batch.wait()
         finally:
@@ -114,6 +128,48 @@ def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFil
     closed.result()  # reached only on success: a failure's own error matters more
     result.rejected = rejects.count
     return result
+
+
+class _LinesChecker:
+    """Plain CSV lines checked a column at a time (columnar.py); doubtful rows through
+    RowChecker.check, repeated codes as _sort_out marks them."""
+
+    def __init__(self, columns: ColumnChecker, seen: dict[str, int], rejects: RejectsFile,
+                 result: ImportResult) -> None:
+        self.columns, self.seen, self.rejects, self.result = columns, seen, rejects, result
+
+    def check(self, lines: Lines) -> tuple[pa.Table, list[int]]:
+        """(good rows as a table in COLUMNS order, their line numbers); refusals written."""
+        values, doubtful = self.columns.check(lines)
+        positions = np.flatnonzero(doubtful).tolist()
+        raws, _ = self.columns.raw(lines, positions)
+        codes = values[CODE].to_pylist()
+        refused: dict[int, list[str]] = {}
+        fixed: list[int] = []
+        rows: list[Row] = []
+        for position, raw in zip(positions, raws, strict=True):
+            row, reasons = self.columns.checker.check(raw)
+            if row is None:
+                refused[position] = reasons
+                codes[position] = _raw_code(raw)
+            else:
+                fixed.append(position)
+                rows.append(row)
+                codes[position] = row[CODE]
+        first = lines.first_line
+        locations = list(range(first, first + len(lines)))
+        refused = _mark_repeats(codes, locations, refused, self.seen, "line")
+        if refused:
+            _, originals = self.columns.raw(lines, sorted(refused))
+            for position, original in zip(sorted(refused), originals, strict=True):
+                _reject(self.rejects, self.result, original, first + position, "line",
+                        "; ".join(refused[position]))
+        table = pa.Table.from_arrays(replace_rows(values, fixed, rows), names=list(COLUMNS))
+        if not refused:
+            return table, locations
+        keep = np.ones(len(lines), dtype=bool)
+        keep[list(refused)] = False
+        return table.filter(pa.array(keep)), (first + np.flatnonzero(keep)).tolist()
 
 
 def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
@@ -138,21 +194,7 @@ def _sort_out(records: list[Record], rows: list[Row | None], refused: dict[int, 
     locations = [record[0] for record in readable]
     codes = [row[CODE] if row is not None else _raw_code(record[1])
              for row, record in zip(rows, readable, strict=True)]
-    firsts = dict(zip(reversed(codes), reversed(locations), strict=True))  # first wins
-    firsts.pop("", None)
-    repeats = seen.keys() & firsts.keys()
-    if len(firsts) != len(codes) - codes.count(""):  # a code twice in the chunk
-        repeats |= {code for code, count in Counter(codes).items() if count > 1 and code}
-    if repeats:
-        refused = dict(refused)
-        for position in [k for k, code in enumerate(codes) if code in repeats]:
-            code, location = codes[position], locations[position]
-            first = seen.setdefault(code, location)
-            if first != location:
-                refused[position] = [*refused.get(position, []),
-                                     f"duplicate code {code}, first seen on {label} {first}"]
-            firsts.pop(code, None)
-    seen.update(firsts)
+    refused = _mark_repeats(codes, locations, refused, seen, label)
     if not refused and readable is records:
         return rows, locations, []  # type: ignore[return-value]
     refusals = [(location, [problem], original)
@@ -170,17 +212,40 @@ def _sort_out(records: list[Record], rows: list[Row | None], refused: dict[int, 
     return [*good, *rows[start:]], [*where, *locations[start:]], refusals  # type: ignore[list-item]
 
 
+def _mark_repeats(codes: list[str], locations: list[int], refused: dict[int, list[str]],
+                  seen: dict[str, int], label: str) -> dict[int, list[str]]:
+    """`refused` with a reason added for each row whose code was seen before (a new dict
+    when one is), and the codes marked seen."""
+    firsts = dict(zip(reversed(codes), reversed(locations), strict=True))  # first wins
+    firsts.pop("", None)
+    repeats = seen.keys() & firsts.keys()
+    if len(firsts) != len(codes) - codes.count(""):  # a code twice in the chunk
+        repeats |= {code for code, count in Counter(codes).items() if count > 1 and code}
+    if repeats:
+        refused = dict(refused)
+        for position in [k for k, code in enumerate(codes) if code in repeats]:
+            code, location = codes[position], locations[position]
+            first = seen.setdefault(code, location)
+            if first != location:
+                refused[position] = [*refused.get(position, []),
+                                     f"duplicate code {code}, first seen on {label} {first}"]
+            firsts.pop(code, None)
+    seen.update(firsts)
+    return refused
+
+
 def _raw_code(raw: Any) -> str:
     return str(raw[CODE]).strip() if raw[CODE] is not None else ""
 
 
-def _add_clean(batch: _Batch, rows: list[Row], locations: list[int], size: int) -> None:
+def _add_clean(batch: _Batch, rows: Rows, locations: list[int], size: int) -> None:
     """Good rows into batches of `size`, as adding them one by one would."""
     done = 0
     while done < len(rows):
-        room = size - len(batch.rows)
+        room = size - batch.count
         end = min(len(rows), done + room)
-        if batch.extend(rows[done:end], locations[done], locations[end - 1]) >= size:
+        part = rows.slice(done, end - done) if isinstance(rows, pa.Table) else rows[done:end]
+        if batch.extend(part, locations[done], locations[end - 1]) >= size:
             batch.flush()
         done = end
 
@@ -203,30 +268,34 @@ class _Batch:
     line). At most one batch is in flight; its failure is reported with its own span.
     """
 
-    def __init__(self, writer: BatchWriter, source: Source, result: ImportResult,
-                 progress: Progress | None, pool: ThreadPoolExecutor) -> None:
-        self.writer, self.source, self.result, self.progress = writer, source, result, progress
-        self.pool = pool
-        self.rows: list[Row] = []
-        self.first = self.last = 0
+    def __init__(self, writer: BatchWriter, source: Source, position: Callable[[], int],
+                 result: ImportResult, progress: Progress | None,
+                 pool: ThreadPoolExecutor) -> None:
+        self.writer, self.position = writer, position
+        self.size, self.label = source.size, source.location_name
+        self.result, self.progress, self.pool = result, progress, pool
+        self.parts: list[Rows] = []
+        self.count = self.first = self.last = 0
         self.pending: tuple[Future[tuple[int, int]], int, int] | None = None
 
-    def extend(self, rows: list[Row], first: int, last: int) -> int:
+    def extend(self, rows: Rows, first: int, last: int) -> int:
         """Add rows read from locations first..last (all of them good)."""
-        if not self.rows:
+        if not self.count:
             self.first = first
-        self.rows.extend(rows)
+        self.parts.append(rows)
+        self.count += len(rows)
         self.last = last
-        return len(self.rows)
+        return self.count
 
     def flush(self) -> None:
-        if self.rows:
+        if self.count:
+            parts = self.writer.prepare(self.parts)  # while the batch before is written
             self.wait()
-            self.pending = (self.pool.submit(self.writer.write, self.rows), self.first,
+            self.pending = (self.pool.submit(self.writer.write_parts, parts), self.first,
                             self.last)
-            self.rows = []
+            self.parts, self.count = [], 0
         if self.progress:
-            self.progress(self.source.position(), self.source.size)
+            self.progress(self.position(), self.size)
 
     def wait(self) -> None:
         if self.pending is None:
@@ -242,7 +311,7 @@ class _Batch:
 
     def _stopped(self, exc: DBAPIError, first: int, last: int) -> OutagesError:
         done = self.result.imported + self.result.updated
-        where = f"{self.source.location_name}s {first}-{last}"
+        where = f"{self.label}s {first}-{last}"
         return OutagesError(f"the database refused the rows of {where} ({exc.orig}); none of "
                             f"them was stored, the {done} rows before them were. Fix the "
                             "cause and run the import again (it is safe to repeat)")

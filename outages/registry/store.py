@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeAlias
 
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, Engine, bindparam, case, column, false, func, select, table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
@@ -15,6 +19,7 @@ from outages.models.indexes import build_missing, defer_for_initial_load
 from outages.registry.rows import COLUMNS, Row
 
 _t = Customer.__table__
+Rows: TypeAlias = "list[Row] | pa.Table"  # a table: the COLUMNS, typed as rows' values are
 
 
 class BatchWriter:
@@ -32,6 +37,7 @@ class BatchWriter:
         self.engine = engine
         columns = [c for c in COLUMNS if c in present or c == "language"]
         updated = [c for c in columns if c in present]
+        self._columns = columns
         self._copy = engine.dialect.name == "postgresql"
         if self._copy:
             self._stage = _Stage(engine, columns, updated)
@@ -52,6 +58,20 @@ class BatchWriter:
 
     def write(self, rows: list[Row]) -> tuple[int, int]:
         """Store the rows in one transaction; (new, existing) counts."""
+        return self.write_parts(self.prepare([rows]))
+
+    def prepare(self, parts: Sequence[Rows]) -> list[Rows | CsvRows]:
+        """The parts as the database takes them, made before write_parts (by the thread that
+        checks, while the previous batch is written): tables as tuples for SQLite, as CSV
+        text for PostgreSQL's COPY (pyarrow quotes every string, so only a null is an empty
+        field)."""
+        if not self._copy:
+            return [_tuples(part) for part in parts]
+        return [part if isinstance(part, list) else CsvRows(_csv(part.select(self._columns)),
+                                                             part.num_rows) for part in parts]
+
+    def write_parts(self, parts: Sequence[Rows | CsvRows]) -> tuple[int, int]:
+        """Store the rows of the parts, in order, in one transaction; (new, existing)."""
         conn = self._connection()
         with conn.begin():
             if self._first:
@@ -59,7 +79,8 @@ class BatchWriter:
                 self._initial = defer_for_initial_load(conn)
                 self._first = False
             if self._copy:
-                return self._stage.write(conn, rows, initial=self._initial)
+                return self._stage.write(conn, parts, initial=self._initial)
+            rows = [row for part in parts for row in _tuples(part)]
             params = rows if self._pick is None else list(map(self._pick, rows))
             return _upsert_counting_ids(conn, self.sql, params)
 
@@ -88,6 +109,29 @@ class BatchWriter:
                          f"temp_store={SQLITE_DEFAULT_TEMP_STORE}")
         finally:
             conn.close()
+
+
+@dataclass(frozen=True)
+class CsvRows:
+    """Rows as CSV text for COPY."""
+
+    text: bytes
+    count: int
+
+    def __len__(self) -> int:
+        return self.count
+
+
+def _tuples(part: Rows) -> list[Row]:
+    if isinstance(part, list):
+        return part
+    return list(zip(*(column.to_pylist() for column in part.columns), strict=True))
+
+
+def _csv(table: pa.Table) -> bytes:
+    text = io.BytesIO()
+    pa_csv.write_csv(table, text, pa_csv.WriteOptions(include_header=False))
+    return text.getvalue()
 
 
 IMPORT_CACHE_KIB = 64 * 1024
@@ -146,23 +190,24 @@ class _Stage:
                           .compile(dialect=engine.dialect))
         self._pick = itemgetter(*(COLUMNS.index(c) for c in columns))
 
-    def write(self, conn: Connection, rows: list[Row], *,
+    def write(self, conn: Connection, parts: Sequence[Rows | CsvRows], *,
               initial: bool = False) -> tuple[int, int]:
         """Stage and upsert the rows inside the caller's transaction; (new, existing)."""
-        if initial and self._copied_straight(conn, rows):
-            return len(rows), 0
+        count = sum(map(len, parts))
+        if initial and self._copied_straight(conn, parts):
+            return count, 0
         conn.exec_driver_sql(self.create)
-        self._copy_rows(conn, self.copy, rows)
+        self._copy_parts(conn, self.copy, parts)
         existing = int(conn.exec_driver_sql(self.existing).scalar_one())
         conn.exec_driver_sql(self.upsert)
-        return len(rows) - existing, existing
+        return count - existing, existing
 
-    def _copied_straight(self, conn: Connection, rows: list[Row]) -> bool:
+    def _copied_straight(self, conn: Connection, parts: Sequence[Rows | CsvRows]) -> bool:
         """COPY the rows into the customers table; False (and nothing stored) when one of
         their codes is there already."""
         savepoint = conn.begin_nested()
         try:
-            self._copy_rows(conn, self.direct, rows)
+            self._copy_parts(conn, self.direct, parts)
         except DBAPIError as exc:
             savepoint.rollback()
             if getattr(exc.orig, "sqlstate", None) == _UNIQUE_VIOLATION:
@@ -171,13 +216,21 @@ class _Stage:
         savepoint.commit()
         return True
 
-    def _copy_rows(self, conn: Connection, statement: str, rows: list[Row]) -> None:
+    def _copy_parts(self, conn: Connection, statement: str,
+                    parts: Sequence[Rows | CsvRows]) -> None:
+        """One COPY a part, in order: tuples row by row, CSV text as it is."""
         driver: Any = conn.connection.dbapi_connection  # psycopg's, for its COPY support
         pick = self._pick
         try:
-            with driver.cursor() as cursor, cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(pick(row))
+            with driver.cursor() as cursor:
+                for part in parts:
+                    if isinstance(part, CsvRows):
+                        with cursor.copy(f"{statement} (FORMAT csv)") as copy:
+                            copy.write(part.text)
+                        continue
+                    with cursor.copy(statement) as copy:
+                        for row in _tuples(part):
+                            copy.write_row(pick(row))
         except Exception as exc:  # the driver's own error, as SQLAlchemy would report it
             if isinstance(exc, conn.dialect.dbapi.Error):  # type: ignore[union-attr]
                 raise DBAPIError(statement, None, exc) from exc
