@@ -298,15 +298,17 @@ def test_extending_a_started_cut_tells_those_still_out_and_moves_running_late(
 ) -> None:
     outage, ids = cut
     _started(engine, settings, outage)
-    _publish(engine, settings, "restored", outage, 2, customer_ids=ids[:1])
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # the first customer restored in a step of its own
         conn.execute(insert(Interruption.__table__), [
             {"outage_id": outage, "customer_id": c, "planned": True, "start_at": NOW,
              "end_at": NOW + timedelta(hours=1) if c == ids[0] else None} for c in ids[:4]])
+        h.add_revision(conn, outage, 3, "restored", at=NOW + timedelta(hours=1))
+    _publish(engine, settings, "restored", outage, 3, customer_ids=ids[:1])
+    with engine.begin() as conn:
         new_end = START + timedelta(hours=10)
         conn.execute(update(Outage.__table__).values(etr=new_end))
-        h.add_revision(conn, outage, 3, "extended", at=NOW)
-    _publish(engine, settings, "cut_extended", outage, 3)
+        h.add_revision(conn, outage, 4, "extended", at=NOW)
+    _publish(engine, settings, "cut_extended", outage, 4)
     told = h.rows(engine, kind="cut_extended")
     assert {r.customer_id for r in told} == set(ids[1:4])
     assert {(r.ref_at, r.urgent) for r in told} == {(new_end, True)}
