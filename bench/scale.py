@@ -338,13 +338,12 @@ def _indexes_set_aside(url: str, name: str) -> Iterator[None]:
 
 def _copy_interruptions(url: str, outage: np.ndarray, customer: np.ndarray, start: np.ndarray,
                         end: np.ndarray, planned: np.ndarray) -> None:
-    header = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
     with _admin(url) as conn:
         conn.execute("SET session_replication_role = replica")
         with conn.cursor() as cursor, cursor.copy(
                 "COPY interruptions (outage_id, customer_id, planned, cause, start_at, end_at) "
                 "FROM STDIN (FORMAT binary)") as copy:
-            copy.write(header)
+            copy.write(db.PG_COPY_HEADER)
             for first in range(0, len(outage), _COPY_CHUNK):
                 part = slice(first, first + _COPY_CHUNK)
                 rows = np.zeros(len(outage[part]), dtype=_ROW)
@@ -358,7 +357,7 @@ def _copy_interruptions(url: str, outage: np.ndarray, customer: np.ndarray, star
                 rows["start"] = (start[part] - _PG_EPOCH_S) * 1_000_000
                 rows["end"] = (end[part] - _PG_EPOCH_S) * 1_000_000
                 copy.write(rows.tobytes())
-            copy.write(b"\xff\xff")
+            copy.write(db.PG_COPY_TRAILER)
 
 
 def _child(command: list[str]) -> dict[str, Any]:

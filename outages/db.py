@@ -159,6 +159,12 @@ def _has_tables(engine: Engine) -> bool:
 STALE_AFTER_ROWS = 50_000
 
 
+# PostgreSQL's binary COPY framing: a signature, flags and header extension, and the end
+# mark after the rows (each row: its field count, then per field a length and the bytes).
+PG_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+PG_COPY_TRAILER = b"\xff\xff"
+
+
 def refresh_statistics(conn: Connection, table: str, added: int) -> None:
     """ANALYZE `table` inside the caller's transaction after it added `added` rows, when that
     is enough to mislead the planner. ANALYZE counts the transaction's own new rows, and its

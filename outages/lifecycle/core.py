@@ -324,7 +324,6 @@ def _add(
 # has the same width, so the rows are one numpy array, made without a Python object per row.
 _MEMBER_ROW = np.dtype([("fields", ">i2"), ("l1", ">i4"), ("outage", ">i4"), ("l2", ">i4"),
                         ("customer", ">i4"), ("l3", ">i4"), ("revision", ">i4")])
-_COPY_HEADER, _COPY_TRAILER = b"PGCOPY\n\xff\r\n\x00" + bytes(8), b"\xff\xff"
 
 
 def _insert_members(conn: Connection, outage_id: int, ids: npt.NDArray[np.int64],
@@ -345,7 +344,7 @@ def _insert_members(conn: Connection, outage_id: int, ids: npt.NDArray[np.int64]
     with driver.cursor() as cursor, cursor.copy(
             "COPY outage_customers (outage_id, customer_id, added_revision) "
             "FROM STDIN (FORMAT BINARY)") as copy:
-        copy.write(_COPY_HEADER + rows.tobytes() + _COPY_TRAILER)
+        copy.write(db.PG_COPY_HEADER + rows.tobytes() + db.PG_COPY_TRAILER)
 
 
 def _previously_dropped(

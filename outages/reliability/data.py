@@ -8,6 +8,7 @@ numpy parses in C. Customers arrive as one id list per group.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -175,12 +176,13 @@ def _id_ranges(conn: Connection) -> list[int]:
     return list(range(int(low or 0), int(high or -1) + 1, _CHUNK_IDS))
 
 
-def _in_turn(conn: Connection, fetch: Any, starts: list[int]) -> list[list[IntArray]]:
+def _in_turn(conn: Connection, fetch: Callable[[int, Connection], list[IntArray]],
+             starts: list[int]) -> list[list[IntArray]]:
     """fetch(first id, connection) for each range, two at a time on their own connections
     (the drivers release the GIL while the database works)."""
     def fetch_apart(first: int) -> list[IntArray]:
         with conn.engine.connect() as own:
-            return list(fetch(first, own))
+            return fetch(first, own)
 
     if len(starts) > 1 and conn.engine.url.database not in (None, "", ":memory:"):
         with ThreadPoolExecutor(_WORKERS) as pool:
