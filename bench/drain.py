@@ -24,7 +24,7 @@ from pathlib import Path
 import requests
 from sqlalchemy import Engine, text
 
-from bench.machine import peak_rss_mb
+from bench.machine import cpu_seconds, peak_rss_mb, postgres_pids
 
 SID = "AC" + "0" * 32
 WARM_UP = 5.0  # seconds before the rate is measured (imports, first claims)
@@ -37,11 +37,12 @@ def drain(engine: Engine, url: str, environment: Environment, args: argparse.Nam
     api_url = f"http://127.0.0.1:{port}"
     try:
         total = args.workers * args.concurrency
-        floor = _floor(api_url, args.workers, args.concurrency, min(args.drain_seconds, 20.0))
+        floor, floor_cpu = _floor(api_url, server.pid, args.workers, args.concurrency,
+                                  min(args.drain_seconds, 20.0))
         before = _stats(api_url)["count"]
         sent_before = _sent(engine)
-        rate, rss, seconds = _workers(url, environment(url, api_url, args.concurrency), args,
-                                      api_url)
+        rate, rss, seconds, cpu = _workers(url, environment(url, api_url, args.concurrency),
+                                           args, api_url, server.pid)
         stats = _stats(api_url)
         sent = stats["count"] - before
         recorded = _sent(engine) - sent_before  # an earlier drain's are not this one's
@@ -58,6 +59,9 @@ def drain(engine: Engine, url: str, environment: Environment, args: argparse.Nam
         print(f"  once  : stand-in accepted {sent:,} to {distinct:,} different numbers, outbox "
               f"records {recorded:,} more sent ({left:,} still queued): "
               f"{'each exactly once' if once else 'MISMATCH'}")
+        print(f"  cpu   : ms per message: floor {floor_cpu['client']:.2f} client + "
+              f"{floor_cpu['stand-in']:.2f} stand-in; workers {cpu['workers']:.2f} + "
+              f"{cpu['stand-in']:.2f} stand-in + {cpu['postgres']:.2f} PostgreSQL")
         print(f"  memory: worker peak RSS {', '.join(f'{r:.0f}' for r in rss)} MB (target < 500 "
               f"MB: {_verdict(max(rss) < 500)})", flush=True)
     finally:
@@ -90,51 +94,83 @@ def _stats(api_url: str) -> dict[str, int]:
     return dict(answer.json())
 
 
-def _floor(api_url: str, processes: int, threads: int, seconds: float) -> float:
+def _floor(api_url: str, server: int, processes: int, threads: int,
+           seconds: float) -> tuple[float, dict[str, float]]:
+    """Posts per second from `processes` x `threads` bare HTTP posters, and the CPU each
+    post took (ms) in the posters and in the stand-in."""
     children = [subprocess.Popen([sys.executable, "-m", "bench.drain", "--child-floor", api_url,
                                   str(threads), str(seconds)], stdout=subprocess.PIPE, text=True)
                 for _ in range(processes)]
-    rates = []
+    time.sleep(min(WARM_UP, seconds / 4) + 0.5)  # the children's own warm-up, and start-up
+    window = _sample(api_url, [server])
+    answers = []
     for child in children:
         output, _ = child.communicate()
-        rates.append(float(json.loads(output.strip().splitlines()[-1])["rate"]))
-    return sum(rates)
+        answers.append(json.loads(output.strip().splitlines()[-1]))
+    posts = sum(a["posts"] for a in answers)
+    return sum(a["rate"] for a in answers), {
+        "client": 1000 * sum(a["cpu"] for a in answers) / max(1, posts),
+        "stand-in": _per_message(window, _sample(api_url, [server]))}
+
+
+def _sample(api_url: str, pids: list[int]) -> tuple[int, float]:
+    """The stand-in's count of accepted messages, and the CPU seconds `pids` have used."""
+    return _stats(api_url)["count"], cpu_seconds(pids)
+
+
+def _per_message(before: tuple[int, float], after: tuple[int, float]) -> float:
+    """CPU ms per accepted message between two samples."""
+    return 1000 * (after[1] - before[1]) / max(1, after[0] - before[0])
 
 
 def _child_floor(api_url: str, threads: int, seconds: float) -> None:
-    """Post for `seconds` from `threads` threads; the rate after the warm-up."""
+    """Post for `seconds` from `threads` threads; the rate after the warm-up. The posts go
+    through the same connection pool as the SMS channel's (urllib3, one pool per process),
+    with the body and headers made once: the bare HTTP exchange and nothing else."""
+    from base64 import b64encode
+    from urllib.parse import urlencode
+
+    from notifier.channels.pooled_http import pool_manager
+
     url = f"{api_url}/2010-04-01/Accounts/{SID}/Messages.json"
+    manager = pool_manager(url, threads)
+    token = b64encode(f"{SID}:bench".encode()).decode()
+    headers = {"Authorization": f"Basic {token}",
+               "Content-Type": "application/x-www-form-urlencoded"}
     counts = [0] * threads
     start = time.perf_counter()
     measure_from, stop = start + min(WARM_UP, seconds / 4), start + seconds
-    marks: list[int] = []
+    marks: list[tuple[int, float]] = []
     pid = os.getpid()
 
     def post(k: int) -> None:
-        session = requests.Session()
-        session.trust_env = False  # as the SMS channel's: no environment scan per request
         n = 0
         while time.perf_counter() < stop:
-            session.post(url, data={"To": f"+1{pid}{k:03d}{n:08d}", "From": "+15005550006",
-                                    "Body": "x"}, auth=(SID, "bench"),
-                         timeout=10).raise_for_status()
+            body = urlencode({"To": f"+1{pid}{k:03d}{n:08d}", "From": "+15005550006",
+                              "Body": "x"})
+            answer = manager.urlopen("POST", url, body=body, headers=headers, retries=False,
+                                     timeout=10)
+            if answer.status >= 400:
+                raise SystemExit(f"the stand-in answered {answer.status}: {answer.data!r}")
             n += 1
             counts[k] = n
 
     def mark() -> None:
         time.sleep(max(0.0, measure_from - time.perf_counter()))
-        marks.append(sum(counts))
+        marks.append((sum(counts), time.process_time()))
 
     marker = threading.Thread(target=mark)
     marker.start()
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(post, range(threads)))
     marker.join()
-    print(json.dumps({"rate": (sum(counts) - marks[0]) / (stop - measure_from)}))
+    posts = sum(counts) - marks[0][0]
+    print(json.dumps({"rate": posts / (stop - measure_from), "posts": posts,
+                      "cpu": time.process_time() - marks[0][1]}))
 
 
-def _workers(url: str, environ: dict[str, str], args: argparse.Namespace,
-             api_url: str) -> tuple[float, list[float], float]:
+def _workers(url: str, environ: dict[str, str], args: argparse.Namespace, api_url: str,
+             server: int) -> tuple[float, list[float], float, dict[str, float]]:
     outages = Path(sys.executable).with_name("outages")
     env = {**os.environ, **environ}
     started = time.perf_counter()
@@ -149,10 +185,14 @@ def _workers(url: str, environ: dict[str, str], args: argparse.Namespace,
             worker.terminate()
             worker.wait()
         raise SystemExit(f"workers {ended} stopped at start: see {log}")
-    first = _stats(api_url)["count"]
+    groups = {"workers": [w.pid for w in workers], "stand-in": [server],
+              "postgres": postgres_pids()}
+    first = {name: _sample(api_url, pids) for name, pids in groups.items()}
     measured = time.perf_counter()
     time.sleep(max(0.0, args.drain_seconds - WARM_UP))
-    rate = (_stats(api_url)["count"] - first) / (time.perf_counter() - measured)
+    last = {name: _sample(api_url, pids) for name, pids in groups.items()}
+    rate = (last["workers"][0] - first["workers"][0]) / (time.perf_counter() - measured)
+    cpu = {name: _per_message(first[name], last[name]) for name in groups}
     peaks = [peak_rss_mb(worker.pid) for worker in workers]  # before they exit
     for worker in workers:
         worker.send_signal(signal.SIGTERM)
@@ -160,7 +200,7 @@ def _workers(url: str, environ: dict[str, str], args: argparse.Namespace,
         status = worker.wait()
         if status != 0:
             print(f"  worker {worker.pid} ended with status {status}")
-    return rate, peaks, time.perf_counter() - started
+    return rate, peaks, time.perf_counter() - started, cpu
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--child-floor"]:

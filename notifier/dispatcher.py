@@ -10,12 +10,13 @@ memory, and everything resumes once it answers again.
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -113,8 +114,14 @@ class Dispatcher:
         self.clock = clock
         # The domain's one-click opt-out URL for a row (per recipient, so not in its text).
         self.unsubscribe = unsubscribe
-        self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="send")
+        self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="lookup")
         self.claimer = ThreadPoolExecutor(1, thread_name_prefix="claim")
+        # Sending threads take rows from `to_send` and put each _Result on `finished`, where
+        # the claiming thread's done claims arrive too: one queue to wait on, and no future
+        # per message (their locks and wake-ups cost a worker a tenth of its CPU).
+        self.to_send: queue.SimpleQueue[Row[Any] | None] = queue.SimpleQueue()
+        self.finished: queue.SimpleQueue[_Result | Future[Any]] = queue.SimpleQueue()
+        self.senders: list[threading.Thread] = []
         self.tally = threading.Lock()  # outcomes are counted by the claiming thread too
         # Outcomes since start, by the status each row was left in: sent, failed, pending (a
         # transient failure, to try again), superseded.
@@ -152,6 +159,11 @@ class Dispatcher:
         return ", ".join(parts)
 
     def close(self) -> None:
+        for _ in self.senders:
+            self.to_send.put(None)
+        for sender in self.senders:
+            sender.join()
+        self.senders = []
         self.pool.shutdown(wait=True)
         self.claimer.shutdown(wait=True)
         for transport in {id(t): t for t in self.transports.values()}.values():
@@ -264,39 +276,58 @@ class Dispatcher:
     def _send_all(self, rows: Sequence[Row[Any]]) -> int:
         """Send `rows`, and the batches claimed ahead meanwhile; how many were claimed."""
         self.refused.clear()  # from here on the domain's contact flags say it
-        pending: set[Future[_Result]] = set()
+        self._start_senders()
+        in_flight = 0
         done: list[_Result] = []
-        queue = list(reversed(rows))
+        unsent = list(reversed(rows))
         claimed = len(rows)
         ahead: Future[list[Row[Any]]] | None = None  # the next batch, being claimed
-        while queue or pending or ahead:
-            if ahead is None and self._claim_ahead(queue):
+        while unsent or in_flight or ahead:
+            if ahead is None and self._claim_ahead(unsent):
                 ahead = self.claimer.submit(self.reconnect.run, self._claim)
-            if ahead is not None and (ahead.done() or not (queue or pending)):
+                ahead.add_done_callback(self.finished.put)
+            if ahead is not None and (ahead.done() or not (unsent or in_flight)):
                 more = ahead.result()
                 ahead = None
                 claimed += len(more)
-                queue[:0] = reversed(more)  # sent after what is left of this batch
-            # Keep at most 2x concurrency submitted, so a SIGTERM stops soon.
-            while queue and len(pending) < 2 * self.concurrency and not self.stopping:
-                pending.add(self.pool.submit(self._send, queue.pop()))
-            if self.stopping and not pending and ahead is None:
+                unsent[:0] = reversed(more)  # sent after what is left of this batch
+            # Keep at most 2x concurrency handed out, so a SIGTERM stops soon.
+            while unsent and in_flight < 2 * self.concurrency and not self.stopping:
+                self.to_send.put(unsent.pop())
+                in_flight += 1
+            if self.stopping and not in_flight and ahead is None:
                 break
-            if not pending:
+            if not in_flight:
                 continue  # only the claim ahead is left: taken at the top
-            watched: set[Future[Any]] = {*pending} if ahead is None else {*pending, ahead}
-            wait(watched, return_when=FIRST_COMPLETED)
-            finished = {future for future in pending if future.done()}
-            pending -= finished
-            done.extend(future.result() for future in finished)
-            if done and (len(done) >= FLUSH_EVERY or not pending):
+            for event in _all_waiting(self.finished):
+                if isinstance(event, _Result):  # else a claim ahead is done: taken at the top
+                    in_flight -= 1
+                    done.append(event)
+            if done and (len(done) >= FLUSH_EVERY or not in_flight):
                 self._record_or_hold(done)
                 done = []
         # Nothing more is claimed before the outcomes held are recorded.
         self.reconnect.run(self._record_held)
-        if queue:  # stopped: hand the unsent claims back
+        if unsent:  # stopped: hand the unsent claims back
             self.reconnect.run(self._release_own)
         return claimed
+
+    def _start_senders(self) -> None:
+        while len(self.senders) < self.concurrency:
+            sender = threading.Thread(target=self._sending, daemon=True,
+                                      name=f"send_{len(self.senders)}")
+            sender.start()
+            self.senders.append(sender)
+
+    def _sending(self) -> None:
+        while (row := self.to_send.get()) is not None:
+            try:
+                result = self._send(row)
+            except Exception as exc:  # a bug around the transport: the row must come back
+                log.exception("sending outbox row %s failed", row.id)
+                result = _Result(row, error=DeliveryError(repr(exc), code="internal",
+                                                          permanent=False))
+            self.finished.put(result)
 
     def _claim_ahead(self, queue: Sequence[Row[Any]]) -> bool:
         """Whether to claim the next batch now, on the claiming thread while the sends go on:
@@ -399,6 +430,16 @@ class Dispatcher:
         status = OutboxStatus.PENDING if retry_at else FAILED
         return _outcome(row, status, now, code=error.code, error=str(error),
                         due_at=retry_at or row.due_at)
+
+
+def _all_waiting(events: queue.SimpleQueue[Any]) -> list[Any]:
+    """The next event (waiting for it), and all others already there."""
+    taken = [events.get()]
+    while True:
+        try:
+            taken.append(events.get_nowait())
+        except queue.Empty:
+            return taken
 
 
 def _ids(row: Row[Any], provider_id: str | None = None) -> dict[str, Any]:

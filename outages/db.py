@@ -8,14 +8,15 @@ is refused with the command that brings it up to date.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, any_, bindparam, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql.elements import ColumnElement
 
 from outages.errors import ConfigError
 
@@ -179,3 +180,16 @@ def write_transaction(engine: Engine) -> Iterator[Any]:
     of failing half-way with 'database is locked'."""
     with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
         yield conn
+
+
+def among(conn: Connection, column: ColumnElement[Any],
+          values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL `column = ANY(array)` with one bound array. An IN
+    list is spelled out anew at each execution, one placeholder per value: for a worker's
+    batch of 500 ids that cost more than the query."""
+    values = list(values)
+    if conn.dialect.name != "postgresql":
+        return column.in_(values)
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    return column == any_(bindparam(None, values, type_=ARRAY(column.type)))

@@ -3,7 +3,6 @@ server) with an explicit HTTP timeout (the client's default is none)."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -16,6 +15,8 @@ from notifier.render import Templates
 if TYPE_CHECKING:
     from twilio.base.exceptions import TwilioRestException
     from twilio.rest import Client
+
+    from notifier.channels.pooled_http import PooledHttpClient
 
 # Twilio error codes, from a send or a status callback: what they say about the number.
 OUTCOMES = {
@@ -53,6 +54,8 @@ class SmsChannel(ProviderChannel):
         self._api_url = api_url.rstrip("/")
         self._timeout = timeout
         self._local = threading.local()
+        self._http: PooledHttpClient | None = None
+        self._http_lock = threading.Lock()
         sender = ({"messaging_service_sid": messaging_service_sid} if messaging_service_sid
                   else {"from_": from_number})
         self._fixed: dict[str, object] = {**sender,
@@ -75,51 +78,52 @@ class SmsChannel(ProviderChannel):
                    validity_period=int(config["validity_period"].total_seconds()))
 
     def _client(self) -> Client:
-        # One client (and HTTP connection pool) per sending thread: requests sessions are
-        # not safe to share, and reusing connections is most of the per-message cost.
+        # A twilio client per sending thread, all on one pool of HTTP connections: reusing
+        # connections is most of the per-message cost.
         client: Client | None = getattr(self._local, "client", None)
         if client is None:
             # Imported here: the twilio client is heavy, and most commands never send.
-            from twilio.http.http_client import TwilioHttpClient
             from twilio.rest import Client
 
-            http = TwilioHttpClient(timeout=self._timeout, pool_connections=True,
-                                    proxy=_environment_proxies(self._api_url))
-            # requests reads the proxy and CA settings from the environment at every request
-            # (a fifth of a sending worker's CPU went to scanning it); read once above and
-            # here instead, they still apply.
-            assert http.session is not None
-            http.session.trust_env = False
-            http.session.verify = _environment_ca_bundle() or True
-            client = Client(*self._credentials, http_client=http)
+            client = Client(*self._credentials, http_client=self._pool())
             client.api.base_url = self._api_url
             self._local.client = client
         return client
 
+    def _pool(self) -> PooledHttpClient:
+        with self._http_lock:
+            if self._http is None:
+                from notifier.channels.pooled_http import PooledHttpClient
+
+                self._http = PooledHttpClient(self._api_url, timeout=self._timeout)
+            return self._http
+
     def send(self, message: Message) -> Receipt:
-        import requests
         from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        from notifier.channels.pooled_http import NetworkError
 
         try:
             sent = self._client().messages.create(to=message.recipient, body=message.body,
                                                   **self._fixed)
         except TwilioRestException as exc:
             raise classify(exc) from exc
-        except (requests.RequestException, TwilioException) as exc:
+        except (NetworkError, TwilioException) as exc:
             raise DeliveryError(f"network: {exc}", code="network", permanent=False) from exc
         return Receipt(provider_id=sent.sid)
 
     def lookup(self, message: Message, since: datetime) -> Receipt | None:
         """The provider's copy of this message, if it accepted one since `since`."""
-        import requests
         from twilio.base.exceptions import TwilioException
+
+        from notifier.channels.pooled_http import NetworkError
 
         sender = self._fixed.get("from_")
         try:
             found = self._client().messages.list(to=message.recipient,
                                                  date_sent_after=since - timedelta(days=1),
                                                  limit=50)
-        except (requests.RequestException, TwilioException) as exc:
+        except (NetworkError, TwilioException) as exc:
             raise DeliveryError(f"lookup failed: {exc}", code="lookup", permanent=False) from exc
         # Same text to the same number after the claim: an identical earlier notice (two
         # reminders read alike) was accepted before `since` and does not count.
@@ -132,18 +136,10 @@ class SmsChannel(ProviderChannel):
 
     def close(self) -> None:
         self._local = threading.local()
-
-
-def _environment_proxies(url: str) -> dict[str, str]:
-    """The proxies HTTP_PROXY, HTTPS_PROXY and NO_PROXY give for `url`, as requests finds them."""
-    from requests.utils import get_environ_proxies
-
-    return dict(get_environ_proxies(url))
-
-
-def _environment_ca_bundle() -> str | None:
-    """The CA bundle requests takes from the environment, if one is set."""
-    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+        with self._http_lock:
+            if self._http is not None:
+                self._http.manager.clear()
+                self._http = None
 
 
 def classify(exc: TwilioRestException) -> DeliveryError:

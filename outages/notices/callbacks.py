@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from notifier.channels import sms
 from notifier.enums import OutboxStatus
 from notifier.status import FAILED, PROVIDER_STATUSES, StatusChange, apply_status
+from outages import db
 from outages.enums import Source
 from outages.errors import ValidationError
 from outages.models import EarlyStatus
@@ -84,7 +85,7 @@ def apply_early(conn: Connection, provider_ids: Sequence[str]) -> int:
         return 0
     e = _early.c
     early = conn.execute(select(e.message_sid, e.status, e.error_code, e.error, e.received_at)
-                         .where(e.message_sid.in_(list(provider_ids)))
+                         .where(db.among(conn, e.message_sid, provider_ids))
                          .order_by(e.received_at)).all()
     for row in early:
         _apply(conn, row.message_sid, row.status, row.received_at, row.error_code, row.error)

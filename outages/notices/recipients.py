@@ -15,7 +15,7 @@ so the outage's state is read again here too.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, or_, select
@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Row, and_, or_, select
 from notifier.channels import REGISTRY
 from notifier.dispatcher import Recheck
 from notifier.enums import ChannelName
+from outages import db
 from outages.enums import CutStatus
 from outages.lifecycle import core as lc
 from outages.notices import subscribers
@@ -47,6 +48,7 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
     skip: dict[int, str] = subscribers.barred(conn, rows)
     followed = subscribers.followed(conn, rows)
     changes: dict[int, dict[str, Any]] = {}
+    today = utcnow().astimezone(settings.tz).date()
     for row in rows:
         if row.channel not in REGISTRY or row.id in skip:
             continue
@@ -59,7 +61,7 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
         if customer is None or reason is not None:
             skip[row.id] = reason or NO_CUSTOMER
             continue
-        change = _change(settings, row, customer)
+        change = _change(settings, row, customer, today)
         if change:
             changes[row.id] = change
     skip |= untrue(conn, [row for row in rows if row.id not in skip], followed)
@@ -117,7 +119,8 @@ def _outage_state(conn: Connection, rows: Sequence[Row[Any]], customers: set[int
     """Each outage's status, and which of `customers` each has restored: one query."""
     o, i = lc.OUTAGES.c, lc.INTERRUPTIONS.c
     customers = {c for c in customers if c is not None}
-    ended = and_(i.outage_id == o.id, i.customer_id.in_(customers), i.end_at.is_not(None))
+    ended = and_(i.outage_id == o.id, db.among(conn, i.customer_id, customers),
+                 i.end_at.is_not(None))
     query = (select(o.id, o.status, i.customer_id)
              .select_from(lc.OUTAGES.outerjoin(lc.INTERRUPTIONS, ended))
              .where(o.id.in_({row.outage_id for row in rows})))
@@ -147,26 +150,27 @@ def _customers(conn: Connection, rows: Sequence[Row[Any]]) -> list[Row[Any]]:
     flags = sorted({flag for channel in REGISTRY for flag in channel_flags(channel)})
     contacts = sorted({kind.contact for kind in REGISTRY.values()})
     query = select(c.id, c.language, *(c[name] for name in (*contacts, *flags))).where(
-        or_(c.id.in_(ids), c.phone.in_(phones)))
+        or_(db.among(conn, c.id, ids), db.among(conn, c.phone, phones)))
     return list(conn.execute(query).all())
 
 
-def _change(settings: Settings, row: Row[Any], customer: Row[Any]) -> dict[str, Any]:
+def _change(settings: Settings, row: Row[Any], customer: Row[Any],
+            today: date) -> dict[str, Any]:
     change: dict[str, Any] = {}
     address = getattr(customer, REGISTRY[row.channel].contact)
     if address != row.recipient:
         change["recipient"] = address
     language = language_of(settings, customer.language)
     if row.outage_id is not None and (  # else no text to render
-            language != row.language or _another_day(settings, row.due_at)):
+            language != row.language or _another_day(settings, row.due_at, today)):
         change["language"] = language
     return change
 
 
-def _another_day(settings: Settings, due_at: datetime) -> bool:
+def _another_day(settings: Settings, due_at: datetime, today: date) -> bool:
     """A notice was worded for its due time ("08:00 tomorrow"); sent on a later local day
     (a worker down overnight, a retry), its words are no longer true."""
-    return utcnow().astimezone(settings.tz).date() != due_at.astimezone(settings.tz).date()
+    return today != due_at.astimezone(settings.tz).date()
 
 
 def language_of(settings: Settings, language: str | None) -> str:
