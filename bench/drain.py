@@ -2,7 +2,9 @@
 Twilio stand-in, beside the floor of bare HTTP posts at the same total concurrency.
 
 The floor runs first, from as many processes as there are workers, each with the same number
-of threads as a worker's pool. Then the workers run for a fixed time (a sample of the queue),
+of threads as a worker's pool, each thread posting over and over the request the SMS channel
+makes (the same headers, form fields and a queued notice's text) through the same connection
+pool, with nothing else around it. Then the workers run for a fixed time (a sample of the queue),
 are stopped with SIGTERM (they finish and record what is in flight), and the stand-in's count
 of accepted messages and of different numbers is checked against the outbox.
 """
@@ -22,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+import urllib3
 from sqlalchemy import Engine, text
 
 from bench.machine import cpu_seconds, peak_rss_mb, postgres_pids
@@ -37,8 +40,11 @@ def drain(engine: Engine, url: str, environment: Environment, args: argparse.Nam
     api_url = f"http://127.0.0.1:{port}"
     try:
         total = args.workers * args.concurrency
+        with engine.connect() as conn:
+            body = str(conn.execute(text("SELECT body FROM outbox WHERE channel = 'sms' "
+                                         "AND status = 'pending' LIMIT 1")).scalar_one())
         floor, floor_cpu = _floor(api_url, server.pid, args.workers, args.concurrency,
-                                  min(args.drain_seconds, 20.0))
+                                  min(args.drain_seconds, 20.0), body)
         before = _stats(api_url)["count"]
         sent_before = _sent(engine)
         rate, rss, seconds, cpu = _workers(url, environment(url, api_url, args.concurrency),
@@ -94,12 +100,13 @@ def _stats(api_url: str) -> dict[str, int]:
     return dict(answer.json())
 
 
-def _floor(api_url: str, server: int, processes: int, threads: int,
-           seconds: float) -> tuple[float, dict[str, float]]:
+def _floor(api_url: str, server: int, processes: int, threads: int, seconds: float,
+           body: str) -> tuple[float, dict[str, float]]:
     """Posts per second from `processes` x `threads` bare HTTP posters, and the CPU each
     post took (ms) in the posters and in the stand-in."""
     children = [subprocess.Popen([sys.executable, "-m", "bench.drain", "--child-floor", api_url,
-                                  str(threads), str(seconds)], stdout=subprocess.PIPE, text=True)
+                                  str(threads), str(seconds), body], stdout=subprocess.PIPE,
+                                 text=True)
                 for _ in range(processes)]
     time.sleep(min(WARM_UP, seconds / 4) + 0.5)  # the children's own warm-up, and start-up
     window = _sample(api_url, [server])
@@ -123,20 +130,21 @@ def _per_message(before: tuple[int, float], after: tuple[int, float]) -> float:
     return 1000 * (after[1] - before[1]) / max(1, after[0] - before[0])
 
 
-def _child_floor(api_url: str, threads: int, seconds: float) -> None:
-    """Post for `seconds` from `threads` threads; the rate after the warm-up. The posts go
-    through the same connection pool as the SMS channel's (urllib3, one pool per process),
-    with the body and headers made once: the bare HTTP exchange and nothing else."""
-    from base64 import b64encode
+def _child_floor(api_url: str, threads: int, seconds: float, text: str) -> None:
+    """Post for `seconds` from `threads` threads; the rate after the warm-up. Each post is
+    the request the SMS channel makes, its headers made once: the bare HTTP exchange."""
     from urllib.parse import urlencode
 
-    from notifier.channels.pooled_http import pool_manager
+    from twilio.rest import Client
 
-    url = f"{api_url}/2010-04-01/Accounts/{SID}/Messages.json"
-    manager = pool_manager(url, threads)
-    token = b64encode(f"{SID}:bench".encode()).decode()
-    headers = {"Authorization": f"Basic {token}",
-               "Content-Type": "application/x-www-form-urlencoded"}
+    from notifier.channels.pooled_http import DEFAULT_HEADERS, pool_manager
+
+    path = f"/2010-04-01/Accounts/{SID}/Messages.json"
+    pool = pool_manager(api_url, threads).connection_from_url(api_url)
+    client = Client(SID, "bench")
+    headers = {**DEFAULT_HEADERS, **client.get_headers("POST", {
+        "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})}
+    headers["Authorization"] = urllib3.make_headers(basic_auth=f"{SID}:bench")["authorization"]
     counts = [0] * threads
     start = time.perf_counter()
     measure_from, stop = start + min(WARM_UP, seconds / 4), start + seconds
@@ -146,10 +154,10 @@ def _child_floor(api_url: str, threads: int, seconds: float) -> None:
     def post(k: int) -> None:
         n = 0
         while time.perf_counter() < stop:
-            body = urlencode({"To": f"+1{pid}{k:03d}{n:08d}", "From": "+15005550006",
-                              "Body": "x"})
-            answer = manager.urlopen("POST", url, body=body, headers=headers, retries=False,
-                                     timeout=10)
+            body = urlencode({"To": f"+1{pid}{k:03d}{n:08d}", "ValidityPeriod": 14400,
+                              "From": "+15005550006", "Body": text})
+            answer = pool.urlopen("POST", path, body=body, headers=headers, retries=False,
+                                  timeout=10)
             if answer.status >= 400:
                 raise SystemExit(f"the stand-in answered {answer.status}: {answer.data!r}")
             n += 1
@@ -161,8 +169,8 @@ def _child_floor(api_url: str, threads: int, seconds: float) -> None:
 
     marker = threading.Thread(target=mark)
     marker.start()
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(post, range(threads)))
+    with ThreadPoolExecutor(threads) as posters:
+        list(posters.map(post, range(threads)))
     marker.join()
     posts = sum(counts) - marks[0][0]
     print(json.dumps({"rate": posts / (stop - measure_from), "posts": posts,
@@ -204,4 +212,4 @@ def _workers(url: str, environ: dict[str, str], args: argparse.Namespace, api_ur
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--child-floor"]:
-    _child_floor(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
+    _child_floor(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5])

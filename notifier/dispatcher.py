@@ -9,6 +9,7 @@ memory, and everything resumes once it answers again.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import random
@@ -34,7 +35,9 @@ from notifier.supersede import SupersedePolicy
 
 log = logging.getLogger("notifier.dispatcher")
 SENT, FAILED, SKIPPED = OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.SKIPPED
-FLUSH_EVERY = 32
+FLUSH_EVERY = 32  # results recorded together
+# The next batch is claimed when no more than this many rows per sending thread wait.
+CLAIM_AHEAD = 2
 
 
 def utcnow() -> datetime:
@@ -85,6 +88,7 @@ class _Result:
     receipt: Receipt | None = None
     error: DeliveryError | None = None
     skipped: str | None = None  # why it was not handed to the provider
+    unsent: bool = False  # taken back when stopping: neither sent nor skipped
 
 
 @dataclass
@@ -116,11 +120,16 @@ class Dispatcher:
         self.unsubscribe = unsubscribe
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="lookup")
         self.claimer = ThreadPoolExecutor(1, thread_name_prefix="claim")
-        # Sending threads take rows from `to_send` and put each _Result on `finished`, where
-        # the claiming thread's done claims arrive too: one queue to wait on, and no future
-        # per message (their locks and wake-ups cost a worker a tenth of its CPU).
+        # The claimed rows wait in `to_send`; sending threads take them and put each _Result
+        # on `finished`. They wake the claiming thread (`woken`) only when a group of results
+        # is there to record or the last result of what was handed out: a wake-up per message
+        # (a future each, or a queue waited on) cost a sending worker a fifth of its CPU.
         self.to_send: queue.SimpleQueue[Row[Any] | None] = queue.SimpleQueue()
-        self.finished: queue.SimpleQueue[_Result | Future[Any]] = queue.SimpleQueue()
+        self.finished: queue.SimpleQueue[_Result] = queue.SimpleQueue()
+        self.woken = threading.Event()
+        self.handed_out = 0  # rows put in `to_send` since the start
+        self.claim_wanted = False  # the claiming thread would claim ahead once few rows wait
+        self.results = itertools.count(1)  # numbers the results put in `finished`
         self.senders: list[threading.Thread] = []
         self.tally = threading.Lock()  # outcomes are counted by the claiming thread too
         # Outcomes since start, by the status each row was left in: sent, failed, pending (a
@@ -277,32 +286,31 @@ class Dispatcher:
         """Send `rows`, and the batches claimed ahead meanwhile; how many were claimed."""
         self.refused.clear()  # from here on the domain's contact flags say it
         self._start_senders()
-        in_flight = 0
+        self._hand_out(rows)
+        in_flight, claimed = len(rows), len(rows)
         done: list[_Result] = []
-        unsent = list(reversed(rows))
-        claimed = len(rows)
+        unsent: list[_Result] = []  # taken back from the sending threads when stopping
         ahead: Future[list[Row[Any]]] | None = None  # the next batch, being claimed
-        while unsent or in_flight or ahead:
-            if ahead is None and self._claim_ahead(unsent):
-                ahead = self.claimer.submit(self.reconnect.run, self._claim)
-                ahead.add_done_callback(self.finished.put)
-            if ahead is not None and (ahead.done() or not (unsent or in_flight)):
+        while in_flight or ahead:
+            if ahead is not None and (ahead.done() or not in_flight):
                 more = ahead.result()
                 ahead = None
+                self._hand_out(more)  # sent after what is left of this batch
+                in_flight += len(more)
                 claimed += len(more)
-                unsent[:0] = reversed(more)  # sent after what is left of this batch
-            # Keep at most 2x concurrency handed out, so a SIGTERM stops soon.
-            while unsent and in_flight < 2 * self.concurrency and not self.stopping:
-                self.to_send.put(unsent.pop())
-                in_flight += 1
-            if self.stopping and not in_flight and ahead is None:
-                break
+            if ahead is None:
+                self.claim_wanted = self._may_claim_ahead()
+                if self.claim_wanted and self._few_waiting():
+                    self.claim_wanted = False
+                    ahead = self.claimer.submit(self.reconnect.run, self._claim)
+                    ahead.add_done_callback(lambda _: self.woken.set())
             if not in_flight:
                 continue  # only the claim ahead is left: taken at the top
-            for event in _all_waiting(self.finished):
-                if isinstance(event, _Result):  # else a claim ahead is done: taken at the top
-                    in_flight -= 1
-                    done.append(event)
+            self.woken.wait()
+            self.woken.clear()
+            for result in _all_there(self.finished):
+                in_flight -= 1
+                (unsent if result.unsent else done).append(result)
             if done and (len(done) >= FLUSH_EVERY or not in_flight):
                 self._record_or_hold(done)
                 done = []
@@ -311,6 +319,11 @@ class Dispatcher:
         if unsent:  # stopped: hand the unsent claims back
             self.reconnect.run(self._release_own)
         return claimed
+
+    def _hand_out(self, rows: Sequence[Row[Any]]) -> None:
+        self.handed_out += len(rows)  # first: a sending thread compares its count to it
+        for row in rows:
+            self.to_send.put(row)
 
     def _start_senders(self) -> None:
         while len(self.senders) < self.concurrency:
@@ -321,21 +334,31 @@ class Dispatcher:
 
     def _sending(self) -> None:
         while (row := self.to_send.get()) is not None:
-            try:
-                result = self._send(row)
-            except Exception as exc:  # a bug around the transport: the row must come back
-                log.exception("sending outbox row %s failed", row.id)
-                result = _Result(row, error=DeliveryError(repr(exc), code="internal",
-                                                          permanent=False))
+            if self.claim_wanted and self._few_waiting():
+                self.woken.set()  # time to claim the next batch
+            if self.stopping:  # handed back unsent, so a SIGTERM stops soon
+                result = _Result(row, unsent=True)
+            else:
+                try:
+                    result = self._send(row)
+                except Exception as exc:  # a bug around the transport: the row comes back
+                    log.exception("sending outbox row %s failed", row.id)
+                    result = _Result(row, error=DeliveryError(repr(exc), code="internal",
+                                                              permanent=False))
             self.finished.put(result)
+            number = next(self.results)  # atomic: one number per result
+            if number % FLUSH_EVERY == 0 or number >= self.handed_out:
+                self.woken.set()
 
-    def _claim_ahead(self, queue: Sequence[Row[Any]]) -> bool:
-        """Whether to claim the next batch now, on the claiming thread while the sends go on:
-        the last claim took all it could (more may be due) and little of it is left to hand
-        out, so the next batch is there before the sending threads run dry. Not while
-        stopping, and never before outcomes held during a database outage are recorded."""
-        return (self.more_due and len(queue) <= 2 * self.concurrency and not self.stopping
-                and not self.held)
+    def _may_claim_ahead(self) -> bool:
+        """Whether to claim the next batch, on the claiming thread while the sends go on, once
+        little of this one is left to hand out (so it is there before the sending threads run
+        dry): the last claim took all it could (more may be due). Not while stopping, and
+        never before outcomes held during a database outage are recorded."""
+        return self.more_due and not self.stopping and not self.held
+
+    def _few_waiting(self) -> bool:
+        return self.to_send.qsize() <= CLAIM_AHEAD * self.concurrency
 
     def _release_own(self) -> None:
         with self._write() as conn, conn.begin():
@@ -432,12 +455,12 @@ class Dispatcher:
                         due_at=retry_at or row.due_at)
 
 
-def _all_waiting(events: queue.SimpleQueue[Any]) -> list[Any]:
-    """The next event (waiting for it), and all others already there."""
-    taken = [events.get()]
+def _all_there(results: queue.SimpleQueue[_Result]) -> list[_Result]:
+    """The results already in the queue."""
+    taken = []
     while True:
         try:
-            taken.append(events.get_nowait())
+            taken.append(results.get_nowait())
         except queue.Empty:
             return taken
 

@@ -81,7 +81,12 @@ class PooledHttpClient(HttpClient):
     def _basic(self, auth: tuple[str, str]) -> str:
         value = self._authorization.get(auth)
         if value is None:
-            token = b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+            pair = f"{auth[0]}:{auth[1]}"
+            try:  # as requests encodes credentials
+                raw = pair.encode("latin-1")
+            except UnicodeEncodeError:
+                raw = pair.encode("utf-8")
+            token = b64encode(raw).decode("ascii")
             value = self._authorization[auth] = f"Basic {token}"
         return value
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any, Self
 
 from notifier.channels.base import DeliveryError, Message, ProviderChannel, Receipt
@@ -82,10 +83,7 @@ class SmsChannel(ProviderChannel):
         # connections is most of the per-message cost.
         client: Client | None = getattr(self._local, "client", None)
         if client is None:
-            # Imported here: the twilio client is heavy, and most commands never send.
-            from twilio.rest import Client
-
-            client = Client(*self._credentials, http_client=self._pool())
+            client = _client_class()(*self._credentials, http_client=self._pool())
             client.api.base_url = self._api_url
             self._local.client = client
         return client
@@ -140,6 +138,25 @@ class SmsChannel(ProviderChannel):
             if self._http is not None:
                 self._http.manager.clear()
                 self._http = None
+
+
+@cache
+def _client_class() -> type[Client]:
+    # Imported here: the twilio client is heavy, and most commands never send.
+    from twilio.rest import Client
+
+    class SteadyHeadersClient(Client):
+        """The twilio client with its request headers worked out once per kind of request:
+        it asks the platform module for the system and Python version at every request."""
+
+        def get_headers(self, method: str, headers: dict[str, str] | None) -> dict[str, str]:
+            key = (method, tuple(sorted((headers or {}).items())))
+            known: dict[Any, dict[str, str]] = self.__dict__.setdefault("_known_headers", {})
+            if key not in known:
+                known[key] = super().get_headers(method, dict(headers or {}))
+            return dict(known[key])  # the caller may change its copy
+
+    return SteadyHeadersClient
 
 
 def classify(exc: TwilioRestException) -> DeliveryError:
