@@ -28,14 +28,14 @@ from sqlalchemy.exc import DBAPIError
 from notifier import outbox
 from notifier.channels.base import Channel, DeliveryError, Lookup, Message, Receipt
 from notifier.enums import OutboxStatus
-from notifier.metrics import SCHEDULER_LAG, SEND_SECONDS, SENDS
+from notifier.metrics import SCHEDULER_LAG, send_seconds, sends
 from notifier.ratelimit import TokenBucket
 from notifier.reconnect import Reconnect, is_outage
 from notifier.supersede import SupersedePolicy
 
 log = logging.getLogger("notifier.dispatcher")
 SENT, FAILED, SKIPPED = OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.SKIPPED
-FLUSH_EVERY = 32  # results recorded together
+FLUSH_EVERY = 64  # results recorded together
 # The next batch is claimed when no more than this many rows per sending thread wait.
 CLAIM_AHEAD = 2
 
@@ -252,7 +252,7 @@ class Dispatcher:
                 with self.tally:
                     self.outcomes[OutboxStatus.SUPERSEDED] += len(losers)
                 for row in losers:
-                    SENDS.labels(row.channel, "superseded", "").inc()
+                    sends(row.channel, "superseded", "").inc()
         loser_ids = {row.id for row in losers}
         return [row for row in rows if row.id not in loser_ids]
 
@@ -269,7 +269,7 @@ class Dispatcher:
                                  for row in rows if row.id in verdict.skip])
             for row in rows:
                 if row.id in verdict.skip:
-                    SENDS.labels(row.channel, "skipped", verdict.skip[row.id]).inc()
+                    sends(row.channel, "skipped", verdict.skip[row.id]).inc()
         changed = ({row.id: row for row in outbox.rewrite(conn, verdict.changes, now=now)}
                    if verdict.changes else {})
         return [changed.get(row.id, row) for row in rows if row.id not in verdict.skip]
@@ -387,7 +387,7 @@ class Dispatcher:
             log.exception("transport %s failed on outbox row %s", row.channel, row.id)
             return _Result(row, error=DeliveryError(repr(exc), code="internal", permanent=False))
         finally:
-            SEND_SECONDS.labels(row.channel).observe(time.perf_counter() - started)
+            send_seconds(row.channel).observe(time.perf_counter() - started)
 
     def _message(self, row: Row[Any]) -> Message:
         return Message(id=row.id, key=row.key, channel=row.channel, recipient=row.recipient,
@@ -476,8 +476,8 @@ _OUTCOME = {SENT: "sent", FAILED: "failed", OutboxStatus.PENDING: "retry", SKIPP
 
 
 def _count(row: Row[Any], outcome: dict[str, Any]) -> None:
-    SENDS.labels(row.channel, _OUTCOME[outcome["status"]],
-                 outcome["last_error_code"] or "").inc()
+    sends(row.channel, _OUTCOME[outcome["status"]],
+          outcome["last_error_code"] or "").inc()
 
 
 def _outcome(row: Row[Any], status: OutboxStatus, now: datetime, *,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -32,6 +34,19 @@ SCHEDULER_LAG = Histogram(
     "notifier_scheduler_lag_seconds",
     "How long after its due time each notice was claimed for sending.",
     buckets=(0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 900, 3600))
+
+
+
+# A labelled child is the same object at every call; labels() takes a lock and builds its
+# key each time, twice per message in a sending worker.
+@lru_cache(maxsize=4096)
+def sends(channel: str, outcome: str, code: str) -> Any:
+    return SENDS.labels(channel, outcome, code)
+
+
+@lru_cache(maxsize=64)
+def send_seconds(channel: str) -> Any:
+    return SEND_SECONDS.labels(channel)
 
 
 class OutboxCollector(Collector):

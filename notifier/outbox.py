@@ -9,6 +9,7 @@ UPDATE itself, so a row changes hands at most once.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import uuid
@@ -145,9 +146,7 @@ def record(conn: Connection, outcomes: Iterable[Mapping[str, Any]]) -> None:
     if not items:
         return
     if conn.dialect.name == "postgresql":
-        columns = [[item[name] if name != "status" else str(item[name])  # the value
-                    for item in items] for name in _RECORDED]
-        conn.exec_driver_sql(_RECORD_FROM_ARRAYS, tuple(columns))
+        conn.exec_driver_sql(_RECORD_FROM_JSON, (json.dumps(items, default=_json_time),))
         return
     rows = [{"b_" + k: v for k, v in item.items()} for item in items]
     stmt = (
@@ -169,14 +168,21 @@ def record(conn: Connection, outcomes: Iterable[Mapping[str, Any]]) -> None:
 _RECORDED = {"id": "bigint", "status": "text", "sent_at": "timestamptz", "provider_id": "text",
              "last_error_code": "text", "last_error": "text", "due_at": "timestamptz",
              "updated_at": "timestamptz"}
-# A worker records every 32 sends; as an executemany, SQLAlchemy's per-row parameter work and
-# one UPDATE per row cost a sending worker a tenth of its CPU.
-_RECORD_FROM_ARRAYS = (
+# A worker records its sends in groups. As an executemany, SQLAlchemy's per-row parameter
+# work and one UPDATE per row cost a sending worker a tenth of its CPU; as arrays, psycopg's
+# dumping of each element in Python took twice the time of one JSON text, made in C.
+_RECORD_FROM_JSON = (
     "UPDATE outbox SET " + ", ".join(f"{name} = v.{name}" for name in list(_RECORDED)[1:])
-    + " FROM unnest(" + ", ".join(f"%s::{type_}[]" for type_ in _RECORDED.values())
-    + ") AS v(" + ", ".join(_RECORDED) + ") WHERE outbox.id = v.id AND outbox.status = "
-    f"'{SENDING.value}'"
+    + " FROM json_to_recordset(%s::json) AS v("
+    + ", ".join(f"{name} {type_}" for name, type_ in _RECORDED.items())
+    + f") WHERE outbox.id = v.id AND outbox.status = '{SENDING.value}'"
 )
+
+
+def _json_time(value: object) -> str:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.isoformat()
+    raise TypeError(f"{value!r} cannot be recorded (a naive or unknown value)")
 
 
 def rewrite(conn: Connection, changes: Mapping[int, Mapping[str, Any]], *,
