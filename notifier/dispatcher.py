@@ -127,7 +127,11 @@ class Dispatcher:
         self.to_send: queue.SimpleQueue[Row[Any] | None] = queue.SimpleQueue()
         self.finished: queue.SimpleQueue[_Result] = queue.SimpleQueue()
         self.woken = threading.Event()
-        self.handed_out = 0  # rows put in `to_send` since the start
+        # Rows put in `to_send` and results taken from `finished` since the start: what is in
+        # flight is the difference, whatever batch it came from (a batch cut short by an
+        # error goes on being sent, and its results are recorded with the next).
+        self.handed_out = 0
+        self.taken = 0
         self.claim_wanted = False  # the claiming thread would claim ahead once few rows wait
         self.results = itertools.count(1)  # numbers the results put in `finished`
         self.senders: list[threading.Thread] = []
@@ -233,9 +237,12 @@ class Dispatcher:
 
     def run_once(self) -> int:
         """Claim due rows and send them, claiming the next batch while the last sends of
-        this one are in flight (a full claim means more may be due); how many were claimed."""
+        this one are in flight (a full claim means more may be due); how many were claimed.
+        Sends still in flight from a batch an error cut short are finished and recorded."""
         rows = self.reconnect.run(self._claim)
-        return self._send_all(rows) if rows else 0
+        if rows or self.in_flight or self.held:
+            return self._send_all(rows)
+        return 0
 
     def _claim(self) -> list[Row[Any]]:
         now = self.clock()
@@ -287,16 +294,15 @@ class Dispatcher:
         self.refused.clear()  # from here on the domain's contact flags say it
         self._start_senders()
         self._hand_out(rows)
-        in_flight, claimed = len(rows), len(rows)
+        claimed = len(rows)
         done: list[_Result] = []
         unsent: list[_Result] = []  # taken back from the sending threads when stopping
         ahead: Future[list[Row[Any]]] | None = None  # the next batch, being claimed
-        while in_flight or ahead:
-            if ahead is not None and (ahead.done() or not in_flight):
+        while self.in_flight or ahead:
+            if ahead is not None and (ahead.done() or not self.in_flight):
                 more = ahead.result()
                 ahead = None
                 self._hand_out(more)  # sent after what is left of this batch
-                in_flight += len(more)
                 claimed += len(more)
             if ahead is None:
                 self.claim_wanted = self._may_claim_ahead()
@@ -304,14 +310,14 @@ class Dispatcher:
                     self.claim_wanted = False
                     ahead = self.claimer.submit(self.reconnect.run, self._claim)
                     ahead.add_done_callback(lambda _: self.woken.set())
-            if not in_flight:
+            if not self.in_flight:
                 continue  # only the claim ahead is left: taken at the top
             self.woken.wait()
             self.woken.clear()
             for result in _all_there(self.finished):
-                in_flight -= 1
+                self.taken += 1
                 (unsent if result.unsent else done).append(result)
-            if done and (len(done) >= FLUSH_EVERY or not in_flight):
+            if done and (len(done) >= FLUSH_EVERY or not self.in_flight):
                 self._record_or_hold(done)
                 done = []
         # Nothing more is claimed before the outcomes held are recorded.
@@ -319,6 +325,10 @@ class Dispatcher:
         if unsent:  # stopped: hand the unsent claims back
             self.reconnect.run(self._release_own)
         return claimed
+
+    @property
+    def in_flight(self) -> int:
+        return self.handed_out - self.taken
 
     def _hand_out(self, rows: Sequence[Row[Any]]) -> None:
         self.handed_out += len(rows)  # first: a sending thread compares its count to it

@@ -55,10 +55,11 @@ class PooledHttpClient(HttpClient):
             sent["Authorization"] = self._basic(auth)
         if params:
             url += ("&" if "?" in url else "?") + _form(params)
-        body: str | None = None
-        if data is not None:
-            kind = sent.get("Content-Type", "")
-            body = json.dumps(data) if kind in JSON_TYPES else _form(data)
+        body: str | None = None  # as requests: a JSON body even if empty, a form only if not
+        if sent.get("Content-Type", "") in JSON_TYPES:
+            body = None if data is None else json.dumps(data)
+        elif data:
+            body = _form(data)
         options: dict[str, Any] = {
             "body": body, "headers": sent, "redirect": allow_redirects,
             "timeout": urllib3.Timeout(timeout if timeout is not None else self.timeout),

@@ -64,3 +64,35 @@ def test_a_claim_takes_no_more_rows_than_asked(
             taken.append(outbox.claim(conn, now=datetime.now(UTC), limit=4, worker=worker))
     assert [len(rows) for rows in taken] == [4, 4, 4, 0]
     assert len({row.id for rows in taken for row in rows}) == 12
+
+
+def test_a_batch_cut_short_by_an_error_is_finished_and_recorded_by_the_next_drain(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str],
+) -> None:
+    settings = make_settings(**twilio_env)
+    _queue_fault_acks(engine, settings, add_customers, 100)
+    twilio.latency = 0.01
+    # One claim takes every row: the next drain has nothing new to claim, only the rest of
+    # the batch to finish and record.
+    dispatcher = delivery.dispatcher(engine, settings, batch=100, concurrency=4)
+    assert dispatcher.hooks is not None
+    on_sent, calls = dispatcher.hooks.on_sent, []
+
+    def failing_once(conn: Any, provider_ids: Any) -> None:
+        calls.append(len(provider_ids))
+        if len(calls) == 1:
+            raise RuntimeError("a bug while recording")
+        on_sent(conn, provider_ids)
+
+    dispatcher.hooks.on_sent = failing_once  # type: ignore[method-assign]
+    try:
+        with pytest.raises(RuntimeError, match="a bug while recording"):
+            dispatcher.drain()
+        assert dispatcher.in_flight > 0  # the rest of the batch is still being sent
+        dispatcher.drain()
+    finally:
+        dispatcher.close()
+    assert dispatcher.in_flight == 0
+    assert {row.status for row in h.rows(engine)} == {"sent"} and len(h.rows(engine)) == 100
+    assert twilio.count == 100 == len({m["To"] for m in twilio.messages})
