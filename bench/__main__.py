@@ -19,6 +19,7 @@ BENCHMARKS = (
     "customers",
     "cuts",
     "notices",
+    "sms",
     "reliability",
     "http",
     "console",
