@@ -1,5 +1,7 @@
-"""One message per customer per moment: of several notices for the same outage, customer and
-channel falling due together, send the most relevant and mark the rest superseded.
+"""One message per recipient per moment: of several notices for the same outage, recipient
+and channel falling due together, send the most relevant and mark the rest superseded. The
+recipient is the customer, else the subscription (a relative following a house), else the
+address itself (a caller without an account).
 
 Which notice is more relevant is the domain's knowledge: it passes the ranks in. Notices of
 different outages never supersede each other: each says something the other does not (a
@@ -24,8 +26,8 @@ class SupersedePolicy:
     def losers(self, rows: Sequence[Row[Any]]) -> list[Row[Any]]:
         groups: dict[tuple[Any, Any, str], list[Row[Any]]] = defaultdict(list)
         for row in rows:
-            if row.customer_id is not None and row.outage_id is not None:
-                groups[(row.outage_id, row.customer_id, row.channel)].append(row)
+            if row.outage_id is not None:
+                groups[(row.outage_id, _recipient(row), row.channel)].append(row)
         losers: list[Row[Any]] = []
         for group in groups.values():
             if len(group) > 1:
@@ -37,3 +39,12 @@ class SupersedePolicy:
                          reverse=True)
         winner = ordered[0]
         return [row for row in ordered[1:] if abs(row.due_at - winner.due_at) <= self.moment]
+
+
+def _recipient(row: Row[Any]) -> tuple[str, Any]:
+    if row.customer_id is not None:
+        return ("customer", row.customer_id)
+    subscription = getattr(row, "subscription_id", None)
+    if subscription is not None:
+        return ("subscription", subscription)
+    return ("address", row.recipient)
