@@ -160,21 +160,21 @@ def fall_back(conn: Connection, settings: Settings, rows: Sequence[Row[Any]], *,
     failed for good goes by email, a Zalo message by SMS). The new row's key is the failed
     one's with the other channel's name, the key that channel's notice has anyway, so a
     customer who already has it there gets nothing twice."""
-    groups: dict[tuple[int, int, str, str], list[int]] = defaultdict(list)
-    ref: dict[tuple[int, int, str, str], datetime | None] = {}
+    groups: dict[tuple[int, int, str, str, datetime], list[int]] = defaultdict(list)
+    example: dict[tuple[int, int, str, str, datetime], Row[Any]] = {}
     for row in rows:
         if row.customer_id is None or row.outage_id is None:
             continue
         scope = row.key.split(":")[1]
-        group = (row.outage_id, row.revision, row.kind, scope)
+        group = (row.outage_id, row.revision, row.kind, scope, row.due_at)
         groups[group].append(row.customer_id)
-        ref[group] = row.ref_at
-    for (outage_id, revision, kind, scope), ids in groups.items():
+        example.setdefault(group, row)
+    for group, ids in groups.items():
+        row, (outage_id, revision, kind, scope, _) = example[group], group
         outage = lc.load(conn, outage_id)
-        ctx = notice_context(settings, outage, ref[(outage_id, revision, kind, scope)])
         batch = Batch(outage_id=outage_id, revision=revision, kind=kind, due_at=utcnow(),
-                      context=ctx, scope=scope, ref_at=ref[(outage_id, revision, kind, scope)],
-                      pressing=pressing(outage))
+                      context=notice_context(settings, outage, row), scope=scope,
+                      ref_at=row.ref_at, pressing=pressing(outage))
         queued = queue(conn, settings, batch, ids, now=utcnow(), channels=(to,))
         log.info("%s: %d %s failures fell back to %s (%d queued)", kind, len(ids),
                  rows[0].channel, to, queued)

@@ -22,6 +22,7 @@ from outages.notices import desk
 from outages.notices.queue import (
     Batch,
     context,
+    next_update,
     pressing,
     priority_only,
     queue,
@@ -369,12 +370,6 @@ def _warn_desk(conn: Connection, settings: Settings, event: OutageEvent,
     if outage.etr is None or outage.status == "reported":
         return
     desk.queue_etr_warning(conn, settings, outage=outage, revision=event.revision, now=utcnow())
-
-
-def next_update(settings: Settings, passed_at: datetime) -> datetime:
-    """When a customer told at `passed_at` that the ETR passed hears from us next at the
-    latest: the soonest a new ETR notice may reach them after that one."""
-    return passed_at + settings.notices.etr_min_interval
 
 
 def customer_reopened(conn: Connection, settings: Settings, event: OutageEvent,

@@ -330,11 +330,22 @@ def reasons(settings: Settings, outage: Row[Any]) -> PerLanguage:
         for language in LANGUAGES})
 
 
-def notice_context(settings: Settings, outage: Row[Any], ref_at: datetime | None,
-                   ) -> dict[str, Any]:
-    """The context to render an outbox row again: the outage now, and the moment the row
-    speaks about (a restoration's or report's time)."""
-    return context(settings, outage, restored_at=ref_at, reported_at=ref_at)
+def notice_context(settings: Settings, outage: Row[Any], row: Any) -> dict[str, Any]:
+    """The context to render an outbox row again (in another language or channel): the
+    outage now, the moment the row speaks about (a restoration's or report's time, the end a
+    cut ran past), and for a notice that the ETR passed, when the next word is due. Each
+    kind's template finds what the planner gave it."""
+    extra: dict[str, Any] = {"restored_at": row.ref_at, "reported_at": row.ref_at,
+                             "expected_end": row.ref_at}
+    if row.kind == NoticeKind.ETR_PASSED:
+        extra["next_update"] = next_update(settings, row.due_at)
+    return context(settings, outage, **extra)
+
+
+def next_update(settings: Settings, passed_at: datetime) -> datetime:
+    """When a customer told at `passed_at` that the ETR passed hears from us next at the
+    latest: the soonest a new ETR notice may reach them after that one."""
+    return passed_at + settings.notices.etr_min_interval
 
 
 def context(settings: Settings, outage: Row[Any], **extra: Any) -> dict[str, Any]:

@@ -189,7 +189,7 @@ def _render_again(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]
     texts: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in again:
         language = changes[row.id]["language"]
-        key = (row.outage_id, row.kind, row.channel, language, row.ref_at)
+        key = (row.outage_id, row.kind, row.channel, language, row.ref_at, row.due_at)
         if key not in texts:
             texts[key] = _text(settings, outages[row.outage_id], row, language)
         changes[row.id].update(texts[key])
@@ -197,7 +197,7 @@ def _render_again(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]
 
 def _text(settings: Settings, outage: Row[Any], row: Row[Any], language: str) -> dict[str, Any]:
     rendered = render(settings, row.channel, language, row.kind,
-                      notice_context(settings, outage, row.ref_at), now=utcnow())
+                      notice_context(settings, outage, row), now=utcnow())
     return {"subject": rendered.subject, "body": rendered.body, "html": rendered.html,
             "encoding": rendered.encoding, "segments": rendered.segments,
             "cost": cost(settings, row.channel, rendered)}
