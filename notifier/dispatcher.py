@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 
 from notifier import outbox
 from notifier.channels.base import Channel, DeliveryError, Lookup, Message, Receipt
-from notifier.enums import OutboxStatus
+from notifier.enums import BARS_ADDRESS, OutboxStatus
 from notifier.metrics import SCHEDULER_LAG, send_seconds, sends
 from notifier.ratelimit import TokenBucket
 from notifier.reconnect import Reconnect, is_outage
@@ -390,7 +390,7 @@ class Dispatcher:
         try:
             return _Result(row, receipt=transport.send(self._message(row)))
         except DeliveryError as exc:
-            if exc.permanent and exc.outcome is not None:
+            if exc.permanent and exc.outcome in BARS_ADDRESS:
                 self.refused[(row.channel, row.recipient)] = exc.outcome
             return _Result(row, error=exc)
         except Exception as exc:  # an unexpected bug in a transport must not kill the worker

@@ -36,3 +36,9 @@ class Outcome(StrEnum):
 
     INVALID = "invalid"  # it cannot receive: no such number, not a mobile, mailbox refused
     OPTED_OUT = "opted_out"  # the recipient told the provider to stop
+    # The address has no account on this channel (a number not on Zalo): another channel
+    # reaching the same address still can.
+    ABSENT = "absent"
+
+# The outcomes that bar the address itself, on every channel reaching it.
+BARS_ADDRESS = (Outcome.INVALID, Outcome.OPTED_OUT)

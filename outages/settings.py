@@ -282,6 +282,9 @@ class ZaloSettings(Section):
     oauth_url: str = "https://oauth.zaloapp.com"
     rate_per_second: float = Field(default=10.0, gt=0)
     timeout: Duration = timedelta(seconds=10)
+    # After Zalo says a number has no account it can reach, that customer's Zalo notices go
+    # by SMS for this long; then Zalo is tried again (they may have joined since).
+    retry_absent_after: Duration = timedelta(days=30)
     # kind -> language -> approved ZNS template id.
     templates: dict[str, dict[str, str]] = {}
 

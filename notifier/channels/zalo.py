@@ -24,7 +24,7 @@ from typing import Any, Self
 import httpx
 
 from notifier.channels.base import DeliveryError, Message, ProviderChannel, Receipt
-from notifier.enums import ChannelName
+from notifier.enums import ChannelName, Outcome
 from notifier.render import Templates
 
 # Zalo's ZNS error codes (zalo.cloud/zns/guidelines/handle-error-code): 0 is success.
@@ -33,8 +33,8 @@ INVALID_TOKEN = -124
 # limit of the OA reached.
 TRANSIENT = {-100, -115, -133, -144, INVALID_TOKEN}
 # The recipient cannot get ZNS (phone number invalid for Zalo, inactive or refusing user, no
-# Zalo account, account cannot receive ZNS): permanent for this channel only; the phone may
-# still take an SMS, so no contact flag is set and the notice falls back to SMS.
+# Zalo account, account cannot receive ZNS): permanent for this channel only (Outcome.ABSENT);
+# the phone may still take an SMS, so no contact flag is set and the notice falls back to SMS.
 NOT_ON_ZALO = {-108, -114, -118, -119, -139}
 PARAM_LIMIT = 400  # characters in one template parameter
 EXPIRY_MARGIN = 60.0  # seconds: refresh a token this long before Zalo says it expires
@@ -147,7 +147,8 @@ def parameters(body: str) -> dict[str, str]:
 
 def classify(error: int, text: str) -> DeliveryError:
     return DeliveryError(f"Zalo {error}: {text}", code=str(error),
-                         permanent=error not in TRANSIENT)
+                         permanent=error not in TRANSIENT,
+                         outcome=Outcome.ABSENT if error in NOT_ON_ZALO else None)
 
 
 class TokenStore:

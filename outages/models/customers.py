@@ -34,6 +34,9 @@ class Customer(Base):
     # Set when the mail server refuses the address for good (a hard bounce): not the
     # customer's choice, so not an opt-out; a corrected address clears it.
     email_invalid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When Zalo last said this number has no account it can reach: Zalo notices go by SMS
+    # until zalo.retry_absent_after has passed (not a flag on the number: SMS still works).
+    zalo_absent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A Priority value (life support, medical, critical facility) or empty: personal data.
     priority: Mapped[str | None] = mapped_column(String(20))
     # The channels this customer gets notices on, in order ("zalo,sms,email"); None: the

@@ -12,11 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, Row
+from sqlalchemy import Connection, Engine, Row, update
 
 from notifier.channels import REGISTRY, Channel, ConsoleChannel, DeliveryError, WebhookChannel
 from notifier.dispatcher import Dispatcher, Recheck, RetryPolicy
+from notifier.enums import BARS_ADDRESS, ChannelName, Outcome
 from notifier.supersede import SupersedePolicy
+from outages import db
 from outages.enums import NoticeKind, Source
 from outages.lifecycle import core as lc
 from outages.notices import callbacks, recipients, subscriptions, unsubscribe
@@ -131,9 +133,13 @@ class DomainHooks:
                 flagged[flag].add(row.customer_id)
         for column, ids in flagged.items():
             mark_customers(conn, column, sorted(ids))
+        mark_zalo_absent(conn, sorted({
+            row.customer_id for row, error in failures if row.channel == ChannelName.ZALO
+            and error.outcome is Outcome.ABSENT and row.customer_id is not None}))
         # A subscriber's number or address the provider refuses for good: the subscription ends.
         refused = sorted({row.subscription_id for row, error in failures
-                          if getattr(row, "subscription_id", None) and error.outcome is not None})
+                          if getattr(row, "subscription_id", None)
+                          and error.outcome in BARS_ADDRESS})
         subscription_store.end(conn, refused, actor="worker", source=Source.CLI,
                                reason="refused by the provider on send")
         by_channel: dict[str, list[Row[Any]]] = defaultdict(list)
@@ -152,6 +158,16 @@ def mark_customers(conn: Connection, column: ContactFlag, ids: list[int]) -> Non
         optout.flag_customer(conn, customer_id=customer_id, flag=column,
                              reason="refused by the provider on send", actor="worker",
                              source=Source.CLI)
+
+
+def mark_zalo_absent(conn: Connection, ids: list[int]) -> None:
+    """Zalo says these customers' numbers have no account it can reach: their next notices
+    go by SMS until zalo.retry_absent_after has passed."""
+    if ids:
+        c = lc.CUSTOMERS.c
+        conn.execute(update(lc.CUSTOMERS).where(db.among(conn, c.id, ids))
+                     .values(zalo_absent_at=utcnow()))
+        log.info("%d customers are not on Zalo: their notices go by SMS for now", len(ids))
 
 
 def fall_back(conn: Connection, settings: Settings, rows: Sequence[Row[Any]], *,

@@ -30,7 +30,9 @@ from sqlalchemy import (
     column,
     func,
     literal,
+    not_,
     null,
+    or_,
     select,
     table,
 )
@@ -38,7 +40,7 @@ from sqlalchemy import (
 from notifier import outbox, quiet
 from notifier.channels import REGISTRY
 from notifier.channels.email import UNSUBSCRIBE_URL
-from notifier.enums import ChannelName, OutboxStatus, Outcome
+from notifier.enums import BARS_ADDRESS, ChannelName, OutboxStatus, Outcome
 from notifier.render import Rendered, Renderer
 from notifier.sqltypes import UTCDateTime
 from outages import db, paths
@@ -47,6 +49,7 @@ from outages.models import Customer
 from outages.notices import subscribers, unsubscribe
 from outages.registry.optout import ContactFlag
 from outages.settings import Settings, parse_quiet_hours
+from outages.timeutil import utcnow
 
 CHANNELS = tuple(REGISTRY)
 LANGUAGES = ("vi", "en")
@@ -126,7 +129,10 @@ def due_time(settings: Settings, batch: Batch) -> tuple[datetime, bool]:
 def contact_flag(channel: str, outcome: Outcome) -> ContactFlag | None:
     """The customer flag recording `outcome` on `channel`: `<contact>_invalid` for an address
     that cannot receive, `<channel>_opt_out` for a refusal; None when customers have no such
-    flag (that channel keeps none)."""
+    flag (that channel keeps none), or when the outcome bars only the channel (no Zalo
+    account: see `zalo_absent_at`)."""
+    if outcome not in BARS_ADDRESS:
+        return None
     name = (f"{REGISTRY[channel].contact}_invalid" if outcome is Outcome.INVALID
             else f"{channel}_opt_out")
     return next((flag for flag in get_args(ContactFlag) if flag == name), None)
@@ -158,9 +164,23 @@ def preferences_using(channel: str) -> tuple[str, ...]:
 
 
 def prefers(settings: Settings, channel: str, source: Any = customers) -> ColumnElement[bool]:
-    """Customers whose own preference, or else the notices.channels setting, uses `channel`."""
-    default = ",".join(settings.notices.channels)
-    return func.coalesce(source.c.channels, default).in_(preferences_using(channel))
+    """Customers whose own preference, or else the notices.channels setting, uses `channel`.
+    Zalo is passed over for customers it lately said it cannot reach (`zalo_absent_at`, for
+    zalo.retry_absent_after): their Zalo notices go by SMS, as they would fall back."""
+    preference = func.coalesce(source.c.channels, ",".join(settings.notices.channels))
+    uses = preference.in_(preferences_using(channel))
+    zalo = REGISTRY[ChannelName.ZALO]
+    if channel == zalo.name:
+        return and_(uses, not_(_zalo_absent(settings, source)))
+    if channel == zalo.fallback:
+        return or_(uses, and_(preference.in_(preferences_using(zalo.name)),
+                              _zalo_absent(settings, source)))
+    return uses
+
+
+def _zalo_absent(settings: Settings, source: Any) -> ColumnElement[bool]:
+    absent_at = source.c.zalo_absent_at
+    return and_(absent_at.is_not(None), absent_at > utcnow() - settings.zalo.retry_absent_after)
 
 
 def queue(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
@@ -237,8 +257,9 @@ def _targets(conn: Connection, members: Any) -> Any:
 @cache
 def _target_columns() -> tuple[Any, ...]:
     """The registry columns queueing reads: the id, language, priority, channel preference,
-    and each channel's contact and the flags that bar it (names and addresses stay behind)."""
-    needed = {"id", "language", "priority", "channels"}
+    when Zalo last could not reach them, and each channel's contact and the flags that bar it
+    (names and addresses stay behind)."""
+    needed = {"id", "language", "priority", "channels", "zalo_absent_at"}
     for channel in CHANNELS:
         needed.add(REGISTRY[channel].contact)
         needed.update(channel_flags(channel))

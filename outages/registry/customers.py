@@ -151,7 +151,7 @@ def customer_view(row: Mapping[str, Any], tz: Any) -> CustomerView:
     view = {k: v for k, v in row.items() if k != "id"}
     for key in ("connected_on", "disconnected_on"):
         view[key] = row[key].isoformat() if row[key] else None
-    for key in ("created_at", "updated_at"):
+    for key in ("created_at", "updated_at", "zalo_absent_at"):
         view[key] = iso_local(row[key], tz)
     return CustomerView.model_validate(view)
 

@@ -23,6 +23,8 @@ class CustomerView(Result):
     email_opt_out: bool | None = None
     phone_invalid: bool | None = None
     email_invalid: bool | None = None
+    # When Zalo last said the number has no account it can reach (Zalo notices go by SMS).
+    zalo_absent_at: str | None = None
     priority: str | None = None  # personal data: blanked for roles without personal_data
     channels: str | None = None
     connected_on: str | None = None

@@ -10,7 +10,7 @@ from typing import Any, TypeAlias
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from sqlalchemy import Connection, Engine, bindparam, case, column, false, func, select, table
+from sqlalchemy import Connection, Engine, bindparam, case, column, false, func, null, select, table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -262,6 +262,11 @@ def _upsert(engine: Engine, updated: Sequence[str], *,
                 (_t.c[contact].is_not_distinct_from(excluded[contact]), _t.c[flag]),
                 else_=false(),
             )
+    if "phone" in updated:  # nor found without a Zalo account
+        changes["zalo_absent_at"] = case(
+            (_t.c.phone.is_not_distinct_from(excluded.phone), _t.c.zalo_absent_at),
+            else_=null(),
+        )
     return statement.on_conflict_do_update(index_elements=[_t.c.code], set_=changes)
 
 

@@ -48,12 +48,12 @@ def zalo_env(zalo: ZaloServer, tmp_path: Path) -> dict[str, str]:
     }
 
 
-def _fault(engine: Engine, settings: Settings) -> int:
-    outage = h.add_outage(engine, kind="fault", status="confirmed", actual_start=NOW,
-                          etr=NOW + timedelta(hours=3), members=h.customer_ids(engine),
+def _fault(engine: Engine, settings: Settings, at: datetime = NOW) -> int:
+    outage = h.add_outage(engine, kind="fault", status="confirmed", actual_start=at,
+                          etr=at + timedelta(hours=3), members=h.customer_ids(engine),
                           start=None)
     with engine.begin() as conn:
-        publish(conn, settings, OutageEvent("fault_confirmed", outage, 1, NOW))
+        publish(conn, settings, OutageEvent("fault_confirmed", outage, 1, at))
     return outage
 
 
@@ -125,3 +125,46 @@ def test_zalo_sends_retries_and_falls_back_to_sms_once_for_customers_not_on_zalo
     with engine.connect() as conn:  # the number itself is fine: nothing is flagged
         flags = conn.execute(select(Customer.phone_invalid, Customer.sms_opt_out)).all()
     assert set(flags) == {(False, False)}
+
+
+def test_a_number_zalo_cannot_reach_gets_sms_at_once_until_zalo_is_tried_again(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    zalo: ZaloServer, zalo_env: dict[str, str], twilio: TwilioServer,
+    twilio_env: dict[str, str],
+) -> None:
+    settings = make_settings(**twilio_env, **zalo_env)
+    add_customers(h.customers(2, channels="zalo,sms"))
+    zalo.fail("84900000001", -118, times=3)  # no Zalo account, whenever Zalo is asked
+
+    def fault_and_send(at: datetime) -> dict[str, list[str]]:
+        outage = _fault(engine, settings, at)
+        dispatcher = delivery.dispatcher(engine, settings, concurrency=2)
+        try:
+            for _ in range(3):
+                dispatcher.drain()
+        finally:
+            dispatcher.close()
+        channels: dict[str, list[str]] = {}
+        for row in h.rows(engine, kind="fault_ack"):
+            if row.outage_id == outage:
+                channels.setdefault(row.recipient, []).append(f"{row.channel} {row.status}")
+        return {phone: sorted(found) for phone, found in channels.items()}
+
+    # Zalo refuses the number: the notice falls back to SMS, and Zalo's answer is kept.
+    assert fault_and_send(NOW) == {"+84900000000": ["zalo sent"],
+                                   "+84900000001": ["sms sent", "zalo failed"]}
+    with engine.connect() as conn:
+        absent = dict(conn.execute(select(Customer.phone, Customer.zalo_absent_at)).all())
+    assert absent["+84900000000"] is None and absent["+84900000001"] is not None
+    # The next notice goes by SMS at once, without asking Zalo.
+    later = NOW + timedelta(days=3)
+    with time_machine.travel(later, tick=True):
+        assert fault_and_send(later) == {"+84900000000": ["zalo sent"],
+                                         "+84900000001": ["sms sent"]}
+    assert len(zalo.scripted["84900000001"]) == 2
+    # A month on, Zalo is tried again (the customer may have joined it since).
+    month = NOW + settings.zalo.retry_absent_after + timedelta(hours=1)
+    with time_machine.travel(month, tick=True):
+        assert fault_and_send(month) == {"+84900000000": ["zalo sent"],
+                                         "+84900000001": ["sms sent", "zalo failed"]}
+    assert len(zalo.scripted["84900000001"]) == 1

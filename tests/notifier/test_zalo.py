@@ -12,6 +12,7 @@ import pytest
 
 from notifier.channels import DeliveryError, Message
 from notifier.channels.zalo import PARAM_LIMIT, ZaloChannel
+from notifier.enums import BARS_ADDRESS, Outcome
 from tests.support.zalo_server import APP_ID, SECRET_KEY, ZaloServer
 
 PHONE = "+84912345678"
@@ -117,8 +118,10 @@ def test_zalo_error_codes_are_transient_or_permanent(
     finally:
         channel.close()
     assert (failed.value.code, failed.value.permanent) == (str(code), permanent)
-    # Not a verdict on the phone number: an SMS may still reach it.
-    assert failed.value.outcome is None
+    # No Zalo account is a verdict on the channel, not on the phone number: an SMS may still
+    # reach it.
+    assert failed.value.outcome == (Outcome.ABSENT if code in (-118, -119) else None)
+    assert failed.value.outcome not in BARS_ADDRESS
 
 
 def test_a_refused_refresh_token_is_transient_and_named(zalo: ZaloServer, tmp_path: Path) -> None:
