@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from outages.errors import OutagesError
 from outages.models import Customer
@@ -109,13 +109,19 @@ def test_new_phone_clears_the_invalid_mark_and_opt_outs_stay(
     engine: Any, settings: Any, write_csv: Any, stored: Any
 ) -> None:
     import_customers(engine, settings, write_csv([row("A"), row("B")]))
+    absent = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
     with engine.begin() as conn:
-        conn.execute(update(Customer).values(phone_invalid=True, sms_opt_out=True))
+        conn.execute(update(Customer).values(phone_invalid=True, sms_opt_out=True,
+                                             zalo_absent_at=absent))
     import_customers(engine, settings, write_csv(
         [row("A", phone="0987654321"), row("B")], name="again.csv"))
     registry = stored()
     assert (registry["A"]["phone_invalid"], registry["A"]["sms_opt_out"]) == (False, True)
     assert (registry["B"]["phone_invalid"], registry["B"]["sms_opt_out"]) == (True, True)
+    # Zalo may know the new number: it is asked again; the same number is not.
+    with engine.connect() as conn:
+        found = dict(conn.execute(select(Customer.code, Customer.zalo_absent_at)).all())
+    assert found == {"A": None, "B": absent}
 
 
 def test_corrected_email_clears_the_bounced_mark_and_the_same_email_keeps_it(
