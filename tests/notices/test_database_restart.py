@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -37,6 +37,25 @@ def _get_all(base: str, count: int) -> list[int]:
                              range(count)))
 
 
+def _follow(worker: subprocess.Popen[str],
+            ) -> tuple[list[str], threading.Event, threading.Thread]:
+    """The worker's log lines as they come, an event set when it reports the database
+    unreachable, and the thread reading them (it ends with the worker's stderr)."""
+    lines: list[str] = []
+    noticed = threading.Event()
+
+    def read() -> None:
+        assert worker.stderr is not None
+        for line in worker.stderr:
+            lines.append(line)
+            if "database unreachable" in line:
+                noticed.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return lines, noticed, reader
+
+
 @pytest.mark.slow
 def test_worker_and_server_ride_out_a_database_restart(
         twilio: TwilioServer, twilio_env: dict[str, str]) -> None:
@@ -62,20 +81,23 @@ def test_worker_and_server_ride_out_a_database_restart(
             assert _get_all(base, 8) == [200] * 8  # the server's pool holds connections
             worker = subprocess.Popen([OUTAGES, "run", "--until-idle", "--timeout", "120"],
                                       env={**os.environ, **env}, stderr=subprocess.PIPE,
-                                      stdout=subprocess.DEVNULL)
-            deadline = time.monotonic() + 30
-            while twilio.count < 300 and time.monotonic() < deadline:
-                time.sleep(0.01)
-            cluster.restart()
-            sent_at_restart = twilio.count
+                                      stdout=subprocess.DEVNULL, text=True)
+            log_lines, noticed, reader = _follow(worker)
+            assert twilio.wait_for_count(300, timeout=30), "the worker sent too little"
+            # Down until the worker has met the outage: a restart quicker than its next use
+            # of the database would be ridden out unseen (its pool reconnects on checkout).
+            with cluster.down():
+                sent_at_restart = twilio.count
+                assert noticed.wait(30), "the worker never found the database gone"
             after_restart = [_get_all(base, 8) for _ in range(3)]
-            _, err = worker.communicate(timeout=180)
+            worker.wait(timeout=180)
+            reader.join(timeout=10)
         engine = db.make_engine(cluster.url)
         with engine.connect() as conn:
             statuses = dict(conn.execute(select(outbox.c.status, func.count())
                                          .group_by(outbox.c.status)).all())
         engine.dispose()
-    log = err.decode()
+    log = "".join(log_lines)
     assert 300 <= sent_at_restart < NOTICES, "restart the database while the worker sends"
     assert after_restart == [[200] * 8] * 3
     assert worker.returncode == 0, log
