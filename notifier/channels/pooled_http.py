@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-from base64 import b64encode
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -81,14 +80,9 @@ class PooledHttpClient(HttpClient):
 
     def _basic(self, auth: tuple[str, str]) -> str:
         value = self._authorization.get(auth)
-        if value is None:
-            pair = f"{auth[0]}:{auth[1]}"
-            try:  # as requests encodes credentials
-                raw = pair.encode("latin-1")
-            except UnicodeEncodeError:
-                raw = pair.encode("utf-8")
-            token = b64encode(raw).decode("ascii")
-            value = self._authorization[auth] = f"Basic {token}"
+        if value is None:  # encoded as requests does (latin-1), once per credentials
+            value = urllib3.make_headers(basic_auth=f"{auth[0]}:{auth[1]}")["authorization"]
+            self._authorization[auth] = value
         return value
 
 
