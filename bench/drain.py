@@ -24,19 +24,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-import urllib3
 from sqlalchemy import Engine, text
 
 from bench.machine import cpu_seconds, peak_rss_mb, postgres_pids
+from bench.sms import PATH, channel_headers, form, start_stand_in
 
-SID = "AC" + "0" * 32
 WARM_UP = 5.0  # seconds before the rate is measured (imports, first claims)
 Environment = Callable[[str, str, int], dict[str, str]]
 
 
 def drain(engine: Engine, url: str, environment: Environment, args: argparse.Namespace,
           queued: int) -> None:
-    server, port = _start_server(args.latency)
+    server, port = start_stand_in(args.latency)
     api_url = f"http://127.0.0.1:{port}"
     try:
         total = args.workers * args.concurrency
@@ -86,14 +85,6 @@ def _verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def _start_server(latency: float) -> tuple[subprocess.Popen[str], int]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.twilio_server", "--latency", str(latency)],
-        stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None
-    return server, int(server.stdout.readline())
-
-
 def _stats(api_url: str) -> dict[str, int]:
     answer = requests.get(f"{api_url}/stats", timeout=10)
     answer.raise_for_status()
@@ -133,18 +124,10 @@ def _per_message(before: tuple[int, float], after: tuple[int, float]) -> float:
 def _child_floor(api_url: str, threads: int, seconds: float, text: str) -> None:
     """Post for `seconds` from `threads` threads; the rate after the warm-up. Each post is
     the request the SMS channel makes, its headers made once: the bare HTTP exchange."""
-    from urllib.parse import urlencode
+    from notifier.channels.pooled_http import pool_manager
 
-    from twilio.rest import Client
-
-    from notifier.channels.pooled_http import DEFAULT_HEADERS, pool_manager
-
-    path = f"/2010-04-01/Accounts/{SID}/Messages.json"
     pool = pool_manager(api_url, threads).connection_from_url(api_url)
-    client = Client(SID, "bench")
-    headers = {**DEFAULT_HEADERS, **client.get_headers("POST", {
-        "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})}
-    headers["Authorization"] = urllib3.make_headers(basic_auth=f"{SID}:bench")["authorization"]
+    headers = channel_headers()
     counts = [0] * threads
     start = time.perf_counter()
     measure_from, stop = start + min(WARM_UP, seconds / 4), start + seconds
@@ -154,10 +137,8 @@ def _child_floor(api_url: str, threads: int, seconds: float, text: str) -> None:
     def post(k: int) -> None:
         n = 0
         while time.perf_counter() < stop:
-            body = urlencode({"To": f"+1{pid}{k:03d}{n:08d}", "ValidityPeriod": 14400,
-                              "From": "+15005550006", "Body": text})
-            answer = pool.urlopen("POST", path, body=body, headers=headers, retries=False,
-                                  timeout=10)
+            answer = pool.urlopen("POST", PATH, body=form(f"+1{pid}{k:03d}{n:08d}", text),
+                                  headers=headers, retries=False, timeout=10)
             if answer.status >= 400:
                 raise SystemExit(f"the stand-in answered {answer.status}: {answer.data!r}")
             n += 1

@@ -45,6 +45,7 @@ from sqlalchemy.engine import make_url
 from bench import POSTGRES_URL, northvn
 from bench.customers import _import_in_child, _libpq, _postgres_floor
 from bench.machine import peak_rss_mb
+from bench.sms import SENDER, SID, TOKEN
 from geo import Area, covered_mask
 from outages import db
 from outages.settings import Settings, load_settings
@@ -52,7 +53,6 @@ from outages.settings import Settings, load_settings
 DATABASE = "bench_scale"
 STEPS = ("import", "preview", "typhoon", "report", "postgis")
 DISTRICT, PROVINCE = "TP Thanh Hóa", "Thanh Hóa"
-SID = "AC" + "0" * 32
 YEAR = 2025
 
 
@@ -130,7 +130,7 @@ def _settings(url: str, api_url: str, concurrency: int) -> Settings:
 
 def _environment(url: str, api_url: str, concurrency: int) -> dict[str, str]:
     return {"OUTAGES_DATABASE_URL": url, "OUTAGES_TWILIO_ACCOUNT_SID": SID,
-            "OUTAGES_TWILIO_AUTH_TOKEN": "bench", "OUTAGES_TWILIO_FROM_NUMBER": "+15005550006",
+            "OUTAGES_TWILIO_AUTH_TOKEN": TOKEN, "OUTAGES_TWILIO_FROM_NUMBER": SENDER,
             "OUTAGES_TWILIO_API_URL": api_url, "OUTAGES_TWILIO_RATE_PER_SECOND": "1000000",
             "OUTAGES_NOTICES_QUIET_HOURS": "", "OUTAGES_WORKER_CONCURRENCY": str(concurrency)}
 
