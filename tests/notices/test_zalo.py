@@ -57,6 +57,17 @@ def _fault(engine: Engine, settings: Settings, at: datetime = NOW) -> int:
     return outage
 
 
+def _send(engine: Engine, settings: Settings, *, rounds: int) -> None:
+    """What is due, `rounds` times over with one worker (fallbacks and retries queued by a
+    round are due in the next)."""
+    dispatcher = delivery.dispatcher(engine, settings, concurrency=4)
+    try:
+        for _ in range(rounds):
+            dispatcher.drain()
+    finally:
+        dispatcher.close()
+
+
 def test_each_customer_is_notified_on_the_channels_they_prefer(
     engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
 ) -> None:
@@ -107,12 +118,7 @@ def test_zalo_sends_retries_and_falls_back_to_sms_once_for_customers_not_on_zalo
     zalo.fail("84900000002", -118)  # no Zalo account
     zalo.fail("84900000003", -109)  # the template was rejected: SMS rather than nothing
     _fault(engine, settings)
-    dispatcher = delivery.dispatcher(engine, settings, concurrency=4)
-    try:
-        for _ in range(4):
-            dispatcher.drain()
-    finally:
-        dispatcher.close()
+    _send(engine, settings, rounds=4)  # a retry falls due in a later round
     zalo_rows = {r.recipient: r for r in h.rows(engine, channel="zalo", kind="fault_ack")}
     assert {phone: (r.status, r.last_error_code) for phone, r in zalo_rows.items()} == {
         "+84900000000": ("sent", None), "+84900000001": ("sent", None),
@@ -138,12 +144,7 @@ def test_a_number_zalo_cannot_reach_gets_sms_at_once_until_zalo_is_tried_again(
 
     def fault_and_send(at: datetime) -> dict[str, list[str]]:
         outage = _fault(engine, settings, at)
-        dispatcher = delivery.dispatcher(engine, settings, concurrency=2)
-        try:
-            for _ in range(3):
-                dispatcher.drain()
-        finally:
-            dispatcher.close()
+        _send(engine, settings, rounds=3)  # Zalo, then the SMS it fell back to
         channels: dict[str, list[str]] = {}
         for row in h.rows(engine, kind="fault_ack"):
             if row.outage_id == outage:
