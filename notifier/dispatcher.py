@@ -51,8 +51,11 @@ class RetryPolicy:
     base_delay: timedelta = timedelta(seconds=15)
 
     def next_try(self, row: Row[Any], now: datetime) -> datetime | None:
-        """When to try a transiently failed row again, or None to give up."""
-        if row.attempts >= self.max_attempts or now - row.created_at >= self.max_age:
+        """When to try a transiently failed row again, or None to give up: after
+        `max_attempts`, or `max_age` after it first fell due (a reminder queued days ahead
+        is as young as any notice when it goes out)."""
+        first_due = row.first_due_at or row.due_at
+        if row.attempts >= self.max_attempts or now - first_due >= self.max_age:
             return None
         # Exponential backoff with jitter, so a provider outage does not end in a stampede.
         delay = self.base_delay * (2 ** (row.attempts - 1)) * random.uniform(0.5, 1.5)

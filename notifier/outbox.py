@@ -159,10 +159,15 @@ def record(conn: Connection, outcomes: Iterable[Mapping[str, Any]]) -> None:
             last_error_code=bindparam("b_last_error_code"),
             last_error=bindparam("b_last_error"),
             due_at=bindparam("b_due_at"),
+            first_due_at=_FIRST_DUE,
             updated_at=bindparam("b_updated_at"),
         )
     )
     conn.execute(stmt, rows)
+
+
+# When a row first fell due, before a retry moves due_at (SET reads the row as it was).
+_FIRST_DUE = func.coalesce(outbox.c.first_due_at, outbox.c.due_at)
 
 
 _RECORDED = {"id": "bigint", "status": "text", "sent_at": "timestamptz", "provider_id": "text",
@@ -173,6 +178,7 @@ _RECORDED = {"id": "bigint", "status": "text", "sent_at": "timestamptz", "provid
 # dumping of each element in Python took twice the time of one JSON text, made in C.
 _RECORD_FROM_JSON = (
     "UPDATE outbox SET " + ", ".join(f"{name} = v.{name}" for name in list(_RECORDED)[1:])
+    + ", first_due_at = COALESCE(outbox.first_due_at, outbox.due_at)"
     + " FROM json_to_recordset(%s::json) AS v("
     + ", ".join(f"{name} {type_}" for name, type_ in _RECORDED.items())
     + f") WHERE outbox.id = v.id AND outbox.status = '{SENDING.value}'"
@@ -232,8 +238,8 @@ def release(conn: Connection, claimers: Sequence[str], *, now: datetime) -> int:
     stmt = (
         update(outbox)
         .where(and_(outbox.c.status == SENDING, outbox.c.claimed_by.in_(list(claimers))))
-        .values(status=PENDING, due_at=now, claimed_by=None, updated_at=now,
-                last_error="worker stopped while sending; retried")
+        .values(status=PENDING, due_at=now, first_due_at=_FIRST_DUE, claimed_by=None,
+                updated_at=now, last_error="worker stopped while sending; retried")
     )
     return conn.execute(stmt).rowcount or 0
 

@@ -52,6 +52,9 @@ outbox = Table(
     Column("language", String(2), nullable=False),
     Column("urgent", Boolean, nullable=False, default=False, server_default=false()),
     Column("due_at", UTCDateTime, nullable=False),
+    # When it first fell due, kept once a retry or a restart moved due_at: retrying ends
+    # retry.max_age after it (None: due_at never moved).
+    Column("first_due_at", UTCDateTime),
     # The moment the notice speaks about (the ETR announced, the start a reminder is for).
     Column("ref_at", UTCDateTime),
     Column("status", String(16), nullable=False, default=OutboxStatus.PENDING,

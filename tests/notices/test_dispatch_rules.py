@@ -25,7 +25,7 @@ def test_token_bucket_paces_a_burst_instead_of_dropping_it() -> None:
 def test_retry_backs_off_exponentially_with_jitter_and_gives_up() -> None:
     policy = RetryPolicy(max_attempts=4, max_age=timedelta(hours=1),
                          base_delay=timedelta(seconds=10))
-    row = SimpleNamespace(attempts=1, created_at=T)
+    row = SimpleNamespace(attempts=1, due_at=T, first_due_at=None)
     delays = []
     for attempts in (1, 2, 3):
         row.attempts = attempts
@@ -37,6 +37,18 @@ def test_retry_backs_off_exponentially_with_jitter_and_gives_up() -> None:
     assert policy.next_try(row, T) is None  # type: ignore[arg-type]
     row.attempts = 1
     assert policy.next_try(row, T + timedelta(hours=1)) is None  # type: ignore[arg-type]
+
+
+def test_retrying_ends_max_age_after_the_notice_first_fell_due_not_after_it_was_queued() -> None:
+    policy = RetryPolicy(max_attempts=8, max_age=timedelta(hours=1),
+                         base_delay=timedelta(seconds=10))
+    # A reminder queued six days ahead, failing for a while when it goes out.
+    row = SimpleNamespace(attempts=1, created_at=T - timedelta(days=6), due_at=T,
+                          first_due_at=None)
+    assert policy.next_try(row, T) is not None  # type: ignore[arg-type]
+    row.attempts, row.due_at, row.first_due_at = 3, T + timedelta(minutes=50), T
+    assert policy.next_try(row, T + timedelta(minutes=50)) is not None  # type: ignore[arg-type]
+    assert policy.next_try(row, T + timedelta(minutes=61)) is None  # type: ignore[arg-type]
 
 
 def _row(id: int, kind: str, *, outage: int = 1, customer: int = 7, channel: str = "sms",

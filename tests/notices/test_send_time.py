@@ -118,6 +118,25 @@ def test_a_number_the_provider_refused_is_not_tried_again_for_queued_reminders(
     assert [s for s, _ in _reminders(engine, ids[1])] == ["sent", "sent"]
 
 
+def test_a_reminder_queued_days_ahead_is_tried_again_after_a_transient_failure(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], frozen: Any,
+) -> None:
+    settings = make_settings(**twilio_env, OUTAGES_NOTICES_CHANNELS="sms")
+    add_customers(h.customers(1))
+    _announce_cut(engine, settings, h.customer_ids(engine))
+    _drain(engine, settings, NOW)
+    twilio.fail("+84900000000", 503, 0, times=2)  # the provider down for a moment
+    day_before = START - timedelta(days=1)
+    for minutes in (0, 1, 2):  # retried within seconds (base delay 0 s), three drains
+        _drain(engine, settings, day_before + timedelta(minutes=minutes))
+    [reminder] = [r for r in h.rows(engine, kind="reminder") if r.due_at <= day_before
+                  + timedelta(minutes=2)]
+    assert (reminder.status, reminder.attempts) == ("sent", 3)
+    assert reminder.first_due_at == day_before  # kept while due_at moved to each retry
+    assert len(twilio.bodies_to("+84900000000")) == 2  # the announcement and the reminder
+
+
 def test_a_refusal_stops_the_other_texts_to_that_number_sent_together(
     engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
     twilio: TwilioServer, twilio_env: dict[str, str], frozen: Any,
