@@ -38,6 +38,8 @@ SENT, FAILED, SKIPPED = OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.SKI
 FLUSH_EVERY = 64  # results recorded together
 # The next batch is claimed when no more than this many rows per sending thread wait.
 CLAIM_AHEAD = 2
+# The error code of a claimed row the domain could not make ready (Recheck.not_ready).
+NOT_READY = "not_ready"
 
 
 def utcnow() -> datetime:
@@ -65,10 +67,13 @@ class RetryPolicy:
 @dataclass(frozen=True)
 class Recheck:
     """The domain's word on claimed rows just before they are sent: rows it may no longer
-    send (id -> reason) and rows to send differently (id -> new recipient, language, text)."""
+    send (id -> reason), rows to send differently (id -> new recipient, language, text), and
+    rows it could not make ready now (id -> error: their new text would not render), tried
+    again later like a send that failed for a while."""
 
     skip: Mapping[int, str] = field(default_factory=dict)
     changes: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+    not_ready: Mapping[int, str] = field(default_factory=dict)
 
 
 class Hooks(Protocol):
@@ -280,9 +285,25 @@ class Dispatcher:
             for row in rows:
                 if row.id in verdict.skip:
                     sends(row.channel, "skipped", verdict.skip[row.id]).inc()
+        if verdict.not_ready:
+            self._not_ready(conn, [row for row in rows if row.id in verdict.not_ready],
+                            verdict.not_ready, now)
         changed = ({row.id: row for row in outbox.rewrite(conn, verdict.changes, now=now)}
                    if verdict.changes else {})
-        return [changed.get(row.id, row) for row in rows if row.id not in verdict.skip]
+        return [changed.get(row.id, row) for row in rows
+                if row.id not in verdict.skip and row.id not in verdict.not_ready]
+
+    def _not_ready(self, conn: Connection, rows: Sequence[Row[Any]], errors: Mapping[int, str],
+                   now: datetime) -> None:
+        """Put back rows that cannot go out as they are, to be tried again later (the retry
+        policy's backoff) and given up on like a send that keeps failing: the rest of the
+        batch goes on."""
+        results = [_Result(row, error=DeliveryError(errors[row.id], code=NOT_READY,
+                                                    permanent=False)) for row in rows]
+        held = self._outcomes(results)
+        outbox.record(conn, held.outcomes)
+        with self.tally:
+            self.outcomes.update(str(o["status"]) for o in held.outcomes)
 
     def _claim_size(self) -> int:
         """No more than about a minute of work at the slowest paced channel, so claims stay

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, Row, update
+from sqlalchemy.exc import DBAPIError
 
 from notifier.channels import REGISTRY, Channel, ConsoleChannel, DeliveryError, WebhookChannel
 from notifier.dispatcher import Dispatcher, Recheck, RetryPolicy
@@ -187,10 +188,22 @@ def fall_back(conn: Connection, settings: Settings, rows: Sequence[Row[Any]], *,
         example.setdefault(group, row)
     for group, ids in groups.items():
         row, (outage_id, revision, kind, scope, _) = example[group], group
-        outage = lc.load(conn, outage_id)
-        batch = Batch(outage_id=outage_id, revision=revision, kind=kind, due_at=utcnow(),
-                      context=notice_context(settings, outage, row), scope=scope,
-                      ref_at=row.ref_at, pressing=pressing(outage))
-        queued = queue(conn, settings, batch, ids, now=utcnow(), channels=(to,))
+        # A notice that will not render (a template mistake) loses its fallback, loudly;
+        # raising would roll back the outcomes recorded with it, and they would fail again.
+        savepoint = conn.begin_nested()
+        try:
+            outage = lc.load(conn, outage_id)
+            batch = Batch(outage_id=outage_id, revision=revision, kind=kind, due_at=utcnow(),
+                          context=notice_context(settings, outage, row), scope=scope,
+                          ref_at=row.ref_at, pressing=pressing(outage))
+            queued = queue(conn, settings, batch, ids, now=utcnow(), channels=(to,))
+        except DBAPIError:
+            raise  # the database's own trouble: the whole record is tried again
+        except Exception:
+            savepoint.rollback()
+            log.exception("%s of outage %s: %d %s failures could not fall back to %s",
+                          kind, outage_id, len(ids), row.channel, to)
+            continue
+        savepoint.commit()
         log.info("%s: %d %s failures fell back to %s (%d queued)", kind, len(ids),
                  rows[0].channel, to, queued)

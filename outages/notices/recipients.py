@@ -14,6 +14,7 @@ so the outage's state is read again here too.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -32,6 +33,8 @@ from outages.notices.planner import PRE_START, UNTRUE_WHEN_RESTORED
 from outages.notices.queue import LANGUAGES, channel_flags, cost, notice_context, render
 from outages.settings import Settings
 from outages.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 # The customer row is gone (merged or removed from the registry).
 NO_CUSTOMER = "no_customer"
@@ -65,8 +68,11 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
         if change:
             changes[row.id] = change
     skip |= untrue(conn, [row for row in rows if row.id not in skip], followed)
-    _render_again(conn, settings, [row for row in rows if row.id not in skip], changes)
-    return Recheck(skip=skip, changes={k: v for k, v in changes.items() if k not in skip})
+    not_ready = _render_again(conn, settings, [row for row in rows if row.id not in skip],
+                              changes)
+    return Recheck(skip=skip, not_ready=not_ready,
+                   changes={k: v for k, v in changes.items()
+                            if k not in skip and k not in not_ready})
 
 
 def untrue(conn: Connection, rows: Sequence[Row[Any]],
@@ -178,21 +184,39 @@ def language_of(settings: Settings, language: str | None) -> str:
 
 
 def _render_again(conn: Connection, settings: Settings, rows: Sequence[Row[Any]],
-                  changes: Mapping[int, dict[str, Any]]) -> None:
+                  changes: Mapping[int, dict[str, Any]]) -> dict[int, str]:
     """New text for the rows whose language changed or that go out on another day than
-    they were worded for, rendered once per distinct notice."""
+    they were worded for, rendered once per distinct notice. Rows whose text will not
+    render (a template mistake) are returned (id -> error), to be tried again later: their
+    old text may no longer be true, and the rest of the batch must not wait for them."""
     again = [row for row in rows if "language" in changes.get(row.id, {})]
     if not again:
-        return
+        return {}
     outages = {o.id: o for o in conn.execute(
         select(lc.OUTAGES).where(lc.OUTAGES.c.id.in_({row.outage_id for row in again})))}
-    texts: dict[tuple[Any, ...], dict[str, Any]] = {}
+    texts: dict[tuple[Any, ...], dict[str, Any] | str] = {}
+    not_ready: dict[int, str] = {}
     for row in again:
         language = changes[row.id]["language"]
         key = (row.outage_id, row.kind, row.channel, language, row.ref_at, row.due_at)
         if key not in texts:
-            texts[key] = _text(settings, outages[row.outage_id], row, language)
-        changes[row.id].update(texts[key])
+            texts[key] = _text_or_error(settings, outages[row.outage_id], row, language)
+        text = texts[key]
+        if isinstance(text, str):
+            not_ready[row.id] = text
+        else:
+            changes[row.id].update(text)
+    return not_ready
+
+
+def _text_or_error(settings: Settings, outage: Row[Any], row: Row[Any],
+                   language: str) -> dict[str, Any] | str:
+    try:
+        return _text(settings, outage, row, language)
+    except Exception as exc:  # any template or context mistake: this notice, not the batch
+        log.exception("%s notice of outage %s could not be rendered for %s in %s",
+                      row.kind, row.outage_id, row.channel, language)
+        return f"rendering {row.channel}/{language}/{row.kind} failed: {exc!r}"
 
 
 def _text(settings: Settings, outage: Row[Any], row: Row[Any], language: str) -> dict[str, Any]:
