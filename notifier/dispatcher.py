@@ -424,10 +424,13 @@ class Dispatcher:
             send_seconds(row.channel).observe(time.perf_counter() - started)
 
     def _message(self, row: Row[Any]) -> Message:
+        # A signed link per message costs time; only channels that show one get it.
+        carries = getattr(self.transports.get(row.channel), "carries_unsubscribe", False)
         return Message(id=row.id, key=row.key, channel=row.channel, recipient=row.recipient,
                        language=row.language, kind=row.kind, body=row.body or "",
                        subject=row.subject, html=row.html,
-                       unsubscribe=self.unsubscribe(row) if self.unsubscribe else None)
+                       unsubscribe=self.unsubscribe(row) if self.unsubscribe and carries
+                       else None)
 
     def _record_or_hold(self, results: Sequence[_Result]) -> None:
         """Record these outcomes (and any held before); hold them while the database is

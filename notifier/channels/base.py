@@ -63,6 +63,8 @@ class ProviderChannel(ABC):
     priced_per_segment: ClassVar[bool] = False
     # Where a notice goes when this channel fails it for good (None: nowhere).
     fallback: ClassVar[str | None] = None
+    # Its messages carry the recipient's one-click opt-out link (Message.unsubscribe).
+    carries_unsubscribe: ClassVar[bool] = False
 
     @classmethod
     @abstractmethod

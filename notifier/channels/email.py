@@ -30,6 +30,7 @@ class EmailChannel(ProviderChannel):
     provider = "smtp"
     templates = Templates(body="txt", subject="subject.txt", html="html")
     price_setting = "email_cost"
+    carries_unsubscribe = True
 
     def __init__(self, *, host: str, port: int, from_address: str, starttls: bool = True,
                  tls: bool = False, username: str = "", password: str = "",
