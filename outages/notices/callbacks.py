@@ -9,18 +9,18 @@ early_statuses and applied when the worker records the id (`apply_early`), so an
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Connection, Table, delete, select
+from sqlalchemy import Connection, Table, TextualSelect, delete, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from notifier.channels import sms
 from notifier.enums import OutboxStatus
 from notifier.status import FAILED, PROVIDER_STATUSES, StatusChange, apply_status
-from outages import db
 from outages.enums import Source
 from outages.errors import ValidationError
 from outages.models import EarlyStatus
@@ -83,15 +83,28 @@ def apply_early(conn: Connection, provider_ids: Sequence[str]) -> int:
     order received; forward moves only, as ever); how many applied."""
     if not provider_ids:
         return 0
-    e = _early.c
-    early = conn.execute(select(e.message_sid, e.status, e.error_code, e.error, e.received_at)
-                         .where(db.among(conn, e.message_sid, provider_ids))
-                         .order_by(e.received_at)).all()
+    # A worker asks this after every group of sends and nearly always finds nothing: one
+    # fixed statement with the ids as one JSON text (as an expression with a bound array it
+    # took five times the CPU: 0.74 against 0.15 ms for 64 ids).
+    early = conn.execute(_EARLY[conn.dialect.name],
+                         {"sids": json.dumps(list(provider_ids))}).all()
     for row in early:
         _apply(conn, row.message_sid, row.status, row.received_at, row.error_code, row.error)
     if early:
-        conn.execute(delete(_early).where(e.message_sid.in_({r.message_sid for r in early})))
+        applied = {row.message_sid for row in early}
+        conn.execute(delete(_early).where(_early.c.message_sid.in_(applied)))
     return len(early)
+
+
+def _early_for(ids: str) -> TextualSelect:
+    e = _early.c
+    return text(f"SELECT message_sid, status, error_code, error, received_at FROM {_early.name} "
+                f"WHERE message_sid IN ({ids}) ORDER BY received_at").columns(
+        e.message_sid, e.status, e.error_code, e.error, e.received_at)
+
+
+_EARLY = {"postgresql": _early_for("SELECT json_array_elements_text(CAST(:sids AS json))"),
+          "sqlite": _early_for("SELECT value FROM json_each(:sids)")}
 
 
 def _flag_contact(conn: Connection, customer_id: int, channel: str,
