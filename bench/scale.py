@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> None:
         _import(args, url)
     settings = _settings(url, "http://127.0.0.1:1", args.concurrency)
     engine = db.make_engine(url)
+    if "import" not in steps:  # a database kept from a run of older code
+        db.upgrade(engine)
     print(f"server  : {_server_settings(engine)}", flush=True)
     try:
         if "preview" in steps:
