@@ -7,7 +7,11 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from notifier.dispatcher import RetryPolicy
+from sqlalchemy import Engine
+
+from notifier import outbox
+from notifier.channels.base import Message, Receipt
+from notifier.dispatcher import Dispatcher, RetryPolicy
 from notifier.ratelimit import TokenBucket
 from outages.notices.delivery import SUPERSEDE
 
@@ -74,3 +78,47 @@ def test_other_channel_customer_or_moment_is_not_superseded() -> None:
     rows = [_row(1, "reminder"), _row(2, "changed", channel="email"),
             _row(3, "changed", customer=9), _row(4, "changed", due=T + timedelta(hours=1))]
     assert SUPERSEDE.losers(rows) == []
+
+
+class _Recording:
+    """A channel that keeps the messages it is given."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    def send(self, message: Message) -> Receipt:
+        self.messages.append(message)
+        return Receipt(provider_id=f"id-{message.id}")
+
+    def close(self) -> None:
+        return None
+
+
+class _RecordingEmail(_Recording):
+    carries_unsubscribe = True
+
+
+def test_only_a_channel_that_shows_an_unsubscribe_link_gets_one(engine: Engine) -> None:
+    with engine.begin() as conn:
+        outbox.enqueue(conn, [
+            {"key": f"k-{channel}", "customer_id": 1, "kind": "announcement",
+             "channel": channel, "recipient": recipient, "language": "vi", "due_at": T,
+             "body": "Mat dien", "created_at": T, "updated_at": T}
+            for channel, recipient in (("sms", "+84900000000"), ("email", "a@example.test"))])
+    sms, email = _Recording(), _RecordingEmail()
+    linked: list[str] = []
+
+    def link(row: Any) -> str:
+        linked.append(row.channel)
+        return f"https://utility.test/unsubscribe/{row.id}"
+
+    dispatcher = Dispatcher(engine, {"sms": sms, "email": email}, unsubscribe=link,
+                            clock=lambda: T)
+    try:
+        assert dispatcher.drain() == 2
+    finally:
+        dispatcher.close()
+    assert [m.unsubscribe for m in sms.messages] == [None]
+    assert [m.unsubscribe for m in email.messages] == [
+        f"https://utility.test/unsubscribe/{email.messages[0].id}"]
+    assert linked == ["email"]  # signed only where it is shown
