@@ -48,6 +48,9 @@ class OutageEvent:
     actor: str | None = None
     alert_id: int | None = None
     acknowledge: bool = False
+    # For "restored": when power came back in this step (the dispatcher may record it
+    # later than it happened); `at` is when the step was recorded.
+    restored_at: datetime | None = None
 
 
 Subscriber = Callable[["Connection", "Settings", OutageEvent], None]

@@ -85,7 +85,8 @@ def restore(
             "scope": "area" if area else "customers" if codes else "all"}
     after = lc.change(conn, row, action="restored", actor=actor, source=source, values=values,
                       details={**step, "at": iso_local(at, settings.tz)})
-    lc.publish(conn, settings, after, "restored", actor=actor, customer_ids=targets)
+    lc.publish(conn, settings, after, "restored", actor=actor, customer_ids=targets,
+               restored_at=at)
     return after, step
 
 

@@ -234,10 +234,12 @@ def _plan_running_late(conn: Connection, settings: Settings, event: OutageEvent,
 
 def restored(conn: Connection, settings: Settings, event: OutageEvent,
              outage: Row[Any]) -> None:
-    ctx = context(settings, outage, restored_at=event.at)
+    # Power came back when the dispatcher says, which may be well before it was recorded.
+    back = event.restored_at or event.at
+    ctx = context(settings, outage, restored_at=back)
     for ids in lc.chunks(list(event.customer_ids), size=RESTORED_CHUNK):
         _skip(conn, event.outage_id, UNTRUE_WHEN_RESTORED, customer_ids=ids, reason=event.kind)
-        queue(conn, settings, _batch(event, outage, NoticeKind.RESTORED, ctx, ref_at=event.at), ids,
+        queue(conn, settings, _batch(event, outage, NoticeKind.RESTORED, ctx, ref_at=back), ids,
               now=utcnow())
     if outage.status in FINISHED:  # the last step: callers without an account are done too
         _skip(conn, event.outage_id, (*UNTRUE_WHEN_RESTORED, desk.ETR_PASSING),

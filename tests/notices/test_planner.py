@@ -317,3 +317,25 @@ def test_extending_a_started_cut_tells_those_still_out_and_moves_running_late(
     assert late == {(ids[0], first_end, "skipped"),
                     *((c, first_end, "skipped") for c in ids[1:4]),
                     *((c, new_end, "pending") for c in ids[1:4])}
+
+
+def test_power_is_back_gives_the_time_it_came_back_not_the_time_it_was_recorded(
+    engine: Engine, settings: Settings, add_customers: Any,
+) -> None:
+    from outages.lifecycle import cuts
+
+    add_customers(h.customers(2, language="en"))
+    ids = h.customer_ids(engine)
+    began = NOW - timedelta(hours=4)  # 06:00 in Hanoi
+    outage = h.add_outage(engine, status="in_progress", start=began,
+                          end=NOW + timedelta(hours=2), actual_start=began, members=ids)
+    with engine.begin() as conn:
+        conn.execute(insert(Interruption.__table__), [
+            {"outage_id": outage, "customer_id": c, "planned": True, "start_at": began}
+            for c in ids])
+    back = NOW - timedelta(hours=2)  # 08:00, recorded at 10:00
+    cuts.restore(engine, settings, cut_id=outage, at=back, actor="test", source="cli")
+    rows = h.rows(engine, kind="restored", channel="sms")
+    assert len(rows) == 2 and {r.ref_at for r in rows} == {back}
+    assert all("Power is back in Phuong Lang Ha since 08:00 today (off from 06:00" in r.body
+               for r in rows), rows[0].body
