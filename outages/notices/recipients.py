@@ -167,8 +167,9 @@ def _change(settings: Settings, row: Row[Any], customer: Row[Any],
     if address != row.recipient:
         change["recipient"] = address
     language = language_of(settings, customer.language)
+    worded_for = row.first_due_at or row.due_at  # a retry or a restart moves due_at
     if row.outage_id is not None and (  # else no text to render
-            language != row.language or _another_day(settings, row.due_at, today)):
+            language != row.language or _another_day(settings, worded_for, today)):
         change["language"] = language
     return change
 

@@ -137,6 +137,34 @@ def test_a_reminder_queued_days_ahead_is_tried_again_after_a_transient_failure(
     assert len(twilio.bodies_to("+84900000000")) == 2  # the announcement and the reminder
 
 
+def test_a_reminder_retried_after_midnight_is_worded_for_the_day_it_goes_out(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import notifier.dispatcher
+
+    monkeypatch.setattr(notifier.dispatcher.random, "uniform", lambda low, high: 1.0)
+    settings = make_settings(**{**twilio_env, "OUTAGES_RETRY_BASE_DELAY": "5m"},
+                             OUTAGES_NOTICES_CHANNELS="sms")
+    add_customers(h.customers(1, language="en"))
+    start = datetime(2026, 12, 7, 16, 57, tzinfo=UTC)  # 23:57 in Hanoi
+    outage = h.add_outage(engine, start=start, end=start + timedelta(hours=4),
+                          members=h.customer_ids(engine))
+    with time_machine.travel(NOW, tick=True):
+        with engine.begin() as conn:
+            publish(conn, settings, OutageEvent("cut_created", outage, 1, NOW))
+        _drain(engine, settings, NOW)
+    due = start - timedelta(days=1)  # 23:57 the day before
+    twilio.fail("+84900000000", 503, 0, times=1)
+    with time_machine.travel(due, tick=True):
+        _drain(engine, settings, due)  # fails; tried again at 00:02, the day of the cut
+    with time_machine.travel(due + timedelta(minutes=10), tick=True):
+        _drain(engine, settings, due + timedelta(minutes=10))
+    reminder = twilio.bodies_to("+84900000000")[-1]
+    assert reminder.startswith("Dien luc Ha Noi reminder:")
+    assert "from 23:57 today to 03:57 tomorrow" in reminder, reminder
+
+
 def test_a_refusal_stops_the_other_texts_to_that_number_sent_together(
     engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
     twilio: TwilioServer, twilio_env: dict[str, str], frozen: Any,
