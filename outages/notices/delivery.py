@@ -102,12 +102,17 @@ def links(settings: Settings) -> Callable[[Any], str | None]:
 
 
 def is_dead(claimer: str, claimed_at: datetime) -> bool:
-    """A claim is abandoned when its process is gone (same host) or its lease ran out."""
+    """A claim (by another worker than the caller's) is abandoned when its process is gone
+    (same host) or its lease ran out. A claim under this very process id is a predecessor's:
+    a container restarted with the same host name starts its worker as the same pid."""
     host, _, rest = claimer.partition(":")
     if host != socket.gethostname() or utcnow() - claimed_at > CLAIM_LEASE:
         return utcnow() - claimed_at > CLAIM_LEASE
     try:
-        os.kill(int(rest.partition(":")[0]), 0)
+        pid = int(rest.partition(":")[0])
+        if pid == os.getpid():
+            return True
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except (ValueError, PermissionError):

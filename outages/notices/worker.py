@@ -12,7 +12,7 @@ import logging
 import signal
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -26,6 +26,8 @@ from outages.settings import Settings
 from outages.timeutil import utcnow
 
 log = logging.getLogger("outages.notices.worker")
+# How often a running worker looks for claims that dead workers left in flight.
+RECOVER_EVERY = timedelta(minutes=1)
 
 
 class Worker:
@@ -36,17 +38,28 @@ class Worker:
         self.dispatcher = dispatcher or delivery.dispatcher(engine, settings)
         self.stop_event = threading.Event()
         self.lock = threading.Lock()
+        self.recovered_at: datetime | None = None
 
     def sweep(self) -> int:
         """Start-up: release rows a dead worker left in 'sending', then send what is due."""
-        released = self.dispatcher.recover(delivery.is_dead)
-        if released:
-            log.info("released %d notices left in flight by a stopped worker", released)
+        with self.lock:
+            self._recover()
         return self.tick()
 
     def tick(self) -> int:
+        """Send what is due; first, every RECOVER_EVERY, release what dead workers left in
+        flight (a worker on another host is judged dead only once its lease ran out, long
+        after this one started)."""
         with self.lock:  # the alarm and the poll never drain at the same time
+            if self.recovered_at is None or utcnow() - self.recovered_at >= RECOVER_EVERY:
+                self._recover()
             return self.dispatcher.drain()
+
+    def _recover(self) -> None:
+        released = self.dispatcher.recover(delivery.is_dead)
+        self.recovered_at = utcnow()
+        if released:
+            log.info("released %d notices left in flight by a stopped worker", released)
 
     def active(self) -> int:
         return self.dispatcher.reconnect.run(self._active)
