@@ -19,22 +19,26 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, or_, select
+from sqlalchemy import Connection, Row, and_, func, or_, select
 
 from notifier.channels import REGISTRY
 from notifier.dispatcher import Recheck
 from notifier.enums import ChannelName
 from outages import db
-from outages.enums import CutStatus
+from outages.enums import CutStatus, NoticeKind
 from outages.lifecycle import core as lc
 from outages.notices import subscribers
 from outages.notices.desk import ETR_PASSING
-from outages.notices.planner import PRE_START, UNTRUE_WHEN_RESTORED
+from outages.notices.planner import AFTER_START, PRE_START, UNTRUE_WHEN_RESTORED
 from outages.notices.queue import LANGUAGES, channel_flags, cost, notice_context, render
 from outages.settings import Settings
 from outages.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+# What a customer taken out of an outage's area may no longer be told (the planner skips
+# these for them when the area shrinks).
+UNTRUE_WHEN_DROPPED = (*PRE_START, NoticeKind.FAULT_ACK, *AFTER_START)
+NOT_AFFECTED = "no_longer_affected"
 
 # The customer row is gone (merged or removed from the registry).
 NO_CUSTOMER = "no_customer"
@@ -78,9 +82,11 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
 def untrue(conn: Connection, rows: Sequence[Row[Any]],
            followed: Mapping[int, int] | None = None) -> dict[int, str]:
     """Rows the outage's state now contradicts (id -> why): anything before the start of a
-    cut no longer scheduled, anything before the end to a customer with power back (to a
-    subscriber of a customer code: that customer, `followed` row id -> customer id), a desk
-    warning of an ETR no longer set or with nobody left out."""
+    cut no longer scheduled, or of a revision before the cut was last rescheduled; anything
+    before the end to a customer with power back, or to one the outage no longer covers (to
+    a subscriber of a customer code: that customer, `followed` row id -> customer id); a desk
+    warning of an ETR no longer set or with nobody left out. The planner skips these when
+    the outage changes; a row in flight then (its worker died) comes back here later."""
     rows = [row for row in rows if row.outage_id is not None]
     if not rows:
         return {}
@@ -91,14 +97,47 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
     followed = followed or {}
     customer_of = {row.id: row.customer_id or followed.get(row.id) for row in rows}
     status, restored = _outage_state(conn, rows, set(customer_of.values()))
+    rescheduled = _last_rescheduled(conn, rows)
+    members = _members(conn, [row for row in rows if row.kind in UNTRUE_WHEN_DROPPED],
+                       customer_of)
     for row in rows:
+        customer = customer_of[row.id]
         if row.kind in PRE_START and status.get(row.outage_id, CutStatus.SCHEDULED) \
                 != CutStatus.SCHEDULED:
             found[row.id] = status[row.outage_id]
-        elif row.kind in UNTRUE_WHEN_RESTORED \
-                and (row.outage_id, customer_of[row.id]) in restored:
+        elif row.kind in PRE_START and row.revision < rescheduled.get(row.outage_id, 0):
+            found[row.id] = "rescheduled"
+        elif row.kind in UNTRUE_WHEN_RESTORED and (row.outage_id, customer) in restored:
             found[row.id] = "restored"
+        elif row.kind in UNTRUE_WHEN_DROPPED and customer is not None \
+                and (row.outage_id, customer) not in members:
+            found[row.id] = NOT_AFFECTED
     return found
+
+
+def _last_rescheduled(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, int]:
+    """Outage id -> the revision that last moved its window, for cuts with notices before
+    their start among `rows`."""
+    outages = {row.outage_id for row in rows if row.kind in PRE_START}
+    if not outages:
+        return {}
+    r = lc.REVISIONS.c
+    query = (select(r.outage_id, func.max(r.revision))
+             .where(r.outage_id.in_(outages), r.action == "rescheduled").group_by(r.outage_id))
+    return {outage_id: revision for outage_id, revision in conn.execute(query)}
+
+
+def _members(conn: Connection, rows: Sequence[Row[Any]],
+             customer_of: Mapping[int, int | None]) -> set[tuple[int, int]]:
+    """(outage id, customer id) for the customers of `rows` their outages cover now."""
+    customers = {customer_of[row.id] for row in rows} - {None}
+    if not customers:
+        return set()
+    m = lc.MEMBERS.c
+    query = select(m.outage_id, m.customer_id).where(
+        m.outage_id.in_({row.outage_id for row in rows}),
+        db.among(conn, m.customer_id, customers), m.dropped_revision.is_(None))
+    return {(outage_id, customer_id) for outage_id, customer_id in conn.execute(query)}
 
 
 def _stale_etr_warnings(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, str]:
