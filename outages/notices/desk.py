@@ -48,16 +48,17 @@ def queue_alert(conn: Connection, settings: Settings, *, alert_id: int, outage: 
 
 
 def queue_etr_warning(conn: Connection, settings: Settings, *, outage: Row[Any], revision: int,
-                      now: datetime) -> int:
-    """Warn the desk `faults.etr_warn_before` ahead of the incident's ETR. Keyed by the ETR,
-    so it goes once per ETR; an ETR set inside that window needs no warning (the dispatcher
-    has just looked at it)."""
+                      now: datetime, etr_revision: int = 0) -> int:
+    """Warn the desk `faults.etr_warn_before` ahead of the incident's ETR. Keyed by the ETR
+    and the revision that set it (`etr_revision`), so it goes once per ETR, and again for an
+    ETR moved back to an earlier time; an ETR set inside that window needs no warning (the
+    dispatcher has just looked at it)."""
     warn_at = outage.etr - settings.faults.etr_warn_before
     if warn_at <= now:
         return 0
     language = settings.locale.default_language
     fields: dict[str, Any] = {
-        "key_base": f"etrwarn{outage.id}-{int(outage.etr.timestamp())}",
+        "key_base": f"etrwarn{outage.id}-{int(outage.etr.timestamp())}r{etr_revision}",
         "outage_id": outage.id, "revision": revision, "kind": ETR_PASSING, "due_at": warn_at,
         "ref_at": outage.etr, "language": language, "now": now}
     rows = []

@@ -344,7 +344,8 @@ def fault_resized(conn: Connection, settings: Settings, event: OutageEvent,
 def _plan_etr_passed(conn: Connection, settings: Settings, event: OutageEvent,
                      outage: Row[Any]) -> None:
     """A notice at the ETR itself, promising the next word by `next_update`; a restoration
-    or a new ETR skips it before it fires. Its key names the ETR, so it goes once. A customer
+    or a new ETR skips it before it fires. Its key names the ETR (`etr_set_in`), so it goes
+    once. A customer
     who hears an ETR notice less than `notices.etr_min_interval` before the ETR gets it when
     that interval has passed."""
     if outage.etr is None or outage.etr <= event.at or outage.status == "reported":
@@ -359,11 +360,21 @@ def _plan_etr_passed(conn: Connection, settings: Settings, event: OutageEvent,
     groups = [(outage.etr, targets.where(c.not_in(select(recent.c.customer_id))))]
     if last is not None:
         groups.append((last + interval, targets.where(c.in_(select(recent.c.customer_id)))))
+    scope = f"etr{int(outage.etr.timestamp())}r{etr_set_in(conn, event.outage_id)}"
     for due, members in groups:
         ctx = context(settings, outage, next_update=next_update(settings, due))
-        batch = _batch(event, outage, NoticeKind.ETR_PASSED, ctx, due_at=due,
-                       scope=f"etr{int(outage.etr.timestamp())}", ref_at=outage.etr)
+        batch = _batch(event, outage, NoticeKind.ETR_PASSED, ctx, due_at=due, scope=scope,
+                       ref_at=outage.etr)
         queue(conn, settings, batch, members, now=utcnow())
+
+
+def etr_set_in(conn: Connection, outage_id: int) -> int:
+    """The revision that set the outage's ETR (0: none did). Keys of notices about an ETR
+    carry it besides the time: an ETR moved and then moved back (a typo corrected) is a
+    new ETR to announce, while a resize under the same ETR queues nothing twice."""
+    r = lc.REVISIONS.c
+    return int(conn.execute(select(func.coalesce(func.max(r.revision), 0)).where(
+        r.outage_id == outage_id, r.action == "etr")).scalar_one())
 
 
 def _warn_desk(conn: Connection, settings: Settings, event: OutageEvent,
@@ -371,7 +382,8 @@ def _warn_desk(conn: Connection, settings: Settings, event: OutageEvent,
     """The desk hears before the incident's ETR passes with customers still out."""
     if outage.etr is None or outage.status == "reported":
         return
-    desk.queue_etr_warning(conn, settings, outage=outage, revision=event.revision, now=utcnow())
+    desk.queue_etr_warning(conn, settings, outage=outage, revision=event.revision, now=utcnow(),
+                           etr_revision=etr_set_in(conn, event.outage_id))
 
 
 def customer_reopened(conn: Connection, settings: Settings, event: OutageEvent,

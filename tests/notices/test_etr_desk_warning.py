@@ -110,6 +110,21 @@ def test_a_new_etr_replaces_the_warning(
         ("email", "sent"), ("email", "skipped"), ("webhook", "sent"), ("webhook", "skipped")]
 
 
+def test_an_etr_moved_and_moved_back_is_warned_of_again(
+        engine: Engine, desk_settings: Settings, add_customers: Any,
+        receiver: WebhookReceiver, clock: time_machine.Traveller) -> None:
+    add_customers(grid_rows(5))
+    fault = _incident(engine, desk_settings, ETR)
+    clock.move_to(NOW + timedelta(minutes=5))
+    faults.set_etr(engine, desk_settings, fault_id=fault, at=ETR + timedelta(hours=1), **ACT)
+    clock.move_to(NOW + timedelta(minutes=6))  # a typo corrected: back to 12:00
+    faults.set_etr(engine, desk_settings, fault_id=fault, at=ETR, **ACT)
+    clock.move_to(ETR - timedelta(minutes=10))
+    _drain(engine, desk_settings)
+    assert [r.payload["incident"]["etr"] for r in receiver.accepted] == [
+        "2026-12-01T12:00:00+07:00"]
+
+
 def test_no_warning_once_power_is_back_or_for_an_etr_inside_the_window(
         engine: Engine, desk_settings: Settings, add_customers: Any,
         receiver: WebhookReceiver, clock: time_machine.Traveller) -> None:

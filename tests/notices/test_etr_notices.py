@@ -193,3 +193,22 @@ def test_etr_passed_waits_the_interval_after_an_update_just_before_the_etr(
     assert _drain(engine, settings) == 2
     bodies = twilio.bodies_to("+84900000000")
     assert len(bodies) == 3 and "se cap nhat truoc 11:40." in bodies[2]
+
+
+def test_an_etr_moved_and_moved_back_is_still_followed_by_etr_passed(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], clock: time_machine.Traveller,
+) -> None:
+    settings = make_settings(**twilio_env)
+    add_customers(h.customers(2))
+    outage = _incident(engine, settings, h.customer_ids(engine))
+    clock.move_to(NOW + timedelta(minutes=5))
+    _move_etr(engine, settings, outage, 2, ETR + timedelta(hours=1))
+    clock.move_to(NOW + timedelta(minutes=6))  # a typo corrected: back to 12:00
+    _move_etr(engine, settings, outage, 3, ETR)
+    pending = h.rows(engine, kind="etr_passed", status="pending")
+    assert len(pending) == 2 and {r.ref_at for r in pending} == {ETR}
+    clock.move_to(ETR + timedelta(minutes=1))
+    _drain(engine, settings)
+    assert len(h.rows(engine, kind="etr_passed", status="sent")) == 2
+    assert all("se cap nhat truoc" in twilio.bodies_to(f"+8490000000{i}")[-1] for i in (0, 1))
