@@ -38,7 +38,7 @@ from sqlalchemy import (
 
 from notifier import gsm, outbox
 from notifier.channels import REGISTRY
-from notifier.enums import ChannelName, OutboxStatus
+from notifier.enums import ACCEPTED, ChannelName, OutboxStatus
 from notifier.render import Rendered
 from notifier.sqltypes import UTCDateTime
 from notifier.store import outbox as outbox_t
@@ -63,6 +63,8 @@ KINDS = frozenset({
 })
 # About one house, not a district: a district does not leave a cut because a few left it.
 CUSTOMER_ONLY = frozenset({NoticeKind.NO_LONGER_AFFECTED})
+# Only for subscribers who were told of the cut (as for its customers).
+TOLD_ONLY = frozenset({NoticeKind.CANCELLED})
 # Restorations come in steps: a subscriber hears "restored" once per outage.
 ONCE = frozenset({NoticeKind.RESTORED})
 # The words around the keyword in the SMS footer, rendered with this in its place.
@@ -84,9 +86,11 @@ def chosen(settings: Settings, batch: Any, members: Any, channel: str) -> Any:
     if batch.kind not in CUSTOMER_ONLY:
         c, m = _customers, _members
         here = select(c.district).where(c.id.in_(members), c.district.is_not(None))
+        covered: ColumnElement[bool] = m.dropped_revision.is_(None)
+        if batch.kind == NoticeKind.CANCELLED:  # the cancellation took every house out
+            covered = or_(covered, m.dropped_revision == batch.revision)
         many = (select(c.district).join(OutageCustomer.__table__, m.customer_id == c.id)
-                .where(m.outage_id == batch.outage_id, m.dropped_revision.is_(None),
-                       c.district.is_not(None))
+                .where(m.outage_id == batch.outage_id, covered, c.district.is_not(None))
                 .group_by(c.district).having(func.count() >= settings.public.min_count))
         reached.append(and_(_s.district.in_(here), _s.district.in_(many)))
     return (select(func.min(_s.id)).where(_s.status == Status.ACTIVE, _s.channel == channel,
@@ -105,9 +109,20 @@ def queue(conn: Connection, settings: Settings, batch: Any, members: Any, *,
     for channel in CHANNELS:
         query = _select(batch, channel, texts, footers, prices[channel], due=due,
                         urgent=urgent, now=now).where(~_already(batch))
+        if batch.kind in TOLD_ONLY:
+            query = query.where(_s.contact.in_(_told(batch.outage_id)))
         ids = chosen(settings, batch, members, channel)
         total += outbox.enqueue_from(conn, COLUMNS, query.where(_s.id.in_(ids)))
     return total
+
+
+def _told(outage_id: int) -> Any:
+    """Contacts a subscriber's notice stating the cut reached (or is reaching)."""
+    o = outbox_t.c
+    return select(o.recipient).where(
+        o.outage_id == outage_id, o.subscription_id.is_not(None),
+        o.kind.in_((NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED)),
+        o.status.in_((OutboxStatus.SENDING, *ACCEPTED)))
 
 
 def any_active(conn: Connection) -> bool:

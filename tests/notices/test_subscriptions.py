@@ -136,6 +136,28 @@ def test_restored_in_steps_reaches_a_subscriber_once(engine: Engine, settings: S
     assert (kinds["fault_ack"], kinds["restored"]) == (1, 1)
 
 
+def test_a_cancellation_reaches_the_subscribers_who_were_told_of_the_cut(
+        engine: Engine, settings: Settings, add_customers: Any) -> None:
+    from sqlalchemy import update
+
+    from outages.lifecycle import cuts
+
+    _town(add_customers)
+    subscribe(engine, WATCHER, district="Dong Da")
+    subscribe(engine, "+84987000003", code="C0000002")
+    outage = _cut(engine, settings, h.customer_ids(engine)[:6])
+    with engine.begin() as conn:  # the announcements went out
+        conn.execute(update(outbox).where(outbox.c.kind == "announcement")
+                     .values(status="sent", sent_at=NOW))
+    subscribe(engine, WATCHER_2, district="Dong Da")  # too late to have been told
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        cuts.cancel(engine, settings, cut_id=outage, reason="thời tiết", actor="test",
+                    source="cli")
+    cancelled = {r.recipient for r in h.rows(engine, kind="cancelled")
+                 if r.subscription_id is not None}
+    assert cancelled == {WATCHER, "+84987000003"}
+
+
 def _dispatcher(engine: Engine, settings: Settings) -> Any:
     return delivery.dispatcher(engine, settings, concurrency=1)
 
