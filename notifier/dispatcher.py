@@ -97,6 +97,9 @@ class _Result:
     error: DeliveryError | None = None
     skipped: str | None = None  # why it was not handed to the provider
     unsent: bool = False  # taken back when stopping: neither sent nor skipped
+    # Skipped because the provider refused its address for good in this batch: that
+    # refusal, for the domain to act on as on the row's own (a fallback to another channel).
+    refused: DeliveryError | None = None
 
 
 @dataclass
@@ -151,9 +154,9 @@ class Dispatcher:
         self.reconnect = Reconnect(self.stop_event)
         # Outcomes of finished sends the database could not take yet.
         self.held: list[_Outcomes] = []
-        # (channel, recipient) -> outcome, for addresses the provider refused for good in
+        # (channel, recipient) -> the refusal, for addresses the provider refused for good in
         # the batch being sent: the other notices of the batch to them are skipped.
-        self.refused: dict[tuple[str, str], str] = {}
+        self.refused: dict[tuple[str, str], DeliveryError] = {}
         self.more_due = False  # the last claim took all it could: more rows may be due
 
     @property
@@ -408,7 +411,7 @@ class Dispatcher:
             return _Result(row, error=error)
         refused = self.refused.get((row.channel, row.recipient))
         if refused is not None:
-            return _Result(row, skipped=f"recipient_{refused}")
+            return _Result(row, skipped=f"recipient_{refused.outcome}", refused=refused)
         bucket = self.buckets.get(row.channel)
         if bucket is not None:
             bucket.acquire()
@@ -417,7 +420,7 @@ class Dispatcher:
             return _Result(row, receipt=transport.send(self._message(row)))
         except DeliveryError as exc:
             if exc.permanent and exc.outcome in BARS_ADDRESS:
-                self.refused[(row.channel, row.recipient)] = exc.outcome
+                self.refused[(row.channel, row.recipient)] = exc
             return _Result(row, error=exc)
         except Exception as exc:  # an unexpected bug in a transport must not kill the worker
             log.exception("transport %s failed on outbox row %s", row.channel, row.id)
@@ -463,6 +466,8 @@ class Dispatcher:
             counted[_counted_as(result.row, outcome)] += 1
             if result.error is not None and outcome["status"] == FAILED:
                 permanent.append((result.row, result.error))
+            elif result.refused is not None:  # it falls back like the row refused first
+                permanent.append((result.row, result.refused))
         for labels, count in counted.items():  # a lock each: once per kind, not per row
             sends(*labels).inc(count)
         return _Outcomes(outcomes, permanent)

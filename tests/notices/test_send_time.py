@@ -181,6 +181,24 @@ def test_a_refusal_stops_the_other_texts_to_that_number_sent_together(
     assert len(twilio.scripted["+84900000000"]) == 4
 
 
+def test_every_text_to_a_number_refused_in_the_batch_falls_back_to_email(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], frozen: Any,
+) -> None:
+    settings = make_settings(**twilio_env, OUTAGES_NOTICES_CHANNELS="sms")
+    add_customers(h.customers(1, email=True))  # texts preferred, an email address known
+    twilio.fail("+84900000000", 400, 21211, times=5)  # no such number
+    outages = [_announce_cut(engine, settings, h.customer_ids(engine)) for _ in range(2)]
+    _drain(engine, settings, NOW, concurrency=1)  # both announcements in one claim
+    texts = [(r.outage_id, r.status, r.last_error_code)
+             for r in h.rows(engine, kind="announcement", channel="sms")]
+    assert sorted(texts) == [(outages[0], "failed", "21211"),
+                             (outages[1], "skipped", "recipient_invalid")]
+    emails = h.rows(engine, kind="announcement", channel="email")
+    assert sorted(r.outage_id for r in emails) == outages  # neither cut goes untold
+    assert len(twilio.scripted["+84900000000"]) == 4  # the number was tried once
+
+
 def test_a_cleared_number_skips_the_text_with_the_reason(
     engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
     twilio: TwilioServer, twilio_env: dict[str, str], frozen: Any,
