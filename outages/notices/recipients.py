@@ -21,9 +21,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, func, or_, select
 
+from notifier import gsm
 from notifier.channels import REGISTRY
 from notifier.dispatcher import Recheck
 from notifier.enums import ChannelName
+from notifier.render import Rendered
 from outages import db
 from outages.enums import CutStatus, NoticeKind
 from outages.lifecycle import core as lc
@@ -31,6 +33,7 @@ from outages.notices import subscribers
 from outages.notices.desk import ETR_PASSING
 from outages.notices.planner import AFTER_START, PRE_START, UNTRUE_WHEN_RESTORED
 from outages.notices.queue import LANGUAGES, channel_flags, cost, notice_context, render
+from outages.registry.subscriptions import SUBSCRIPTIONS
 from outages.settings import Settings
 from outages.timeutil import utcnow
 
@@ -59,9 +62,12 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
     for row in rows:
         if row.channel not in REGISTRY or row.id in skip:
             continue
-        if row.customer_id is None:
+        if row.customer_id is None:  # a subscriber, or a caller without an account
             if row.channel == ChannelName.SMS and row.recipient in phone_bars:
                 skip[row.id] = phone_bars[row.recipient]
+            elif row.outage_id is not None and _another_day(
+                    settings, row.first_due_at or row.due_at, today):
+                changes[row.id] = {"language": row.language}  # worded again, as it was
             continue
         customer = by_id.get(row.customer_id)
         reason = NO_CUSTOMER if customer is None else barred(row.channel, customer)
@@ -236,6 +242,7 @@ def _render_again(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]
         select(lc.OUTAGES).where(lc.OUTAGES.c.id.in_({row.outage_id for row in again})))}
     texts: dict[tuple[Any, ...], dict[str, Any] | str] = {}
     not_ready: dict[int, str] = {}
+    keywords = _sms_keywords(conn, again)
     for row in again:
         language = changes[row.id]["language"]
         key = (row.outage_id, row.kind, row.channel, language, row.ref_at, row.due_at)
@@ -244,9 +251,36 @@ def _render_again(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]
         text = texts[key]
         if isinstance(text, str):
             not_ready[row.id] = text
-        else:
-            changes[row.id].update(text)
+            continue
+        changes[row.id].update(text)
+        if row.id in keywords:
+            changes[row.id].update(_with_footer(settings, text, language, keywords[row.id]))
     return not_ready
+
+
+def _sms_keywords(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, str]:
+    """Row id -> the keyword a subscriber's SMS names in its footer."""
+    ids = {row.subscription_id for row in rows
+           if getattr(row, "subscription_id", None) and row.channel == ChannelName.SMS}
+    if not ids:
+        return {}
+    s = SUBSCRIPTIONS.c
+    keyword = dict(conn.execute(select(s.id, s.keyword).where(s.id.in_(ids))).all())
+    return {row.id: keyword[row.subscription_id] for row in rows
+            if row.channel == ChannelName.SMS and row.subscription_id in keyword}
+
+
+def _with_footer(settings: Settings, text: Mapping[str, Any], language: str,
+                 keyword: str) -> dict[str, Any]:
+    """A subscriber's SMS as queued: the customers' text, then the footer naming the
+    subscription's keyword (how to stop it)."""
+    footer = render(settings, ChannelName.SMS, language, "subscriber_footer",
+                    {"keyword": subscribers.KEYWORD}, now=utcnow(), ascii_only=True).body
+    body = f"{text['body']} {footer}".replace(subscribers.KEYWORD, keyword)
+    info = gsm.measure(body)
+    rendered = Rendered(body=body, encoding=info.encoding, segments=info.segments)
+    return {"body": body, "encoding": info.encoding, "segments": info.segments,
+            "cost": cost(settings, ChannelName.SMS, rendered)}
 
 
 def _text_or_error(settings: Settings, outage: Row[Any], row: Row[Any],

@@ -208,6 +208,32 @@ def test_worker_sends_a_subscriber_the_notice_with_its_footer(
     assert body.endswith("(Following DONG DA. Text HUY DONG DA to stop.)")
 
 
+def test_a_subscribers_reminder_sent_on_a_later_day_is_worded_for_that_day(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str],
+) -> None:
+    settings = make_settings(**twilio_env, OUTAGES_NOTICES_CHANNELS="sms")
+    _town(add_customers)
+    subscribe(engine, WATCHER, district="Dong Da", language="en")
+    _cut(engine, settings, h.customer_ids(engine)[:7])  # 10:00-18:00 on 7 December
+    late = datetime(2026, 12, 6, 17, 30, tzinfo=UTC)  # 00:30 on the 7th: the worker was down
+    for at in (NOW, late):  # the announcement, then the reminder due at 10:00 on the 6th
+        with time_machine.travel(at, tick=True):
+            dispatcher = delivery.dispatcher(engine, settings, concurrency=1,
+                                             clock=lambda at=at: at)
+            try:
+                dispatcher.drain()
+            finally:
+                dispatcher.close()
+    reminder = twilio.bodies_to(WATCHER)[-1]
+    assert reminder == ("Dien luc Ha Noi reminder: power off in Phuong Lang Ha from 10:00 today "
+                        "to 18:00 (bao duong duong day). Hotline 1900 6769. "
+                        "(Following DONG DA. Text HUY DONG DA to stop.)")
+    [row] = [r for r in h.rows(engine, recipient=WATCHER, kind="reminder") if r.status == "sent"]
+    measured = gsm.measure(reminder)
+    assert (row.body, row.segments) == (reminder, measured.segments)
+
+
 def test_staff_list_and_remove_by_cli_audited(cli: Any, engine: Engine,
                                               add_customers: Any) -> None:
     _town(add_customers)
