@@ -15,7 +15,7 @@ so the outage's state is read again here too.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -249,12 +249,12 @@ def _render_again(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]
         if key not in texts:
             texts[key] = _text_or_error(settings, outages[row.outage_id], row, language)
         text = texts[key]
+        if not isinstance(text, str) and row.id in keywords:
+            text = _footed_or_error(settings, row, text, language, keywords[row.id])
         if isinstance(text, str):
             not_ready[row.id] = text
-            continue
-        changes[row.id].update(text)
-        if row.id in keywords:
-            changes[row.id].update(_with_footer(settings, text, language, keywords[row.id]))
+        else:
+            changes[row.id].update(text)
     return not_ready
 
 
@@ -268,6 +268,12 @@ def _sms_keywords(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, str]:
     keyword = dict(conn.execute(select(s.id, s.keyword).where(s.id.in_(ids))).all())
     return {row.id: keyword[row.subscription_id] for row in rows
             if row.channel == ChannelName.SMS and row.subscription_id in keyword}
+
+
+def _footed_or_error(settings: Settings, row: Row[Any], text: Mapping[str, Any],
+                     language: str, keyword: str) -> dict[str, Any] | str:
+    return _or_error(row, language,
+                     lambda: {**text, **_with_footer(settings, text, language, keyword)})
 
 
 def _with_footer(settings: Settings, text: Mapping[str, Any], language: str,
@@ -285,8 +291,14 @@ def _with_footer(settings: Settings, text: Mapping[str, Any], language: str,
 
 def _text_or_error(settings: Settings, outage: Row[Any], row: Row[Any],
                    language: str) -> dict[str, Any] | str:
+    return _or_error(row, language, lambda: _text(settings, outage, row, language))
+
+
+def _or_error(row: Row[Any], language: str,
+              make: Callable[[], dict[str, Any]]) -> dict[str, Any] | str:
+    """The new text `make` gives, or what went wrong making it."""
     try:
-        return _text(settings, outage, row, language)
+        return make()
     except Exception as exc:  # any template or context mistake: this notice, not the batch
         log.exception("%s notice of outage %s could not be rendered for %s in %s",
                       row.kind, row.outage_id, row.channel, language)
