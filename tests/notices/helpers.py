@@ -12,6 +12,16 @@ from notifier.store import outbox
 from outages.models import Customer, Outage, OutageCustomer, Revision
 
 
+class Clock:
+    """A dispatcher's clock, set by the test."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
 def customers(count: int, *, start: int = 0, email: bool = False, language: str = "vi",
               **extra: Any) -> list[dict[str, Any]]:
     return [

@@ -24,14 +24,6 @@ NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi
 START = NOW + timedelta(days=6)
 
 
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
 def test_a_running_worker_sends_what_a_worker_on_another_host_left_once_its_lease_ran_out(
     engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
     twilio: TwilioServer, twilio_env: dict[str, str],
@@ -44,7 +36,7 @@ def test_a_running_worker_sends_what_a_worker_on_another_host_left_once_its_leas
         publish(conn, settings, OutageEvent("cut_created", outage, 1, NOW))
     with engine.begin() as conn:  # a worker on another host claims both, then is killed
         assert len(outbox.claim(conn, now=NOW, limit=2, worker="pod-a:1:aaaaaa")) == 2
-    clock = Clock(NOW + timedelta(minutes=2))  # its replacement starts soon after
+    clock = h.Clock(NOW + timedelta(minutes=2))  # its replacement starts soon after
     worker = Worker(engine, settings, delivery.dispatcher(engine, settings, clock=clock))
     try:
         with time_machine.travel(clock.at, tick=True):

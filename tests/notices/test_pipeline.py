@@ -23,20 +23,12 @@ NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi
 
 @pytest.fixture(autouse=True)
 def _frozen() -> Iterator[None]:
-    # The planner stamps rows with the real clock; the dispatcher gets `Clock` below.
+    # The planner stamps rows with the real clock; the dispatcher gets `h.Clock` below.
     with time_machine.travel(NOW, tick=True):
         yield
 
 
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
-def _dispatcher(engine: Engine, settings: Settings, clock: Clock) -> Dispatcher:
+def _dispatcher(engine: Engine, settings: Settings, clock: h.Clock) -> Dispatcher:
     return delivery.dispatcher(engine, settings, clock=clock, concurrency=4)
 
 
@@ -51,7 +43,7 @@ def test_planned_cut_announcement_then_reminders(
     outage = h.add_outage(engine, start=start, end=start + timedelta(hours=8), members=ids)
     with engine.begin() as conn:
         publish(conn, settings, OutageEvent("cut_created", outage, 1, NOW))
-    clock = Clock(NOW)
+    clock = h.Clock(NOW)
     dispatcher = _dispatcher(engine, settings, clock)
     try:
         assert dispatcher.drain() == 6
@@ -88,7 +80,7 @@ def test_transient_errors_retry_and_permanent_ones_mark_the_customer(
                           etr=NOW + timedelta(hours=3), members=ids, start=None)
     with engine.begin() as conn:
         publish(conn, settings, OutageEvent("fault_confirmed", outage, 1, NOW))
-    clock = Clock(NOW)
+    clock = h.Clock(NOW)
     dispatcher = _dispatcher(engine, settings, clock)
     try:
         for _ in range(4):
@@ -122,7 +114,7 @@ def test_fault_flow_etr_change_min_interval_restoration_and_etr_passed(
     etr = NOW + timedelta(hours=2)
     outage = h.add_outage(engine, kind="fault", status="confirmed", actual_start=NOW,
                           etr=etr, members=ids, start=None, reason="sự cố cáp ngầm")
-    clock = Clock(NOW)
+    clock = h.Clock(NOW)
     dispatcher = _dispatcher(engine, settings, clock)
     try:
         with engine.begin() as conn:
@@ -192,7 +184,7 @@ def test_restart_asks_the_provider_about_rows_left_in_flight(
              "claimed_at": claimed, "body": "Mat dien", "created_at": claimed,
              "updated_at": claimed}
             for i, c in enumerate(ids)])
-    dispatcher = _dispatcher(engine, settings, Clock(NOW))
+    dispatcher = _dispatcher(engine, settings, h.Clock(NOW))
     try:
         from outages.notices.delivery import is_dead
 

@@ -29,14 +29,6 @@ NIGHT = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 22:00 in Hanoi, inside quiet
 LEASE = delivery.CLAIM_LEASE + timedelta(minutes=1)  # a claim this old is abandoned
 
 
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
 @pytest.fixture
 def frozen() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(NOW, tick=True) as traveller:
@@ -44,7 +36,7 @@ def frozen() -> Iterator[time_machine.Traveller]:
 
 
 def _drain(engine: Engine, settings: Settings, at: datetime, concurrency: int = 4) -> int:
-    dispatcher: Dispatcher = delivery.dispatcher(engine, settings, clock=Clock(at),
+    dispatcher: Dispatcher = delivery.dispatcher(engine, settings, clock=h.Clock(at),
                                                  concurrency=concurrency)
     try:
         return dispatcher.drain()
@@ -268,7 +260,7 @@ def test_a_start_notice_left_in_flight_by_a_dead_worker_is_not_sent_after_power_
         conn.execute(update(Interruption.__table__).where(Interruption.customer_id == ids[0])
                      .values(end_at=back))
         publish(conn, settings, OutageEvent("restored", outage, 3, back, customer_ids=[ids[0]]))
-    dispatcher = delivery.dispatcher(engine, settings, clock=Clock(back), concurrency=4)
+    dispatcher = delivery.dispatcher(engine, settings, clock=h.Clock(back), concurrency=4)
     try:
         assert dispatcher.recover(delivery.is_dead) == 2
         dispatcher.drain()
@@ -297,7 +289,7 @@ def test_a_reminder_left_in_flight_is_not_sent_once_the_cut_is_cancelled(
                      .values(status=CutStatus.CANCELLED))
         h.add_revision(conn, outage, 2, "cancelled", at=due)
         publish(conn, settings, OutageEvent("cut_cancelled", outage, 2, due))
-    dispatcher = delivery.dispatcher(engine, settings, clock=Clock(due + timedelta(minutes=30)))
+    dispatcher = delivery.dispatcher(engine, settings, clock=h.Clock(due + timedelta(minutes=30)))
     try:
         dispatcher.recover(delivery.is_dead)
         dispatcher.drain()

@@ -30,14 +30,6 @@ NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi
 START = NOW + timedelta(days=6)
 
 
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
 @pytest.fixture(autouse=True)
 def _frozen() -> Iterator[None]:
     with time_machine.travel(NOW, tick=True):
@@ -60,7 +52,7 @@ def break_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[
 
 
 def _drain(engine: Engine, settings: Settings, at: datetime) -> int:
-    dispatcher = delivery.dispatcher(engine, settings, clock=Clock(at), concurrency=4)
+    dispatcher = delivery.dispatcher(engine, settings, clock=h.Clock(at), concurrency=4)
     try:
         return dispatcher.drain()
     finally:

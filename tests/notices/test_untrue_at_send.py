@@ -26,17 +26,9 @@ DAY_BEFORE = START - timedelta(days=1)
 WATCHER = "+84987000001"
 
 
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
 def _drain(engine: Engine, settings: Settings, at: datetime) -> None:
     with time_machine.travel(at, tick=True):
-        dispatcher = delivery.dispatcher(engine, settings, clock=Clock(at), concurrency=2)
+        dispatcher = delivery.dispatcher(engine, settings, clock=h.Clock(at), concurrency=2)
         try:
             dispatcher.recover(delivery.is_dead)
             dispatcher.drain()
