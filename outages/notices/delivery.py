@@ -38,13 +38,15 @@ CLAIM_LEASE = timedelta(minutes=10)
 # goes out: a change or cancellation says everything a reminder would.
 SUPERSEDE = SupersedePolicy(
     ranks={
-        NoticeKind.RESTORED: 90, NoticeKind.CANCELLED: 85, NoticeKind.CHANGED: 80,
+        # A "still out" acknowledgement and a "restored" pending together: the restoration
+        # came later (a reopening skips the customer's pending "restored"), so it is true.
+        NoticeKind.RESTORED: 90, NoticeKind.STILL_OUT_ACK: 89,
+        NoticeKind.CANCELLED: 85, NoticeKind.CHANGED: 80,
         NoticeKind.NO_LONGER_AFFECTED: 75, NoticeKind.ETR_PASSED: 70, NoticeKind.ETR_UPDATE: 65,
         NoticeKind.FAULT_ACK: 60, NoticeKind.STARTED: 50, NoticeKind.ANNOUNCEMENT: 40,
         NoticeKind.REMINDER: 30, NoticeKind.FAULT_REPORT_RECEIVED: 20,
         NoticeKind.REPORT_UNRESOLVED: 88, NoticeKind.FAULT_NOT_AFFECTED: 75,
         NoticeKind.RUNNING_LATE: 70, NoticeKind.CUT_EXTENDED: 65,
-        NoticeKind.STILL_OUT_ACK: 95,
     },
 )
 

@@ -66,6 +66,14 @@ def test_change_notice_supersedes_reminder_falling_due_with_it() -> None:
     assert SUPERSEDE.losers([reminder, change]) == [reminder]
 
 
+def test_power_back_supersedes_a_still_out_acknowledgement_falling_due_with_it() -> None:
+    # Both wait only if the restoration came after the customer said "still out": a
+    # reopening skips the customer's pending "restored" notice.
+    ack = _row(1, "still_out_ack", revision=3)
+    restored = _row(2, "restored", revision=4, due=T + timedelta(minutes=2))
+    assert SUPERSEDE.losers([ack, restored]) == [ack]
+
+
 def test_notices_of_different_outages_all_go_out() -> None:
     # Each tells something the other does not: the cut moved, the fault has a new ETR.
     rows = [_row(1, "reminder", outage=1), _row(2, "reminder", outage=2),
