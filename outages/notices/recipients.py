@@ -90,7 +90,8 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
     """Rows the outage's state now contradicts (id -> why): anything before the start of a
     cut no longer scheduled, or of a revision before the cut was last rescheduled; anything
     before the end to a customer with power back, or to one the outage no longer covers (to
-    a subscriber of a customer code: that customer, `followed` row id -> customer id); a desk
+    a subscriber of a customer code: that customer, `followed` row id -> customer id);
+    "power is back" to a customer out again (reopened); a desk
     warning of an ETR no longer set or with nobody left out. The planner skips these when
     the outage changes; a row in flight then (its worker died) comes back here later."""
     rows = [row for row in rows if row.outage_id is not None]
@@ -106,6 +107,8 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
     rescheduled = _last_rescheduled(conn, rows)
     members = _members(conn, [row for row in rows if row.kind in UNTRUE_WHEN_DROPPED],
                        customer_of)
+    out_again = _out_again(conn, [row for row in rows if row.kind == NoticeKind.RESTORED],
+                           customer_of)
     for row in rows:
         customer = customer_of[row.id]
         if row.kind in PRE_START and status.get(row.outage_id, CutStatus.SCHEDULED) \
@@ -118,7 +121,23 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
         elif row.kind in UNTRUE_WHEN_DROPPED and customer is not None \
                 and (row.outage_id, customer) not in members:
             found[row.id] = NOT_AFFECTED
+        elif row.kind == NoticeKind.RESTORED and (row.outage_id, customer) in out_again:
+            found[row.id] = "reopened"
     return found
+
+
+def _out_again(conn: Connection, rows: Sequence[Row[Any]],
+               customer_of: Mapping[int, int | None]) -> set[tuple[int, int]]:
+    """(outage id, customer id) for the customers of `rows` out in their outage now: told
+    "restored", they said power was still off, and the outage reopened them."""
+    customers = {customer_of[row.id] for row in rows} - {None}
+    if not customers:
+        return set()
+    i = lc.INTERRUPTIONS.c
+    query = select(i.outage_id, i.customer_id).where(
+        i.outage_id.in_({row.outage_id for row in rows}),
+        db.among(conn, i.customer_id, customers), i.end_at.is_(None))
+    return {(outage_id, customer_id) for outage_id, customer_id in conn.execute(query)}
 
 
 def _last_rescheduled(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, int]:

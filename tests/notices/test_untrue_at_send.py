@@ -96,3 +96,34 @@ def test_a_subscriber_of_a_house_taken_out_of_the_cut_gets_no_reminder(
     others = [r for r in h.rows(engine, kind="reminder") if r.customer_id in ids[:2]
               and r.due_at <= DAY_BEFORE]
     assert others and {r.status for r in others} == {"sent"}
+
+
+def test_a_subscriber_is_not_told_power_is_back_at_a_house_out_again(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str],
+) -> None:
+    from sqlalchemy import insert
+
+    from outages.lifecycle import cuts, reopen
+    from outages.models import Interruption
+
+    settings = make_settings(**twilio_env, OUTAGES_NOTICES_CHANNELS="sms")
+    _town(add_customers)
+    ids = h.customer_ids(engine)[:6]
+    subscribe(engine, WATCHER, code="C0000002")
+    began = NOW - timedelta(hours=4)
+    outage = h.add_outage(engine, status="in_progress", start=began, end=NOW,
+                          actual_start=began, members=ids)
+    with engine.begin() as conn:
+        conn.execute(insert(Interruption.__table__), [
+            {"outage_id": outage, "customer_id": c, "planned": True, "start_at": began}
+            for c in ids])
+    with time_machine.travel(NOW, tick=False):  # the worker is behind: nothing sent yet
+        cuts.restore(engine, settings, cut_id=outage, at=None, actor="test", source="cli")
+        reopen.report(engine, settings, customer="C0000002", via="cli", actor="test",
+                      source="cli")
+    _drain(engine, settings, NOW + timedelta(minutes=1))
+    [watched] = [r for r in h.rows(engine, recipient=WATCHER) if r.kind == "restored"]
+    assert (watched.status, watched.last_error_code) == ("skipped", "reopened")
+    assert twilio.bodies_to(WATCHER) == []
+    assert len(twilio.bodies_to("+84900000001")) == 1  # a neighbour with power is told
