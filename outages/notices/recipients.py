@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, or_, select
+from sqlalchemy import Connection, Row, Table, and_, func, or_, select
 
 from notifier import gsm
 from notifier.channels import REGISTRY
@@ -105,10 +105,13 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
     customer_of = {row.id: row.customer_id or followed.get(row.id) for row in rows}
     status, restored = _outage_state(conn, rows, set(customer_of.values()))
     rescheduled = _last_rescheduled(conn, rows)
-    members = _members(conn, [row for row in rows if row.kind in UNTRUE_WHEN_DROPPED],
-                       customer_of)
-    out_again = _out_again(conn, [row for row in rows if row.kind == NoticeKind.RESTORED],
-                           customer_of)
+    # Customers the outage covers now, and those out again in it (told "restored", they
+    # said power was still off, and the outage reopened them).
+    members = _pairs(conn, lc.MEMBERS, [row for row in rows if row.kind in UNTRUE_WHEN_DROPPED],
+                     customer_of, lc.MEMBERS.c.dropped_revision.is_(None))
+    out_again = _pairs(conn, lc.INTERRUPTIONS,
+                       [row for row in rows if row.kind == NoticeKind.RESTORED], customer_of,
+                       lc.INTERRUPTIONS.c.end_at.is_(None))
     for row in rows:
         customer = customer_of[row.id]
         if row.kind in PRE_START and status.get(row.outage_id, CutStatus.SCHEDULED) \
@@ -126,17 +129,17 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
     return found
 
 
-def _out_again(conn: Connection, rows: Sequence[Row[Any]],
-               customer_of: Mapping[int, int | None]) -> set[tuple[int, int]]:
-    """(outage id, customer id) for the customers of `rows` out in their outage now: told
-    "restored", they said power was still off, and the outage reopened them."""
+def _pairs(conn: Connection, table: Table, rows: Sequence[Row[Any]],
+           customer_of: Mapping[int, int | None], *where: Any) -> set[tuple[int, int]]:
+    """(outage id, customer id) of `table` (members, interruptions) for the customers of
+    `rows` in their outages, where `where` holds."""
     customers = {customer_of[row.id] for row in rows} - {None}
     if not customers:
         return set()
-    i = lc.INTERRUPTIONS.c
-    query = select(i.outage_id, i.customer_id).where(
-        i.outage_id.in_({row.outage_id for row in rows}),
-        db.among(conn, i.customer_id, customers), i.end_at.is_(None))
+    t = table.c
+    query = select(t.outage_id, t.customer_id).where(
+        t.outage_id.in_({row.outage_id for row in rows}),
+        db.among(conn, t.customer_id, customers), *where)
     return {(outage_id, customer_id) for outage_id, customer_id in conn.execute(query)}
 
 
@@ -150,19 +153,6 @@ def _last_rescheduled(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, i
     query = (select(r.outage_id, func.max(r.revision))
              .where(r.outage_id.in_(outages), r.action == "rescheduled").group_by(r.outage_id))
     return {outage_id: revision for outage_id, revision in conn.execute(query)}
-
-
-def _members(conn: Connection, rows: Sequence[Row[Any]],
-             customer_of: Mapping[int, int | None]) -> set[tuple[int, int]]:
-    """(outage id, customer id) for the customers of `rows` their outages cover now."""
-    customers = {customer_of[row.id] for row in rows} - {None}
-    if not customers:
-        return set()
-    m = lc.MEMBERS.c
-    query = select(m.outage_id, m.customer_id).where(
-        m.outage_id.in_({row.outage_id for row in rows}),
-        db.among(conn, m.customer_id, customers), m.dropped_revision.is_(None))
-    return {(outage_id, customer_id) for outage_id, customer_id in conn.execute(query)}
 
 
 def _stale_etr_warnings(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, str]:
