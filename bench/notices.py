@@ -8,8 +8,6 @@ latency, beside the floor: N bare HTTP posts at the same concurrency.
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -20,6 +18,7 @@ from pathlib import Path
 import requests
 from sqlalchemy import Engine, insert, select
 
+from bench.sms import start_stand_in
 from notifier import outbox
 from outages import db
 from outages.lifecycle.events import OutageEvent, publish
@@ -40,21 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = args.db_url or f"sqlite:///{Path(folder) / 'bench.db'}"
-        server, port = _start_server(args.latency)
+        server, port = start_stand_in(args.latency)
         try:
             _bench(args, url, f"http://127.0.0.1:{port}")
         finally:
             server.terminate()
             server.wait()
-
-
-def _start_server(latency: float) -> tuple[subprocess.Popen[str], int]:
-    # Its own process, so the server does not compete with the worker for the GIL.
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.twilio_server", "--latency", str(latency)],
-        stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None
-    return server, int(server.stdout.readline())
 
 
 def _bench(args: argparse.Namespace, url: str, api_url: str) -> None:
