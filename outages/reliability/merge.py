@@ -1,6 +1,6 @@
 """Sustained and momentary interruptions of each customer, after the counting rules.
 
-- sustained: longer than `momentary_max`; momentary: that or shorter;
+- sustained: longer than `momentary_max`, or not restored yet; momentary: that or shorter;
 - a customer's overlapping (or touching) sustained interruptions are one loss of supply, from
   the earliest start to the latest end, belonging to the interruption that began first;
 - a momentary interruption that begins inside a customer's sustained one is not counted.
@@ -52,7 +52,9 @@ def split(log: Interruptions, momentary_max_ms: int) -> tuple[Events, Events]:
     """(merged sustained, counted momentary) from the raw log."""
     events = Events(log.customer, log.outage, log.start, np.maximum(log.end, log.start),
                     log.planned, log.cause, np.ones(len(log), dtype=bool))
-    sustained_rows = (events.end - events.start) > momentary_max_ms
+    # One not restored yet is sustained: its end was cut to the period's end (or now) for
+    # counting minutes, which says nothing about how long it lasts.
+    sustained_rows = ((events.end - events.start) > momentary_max_ms) | log.open
     sustained = merge_overlaps(events, np.flatnonzero(sustained_rows))
     momentary = _outside(events.take(~sustained_rows), sustained)
     return sustained, _mark_first_of_event(momentary)

@@ -239,3 +239,29 @@ def test_med_threshold_is_computed_from_fractional_durations(engine, report) -> 
     expected = threshold(daily)
     assert expected is not None
     assert got.t_med == pytest.approx(expected.t_med, rel=1e-9)
+
+
+def test_an_interruption_not_restored_is_sustained_however_little_of_it_is_counted(
+        engine, report) -> None:
+    # Out since 23:58 on the period's last day, with no restoration recorded: two minutes
+    # fall in the period, and the interruption is still a sustained one.
+    ids = b.customers(engine, 10)
+    start = datetime(2025, 12, 31, 16, 58, tzinfo=UTC)  # 23:58 local
+    b.interruptions(engine, b.outage(engine), [ids[0]], start, None)
+    got = totals(report("2025-01-01", "2025-12-31"))
+    assert got["MAIFI"] == 0
+    assert got["customer_interruptions"] == 1
+    assert got["customer_minutes"] == pytest.approx(2)
+    assert got["SAIFI"] == pytest.approx(0.1)
+
+
+def test_an_outage_in_progress_for_three_minutes_is_not_counted_as_momentary(
+        engine, report, time_machine) -> None:
+    ids = b.customers(engine, 10)
+    now = datetime(2025, 6, 10, 3, 0, tzinfo=UTC)  # 10:00 local
+    b.interruptions(engine, b.outage(engine), ids[:2], now - timedelta(minutes=3), None)
+    time_machine.move_to(now, tick=False)
+    got = totals(report("2025-06-10", "2025-06-10"))
+    assert got["MAIFI"] == 0
+    assert got["customer_interruptions"] == 2
+    assert got["customer_minutes"] == pytest.approx(6)

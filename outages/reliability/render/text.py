@@ -138,8 +138,9 @@ def rules_lines(data: Dataset, settings: Settings, served: str) -> list[str]:
          "end" else "Customers served: daily average over the period (registry dates)."),
         f"CELID-s: longest interruption at least {rules.celid_s_hours:g} h; CELID-t: total at "
         f"least {rules.celid_t_hours:g} h. CEMI/CEMSMI n: customers with MORE than n.",
-        "An interruption without a recorded restoration counts until the end of the period "
-        f"or now, whichever is earlier ({data.open_interruptions} such in the period).",
+        "An interruption without a recorded restoration is sustained and counts until the end "
+        f"of the period or now, whichever is earlier ({data.open_interruptions} such in the "
+        "period).",
     ]
     return lines
 
