@@ -139,9 +139,12 @@ def to_local(value: datetime, tz: ZoneInfo) -> datetime:
     return value.astimezone(tz)
 
 
-def iso_local(value: datetime | None, tz: ZoneInfo) -> str | None:
-    """ISO 8601 with the local offset, for JSON output."""
-    return None if value is None else to_local(value, tz).isoformat(timespec="seconds")
+def iso_local(value: datetime | None, tz: ZoneInfo, *, exact: bool = False) -> str | None:
+    """ISO 8601 with the local offset, for JSON output; `exact` keeps a fraction of a
+    second (records read back by a program: the interruption log)."""
+    if value is None:
+        return None
+    return to_local(value, tz).isoformat(timespec="auto" if exact else "seconds")
 
 
 def show_local(value: datetime | None, tz: ZoneInfo) -> str:

@@ -41,8 +41,8 @@ def export_rows(conn: Connection, settings: Settings, *, first: date | None = No
     for key, code, start, end, cause, planned in conn.execution_options(
             yield_per=5000).execute(query):
         length = None if end is None else end - start
-        yield {"outage_id": key, "customer_code": code, "start": iso_local(start, tz),
-               "end": iso_local(end, tz), "cause": cause, "planned": bool(planned),
+        yield {"outage_id": key, "customer_code": code, "start": iso_local(start, tz, exact=True),
+               "end": iso_local(end, tz, exact=True), "cause": cause, "planned": bool(planned),
                "duration_minutes": None if length is None else lc.minutes(length),
                "momentary": None if length is None else lc.is_momentary(length, settings)}
 

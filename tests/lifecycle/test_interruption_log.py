@@ -177,3 +177,31 @@ def test_interruption_rows_need_their_outage(engine: Engine, grid: Any) -> None:
                                                             planned=True))
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Interruption.__table__)).scalar() == 0
+
+
+def test_the_export_keeps_fractions_of_a_second_so_importing_it_gives_the_same_log(
+        engine: Engine, settings: Settings, grid: Any, tmp_path: Path, cli: Any,
+        make_settings: Any) -> None:
+    # 300.4 seconds: sustained. Cut to whole seconds it would come back momentary.
+    lines = ["X9,C001,2026-01-05 08:00:00,2026-01-05 08:05:00.4,weather,false"]
+    do_import(engine, settings, write(tmp_path, lines))
+    exported = tmp_path / "log.csv"
+    cli("interruptions", "export", "--output", str(exported))
+    (row,) = list(csv.DictReader(exported.open()))
+    assert row["end"] == "2026-01-05T08:05:00.400000+07:00"
+    assert (row["duration_minutes"], row["momentary"]) == ("5.01", "false")
+    from outages import db
+    from tests.conftest import insert_customers
+    from tests.lifecycle.conftest import grid_rows
+    other_db = tmp_path / "other.db"
+    target = db.make_engine(f"sqlite:///{other_db}")
+    db.upgrade(target)
+    insert_customers(target, grid_rows(100))
+    other = make_settings(OUTAGES_DATABASE_URL=f"sqlite:///{other_db}")
+    interruption_import.import_csv(target, other, path=exported, actor="t", source="cli")
+    with target.connect() as conn:
+        back = list(durations.export_rows(conn, other))
+    target.dispose()
+    with engine.connect() as conn:
+        assert back == list(durations.export_rows(conn, settings))
+    assert back[0]["momentary"] is False
