@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 # of emoji or a pasted paragraph does not turn into a long (and costly) reply.
 ECHO_WORDS, ECHO_CHARS = 2, 24
 _NOT_WORD = re.compile(r"[^A-Z0-9]+")
+SENTENCE_MARKS = " .,;:!?\"'()"
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,9 @@ def handle(conn: Connection, settings: Settings, *, phone: str, text: str) -> Re
     language = accounts[0].language if accounts else settings.locale.default_language
     # "DK <code>", "SUB", "CO" are about subscriptions only; "HUY <code>" and "YES" only when
     # the phone has a subscription they name or a "DK" waiting.
+    # START, YES, UNSTOP with more words ("Start again") are still an opt-in.
     asks = command.action in ("subscribe", "confirm") or (
-        command.action == "start" and bool(command.argument))
+        command.keyword in SUBSCRIBE_WORDS and bool(command.argument))
     if asks or command.action == "stop" or command.keyword == "YES":
         reply = _subscription(conn, settings, phone, command, language)
         if reply is not None or asks:
@@ -174,8 +176,10 @@ def _subscription(conn: Connection, settings: Settings, phone: str, command: Com
         return Reply("subscribed", language, {"target": target})
     if not command.argument:
         return Reply("subscribe_invalid", language)
+    # As typed, but for the sentence's own punctuation ("DK PD0001.").
+    typed = (command.raw_argument or command.argument).strip().strip(SENTENCE_MARKS)
     answer = subscriptions.sms_request(conn, settings, phone=phone, language=language,
-                                       argument=command.raw_argument or command.argument)
+                                       argument=typed or command.argument)
     if answer is None:
         return None
     template, context = answer

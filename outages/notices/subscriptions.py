@@ -39,6 +39,7 @@ STOP_PATH = "/subscribe/stop"
 ACTOR = "subscriber"
 EMAIL_MAX = 120  # keeps the outbox key (outage:scope:kind:contact:channel) in its column
 _CODE_CHARS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+_NOT_LETTER_OR_DIGIT = re.compile(r"[^A-Z0-9]+")
 
 _HOUR, _DAY = timedelta(hours=1), timedelta(days=1)
 State = Literal["confirmed", "wrong", "expired", "invalid", "sent", "wait"]
@@ -63,6 +64,11 @@ class Target:
 def keyword(text: str) -> str:
     """How an SMS names a target: upper case, no diacritics, single spaces."""
     return " ".join(gsm.fold(text).upper().split())
+
+
+def _letters_and_digits(text: str) -> str:
+    """A keyword as an SMS reads it: "HUY hn-0042" names the subscription HN-0042."""
+    return _NOT_LETTER_OR_DIGIT.sub("", gsm.fold(text).upper())
 
 
 def resolve(conn: Connection, text: str, *, kind: str | None = None) -> Target:
@@ -221,8 +227,8 @@ def sms_end(conn: Connection, *, phone: str, argument: str) -> list[str]:
     """"HUY <code|district>" ends that subscription of the phone, "HUY" all of them; the
     keywords ended. An argument naming none of them ends none."""
     rows = store.active_of(conn, phone)
-    given = keyword(argument).replace(" ", "")
-    chosen = [r for r in rows if not given or r.keyword.replace(" ", "") == given]
+    given = _letters_and_digits(argument)
+    chosen = [r for r in rows if not given or _letters_and_digits(r.keyword) == given]
     reason = "SMS HUY" if given else "SMS stop"
     ended = set(store.end(conn, [r.id for r in chosen], actor=ACTOR, source=Source.WEBHOOK,
                           reason=reason))

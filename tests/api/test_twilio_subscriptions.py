@@ -114,3 +114,45 @@ def test_the_twilio_reply_limit_still_caps_subscription_replies(
     limited = make_client(OUTAGES_TWILIO_REPLIES_PER_HOUR="2")
     replies = [_sms(twilio_post, f"DK R{i:05d}", target=limited) for i in range(10)]
     assert sum(r is not None for r in replies) == 2
+
+
+def test_huy_with_a_code_spelled_with_a_hyphen_ends_only_that_subscription(
+        twilio_post, engine, add_customers) -> None:
+    add_customers([
+        {"code": "HN-0042", "phone": "+84912399001", "lon": 105.852, "lat": 21.028},
+        {"code": "HN-0043", "phone": "+84912399002", "lon": 105.853, "lat": 21.029},
+        {"code": "HN-0099", "phone": RELATIVE, "lon": 105.854, "lat": 21.030},  # their own
+    ])
+    for code in ("HN-0042", "HN-0043"):
+        _sms(twilio_post, f"DK {code}")
+        assert "Da dang ky" in (_sms(twilio_post, "CO") or "")
+    # The footer of every SMS about HN-0042 says "Soan HUY HN-0042 de ngung".
+    ended = _sms(twilio_post, "HUY HN-0042")
+    assert ended is not None and "Da ngung" in ended and "HN-0042" in ended
+    assert [(r.target, r.status) for r in _subscriptions(engine)] == [
+        ("HN-0042", "ended"), ("HN-0043", "active")]
+    with engine.connect() as conn:
+        own = conn.execute(select(_c.sms_opt_out).where(_c.code == "HN-0099")).scalar_one()
+    assert own is False  # a subscription ended, not the number's own notices
+
+
+def test_a_code_followed_by_a_full_stop_names_the_house(twilio_post, engine, people) -> None:
+    _sms(twilio_post, "Đăng ký PD0001.")
+    done = _sms(twilio_post, "Co")
+    assert done is not None and "HUY PD0001 " in done
+    [row] = _subscriptions(engine)
+    assert (row.status, row.target, row.customer_id) == ("active", "PD0001", people["PD0001"])
+
+
+def test_start_with_more_words_opts_back_in_and_subscribes_to_nothing(twilio_post, engine,
+                                                                      people) -> None:
+    phone = "+84912345003"  # PD0003's number
+    for body in ["Start again", "UNSTOP please", "Yes please"]:
+        _sms(twilio_post, "STOP", phone)
+        reply = _sms(twilio_post, body, phone)
+        assert reply is not None and "You will receive power outage texts again" in reply, body
+        with engine.connect() as conn:
+            opted_out = conn.execute(select(_c.sms_opt_out).where(_c.code == "PD0003")
+                                     ).scalar_one()
+        assert opted_out is False, body
+    assert _subscriptions(engine) == []
