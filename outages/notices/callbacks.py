@@ -1,5 +1,6 @@
-"""What an SMS delivery report changes: the outbox row (forward only) and, when the provider
-reports a permanent problem with the number, the customer's contact flags.
+"""What an SMS delivery report changes: the outbox row (forward only) and, when the message
+failed, what a refusal at the send does (refusals.py): the contact's flags when the error says
+the number cannot receive, and the same notice by email.
 
 Twilio may call back before the worker has committed the message id it was just given (the
 send returns, the callback races the worker's write). Such a report is kept in
@@ -15,18 +16,18 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Connection, Table, TextualSelect, delete, text
+from sqlalchemy import Connection, Table, TextualSelect, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from notifier.channels import sms
+from notifier.channels import DeliveryError, sms
 from notifier.enums import OutboxStatus
 from notifier.status import FAILED, PROVIDER_STATUSES, StatusChange, apply_status
+from notifier.store import outbox
 from outages.enums import Source
 from outages.errors import ValidationError
 from outages.models import EarlyStatus
-from outages.notices import webhooks
-from outages.notices.queue import contact_flag
-from outages.registry import optout
+from outages.notices import refusals, webhooks
+from outages.settings import Settings
 from outages.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ ACTOR = "twilio"
 _early = cast(Table, EarlyStatus.__table__)
 
 
-def record_status(conn: Connection, *, message_sid: str, provider_status: str,
+def record_status(conn: Connection, settings: Settings, *, message_sid: str,
+                  provider_status: str,
                   keep: timedelta, error_code: str | None = None,
                   error: str | None = None) -> StatusChange | None:
     """Apply one status callback once; None when it came before or the message id is
@@ -52,7 +54,7 @@ def record_status(conn: Connection, *, message_sid: str, provider_status: str,
         log.info("status %s for message %s was already recorded", name, message_sid,
                  extra={"provider_message_id": message_sid})
         return None
-    change = _apply(conn, message_sid, status, now, error_code or None, error or None)
+    change = _apply(conn, settings, message_sid, status, now, error_code or None, error or None)
     if change is None:
         _keep_early(conn, message_sid, status, now, error_code or None, error or None)
         log.info("status %s for unknown message %s kept until a worker records that message",
@@ -60,13 +62,20 @@ def record_status(conn: Connection, *, message_sid: str, provider_status: str,
     return change
 
 
-def _apply(conn: Connection, message_sid: str, status: str, at: datetime,
+def _apply(conn: Connection, settings: Settings, message_sid: str, status: str, at: datetime,
            error_code: str | None, error: str | None) -> StatusChange | None:
     change = apply_status(conn, provider_id=message_sid, status=OutboxStatus(status), at=at,
                           error_code=error_code, error=error)
-    if change is not None and change.changed and status in FAILED \
-            and change.customer_id is not None:
-        _flag_contact(conn, change.customer_id, change.channel, error_code)
+    if change is not None and change.changed and status in FAILED:
+        # Accepted, then failed (a Messaging Service reports a STOP, 21610, only here): the
+        # customer did not get it, as if the send had been refused.
+        row = conn.execute(select(outbox).where(outbox.c.id == change.outbox_id)).one()
+        failure = DeliveryError(error or f"the provider reported the message {status}",
+                                code=error_code or status, permanent=True,
+                                outcome=sms.outcome(error_code))
+        refusals.refused(conn, settings, [(row, failure)], actor=ACTOR, source=Source.WEBHOOK,
+                         reason=f"Twilio error {error_code}" if error_code else
+                         f"Twilio reported the message {status}")
     return change
 
 
@@ -78,7 +87,7 @@ def _keep_early(conn: Connection, message_sid: str, status: str, at: datetime,
         error=error[:500] if error else None, received_at=at).on_conflict_do_nothing())
 
 
-def apply_early(conn: Connection, provider_ids: Sequence[str]) -> int:
+def apply_early(conn: Connection, settings: Settings, provider_ids: Sequence[str]) -> int:
     """Apply the reports that came before the worker recorded these message ids (in the
     order received; forward moves only, as ever); how many applied."""
     if not provider_ids:
@@ -89,7 +98,8 @@ def apply_early(conn: Connection, provider_ids: Sequence[str]) -> int:
     early = conn.execute(_EARLY[conn.dialect.name],
                          {"sids": json.dumps(list(provider_ids))}).all()
     for row in early:
-        _apply(conn, row.message_sid, row.status, row.received_at, row.error_code, row.error)
+        _apply(conn, settings, row.message_sid, row.status, row.received_at, row.error_code,
+               row.error)
     if early:
         applied = {row.message_sid for row in early}
         conn.execute(delete(_early).where(_early.c.message_sid.in_(applied)))
@@ -105,13 +115,3 @@ def _early_for(ids: str) -> TextualSelect:
 
 _EARLY = {"postgresql": _early_for("SELECT json_array_elements_text(CAST(:sids AS json))"),
           "sqlite": _early_for("SELECT value FROM json_each(:sids)")}
-
-
-def _flag_contact(conn: Connection, customer_id: int, channel: str,
-                  error_code: str | None) -> None:
-    outcome = sms.outcome(error_code)
-    flag = None if outcome is None else contact_flag(channel, outcome)
-    if flag is not None:
-        optout.flag_customer(conn, customer_id=customer_id, flag=flag,
-                             reason=f"Twilio error {error_code}", actor=ACTOR,
-                             source=Source.WEBHOOK)

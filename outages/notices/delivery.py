@@ -6,27 +6,18 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, Row, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Engine, Row
 
 from notifier.channels import REGISTRY, Channel, ConsoleChannel, DeliveryError, WebhookChannel
 from notifier.dispatcher import Dispatcher, Recheck, RetryPolicy
-from notifier.enums import BARS_ADDRESS, ChannelName, Outcome
 from notifier.supersede import SupersedePolicy
-from outages import db
-from outages.enums import NoticeKind, Source
-from outages.lifecycle import core as lc
-from outages.notices import callbacks, recipients, subscriptions, unsubscribe
-from outages.notices.queue import Batch, contact_flag, notice_context, pressing, queue
-from outages.registry import optout
-from outages.registry import subscriptions as subscription_store
-from outages.registry.optout import ContactFlag
+from outages.enums import NoticeKind
+from outages.notices import callbacks, recipients, refusals, subscriptions, unsubscribe
 from outages.settings import Settings
 from outages.timeutil import utcnow
 
@@ -130,87 +121,8 @@ class DomainHooks:
         return recipients.recheck(conn, self.settings, rows)
 
     def on_sent(self, conn: Connection, provider_ids: Sequence[str]) -> None:
-        callbacks.apply_early(conn, provider_ids)
+        callbacks.apply_early(conn, self.settings, provider_ids)
 
     def on_permanent(self, conn: Connection,
                      failures: Sequence[tuple[Row[Any], DeliveryError]]) -> None:
-        flagged: dict[ContactFlag, set[int]] = defaultdict(set)
-        for row, error in failures:
-            flag = None if error.outcome is None else contact_flag(row.channel, error.outcome)
-            if flag is not None and row.customer_id is not None:
-                flagged[flag].add(row.customer_id)
-        for column, ids in flagged.items():
-            mark_customers(conn, column, sorted(ids))
-        mark_zalo_absent(conn, sorted({
-            row.customer_id for row, error in failures if row.channel == ChannelName.ZALO
-            and error.outcome is Outcome.ABSENT and row.customer_id is not None}))
-        # A subscriber's number or address the provider refuses for good: the subscription ends.
-        refused = sorted({row.subscription_id for row, error in failures
-                          if getattr(row, "subscription_id", None)
-                          and error.outcome in BARS_ADDRESS})
-        subscription_store.end(conn, refused, actor="worker", source=Source.CLI,
-                               reason="refused by the provider on send")
-        by_channel: dict[str, list[Row[Any]]] = defaultdict(list)
-        for row, _ in failures:
-            by_channel[row.channel].append(row)
-        for channel, rows in by_channel.items():
-            fallback = REGISTRY[channel].fallback if channel in REGISTRY else None
-            if fallback is not None:
-                fall_back(conn, self.settings, rows, to=fallback)
-
-
-def mark_customers(conn: Connection, column: ContactFlag, ids: list[int]) -> None:
-    """The provider refused these contacts for good: flag them (audited) so nothing is sent
-    there again. Rare, so one statement per customer is fine."""
-    for customer_id in ids:
-        optout.flag_customer(conn, customer_id=customer_id, flag=column,
-                             reason="refused by the provider on send", actor="worker",
-                             source=Source.CLI)
-
-
-def mark_zalo_absent(conn: Connection, ids: list[int]) -> None:
-    """Zalo says these customers' numbers have no account it can reach: their next notices
-    go by SMS until zalo.retry_absent_after has passed."""
-    if ids:
-        c = lc.CUSTOMERS.c
-        conn.execute(update(lc.CUSTOMERS).where(db.among(conn, c.id, ids))
-                     .values(zalo_absent_at=utcnow()))
-        log.info("%d customers are not on Zalo: their notices go by SMS for now", len(ids))
-
-
-def fall_back(conn: Connection, settings: Settings, rows: Sequence[Row[Any]], *,
-              to: str) -> None:
-    """Queue the same notices on channel `to` for the customers it reaches (an SMS that
-    failed for good goes by email, a Zalo message by SMS). The new row's key is the failed
-    one's with the other channel's name, the key that channel's notice has anyway, so a
-    customer who already has it there gets nothing twice."""
-    groups: dict[tuple[int, int, str, str, datetime], list[int]] = defaultdict(list)
-    example: dict[tuple[int, int, str, str, datetime], Row[Any]] = {}
-    for row in rows:
-        if row.customer_id is None or row.outage_id is None:
-            continue
-        scope = row.key.split(":")[1]
-        group = (row.outage_id, row.revision, row.kind, scope, row.due_at)
-        groups[group].append(row.customer_id)
-        example.setdefault(group, row)
-    for group, ids in groups.items():
-        row, (outage_id, revision, kind, scope, _) = example[group], group
-        # A notice that will not render (a template mistake) loses its fallback, loudly;
-        # raising would roll back the outcomes recorded with it, and they would fail again.
-        savepoint = conn.begin_nested()
-        try:
-            outage = lc.load(conn, outage_id)
-            batch = Batch(outage_id=outage_id, revision=revision, kind=kind, due_at=utcnow(),
-                          context=notice_context(settings, outage, row), scope=scope,
-                          ref_at=row.ref_at, pressing=pressing(outage))
-            queued = queue(conn, settings, batch, ids, now=utcnow(), channels=(to,))
-        except DBAPIError:
-            raise  # the database's own trouble: the whole record is tried again
-        except Exception:
-            savepoint.rollback()
-            log.exception("%s of outage %s: %d %s failures could not fall back to %s",
-                          kind, outage_id, len(ids), row.channel, to)
-            continue
-        savepoint.commit()
-        log.info("%s: %d %s failures fell back to %s (%d queued)", kind, len(ids),
-                 rows[0].channel, to, queued)
+        refusals.refused(conn, self.settings, failures)

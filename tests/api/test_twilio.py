@@ -5,7 +5,7 @@ from datetime import timedelta
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from notifier import gsm
 from notifier.store import outbox
@@ -313,3 +313,38 @@ def test_an_sms_report_with_control_characters_is_kept_without_them(twilio_post,
     with engine.connect() as conn:
         [text] = conn.execute(select(r.text)).scalars().all()
     assert text == "MATDIEN PD0003"
+
+
+def test_an_sms_reported_failed_after_it_was_accepted_goes_by_email(
+        make_client, twilio_post, engine, people) -> None:
+    from outages.lifecycle.events import OutageEvent, publish
+    from tests.api.conftest import square
+
+    client = make_client(OUTAGES_NOTICES_CHANNELS="sms")
+    settings = client.app.state.settings
+    customer = people["PD0002"]  # with a phone and an email address
+    fault = add_outage(engine, customers=[customer], kind="fault", status="confirmed",
+                       start=utcnow() - timedelta(minutes=30), area=square(105.853, 21.029))
+    with engine.begin() as conn:
+        publish(conn, settings, OutageEvent("fault_confirmed", fault, 1, utcnow()))
+        # Twilio took the acknowledgement, then reported that the customer had sent STOP.
+        conn.execute(update(outbox).where(outbox.c.customer_id == customer)
+                     .values(status="sent", provider_id="SMack1", sent_at=utcnow()))
+    response = twilio_post("/twilio/status", {"MessageSid": "SMack1", "MessageStatus": "failed",
+                                              "ErrorCode": "21610"}, target=client)
+    assert response.status_code == 204
+    with engine.connect() as conn:
+        rows = conn.execute(select(outbox.c.kind, outbox.c.channel, outbox.c.status,
+                                   outbox.c.recipient)
+                            .where(outbox.c.customer_id == customer).order_by(outbox.c.id)).all()
+        audited = conn.execute(select(AuditEntry.__table__.c.source)
+                               .where(AuditEntry.__table__.c.entity_id == "PD0002")).all()
+    assert _flags(engine, "PD0002") == (True, False)
+    assert [tuple(r) for r in rows] == [("fault_ack", "sms", "failed", "+84912345002"),
+                                        ("fault_ack", "email", "pending", "pd0002@example.vn")]
+    assert [a.source for a in audited] == ["webhook"]
+    # The same report again changes nothing more.
+    twilio_post("/twilio/status", {"MessageSid": "SMack1", "MessageStatus": "failed",
+                                   "ErrorCode": "21610"}, target=client)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(outbox)).scalar_one() == 2

@@ -66,10 +66,10 @@ def status_callback(params: SignedForm, engine: EngineDep, settings: SettingsDep
     sid = _required(params, "MessageSid", "SmsSid")
     status = _required(params, "MessageStatus", "SmsStatus")
     with write_transaction(engine) as conn:
-        status_callbacks.record_status(conn, message_sid=sid, provider_status=status,
-                               keep=settings.twilio.remember_webhooks,
-                               error_code=params.get("ErrorCode"),
-                               error=params.get("ErrorMessage"))
+        status_callbacks.record_status(conn, settings, message_sid=sid, provider_status=status,
+                                       keep=settings.twilio.remember_webhooks,
+                                       error_code=params.get("ErrorCode"),
+                                       error=params.get("ErrorMessage"))
     return Response(status_code=204)
 
 
