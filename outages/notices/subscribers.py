@@ -65,7 +65,8 @@ KINDS = frozenset({
 CUSTOMER_ONLY = frozenset({NoticeKind.NO_LONGER_AFFECTED})
 # Only for subscribers who were told of the cut (as for its customers).
 TOLD_ONLY = frozenset({NoticeKind.CANCELLED})
-# Restorations come in steps: a subscriber hears "restored" once per outage.
+# Restorations come in steps: a subscriber hears "restored" once per outage, unless the one
+# queued was never sent (skipped because the house was out again, which a later step ends).
 ONCE = frozenset({NoticeKind.RESTORED})
 # The words around the keyword in the SMS footer, rendered with this in its place.
 KEYWORD = "%%keyword%%"
@@ -133,14 +134,17 @@ def any_active(conn: Connection) -> bool:
 
 
 def _scope(batch: Any) -> str:
-    return "once" if batch.kind in ONCE else batch.scope or f"r{batch.revision}"
+    return batch.scope or f"r{batch.revision}"
 
 
 def _already(batch: Any) -> ColumnElement[bool]:
-    """The contact has this notice already: same outage, kind and (for most kinds) moment."""
+    """The contact has this notice already: same outage, kind and moment; for ONCE kinds,
+    any such notice sent or on its way."""
     o = outbox_t.c
     same = [o.outage_id == batch.outage_id, o.kind == batch.kind]
-    if batch.kind not in ONCE:
+    if batch.kind in ONCE:
+        same.append(o.status.in_(outbox.TOLD))
+    else:
         same.append(o.key.like(f"{batch.outage_id}:{_scope(batch)}:{batch.kind}:%"))
     # One IN list, built once, rather than a correlated EXISTS: in the planner's transaction
     # the outage's rows were just written, so PostgreSQL's statistics do not know them and

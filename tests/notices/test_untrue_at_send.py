@@ -127,3 +127,10 @@ def test_a_subscriber_is_not_told_power_is_back_at_a_house_out_again(
     assert (watched.status, watched.last_error_code) == ("skipped", "reopened")
     assert twilio.bodies_to(WATCHER) == []
     assert len(twilio.bodies_to("+84900000001")) == 1  # a neighbour with power is told
+    # An hour later the crew has the house back: its subscriber hears it, once.
+    later = NOW + timedelta(hours=1)
+    with time_machine.travel(later, tick=False):
+        cuts.restore(engine, settings, cut_id=outage, at=None, actor="test", source="cli")
+    _drain(engine, settings, later + timedelta(minutes=1))
+    assert len(twilio.bodies_to(WATCHER)) == 1
+    assert len(twilio.bodies_to("+84900000001")) == 1
