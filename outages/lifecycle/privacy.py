@@ -5,7 +5,9 @@ phone, email, address or priority. A planned cut's area is public as drawn (util
 it). A current outage's area is widened by `public.blur_m` metres, and left out altogether
 when it was drawn around fewer callers than `public.min_count`. Customers are only counted,
 per outage and per district, and a count under `public.min_count` reads "<N" (N being that
-minimum). The public builders (`public`, `public_feed`) take counts and areas from here
+minimum). An outage's total never gives such a district's count away by subtraction: when
+the hidden districts add up to fewer than N, the total reads ">M", M being what the districts
+shown exactly add up to. The public builders (`public`, `public_feed`) take counts and areas from here
 only, and the public routes serialise through `checked`, which refuses any personal field.
 """
 
@@ -39,6 +41,17 @@ def shown_count(count: int, settings: Settings) -> Count:
     """A count of customers as the public may read it."""
     least = settings.public.min_count
     return count if count >= least else f"<{least}"
+
+
+def total_count(counts: Mapping[str, int], settings: Settings) -> Count:
+    """An outage's customers from its counts per district, as the public may read it beside
+    them: 7 houses, 6 in one district and 1 in another, read ">6", not 7 (7 - 6 = 1)."""
+    least = settings.public.min_count
+    total = sum(counts.values())
+    hidden = sum(n for n in counts.values() if n < least)
+    if total >= least and 0 < hidden < least:
+        return f">{total - hidden}"
+    return shown_count(total, settings)
 
 
 def district_counts(counts: Mapping[str, int], settings: Settings) -> dict[str, Count]:

@@ -159,8 +159,7 @@ def _describe(conn: Connection, settings: Settings,
         PublicCut(ref=row.public_ref, area_name=row.area_name, districts=sorted(districts[row.id]),
                   start=iso_local(row.planned_start, tz), end=iso_local(row.planned_end, tz),
                   reason=row.reason, status=row.status,
-                  customers_affected=privacy.shown_count(sum(districts[row.id].values()),
-                                                         settings))
+                  customers_affected=privacy.total_count(districts[row.id], settings))
         for row in rows
     ]
 
@@ -201,8 +200,7 @@ def current_outages(conn: Connection, settings: Settings) -> list[CurrentOutage]
                       area_name=row.area_name,
                       area=privacy.current_area(row.area_geojson, row.area_points, settings),
                       districts=sorted(counts[row.id]),
-                      customers_affected=privacy.shown_count(sum(counts[row.id].values()),
-                                                             settings),
+                      customers_affected=privacy.total_count(counts[row.id], settings),
                       district_counts=privacy.district_counts(counts[row.id], settings),
                       reason=row.reason if row.kind == OutageKind.PLANNED else row.cause,
                       started=iso_local(row.actual_start or row.planned_start, tz),

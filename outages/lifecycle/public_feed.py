@@ -184,7 +184,7 @@ def _item(settings: Settings, row: Any, counts: dict[str, int],
         start=row.actual_start or row.planned_start, end=row.planned_end,
         etr=row.etr or (row.planned_end if planned else None),
         districts=sorted(counts), area=area,
-        customers_affected=privacy.shown_count(sum(counts.values()), settings),
+        customers_affected=privacy.total_count(counts, settings),
         revision=int(row.revision), created=row.created_at, updated=row.updated_at,
         history=[(n, at) for n, at in history if n < row.revision],
         revised=next((at for n, at in history if n == row.revision), row.updated_at))

@@ -239,7 +239,8 @@ class HistoryImport(Result):
 
 
 _PUBLIC_COUNT = ('customers affected; a count under public.min_count reads "<N", N being that '
-                 "minimum (the privacy rule)")
+                 'minimum, and a total beside district counts hiding fewer than N reads ">M", '
+                 "M being what the counts shown add up to (the privacy rule)")
 
 
 class PublicCut(Result):

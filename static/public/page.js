@@ -4,8 +4,10 @@
 (function () {
   document.documentElement.classList.add("js");
 
-  function count(value, fewer) {
-    return typeof value === "string" ? fewer + value.slice(1) : String(value);
+  // "<5" and ">6" (privacy.py) in words, from the box's data-fewer and data-more.
+  function count(value, box) {
+    if (typeof value !== "string") { return String(value); }
+    return (value[0] === "<" ? box.dataset.fewer : box.dataset.more) + value.slice(1);
   }
 
   function when(iso, lang) {
@@ -48,7 +50,7 @@
                  (p.area_name ? ": " + p.area_name : ""));
             line(div, when(p.start, lang) + (p.etr || p.end ? " – " + when(p.etr || p.end, lang) : ""));
             line(div, p.districts.join(", "));
-            line(div, box.dataset.customers + ": " + count(p.customers_affected, box.dataset.fewer));
+            line(div, box.dataset.customers + ": " + count(p.customers_affected, box));
             shape.bindPopup(div);
           }
         }).addTo(map);

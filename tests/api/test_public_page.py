@@ -61,8 +61,9 @@ def test_page_in_vietnamese_with_map_and_lookup(server, page) -> None:  # noqa: 
     assert "dưới 5" in outages  # one customer: fewer than 5
     lookup = page.locator("#lookup-outages").inner_text()
     assert "Đội Cấn" in lookup and "Đang sửa chữa" in lookup and "12:00 04/03/2030" in lookup
-    page.locator("#map path.leaflet-interactive").first.click(force=True)
-    assert page.locator(".leaflet-popup-content").inner_text()
+    page.locator('#map path.leaflet-interactive[stroke="#c0392b"]').click(force=True)
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    assert "Đội Cấn" in popup and "dưới 5" in popup  # the count in words, as in the list
     _no_personal_data(page.content())
 
 

@@ -146,3 +146,39 @@ def test_counts_follow_the_configured_minimum() -> None:
     assert [privacy.shown_count(n, settings) for n in (0, 9, 10, 11)] == ["<10", "<10", 10, 11]
     with pytest.raises(ConfigError, match="blur_m"):
         load_settings(environ={"OUTAGES_PUBLIC_BLUR_M": "10"})
+
+
+def test_a_total_does_not_give_a_small_district_count_away(client, engine,
+                                                          add_customers) -> None:
+    rows = [{"code": f"A{i:04d}", "district": "Ba Dinh", "lon": 105.820 + i * 0.0001,
+             "lat": 21.035} for i in range(6)]
+    rows.append({"code": "B0001", "district": "Tay Ho", "lon": 105.821, "lat": 21.036})
+    add_customers(rows)
+    with engine.connect() as conn:
+        ids = list(conn.execute(text("SELECT id FROM customers WHERE code IN "
+                                     "('A0000','A0001','A0002','A0003','A0004','A0005',"
+                                     "'B0001')")).scalars())
+    add_outage(engine, customers=ids, kind="fault", status="confirmed",
+               start=utcnow() - timedelta(hours=1), area=square(105.82, 21.035))
+    [outage] = [o for o in client.get("/public/outages").json()["outages"]
+                if o["district_counts"].get("Tay Ho")]
+    # 7 beside "Ba Dinh: 6" would say Tay Ho has 1.
+    assert outage["district_counts"] == {"Ba Dinh": 6, "Tay Ho": "<5"}
+    assert outage["customers_affected"] == ">6"
+    [feature] = [f for f in client.get("/public/feeds/cuts.geojson").json()["features"]
+                 if f["id"] == outage["ref"]]
+    assert feature["properties"]["customers_affected"] == ">6"
+    assert "more than 6" in client.get("/", params={"lang": "en"}).text
+    assert "hơn 6" in client.get("/").text
+    assert "Customers affected: more than 6" in client.get("/public/feeds/cap.xml").text
+
+
+def test_totals_hide_only_what_subtraction_would_reveal() -> None:
+    settings = load_settings(environ={})
+    total = privacy.total_count
+    assert total({"A": 6, "B": 1}, settings) == ">6"
+    assert total({"A": 6, "B": 2, "C": 2}, settings) == ">6"
+    assert total({"A": 6, "B": 3, "C": 3}, settings) == 12  # 6 hidden: no single count
+    assert total({"A": 6, "B": 7}, settings) == 13
+    assert total({"A": 2, "B": 2}, settings) == "<5"
+    assert total({"A": 3, "B": 3}, settings) == 6  # both hidden: 6 says neither
