@@ -144,6 +144,16 @@ def optional_text(value: str | None) -> str | None:
     return (value or "").strip() or None
 
 
+def customer_by_code(conn: Connection, code: str) -> int | None:
+    """The customer a code typed by a person names: as typed, else in capitals ("pd0001" is
+    PD0001: codes are stored as the registry spells them, and registries write capitals)."""
+    typed = code.strip()
+    c = CUSTOMERS.c
+    found = conn.execute(select(c.id, c.code).where(c.code.in_({typed, typed.upper()}))).all()
+    exact = [row.id for row in found if row.code == typed]
+    return int(exact[0]) if exact else (int(found[0].id) if found else None)
+
+
 def find(conn: Connection, outage_id: int) -> Row[Any] | None:
     """The outage's row, or None when there is none."""
     return conn.execute(select(OUTAGES).where(OUTAGES.c.id == outage_id)).first()

@@ -7,8 +7,9 @@ when it was drawn around fewer callers than `public.min_count`. Customers are on
 per outage and per district, and a count under `public.min_count` reads "<N" (N being that
 minimum). An outage's total never gives such a district's count away by subtraction: when
 the hidden districts add up to fewer than N, the total reads ">M", M being what the districts
-shown exactly add up to. The public builders (`public`, `public_feed`) take counts and areas from here
-only, and the public routes serialise through `checked`, which refuses any personal field.
+shown exactly add up to. The public builders (`public`, `public_feed`) take counts and areas
+from here only, and the public routes serialise through `checked`, which refuses any
+personal field.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from geo import BBox, point_problem
 from notifier import gsm
 from outages.enums import CUT_PENDING, FINISHED, INCIDENT_OPEN, CutStatus, OutageKind
 from outages.errors import ValidationError
+from outages.lifecycle import core as lc
 from outages.lifecycle import privacy
 from outages.lifecycle.results import CurrentOutage, PublicCut
 from outages.models import Customer, Interruption, Outage, OutageCustomer
@@ -69,7 +70,7 @@ def _upcoming(now: Any) -> tuple[Any, ...]:
 
 
 def _customer_cuts_query() -> Any:
-    """customers LEFT JOIN the upcoming cuts holding them (not yet restored), by code."""
+    """customers LEFT JOIN the upcoming cuts holding them (not yet restored), by id."""
     now: Any = bindparam("now")
     cuts = (
         select(*_CUT_COLUMNS, _oc.customer_id)
@@ -79,7 +80,7 @@ def _customer_cuts_query() -> Any:
     )
     return (select(_c.id.label("customer"), *(cuts.c[col.name] for col in _CUT_COLUMNS))
             .select_from(Customer.__table__.outerjoin(cuts, cuts.c.customer_id == _c.id))
-            .where(_c.code == bindparam("code"))
+            .where(_c.id == bindparam("customer"))
             .order_by(cuts.c.planned_start, cuts.c.id))
 
 
@@ -100,7 +101,10 @@ def lookup_customer(conn: Connection, settings: Settings, *, code: str,
                     now: datetime) -> list[PublicCut]:
     """Upcoming or running cuts whose affected set holds customer `code` (not yet restored).
     An unknown code has none: telling it apart would let anyone list the valid codes."""
-    rows = conn.execute(_CUSTOMER_CUTS, {"code": code.strip(), "now": now}).all()
+    customer = lc.customer_by_code(conn, code)
+    if customer is None:
+        return []
+    rows = conn.execute(_CUSTOMER_CUTS, {"customer": customer, "now": now}).all()
     return _describe(conn, settings, [row for row in rows if row.id is not None])
 
 
@@ -213,11 +217,11 @@ def current_for_customer(conn: Connection, settings: Settings, *,
                          code: str) -> list[CurrentOutage]:
     """The current outages (power off now) customer `code` is in and not yet restored from.
     An unknown code has none, like a code in no outage."""
-    refs = set(conn.execute(
+    customer = lc.customer_by_code(conn, code)
+    refs = set() if customer is None else set(conn.execute(
         select(_o.public_ref)
         .join(OutageCustomer.__table__, _oc.outage_id == _o.id)
-        .join(Customer.__table__, _c.id == _oc.customer_id)
-        .where(_c.code == code.strip(), _active, _o.status.in_(POWER_OFF),
+        .where(_oc.customer_id == customer, _active, _o.status.in_(POWER_OFF),
                ~_restored(_oc.customer_id))).scalars())
     if not refs:
         return []

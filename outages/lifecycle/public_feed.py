@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select
 
 from outages.enums import CutStatus, OutageKind
+from outages.lifecycle import core as lc
 from outages.lifecycle import privacy
 from outages.lifecycle.public import POWER_OFF, district_counts, district_names
 from outages.models import Customer, Outage, OutageCustomer, Revision
@@ -160,11 +161,11 @@ def in_district(conn: Connection, found: Sequence[FeedItem], typed: str) -> list
 def for_customer(conn: Connection, found: Sequence[FeedItem], code: str) -> list[FeedItem]:
     """The items holding customer `code` (a cancelled cut: held when it was cancelled). An
     unknown code holds none, like a code without cuts."""
-    refs = set(conn.execute(
+    customer = lc.customer_by_code(conn, code)
+    refs = set() if customer is None else set(conn.execute(
         select(_o.public_ref)
         .join(OutageCustomer.__table__, _oc.outage_id == _o.id)
-        .join(Customer.__table__, _c.id == _oc.customer_id)
-        .where(_c.code == code.strip(),
+        .where(_oc.customer_id == customer,
                or_(_oc.dropped_revision.is_(None),
                    and_(_o.status == CutStatus.CANCELLED,
                         _oc.dropped_revision == _o.revision)))).scalars())

@@ -137,8 +137,7 @@ def _join_alert(conn: Connection, settings: Settings, outage_id: int, at: dateti
 
 
 def customer_id(conn: Connection, code: str) -> int | None:
-    return conn.execute(select(lc.CUSTOMERS.c.id)
-                        .where(lc.CUSTOMERS.c.code == code.strip())).scalar()
+    return lc.customer_by_code(conn, code)
 
 
 def report(engine: Engine, settings: Settings, *, customer: str, via: str, actor: str,

@@ -289,3 +289,21 @@ def test_an_outage_id_used_again_is_not_answered_from_the_cache(client, engine,
     ba_dinh = client.get("/public/cuts", params={**params, "district": "Ba Dinh"}).json()
     assert ids(engine, ba_dinh["cuts"]) == [first]
     assert [c["districts"] for c in ba_dinh["cuts"]] == [["Ba Dinh"]]
+
+
+def test_a_customer_code_typed_in_small_letters_is_found(client, cuts, engine, people,
+                                                         add_customers) -> None:
+    from outages.lifecycle import reopen
+
+    upper = client.get("/public/cuts/lookup", params={"customer": "PD0002"}).json()["cuts"]
+    lower = client.get("/public/cuts/lookup", params={"customer": " pd0002 "}).json()["cuts"]
+    assert upper and lower == upper
+    ics = client.get("/public/feeds/cuts.ics", params={"customer": "pd0002"}).text
+    assert ics.count("BEGIN:VEVENT") == len(upper)
+    # The "still no power" button names the customer the same way.
+    add_customers([{"code": "pd0009", "lon": 105.852, "lat": 21.028}])  # spelt so in its registry
+    with engine.connect() as conn:
+        assert reopen.customer_id(conn, "pd0002") == people["PD0002"]
+        assert reopen.customer_id(conn, "pd0009") != reopen.customer_id(conn, "PD0009")
+        assert reopen.customer_id(conn, "PD0009") is None
+        assert reopen.customer_id(conn, "nope") is None
