@@ -29,6 +29,7 @@ from notifier import outbox
 from notifier.channels.base import Channel, DeliveryError, Lookup, Message, Receipt
 from notifier.enums import BARS_ADDRESS, OutboxStatus
 from notifier.metrics import SCHEDULER_LAG, send_seconds, sends
+from notifier.quiet import QuietHours
 from notifier.ratelimit import TokenBucket
 from notifier.reconnect import Reconnect, is_outage
 from notifier.supersede import SupersedePolicy
@@ -51,12 +52,16 @@ class RetryPolicy:
     max_attempts: int = 8
     max_age: timedelta = timedelta(hours=6)
     base_delay: timedelta = timedelta(seconds=15)
+    # A non-urgent notice held through quiet hours is as young as any when they end.
+    quiet: QuietHours | None = None
 
     def next_try(self, row: Row[Any], now: datetime) -> datetime | None:
         """When to try a transiently failed row again, or None to give up: after
         `max_attempts`, or `max_age` after it first fell due (a reminder queued days ahead
-        is as young as any notice when it goes out)."""
+        is as young as any notice when it goes out), or after quiet hours last ended."""
         first_due = row.first_due_at or row.due_at
+        if self.quiet is not None and not row.urgent:
+            first_due = max(first_due, self.quiet.last_end(now))
         if row.attempts >= self.max_attempts or now - first_due >= self.max_age:
             return None
         # Exponential backoff with jitter, so a provider outage does not end in a stampede.
@@ -116,13 +121,15 @@ class Dispatcher:
                  batch: int = 500, retry: RetryPolicy | None = None, hooks: Hooks | None = None,
                  supersede: SupersedePolicy | None = None, worker: str | None = None,
                  clock: Callable[[], datetime] = utcnow,
-                 unsubscribe: Callable[[Row[Any]], str | None] | None = None) -> None:
+                 unsubscribe: Callable[[Row[Any]], str | None] | None = None,
+                 quiet: QuietHours | None = None) -> None:
         self.engine = engine
         self.transports = dict(transports)
         self.buckets = {name: TokenBucket(rate) for name, rate in (rates or {}).items()}
         self.concurrency = concurrency
         self.batch = batch
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or RetryPolicy(quiet=quiet)
+        self.quiet = quiet
         self.hooks = hooks
         self.supersede = supersede
         self.worker = worker or outbox.worker_id()
@@ -265,6 +272,7 @@ class Dispatcher:
             self.more_due = len(rows) >= limit
             for row in rows:
                 SCHEDULER_LAG.observe(max(0.0, (now - row.due_at).total_seconds()))
+            rows = self._hold_in_quiet_hours(conn, rows, now)
             rows = self._recheck(conn, rows, now)
             losers = self.supersede.losers(rows) if self.supersede else []
             if losers:
@@ -275,6 +283,25 @@ class Dispatcher:
                     sends(row.channel, "superseded", "").inc()
         loser_ids = {row.id for row in losers}
         return [row for row in rows if row.id not in loser_ids]
+
+    def _hold_in_quiet_hours(self, conn: Connection, rows: list[Row[Any]],
+                             now: datetime) -> list[Row[Any]]:
+        """Put back the non-urgent rows claimed inside quiet hours, due when they end, unless
+        that would be at or after the row's deadline; return the rest."""
+        wake = self.quiet.hold_until(now) if self.quiet is not None else None
+        if wake is None:
+            return rows
+        held = [row for row in rows if not row.urgent
+                and (row.deadline is None or row.deadline > wake)]
+        if not held:
+            return rows
+        outbox.hold(conn, [row.id for row in held], until=wake, worker=self.worker, now=now)
+        log.info("%d claimed notices wait for the end of quiet hours at %s", len(held),
+                 wake.isoformat(timespec="minutes"))
+        for row in held:
+            sends(row.channel, "held", "quiet_hours").inc()
+        kept = {row.id for row in held}
+        return [row for row in rows if row.id not in kept]
 
     def _recheck(self, conn: Connection, rows: list[Row[Any]], now: datetime) -> list[Row[Any]]:
         """Skip the claimed rows the domain may no longer send, rewrite those whose recipient

@@ -227,6 +227,20 @@ def claimed_by(conn: Connection, claimers: Sequence[str]) -> list[Row[Any]]:
     return list(conn.execute(query).all())
 
 
+def hold(conn: Connection, ids: Sequence[int], *, until: datetime, worker: str,
+         now: datetime) -> int:
+    """Give claimed rows back, due at `until`, their claim not counted as an attempt (quiet
+    hours). first_due_at keeps the day their text was worded for."""
+    stmt = (
+        update(outbox)
+        .where(outbox.c.id.in_(list(ids)), outbox.c.status == SENDING,
+               outbox.c.claimed_by == worker)
+        .values(status=PENDING, due_at=until, first_due_at=_FIRST_DUE, claimed_by=None,
+                attempts=outbox.c.attempts - 1, updated_at=now)
+    )
+    return conn.execute(stmt).rowcount or 0
+
+
 def release(conn: Connection, claimers: Sequence[str], *, now: datetime) -> int:
     """Put rows left in 'sending' by dead workers back to pending, due at once.
 

@@ -57,6 +57,9 @@ outbox = Table(
     Column("first_due_at", UTCDateTime),
     # The moment the notice speaks about (the ETR announced, the start a reminder is for).
     Column("ref_at", UTCDateTime),
+    # Quiet hours hold a non-urgent notice only while it can still go before this (the start
+    # of the cut it speaks of); None: no limit.
+    Column("deadline", UTCDateTime),
     Column("status", String(16), nullable=False, default=OutboxStatus.PENDING,
            server_default=OutboxStatus.PENDING.value),
     Column("attempts", Integer, nullable=False, default=0, server_default="0"),

@@ -15,10 +15,11 @@ from sqlalchemy import Connection, Engine, Row
 
 from notifier.channels import REGISTRY, Channel, ConsoleChannel, DeliveryError, WebhookChannel
 from notifier.dispatcher import Dispatcher, Recheck, RetryPolicy
+from notifier.quiet import QuietHours
 from notifier.supersede import SupersedePolicy
 from outages.enums import NoticeKind
 from outages.notices import callbacks, recipients, refusals, subscriptions, unsubscribe
-from outages.settings import Settings
+from outages.settings import Settings, parse_quiet_hours
 from outages.timeutil import utcnow
 
 log = logging.getLogger("outages.notices.delivery")
@@ -74,14 +75,22 @@ def dispatcher(engine: Engine, settings: Settings, **overrides: Any) -> Dispatch
         config = channel_config(settings, name)
         if kind.configured(config) and config.get("rate_per_second"):
             rates[name] = config["rate_per_second"]
-    r = settings.retry
+    r, quiet = settings.retry, quiet_hours(settings)
     options: dict[str, Any] = {
         "rates": rates, "concurrency": settings.worker.concurrency,
         "batch": settings.worker.claim_batch, "hooks": DomainHooks(settings),
-        "retry": RetryPolicy(r.max_attempts, r.max_age, r.base_delay), "supersede": SUPERSEDE,
-        "unsubscribe": links(settings), **overrides,
+        "retry": RetryPolicy(r.max_attempts, r.max_age, r.base_delay, quiet),
+        "supersede": SUPERSEDE, "unsubscribe": links(settings), "quiet": quiet, **overrides,
     }
     return Dispatcher(engine, transports(settings), **options)
+
+
+def quiet_hours(settings: Settings) -> QuietHours | None:
+    """notices.quiet_hours as the worker applies it; None when there are none."""
+    if not settings.notices.quiet_hours:
+        return None
+    window = parse_quiet_hours(settings.notices.quiet_hours)
+    return QuietHours(settings.tz, window) if window[0] != window[1] else None
 
 
 def links(settings: Settings) -> Callable[[Any], str | None]:

@@ -56,8 +56,9 @@ LANGUAGES = ("vi", "en")
 KINDS = tuple(NoticeKind)
 customers = Customer.__table__
 COLUMNS = ("key", "outage_id", "revision", "customer_id", "kind", "channel", "recipient",
-           "language", "urgent", "due_at", "ref_at", "status", "attempts", "subject", "body",
-           "html", "encoding", "segments", "cost", "created_at", "updated_at")
+           "language", "urgent", "due_at", "ref_at", "deadline", "status", "attempts",
+           "subject", "body", "html", "encoding", "segments", "cost", "created_at",
+           "updated_at")
 
 
 @dataclass(frozen=True)
@@ -309,8 +310,8 @@ def _select(settings: Settings, batch: Batch, channel: str,
         literal(batch.outage_id, Integer), literal(batch.revision, Integer), c.id,
         literal(batch.kind, String), literal(channel, String), recipient, lang,
         literal(urgent, Boolean), literal(due, UTCDateTime),
-        literal(batch.ref_at, UTCDateTime), literal(OutboxStatus.PENDING.value, String),
-        literal(0, Integer),
+        literal(batch.ref_at, UTCDateTime), literal(batch.deadline, UTCDateTime),
+        literal(OutboxStatus.PENDING.value, String), literal(0, Integer),
         by_lang(lambda t: t.subject, Text), by_lang(lambda t: t.body, Text),
         by_lang(lambda t: t.html, Text), by_lang(lambda t: t.encoding, String),
         by_lang(lambda t: t.segments, Integer),
@@ -329,7 +330,7 @@ def queue_to_phone(conn: Connection, settings: Settings, batch: Batch, phone: st
         "key": f"{batch.outage_id}:{batch.scope}:{batch.kind}:{phone}:{sms}",
         "outage_id": batch.outage_id, "revision": batch.revision, "customer_id": None,
         "kind": batch.kind, "channel": sms, "recipient": phone, "language": language,
-        "urgent": urgent, "due_at": due, "ref_at": batch.ref_at,
+        "urgent": urgent, "due_at": due, "ref_at": batch.ref_at, "deadline": batch.deadline,
         "status": OutboxStatus.PENDING, "attempts": 0, "subject": None, "body": text.body,
         "html": None, "encoding": text.encoding, "segments": text.segments,
         "cost": cost(settings, sms, text), "created_at": now, "updated_at": now,

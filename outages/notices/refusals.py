@@ -99,7 +99,7 @@ def fall_back(conn: Connection, settings: Settings, rows: Sequence[Row[Any]], *,
             outage = lc.load(conn, outage_id)
             batch = Batch(outage_id=outage_id, revision=revision, kind=kind, due_at=utcnow(),
                           context=notice_context(settings, outage, row), scope=scope,
-                          ref_at=row.ref_at, pressing=pressing(outage))
+                          ref_at=row.ref_at, deadline=row.deadline, pressing=pressing(outage))
             queued = queue(conn, settings, batch, ids, now=utcnow(), channels=(to,))
         except DBAPIError:
             raise  # the database's own trouble: the whole record is tried again

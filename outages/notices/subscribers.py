@@ -71,7 +71,7 @@ ONCE = frozenset({NoticeKind.RESTORED})
 # The words around the keyword in the SMS footer, rendered with this in its place.
 KEYWORD = "%%keyword%%"
 COLUMNS = ("key", "outage_id", "revision", "customer_id", "subscription_id", "kind", "channel",
-           "recipient", "language", "urgent", "due_at", "ref_at", "status", "attempts",
+           "recipient", "language", "urgent", "due_at", "ref_at", "deadline", "status", "attempts",
            "subject", "body", "html", "encoding", "segments", "cost", "created_at",
            "updated_at")
 _s = SUBSCRIPTIONS.c
@@ -177,7 +177,8 @@ def _select(batch: Any, channel: str, texts: Mapping[tuple[str, str], Rendered],
         literal(batch.outage_id, Integer), literal(batch.revision, Integer),
         cast(null(), Integer), _s.id, literal(batch.kind, String), literal(channel, String),
         _s.contact, _s.language, literal(urgent, Boolean), literal(due, UTCDateTime),
-        literal(batch.ref_at, UTCDateTime), literal(OutboxStatus.PENDING.value, String),
+        literal(batch.ref_at, UTCDateTime), literal(batch.deadline, UTCDateTime),
+        literal(OutboxStatus.PENDING.value, String),
         literal(0, Integer), by_lang({k: t.subject for k, t in mine.items()}, Text), body,
         by_lang({k: t.html for k, t in mine.items()}, Text), encoding, segments, cost,
         literal(now, UTCDateTime), literal(now, UTCDateTime),

@@ -372,3 +372,79 @@ def test_a_notice_sent_on_a_later_day_than_it_was_worded_for_is_worded_again(
     _drain(engine, settings, late)
     sent = twilio.bodies_to("+84900000000")
     assert "10:00 today" in sent[-1] and "tomorrow" not in sent[-1]
+
+
+EVENING = datetime(2026, 12, 1, 13, 50, tzinfo=UTC)  # 20:50 in Hanoi
+MORNING = datetime(2026, 12, 2, 0, 0, tzinfo=UTC)  # 07:00 in Hanoi, when quiet hours end
+QUIET = {"OUTAGES_NOTICES_QUIET_HOURS": "21:00-07:00"}
+
+
+def test_a_notice_reached_only_in_quiet_hours_waits_for_the_morning(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str],
+) -> None:
+    settings = make_settings(**{**twilio_env, **QUIET}, OUTAGES_NOTICES_CHANNELS="sms")
+    add_customers(h.customers(2, language="en"))
+    ids = h.customer_ids(engine)
+    start = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)  # 08:00 on 7 Dec in Hanoi
+    cut = h.add_outage(engine, start=start, end=start + timedelta(hours=4), members=ids[:1])
+    fault = h.add_outage(engine, kind="fault", status="confirmed", start=EVENING,
+                         members=ids[1:])
+    with time_machine.travel(EVENING, tick=False), engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", cut, 1, EVENING))  # due at once
+        publish(conn, settings, OutageEvent("fault_confirmed", fault, 1, EVENING))
+    late = EVENING + timedelta(minutes=40)  # 21:30: the worker was down until now
+    with time_machine.travel(late, tick=True):
+        _drain(engine, settings, late)
+    assert twilio.bodies_to("+84900000000") == []  # the announcement waits
+    assert len(twilio.bodies_to("+84900000001")) == 1  # a fault is urgent: it goes
+    [held] = h.rows(engine, kind="announcement")
+    assert (held.status, held.due_at, held.attempts, held.first_due_at) == (
+        "pending", MORNING, 0, EVENING)
+    with time_machine.travel(MORNING, tick=True):
+        _drain(engine, settings, MORNING)
+    [sent] = twilio.bodies_to("+84900000000")
+    assert "from 7 Dec 08:00 to 12:00" in sent, sent
+    assert h.rows(engine, kind="announcement")[0].attempts == 1
+
+
+def test_quiet_hours_do_not_hold_a_notice_past_the_start_of_its_cut(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str],
+) -> None:
+    settings = make_settings(**{**twilio_env, **QUIET}, OUTAGES_NOTICES_CHANNELS="sms")
+    add_customers(h.customers(1, language="en"))
+    start = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)  # 06:30 on 2 Dec in Hanoi
+    cut = h.add_outage(engine, start=start, end=start + timedelta(hours=4),
+                       members=h.customer_ids(engine))
+    with time_machine.travel(EVENING, tick=False), engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", cut, 1, EVENING))
+    late = EVENING + timedelta(minutes=40)  # 21:30; 07:00 would be after the start
+    with time_machine.travel(late, tick=True):
+        _drain(engine, settings, late)
+    assert len(twilio.bodies_to("+84900000000")) == 1
+
+
+def test_a_notice_held_through_the_night_is_retried_in_the_morning(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str],
+) -> None:
+    settings = make_settings(**{**twilio_env, **QUIET}, OUTAGES_NOTICES_CHANNELS="sms")
+    add_customers(h.customers(1, language="en"))
+    start = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+    cut = h.add_outage(engine, start=start, end=start + timedelta(hours=4),
+                       members=h.customer_ids(engine))
+    with time_machine.travel(EVENING, tick=False), engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", cut, 1, EVENING))
+    late = EVENING + timedelta(minutes=40)
+    with time_machine.travel(late, tick=True):
+        _drain(engine, settings, late)
+    twilio.fail("+84900000000", 503, 0, times=1)  # the provider down for a moment at 07:00
+    for minutes in (0, 1):
+        at = MORNING + timedelta(minutes=minutes)
+        with time_machine.travel(at, tick=True):
+            _drain(engine, settings, at)
+    # 10 hours after it first fell due, but only just out of quiet hours: tried again.
+    [announcement] = h.rows(engine, kind="announcement")
+    assert (announcement.status, announcement.attempts) == ("sent", 2)
+    assert len(twilio.bodies_to("+84900000000")) == 1

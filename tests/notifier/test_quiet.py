@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from notifier.quiet import defer
+from notifier.quiet import QuietHours, defer
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -42,3 +42,17 @@ def test_dst_night_in_berlin_wakes_at_local_seven() -> None:
     assert woke - due == timedelta(hours=10)
     spring = defer(_utc("2026-03-28 23:00", BERLIN), BERLIN, WINDOW)  # clocks jump forward
     assert spring.astimezone(BERLIN).strftime("%H:%M %z") == "07:00 +0200"
+
+
+def test_the_worker_holds_until_the_window_ends_across_a_clock_change() -> None:
+    berlin = ZoneInfo("Europe/Berlin")  # clocks go from 02:00 to 03:00 on 29 March 2026
+    hours = QuietHours(berlin, (21 * 60, 7 * 60))
+    night = datetime(2026, 3, 28, 23, 0, tzinfo=berlin).astimezone(UTC)
+    morning = datetime(2026, 3, 29, 7, 0, tzinfo=berlin).astimezone(UTC)
+    assert morning == datetime(2026, 3, 29, 5, 0, tzinfo=UTC)  # summer time: UTC+2
+    assert hours.hold_until(night) == morning
+    assert hours.hold_until(night, deadline=morning) is None  # would be too late
+    assert hours.hold_until(morning) is None
+    assert hours.last_end(morning + timedelta(hours=1)) == morning
+    assert hours.last_end(morning - timedelta(minutes=1)) == datetime(2026, 3, 28, 6, 0,
+                                                                      tzinfo=UTC)
