@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Row, exists, func, not_, select
 
 from notifier import outbox
-from outages.enums import ETR_STATED, FINISHED, IncidentStatus, NoticeKind
+from outages.enums import ETR_STATED, FINISHED, IncidentStatus, NoticeKind, ReportSource
 from outages.lifecycle import core as lc
 from outages.lifecycle import fault_grouping
 from outages.models import FaultReport, Interruption, OutageCustomer
-from outages.notices import desk
+from outages.notices import desk, sms_commands
 from outages.notices.queue import (
     Batch,
     context,
@@ -267,6 +267,9 @@ def fault_reported(conn: Connection, settings: Settings, event: OutageEvent,
         return
     report = conn.execute(select(FaultReport.__table__)
                           .where(FaultReport.id == event.report_id)).one()
+    if report.source == ReportSource.SMS and event.actor == sms_commands.ACTOR:
+        return  # texted in: the reply to that SMS said it was received
+
     ctx = context(settings, outage, reported_at=report.first_at)
     batch = _batch(event, outage, NoticeKind.FAULT_REPORT_RECEIVED, ctx, scope=f"report{report.id}",
                    ref_at=report.first_at)

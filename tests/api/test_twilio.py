@@ -348,3 +348,23 @@ def test_an_sms_reported_failed_after_it_was_accepted_goes_by_email(
                                    "ErrorCode": "21610"}, target=client)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(outbox)).scalar_one() == 2
+
+
+def test_a_report_texted_in_is_acknowledged_by_the_reply_alone(twilio_post, engine, people,
+                                                              settings) -> None:
+    from outages.lifecycle import fault_reports
+
+    reply = _reply(twilio_post("/twilio/inbound", {"From": "+84912345003", "Body": "matdien"}))
+    assert "We received your report" in reply
+    with engine.connect() as conn:
+        texted = conn.execute(select(outbox.c.kind, outbox.c.channel)
+                              .where(outbox.c.customer_id == people["PD0003"])).all()
+    assert texted == []  # not a second "we received your report" by SMS or email
+    # The same report taken by the call centre is acknowledged by a notice.
+    with engine.begin() as conn:
+        fault_reports.record(conn, settings, actor="desk", source="cli", customer="PD0004",
+                             channel="call")
+    with engine.connect() as conn:
+        called = conn.execute(select(outbox.c.kind)
+                              .where(outbox.c.customer_id == people["PD0004"])).scalars().all()
+    assert called and set(called) == {"fault_report_received"}
