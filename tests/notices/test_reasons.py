@@ -9,11 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from outages.db import write_transaction
 from outages.lifecycle import core as lc
 from outages.lifecycle import cuts, fault_reports, faults
+from outages.models import FaultReport
 from outages.notices import sms_commands
 from outages.settings import Settings
 from outages.timeutil import utcnow
@@ -84,7 +85,8 @@ def test_an_inbound_sms_report_never_reaches_the_neighbours(
 ) -> None:
     with write_transaction(engine) as conn:
         sms_commands.handle(conn, settings, phone="+84900000002", text="MATDIEN")
-    outage = h.rows(engine, kind="fault_report_received")[0].outage_id
+    with engine.connect() as conn:
+        outage = conn.execute(select(FaultReport.__table__.c.outage_id)).scalar_one()
     faults.confirm(engine, settings, fault_id=outage, actor="dispatch", source="cli",
                    area=lc.read_area(AREA, settings))
     acks = _texts(engine, "fault_ack")
