@@ -53,6 +53,21 @@ def test_every_kind_renders_for_sms_and_email(kind: str, language: str) -> None:
             assert part in email.body
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_email_ends_with_the_customers_own_way_to_stop_them(kind: str,
+                                                                  language: str) -> None:
+    link = "https://notices.example.test/unsubscribe/1.TOKEN"
+    email = _renderer().render(EmailChannel.templates, f"email/{language}/{kind}",
+                               {**CONTEXT, "unsubscribe_url": link}, language=language,
+                               now=SENT)
+    assert link in email.body.splitlines()[-1] and link in email.html
+    assert "unsubscribe\"" not in email.body  # nothing reads replies: no 'reply unsubscribe'
+    without = _renderer().render(EmailChannel.templates, f"email/{language}/{kind}", CONTEXT,
+                                 language=language, now=SENT)
+    assert "1900 6769" in without.body.splitlines()[-1]  # no link: call the hotline
+
+
 def test_dispatcher_text_is_data_not_template_code_and_html_is_escaped() -> None:
     renderer = _renderer()
     hostile = {**CONTEXT, "area": "{{ 7*7 }} <b>x</b>",
