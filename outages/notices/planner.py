@@ -210,8 +210,10 @@ def cut_started(conn: Connection, settings: Settings, event: OutageEvent,
 
 def cut_extended(conn: Connection, settings: Settings, event: OutageEvent,
                  outage: Row[Any]) -> None:
-    """Customers still out hear the new expected end; "running late" moves to it."""
-    _skip(conn, event.outage_id, (NoticeKind.RUNNING_LATE, NoticeKind.CUT_EXTENDED),
+    """Customers still out hear the new expected end; "running late" moves to it. A "started"
+    not sent yet (quiet hours) would give the end replaced: the extension says it all."""
+    _skip(conn, event.outage_id,
+          (NoticeKind.RUNNING_LATE, NoticeKind.CUT_EXTENDED, NoticeKind.STARTED),
           reason=event.kind)
     batch = _batch(event, outage, NoticeKind.CUT_EXTENDED, context(settings, outage),
                    ref_at=outage.etr)

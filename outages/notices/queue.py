@@ -380,7 +380,7 @@ def context(settings: Settings, outage: Row[Any], **extra: Any) -> dict[str, Any
         "area": outage.area_name or None,
         "reason": reasons(settings, outage),
         "start": outage.actual_start or outage.planned_start,
-        "end": outage.planned_end or outage.etr,
+        "end": outage.etr or outage.planned_end,  # an extended cut's new end
         "etr": outage.etr,
         "restored_at": None,
         "reported_at": None,

@@ -339,3 +339,27 @@ def test_power_is_back_gives_the_time_it_came_back_not_the_time_it_was_recorded(
     assert len(rows) == 2 and {r.ref_at for r in rows} == {back}
     assert all("Power is back in Phuong Lang Ha since 08:00 today (off from 06:00" in r.body
                for r in rows), rows[0].body
+
+
+def test_a_start_notice_held_for_the_morning_does_not_outlive_an_extension(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+) -> None:
+    settings = make_settings(OUTAGES_NOTICES_START_NOTICE="true")
+    add_customers(h.customers(1))
+    start = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)  # 22:00 in Hanoi: inside quiet hours
+    extended_at, new_end = start + timedelta(hours=1), start + timedelta(hours=11)  # 09:00
+    outage = h.add_outage(engine, start=start, end=start + timedelta(hours=4),  # 02:00
+                          members=h.customer_ids(engine), status="in_progress",
+                          actual_start=start)
+    with time_machine.travel(start, tick=False), engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_started", outage, 1, start))
+    [started] = h.rows(engine, kind="started")
+    assert started.status == "pending" and "02:00" in started.body  # waits for 07:00
+    with time_machine.travel(extended_at, tick=False), engine.begin() as conn:
+        conn.execute(update(Outage.__table__).values(etr=new_end))
+        h.add_revision(conn, outage, 2, "extended", at=extended_at)
+        publish(conn, settings, OutageEvent("cut_extended", outage, 2, extended_at))
+    [extended] = h.rows(engine, kind="cut_extended")
+    assert "09:00" in extended.body
+    [started] = h.rows(engine, kind="started")
+    assert (started.status, started.last_error_code) == ("skipped", "cut_extended")
