@@ -199,16 +199,30 @@ def resize(
     source: str,
     note: str | None = None,
     allow_empty: bool = False,
+    urgent: bool = False,
+    urgent_reason: str | None = None,
 ) -> OutageView:
+    """Redraw the area. Customers it adds hear of the cut now, so they too must have the
+    notice period, unless the cut is (or is now declared) urgent."""
+    urgent_reason = cut_rules.check_urgent(urgent, urgent_reason)
     with write_transaction(engine) as conn:
         row = _scheduled(conn, cut_id, "resized")
         affected = _affected(conn, settings, area, row.feeders, row.planned_start,
                              allow_empty=allow_empty)
         ids = affected.ids
-        values = {"area_geojson": area.to_geojson(),
-                  "area_name": area.name or affected.place_name() or row.area_name}
+        values: dict[str, Any] = {"area_geojson": area.to_geojson(),
+                                  "area_name": area.name or affected.place_name() or row.area_name}
+        if urgent:
+            values.update(urgent=True, urgent_reason=urgent_reason)
         resized, counts = change_with_set(conn, settings, row, ids, action="resized", actor=actor,
                                   source=source, values=values, note=note)
+        if counts["added"]:
+            try:
+                cut_rules.check_notice(settings, row.planned_start, urgent=resized.urgent)
+            except ValidationError as exc:  # rolled back with the transaction
+                raise ValidationError(
+                    f"the new area adds {counts['added']} customers who have not been told: "
+                    f"{exc}", field="area", hint="urgent") from None
         priority = cut_rules.check_priority_notice(
             conn, settings, resized, urgent=resized.urgent or not _priority_joined(conn, resized))
         lc.publish(conn, settings, resized, "cut_resized", actor=actor)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -72,6 +73,24 @@ def test_reschedule_later_always_earlier_needs_notice(engine: Engine, settings: 
                              end=ahead(days=1, hours=2), urgent=True,
                              urgent_reason="storm forecast", **ACT)
     assert (urgent.urgent, urgent.revision) == (True, 4)
+
+
+def test_customers_a_resize_adds_must_have_the_notice_period(
+        engine: Engine, settings: Settings, grid: Any, time_machine: Any) -> None:
+    start = ahead(days=6)
+    cut = make(engine, settings, 0, 2, start=start, end=start + timedelta(hours=4))
+    time_machine.move_to(ahead(days=4), tick=False)  # two days before the start
+    smaller = cuts.resize(engine, settings, cut_id=cut.id, area=area(columns(0, 1), settings),
+                          **ACT)  # dropping customers needs no notice
+    assert smaller.change.as_json() == {"added": 0, "dropped": 10}
+    with pytest.raises(ValidationError, match="adds 30 customers who have not been told") as e:
+        cuts.resize(engine, settings, cut_id=cut.id, area=area(columns(0, 4), settings), **ACT)
+    assert (e.value.field, e.value.hint) == ("area", "urgent")
+    assert len(membership(engine, cut.id)) == 30  # nothing half-done: still revision 2
+    wider = cuts.resize(engine, settings, cut_id=cut.id, area=area(columns(0, 4), settings),
+                        urgent=True, urgent_reason="transformer failing", **ACT)
+    assert (wider.change.as_json(), wider.urgent, wider.revision) == (
+        {"added": 30, "dropped": 0}, True, 3)
 
 
 def test_history_keeps_every_revision(engine: Engine, relaxed: Settings, grid: Any,

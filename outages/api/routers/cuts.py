@@ -45,6 +45,9 @@ class Reschedule(Body):
 class Resize(Body):
     area: GeoJSON
     allow_empty: bool = False
+    urgent: bool = Field(False, description="customers added may have less than the notice "
+                                            "period")
+    urgent_reason: str | None = Field(None, max_length=500)
     note: str | None = Field(None, max_length=500)
 
 
@@ -107,8 +110,8 @@ def resize(body: Resize, user: Dispatcher, engine: EngineDep, settings: Settings
            cut_id: int = CutId) -> OutageView:
     return cuts.resize(engine, settings, cut_id=cut_id,
                        area=bodies.area(body.area, settings, "area"),
-                       allow_empty=body.allow_empty, note=body.note, actor=user.name,
-                       source=Source.HTTP)
+                       allow_empty=body.allow_empty, note=body.note, urgent=body.urgent,
+                       urgent_reason=body.urgent_reason, actor=user.name, source=Source.HTTP)
 
 
 @router.post("/{id}/cancel", summary="Cancel a scheduled cut")

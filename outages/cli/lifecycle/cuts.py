@@ -117,6 +117,9 @@ def resize(
     cut_id: int = typer.Argument(..., metavar="ID"),
     area: str = typer.Option(..., "--area", help="The new area (GeoJSON)."),
     allow_empty: bool = typer.Option(False, "--allow-empty"),
+    urgent: bool = typer.Option(False, "--urgent", help="Allow adding customers without the "
+                                "full notice period."),
+    urgent_reason: str | None = typer.Option(None, "--urgent-reason"),
     note: str | None = NOTE,
     by: str | None = BY,
     as_json: bool = JSON,
@@ -129,7 +132,8 @@ def resize(
     settings = context.settings
     view = cuts.resize(context.engine, settings, cut_id=cut_id,
                        area=lifecycle.read_area(area, settings), allow_empty=allow_empty,
-                       note=note, actor=cli_actor(by), source=Source.CLI)
+                       note=note, urgent=urgent, urgent_reason=urgent_reason,
+                       actor=cli_actor(by), source=Source.CLI)
     args.emit(view, as_json)
 
 
