@@ -56,16 +56,24 @@ def is_gsm7(text: str) -> bool:
 def measure(text: str) -> SmsInfo:
     """Encoding and segment count per GSM 03.38: 160/153 for GSM-7, 70/67 for UCS-2."""
     if is_gsm7(text):
-        units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
-        return SmsInfo("GSM-7", units, _segments(units, 160, 153))
-    units = len(text.encode("utf-16-le")) // 2
-    return SmsInfo("UCS-2", units, _segments(units, 70, 67))
+        widths = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
+        return SmsInfo("GSM-7", sum(widths), _segments(widths, 160, 153))
+    widths = [2 if ord(ch) > 0xFFFF else 1 for ch in text]  # UTF-16 surrogate pairs
+    return SmsInfo("UCS-2", sum(widths), _segments(widths, 70, 67))
 
 
-def _segments(units: int, single: int, multi: int) -> int:
-    if units <= single:
+def _segments(widths: list[int], single: int, multi: int) -> int:
+    """Segments of a message of characters this wide. A character is never split between
+    two parts of a long message (an escape and its letter, the halves of an emoji): one that
+    does not fit whole starts the next part (3GPP TS 23.038, 6.2.1.1)."""
+    if sum(widths) <= single:
         return 1
-    return -(-units // multi)
+    count, used = 1, 0
+    for width in widths:
+        if used + width > multi:
+            count, used = count + 1, 0
+        used += width
+    return count
 
 
 def prepare(text: str, *, ascii_only: bool) -> tuple[str, SmsInfo]:

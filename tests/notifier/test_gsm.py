@@ -50,3 +50,16 @@ def test_invisible_ucs2_triggers_are_cleaned_even_without_folding() -> None:
 def test_diacritics_kept_when_folding_is_off() -> None:
     text, info = gsm.prepare("Điện lực", ascii_only=False)
     assert (text, info.encoding) == ("Điện lực", "UCS-2")
+
+
+def test_an_escaped_character_is_never_split_between_two_parts() -> None:
+    # 152 + 2 ('[': escape and letter) + 152 = 306 septets, two parts' worth; but '[' does
+    # not fit in the first part's last septet, so it starts the second, and one is left over.
+    assert gsm.measure("x" * 152 + "[" + "x" * 152) == gsm.SmsInfo("GSM-7", 306, 3)
+    assert gsm.measure("x" * 151 + "[" + "x" * 153) == gsm.SmsInfo("GSM-7", 306, 2)
+
+
+def test_an_emoji_is_never_split_between_two_parts() -> None:
+    # One surrogate pair (2 UTF-16 units) after 66 units: it starts the second part.
+    assert gsm.measure("á" * 66 + "\U0001f50c" + "á" * 66) == gsm.SmsInfo("UCS-2", 134, 3)
+    assert gsm.measure("á" * 65 + "\U0001f50c" + "á" * 67) == gsm.SmsInfo("UCS-2", 134, 2)
