@@ -117,6 +117,9 @@ def parse_area(
     if not parts:
         raise AreaError("no Polygon or MultiPolygon found: an area needs at least one polygon")
     labelled = [item for where, geometry in parts for item in _build(where, geometry, territory)]
+    if not labelled:
+        raise AreaError("the area's polygons have no coordinates: an area needs at least one "
+                        "polygon with a closed ring of [lon, lat] positions")
     count = sum(int(shapely.get_num_coordinates(polygon)) for _, polygon in labelled)
     if max_vertices is not None and count > max_vertices:
         raise AreaError(f"area has {count} vertices, more than the limit of {max_vertices}: "
@@ -204,7 +207,11 @@ def _position(where: str, position: Any, territory: BBox) -> tuple[float, float]
             or not all(isinstance(v, int | float) and not isinstance(v, bool)
                        for v in position[:2])):
         raise AreaError(f"expected [lon, lat] numbers, got {json.dumps(position)}", location=where)
-    lon, lat = float(position[0]), float(position[1])
+    try:
+        lon, lat = float(position[0]), float(position[1])
+    except OverflowError:  # an integer too long for a float: no longitude or latitude
+        raise AreaError(f"[lon, lat] out of range: lon is -180..180, lat -90..90, got "
+                        f"{str(position[:2])[:60]}", location=where) from None
     problem = point_problem(lon, lat, territory)
     if problem:
         raise AreaError(problem, location=where)
