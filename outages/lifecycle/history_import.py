@@ -7,6 +7,7 @@ each batch in one transaction together with the outages it creates.
 
 from __future__ import annotations
 
+import codecs
 import csv
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,6 +64,7 @@ class State:
 def import_csv(engine: Engine, settings: Settings, *, path: Path, actor: str, source: str,
                rejects_path: Path | None = None) -> HistoryImport:
     rejects_path = rejects_path or path.with_name(path.stem + ".rejects.csv")
+    _check_text(path)  # before anything is stored: rows are stored batch by batch
     with engine.connect() as conn:
         query = select(lc.CUSTOMERS.c.code, lc.CUSTOMERS.c.id)
         state = State(codes={code: cid for code, cid in conn.execute(query)})
@@ -85,6 +87,37 @@ def import_csv(engine: Engine, settings: Settings, *, path: Path, actor: str, so
     return HistoryImport(imported=state.imported, rejected=state.rejected,
                          outages_created=len(state.created),
                          rejects_file=str(written) if written else None)
+
+
+def _check_text(path: Path) -> None:
+    """The whole file is UTF-8 text: one bad byte would otherwise stop the import after the
+    batches before it were stored."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    line += chunk.count(b"\n", 0, max(0, exc.start))
+                    raise ValidationError(
+                        f"{path.name}: line {line} is not UTF-8 text; save the file as UTF-8 "
+                        "(CSV UTF-8 in a spreadsheet) and import it again. Nothing was "
+                        "imported", field="file") from None
+                if (nul := chunk.find(b"\0")) >= 0:  # the CSV reader stops at one
+                    at = line + chunk.count(b"\n", 0, nul)
+                    raise ValidationError(
+                        f"{path.name}: line {at} holds a NUL "
+                        "byte: this is not a CSV text file. Nothing was imported",
+                        field="file")
+                line += chunk.count(b"\n")
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise ValidationError(f"{path.name}: the file ends inside a character: it is not "
+                              "UTF-8 text. Nothing was imported", field="file") from None
+    except OSError as exc:
+        raise ValidationError(f"cannot read {path}: {exc.strerror}", field="path") from None
 
 
 def _open(path: Path) -> TextIO:

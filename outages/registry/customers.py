@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, Select, func, select, update
 
 from outages.access import audit
 from outages.db import write_transaction
-from outages.errors import NotFound, ValidationError
+from outages.errors import NotFound, OutagesError, ValidationError
 from outages.models import Customer
 from outages.registry.contacts import PhoneNormalizer, email_problem, language_problem
 from outages.registry.importer import ImportResult, Progress, import_customers
@@ -166,12 +166,27 @@ def import_registry(
     rejects_path: Path | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Import a registry file (see customer_import) and record who did it in the audit log."""
-    result = import_customers(engine, settings, path, rejects_path=rejects_path,
-                              progress=progress)
+    """Import a registry file (see customer_import) and record who did it in the audit log,
+    also when an error stopped it after some batches were stored."""
+    result = ImportResult()
+    try:
+        import_customers(engine, settings, path, rejects_path=rejects_path, progress=progress,
+                         result=result)
+    except OutagesError as exc:
+        if result.imported or result.updated:
+            _audit_import(engine, result, actor=actor, source=source, path=path,
+                          stopped=exc.message)
+        raise
+    _audit_import(engine, result, actor=actor, source=source, path=path)
+    return result
+
+
+def _audit_import(engine: Engine, result: ImportResult, *, actor: str, source: str,
+                  path: Path, stopped: str | None = None) -> None:
     counts = result.as_json()
+    after: dict[str, Any] = {k: counts[k] for k in ("imported", "updated", "rejected")}
+    if stopped is not None:
+        after["stopped"] = stopped
     with write_transaction(engine) as conn:
         audit.record(conn, actor=actor, source=source, action="customers.import",
-                     entity="customer", entity_id=Path(path).name,
-                     after={k: counts[k] for k in ("imported", "updated", "rejected")})
-    return result
+                     entity="customer", entity_id=Path(path).name, after=after)

@@ -12,7 +12,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -62,8 +62,11 @@ def import_customers(
     *,
     rejects_path: Path | None = None,
     progress: Progress | None = None,
+    result: ImportResult | None = None,
 ) -> ImportResult:
-    """Import a CSV or GeoJSON registry file; see the module docstring for the guarantees."""
+    """Import a CSV or GeoJSON registry file; see the module docstring for the guarantees.
+    `result`, when given, is filled as batches are stored: what an import stopped by an
+    error stored before it."""
     path = Path(path)
     rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(path)
     if rejects_path.resolve() == path.resolve():
@@ -76,7 +79,8 @@ def import_customers(
         header = [*source.original_header, source.location_name, "reason"]
         rejects = stack.enter_context(RejectsFile(rejects_path, header))
         stack.enter_context(_cycle_collection_paused())
-        result = _run(engine, settings, source, rejects, progress, path)
+        result = _run(engine, settings, source, rejects, progress, path,
+                      result or ImportResult())
         result.rejects_file = rejects.commit()
     return result
 
@@ -96,8 +100,8 @@ def _cycle_collection_paused() -> Iterator[None]:
 
 
 def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFile,
-         progress: Progress | None, path: Path) -> ImportResult:
-    checker, result, seen = RowChecker(settings), ImportResult(), dict[str, int]()
+         progress: Progress | None, path: Path, result: ImportResult) -> ImportResult:
+    checker, seen = RowChecker(settings), dict[str, int]()
     size, label = settings.customers.import_batch, source.location_name
     # Leaving the pool waits for a batch in flight, so an error never abandons one half-done.
     writer = BatchWriter(engine, source.present)
@@ -123,6 +127,9 @@ def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFil
             batch.flush()
             batch.wait()
         finally:
+            if batch.pending is not None:  # stopped by the input: the batch in flight counts
+                with suppress(Exception):  # the error that stopped the import matters more
+                    batch.wait()
             # On the writer's thread, after any batch in flight; it rebuilds set-aside indexes.
             closed = pool.submit(writer.close)
     closed.result()  # reached only on success: a failure's own error matters more

@@ -149,3 +149,24 @@ def test_update_channel_preference(client, headers, people) -> None:
     assert "not fax" in bad.text
     cleared = client.patch("/customers/PD0002", headers=headers["admin"], json={"channels": ""})
     assert cleared.json()["channels"] is None
+
+
+def test_an_import_stopped_part_way_audits_what_it_stored(make_client, headers,
+                                                         engine) -> None:
+    from sqlalchemy import func
+
+    from outages.models import Customer
+
+    client = make_client(OUTAGES_CUSTOMERS_IMPORT_BATCH="100")
+    rows = "".join(f"K{i:05d},105.85,21.03\n" for i in range(5000))
+    body = ("code,lon,lat\n" + rows).encode() + b"K99999,105.85,21.03,\xff\n"
+    response = client.post("/customers/import", headers=headers["admin"],
+                           files={"file": ("registry.csv", body, "text/csv")})
+    assert response.status_code == 422, response.text
+    with engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(Customer)).scalar_one()
+        [entry] = conn.execute(select(AuditEntry.after).where(
+            AuditEntry.action == "customers.import")).scalars().all()
+    after = json.loads(entry) if isinstance(entry, str) else entry
+    assert stored > 0 and after["imported"] == stored
+    assert "stopped" in after

@@ -164,3 +164,27 @@ def test_notice_preview_errors(client, headers, cut_with_notices) -> None:
     as_fault = client.get("/notices/preview", params={"fault": cut}, headers=headers["viewer"])
     assert as_fault.status_code == 404
     assert client.get("/notices/stats").status_code == 401
+
+
+def test_a_history_file_that_is_not_utf8_is_refused_before_anything_is_stored(
+        make_client, headers, people, engine) -> None:
+    from sqlalchemy import func
+
+    from outages.models import Interruption, Outage
+
+    client = make_client(OUTAGES_CUSTOMERS_IMPORT_BATCH="100")
+    good = "".join(f"X{i},PD0001,2026-01-05 08:00,2026-01-05 09:30,weather,false\n"
+                   for i in range(400))
+    for bad, said in ((b"X999,PD0002,2026-01-05 08:00,2026-01-05 09:30,m\xe9t\xe9o,false\n",
+                       "line 402 is not UTF-8 text"),
+                      (b"X999,PD0002,2026-01-05 08:00,2026-01-05 09:30,\x00,false\n",
+                       "line 402 holds a NUL byte")):
+        body = ("outage_id,customer_code,start,end,cause,planned\n" + good).encode() + bad
+        response = client.post("/interruptions/import", headers=headers["admin"],
+                               files={"file": ("history.csv", body, "text/csv")})
+        assert response.status_code == 422, response.text
+        assert said in response.json()["detail"] and response.json()["field"] == "file"
+    with engine.connect() as conn:
+        stored = [conn.execute(select(func.count()).select_from(t)).scalar_one()
+                  for t in (Outage, Interruption)]
+    assert stored == [0, 0]
