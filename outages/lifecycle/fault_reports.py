@@ -51,7 +51,8 @@ def resolve(conn: Connection, settings: Settings, *, customer: str | None, phone
         raise ValidationError("give one of a customer code, a phone number or a place",
                               field="customer", hint="one_caller")
     if customer is not None:
-        row = _customer(conn, lc.CUSTOMERS.c.code == customer.strip())
+        found = lc.customer_by_code(conn, customer)
+        row = None if found is None else _customer(conn, lc.CUSTOMERS.c.id == found)
         if row is None:
             raise NotFound(f"no customer with code {customer!r}", field="customer")
         return Reporter(row.id, row.code, row.phone, row.lon, row.lat)

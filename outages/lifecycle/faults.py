@@ -56,6 +56,17 @@ def proposal(conn: Connection, settings: Settings, fault_id: int) -> Area:
     return Area(geometry=back)
 
 
+def proposed(conn: Connection, settings: Settings, fault_id: int,
+             started_at: datetime | None = None) -> tuple[Area, int]:
+    """The automatic area of an incident still to be confirmed, and how many customers
+    confirming it would take out: those connected on the day it started, as `confirm`
+    counts them."""
+    _open(conn, fault_id, allowed=(IncidentStatus.REPORTED,), doing="confirmed again")
+    area = proposal(conn, settings, fault_id)
+    day = to_local(started_at or _first_report(conn, fault_id), settings.tz).date()
+    return area, customers_in_area(conn, area, on=day).count
+
+
 def _feeder_ids(conn: Connection, feeders: Sequence[str], on: date) -> npt.NDArray[np.int64]:
     c = lc.CUSTOMERS.c
     connected = cast(ColumnElement[bool], connected_filter(on))

@@ -158,3 +158,35 @@ def test_incident_area_is_redrawn_and_lists_reports_outside(client, headers, fau
     assert wider.json()["reporters_outside"] == []
     shown = json.loads(cli("faults", "show", str(fault_id), "--json").stdout)
     assert shown["revision"] == wider.json()["revision"] and shown["reporters_outside"] == []
+
+
+def test_the_proposed_area_counts_the_customers_confirming_it_takes_out(
+        client, headers, people, add_customers) -> None:
+    from datetime import date
+
+    add_customers([{"code": "PD0099", "lon": 105.8521, "lat": 21.0281, "district": "Hoan Kiem",
+                    "connected_on": date(2010, 1, 1), "disconnected_on": date(2024, 1, 1)}])
+    reported = client.post("/faults/reports", json={"customer": "PD0001"},
+                           headers=headers["dispatcher"])
+    fault = reported.json()["outage_id"]
+    proposal = client.post(f"/faults/{fault}/confirm", json={"auto": True},
+                           headers=headers["dispatcher"]).json()
+    saved = client.post(f"/faults/{fault}/confirm", json={"auto": True, "confirm": True},
+                        headers=headers["dispatcher"]).json()
+    assert proposal["customers"] == saved["affected"] > 0  # the disconnected one in neither
+    again = client.post(f"/faults/{fault}/confirm", json={"auto": True},
+                        headers=headers["dispatcher"])
+    assert again.status_code == 409  # confirmed already: nothing to propose
+    unknown = client.post("/faults/4242/confirm", json={"auto": True},
+                          headers=headers["dispatcher"])
+    assert (unknown.status_code, unknown.json()["field"]) == (404, "id")
+
+
+def test_still_out_by_a_code_in_small_letters_files_a_report_outside_the_window(
+        client, headers, people, engine) -> None:
+    add_outage(engine, customers=[people["PD0003"]], kind="fault", status="restored",
+               start=utcnow() - timedelta(days=3), restored=[people["PD0003"]])
+    answer = client.post("/faults/still-out", json={"customer": "pd0003"},
+                         headers=headers["dispatcher"])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["reopened"] is False and answer.json()["report_id"]

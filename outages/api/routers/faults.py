@@ -17,7 +17,6 @@ from outages.errors import ValidationError
 from outages.lifecycle import fault_reports, faults, reopen
 from outages.lifecycle import views as outage_views
 from outages.lifecycle.results import AreaProposal, FaultReport, OutageView, StillOut
-from outages.registry.matching import customers_in_area
 
 router = json_router(prefix="/faults", tags=["faults"])
 FaultId = Path(ge=1, le=2**31 - 1, alias="id")
@@ -119,8 +118,7 @@ def confirm(body: Confirm, user: Dispatcher, engine: EngineDep, settings: Settin
         if chosen is not None:
             raise ValidationError("give either area or auto, not both", field="auto")
         with reading(engine) as conn:
-            chosen = faults.proposal(conn, settings, fault_id)
-            count = customers_in_area(conn, chosen).count
+            chosen, count = faults.proposed(conn, settings, fault_id)
         if not body.confirm:
             return AreaProposal(
                 proposed=True, area=json.loads(chosen.to_geojson()),

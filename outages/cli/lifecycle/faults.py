@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,24 +98,24 @@ def confirm(
     if auto and as_json and not yes:
         raise ValidationError("--auto with --json cannot ask for confirmation: add --yes",
                               field="--yes")
+    if auto and chosen is not None:
+        raise ValidationError("give either --area or --auto, not both", field="--auto")
+    started = args.at(settings, started_at, "--started-at")
     if auto:
-        if chosen is not None:
-            raise ValidationError("give either --area or --auto, not both", field="--auto")
-        chosen = _accept_proposal(context, fault_id, yes=yes, quiet=as_json)
+        chosen = _accept_proposal(context, fault_id, started, yes=yes, quiet=as_json)
     view = faults.confirm(
         context.engine, settings, fault_id=fault_id, area=chosen, feeders=feeder or None,
-        auto=auto, started_at=args.at(settings, started_at, "--started-at"), cause=cause,
+        auto=auto, started_at=started, cause=cause,
         reason=reason, reason_en=reason_en, actor=cli_actor(by), source=Source.CLI)
     args.emit(view, as_json)
 
 
-def _accept_proposal(context: CliContext, fault_id: int, *, yes: bool, quiet: bool) -> Area:
+def _accept_proposal(context: CliContext, fault_id: int, started_at: datetime | None, *,
+                     yes: bool, quiet: bool) -> Area:
     from outages.lifecycle import faults
-    from outages.registry.matching import customers_in_area
 
     with context.engine.connect() as conn:
-        proposed = faults.proposal(conn, context.settings, fault_id)
-        count = customers_in_area(conn, proposed).count
+        proposed, count = faults.proposed(conn, context.settings, fault_id, started_at)
     if not quiet:
         console.print(f"Proposed area ({proposed.area_km2():.3f} km², {count} customers):",
                       markup=False)
