@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, func, select, update
 
 from geo import Area
 from outages import timeutil
@@ -79,8 +79,10 @@ def restore(
     ).values(end_at=at), [{"cid": cid} for cid in targets])
     remaining = lc.count_open(conn, row.id)
     values: dict[str, Any] = {}
-    if remaining == 0:
-        values = {"status": DONE[row.kind], "actual_end": at}
+    if remaining == 0:  # over when the last customer came back, whatever step said so last
+        last_back = conn.execute(select(func.max(lc.INTERRUPTIONS.c.end_at)).where(
+            lc.INTERRUPTIONS.c.outage_id == row.id)).scalar()
+        values = {"status": DONE[row.kind], "actual_end": max(at, last_back or at)}
     step = {"restored": len(targets), "remaining": remaining,
             "scope": "area" if area else "customers" if codes else "all"}
     after = lc.change(conn, row, action="restored", actor=actor, source=source, values=values,

@@ -175,6 +175,25 @@ def test_restore_before_start_time_refused(engine: Engine, relaxed: Settings,
         cuts.restore(engine, relaxed, cut_id=cut.id, at=ahead(minutes=-20), **ACT)
 
 
+def test_a_cut_ends_when_its_last_customer_came_back_whatever_step_said_so(
+        engine: Engine, relaxed: Settings, grid: Any) -> None:
+    from outages.models import Outage
+    from outages.timeutil import utcnow
+
+    cut = make(engine, relaxed, 0, 1)
+    now = utcnow()
+    cuts.start(engine, relaxed, cut_id=cut.id, at=now - timedelta(hours=3), **ACT)
+    cuts.restore(engine, relaxed, cut_id=cut.id, at=now - timedelta(hours=1),
+                 area=area(columns(0, 0), relaxed), **ACT)
+    # The rest came back earlier, recorded afterwards.
+    done = cuts.restore(engine, relaxed, cut_id=cut.id, at=now - timedelta(hours=2), **ACT)
+    assert done.status == "completed"
+    with engine.connect() as conn:
+        end = conn.execute(select(Outage.actual_end).where(Outage.id == cut.id)).scalar_one()
+    assert end == max(e for _start, e in interruptions(engine, cut.id).values())
+    assert abs((end - (now - timedelta(hours=1))).total_seconds()) < 1
+
+
 def test_cli_restore_with_customers_file(cli: Any, engine: Engine, relaxed: Settings,
                                          grid: Any, tmp_path: Path) -> None:
     cut = make(engine, relaxed)
