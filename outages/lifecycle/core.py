@@ -154,13 +154,19 @@ def customer_by_code(conn: Connection, code: str) -> int | None:
     return int(exact[0]) if exact else (int(found[0].id) if found else None)
 
 
-def find(conn: Connection, outage_id: int) -> Row[Any] | None:
-    """The outage's row, or None when there is none."""
-    return conn.execute(select(OUTAGES).where(OUTAGES.c.id == outage_id)).first()
+def find(conn: Connection, outage_id: int, *, lock: bool = False) -> Row[Any] | None:
+    """The outage's row, or None when there is none. `lock`: held until the transaction
+    ends (PostgreSQL; SQLite lets one writer in at a time anyway), so that two dispatchers
+    changing one outage at once take turns: the second sees the first's revision."""
+    query = select(OUTAGES).where(OUTAGES.c.id == outage_id)
+    return conn.execute(query.with_for_update() if lock else query).first()
 
 
-def load(conn: Connection, outage_id: int, *, kind: str | None = None) -> Row[Any]:
-    row = find(conn, outage_id)
+def load(conn: Connection, outage_id: int, *, kind: str | None = None,
+         lock: bool = False) -> Row[Any]:
+    """The outage's row (NotFound, naming what to list, when there is none); `lock` it to
+    change it (see find)."""
+    row = find(conn, outage_id, lock=lock)
     if row is None:
         what = KIND_LABEL.get(kind or "", "outage")
         raise NotFound(f"no {what} with id {outage_id}", field="id",

@@ -108,7 +108,7 @@ def _insert(conn: Connection, *, area: Area, name: str | None, start: datetime, 
 
 def _scheduled(conn: Connection, cut_id: int, doing: str,
                started_hint: str | None = None) -> Row[Any]:
-    row = lc.load(conn, cut_id, kind=OutageKind.PLANNED)
+    row = lc.load(conn, cut_id, kind=OutageKind.PLANNED, lock=True)
     if row.status != CutStatus.SCHEDULED:
         hint = started_hint if row.status == CutStatus.IN_PROGRESS else None
         raise Conflict(f"cut {cut_id} is {row.status}; only a scheduled cut can be {doing}",
@@ -286,7 +286,7 @@ def extend(
                               "when power is now expected back", field="end")
     lc.check_ahead(settings, end, field="end", what="end")
     with write_transaction(engine) as conn:
-        row = lc.load(conn, cut_id, kind=OutageKind.PLANNED)
+        row = lc.load(conn, cut_id, kind=OutageKind.PLANNED, lock=True)
         if row.status != CutStatus.IN_PROGRESS:
             raise Conflict(f"cut {cut_id} is {row.status}; only a started cut can be extended "
                            "(a scheduled one is rescheduled)")

@@ -61,7 +61,8 @@ def proposed(conn: Connection, settings: Settings, fault_id: int,
     """The automatic area of an incident still to be confirmed, and how many customers
     confirming it would take out: those connected on the day it started, as `confirm`
     counts them."""
-    _open(conn, fault_id, allowed=(IncidentStatus.REPORTED,), doing="confirmed again")
+    _open(conn, fault_id, allowed=(IncidentStatus.REPORTED,), doing="confirmed again",
+          lock=False)
     area = proposal(conn, settings, fault_id)
     day = to_local(started_at or _first_report(conn, fault_id), settings.tz).date()
     return area, customers_in_area(conn, area, on=day).count
@@ -82,8 +83,9 @@ def _check_cause(settings: Settings, cause: str | None) -> str:
     return cause
 
 
-def _open(conn: Connection, fault_id: int, *, allowed: tuple[str, ...], doing: str) -> Row[Any]:
-    row = lc.load(conn, fault_id, kind=OutageKind.FAULT)
+def _open(conn: Connection, fault_id: int, *, allowed: tuple[str, ...], doing: str,
+          lock: bool = True) -> Row[Any]:
+    row = lc.load(conn, fault_id, kind=OutageKind.FAULT, lock=lock)
     if row.status not in allowed:
         raise Conflict(f"incident {fault_id} is {row.status}; it cannot be {doing}")
     return row

@@ -164,7 +164,7 @@ def restore_outage(
     """One restoration step of a cut or an incident, as one transaction; the view after it
     with the step's figures under "step"."""
     with write_transaction(engine) as conn:
-        row = lc.load(conn, outage_id, kind=kind)
+        row = lc.load(conn, outage_id, kind=kind, lock=True)
         check_restorable(row)
         after, step = restore(conn, settings, row, at=at, area=area, codes=codes,
                               actor=actor, source=source)

@@ -248,3 +248,38 @@ def test_reschedule_to_the_same_window_changes_nothing(engine: Engine, relaxed: 
     assert [e.kind for e in published] == ["cut_created"]
     with engine.connect() as conn:
         assert len(outage_views.history(conn, relaxed, cut.id)) == 1
+
+
+@pytest.mark.postgres_only
+def test_two_dispatchers_changing_one_cut_at_once_take_turns(engine: Engine, settings: Settings,
+                                                             grid: Any) -> None:
+    import threading
+
+    from sqlalchemy import text
+
+    cut = make(engine, settings, start=ahead(days=6), end=ahead(days=6, hours=4))
+    results: list[Any] = []
+    with engine.connect() as first:  # a colleague's change, under way
+        first.begin()
+        first.execute(text("SELECT id FROM outages WHERE id = :id FOR UPDATE"), {"id": cut.id})
+
+        def second() -> None:
+            try:
+                results.append(cuts.reschedule(engine, settings, cut_id=cut.id,
+                                               start=ahead(days=8), end=ahead(days=8, hours=2),
+                                               **ACT))
+            except Exception as exc:  # noqa: BLE001 - the assertion below says what it was
+                results.append(exc)
+
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        waiting.join(timeout=1.0)
+        assert waiting.is_alive()  # it waits for the colleague's change to end
+        first.execute(text("UPDATE outages SET revision = 2 WHERE id = :id"), {"id": cut.id})
+        first.execute(text("INSERT INTO outage_revisions (outage_id, revision, action, actor, at)"
+                           " VALUES (:id, 2, 'resized', 'colleague', now())"), {"id": cut.id})
+        first.commit()
+    waiting.join(timeout=30)
+    [after] = results
+    assert not isinstance(after, Exception), after
+    assert after.revision == 3  # after the colleague's revision 2, not a second revision 2
