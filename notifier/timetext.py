@@ -10,7 +10,7 @@ from datetime import datetime, tzinfo
 
 @dataclass(frozen=True)
 class LocalTime:
-    time: str  # "08:00"
+    time: str  # "08:00"; "01:30 EST" when the clock shows 01:30 twice that night
     day: int
     month: int
     year: int
@@ -27,7 +27,17 @@ def local_time(value: datetime, *, now: datetime, tz: tzinfo,
     offset = (local.date() - today).days
     relative = {0: "today", 1: "tomorrow"}.get(offset)
     same_day = follows is not None and follows.astimezone(tz).date() == local.date()
-    return LocalTime(time=local.strftime("%H:%M"), day=local.day, month=local.month,
+    return LocalTime(time=_clock(local), day=local.day, month=local.month,
                      year=local.year, relative=relative, show_year=local.year != today.year,
                      same_day=same_day)
 
+
+
+def _clock(local: datetime) -> str:
+    """The wall-clock time, with the zone's abbreviation when the clock shows it twice (the
+    hour repeated when clocks go back): "01:45 EDT" then "01:15 EST" is not a window that
+    ends before it starts."""
+    other = local.replace(fold=1 - local.fold)
+    if other.utcoffset() == local.utcoffset():
+        return local.strftime("%H:%M")
+    return f"{local:%H:%M} {local.tzname()}"

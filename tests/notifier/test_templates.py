@@ -151,3 +151,21 @@ def test_a_notice_without_an_area_name_shows_no_internal_id(language: str) -> No
     for kind in ("fault_report_received", "fault_ack"):
         text = _sms(kind, language, SENT, area=None)
         assert "None" not in text and "#" not in text, text
+
+
+def test_a_window_across_the_hour_clocks_go_back_says_which_hour() -> None:
+    # New York, 1 Nov 2026: 02:00 EDT becomes 01:00 EST. A cut from 01:45 EDT to 01:15 EST
+    # (30 minutes) must not read as ending before it starts.
+    new_york = ZoneInfo("America/New_York")
+    renderer = Renderer(paths.templates_dir(), sms_ascii=True, tz=new_york)
+    context = {**CONTEXT, "start": datetime(2026, 11, 1, 5, 45, tzinfo=UTC),
+               "end": datetime(2026, 11, 1, 6, 15, tzinfo=UTC)}
+    sms = renderer.render(SmsChannel.templates, "sms/en/announcement", context,
+                          language="en", now=datetime(2026, 10, 25, 12, 0, tzinfo=UTC))
+    assert "from 1 Nov 01:45 EDT to 01:15 EST" in sms.body, sms.body
+    # Any other night reads as usual.
+    context = {**CONTEXT, "start": datetime(2026, 11, 2, 6, 45, tzinfo=UTC),
+               "end": datetime(2026, 11, 2, 7, 15, tzinfo=UTC)}
+    sms = renderer.render(SmsChannel.templates, "sms/en/announcement", context,
+                          language="en", now=datetime(2026, 10, 25, 12, 0, tzinfo=UTC))
+    assert "from 2 Nov 01:45 to 02:15 " in sms.body, sms.body
