@@ -103,7 +103,8 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
         return found
     followed = followed or {}
     customer_of = {row.id: row.customer_id or followed.get(row.id) for row in rows}
-    status, restored = _outage_state(conn, rows, set(customer_of.values()))
+    status, restored, back = _outage_state(conn, rows, set(customer_of.values()))
+    now = utcnow()
     rescheduled = _last_rescheduled(conn, rows)
     # Customers the outage covers now, and those out again in it (told "restored", they
     # said power was still off, and the outage reopened them).
@@ -126,6 +127,11 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
             found[row.id] = NOT_AFFECTED
         elif row.kind == NoticeKind.RESTORED and (row.outage_id, customer) in out_again:
             found[row.id] = "reopened"
+        elif row.kind == NoticeKind.STARTED and row.outage_id in back \
+                and back[row.outage_id] <= now:
+            # Held for the morning, it would say power comes back at a time already past:
+            # "running late" or "restored" has told them since.
+            found[row.id] = "end_passed"
     return found
 
 
@@ -175,22 +181,26 @@ def _stale_etr_warnings(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int,
 
 
 def _outage_state(conn: Connection, rows: Sequence[Row[Any]], customers: set[int | None],
-                  ) -> tuple[dict[int, str], set[tuple[int, int]]]:
-    """Each outage's status, and which of `customers` each has restored: one query."""
+                  ) -> tuple[dict[int, str], set[tuple[int, int]], dict[int, datetime]]:
+    """Each outage's status, which of `customers` each has restored, and when power is
+    expected back (its ETR, else its planned end): one query."""
     o, i = lc.OUTAGES.c, lc.INTERRUPTIONS.c
     customers = {c for c in customers if c is not None}
     ended = and_(i.outage_id == o.id, db.among(conn, i.customer_id, customers),
                  i.end_at.is_not(None))
-    query = (select(o.id, o.status, i.customer_id)
+    query = (select(o.id, o.status, i.customer_id, func.coalesce(o.etr, o.planned_end))
              .select_from(lc.OUTAGES.outerjoin(lc.INTERRUPTIONS, ended))
              .where(o.id.in_({row.outage_id for row in rows})))
     status: dict[int, str] = {}
     restored: set[tuple[int, int]] = set()
-    for outage_id, outage_status, customer_id in conn.execute(query):
+    back: dict[int, datetime] = {}
+    for outage_id, outage_status, customer_id, expected in conn.execute(query):
         status[outage_id] = outage_status
+        if expected is not None:
+            back[outage_id] = expected
         if customer_id is not None:
             restored.add((outage_id, customer_id))
-    return status, restored
+    return status, restored, back
 
 
 def barred(channel: str, customer: Row[Any]) -> str | None:

@@ -448,3 +448,31 @@ def test_a_notice_held_through_the_night_is_retried_in_the_morning(
     [announcement] = h.rows(engine, kind="announcement")
     assert (announcement.status, announcement.attempts) == ("sent", 2)
     assert len(twilio.bodies_to("+84900000000")) == 1
+
+
+def test_a_start_notice_held_past_the_cuts_expected_end_is_not_sent(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str],
+) -> None:
+    settings = make_settings(**{**twilio_env, **QUIET}, OUTAGES_NOTICES_CHANNELS="sms",
+                             OUTAGES_NOTICES_START_NOTICE="true")
+    add_customers(h.customers(2, language="en"))
+    ids = h.customer_ids(engine)
+    start = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)  # 22:00 in Hanoi
+    short = h.add_outage(engine, start=start, end=start + timedelta(hours=4),  # to 02:00
+                         members=ids[:1], status="in_progress", actual_start=start)
+    long = h.add_outage(engine, start=start, end=start + timedelta(hours=11),  # to 09:00
+                        members=ids[1:], status="in_progress", actual_start=start)
+    with time_machine.travel(start, tick=False), engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_started", short, 1, start))
+        publish(conn, settings, OutageEvent("cut_started", long, 1, start))
+    morning = datetime(2026, 12, 8, 0, 0, tzinfo=UTC)  # 07:00: the started notices fall due
+    with time_machine.travel(morning, tick=True):
+        _drain(engine, settings, morning)
+    # Not "power back at 02:00" at 07:00: only that the work did not finish by then.
+    [late] = twilio.bodies_to("+84900000000")
+    assert "did not finish by 02:00" in late
+    [told] = twilio.bodies_to("+84900000001")
+    assert "09:00" in told
+    skipped = [r for r in h.rows(engine, kind="started") if r.status == "skipped"]
+    assert [(r.customer_id, r.last_error_code) for r in skipped] == [(ids[0], "end_passed")]
