@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from geo import Area, BBox
 from outages.api import bodies
-from outages.api.deps import reading
+from outages.api.deps import COORDINATE_DECIMALS, reading
 from outages.console.pages import console_root, render
 from outages.console.session import CanDispatch, CanRead, Visitor, engine_of, settings_of
 from outages.enums import INCIDENT_OPEN, OutageKind, Source
@@ -147,8 +147,10 @@ async def outages_layer(request: Request, _visitor: CanRead) -> Response:
 
 
 @router.get("/map/reports.geojson")
-async def reports_layer(request: Request, _visitor: CanRead) -> Response:
-    return await _answer(_read(request, lambda conn, s: map_layers.reports_layer(conn, s)))
+async def reports_layer(request: Request, visitor: CanRead) -> Response:
+    decimals = None if visitor.can("personal_data") else COORDINATE_DECIMALS
+    return await _answer(_read(request, lambda conn, s: map_layers.reports_layer(
+        conn, s, decimals=decimals)))
 
 
 @router.get("/map/density.json")
@@ -286,8 +288,11 @@ def _shown(settings: Settings, view: Any) -> dict[str, str | None]:
 
 def _report(report: Any, now: datetime, personal: bool) -> dict[str, Any]:
     first = datetime.fromisoformat(report.first_at)
+    lon, lat = report.lon, report.lat
+    if not personal and lon is not None:  # a caller's home, to about a kilometre (as the API)
+        lon, lat = round(lon, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)
     return {"id": report.id, "source": report.source, "reports": report.reports,
-            "lon": report.lon, "lat": report.lat, "first_at": report.first_at,
+            "lon": lon, "lat": lat, "first_at": report.first_at,
             "age_minutes": int((now - first).total_seconds() // 60),
             "text": report.text if personal else None}
 

@@ -126,6 +126,8 @@ def confirm(
         points = len(_located_reports(conn, fault_id)) if auto else None
         if auto and area is None:
             area = proposal(conn, settings, fault_id)
+        elif area is not None:
+            points = _drawn_automatically(conn, settings, fault_id, area)
         started = started_at or _first_report(conn, fault_id)
         lc.not_future(started, field="started_at", what="start time")
         day = to_local(started, settings.tz).date()
@@ -156,6 +158,23 @@ def _place(area: Area | None, affected: Affected | None, feeders: Sequence[str] 
     if area is not None and area.name:
         return area.name
     return (affected.place_name() if affected is not None else None) or ", ".join(feeders or ())
+
+
+def _drawn_automatically(conn: Connection, settings: Settings, fault_id: int,
+                         area: Area) -> int | None:
+    """The callers the area was drawn around, when it is the automatic proposal sent back
+    as a drawn area (the console's "confirm" of the proposal it shows, an API client that
+    asked for one); None for an area of the dispatcher's own. What decides whether it may
+    be published as it is (privacy.current_area)."""
+    try:
+        proposed = proposal(conn, settings, fault_id)
+    except ValidationError:  # no located report: nothing was drawn around anyone
+        return None
+    # GeoJSON rounds the coordinates it carries; an edit moves far more than that.
+    differ = shapely.symmetric_difference(area.geometry, proposed.geometry).area
+    if differ > 0.01 * proposed.geometry.area:
+        return None
+    return len(_located_reports(conn, fault_id))
 
 
 def _first_report(conn: Connection, fault_id: int) -> datetime:

@@ -63,9 +63,10 @@ def _geometry(conn: Connection, settings: Settings, row: Any) -> tuple[Any, bool
     return None, False
 
 
-def reports_layer(conn: Connection, settings: Settings, *,
-                  now: datetime | None = None) -> dict[str, Any]:
-    """Located fault reports of open incidents, newest first, with their age in minutes."""
+def reports_layer(conn: Connection, settings: Settings, *, now: datetime | None = None,
+                  decimals: int | None = None) -> dict[str, Any]:
+    """Located fault reports of open incidents, newest first, with their age in minutes;
+    the callers' homes rounded to `decimals` (for readers who may not see them)."""
     now = now or utcnow()
     r, o = REPORTS.c, lc.OUTAGES.c
     query = (select(r.id, r.outage_id, r.lon, r.lat, r.source, r.reports, r.first_at,
@@ -76,7 +77,9 @@ def reports_layer(conn: Connection, settings: Settings, *,
              .order_by(r.last_at.desc(), r.id.desc()))
     features = [{
         "type": "Feature", "id": row.id,
-        "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
+        "geometry": {"type": "Point", "coordinates": [
+            row.lon if decimals is None else round(row.lon, decimals),
+            row.lat if decimals is None else round(row.lat, decimals)]},
         "properties": {"id": row.id, "incident": row.outage_id, "status": row.status,
                        "source": row.source, "reports": row.reports,
                        "first_at": iso_local(row.first_at, settings.tz),

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, select
 
 from notifier.enums import ACCEPTED, ACTIVE, OutboxStatus
 from notifier.store import outbox
+from outages.logs import mask
 from outages.results import Result
 from outages.settings import Settings
 from outages.timeutil import day_start, to_local, utcnow
@@ -55,7 +56,10 @@ def _failures(conn: Connection, *, outage_id: int | None,
              .order_by(func.count().desc()))
     if outage_id is not None:
         query = query.where(o.outage_id == outage_id)
-    groups = [FailureGroup(code=code, error=error, count=int(count))
+    # A provider's error may quote the address it refused: shown only as the logs show it
+    # to readers who may not see contacts.
+    groups = [FailureGroup(code=code, error=error if contacts or error is None else mask(error),
+                           count=int(count))
               for code, error, count in conn.execute(query)]
     if contacts:
         for group in groups:

@@ -41,10 +41,17 @@
     });
   }
 
+  // Leaflet puts a string tooltip in as markup: names typed by people go in as text.
+  function text(value) {
+    var span = document.createElement("span");
+    span.textContent = value;
+    return span;
+  }
+
   var named = L.geoJSON(null, {
     style: { color: "#566573", weight: 1, dashArray: "4 3", fillOpacity: 0.03 },
     onEachFeature: function (feature, layer) {
-      layer.bindTooltip(feature.properties.name, { sticky: true });
+      layer.bindTooltip(text(feature.properties.name), { sticky: true });
     },
   });
   var density = L.layerGroup();
@@ -56,8 +63,8 @@
     },
     onEachFeature: function (feature, layer) {
       var p = feature.properties;
-      layer.bindTooltip((p.kind === "planned" ? "#" : "!") + p.id + " " + (p.name || "") +
-        " (" + (labels["status_" + p.status] || p.status) + ", " + p.affected + ")");
+      layer.bindTooltip(text((p.kind === "planned" ? "#" : "!") + p.id + " " + (p.name || "") +
+        " (" + (labels["status_" + p.status] || p.status) + ", " + p.affected + ")"));
       layer.on("click", function () {
         showArea(feature, false);
         notify(p);
@@ -70,7 +77,7 @@
     },
     onEachFeature: function (feature, layer) {
       var p = feature.properties;
-      layer.bindTooltip("!" + p.incident + " · " + p.age_minutes + " min");
+      layer.bindTooltip(text("!" + p.incident + " · " + p.age_minutes + " min"));
       layer.on("click", function () { notify(p); });
     },
   });

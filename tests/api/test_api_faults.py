@@ -190,3 +190,18 @@ def test_still_out_by_a_code_in_small_letters_files_a_report_outside_the_window(
                          headers=headers["dispatcher"])
     assert answer.status_code == 200, answer.text
     assert answer.json()["reopened"] is False and answer.json()["report_id"]
+
+
+def test_the_automatic_area_sent_back_as_drawn_is_still_not_published(
+        client, headers, people) -> None:
+    reported = client.post("/faults/reports", json={"customer": "PD0001"},
+                           headers=headers["dispatcher"])
+    fault = reported.json()["outage_id"]
+    proposal = client.post(f"/faults/{fault}/confirm", json={"auto": True},
+                           headers=headers["dispatcher"]).json()
+    saved = client.post(f"/faults/{fault}/confirm", json={"area": proposal["area"]},
+                        headers=headers["dispatcher"])
+    assert saved.status_code == 200, saved.text
+    [public] = [o for o in client.get("/public/outages").json()["outages"]
+                if o["kind"] == "fault"]
+    assert public["area"] is None  # a circle around one caller's home
