@@ -38,11 +38,15 @@ class PhoneNormalizer:
         simple = (meta is not None and meta.national_prefix_transform_rule is None
                   and (meta.national_prefix_for_parsing or prefix) == prefix)
         self._national_prefix = prefix if simple and prefix and prefix.isdigit() else None
+        # Digits that start like the region's international dialling prefix (Israel's 019
+        # begins with its national prefix 0) are phonenumbers' to read.
+        international = meta.international_prefix if meta is not None else None
+        self._international = re.compile(international) if international else None
         self._plus_cc = f"+{self.country_code}"
         self._general = _Pattern.of(meta.general_desc) if meta is not None else None
         self._types: dict[tuple[str, int], _Pattern] = {}
         self._meta = meta
-        self._lines = _valid_lines(meta, self._plus_cc, self._national_prefix)
+        self._lines = _valid_lines(meta, self._plus_cc, self._national_prefix, international)
 
     def normalize_many(self, values: list[str]) -> list[str | None]:
         """E.164 of each value the fast path can vouch for, None for the rest (which
@@ -72,7 +76,8 @@ class PhoneNormalizer:
     def _shortcut(self, digits: str) -> str | None:
         if digits.startswith(self._plus_cc):
             rest = digits[len(self._plus_cc):]
-        elif self._national_prefix and digits.startswith(self._national_prefix):
+        elif self._national_prefix and digits.startswith(self._national_prefix) and not (
+                self._international and self._international.match(digits)):
             rest = digits[len(self._national_prefix):]
         else:
             return None
@@ -119,7 +124,8 @@ _TYPES = ("mobile", "fixed_line", "premium_rate", "toll_free", "shared_cost", "v
           "personal_number", "pager", "uan", "voicemail")
 
 
-def _valid_lines(meta: Any, plus_cc: str, national_prefix: str | None) -> re.Pattern[str] | None:
+def _valid_lines(meta: Any, plus_cc: str, national_prefix: str | None,
+                 international: str | None) -> re.Pattern[str] | None:
     """A multiline pattern whose group 1 is the national number of a line holding a valid
     number of the region written in a common form; other lines match with no group."""
     if meta is None or meta.general_desc is None:
@@ -129,7 +135,10 @@ def _valid_lines(meta: Any, plus_cc: str, national_prefix: str | None) -> re.Pat
     general = _desc_regex(meta.general_desc)
     if general is None or not usable:
         return None
-    lead = "|".join(re.escape(p) for p in (plus_cc, national_prefix) if p)
+    lead = re.escape(plus_cc)
+    if national_prefix:  # not where the digits begin with the international prefix
+        unless = f"(?!(?:{international}))" if international else ""
+        lead += f"|{unless}{re.escape(national_prefix)}"
     # A national number: ASCII digits only, no leading zero; the lookaheads test it whole.
     number = f"(?=(?:{general})$)(?=(?:{'|'.join(usable)})$)([1-9][0-9]*)"
     return re.compile(f"^(?:{lead}){number}$|^.*$", re.MULTILINE | re.ASCII)

@@ -8,6 +8,8 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bench.phones import mismatches, reference
 from outages.registry.contacts import PhoneNormalizer
 from outages.registry.importer import import_customers
@@ -112,3 +114,14 @@ def test_a_tab_inside_a_number_is_decided_as_phonenumbers_does() -> None:
     for written in ("091\t234\t5678", "+84\t912345678"):
         assert PhoneNormalizer("VN").normalize(written)[0] == reference(written)
         assert PhoneNormalizer("VN").normalize_many([written]) == [None]
+
+
+@pytest.mark.parametrize("region", ["IL", "US", "GB", "DE", "JP", "AU", "SG"])
+def test_phone_fast_path_agrees_with_phonenumbers_in_other_regions(region: str) -> None:
+    # Israel's international prefixes 012-019 begin with its national prefix 0.
+    normalizer = PhoneNormalizer(region)
+    for written in ("01919123456", "0151234567", "0501234567", "0012125550123"):
+        ours = normalizer.normalize_many([written])[0] or normalizer.normalize(written)[0]
+        assert ours == reference(written, region), (region, written)
+    wrong, _decided, examples = mismatches(3_000, seed=7, region=region)
+    assert (wrong, examples) == (0, [])
