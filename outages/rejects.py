@@ -20,6 +20,9 @@ class RejectsFile:
     """The rejects CSV, written to a hidden file beside the target and renamed when done."""
 
     def __init__(self, path: Path, header: Sequence[str]) -> None:
+        if path.is_dir():  # found now, before the import stores anything
+            raise ValidationError(f"the rejects file {path} is a folder: give a file name, "
+                                  f"e.g. {path / 'rejects.csv'}", field="rejects")
         self.path, self.header, self.count = path, list(header), 0
         self.temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         self._handle: IO[str] | None = None

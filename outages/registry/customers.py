@@ -6,6 +6,7 @@ The bulk import lives in outages.registry.importer; both validate with the same 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,10 +95,13 @@ def update_customer(
     for contact in ("phone", "email"):
         if contact in changed and current[f"{contact}_invalid"]:
             changed[f"{contact}_invalid"] = False
+    if "phone" in changed and current["zalo_absent_at"] is not None:
+        changed["zalo_absent_at"] = None  # nor been found without a Zalo account
     conn.execute(update(Customer).where(Customer.id == current["id"])
                  .values(**changed, updated_at=utcnow()))
     audit.record(conn, actor=actor, source=source, action="customer.update", entity="customer",
-                 entity_id=code, before={k: current[k] for k in changed}, after=changed)
+                 entity_id=code, before={k: _plain(current[k]) for k in changed},
+                 after={k: _plain(v) for k, v in changed.items()})
     return get_customer(conn, code)
 
 
@@ -190,3 +194,8 @@ def _audit_import(engine: Engine, result: ImportResult, *, actor: str, source: s
     with write_transaction(engine) as conn:
         audit.record(conn, actor=actor, source=source, action="customers.import",
                      entity="customer", entity_id=Path(path).name, after=after)
+
+
+def _plain(value: Any) -> Any:
+    """A stored value as the audit log keeps it (a time as ISO 8601)."""
+    return value.isoformat() if isinstance(value, datetime) else value

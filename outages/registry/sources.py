@@ -75,8 +75,12 @@ def _csv_source(path: Path, text: IO[str], binary: IO[bytes], size: int) -> Sour
                   binary.tell, size)
 
 
+# The columns a rejects file adds: a fixed rejects file is imported as it is.
+REJECTS_COLUMNS = ("line", "feature", "reason")
+
+
 def _check_columns(path: Path, names: list[str], what: str) -> None:
-    unknown = [n for n in names if n not in COLUMNS]
+    unknown = [n for n in names if n not in COLUMNS and n not in REJECTS_COLUMNS]
     if unknown:
         hint = " (an empty name: a trailing comma in the header?)" if "" in unknown else ""
         raise ValidationError(

@@ -214,3 +214,29 @@ def test_geojson_that_is_not_utf8_is_refused_whole(engine: Any, settings: Any, t
     with pytest.raises(ValidationError, match=r"not valid GeoJSON.*invalid bytes in UTF8"):
         import_customers(engine, settings, path)
     assert stored() == {}
+
+
+def test_a_rejects_path_that_is_a_folder_is_refused_before_anything_is_stored(
+        cli: Any, write_csv: Any, tmp_path: Path, stored: Any) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    path = write_csv([row("A"), row("B", lon="x")])
+    result = cli("customers", "import", str(path), "--rejects", str(folder))
+    assert result.exit_code == 2 and "is a folder" in result.stderr
+    assert stored() == {} and list(folder.iterdir()) == []
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_fixed_rejects_file_is_imported_as_it_is(engine: Any, settings: Any, write_csv: Any,
+                                                  stored: Any) -> None:
+    result = import_customers(engine, settings, write_csv([
+        row("A"), row("B", lon="105,85"), row("C", name='Nhà "Hoa", số 5', lat="x")]))
+    assert result.rejects_file is not None and result.rejected == 2
+    fixed = result.rejects_file.read_text(encoding="utf-8") \
+        .replace('"105,85"', "105.85").replace(",x,", ",21.03,")
+    again = result.rejects_file.with_name("fixed.csv")
+    again.write_text(fixed, encoding="utf-8")
+    second = import_customers(engine, settings, again)
+    assert (second.imported, second.rejected) == (2, 0)
+    assert sorted(stored()) == ["A", "B", "C"]
+    assert stored()["C"]["name"] == 'Nhà "Hoa", số 5'

@@ -158,3 +158,22 @@ def test_corrected_email_clears_the_bounced_mark(cli: Any, engine: Any,
     assert (updated["email"], updated["email_invalid"]) == ("fixed@example.vn", False)
     entry = _audit(engine)[-1]
     assert entry["before"]["email_invalid"] is True and entry["after"]["email_invalid"] is False
+
+
+def test_a_new_number_is_asked_of_zalo_again(cli: Any, add_customers: Any,
+                                             engine: Any) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from outages.models import Customer
+
+    add_customers([{"code": "Z1", "lon": 105.8, "lat": 21.0, "phone": "+84912345678"}])
+    with engine.begin() as conn:  # Zalo found no account for the old number
+        conn.execute(update(Customer).values(
+            zalo_absent_at=datetime(2026, 12, 1, 3, 0, tzinfo=UTC)))
+    shown = json.loads(cli("customers", "update", "Z1", "--phone", "0987654321",
+                           "--json").stdout)
+    assert shown["phone"] == "+84987654321" and shown["zalo_absent_at"] is None
+    with engine.connect() as conn:
+        assert conn.execute(select(Customer.zalo_absent_at)).scalar_one() is None
