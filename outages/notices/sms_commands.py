@@ -170,7 +170,10 @@ def _subscription(conn: Connection, settings: Settings, phone: str, command: Com
         ended = subscriptions.sms_end(conn, phone=phone, argument=command.argument)
         return Reply("subscription_ended", language, {"targets": ended}) if ended else None
     if command.action == "confirm" or command.keyword == "YES":
-        target = subscriptions.sms_confirm(conn, settings, phone=phone)
+        try:
+            target = subscriptions.sms_confirm(conn, settings, phone=phone)
+        except subscriptions.Limited:
+            return Reply("subscribe_full", language)
         if target is None:
             return None if command.keyword == "YES" else Reply("confirm_none", language)
         return Reply("subscribed", language, {"target": target})

@@ -125,6 +125,13 @@ def _full(conn: Connection, settings: Settings, address: str) -> bool:
     return len(store.active_of(conn, address)) >= settings.subscriptions.max_per_contact
 
 
+def _room_for_one_more(conn: Connection, settings: Settings, address: str) -> None:
+    """Limited when confirming would give the contact more than max_per_contact."""
+    if _full(conn, settings, address):
+        raise Limited("this contact has as many subscriptions as it may have: stop one "
+                      "first (the link at the end of its messages)")
+
+
 def admit(conn: Connection, settings: Settings, *, client: str) -> None:
     """Count a page request from `client` (an address), in its own transaction so that it
     counts whatever becomes of the request; Limited when the address is over its limit."""
@@ -157,7 +164,8 @@ def resend(conn: Connection, settings: Settings, *, token: str) -> State:
     now = utcnow()
     limits = settings.subscriptions
     row = store.by_request(conn, token)
-    if row is None or row.codes_sent >= limits.codes_per_request:
+    if row is None or row.codes_sent >= limits.codes_per_request \
+            or row.attempts >= limits.max_attempts:  # void after too many wrong codes
         return "invalid"
     if row.code_sent_at is not None and now - row.code_sent_at < limits.resend_after:
         return "wait"
@@ -179,6 +187,7 @@ def confirm(conn: Connection, settings: Settings, *, token: str, code: str) -> S
     given = "".join(code.split())[:12]
     if not hmac.compare_digest(store.code_hash(token, given), row.code_hash):
         return "wrong" if row.attempts + 1 < settings.subscriptions.max_attempts else "invalid"
+    _room_for_one_more(conn, settings, row.contact)  # other requests confirmed meanwhile
     store.activate(conn, row, actor=ACTOR, source=Source.HTTP)
     return "confirmed"
 
@@ -219,6 +228,7 @@ def sms_confirm(conn: Connection, settings: Settings, *, phone: str) -> str | No
     row = store.latest_pending_sms(conn, phone, since=utcnow() - settings.subscriptions.code_ttl)
     if row is None:
         return None
+    _room_for_one_more(conn, settings, phone)
     store.activate(conn, row, actor=ACTOR, source=Source.WEBHOOK)
     return str(row.keyword)
 
@@ -294,7 +304,7 @@ def by_link(conn: Connection, settings: Settings, token: str) -> Any:
     given, _, signature = token.partition(".")
     secret = settings.http.link_secret
     row = None
-    if secret and given.isdigit() and len(given) <= 18:
+    if secret and given.isascii() and given.isdigit() and len(given) <= 18:
         row = conn.execute(select(store.SUBSCRIPTIONS).where(
             store.SUBSCRIPTIONS.c.id == int(given))).first()
     expected = _signature(secret, row.id, row.contact) if row is not None else ""

@@ -62,7 +62,7 @@ def customer(conn: Connection, settings: Settings, token: str) -> Any:
     given_id, _, signature = token.partition(".")
     secret = settings.http.link_secret
     row = None
-    if secret and given_id.isdigit() and len(given_id) <= 18:
+    if secret and given_id.isascii() and given_id.isdigit() and len(given_id) <= 18:
         row = conn.execute(select(_c.id, _c.code, _c.language, _c.email, _c.email_opt_out)
                            .where(_c.id == int(given_id))).first()
     expected = _signature(secret, row.id, row.email or "") if row is not None else ""

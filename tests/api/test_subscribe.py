@@ -348,3 +348,42 @@ def test_requests_never_confirmed_are_dropped_a_day_later(
         answer = _confirm(client, token, _codes(engine)[-1])
         assert answer.status_code == 200, re.findall(r'id="error"[^<]*', answer.text)
     assert [(r.status, r.target) for r in _subscriptions(engine)] == [("active", "PD0002")]
+
+
+def test_a_request_voided_by_wrong_codes_is_not_revived_by_a_new_code(
+    client: TestClient, engine: Engine, people: dict[str, int],
+) -> None:
+    token = _token(_ask(client, "PD0001"))
+    [code] = _codes(engine)
+    other = f"{(int(code) + 1) % 10**6:06d}"
+    for _ in range(4):
+        assert _confirm(client, token, other).status_code == 422
+    assert _confirm(client, token, other).status_code == 404  # void (max_attempts = 5)
+    with time_machine.travel(utcnow() + timedelta(seconds=61)):
+        again = client.post("/subscribe/resend", data={"request": token, "lang": "en"})
+    assert again.status_code == 404, again.text
+    assert len(_codes(engine)) == 1
+
+
+@pytest.mark.parametrize("path", ["/subscribe/stop", "/unsubscribe"])
+def test_a_stop_link_with_a_digit_from_another_script_is_404(
+    make_client: Callable[..., TestClient], path: str,
+) -> None:
+    client = make_client(OUTAGES_HTTP_PUBLIC_BASE_URL="http://testserver",
+                         OUTAGES_HTTP_LINK_SECRET="a-long-random-test-secret")
+    quiet = TestClient(client.app, base_url="http://testserver", raise_server_exceptions=False)
+    assert quiet.get(f"{path}/%C2%B2.abc").status_code == 404  # "²": a digit, not ASCII
+    assert quiet.post(f"{path}/%C2%B2.abc").status_code == 404
+
+
+def test_confirming_requests_made_together_keeps_to_the_most_per_contact(
+    make_client: Callable[..., TestClient], engine: Engine, people: dict[str, int],
+) -> None:
+    client = make_client(OUTAGES_SUBSCRIPTIONS_MAX_PER_CONTACT="1")
+    first = _token(_ask(client, "PD0001"))
+    second = _token(_ask(client, "PD0002"))
+    code1, code2 = _codes(engine)
+    assert _confirm(client, first, code1).status_code == 200
+    assert _confirm(client, second, code2).status_code == 429
+    assert [(row.target, row.status) for row in _subscriptions(engine)] == [
+        ("PD0001", "active"), ("PD0002", "pending")]

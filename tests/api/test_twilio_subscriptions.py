@@ -156,3 +156,15 @@ def test_start_with_more_words_opts_back_in_and_subscribes_to_nothing(twilio_pos
                                      ).scalar_one()
         assert opted_out is False, body
     assert _subscriptions(engine) == []
+
+
+def test_co_keeps_to_the_most_subscriptions_per_number(twilio_post, engine, people,
+                                                       make_client) -> None:
+    client = make_client(OUTAGES_SUBSCRIPTIONS_MAX_PER_CONTACT="1")
+    _sms(twilio_post, "DK PD0001", target=client)
+    _sms(twilio_post, "DK PD0002", target=client)
+    assert "Da dang ky" in (_sms(twilio_post, "CO", target=client) or "")
+    full = _sms(twilio_post, "DK PD0003", target=client)  # refused at once when full
+    again = _sms(twilio_post, "CO", target=client)  # PD0001's pending request
+    assert again is not None and "Da dang ky" not in again and again == full
+    assert sorted(r.status for r in _subscriptions(engine)) == ["active", "pending"]

@@ -71,15 +71,19 @@ def confirm_form(request: Request, conn: ReadConn, settings: SettingsDep, lang: 
     return _confirm_page(request, settings, lang, token, mask(row.contact))
 
 
-@router.post("/confirm", response_class=HTMLResponse, responses={404: PAGE, 422: PAGE},
+@router.post("/confirm", response_class=HTMLResponse,
+             responses={404: PAGE, 422: PAGE, 429: PAGE},
              summary="Confirm a subscription with its code")
 def confirm(request: Request, engine: EngineDep, settings: SettingsDep, token: Token,
             code: Annotated[str, Form(max_length=12)] = "",
             lang: Annotated[Lang, Form()] = "vi") -> HTMLResponse:
-    with write_transaction(engine) as conn:
-        state = subscriptions.confirm(conn, settings, token=token, code=code)
-        left = subscriptions.attempts_left(conn, settings, token)
-        row = store.by_request(conn, token)
+    try:
+        with write_transaction(engine) as conn:
+            state = subscriptions.confirm(conn, settings, token=token, code=code)
+            left = subscriptions.attempts_left(conn, settings, token)
+            row = store.by_request(conn, token)
+    except subscriptions.Limited:  # the contact confirmed as many as it may meanwhile
+        return _page(request, settings, lang, "invalid", error="limited", status=429)
     if state == "confirmed":
         return _page(request, settings, lang, "done")
     if state == "invalid" or row is None:
