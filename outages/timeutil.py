@@ -148,8 +148,14 @@ def iso_local(value: datetime | None, tz: ZoneInfo, *, exact: bool = False) -> s
 
 
 def show_local(value: datetime | None, tz: ZoneInfo) -> str:
-    """For tables: '2026-12-07 08:00 +07'."""
+    """For tables: '2026-12-07 08:00 +07' ('+05:30' where the offset has minutes)."""
     if value is None:
         return "-"
-    local = to_local(value, tz)
-    return local.strftime("%Y-%m-%d %H:%M ") + local.strftime("%z")[:3]
+    return show_offset(to_local(value, tz))
+
+
+def show_offset(local: datetime) -> str:
+    """A local time as tables show it, with its offset: '2026-12-07 08:00 +07'."""
+    offset = local.strftime("%z")  # "+0700", "+0530", "-0330"
+    return local.strftime("%Y-%m-%d %H:%M ") + (
+        offset[:3] if offset.endswith("00") else f"{offset[:3]}:{offset[3:5]}")

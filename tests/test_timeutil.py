@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from outages import timeutil
+from outages.cli.lifecycle.render import short
 
 BERLIN = timeutil.zone("Europe/Berlin")
 HANOI = timeutil.zone("Asia/Ho_Chi_Minh")
@@ -90,3 +92,13 @@ def test_range_edges_are_accepted() -> None:
     assert timeutil.parse_date("1970-01-01") == date(1970, 1, 1)
     assert timeutil.parse_date("2100-12-31") == date(2100, 12, 31)
     assert timeutil.parse_datetime("2100-12-31 23:59", HANOI).year == 2100
+
+
+@pytest.mark.parametrize(("zone", "shown"), [
+    ("Asia/Ho_Chi_Minh", "2026-12-01 10:00 +07"), ("Asia/Kolkata", "2026-12-01 08:30 +05:30"),
+    ("Asia/Kathmandu", "2026-12-01 08:45 +05:45"), ("America/St_Johns", "2026-11-30 23:30 -03:30"),
+])
+def test_tables_show_an_offset_with_its_minutes(zone: str, shown: str) -> None:
+    at = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    assert timeutil.show_local(at, ZoneInfo(zone)) == shown
+    assert short(timeutil.iso_local(at, ZoneInfo(zone))) == shown

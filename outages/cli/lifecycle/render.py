@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from outages.cli.output import console, warn
+from outages.timeutil import show_offset
 
 if TYPE_CHECKING:
     from outages.lifecycle.results import (
@@ -30,8 +31,7 @@ def short(iso: str | None) -> str:
     """'2026-12-07T08:00:00+07:00' -> '2026-12-07 08:00 +07'."""
     if not iso:
         return "-"
-    value = datetime.fromisoformat(iso)
-    return value.strftime("%Y-%m-%d %H:%M ") + value.strftime("%z")[:3]
+    return show_offset(datetime.fromisoformat(iso))
 
 
 def _counts(counts: dict[str, int], limit: int = 8) -> str:
