@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from outages.settings import Settings
 
 
+# Ids, limits and offsets are 32-bit integers in the database, as the HTTP API bounds them:
+# a larger number is refused as bad input, not met by a database error.
+ID_MAX = 2**31 - 1
+
+
 @dataclass
 class CliContext:
     config_path: Path | None = None

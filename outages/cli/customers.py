@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from outages.cli.context import cli_actor, cli_context
+from outages.cli.context import ID_MAX, cli_actor, cli_context
 from outages.cli.output import console, err_console, print_json
 from outages.enums import Source
 
@@ -80,8 +80,8 @@ def list_(
     region: str | None = typer.Option(None, "--region"),
     district: str | None = typer.Option(None, "--district"),
     feeder: str | None = typer.Option(None, "--feeder"),
-    limit: int = typer.Option(50, "--limit", min=0),
-    offset: int = typer.Option(0, "--offset", min=0),
+    limit: int = typer.Option(50, "--limit", min=0, max=ID_MAX),
+    offset: int = typer.Option(0, "--offset", min=0, max=ID_MAX),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Customers ordered by code, optionally filtered."""

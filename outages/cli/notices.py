@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from outages.cli.context import cli_context
+from outages.cli.context import ID_MAX, cli_context
 from outages.cli.output import console, print_json
 from outages.errors import ValidationError
 
@@ -20,8 +20,9 @@ def register(root: typer.Typer) -> None:
 @app.command("preview")
 def preview(
     ctx: typer.Context,
-    cut: int | None = typer.Option(None, "--cut", help="A planned cut id."),
-    fault: int | None = typer.Option(None, "--fault", help="A fault incident id."),
+    cut: int | None = typer.Option(None, "--cut", min=1, max=ID_MAX, help="A planned cut id."),
+    fault: int | None = typer.Option(None, "--fault", min=1, max=ID_MAX,
+                                     help="A fault incident id."),
     kind: str | None = typer.Option(None, "--kind", help="Notice kind (default: the first)."),
     language: str | None = typer.Option(None, "--language", help="vi or en (default both)."),
     as_json: bool = typer.Option(False, "--json"),
@@ -62,9 +63,10 @@ def _preview(ctx: typer.Context, cut: int | None, fault: int | None, kind: str |
 @app.command("list")
 def list_notices(
     ctx: typer.Context,
-    outage: int | None = typer.Option(None, "--outage", help="Only this outage."),
+    outage: int | None = typer.Option(None, "--outage", min=1, max=ID_MAX,
+                                      help="Only this outage."),
     status: str | None = typer.Option(None, "--status", help="pending, sent, failed, ..."),
-    limit: int = typer.Option(100, "--limit", min=1),
+    limit: int = typer.Option(100, "--limit", min=1, max=ID_MAX),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Notices still to send, soonest due first; then the others, latest first."""

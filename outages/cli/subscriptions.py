@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from outages.cli.context import cli_actor, cli_context
+from outages.cli.context import ID_MAX, cli_actor, cli_context
 from outages.cli.lifecycle.render import short
 from outages.cli.output import console, print_json
 
@@ -47,7 +47,8 @@ def list_subscriptions(
 @app.command("remove")
 def remove(
     ctx: typer.Context,
-    subscription_id: int = typer.Argument(..., metavar="ID", min=1, help="The subscription."),
+    subscription_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX,
+                                          help="The subscription."),
     by: str | None = typer.Option(None, "--by", help="Who is acting (for the audit log)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:

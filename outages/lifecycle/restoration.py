@@ -37,6 +37,9 @@ def read_codes(path: Path) -> list[str]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ValidationError(f"cannot read {path}: {exc.strerror}", field="customers") from None
+    except UnicodeDecodeError:
+        raise ValidationError(f"{path} is not UTF-8 text: save it as UTF-8 and try again",
+                              field="customers") from None
     lines = [line for line in text.splitlines() if line.strip()]
     if lines and "code" in [h.strip().lower() for h in lines[0].split(",")]:
         reader = csv.DictReader(io.StringIO("\n".join(lines)))

@@ -86,6 +86,10 @@ def recipients(conn: Connection, settings: Settings, outage_id: int) -> dict[tup
 
 def listing(conn: Connection, settings: Settings, *, outage_id: int | None = None,
             status: str | None = None, limit: int = 100) -> list[Notice]:
+    known = [s.value for s in OutboxStatus]
+    if status is not None and status not in known:  # a typo would read as "none such"
+        raise ValidationError(f"unknown status {status!r}: use one of {', '.join(known)}",
+                              field="status")
     rows = []
     for row in outbox.listing(conn, outage_id=outage_id, status=status, limit=limit):
         item = dict(row)

@@ -150,7 +150,8 @@ def _survey(path: Path, binary: IO[bytes]) -> list[str]:
     kind, has_features = None, False
     keys: dict[str, None] = {}
     try:
-        for prefix, event, value in ijson.parse(binary):
+        # Numbers read as the second pass reads them: one too large for a float fails here.
+        for prefix, event, value in ijson.parse(binary, use_float=True):
             if prefix == "features.item.properties" and event == "map_key":
                 keys[str(value).strip().lower()] = None
             elif prefix == "type" and event == "string":

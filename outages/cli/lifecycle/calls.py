@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from outages.cli.context import cli_actor, cli_context
+from outages.cli.context import ID_MAX, cli_actor, cli_context
 from outages.cli.output import console, print_json
 from outages.enums import CallOutcome, Source
 
@@ -29,7 +29,7 @@ def add_commands(app: typer.Typer, *, kind: str, noun: str) -> None:
                                "each last outcome.")
     def calls_(
         ctx: typer.Context,
-        outage_id: int = typer.Argument(..., metavar="ID"),
+        outage_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
         as_json: bool = json_option,
         as_csv: bool = typer.Option(False, "--csv", help="Print CSV instead of text."),
     ) -> None:
@@ -39,7 +39,7 @@ def add_commands(app: typer.Typer, *, kind: str, noun: str) -> None:
                               "(audited).")
     def call(
         ctx: typer.Context,
-        outage_id: int = typer.Argument(..., metavar="ID"),
+        outage_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
         code: str = typer.Argument(..., metavar="CODE", help="The customer called."),
         outcome: str = typer.Option(..., "--outcome", help=OUTCOME_HELP),
         note: str | None = typer.Option(None, "--note", help="What was said or agreed."),

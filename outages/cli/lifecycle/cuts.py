@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from outages.cli.context import cli_actor, cli_context
+from outages.cli.context import ID_MAX, cli_actor, cli_context
 from outages.cli.lifecycle import args
 from outages.cli.lifecycle import calls as call_list
 from outages.enums import CutStatus, OutageKind, Source
@@ -72,7 +72,7 @@ def list_cuts(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    cut_id: int = typer.Argument(..., metavar="ID"),
+    cut_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
     customers: bool = typer.Option(False, "--customers", help="List the affected customers."),
     history: bool = typer.Option(False, "--history", help="List every revision."),
     as_json: bool = JSON,
@@ -87,7 +87,7 @@ def show(
 @app.command("reschedule")
 def reschedule(
     ctx: typer.Context,
-    cut_id: int = typer.Argument(..., metavar="ID"),
+    cut_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
     start: str = typer.Option(..., "--start"),
     end: str = typer.Option(..., "--end"),
     urgent: bool = typer.Option(False, "--urgent", help="Allow an earlier start without the "
@@ -114,7 +114,7 @@ def reschedule(
 @app.command("resize")
 def resize(
     ctx: typer.Context,
-    cut_id: int = typer.Argument(..., metavar="ID"),
+    cut_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
     area: str = typer.Option(..., "--area", help="The new area (GeoJSON)."),
     allow_empty: bool = typer.Option(False, "--allow-empty"),
     urgent: bool = typer.Option(False, "--urgent", help="Allow adding customers without the "
@@ -140,7 +140,7 @@ def resize(
 @app.command("cancel")
 def cancel(
     ctx: typer.Context,
-    cut_id: int = typer.Argument(..., metavar="ID"),
+    cut_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
     reason: str = typer.Option(..., "--reason", help="Why (customers are told)."),
     by: str | None = BY,
     as_json: bool = JSON,
@@ -157,7 +157,7 @@ def cancel(
 @app.command("extend")
 def extend(
     ctx: typer.Context,
-    cut_id: int = typer.Argument(..., metavar="ID"),
+    cut_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
     end: str = typer.Option(..., "--end", help="When power is now expected back (local)."),
     note: str | None = NOTE,
     by: str | None = BY,
@@ -178,7 +178,7 @@ def extend(
 @app.command("start")
 def start(
     ctx: typer.Context,
-    cut_id: int = typer.Argument(..., metavar="ID"),
+    cut_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
     at: str | None = AT,
     by: str | None = BY,
     as_json: bool = JSON,
@@ -195,7 +195,7 @@ def start(
 @app.command("restore")
 def restore(
     ctx: typer.Context,
-    cut_id: int = typer.Argument(..., metavar="ID"),
+    cut_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
     at: str | None = AT,
     area: str | None = typer.Option(None, "--area", help="Only customers inside this part."),
     customers: Path | None = typer.Option(None, "--customers", help="File of customer codes "

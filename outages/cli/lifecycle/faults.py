@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from outages.cli.context import CliContext, cli_actor, cli_context
+from outages.cli.context import ID_MAX, CliContext, cli_actor, cli_context
 from outages.cli.lifecycle import args
 from outages.cli.lifecycle import calls as call_list
 from outages.cli.lifecycle import render as outage_render
@@ -72,7 +72,7 @@ def report(
 @app.command("confirm")
 def confirm(
     ctx: typer.Context,
-    fault_id: int = typer.Argument(..., metavar="ID"),
+    fault_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
     area: str | None = typer.Option(None, "--area", help="GeoJSON of the area without power."),
     feeder: list[str] = typer.Option([], "--feeder", help="A feeder that is down."),
     auto: bool = typer.Option(False, "--auto", help="Propose an area around the reports."),
@@ -128,7 +128,7 @@ def _accept_proposal(context: CliContext, fault_id: int, started_at: datetime | 
 @app.command("resize")
 def resize(
     ctx: typer.Context,
-    fault_id: int = typer.Argument(..., metavar="ID"),
+    fault_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
     area: str = typer.Option(..., "--area", help="The new area without power (GeoJSON)."),
     note: str | None = typer.Option(None, "--note", help="A note kept in the history."),
     by: str | None = BY,
@@ -149,7 +149,7 @@ def resize(
 @app.command("etr")
 def etr(
     ctx: typer.Context,
-    fault_id: int = typer.Argument(..., metavar="ID"),
+    fault_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
     at: str = typer.Option(..., "--at", help="Expected restoration (local time)."),
     note: str | None = typer.Option(None, "--note"),
     by: str | None = BY,
@@ -170,7 +170,7 @@ def etr(
 @app.command("restore")
 def restore(
     ctx: typer.Context,
-    fault_id: int = typer.Argument(..., metavar="ID"),
+    fault_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
     at: str | None = typer.Option(None, "--at", help="When (default now)."),
     area: str | None = typer.Option(None, "--area", help="Only customers inside this part."),
     customers: Path | None = typer.Option(None, "--customers", help="File of customer codes."),
@@ -239,7 +239,7 @@ def list_faults(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    fault_id: int = typer.Argument(..., metavar="ID"),
+    fault_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
     customers: bool = typer.Option(False, "--customers", help="List the affected customers."),
     history: bool = typer.Option(False, "--history", help="List every revision."),
     as_json: bool = JSON,

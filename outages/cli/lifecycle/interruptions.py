@@ -4,8 +4,10 @@ log for reliability engineers."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,22 +85,44 @@ def export(
     with context.engine.connect() as conn:
         rows = durations.export_rows(conn, context.settings, first=args.day(first, "--from"),
                                      last=args.day(last, "--to"))
+        # The first row before anything is written: the days are checked as it is read.
+        head = list(islice(rows, 1))
         with _target(output) as handle:
-            (_write_csv if fmt == "csv" else _write_json)(rows, handle)
+            (_write_csv if fmt == "csv" else _write_json)(chain(head, rows), handle)
 
 
 class _target:
+    """Standard output, or a file written beside the target and renamed when complete: an
+    export that fails leaves the previous file as it was."""
+
     def __init__(self, path: Path | None) -> None:
         self.path = path
+        self.temp = path.with_name(f".{path.name}.{os.getpid()}.tmp") if path else None
 
     def __enter__(self) -> Any:
-        self.handle = self.path.open("w", encoding="utf-8", newline="") if self.path \
-            else sys.stdout
+        if self.temp is None:
+            self.handle = sys.stdout
+            return self.handle
+        try:
+            self.handle = self.temp.open("w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise ValidationError(f"cannot write {self.path}: {exc.strerror}",
+                                  field="--output") from None
         return self.handle
 
-    def __exit__(self, *exc: object) -> None:
-        if self.path:
-            self.handle.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if self.temp is None or self.path is None:
+            return
+        self.handle.close()
+        if kind is not None:
+            self.temp.unlink(missing_ok=True)
+            return
+        try:
+            os.replace(self.temp, self.path)
+        except OSError as error:
+            self.temp.unlink(missing_ok=True)
+            raise ValidationError(f"cannot write {self.path}: {error.strerror}",
+                                  field="--output") from None
 
 
 def _write_csv(rows: Iterable[Mapping[str, Any]], handle: Any,
