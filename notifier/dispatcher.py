@@ -428,7 +428,7 @@ class Dispatcher:
 
     def _release_own(self) -> None:
         with self._write() as conn, conn.begin():
-            outbox.release(conn, [self.worker], now=self.clock())
+            outbox.give_back(conn, self.worker, now=self.clock())
 
     def _send(self, row: Row[Any]) -> _Result:
         transport = self.transports.get(row.channel)

@@ -241,6 +241,18 @@ def hold(conn: Connection, ids: Sequence[int], *, until: datetime, worker: str,
     return conn.execute(stmt).rowcount or 0
 
 
+def give_back(conn: Connection, worker: str, *, now: datetime) -> int:
+    """A stopping worker's claims it never sent: pending again, due at once, the claim not
+    counted as an attempt."""
+    stmt = (
+        update(outbox)
+        .where(outbox.c.status == SENDING, outbox.c.claimed_by == worker)
+        .values(status=PENDING, due_at=now, first_due_at=_FIRST_DUE, claimed_by=None,
+                attempts=outbox.c.attempts - 1, updated_at=now)
+    )
+    return conn.execute(stmt).rowcount or 0
+
+
 def release(conn: Connection, claimers: Sequence[str], *, now: datetime) -> int:
     """Put rows left in 'sending' by dead workers back to pending, due at once.
 

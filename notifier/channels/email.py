@@ -6,13 +6,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import html
+import re
 import smtplib
 import ssl
 import threading
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from email.header import Header
 from email.message import EmailMessage
-from email.utils import parseaddr
+from email.utils import format_datetime, parseaddr
 from typing import Any, Self
 
 from notifier.channels.base import DeliveryError, Message, ProviderChannel, Receipt
@@ -80,6 +82,7 @@ class EmailChannel(ProviderChannel):
         mail["To"] = message.recipient
         mail.set_raw("Subject", encoded_subject(message.subject or ""))
         mail["Message-ID"] = self.message_id(message)
+        mail["Date"] = format_datetime(datetime.now(UTC))  # RFC 5322: every message has one
         if message.unsubscribe:
             # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" to the URL themselves,
             # so the customer's "Unsubscribe" button works without opening a page.
@@ -103,17 +106,41 @@ class EmailChannel(ProviderChannel):
     def send(self, message: Message) -> Receipt:
         mail = self.compose(message)
         try:
-            self._connect().send_message(mail)
+            smtp = self._connect()
+        except smtplib.SMTPResponseException as exc:
+            # Our mail server refused us (a wrong password, a full queue): nothing is wrong
+            # with the message or its address, so it waits until the server takes us again.
+            self._drop()
+            raise DeliveryError(f"SMTP server refused the connection: {exc.smtp_code} "
+                                f"{_text(exc.smtp_error)}", code=str(exc.smtp_code),
+                                permanent=False) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            raise DeliveryError(f"network: {exc}", code="network", permanent=False) from exc
+        try:
+            smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
-            raise _error(code, text.decode(errors="replace"), Outcome.INVALID) from exc
+            raise _refused(code, _text(text)) from exc
         except smtplib.SMTPResponseException as exc:
-            self._local.smtp = None
-            raise _error(exc.smtp_code, str(exc.smtp_error), None) from exc
+            self._drop()  # the server may have closed it; a new one for the next message
+            raise _error(exc.smtp_code, _text(exc.smtp_error), None) from exc
         except (OSError, smtplib.SMTPException) as exc:
-            self._local.smtp = None
+            self._drop()
             raise DeliveryError(f"network: {exc}", code="network", permanent=False) from exc
         return Receipt(provider_id=str(mail["Message-ID"]).strip("<>")[:64])
+
+    def _drop(self) -> None:
+        """Close this thread's connection, if any: a new one is opened for the next message."""
+        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
+        self._local.smtp = None
+        if smtp is None:
+            return
+        with self._lock:
+            if smtp in self._open:
+                self._open.remove(smtp)
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            smtp.close()
 
     def close(self) -> None:
         with self._lock:
@@ -128,6 +155,27 @@ def _error(code: int, text: str, outcome: Outcome | None) -> DeliveryError:
     permanent = code >= 500
     return DeliveryError(f"SMTP {code}: {text}", code=str(code), permanent=permanent,
                          outcome=outcome if permanent else None)
+
+
+# The enhanced status code (RFC 3463) at the start of a reply's text: "5.1.1".
+_ENHANCED = re.compile(r"\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+def _refused(code: int, text: str) -> DeliveryError:
+    """A recipient refused at RCPT. Only an address the receiving system does not have
+    (5.1.x: bad mailbox, bad domain; a bare 550/553 from servers without enhanced codes)
+    marks the address invalid. A policy refusal (5.7.x: relay denied, a sender blocked) is
+    about us, not the address: the notice waits and is tried again."""
+    enhanced = _ENHANCED.match(text)
+    subject = enhanced.group(2) if enhanced else None
+    if code >= 500 and subject == "7":
+        return DeliveryError(f"SMTP {code}: {text}", code=str(code), permanent=False)
+    invalid = subject == "1" or (subject is None and code in (550, 553))
+    return _error(code, text, Outcome.INVALID if invalid else None)
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
 
 
 def encoded_subject(subject: str) -> str:

@@ -52,9 +52,14 @@ class WebhookChannel:
             "Content-Type": "application/json", "User-Agent": "outage-notify",
             SIGNATURE_HEADER: signature(self.secret, body), DELIVERY_HEADER: message.key})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+            with _NO_REDIRECTS.open(request, timeout=self.timeout) as answer:
                 return Receipt(provider_id=answer.headers.get("X-Request-Id"))
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:  # a redirected POST would arrive as a GET, bodyless
+                raise DeliveryError(f"webhook answered HTTP {exc.code} (moved to "
+                                    f"{exc.headers.get('Location')}): set the desk's URL to "
+                                    "where it points", code=str(exc.code),
+                                    permanent=True) from exc
             permanent = 400 <= exc.code < 500 and exc.code not in TRANSIENT_STATUS
             raise DeliveryError(f"webhook answered HTTP {exc.code}", code=str(exc.code),
                                 permanent=permanent) from exc
@@ -63,3 +68,14 @@ class WebhookChannel:
 
     def close(self) -> None:
         return None
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered as the error it is for a signed POST: urllib would follow it
+    as a GET without the body, and a 200 to that would count as delivered."""
+
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_NoRedirect)
