@@ -80,10 +80,7 @@ def alembic_config(engine: Engine) -> Config:
 @cache
 def head_revision() -> str | None:
     """The newest revision in migrations/versions: the one no other revision follows."""
-    revisions: dict[str, str | None] = {}
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        found = _assignments(path, ("revision", "down_revision"))
-        revisions[str(found["revision"])] = found.get("down_revision")
+    revisions = _revisions()
     heads = set(revisions) - set(revisions.values())
     if len(heads) > 1:
         raise ConfigError(f"migrations have several heads: {', '.join(sorted(heads))}",
@@ -105,6 +102,15 @@ def _assignments(path: Path, names: tuple[str, ...]) -> dict[str, Any]:
             if isinstance(target, ast.Name) and target.id in names:
                 found[target.id] = ast.literal_eval(value)
     return found
+
+
+def _revisions() -> dict[str, str | None]:
+    """Each revision in migrations/versions -> the one it follows."""
+    revisions: dict[str, str | None] = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = _assignments(path, ("revision", "down_revision"))
+        revisions[str(found["revision"])] = found.get("down_revision")
+    return revisions
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -134,6 +140,12 @@ def ensure_schema(engine: Engine) -> None:
     if current is None and not _has_tables(engine):
         upgrade(engine)
         return
+    if current is not None and current not in _revisions():
+        # Migrated by a newer release (a rolling deploy): upgrading cannot help, this code
+        # does not know that revision.
+        raise ConfigError(f"database schema is at {current}, newer than this code knows (it "
+                          f"needs {head_revision()}): run the release that migrated it",
+                          field="database.url")
     raise ConfigError(
         f"database schema is at {current or 'an unknown version'}, the code needs "
         f"{head_revision()}", field="database.url", hint="db_upgrade",

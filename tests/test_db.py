@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import insert, inspect, select, text
 
 from outages import db
 from outages.cli.errors import describe
@@ -135,3 +136,63 @@ def test_area_groups_have_joint_statistics_and_the_migration_goes_both_ways(
     command.upgrade(db.alembic_config(engine), "head")
     assert statistics() == ["customers_area_groups:d"]
     engine.dispose()
+
+
+def test_a_database_newer_than_the_code_is_refused_without_bad_advice(
+        empty_db_url: str, cli: Any) -> None:
+    engine = db.make_engine(empty_db_url)
+    db.upgrade(engine)
+    with engine.begin() as conn:  # migrated by a newer release
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(ConfigError, match="newer than this code knows") as caught:
+        db.ensure_schema(engine)
+    assert "db upgrade" not in describe(caught.value)
+    engine.dispose()
+    upgrade = cli("db", "upgrade", OUTAGES_DATABASE_URL=empty_db_url)
+    assert upgrade.exit_code != 0 and "9999" in upgrade.output
+    assert "Traceback" not in upgrade.output
+
+
+def test_downgrading_past_0020_keeps_customers_with_interruptions(empty_db_url: str) -> None:
+    from alembic import command
+
+    if not empty_db_url.startswith("sqlite"):
+        pytest.skip("SQLite's table rebuild is what foreign keys refused")
+    engine = db.make_engine(empty_db_url)
+    db.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO customers (id, code, lon, lat) "
+                          "VALUES (1, 'PD0001', 105.8, 21.0)"))
+        conn.execute(text("INSERT INTO outages (id, kind, status) VALUES (1, 'fault', "
+                          "'confirmed')"))
+        conn.execute(text("INSERT INTO interruptions (outage_id, customer_id, planned, "
+                          "start_at) VALUES (1, 1, 0, '2026-01-01 00:00:00.000000')"))
+    command.downgrade(db.alembic_config(engine), "0019")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM customers")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM interruptions")).scalar() == 1
+    db.upgrade(engine)
+    assert db.current_revision(engine) == db.head_revision()
+    engine.dispose()
+
+
+def test_notices_queued_before_0022_get_their_cuts_start_as_deadline(empty_db_url: str) -> None:
+    from notifier.store import outbox
+
+    start = datetime(2026, 12, 7, 23, 0, tzinfo=UTC)  # 06:00 in Hanoi
+    engine = db.make_engine(empty_db_url)
+    db.upgrade(engine, "0021")
+    with engine.begin() as conn:
+        conn.execute(insert(Outage.__table__).values(id=1, kind="planned", status="scheduled",
+                                                     planned_start=start, revision=1))
+        conn.execute(insert(outbox), [
+            {"key": key, "outage_id": 1, "revision": 1, "kind": kind, "channel": "sms",
+             "recipient": "+849", "language": "vi", "due_at": start, "body": "x",
+             "status": status}
+            for key, kind, status in (("a", "reminder", "pending"),
+                                      ("b", "fault_ack", "pending"), ("c", "reminder", "sent"))])
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        found = dict(conn.execute(select(outbox.c.key, outbox.c.deadline)).all())
+    engine.dispose()
+    assert found == {"a": start, "b": None, "c": None}

@@ -13,11 +13,19 @@ app = typer.Typer(help="Database schema: apply and inspect migrations.", no_args
 @app.command()
 def upgrade(ctx: typer.Context, revision: str = typer.Argument("head")) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
+    from alembic.util.exc import CommandError
+
     from outages import db
+    from outages.errors import ConfigError
 
     engine = cli_context(ctx).raw_engine()
     before = db.current_revision(engine)
-    db.upgrade(engine, revision)
+    try:
+        db.upgrade(engine, revision)
+    except CommandError as exc:  # a revision this code does not know (a newer release's)
+        raise ConfigError(f"cannot upgrade the database from {before or 'empty'} to "
+                          f"{revision}: {exc}; this code knows revisions up to "
+                          f"{db.head_revision()}", field="revision") from None
     after = db.current_revision(engine)
     console.print(f"database at {after} (was {before or 'empty'})")
 

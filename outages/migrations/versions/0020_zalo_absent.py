@@ -29,5 +29,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("customers") as batch:
-        batch.drop_column("zalo_absent_at")
+    # A plain DROP COLUMN (SQLite 3.35+): a batch rebuild of customers would drop the table
+    # that interruptions and reports refer to, which foreign keys refuse once they hold rows.
+    op.drop_column("customers", "zalo_absent_at")
