@@ -109,7 +109,8 @@ class Customers:
 def load_interruptions(
     conn: Connection, *, since: datetime, until: datetime, cap: datetime, with_cause: bool
 ) -> Interruptions:
-    """Interruptions that began in [since, until); one still open counts up to `cap`."""
+    """Interruptions that began in [since, until) and by `cap`; one still open counts up to
+    `cap`."""
     binary = conn.dialect.name == "postgresql"
     columns: list[Any] = [
         _i.customer_id, _i.outage_id,
@@ -120,7 +121,9 @@ def load_interruptions(
     if with_cause:
         columns.append(case({name: code for code, name in enumerate(causes)},
                             value=func.coalesce(_i.cause, UNKNOWN), else_=0))
-    where = [_i.start_at.is_not(None), _i.start_at >= since, _i.start_at < until]
+    # Begun by `cap` (now, within the period): a start still ahead is not an interruption yet.
+    where = [_i.start_at.is_not(None), _i.start_at >= since, _i.start_at < until,
+             _i.start_at <= cap]
     values = _arrays(conn, columns, where) if binary else _packed_rows(conn, columns, where)
     if binary:  # stored microseconds since 2000 to milliseconds since 1970, rounded down
         ended = values[3] != np.iinfo(np.int64).min

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from outages.cli.context import cli_actor, cli_context
@@ -180,8 +181,8 @@ def _table(rows: Sequence[OutageDuration]) -> None:
                                                                "notice h") else "left")
     for r in rows:
         flag = " URGENT" if r.urgent else ""
-        table.add_row(str(r.id), r.area_name or r.external_id or "-",
-                      r.type + flag, r.cause or "-",
+        table.add_row(str(r.id), escape(r.area_name or r.external_id or "-"),
+                      r.type + flag, escape(r.cause or "-"),
                       f"{short(r.planned_start)} -> {short(r.planned_end)}",
                       f"{short(r.actual_start)} -> {short(r.actual_end)}",
                       str(r.customers) + (f" ({r.still_out} out)" if r.still_out else ""),

@@ -63,7 +63,7 @@ def _charts(settings: Settings, result: Result, feeders: list[text.Group],
 
     period = slice(data.period_from, data.days.count)
     days = [data.days.date(i) for i in range(data.period_from, data.days.count)]
-    cause_groups = [g for g in causes.groups if g.indices["customer_interruptions"]]
+    cause_groups = [g for g in causes.groups if _interrupted(g)]
     return [
         Chart("monthly", "Monthly SAIDI and SAIFI", charts.monthly(
             names, (series("only", "SAIDI"), series("exclude", "SAIDI")),
@@ -97,7 +97,7 @@ def _page(settings: Settings, result: Result, figures: list[Chart],
     return environment.get_template("reliability.html.j2").render(
         data=result.data, request=result.request, tables=result.tables, charts=figures,
         index_rows=rows, value=_value, fmt=text.fmt, group_columns=text.GROUP_COLUMNS,
-        feeders=feeders, causes=[g for g in causes.groups if g.indices["customer_interruptions"]],
+        feeders=feeders, causes=[g for g in causes.groups if _interrupted(g)],
         meds=major_event_days(result.data), med_lines=text.med_lines(result.data),
         rules=text.rules_lines(result.data, settings, result.request.served),
         legend=text.LEGEND)
@@ -105,3 +105,11 @@ def _page(settings: Settings, result: Result, figures: list[Chart],
 
 def _value(group: text.Group, path: tuple[str, ...]) -> Any:
     return group.customers_served if path == ("customers_served",) else text.value(group, path)
+
+
+def _interrupted(group: Any) -> bool:
+    """A group with any interruption, sustained or momentary (a cause may have only the
+    latter: its MAIFIe is in the table)."""
+    indices = group.indices
+    return bool(indices["customer_interruptions"] or indices.get("MAIFI")
+                or indices.get("MAIFIe"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich import box
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from outages.reliability.results import (
@@ -48,10 +49,10 @@ def _notice(notice: PlannedNotice) -> list[Any]:
                        "urgent override"):
             late.add_column(column)
         for cut in notice.late:
-            late.add_row(str(cut.outage_id), cut.external_id or "-",
-                         cut.area_name or "-", cut.planned_start, cut.notified_at,
+            late.add_row(str(cut.outage_id), escape(cut.external_id or "-"),
+                         escape(cut.area_name or "-"), cut.planned_start, cut.notified_at,
                          f"{cut.lead_hours:.1f}", cut.lead_source,
-                         (cut.urgent_reason or "yes") if cut.urgent else "-")
+                         escape(cut.urgent_reason or "yes") if cut.urgent else "-")
         lines.append(late)
     return lines
 

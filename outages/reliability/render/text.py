@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich import box
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from outages.reliability.dataset import Dataset
@@ -93,7 +94,8 @@ def groups_table(by: str, tables: Sequence[Table]) -> RichTable:
     for index, group in enumerate(main.groups):
         cells = [fmt(value(group, path), style) for _label, path, style in GROUP_COLUMNS]
         cells += [fmt(other.groups[index].indices["SAIDI"], "sig") for other in others]
-        out.add_row(group.key, fmt(group.customers_served, "served"), *cells)
+        # A group's name is people's text ("Phường 1 [cũ]"), not markup.
+        out.add_row(escape(group.key), fmt(group.customers_served, "served"), *cells)
     return out
 
 
