@@ -87,19 +87,32 @@ class Worker:
         return max(0.0, min(poll, (due - utcnow()).total_seconds()))
 
     def run_forever(self) -> None:
+        poll = self.settings.worker.poll_interval.total_seconds()
         scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
-        scheduler.add_job(self._wake, "interval", id="poll",
-                          seconds=self.settings.worker.poll_interval.total_seconds())
+        scheduler.add_job(self._wake, "interval", id="poll", seconds=poll)
         self.scheduler = scheduler
         self.sweep()
         scheduler.start()
         self._set_alarm(scheduler)
-        self.stop_event.wait()
+        while not self.stop_event.wait(poll):  # a monotonic wait, whatever the clock does
+            self._keep_time(scheduler, poll)
         log.info("stopping: finishing notices in flight")
         scheduler.shutdown(wait=True)
         if self.dispatcher.held:
             raise DatabaseUnavailable("stopped while the database was unreachable")
+
+    def _keep_time(self, scheduler: BackgroundScheduler, poll: float) -> None:
+        """APScheduler counts in wall-clock time: once the clock is set back (an NTP step, a
+        virtual machine resumed) its next poll lies that much further ahead, and notices
+        queued meanwhile would wait for it. The poll starts again from now."""
+        job = scheduler.get_job("poll")
+        if job is None or job.next_run_time is None:
+            return
+        if job.next_run_time - utcnow() > timedelta(seconds=2 * poll + 1):
+            log.warning("the clock went back: the worker's poll starts again from now")
+            scheduler.reschedule_job("poll", trigger="interval", seconds=poll)
+            self._set_alarm(scheduler)
 
     def _wake(self) -> None:
         try:
