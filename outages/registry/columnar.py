@@ -29,6 +29,7 @@ from outages.registry.rows import (
     CHANNELS,
     CODE,
     COLUMNS,
+    COMPOSED,
     CONNECTED,
     CONNECTED_EARLIEST,
     DISCONNECTED,
@@ -102,6 +103,8 @@ class ColumnChecker:
         if odd:
             doubtful |= _mask(pc.match_substring_regex(raw, _ODD_TEXT))
         values = pc.utf8_trim(raw, " ")
+        if index in COMPOSED:
+            values = pc.utf8_normalize(values, form="NFC")
         limit = MAX_LENGTH.get(COLUMNS[index])
         if limit is not None:
             doubtful |= _mask(pc.greater(pc.utf8_length(values), limit))

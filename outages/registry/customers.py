@@ -19,7 +19,7 @@ from outages.models import Customer
 from outages.registry.contacts import PhoneNormalizer, email_problem, language_problem
 from outages.registry.importer import ImportResult, Progress, import_customers
 from outages.registry.results import CustomerView
-from outages.registry.rows import MAX_LENGTH, priority_problem
+from outages.registry.rows import MAX_LENGTH, composed, priority_problem
 from outages.settings import Settings, channel_preference
 from outages.timeutil import iso_local, utcnow
 
@@ -143,8 +143,10 @@ def _text_field(settings: Settings, key: str, value: Any) -> str | None:
             text = channel_preference(text)
         except ValueError as exc:
             problem = str(exc)
-    elif len(text) > MAX_LENGTH[key]:
-        problem = f"is {len(text)} characters long, more than the limit of {MAX_LENGTH[key]}"
+    else:
+        text = composed(text)  # as the import stores it
+        if len(text) > MAX_LENGTH[key]:
+            problem = f"is {len(text)} characters long, more than the limit of {MAX_LENGTH[key]}"
     if problem:
         raise ValidationError(problem, field=key)
     return text

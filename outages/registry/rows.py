@@ -7,6 +7,7 @@ order, or as the list of every problem found, each one a sentence a person can a
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -36,6 +37,13 @@ MAX_LENGTH = {"code": 64, "name": 200, "address": 500, "region": 100, "district"
 _LIMITS = tuple((COLUMNS.index(c), n) for c, n in MAX_LENGTH.items())
 (CODE, NAME, PHONE, EMAIL, LON, LAT, ADDRESS, REGION, DISTRICT, FEEDER, LANGUAGE, CONNECTED,
  DISCONNECTED, PRIORITY, CHANNELS) = range(len(COLUMNS))
+# Words people read and group by, stored composed (NFC): "Hoàn Kiếm" typed on one system and
+# decomposed by another (NFD) is one district, in reports as everywhere.
+COMPOSED = frozenset({NAME, ADDRESS, REGION, DISTRICT, FEEDER})
+
+
+def composed(value: str) -> str:
+    return value if value.isascii() else unicodedata.normalize("NFC", value)
 
 Row = tuple[Any, ...]
 # Connection dates are history: a registry holds customers connected long before 1970.
@@ -59,6 +67,9 @@ class RowChecker:
         """(typed row, []) when good, (None, reasons) when not. Values are str or None."""
         problems: list[str] = []
         values: list[Any] = [(v.strip() or None) if v else None for v in raw]
+        for index in COMPOSED:
+            if values[index] is not None:
+                values[index] = composed(values[index])
         if values[CODE] is None:
             problems.append("missing code: every row needs the customer's account number")
         for index, limit in _LIMITS:
@@ -128,6 +139,8 @@ class RowChecker:
             doubtful |= np.fromiter((text.CONTROL.search(v) is not None for v in values),
                                     dtype=bool, count=count)
         values = list(map(str.strip, values))
+        if index in COMPOSED:
+            values = list(map(composed, values))
         limit = MAX_LENGTH.get(COLUMNS[index])
         if limit is not None and max(map(len, values)) > limit:
             doubtful |= np.fromiter((len(v) > limit for v in values), dtype=bool, count=count)

@@ -125,3 +125,29 @@ def test_phone_fast_path_agrees_with_phonenumbers_in_other_regions(region: str) 
         assert ours == reference(written, region), (region, written)
     wrong, _decided, examples = mismatches(3_000, seed=7, region=region)
     assert (wrong, examples) == (0, [])
+
+
+def test_names_and_places_are_stored_composed_by_every_path(engine: Any, settings: Any,
+                                                            write_csv: Any, stored: Any,
+                                                            tmp_path: Path) -> None:
+    import unicodedata
+
+    from outages.registry import customers
+    from outages.registry.importer import import_customers
+    from tests.registry.conftest import row
+
+    nfd = unicodedata.normalize("NFD", "Hoàn Kiếm")
+    assert nfd != "Hoàn Kiếm"
+    plain = write_csv([row("A", district=nfd, name=unicodedata.normalize("NFD", "Bà Ánh"))])
+    quoted = tmp_path / "quoted.csv"  # a line break in a quoted field: the row-by-row path
+    quoted.write_text(plain.read_text(encoding="utf-8").replace("A,", "B,", 1)
+                      + f'C,"Nhà\nsố 5",,,105.85,21.03,,,{nfd},,,,,,\n', encoding="utf-8")
+    import_customers(engine, settings, plain)
+    import_customers(engine, settings, quoted)
+    kept = stored()
+    assert {code: kept[code]["district"] for code in kept} == dict.fromkeys(kept, "Hoàn Kiếm")
+    assert kept["A"]["name"] == "Bà Ánh"
+    with engine.begin() as conn:
+        customers.update_customer(conn, "A", changes={"address": f"1 {nfd}"}, actor="t",
+                                  source="cli", settings=settings)
+    assert stored()["A"]["address"] == "1 Hoàn Kiếm"
