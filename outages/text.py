@@ -17,10 +17,13 @@ REASON_MAX = 500
 NOTE_MAX = 500
 REPORT_MAX = 1000
 
-# Control characters (Unicode category Cc) and the invisible direction overrides that make
-# text display other than it reads. Line breaks and tabs are text in a reason or a note.
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Control characters (Unicode category Cc), the invisible direction overrides that make
+# text display other than it reads, and the noncharacters XML refuses (U+FFFE, U+FFFF: text
+# goes into the Atom and CAP feeds as it is). Line breaks and tabs are text in a reason or a
+# note.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+_CONTROL_BUT_LINES = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 
 
 def problem(value: str, *, limit: int | None = None, multiline: bool = False) -> str | None:

@@ -95,7 +95,9 @@ def blurred(geometry: Mapping[str, Any], metres: float) -> dict[str, Any]:
     # 1 - cos(pi/16); rounding to 1e-5 degrees moves a vertex by under a metre more.
     wide = shapely.buffer(plane, metres / math.cos(math.pi / 16) + 2, quad_segs=4)
     back = shapely.set_precision(shapely.transform(wide, to_degrees), 1e-5)
-    return dict(mapping(back))
+    # RFC 7946: exterior rings counterclockwise (GEOS gives a buffer clockwise), or strict
+    # readers take the ring for the whole world but the area.
+    return dict(mapping(shapely.orient_polygons(back)))
 
 
 def checked(answer: Any) -> Any:

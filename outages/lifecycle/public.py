@@ -60,7 +60,7 @@ def cuts_on_day(conn: Connection, settings: Settings, *, district: str,
 # What a public description of a cut is made of; the lookups select these columns in the same
 # query that finds the cuts, so one lookup is one round trip to the database.
 _CUT_COLUMNS = (_o.id, _o.public_ref, _o.revision, _o.created_at, _o.area_name, _o.reason,
-                _o.status, _o.planned_start, _o.planned_end)
+                _o.reason_en, _o.status, _o.planned_start, _o.planned_end)
 _SOONEST_FIRST = (_o.planned_start, _o.id)
 
 
@@ -162,7 +162,7 @@ def _describe(conn: Connection, settings: Settings,
     return [
         PublicCut(ref=row.public_ref, area_name=row.area_name, districts=sorted(districts[row.id]),
                   start=iso_local(row.planned_start, tz), end=iso_local(row.planned_end, tz),
-                  reason=row.reason, status=row.status,
+                  reason=row.reason, reason_en=row.reason_en, status=row.status,
                   customers_affected=privacy.total_count(districts[row.id], settings))
         for row in rows
     ]

@@ -207,11 +207,14 @@ def entries(conn: Connection, *, limit: int = 50) -> list[FeedEntry]:
     rows = conn.execute(
         select(_o.id, _o.public_ref, _o.kind, _o.area_name, _o.reason, _o.reason_en,
                _o.created_at, _r.action, _r.revision, _r.at, _r.planned_start,
-               _r.planned_end, _r.etr, _o.revision.label("current"))
+               _r.planned_end, _r.etr, _o.revision.label("current"), _o.status)
         .join(Revision.__table__, _r.outage_id == _o.id)
         .where(_r.action.in_(PUBLIC_ACTIONS))
         .order_by(_r.at.desc(), _r.id.desc()).limit(limit)).all()
     counts = district_counts(conn, [_as_current(row) for row in rows])
+    # A cancellation drops every house: its entries name the districts it was planned for.
+    cancelled = {row.id: row for row in rows if row.status == CutStatus.CANCELLED}
+    counts.update(_cancelled_counts(conn, list(cancelled.values())))
     return [FeedEntry(ref=row.public_ref, kind=row.kind, action=row.action,
                       revision=int(row.revision), at=row.at, area_name=row.area_name,
                       reason=row.reason, reason_en=row.reason_en, start=row.planned_start,

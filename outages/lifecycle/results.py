@@ -250,6 +250,7 @@ class PublicCut(Result):
     start: str | None
     end: str | None
     reason: str | None
+    reason_en: str | None = Field(None, description="the reason in English, when given")
     status: str
     customers_affected: int | str = Field(description=_PUBLIC_COUNT)
 

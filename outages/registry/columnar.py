@@ -52,7 +52,7 @@ MARGIN = 1e-9  # degrees: a point this close to the territory's edge is left to 
 # Control characters (C0, DEL, C1), Unicode spaces and direction overrides (and a few other
 # invisible characters), searched for when the block's bytes hint at one.
 _ODD_TEXT = ("[\\x{0}-\\x{1f}\\x{7f}-\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}-\\x{202f}"
-             "\\x{205f}-\\x{2069}\\x{3000}]")
+             "\\x{205f}-\\x{2069}\\x{3000}\\x{fffe}\\x{ffff}]")
 _DECIMAL = r"^-?[0-9]{1,3}(?:\.[0-9]{1,17})?$"
 _EMAIL = (r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
           r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")

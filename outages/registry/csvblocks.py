@@ -190,8 +190,10 @@ _PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\n\r"
 _NON_ASCII = bytes(range(0x80, 0x100))
 # UTF-8 leads of the control characters U+0080-U+009F, the spaces str.strip() removes
 # (U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000) and the direction
-# overrides (U+202A-U+202E, U+2066-U+2069); some others share them, which costs nothing.
-_ODD_LEADS = (b"\xc2", b"\xe1\x9a\x80", b"\xe2\x80", b"\xe2\x81", b"\xe3\x80\x80")
+# overrides (U+202A-U+202E, U+2066-U+2069) and the noncharacters U+FFFE and U+FFFF; some
+# others share them, which costs nothing.
+_ODD_LEADS = (b"\xc2", b"\xe1\x9a\x80", b"\xe2\x80", b"\xe2\x81", b"\xe3\x80\x80",
+              b"\xef\xbf\xbe", b"\xef\xbf\xbf")
 
 
 def _odd(block: bytes) -> bool:

@@ -4,7 +4,7 @@ rule): GeoJSON, iCalendar (RFC 5545), CAP 1.2 alerts inside Atom, and Atom."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -64,7 +64,8 @@ def calendar(items: Sequence[FeedItem], env: Environment, *, lang: str, tz: Zone
         event.add("dtstamp", item.updated.astimezone(UTC))
         event.add("last-modified", item.updated.astimezone(UTC))
         event.add("dtstart", item.start.astimezone(UTC))
-        event.add("dtend", item.end.astimezone(UTC))
+        # An extended cut ends when it is now expected to (its ETR), not as first planned.
+        event.add("dtend", (item.etr or item.end).astimezone(UTC))
         event.add("sequence", item.revision)
         event.add("status", "CANCELLED" if item.cancelled else "CONFIRMED")
         event.add("summary", str(words.title(item)))
@@ -77,7 +78,7 @@ def calendar(items: Sequence[FeedItem], env: Environment, *, lang: str, tz: Zone
 
 
 def cap_feed(items: Sequence[FeedItem], env: Environment, *, tz: ZoneInfo, sender: str,
-             page: str, now: datetime) -> bytes:
+             pages: Mapping[str, str], now: datetime) -> bytes:
     """An Atom feed whose entries each hold one CAP 1.2 alert (CAP over Atom, as alert hubs
     read it): the newest message of each current outage, upcoming cut or cancelled cut."""
     ET.register_namespace("", ATOM)
@@ -85,8 +86,10 @@ def cap_feed(items: Sequence[FeedItem], env: Environment, *, tz: ZoneInfo, sende
     _text(feed, f"{{{ATOM}}}id", f"urn:outage-notify:{sender}:cap")
     _text(feed, f"{{{ATOM}}}title", "CAP alerts: power cuts and outages")
     _text(feed, f"{{{ATOM}}}updated", _cap_time(now))
+    author = ET.SubElement(feed, f"{{{ATOM}}}author")  # RFC 4287 4.1.1: a feed has one
+    _text(author, f"{{{ATOM}}}name", str(_words(env, "vi").feed_title))
     for item in items:
-        alert = cap_alert(item, env, tz=tz, sender=sender, page=page)
+        alert = cap_alert(item, env, tz=tz, sender=sender, pages=pages)
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
         identifier = _identifier(item.ref, item.revision)
         _text(entry, f"{{{ATOM}}}id", f"urn:outage-notify:{sender}:{identifier}")
@@ -99,7 +102,7 @@ def cap_feed(items: Sequence[FeedItem], env: Environment, *, tz: ZoneInfo, sende
 
 
 def cap_alert(item: FeedItem, env: Environment, *, tz: ZoneInfo, sender: str,
-              page: str) -> ET.Element:
+              pages: Mapping[str, str]) -> ET.Element:
     alert = ET.Element(f"{{{CAP}}}alert")
 
     def add(parent: ET.Element, name: str, value: str) -> ET.Element:
@@ -116,7 +119,7 @@ def cap_alert(item: FeedItem, env: Environment, *, tz: ZoneInfo, sender: str,
         add(alert, "references", " ".join(
             f"{sender},{_identifier(item.ref, n)},{_cap_time(at)}" for n, at in item.history))
     for lang, code in CAP_LANGUAGES.items():
-        _cap_info(alert, item, _words(env, lang), code, tz=tz, page=page)
+        _cap_info(alert, item, _words(env, lang), code, tz=tz, page=pages.get(lang, ""))
     return alert
 
 
@@ -176,6 +179,7 @@ def atom(entries: Sequence[FeedEntry], env: Environment, *, lang: str, tz: ZoneI
     fg = FeedGenerator()
     fg.id(feed_id)
     fg.title(str(words.feed_title))
+    fg.author({"name": str(words.feed_title)})  # RFC 4287 4.1.1: a feed has an author
     fg.language(lang)
     fg.link(href=self_url, rel="self")
     if page:

@@ -97,7 +97,8 @@ async def cap(request: Request) -> Response:
     def build(conn: Connection, now: datetime) -> bytes:
         found = public_feed.items(conn, settings, now=now)
         return feed_formats.cap_feed(found, _words(), tz=settings.tz,
-                                     sender=_sender(settings), page=_page(settings, "vi"),
+                                     sender=_sender(settings),
+                                     pages={lang: _page(settings, lang) for lang in ("vi", "en")},
                                      now=now)
 
     return await cached(request, ("cap",), "application/atom+xml; charset=utf-8", build)
