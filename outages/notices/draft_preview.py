@@ -9,6 +9,7 @@ channels), so nothing is asked per customer."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -36,6 +37,7 @@ from outages.errors import ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import cut_rules
 from outages.lifecycle.results import CutWarning
+from outages.notices import subscriber_preview
 from outages.notices.queue import (
     CHANNELS,
     LANGUAGES,
@@ -108,7 +110,7 @@ def preview(conn: Connection, settings: Settings, draft: Draft) -> CutPreview:
     warnings = [*cut_rules.priority_warning(affected.priority_count)]
     if draft.start and draft.end and draft.end > draft.start:
         warnings += others(conn, settings, affected.ids, draft.start, draft.end)
-    messages, totals = _messages(settings, draft, matched, name, earliest, now)
+    messages, totals = _messages(conn, settings, draft, matched, name, earliest, now)
     return CutPreview(area_name=name, count=affected.count, priority=affected.priority_count,
                       by_district=affected.breakdown("district"),
                       by_feeder=affected.breakdown("feeder"),
@@ -258,10 +260,11 @@ def _warning(code: str, per_cut: dict[int, set[int]], words: str) -> CutWarning:
     return CutWarning(code=code, count=count, cut_ids=ids, message=f"{count} {words}: {listed}")
 
 
-def _messages(settings: Settings, draft: Draft, matched: Matched, name: str | None,
-              earliest: datetime, now: datetime) -> tuple[list[PreviewMessage], PreviewTotals]:
+def _messages(conn: Connection, settings: Settings, draft: Draft, matched: Matched,
+              name: str | None, earliest: datetime,
+              now: datetime) -> tuple[list[PreviewMessage], PreviewTotals]:
     """The announcement per channel and language, and the cost of sending it to everyone
-    it would reach (on the channels each customer prefers)."""
+    it would reach: the customers (on the channels each prefers) and the subscribers."""
     start = draft.start or earliest
     outage = SimpleNamespace(
         kind=OutageKind.PLANNED, area_name=name, reason=(draft.reason or "").strip() or None,
@@ -285,5 +288,13 @@ def _messages(settings: Settings, draft: Draft, matched: Matched, name: str | No
             total_messages += count
             segments += count * text.segments if REGISTRY[channel].priced_per_segment else 0
             money += count * each
+    districts = Counter(d for d in matched.affected.districts if d is not None)
+    for line in subscriber_preview.messages(conn, settings, NoticeKind.ANNOUNCEMENT, texts,
+                                            matched.affected.ids, districts, now=now,
+                                            languages=LANGUAGES):
+        messages.append(line.message)
+        total_messages += line.message.recipients
+        segments += line.segments
+        money += line.cost
     return messages, PreviewTotals(messages=total_messages, segments=segments,
                                    cost=round(money, 4))

@@ -222,14 +222,20 @@ def _queue_subscribers(conn: Connection, settings: Settings, batch: Batch, membe
     if batch.kind not in subscribers.KINDS or not subscribers.any_active(conn):
         return 0
     due, urgent = due_time(settings, batch)
-    footers = {lang: render(settings, ChannelName.SMS, lang, "subscriber_footer",
-                            {"keyword": subscribers.KEYWORD}, now=due, ascii_only=True).body
-               for lang in LANGUAGES}
+    footers = subscriber_footers(settings, now=due)
     prices: dict[str, float] = {ch: getattr(settings.notices, REGISTRY[ch].price_setting)
               for ch in subscribers.CHANNELS}
     return subscribers.queue(conn, settings, batch, members,
                              texts=render_all(settings, batch.kind, batch.context, now=due),
                              footers=footers, prices=prices, due=due, urgent=urgent, now=now)
+
+
+def subscriber_footers(settings: Settings, *, now: datetime) -> dict[str, str]:
+    """The SMS footer by language, with subscribers.KEYWORD where a subscription's keyword
+    goes."""
+    return {lang: render(settings, ChannelName.SMS, lang, "subscriber_footer",
+                         {"keyword": subscribers.KEYWORD}, now=now, ascii_only=True).body
+            for lang in LANGUAGES}
 
 
 TARGETS = "notice_targets"

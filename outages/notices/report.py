@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import statistics
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Connection, case, func, select
 
 from notifier import outbox
@@ -14,6 +16,7 @@ from outages.enums import NoticeKind, OutageKind
 from outages.errors import NotFound, ValidationError
 from outages.lifecycle import core as lc
 from outages.models import Customer, OutageCustomer
+from outages.notices import subscriber_preview, subscribers
 from outages.notices.queue import (
     CHANNELS,
     KINDS,
@@ -61,8 +64,29 @@ def preview(conn: Connection, settings: Settings, *, outage_id: int, expect: str
             total["segments"] += (count * text.segments
                                   if REGISTRY[channel].priced_per_segment else 0)
             total["cost"] += count * cost(settings, channel, text)
+    if subscribers.any_active(conn):  # most deployments have none: no member is read
+        member_ids, districts = _members(conn, outage_id)
+        for line in subscriber_preview.messages(conn, settings, kind, texts, member_ids,
+                                                districts, now=utcnow(), languages=languages):
+            messages.append(line.message.as_json())
+            total["messages"] += line.message.recipients
+            total["segments"] += line.segments
+            total["cost"] += line.cost
     return NoticePreview.model_validate({"outage_id": outage_id, "kind": kind,
                                          "messages": messages, "totals": total})
+
+
+def _members(conn: Connection, outage_id: int) -> tuple[npt.NDArray[np.int64], dict[str, int]]:
+    """The outage's current members' ids, and how many of them live in each district."""
+    m = OutageCustomer.__table__.c
+    current = (m.outage_id == outage_id, m.dropped_revision.is_(None))
+    ids = np.fromiter(conn.execute(select(m.customer_id).where(*current)).scalars(),
+                      dtype=np.int64)
+    districts = {str(name): int(count) for name, count in conn.execute(
+        select(customers.c.district, func.count())
+        .join_from(OutageCustomer.__table__, customers, m.customer_id == customers.c.id)
+        .where(*current, customers.c.district.is_not(None)).group_by(customers.c.district))}
+    return ids, districts
 
 
 def recipients(conn: Connection, settings: Settings, outage_id: int) -> dict[tuple[str, str], int]:

@@ -14,6 +14,9 @@ class PreviewMessage(Result):
     subject: str | None
     body: str
     cost_each: float
+    # "customers", or "subscribers": the subscriptions it reaches (their SMS ends naming
+    # the subscription, so it may be longer).
+    audience: str = "customers"
 
 
 class PreviewTotals(Result):

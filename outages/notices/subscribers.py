@@ -240,3 +240,10 @@ def followed(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, int]:
     return {row.id: found[row.subscription_id].customer_id for row in rows
             if getattr(row, "subscription_id", None) in found
             and found[row.subscription_id].customer_id is not None}
+
+
+
+def sms_body(text: Rendered, footer: str, keyword: str) -> str:
+    """A subscriber's SMS as _sms builds it in SQL: the customers' text, then the footer
+    naming `keyword`."""
+    return f"{text.body} {footer}".replace(KEYWORD, keyword)

@@ -167,7 +167,9 @@
     messages.textContent = "";
     data.messages.filter(function (m) { return m.channel === "sms"; }).forEach(function (m) {
       var row = document.createElement("tr");
-      cell(row, m.language, "th");
+      // A subscriber's SMS ends naming the subscription: its own line, its own length.
+      cell(row, m.audience === "subscribers" ? m.language + " · " + labels.subscribers
+        : m.language, "th");
       cell(row, m.body);
       cell(row, m.encoding);
       cell(row, String(m.segments));
