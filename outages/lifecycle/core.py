@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     literal,
@@ -111,14 +113,17 @@ def require_aware(value: datetime, *, field: str) -> None:
                               "configured zone first", field=field)
 
 
-def not_future(at: datetime | None, *, field: str, what: str) -> datetime:
+def not_future(at: datetime | None, *, field: str, what: str, tz: ZoneInfo) -> datetime:
+    """`at`, or now when not given; refused when ahead of now, shown in local time as the
+    dispatcher typed it."""
     now = timeutil.utcnow()
     if at is None:
         return now
     require_aware(at, field=field)
     if at > now:
-        raise ValidationError(f"{what} {at:%Y-%m-%d %H:%M} UTC is in the future: record it "
-                              "when it has happened (or leave it out for now)", field=field)
+        raise ValidationError(f"{what} {timeutil.show_local(at, tz)} is in the future: "
+                              "record it when it has happened (or leave it out for now)",
+                              field=field)
     return at
 
 
@@ -331,6 +336,13 @@ def _add(
         literal(start_at, Interruption.start_at.type),
     ).where(MEMBERS.c.outage_id == row.id, MEMBERS.c.added_revision == revision,
             MEMBERS.c.dropped_revision.is_(None))
+    if rejoining.size:
+        # One whose power came back from this outage is not cut again by a redraw: the
+        # interruption happened and is over. If they lose power again, their reply says so.
+        i = INTERRUPTIONS.c
+        added = added.where(~exists().where(i.outage_id == row.id,
+                                            i.customer_id == MEMBERS.c.customer_id,
+                                            i.end_at.is_not(None)))
     conn.execute(insert(INTERRUPTIONS).from_select(
         ["outage_id", "customer_id", "planned", "cause", "start_at"], added))
     for table in ("outage_customers", "interruptions"):

@@ -258,7 +258,7 @@ def start(
     source: str
 ) -> OutageView:
     """Record the actual start; a start before the planned one is allowed and reported."""
-    at = lc.not_future(at, field="at", what="start time")
+    at = lc.not_future(at, field="at", what="start time", tz=settings.tz)
     with write_transaction(engine) as conn:
         row = _scheduled(conn, cut_id, "started")
         started = lc.start_interruptions(conn, cut_id, at)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import Connection, Engine, Row, and_, insert, select, update
 
 from geo import point_problem
 from outages.access import audit
@@ -129,7 +129,7 @@ def record(
     if channel not in tuple(ReportSource):
         raise ValidationError(f"unknown source {channel!r}: use one of {', '.join(ReportSource)}",
                               field="channel")
-    at = lc.not_future(at, field="at", what="report time")
+    at = lc.not_future(at, field="at", what="report time", tz=settings.tz)
     who = resolve(conn, settings, customer=customer, phone=phone, point=point)
     match = fault_grouping.nearest_open(conn, settings, who.lon, who.lat, at)
     row = lc.load(conn, match.outage_id) if match else _open_incident(
@@ -162,10 +162,14 @@ def _open_incident(conn: Connection, *, actor: str, source: str, at: datetime) -
 
 def _store(conn: Connection, outage_id: int, who: Reporter, *, text: str | None, channel: str,
            at: datetime) -> tuple[int, int]:
-    """Insert the report, or count a repeat from the same customer; (report id, reports)."""
-    if who.customer_id is not None:
+    """Insert the report, or count a repeat from the same customer (a caller without an
+    account: the same number); (report id, reports)."""
+    same = (REPORTS.c.customer_id == who.customer_id if who.customer_id is not None
+            else and_(REPORTS.c.customer_id.is_(None), REPORTS.c.phone == who.phone)
+            if who.phone else None)
+    if same is not None:
         existing = conn.execute(select(REPORTS.c.id, REPORTS.c.reports).where(
-            REPORTS.c.outage_id == outage_id, REPORTS.c.customer_id == who.customer_id)).first()
+            REPORTS.c.outage_id == outage_id, same).order_by(REPORTS.c.id)).first()
         if existing is not None:
             values: dict[str, Any] = {"reports": existing.reports + 1, "last_at": at}
             if text:

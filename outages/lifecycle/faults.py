@@ -129,7 +129,7 @@ def confirm(
         elif area is not None:
             points = _drawn_automatically(conn, settings, fault_id, area)
         started = started_at or _first_report(conn, fault_id)
-        lc.not_future(started, field="started_at", what="start time")
+        lc.not_future(started, field="started_at", what="start time", tz=settings.tz)
         day = to_local(started, settings.tz).date()
         affected = customers_in_area(conn, area, on=day) if area is not None else None
         ids = affected.ids if affected is not None else _feeder_ids(conn, feeders or (), day)
@@ -211,6 +211,11 @@ def resize(
                                   "order)", field="area")
         diff = lc.set_members(conn, row, affected.ids, revision=row.revision + 1,
                               cause=row.cause, start_at=row.actual_start)
+        if not lc.count_open(conn, fault_id):  # rolled back with the transaction
+            raise Conflict(f"every customer the new area covers has power back already, so "
+                           f"incident {fault_id} would be left open with nobody out: record "
+                           f"its restoration instead (outages faults restore {fault_id})",
+                           field="area")
         outside = _reporters_outside(conn, fault_id, affected.ids)
         values = {"area_geojson": area.to_geojson(), "feeders": None,
                   "area_name": _place(area, affected, None)}

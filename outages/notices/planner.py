@@ -7,7 +7,7 @@ queued if and only if the change commits. Pending notices made stale by a change
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -241,13 +241,25 @@ def restored(conn: Connection, settings: Settings, event: OutageEvent,
     ctx = context(settings, outage, restored_at=back)
     for ids in lc.chunks(list(event.customer_ids), size=RESTORED_CHUNK):
         _skip(conn, event.outage_id, UNTRUE_WHEN_RESTORED, customer_ids=ids, reason=event.kind)
-        queue(conn, settings, _batch(event, outage, NoticeKind.RESTORED, ctx, ref_at=back), ids,
-              now=utcnow())
+        # Out in another outage, they have no power back: that one's restoration tells them.
+        elsewhere = out_elsewhere(conn, event.outage_id, ids, at=event.at)
+        queue(conn, settings, _batch(event, outage, NoticeKind.RESTORED, ctx, ref_at=back),
+              [c for c in ids if c not in elsewhere], now=utcnow())
     if outage.status in FINISHED:  # the last step: callers without an account are done too
         _skip(conn, event.outage_id, (*UNTRUE_WHEN_RESTORED, desk.ETR_PASSING),
               reason=event.kind)
     if outage.status == IncidentStatus.RESTORED:
         _answer_reports_outside(conn, settings, event, outage)
+
+
+def out_elsewhere(conn: Connection, outage_id: int, customer_ids: Sequence[int], *,
+                  at: datetime) -> set[int]:
+    """Those of `customer_ids` out at `at` in an outage other than `outage_id` (an
+    interruption begun and not ended)."""
+    i = Interruption.__table__.c
+    return set(conn.execute(select(i.customer_id).distinct().where(
+        i.customer_id.in_(list(customer_ids)), i.outage_id != outage_id, i.end_at.is_(None),
+        i.start_at <= at)).scalars())
 
 
 def _answer_reports_outside(conn: Connection, settings: Settings, event: OutageEvent,
@@ -283,11 +295,25 @@ def fault_reported(conn: Connection, settings: Settings, event: OutageEvent,
 
 def fault_confirmed(conn: Connection, settings: Settings, event: OutageEvent,
                     outage: Row[Any]) -> None:
-    ctx = context(settings, outage)
-    queue(conn, settings, _batch(event, outage, NoticeKind.FAULT_ACK, ctx, ref_at=outage.etr),
+    queue(conn, settings, _acknowledgement(settings, event, outage),
           still_out(conn, event.outage_id), now=utcnow())
     _plan_etr_passed(conn, settings, event, outage)
     _warn_desk(conn, settings, event, outage)
+
+
+def _acknowledgement(settings: Settings, event: OutageEvent, outage: Row[Any]) -> Batch:
+    """The acknowledgement as of `event`. An ETR set while the incident was only reported
+    may have passed by the time it is confirmed: customers are told none is known rather
+    than a time behind them."""
+    etr = outage.etr if outage.etr is not None and outage.etr > event.at else None
+    ctx = context(settings, outage, etr=etr, end=etr or outage.planned_end)
+    return _batch(event, outage, NoticeKind.FAULT_ACK, ctx, ref_at=etr)
+
+
+def restored_here(outage_id: int) -> Any:
+    """Customers whose power came back from this outage (an interruption of it ended)."""
+    i = Interruption.__table__.c
+    return select(i.customer_id).where(i.outage_id == outage_id, i.end_at.is_not(None))
 
 
 def etr_changed(conn: Connection, settings: Settings, event: OutageEvent,
@@ -338,10 +364,14 @@ def fault_resized(conn: Connection, settings: Settings, event: OutageEvent,
           reason=event.kind)
     told = outbox.reached(outage_id=event.outage_id,
                           kinds=(NoticeKind.FAULT_ACK, NoticeKind.ETR_UPDATE))
+    # One whose power came back was in the incident: "not in the fault area" would
+    # contradict both notices they had; a redraw does not take it out again either.
+    customer, back = members_t.c.customer_id, restored_here(event.outage_id)
     gone = _batch(event, outage, NoticeKind.FAULT_NOT_AFFECTED, context(settings, outage))
-    queue(conn, settings, gone, dropped.where(members_t.c.customer_id.in_(told)), now=utcnow())
-    ack = _batch(event, outage, NoticeKind.FAULT_ACK, context(settings, outage), ref_at=outage.etr)
-    queue(conn, settings, ack, added, now=utcnow())
+    queue(conn, settings, gone, dropped.where(customer.in_(told), customer.not_in(back)),
+          now=utcnow())
+    queue(conn, settings, _acknowledgement(settings, event, outage),
+          added.where(customer.not_in(back)), now=utcnow())
     _plan_etr_passed(conn, settings, event, outage)
     _warn_desk(conn, settings, event, outage)
 

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 UNTRUE_WHEN_DROPPED = (*PRE_START, NoticeKind.FAULT_ACK, *AFTER_START)
 NOT_AFFECTED = "no_longer_affected"
 
+# "Power is back" to a customer still out in another outage.
+OUT_ELSEWHERE = "out_elsewhere"
 # The customer row is gone (merged or removed from the registry).
 NO_CUSTOMER = "no_customer"
 
@@ -110,9 +112,10 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
     # said power was still off, and the outage reopened them).
     members = _pairs(conn, lc.MEMBERS, [row for row in rows if row.kind in UNTRUE_WHEN_DROPPED],
                      customer_of, lc.MEMBERS.c.dropped_revision.is_(None))
-    out_again = _pairs(conn, lc.INTERRUPTIONS,
-                       [row for row in rows if row.kind == NoticeKind.RESTORED], customer_of,
+    told_back = [row for row in rows if row.kind == NoticeKind.RESTORED]
+    out_again = _pairs(conn, lc.INTERRUPTIONS, told_back, customer_of,
                        lc.INTERRUPTIONS.c.end_at.is_(None))
+    elsewhere = _out_elsewhere(conn, told_back, customer_of, now)
     for row in rows:
         customer = customer_of[row.id]
         if row.kind in PRE_START and status.get(row.outage_id, CutStatus.SCHEDULED) \
@@ -127,6 +130,8 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
             found[row.id] = NOT_AFFECTED
         elif row.kind == NoticeKind.RESTORED and (row.outage_id, customer) in out_again:
             found[row.id] = "reopened"
+        elif row.kind == NoticeKind.RESTORED and row.outage_id in elsewhere.get(customer or 0, ()):
+            found[row.id] = OUT_ELSEWHERE
         elif row.kind == NoticeKind.STARTED and row.outage_id in back \
                 and back[row.outage_id] <= now:
             # Held for the morning, it would say power comes back at a time already past:
@@ -147,6 +152,22 @@ def _pairs(conn: Connection, table: Table, rows: Sequence[Row[Any]],
         t.outage_id.in_({row.outage_id for row in rows}),
         db.among(conn, t.customer_id, customers), *where)
     return {(outage_id, customer_id) for outage_id, customer_id in conn.execute(query)}
+
+
+def _out_elsewhere(conn: Connection, rows: Sequence[Row[Any]],
+                   customer_of: Mapping[int, int | None], now: datetime) -> dict[int, set[int]]:
+    """Customer -> the outages of `rows` other than one they are out in now: power is not
+    back for them, whatever outage of theirs was restored."""
+    customers = {customer_of[row.id] for row in rows} - {None}
+    if not customers:
+        return {}
+    i = lc.INTERRUPTIONS.c
+    out: dict[int, set[int]] = {}
+    for customer, outage in conn.execute(select(i.customer_id, i.outage_id).where(
+            db.among(conn, i.customer_id, customers), i.end_at.is_(None), i.start_at <= now)):
+        out.setdefault(customer, set()).add(outage)
+    return {customer: {row.outage_id for row in rows if customer_of[row.id] == customer}
+            - outages for customer, outages in out.items()}
 
 
 def _last_rescheduled(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, int]:
