@@ -291,6 +291,14 @@ def extend(
             raise Conflict(f"cut {cut_id} is {row.status}; only a started cut can be extended "
                            "(a scheduled one is rescheduled)")
         previous = row.etr or row.planned_end
+        if previous is not None and end < previous:
+            # Customers would be told the work takes longer; an early end is told by the
+            # restoration, when power is back.
+            raise ValidationError(
+                f"end {show_local(end, settings.tz)} is before the expected end "
+                f"{show_local(previous, settings.tz)}: an extension moves the end later; when "
+                f"power is back early, record the restoration (outages cuts restore {cut_id})",
+                field="end")
         if end == previous:
             view = describe(conn, settings, row, breakdown=False)
             view.note = (f"the cut is already expected to end at "

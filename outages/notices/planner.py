@@ -11,14 +11,16 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, exists, func, not_, select
+from sqlalchemy import Connection, Row, and_, exists, func, not_, select
 
 from notifier import outbox
+from notifier.enums import ACCEPTED, OutboxStatus
+from notifier.store import outbox as outbox_t
 from outages.enums import ETR_STATED, FINISHED, IncidentStatus, NoticeKind, ReportSource
 from outages.lifecycle import core as lc
 from outages.lifecycle import fault_grouping
 from outages.models import FaultReport, Interruption, OutageCustomer
-from outages.notices import desk, sms_commands
+from outages.notices import desk, sms_commands, subscribers
 from outages.notices.queue import (
     Batch,
     context,
@@ -97,11 +99,40 @@ def _batch(event: OutageEvent, outage: Row[Any], kind: str, ctx: dict[str, Any],
 
 def _announce(conn: Connection, settings: Settings, event: OutageEvent, outage: Row[Any],
               members: Any, kind: str = NoticeKind.ANNOUNCEMENT,
-              deadline: datetime | None = None) -> None:
-    """Announcement (or change notice) now, and reminders before the start."""
+              deadline: datetime | None = None, **subscribers_by: Any) -> None:
+    """Announcement (or change notice) now, and reminders before the start. The first goes
+    to subscribers as `subscribers_by` (queue's subscribers_of and heard) says."""
     ctx, start = context(settings, outage), outage.planned_start
     batch = _batch(event, outage, kind, ctx, deadline=deadline or start, ref_at=start)
-    queue(conn, settings, batch, members, now=utcnow())
+    queue(conn, settings, batch, members, now=utcnow(), **subscribers_by)
+    _remind(conn, settings, event, outage, members, ctx)
+
+
+def _tell_as_it_stands(conn: Connection, settings: Settings, event: OutageEvent,
+                       outage: Row[Any], members: Any) -> None:
+    """`members` hear of the cut as it now stands, after what each was last told: the
+    announcement if they do not know of it, that it changed if they were told another
+    window, and only its reminders if they know this one (a move undone before its notice
+    went, a customer taken out and back before hearing so). Their subscribers likewise,
+    by what each subscriber's contact was told (a house without a phone heard nothing)."""
+    customer, knows = members_t.c.customer_id, told(event.outage_id)
+    start, end = outage.planned_start, outage.planned_end
+    same = told_window(event.outage_id, start, end)
+    before = previous_start(conn, event.outage_id, event.revision) or start
+    _announce(conn, settings, event, outage,
+              members.where(customer.in_(knows), customer.not_in(same)),
+              kind=NoticeKind.CHANGED, deadline=min(before, start), subscribers_of=members,
+              heard=subscribers.told_other(event.outage_id, start, end))
+    _announce(conn, settings, event, outage, members.where(customer.not_in(knows)),
+              subscribers_of=members, heard=subscribers.untold(event.outage_id))
+    _remind(conn, settings, event, outage, members.where(customer.in_(same)),
+            context(settings, outage))
+
+
+def _remind(conn: Connection, settings: Settings, event: OutageEvent, outage: Row[Any],
+            members: Any, ctx: dict[str, Any]) -> None:
+    """The reminders before the start still ahead, everyone's and the priority ones."""
+    start = outage.planned_start
     for offset in settings.planned.reminders:
         at = start - offset
         if at <= event.at:  # would come with or after the announcement: skip it
@@ -128,8 +159,31 @@ def _remind_priority(conn: Connection, settings: Settings, event: OutageEvent,
 
 
 def told(outage_id: int) -> Any:
-    """Customers a notice stating the cut reached: only they may hear of a change to it."""
-    return outbox.reached(outage_id=outage_id, kinds=STATES_CUT)
+    """Customers who know of the cut: of the notices stating it and those saying they are
+    no longer affected, the latest that reached them (or is reaching them) states it. Only
+    they may hear of a change to it, or of its cancellation."""
+    known = told_of(outage_id).subquery()
+    return select(known.c.customer_id)
+
+
+def told_of(outage_id: int) -> Any:
+    """(customer_id, revision) of the customers who know of the cut (see `told`), with the
+    revision whose window the notice they had stated."""
+    o, heard = outbox_t.c, (*STATES_CUT, NoticeKind.NO_LONGER_AFFECTED)
+    latest = (select(func.max(o.id))
+              .where(o.outage_id == outage_id, o.kind.in_(heard), o.customer_id.is_not(None),
+                     o.status.in_((OutboxStatus.SENDING, *ACCEPTED)))
+              .group_by(o.customer_id))
+    return select(o.customer_id, o.revision).where(o.id.in_(latest.scalar_subquery()),
+                                                   o.kind.in_(STATES_CUT))
+
+
+def told_window(outage_id: int, start: datetime | None, end: datetime | None) -> Any:
+    """Customers who know of the cut in the window `start` to `end`."""
+    known, r = told_of(outage_id).subquery(), lc.REVISIONS.c
+    return (select(known.c.customer_id)
+            .join(lc.REVISIONS, and_(r.outage_id == outage_id, r.revision == known.c.revision))
+            .where(r.planned_start == start, r.planned_end == end))
 
 
 def _changed_for(event: OutageEvent) -> tuple[Any, Any]:
@@ -173,30 +227,34 @@ def cut_rescheduled(conn: Connection, settings: Settings, event: OutageEvent,
     _skip(conn, event.outage_id, PRE_START, revision_below=event.revision, reason=event.kind)
     added, dropped = _changed_for(event)
     _tell_moved(conn, settings, event, outage, added, dropped)
-    members, customer = current_members(event.outage_id), members_t.c.customer_id
-    before = previous_start(conn, event.outage_id, event.revision) or outage.planned_start
-    _announce(conn, settings, event, outage, members.where(customer.in_(told(event.outage_id))),
-              kind=NoticeKind.CHANGED, deadline=min(before, outage.planned_start))
-    _announce(conn, settings, event, outage,
-              members.where(customer.not_in(told(event.outage_id))))
+    _tell_as_it_stands(conn, settings, event, outage, current_members(event.outage_id))
 
 
 def cut_resized(conn: Connection, settings: Settings, event: OutageEvent,
                 outage: Row[Any]) -> None:
     added, dropped = _changed_for(event)
     _tell_moved(conn, settings, event, outage, added, dropped)
-    _announce(conn, settings, event, outage, added)
+    _tell_as_it_stands(conn, settings, event, outage, added)
 
 
 def cut_cancelled(conn: Connection, settings: Settings, event: OutageEvent,
                   outage: Row[Any]) -> None:
-    """Pending notices go; the cancellation only to those who were told of the cut."""
-    _added, dropped = _changed_for(event)
+    """Pending notices go; the cancellation only to those who know of the cut (a customer
+    taken out of it who has not heard so yet does), naming the window each was told."""
     _skip(conn, event.outage_id, (*PRE_START, NoticeKind.NO_LONGER_AFFECTED), reason=event.kind)
-    batch = _batch(event, outage, NoticeKind.CANCELLED, context(settings, outage),
-                   deadline=outage.planned_start)
-    knew = dropped.where(members_t.c.customer_id.in_(told(event.outage_id)))
-    queue(conn, settings, batch, knew, now=utcnow())
+    known, r = told_of(event.outage_id).subquery(), lc.REVISIONS.c
+    revisions = set(conn.execute(select(known.c.revision).distinct()).scalars())
+    revisions |= subscribers.told_revisions(conn, event.outage_id)
+    windows = conn.execute(select(r.revision, r.planned_start, r.planned_end).where(
+        r.outage_id == event.outage_id, r.revision.in_(revisions)).order_by(r.revision)).all()
+    everyone = select(members_t.c.customer_id).where(members_t.c.outage_id == event.outage_id)
+    for revision, start, end in windows:
+        ctx = context(settings, outage, start=start, end=end)
+        batch = _batch(event, outage, NoticeKind.CANCELLED, ctx, scope=f"r{event.revision}",
+                       deadline=min(start, outage.planned_start), ref_at=start)
+        told_then = select(known.c.customer_id).where(known.c.revision == revision)
+        queue(conn, settings, batch, told_then, now=utcnow(), subscribers_of=everyone,
+              heard=subscribers.told_at(event.outage_id, revision))
 
 
 def cut_started(conn: Connection, settings: Settings, event: OutageEvent,

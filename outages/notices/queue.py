@@ -185,7 +185,8 @@ def _zalo_absent(settings: Settings, source: Any) -> ColumnElement[bool]:
 
 
 def queue(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
-          now: datetime, channels: Sequence[str] | None = None) -> int:
+          now: datetime, channels: Sequence[str] | None = None, subscribers_of: Any = None,
+          heard: Any = None) -> int:
     """Queue `batch` for the customers whose id is in `members` (a select or id list), on
     `channels`, or by default on the channels each customer prefers.
 
@@ -194,7 +195,9 @@ def queue(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
     rows due together theirs are sent before everyone else's.
 
     Queued on each customer's own channels, the batch then goes to the members' subscribers
-    too (notices.subscribers), after the customers so that a contact both have hears once."""
+    too (notices.subscribers), after the customers so that a contact both have hears once:
+    to those of `subscribers_of` instead when given, kept by `heard` (what their contact was
+    told of the cut: a subscriber's story is their own, not their house's)."""
     source = _targets(conn, members)
     chosen = members
     if source is not None:  # every row of the temporary table is a target
@@ -212,13 +215,15 @@ def queue(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
     if source is not customers:
         conn.exec_driver_sql(f"DROP TABLE {TARGETS}")
     if channels is None:
-        total += _queue_subscribers(conn, settings, batch, members, now=now)
+        total += _queue_subscribers(conn, settings, batch,
+                                    members if subscribers_of is None else subscribers_of,
+                                    now=now, heard=heard)
     db.refresh_statistics(conn, "outbox", total)  # workers claim these with fitting plans
     return total
 
 
 def _queue_subscribers(conn: Connection, settings: Settings, batch: Batch, members: Any, *,
-                       now: datetime) -> int:
+                       now: datetime, heard: Any = None) -> int:
     if batch.kind not in subscribers.KINDS or not subscribers.any_active(conn):
         return 0
     due, urgent = due_time(settings, batch)
@@ -227,7 +232,8 @@ def _queue_subscribers(conn: Connection, settings: Settings, batch: Batch, membe
               for ch in subscribers.CHANNELS}
     return subscribers.queue(conn, settings, batch, members,
                              texts=render_all(settings, batch.kind, batch.context, now=due),
-                             footers=footers, prices=prices, due=due, urgent=urgent, now=now)
+                             footers=footers, prices=prices, due=due, urgent=urgent, now=now,
+                             heard=heard)
 
 
 def subscriber_footers(settings: Settings, *, now: datetime) -> dict[str, str]:

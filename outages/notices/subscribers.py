@@ -43,7 +43,7 @@ from notifier.render import Rendered
 from notifier.sqltypes import UTCDateTime
 from notifier.store import outbox as outbox_t
 from outages.enums import NoticeKind
-from outages.models import Customer, OutageCustomer
+from outages.models import Customer, OutageCustomer, Revision
 from outages.registry.subscriptions import SUBSCRIPTIONS, Status
 from outages.settings import Settings
 from outages.timeutil import utcnow
@@ -77,6 +77,7 @@ COLUMNS = ("key", "outage_id", "revision", "customer_id", "subscription_id", "ki
 _s = SUBSCRIPTIONS.c
 _customers = Customer.__table__.c
 _members = OutageCustomer.__table__.c
+REVISIONS = Revision.__table__
 
 
 def chosen(settings: Settings, batch: Any, members: Any, channel: str) -> Any:
@@ -101,9 +102,12 @@ def chosen(settings: Settings, batch: Any, members: Any, channel: str) -> Any:
 
 def queue(conn: Connection, settings: Settings, batch: Any, members: Any, *,
           texts: Mapping[tuple[str, str], Rendered], footers: Mapping[str, str],
-          prices: Mapping[str, float], due: datetime, urgent: bool, now: datetime) -> int:
+          prices: Mapping[str, float], due: datetime, urgent: bool, now: datetime,
+          heard: ColumnElement[bool] | None = None) -> int:
     """Queue `batch` (a queue.Batch) to the subscribers of `members`; `texts` are the
-    customers' messages by (channel, language), `footers` the SMS footer by language."""
+    customers' messages by (channel, language), `footers` the SMS footer by language;
+    `heard`, when given, keeps the subscriptions by what their contact was told (`untold`,
+    `told_other`, `told_at`)."""
     if batch.kind not in KINDS or not any_active(conn):
         return 0
     total = 0
@@ -112,6 +116,8 @@ def queue(conn: Connection, settings: Settings, batch: Any, members: Any, *,
                         urgent=urgent, now=now).where(~_already(batch))
         if batch.kind in TOLD_ONLY:
             query = query.where(_s.contact.in_(_told(batch.outage_id)))
+        if heard is not None:
+            query = query.where(heard)
         ids = chosen(settings, batch, members, channel)
         total += outbox.enqueue_from(conn, COLUMNS, query.where(_s.id.in_(ids)))
     return total
@@ -124,6 +130,49 @@ def _told(outage_id: int) -> Any:
         o.outage_id == outage_id, o.subscription_id.is_not(None),
         o.kind.in_((NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED)),
         o.status.in_((OutboxStatus.SENDING, *ACCEPTED)))
+
+
+def told_of(outage_id: int) -> Any:
+    """(contact, revision) of the subscribers' contacts that know of the cut, as
+    planner.told_of for customers: of the notices stating it and those saying a house left
+    it, the latest that reached the contact (or is reaching it) states it, in `revision`."""
+    o, heard = outbox_t.c, (NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED,
+                            NoticeKind.NO_LONGER_AFFECTED)
+    latest = (select(func.max(o.id))
+              .where(o.outage_id == outage_id, o.kind.in_(heard), o.subscription_id.is_not(None),
+                     o.status.in_((OutboxStatus.SENDING, *ACCEPTED)))
+              .group_by(o.recipient))
+    return select(o.recipient.label("contact"), o.revision).where(
+        o.id.in_(latest.scalar_subquery()),
+        o.kind.in_((NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED)))
+
+
+def untold(outage_id: int) -> ColumnElement[bool]:
+    """Subscriptions whose contact does not know of the cut."""
+    known = told_of(outage_id).subquery()
+    return _s.contact.not_in(select(known.c.contact))
+
+
+def told_other(outage_id: int, start: datetime | None,
+               end: datetime | None) -> ColumnElement[bool]:
+    """Subscriptions whose contact knows of the cut in a window other than `start`-`end`."""
+    known, r = told_of(outage_id).subquery(), REVISIONS.c
+    return _s.contact.in_(
+        select(known.c.contact)
+        .join(REVISIONS, and_(r.outage_id == outage_id, r.revision == known.c.revision))
+        .where(or_(r.planned_start != start, r.planned_end != end)))
+
+
+def told_at(outage_id: int, revision: int) -> ColumnElement[bool]:
+    """Subscriptions whose contact knows of the cut as `revision` stated it."""
+    known = told_of(outage_id).subquery()
+    return _s.contact.in_(select(known.c.contact).where(known.c.revision == revision))
+
+
+def told_revisions(conn: Connection, outage_id: int) -> set[int]:
+    """The revisions whose window some subscriber's contact knows the cut by."""
+    known = told_of(outage_id).subquery()
+    return set(conn.execute(select(known.c.revision).distinct()).scalars())
 
 
 def any_active(conn: Connection) -> bool:

@@ -1,0 +1,222 @@
+"""Planned cuts: each customer hears what follows from what they were last told, the
+window they know, and nothing untrue (a cancellation after they left the area, a move undone,
+a return to the area before hearing they left it)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from sqlalchemy import Engine
+
+from outages.errors import ValidationError
+from outages.lifecycle import core as lc
+from outages.lifecycle import cuts
+from outages.settings import Settings
+from tests.lifecycle.conftest import columns, ids_of
+from tests.notices import helpers as h
+
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi
+START = NOW + timedelta(days=6)
+ACT: dict[str, Any] = {"actor": "dispatcher", "source": "cli"}
+ACTIVE_OR_SENT = {"pending", "sending", "sent", "delivered"}
+
+
+@pytest.fixture(autouse=True)
+def _frozen() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def _area(first: int, last: int, settings: Settings) -> Any:
+    return lc.read_area(json.dumps(columns(first, last)), settings)
+
+
+def _column(engine: Engine, col: int) -> set[int]:
+    return ids_of(engine, [f"C{r * 10 + col:03d}" for r in range(10)])
+
+
+def test_customer_dropped_then_cut_cancelled_hears_nothing(
+    engine: Engine, settings: Settings, grid: Any,
+) -> None:
+    """Told of the cut, then taken out of the area: the "no longer affected" notice is still
+    queued when the cut is cancelled. The customer must hear one of the two."""
+    cut = cuts.create(engine, settings, area=_area(0, 2, settings), start=START,
+                      end=START + timedelta(hours=4), reason="line work", **ACT)
+    col0 = _column(engine, 0)
+    h.mark_sent(engine, kind="announcement", customer_ids=sorted(col0), at=NOW)
+    cuts.resize(engine, settings, cut_id=cut.id, area=_area(1, 2, settings), **ACT)
+    assert {r.customer_id for r in h.rows(engine, kind="no_longer_affected")} == col0
+    cuts.cancel(engine, settings, cut_id=cut.id, reason="work not needed", **ACT)
+    told_after = {r.customer_id for r in h.rows(engine)
+                  if r.customer_id in col0 and r.status in ACTIVE_OR_SENT
+                  and r.kind in ("no_longer_affected", "cancelled")}
+    assert told_after == col0, "told of the cut, these customers hear neither that they " \
+        "left it nor that it was cancelled"
+
+
+def test_customer_dropped_and_added_back_before_hearing_so_gets_no_second_announcement(
+    engine: Engine, settings: Settings, grid: Any,
+) -> None:
+    """Told of the cut; a resize takes them out and a second one puts them back before the
+    "no longer affected" went out. Nothing changed for them: the "no longer affected" goes,
+    and so should any second announcement of the same cut (their reminders stay)."""
+    cut = cuts.create(engine, settings, area=_area(0, 2, settings), start=START,
+                      end=START + timedelta(hours=4), reason="line work", **ACT)
+    col0 = _column(engine, 0)
+    h.mark_sent(engine, kind="announcement", customer_ids=sorted(col0), at=NOW)
+    cuts.resize(engine, settings, cut_id=cut.id, area=_area(1, 2, settings), **ACT)
+    cuts.resize(engine, settings, cut_id=cut.id, area=_area(0, 2, settings), **ACT)
+    mine = [r for r in h.rows(engine, channel="sms") if r.customer_id in col0]
+    going = sorted({(r.kind, r.revision) for r in mine if r.status in ("pending", "sending")})
+    assert ("no_longer_affected", 2) not in going
+    assert {k for k, _ in going} == {"reminder"}, going
+
+
+def test_subscriber_of_a_house_without_a_phone_told_of_the_cut_hears_it_is_cancelled(
+    engine: Engine, settings: Settings, add_customers: Any,
+) -> None:
+    """A relative follows a house whose customer has no phone on record (the reason to
+    subscribe). The relative got the announcement; the cut is cancelled: they must hear so."""
+    from sqlalchemy import update
+
+    from outages.models import Customer
+    from tests.notices.test_subscriptions import subscribe
+
+    add_customers(h.customers(3, district="Dong Da"))
+    ids = h.customer_ids(engine)
+    with engine.begin() as conn:
+        conn.execute(update(Customer.__table__).where(Customer.id == ids[2]).values(phone=None))
+    watcher = "+84987000001"
+    subscribe(engine, watcher, code="C0000002")
+    outage = h.add_outage(engine, start=START, end=START + timedelta(hours=8), members=ids)
+    from outages.lifecycle.events import OutageEvent, publish
+    with engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", outage, 1, NOW))
+    [told] = [r for r in h.rows(engine, recipient=watcher) if r.kind == "announcement"]
+    h.mark_sent(engine, kind="announcement", customer_ids=ids, at=NOW)
+    with engine.begin() as conn:  # the subscriber's announcement went out too
+        from notifier.store import outbox
+        conn.execute(update(outbox).where(outbox.c.id == told.id)
+                     .values(status="sent", sent_at=NOW))
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        cuts.cancel(engine, settings, cut_id=outage, reason="thời tiết", **ACT)
+    to_watcher = {(r.kind, r.status) for r in h.rows(engine, recipient=watcher)}
+    assert ("cancelled", "pending") in to_watcher, to_watcher
+
+
+def test_an_earlier_end_is_refused_as_an_extension_and_nobody_is_told_it_takes_longer(
+    engine: Engine, settings: Settings, grid: Any, time_machine: Any,
+) -> None:
+    cut = cuts.create(engine, settings, area=_area(0, 0, settings), start=START,
+                      end=START + timedelta(hours=8), reason="line work", **ACT)
+    time_machine.move_to(START + timedelta(hours=1), tick=False)
+    cuts.start(engine, settings, cut_id=cut.id, at=START, **ACT)
+    sooner = START + timedelta(hours=4)  # 14:00 local instead of 18:00
+    with pytest.raises(ValidationError) as refused:
+        cuts.extend(engine, settings, cut_id=cut.id, end=sooner, **ACT)
+    assert refused.value.field == "end"
+    assert "2026-12-07 14:00 +07" in str(refused.value) and "cuts restore" in str(refused.value)
+    assert h.rows(engine, kind="cut_extended") == []
+    later = cuts.extend(engine, settings, cut_id=cut.id, end=START + timedelta(hours=9), **ACT)
+    assert later.etr is not None and len(h.rows(engine, kind="cut_extended", channel="sms")) == 10
+
+
+def test_a_move_undone_before_its_change_notice_went_tells_nobody_the_cut_moved(
+    engine: Engine, settings: Settings, grid: Any,
+) -> None:
+    """Told of the cut at 7 Dec 10:00; the dispatcher moves it by mistake and moves it back
+    a minute later, before the "changed" notice went out. Nothing changed for the customer:
+    the first "changed" is skipped, and no notice should say the cut "has moved"."""
+    end = START + timedelta(hours=4)
+    cut = cuts.create(engine, settings, area=_area(0, 0, settings), start=START, end=end,
+                      reason="line work", **ACT)
+    col0 = _column(engine, 0)
+    h.mark_sent(engine, kind="announcement", customer_ids=sorted(col0), at=NOW)
+    wrong = START + timedelta(days=1)
+    cuts.reschedule(engine, settings, cut_id=cut.id, start=wrong, end=wrong + timedelta(hours=4),
+                    **ACT)
+    cuts.reschedule(engine, settings, cut_id=cut.id, start=START, end=end, **ACT)
+    going = [r for r in h.rows(engine, channel="sms") if r.status == "pending"]
+    kinds = {(r.kind, r.revision) for r in going}
+    assert ("changed", 2) not in kinds
+    changed = [r.body for r in going if r.kind == "changed"]
+    assert changed == [], changed[0]
+
+
+def test_a_cancellation_names_the_window_the_customer_was_told(
+    engine: Engine, settings: Settings, grid: Any,
+) -> None:
+    """Told of the cut on 7 Dec; it is moved to 8 Dec and, before the "changed" notice went
+    out, cancelled. The "changed" is skipped (right), but the cancellation then speaks of a
+    cut on 8 Dec the customer never heard of, leaving the 7 Dec one they know of standing."""
+    end = START + timedelta(hours=4)
+    cut = cuts.create(engine, settings, area=_area(0, 0, settings), start=START, end=end,
+                      reason="line work", **ACT)
+    col0 = _column(engine, 0)
+    h.mark_sent(engine, kind="announcement", customer_ids=sorted(col0), at=NOW)
+    later = START + timedelta(days=1)
+    cuts.reschedule(engine, settings, cut_id=cut.id, start=later,
+                    end=later + timedelta(hours=4), **ACT)
+    cuts.cancel(engine, settings, cut_id=cut.id, reason="work not needed", **ACT)
+    assert {r.status for r in h.rows(engine, kind="changed")} == {"skipped"}
+    [body, *_] = [r.body for r in h.rows(engine, kind="cancelled", channel="sms")]
+    assert "07/12" in body, body
+
+
+def test_a_customer_last_told_they_left_the_cut_is_not_told_it_moved(
+    engine: Engine, settings: Settings, grid: Any,
+) -> None:
+    """Told of the cut, then told they are no longer part of it; a resize puts them back
+    (their new announcement still queued) and the cut is then moved. What they last heard
+    is "not affected": a "the cut has moved" makes no sense to them; they need the
+    announcement of the cut as it now stands."""
+    cut = cuts.create(engine, settings, area=_area(0, 2, settings), start=START,
+                      end=START + timedelta(hours=4), reason="line work", **ACT)
+    col0 = _column(engine, 0)
+    h.mark_sent(engine, kind="announcement", customer_ids=sorted(col0), at=NOW)
+    cuts.resize(engine, settings, cut_id=cut.id, area=_area(1, 2, settings), **ACT)
+    h.mark_sent(engine, kind="no_longer_affected", customer_ids=sorted(col0), at=NOW)
+    cuts.resize(engine, settings, cut_id=cut.id, area=_area(0, 2, settings), **ACT)
+    later = START + timedelta(days=1)
+    cuts.reschedule(engine, settings, cut_id=cut.id, start=later,
+                    end=later + timedelta(hours=4), **ACT)
+    going = {r.kind for r in h.rows(engine, channel="sms", revision=4)
+             if r.customer_id in col0 and r.status == "pending" and r.kind != "reminder"}
+    assert going == {"announcement"}, going
+
+
+def test_subscriber_of_a_house_without_a_phone_hears_the_cut_moved(
+    engine: Engine, settings: Settings, add_customers: Any,
+) -> None:
+    """As above, the cut is moved instead: the relative, told of 7 Dec, is sent a plain
+    announcement of a cut on 8 Dec (reading as a second cut), not that the cut moved."""
+    from sqlalchemy import update
+
+    from notifier.store import outbox
+    from outages.lifecycle.events import OutageEvent, publish
+    from outages.models import Customer
+    from tests.notices.test_subscriptions import subscribe
+
+    add_customers(h.customers(3, district="Dong Da"))
+    ids = h.customer_ids(engine)
+    with engine.begin() as conn:
+        conn.execute(update(Customer.__table__).where(Customer.id == ids[2]).values(phone=None))
+    watcher = "+84987000001"
+    subscribe(engine, watcher, code="C0000002")
+    outage = h.add_outage(engine, start=START, end=START + timedelta(hours=8), members=ids)
+    with engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", outage, 1, NOW))
+    with engine.begin() as conn:  # every announcement went out, the subscriber's too
+        conn.execute(update(outbox).where(outbox.c.kind == "announcement")
+                     .values(status="sent", sent_at=NOW))
+    later = START + timedelta(days=1)
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        cuts.reschedule(engine, settings, cut_id=outage, start=later,
+                        end=later + timedelta(hours=8), **ACT)
+    new = {r.kind for r in h.rows(engine, recipient=watcher, revision=2) if r.kind != "reminder"}
+    assert new == {"changed"}, new
