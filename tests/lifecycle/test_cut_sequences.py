@@ -11,14 +11,18 @@ from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
+from notifier.store import outbox
 from outages.errors import ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import cuts
+from outages.lifecycle.events import OutageEvent, publish
+from outages.models import Customer
 from outages.settings import Settings
 from tests.lifecycle.conftest import columns, ids_of
 from tests.notices import helpers as h
+from tests.notices.test_subscriptions import subscribe
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi
 START = NOW + timedelta(days=6)
@@ -77,35 +81,34 @@ def test_customer_dropped_and_added_back_before_hearing_so_gets_no_second_announ
     assert {k for k, _ in going} == {"reminder"}, going
 
 
-def test_subscriber_of_a_house_without_a_phone_told_of_the_cut_hears_it_is_cancelled(
-    engine: Engine, settings: Settings, add_customers: Any,
-) -> None:
-    """A relative follows a house whose customer has no phone on record (the reason to
-    subscribe). The relative got the announcement; the cut is cancelled: they must hear so."""
-    from sqlalchemy import update
+WATCHER = "+84987000001"
 
-    from outages.models import Customer
-    from tests.notices.test_subscriptions import subscribe
 
+def _house_without_a_phone_followed(engine: Engine, settings: Settings,
+                                    add_customers: Any) -> int:
+    """A cut over three houses, announced to all; the third house has no phone on record
+    (the reason a relative subscribes) and its subscriber's announcement went out."""
     add_customers(h.customers(3, district="Dong Da"))
     ids = h.customer_ids(engine)
     with engine.begin() as conn:
         conn.execute(update(Customer.__table__).where(Customer.id == ids[2]).values(phone=None))
-    watcher = "+84987000001"
-    subscribe(engine, watcher, code="C0000002")
+    subscribe(engine, WATCHER, code="C0000002")
     outage = h.add_outage(engine, start=START, end=START + timedelta(hours=8), members=ids)
-    from outages.lifecycle.events import OutageEvent, publish
     with engine.begin() as conn:
         publish(conn, settings, OutageEvent("cut_created", outage, 1, NOW))
-    [told] = [r for r in h.rows(engine, recipient=watcher) if r.kind == "announcement"]
-    h.mark_sent(engine, kind="announcement", customer_ids=ids, at=NOW)
-    with engine.begin() as conn:  # the subscriber's announcement went out too
-        from notifier.store import outbox
-        conn.execute(update(outbox).where(outbox.c.id == told.id)
+    with engine.begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.kind == "announcement")
                      .values(status="sent", sent_at=NOW))
+    return outage
+
+
+def test_subscriber_of_a_house_without_a_phone_told_of_the_cut_hears_it_is_cancelled(
+    engine: Engine, settings: Settings, add_customers: Any,
+) -> None:
+    outage = _house_without_a_phone_followed(engine, settings, add_customers)
     with time_machine.travel(NOW + timedelta(hours=1), tick=False):
         cuts.cancel(engine, settings, cut_id=outage, reason="thời tiết", **ACT)
-    to_watcher = {(r.kind, r.status) for r in h.rows(engine, recipient=watcher)}
+    to_watcher = {(r.kind, r.status) for r in h.rows(engine, recipient=WATCHER)}
     assert ("cancelled", "pending") in to_watcher, to_watcher
 
 
@@ -193,30 +196,12 @@ def test_a_customer_last_told_they_left_the_cut_is_not_told_it_moved(
 def test_subscriber_of_a_house_without_a_phone_hears_the_cut_moved(
     engine: Engine, settings: Settings, add_customers: Any,
 ) -> None:
-    """As above, the cut is moved instead: the relative, told of 7 Dec, is sent a plain
-    announcement of a cut on 8 Dec (reading as a second cut), not that the cut moved."""
-    from sqlalchemy import update
-
-    from notifier.store import outbox
-    from outages.lifecycle.events import OutageEvent, publish
-    from outages.models import Customer
-    from tests.notices.test_subscriptions import subscribe
-
-    add_customers(h.customers(3, district="Dong Da"))
-    ids = h.customer_ids(engine)
-    with engine.begin() as conn:
-        conn.execute(update(Customer.__table__).where(Customer.id == ids[2]).values(phone=None))
-    watcher = "+84987000001"
-    subscribe(engine, watcher, code="C0000002")
-    outage = h.add_outage(engine, start=START, end=START + timedelta(hours=8), members=ids)
-    with engine.begin() as conn:
-        publish(conn, settings, OutageEvent("cut_created", outage, 1, NOW))
-    with engine.begin() as conn:  # every announcement went out, the subscriber's too
-        conn.execute(update(outbox).where(outbox.c.kind == "announcement")
-                     .values(status="sent", sent_at=NOW))
+    """Told of 7 Dec, the relative must hear the cut moved, not read a plain announcement of
+    a cut on 8 Dec as a second cut."""
+    outage = _house_without_a_phone_followed(engine, settings, add_customers)
     later = START + timedelta(days=1)
     with time_machine.travel(NOW + timedelta(hours=1), tick=False):
         cuts.reschedule(engine, settings, cut_id=outage, start=later,
                         end=later + timedelta(hours=8), **ACT)
-    new = {r.kind for r in h.rows(engine, recipient=watcher, revision=2) if r.kind != "reminder"}
+    new = {r.kind for r in h.rows(engine, recipient=WATCHER, revision=2) if r.kind != "reminder"}
     assert new == {"changed"}, new
