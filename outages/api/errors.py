@@ -49,6 +49,8 @@ HINTS = {
     "which_customer": ' with "customer"',
     "extend_cut": ": give a started cut a new expected end with POST /cuts/{id}/extend",
     "place_or_account": ': give the place as "lon" and "lat" or the account as "customer"',
+    "changed": ": read it again (GET) and send the change with its new revision if it still "
+               "holds",
 }
 
 

@@ -40,7 +40,15 @@ async def show_options(
 Shown = Annotated[ShowOptions, Depends(show_options)]
 
 
-class RestoreBody(Body):
+class Based(Body):
+    """A change based on what the client last read of the outage."""
+
+    revision: int | None = Field(None, ge=1, le=2**31 - 1, description=(
+        "the outage's revision the change is based on: refused (409) when it has changed "
+        "since (another dispatcher acted meanwhile)"))
+
+
+class RestoreBody(Based):
     at: str | None = Field(None, min_length=1, max_length=40,
                            description="when power came back (default now; local time "
                            "without an offset)")

@@ -33,6 +33,8 @@ from outages.timeutil import to_local, utcnow
 router = APIRouter()
 Text = Annotated[str, Form(max_length=500)]
 OptionalText = Annotated[str | None, Form(max_length=500)]
+# The revision the page showed: an action on a cut another dispatcher changed since is refused.
+Seen = Annotated[int | None, Form(alias="revision", ge=1, le=2**31 - 1)]
 Filter = Annotated[str | None, Query(max_length=100)]
 CSV_COLUMNS = ("code", "district", "feeder", "added_revision", "dropped_revision", "start",
                "end")
@@ -167,14 +169,15 @@ async def _act(request: Request, visitor: Visitor, cut_id: int, action: str,
 async def reschedule(request: Request, visitor: CanDispatch, cut_id: int, start: Text,
                      end: Text, note: OptionalText = None,
                      urgent: Annotated[bool, Form()] = False,
-                     urgent_reason: OptionalText = None) -> Response:
+                     urgent_reason: OptionalText = None, seen: Seen = None) -> Response:
     engine = engine_of(request)
 
     def call(settings: Settings) -> OutageView:
         return cuts.reschedule(
             engine, settings, cut_id=cut_id, start=bodies.when(start, settings, field="start"),
             end=bodies.when(end, settings, field="end"), note=note or None, urgent=urgent,
-            urgent_reason=urgent_reason or None, actor=visitor.name, source=Source.CONSOLE)
+            urgent_reason=urgent_reason or None, actor=visitor.name, source=Source.CONSOLE,
+            seen=seen)
 
     return await _act(request, visitor, cut_id, "reschedule",
                       {"start": start, "end": end, "note": note or "", "urgent": urgent,
@@ -183,38 +186,39 @@ async def reschedule(request: Request, visitor: CanDispatch, cut_id: int, start:
 
 @router.post("/cuts/{cut_id:int}/cancel")
 async def cancel(request: Request, visitor: CanDispatch, cut_id: int,
-                 reason: Annotated[str, Form(max_length=500)] = "") -> Response:
+                 reason: Annotated[str, Form(max_length=500)] = "", seen: Seen = None,
+                 ) -> Response:
     engine = engine_of(request)
 
     def call(settings: Settings) -> OutageView:
         return cuts.cancel(engine, settings, cut_id=cut_id, reason=reason, actor=visitor.name,
-                           source=Source.CONSOLE)
+                           source=Source.CONSOLE, seen=seen)
 
     return await _act(request, visitor, cut_id, "cancel", {"reason": reason}, call)
 
 
 @router.post("/cuts/{cut_id:int}/start")
 async def start(request: Request, visitor: CanDispatch, cut_id: int,
-                at: Annotated[str, Form(max_length=40)] = "") -> Response:
+                at: Annotated[str, Form(max_length=40)] = "", seen: Seen = None) -> Response:
     engine = engine_of(request)
 
     def call(settings: Settings) -> OutageView:
         return cuts.start(engine, settings, cut_id=cut_id,
                           at=bodies.instant(at or None, settings, "at"), actor=visitor.name,
-                          source=Source.CONSOLE)
+                          source=Source.CONSOLE, seen=seen)
 
     return await _act(request, visitor, cut_id, "start", {"at": at}, call)
 
 
 @router.post("/cuts/{cut_id:int}/extend")
 async def extend(request: Request, visitor: CanDispatch, cut_id: int, end: Text,
-                 note: OptionalText = None) -> Response:
+                 note: OptionalText = None, seen: Seen = None) -> Response:
     engine = engine_of(request)
 
     def call(settings: Settings) -> OutageView:
         return cuts.extend(engine, settings, cut_id=cut_id,
                            end=bodies.when(end, settings, field="end"), note=note or None,
-                           actor=visitor.name, source=Source.CONSOLE)
+                           actor=visitor.name, source=Source.CONSOLE, seen=seen)
 
     return await _act(request, visitor, cut_id, "extend", {"end": end, "note": note or ""},
                       call)
@@ -224,7 +228,7 @@ async def extend(request: Request, visitor: CanDispatch, cut_id: int, end: Text,
 async def restore(request: Request, visitor: CanDispatch, cut_id: int,
                   scope: Annotated[str, Form(max_length=10)] = "all",
                   feeder: Annotated[list[str] | None, Form(max_length=1000)] = None,
-                  at: Annotated[str, Form(max_length=40)] = "") -> Response:
+                  at: Annotated[str, Form(max_length=40)] = "", seen: Seen = None) -> Response:
     engine = engine_of(request)
 
     def call(settings: Settings) -> OutageView:
@@ -232,7 +236,7 @@ async def restore(request: Request, visitor: CanDispatch, cut_id: int,
             if scope == "feeders" else None
         return cuts.restore(engine, settings, cut_id=cut_id,
                             at=bodies.instant(at or None, settings, "at"), codes=codes,
-                            actor=visitor.name, source=Source.CONSOLE)
+                            actor=visitor.name, source=Source.CONSOLE, seen=seen)
 
     return await _act(request, visitor, cut_id, "restore",
                       {"scope": scope, "feeders": feeder or [], "at": at}, call)

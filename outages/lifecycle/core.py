@@ -35,7 +35,7 @@ from geo import Area, AreaError, BBox, load_area, parse_area
 from outages import db, text, timeutil
 from outages.access import audit
 from outages.enums import OutageKind
-from outages.errors import NotFound, ValidationError
+from outages.errors import Conflict, NotFound, ValidationError
 from outages.lifecycle import events
 from outages.models import Customer, Interruption, Outage, OutageCustomer, Revision
 from outages.settings import Settings
@@ -168,9 +168,10 @@ def find(conn: Connection, outage_id: int, *, lock: bool = False) -> Row[Any] | 
 
 
 def load(conn: Connection, outage_id: int, *, kind: str | None = None,
-         lock: bool = False) -> Row[Any]:
+         lock: bool = False, seen: int | None = None) -> Row[Any]:
     """The outage's row (NotFound, naming what to list, when there is none); `lock` it to
-    change it (see find)."""
+    change it (see find). `seen`: the revision the person changing it was shown; a Conflict
+    when it has changed since (another dispatcher acted meanwhile)."""
     row = find(conn, outage_id, lock=lock)
     if row is None:
         what = KIND_LABEL.get(kind or "", "outage")
@@ -180,6 +181,14 @@ def load(conn: Connection, outage_id: int, *, kind: str | None = None,
         raise NotFound(f"outage {outage_id} is a {KIND_LABEL[row.kind]}, not a "
                        f"{KIND_LABEL[kind]}", field="id",
                        hint="use_cuts" if row.kind == "planned" else "use_faults")
+    if seen is not None and row.revision != seen:
+        r = REVISIONS.c
+        last = conn.execute(select(r.action, r.actor).where(
+            r.outage_id == outage_id, r.revision == row.revision)).first()
+        by = f" ({last.action} by {last.actor or 'the system'})" if last is not None else ""
+        raise Conflict(f"{KIND_LABEL[row.kind]} {outage_id} changed after the page was "
+                       f"opened: it is at revision {row.revision}{by}, not {seen}; nothing "
+                       "was changed", field="revision", hint="changed")
     return row
 
 

@@ -107,8 +107,8 @@ def _insert(conn: Connection, *, area: Area, name: str | None, start: datetime, 
 
 
 def _scheduled(conn: Connection, cut_id: int, doing: str,
-               started_hint: str | None = None) -> Row[Any]:
-    row = lc.load(conn, cut_id, kind=OutageKind.PLANNED, lock=True)
+               started_hint: str | None = None, seen: int | None = None) -> Row[Any]:
+    row = lc.load(conn, cut_id, kind=OutageKind.PLANNED, lock=True, seen=seen)
     if row.status != CutStatus.SCHEDULED:
         hint = started_hint if row.status == CutStatus.IN_PROGRESS else None
         raise Conflict(f"cut {cut_id} is {row.status}; only a scheduled cut can be {doing}",
@@ -128,12 +128,13 @@ def reschedule(
     note: str | None = None,
     urgent: bool = False,
     urgent_reason: str | None = None,
+    seen: int | None = None,
 ) -> OutageView:
     """Move the window. Earlier starts must keep the notice period; later ones always may."""
     urgent_reason = cut_rules.check_urgent(urgent, urgent_reason)
     cut_rules.check_window(settings, start, end)
     with write_transaction(engine) as conn:
-        row = _scheduled(conn, cut_id, "rescheduled", started_hint="extend_cut")
+        row = _scheduled(conn, cut_id, "rescheduled", started_hint="extend_cut", seen=seen)
         if (start, end) == (row.planned_start, row.planned_end):
             return _unchanged(conn, settings, row)
         if start < row.planned_start:
@@ -201,12 +202,13 @@ def resize(
     allow_empty: bool = False,
     urgent: bool = False,
     urgent_reason: str | None = None,
+    seen: int | None = None,
 ) -> OutageView:
     """Redraw the area. Customers it adds hear of the cut now, so they too must have the
     notice period, unless the cut is (or is now declared) urgent."""
     urgent_reason = cut_rules.check_urgent(urgent, urgent_reason)
     with write_transaction(engine) as conn:
-        row = _scheduled(conn, cut_id, "resized")
+        row = _scheduled(conn, cut_id, "resized", seen=seen)
         affected = _affected(conn, settings, area, row.feeders, row.planned_start,
                              allow_empty=allow_empty)
         ids = affected.ids
@@ -234,14 +236,16 @@ def resize(
 
 
 def cancel(
-    engine: Engine, settings: Settings, *, cut_id: int, reason: str, actor: str, source: str
+    engine: Engine, settings: Settings, *, cut_id: int, reason: str, actor: str, source: str,
+    seen: int | None = None
 ) -> OutageView:
     if not reason.strip():
         raise ValidationError("say why the cut is cancelled (customers are told)",
                               field="reason")
     lc.free_text(reason, field="reason", limit=text.REASON_MAX)
     with write_transaction(engine) as conn:
-        row = _scheduled(conn, cut_id, "cancelled (a started cut is restored instead)")
+        row = _scheduled(conn, cut_id, "cancelled (a started cut is restored instead)",
+                         seen=seen)
         dropped = lc.drop_all(conn, cut_id, row.revision + 1)
         cancelled = lc.change(conn, row, action="cancelled", actor=actor, source=source,
                               values={"status": CutStatus.CANCELLED,
@@ -255,12 +259,12 @@ def cancel(
 
 def start(
     engine: Engine, settings: Settings, *, cut_id: int, at: datetime | None, actor: str,
-    source: str
+    source: str, seen: int | None = None
 ) -> OutageView:
     """Record the actual start; a start before the planned one is allowed and reported."""
     at = lc.not_future(at, field="at", what="start time", tz=settings.tz)
     with write_transaction(engine) as conn:
-        row = _scheduled(conn, cut_id, "started")
+        row = _scheduled(conn, cut_id, "started", seen=seen)
         started = lc.start_interruptions(conn, cut_id, at)
         early = row.planned_start - at if at < row.planned_start else None
         details = {"started": started, "early_minutes": lc.minutes(early) if early else 0}
@@ -277,7 +281,7 @@ def start(
 
 def extend(
     engine: Engine, settings: Settings, *, cut_id: int, end: datetime, actor: str, source: str,
-    note: str | None = None
+    note: str | None = None, seen: int | None = None
 ) -> OutageView:
     """A new expected end for a started cut; its customers still out are told."""
     lc.require_aware(end, field="end")
@@ -286,7 +290,7 @@ def extend(
                               "when power is now expected back", field="end")
     lc.check_ahead(settings, end, field="end", what="end")
     with write_transaction(engine) as conn:
-        row = lc.load(conn, cut_id, kind=OutageKind.PLANNED, lock=True)
+        row = lc.load(conn, cut_id, kind=OutageKind.PLANNED, lock=True, seen=seen)
         if row.status != CutStatus.IN_PROGRESS:
             raise Conflict(f"cut {cut_id} is {row.status}; only a started cut can be extended "
                            "(a scheduled one is rescheduled)")
@@ -313,7 +317,9 @@ def extend(
 
 def restore(
     engine: Engine, settings: Settings, *, cut_id: int, at: datetime | None,
-    area: Area | None = None, codes: Sequence[str] | None = None, actor: str, source: str
+    area: Area | None = None, codes: Sequence[str] | None = None, actor: str, source: str,
+    seen: int | None = None
 ) -> OutageView:
     return restoration.restore_outage(engine, settings, outage_id=cut_id, kind=OutageKind.PLANNED,
-                                      at=at, area=area, codes=codes, actor=actor, source=source)
+                                      at=at, area=area, codes=codes, actor=actor, source=source,
+                                      seen=seen)

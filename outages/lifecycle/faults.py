@@ -293,10 +293,12 @@ def _etr_told(conn: Connection, settings: Settings, row: Row[Any]) -> list[CutWa
 
 def restore(
     engine: Engine, settings: Settings, *, fault_id: int, at: datetime | None,
-    area: Area | None = None, codes: Sequence[str] | None = None, actor: str, source: str
+    area: Area | None = None, codes: Sequence[str] | None = None, actor: str, source: str,
+    seen: int | None = None
 ) -> OutageView:
     return restoration.restore_outage(engine, settings, outage_id=fault_id, kind=OutageKind.FAULT,
-                                      at=at, area=area, codes=codes, actor=actor, source=source)
+                                      at=at, area=area, codes=codes, actor=actor, source=source,
+                                      seen=seen)
 
 
 def reports(conn: Connection, settings: Settings, fault_id: int) -> list[Report]:

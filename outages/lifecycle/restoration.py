@@ -162,12 +162,13 @@ def _named(label: str, codes: list[str]) -> str:
 
 def restore_outage(
     engine: Engine, settings: Settings, *, outage_id: int, kind: str, at: datetime | None,
-    area: Area | None, codes: Sequence[str] | None, actor: str, source: str
+    area: Area | None, codes: Sequence[str] | None, actor: str, source: str,
+    seen: int | None = None
 ) -> OutageView:
     """One restoration step of a cut or an incident, as one transaction; the view after it
-    with the step's figures under "step"."""
+    with the step's figures under "step". `seen`: see lc.load."""
     with write_transaction(engine) as conn:
-        row = lc.load(conn, outage_id, kind=kind, lock=True)
+        row = lc.load(conn, outage_id, kind=kind, lock=True, seen=seen)
         check_restorable(row)
         after, step = restore(conn, settings, row, at=at, area=area, codes=codes,
                               actor=actor, source=source)

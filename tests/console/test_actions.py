@@ -158,3 +158,36 @@ def test_the_list_filters_and_the_week_calendar(console, signed_client) -> None:
 
 def _day(days: int) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).astimezone(HANOI).date().isoformat()
+
+
+def test_an_action_from_a_page_opened_before_another_change_is_refused(console,
+                                                                       signed_client) -> None:
+    """Two dispatchers have the cut open; one reschedules it. The other's cancel, sent from
+    the page as it was, is refused and shows the cut as it now stands."""
+    cut_id = console.create_cut(days=14)
+    client, csrf = signed_client("dispatcher")
+    page = client.get(f"/console/cuts/{cut_id}").text
+    [shown] = set(re.findall(r'name="revision" value="(\d+)"', page))
+    with console.api() as api:
+        cut = api.get(f"/cuts/{cut_id}").json()
+        start = datetime.fromisoformat(cut["start"]) + timedelta(hours=1)
+        end = datetime.fromisoformat(cut["end"]) + timedelta(hours=1)
+        moved = api.post(f"/cuts/{cut_id}/reschedule", json={
+            "start": start.isoformat(), "end": end.isoformat(), "revision": int(shown)})
+        assert moved.status_code == 200
+    stale = client.post(f"/console/cuts/{cut_id}/cancel",
+                        data={"csrf_token": csrf, "reason": "rain", "revision": shown})
+    assert stale.status_code == 409
+    assert f"changed after the page was opened: it is at revision {int(shown) + 1} " \
+           "(rescheduled by" in stale.text
+    assert "check the change and act again" in stale.text
+    assert re.findall(r'name="revision" value="(\d+)"', stale.text)[0] == str(int(shown) + 1)
+    with console.api() as api:
+        assert api.get(f"/cuts/{cut_id}").json()["status"] == "scheduled"
+        again = api.post(f"/cuts/{cut_id}/cancel", json={"reason": "rain",
+                                                          "revision": int(shown)})
+        assert again.status_code == 409 and again.json()["field"] == "revision"
+        assert "send the change with its new revision" in again.json()["detail"]
+    current = client.post(f"/console/cuts/{cut_id}/cancel", data={
+        "csrf_token": csrf, "reason": "rain", "revision": str(int(shown) + 1)})
+    assert current.status_code == 303

@@ -10,7 +10,7 @@ from pydantic import Field
 from outages.api import bodies
 from outages.api.bodies import Body, GeoJSON, TimeText, json_router
 from outages.api.deps import Dispatcher, EngineDep, Reader, SettingsDep, reading
-from outages.api.outage_pages import RestoreBody, Shown, show
+from outages.api.outage_pages import Based, RestoreBody, Shown, show
 from outages.enums import CutStatus, Source
 from outages.lifecycle import cuts
 from outages.lifecycle import views as outage_views
@@ -34,7 +34,7 @@ class NewCut(Body):
     allow_empty: bool = False
 
 
-class Reschedule(Body):
+class Reschedule(Based):
     start: str = TimeText
     end: str = TimeText
     urgent: bool = False
@@ -42,7 +42,7 @@ class Reschedule(Body):
     note: str | None = Field(None, max_length=500)
 
 
-class Resize(Body):
+class Resize(Based):
     area: GeoJSON
     allow_empty: bool = False
     urgent: bool = Field(False, description="customers added may have less than the notice "
@@ -51,16 +51,16 @@ class Resize(Body):
     note: str | None = Field(None, max_length=500)
 
 
-class Cancel(Body):
+class Cancel(Based):
     reason: str = Field(min_length=1, max_length=500, description="customers are told")
 
 
-class Extend(Body):
+class Extend(Based):
     end: str = TimeText
     note: str | None = Field(None, max_length=500)
 
 
-class Start(Body):
+class Start(Based):
     at: str | None = Field(None, min_length=1, max_length=40, description="default now")
 
 
@@ -102,7 +102,8 @@ def reschedule(body: Reschedule, user: Dispatcher, engine: EngineDep, settings: 
         engine, settings, cut_id=cut_id,
         start=bodies.when(body.start, settings, field="start"),
         end=bodies.when(body.end, settings, field="end"), note=body.note,
-        urgent=body.urgent, urgent_reason=body.urgent_reason, actor=user.name, source=Source.HTTP)
+        urgent=body.urgent, urgent_reason=body.urgent_reason, actor=user.name, source=Source.HTTP,
+        seen=body.revision)
 
 
 @router.post("/{id}/resize", summary="Change the area of a scheduled cut")
@@ -111,14 +112,15 @@ def resize(body: Resize, user: Dispatcher, engine: EngineDep, settings: Settings
     return cuts.resize(engine, settings, cut_id=cut_id,
                        area=bodies.area(body.area, settings, "area"),
                        allow_empty=body.allow_empty, note=body.note, urgent=body.urgent,
-                       urgent_reason=body.urgent_reason, actor=user.name, source=Source.HTTP)
+                       urgent_reason=body.urgent_reason, actor=user.name, source=Source.HTTP,
+                       seen=body.revision)
 
 
 @router.post("/{id}/cancel", summary="Cancel a scheduled cut")
 def cancel(body: Cancel, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
            cut_id: int = CutId) -> OutageView:
     return cuts.cancel(engine, settings, cut_id=cut_id, reason=body.reason, actor=user.name,
-                       source=Source.HTTP)
+                       source=Source.HTTP, seen=body.revision)
 
 
 @router.post("/{id}/start", summary="Record that the power was cut (default now)")
@@ -126,7 +128,7 @@ def start(body: Start, user: Dispatcher, engine: EngineDep, settings: SettingsDe
           cut_id: int = CutId) -> OutageView:
     return cuts.start(engine, settings, cut_id=cut_id,
                       at=bodies.instant(body.at, settings, "at"), actor=user.name,
-                      source=Source.HTTP)
+                      source=Source.HTTP, seen=body.revision)
 
 
 @router.post("/{id}/extend", summary="A new expected end for a started cut")
@@ -134,7 +136,7 @@ def extend(body: Extend, user: Dispatcher, engine: EngineDep, settings: Settings
            cut_id: int = CutId) -> OutageView:
     return cuts.extend(engine, settings, cut_id=cut_id,
                        end=bodies.when(body.end, settings, field="end"), note=body.note,
-                       actor=user.name, source=Source.HTTP)
+                       actor=user.name, source=Source.HTTP, seen=body.revision)
 
 
 @router.post("/{id}/restore",
@@ -144,4 +146,4 @@ def restore(body: RestoreBody, user: Dispatcher, engine: EngineDep, settings: Se
     part, codes = bodies.restore_scope(settings, body.area, body.customers)
     return cuts.restore(engine, settings, cut_id=cut_id,
                         at=bodies.instant(body.at, settings, "at"), area=part, codes=codes,
-                        actor=user.name, source=Source.HTTP)
+                        actor=user.name, source=Source.HTTP, seen=body.revision)

@@ -153,4 +153,4 @@ def restore(body: RestoreBody, user: Dispatcher, engine: EngineDep, settings: Se
     part, codes = bodies.restore_scope(settings, body.area, body.customers)
     return faults.restore(engine, settings, fault_id=fault_id,
                           at=bodies.instant(body.at, settings, "at"), area=part, codes=codes,
-                          actor=user.name, source=Source.HTTP)
+                          actor=user.name, source=Source.HTTP, seen=body.revision)
