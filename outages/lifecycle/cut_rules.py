@@ -8,17 +8,49 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
 
+from notifier import quiet
 from outages import text
-from outages.enums import CUT_PENDING, CutStatus, OutageKind
+from outages.enums import CUT_PENDING, CutStatus, NoticeKind, OutageKind
 from outages.errors import ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle.results import CutWarning
-from outages.settings import Settings
+from outages.settings import Settings, parse_quiet_hours
 from outages.timeutil import format_duration, show_local, utcnow
 
 
 def earliest_start(settings: Settings, now: datetime | None = None) -> datetime:
+    """The earliest start a cut created `now` may have. Its announcement then goes out at
+    once, quiet hours or not (see legal_deadline): the notice period is the law's."""
     return lc.ceil_minute((now or utcnow()) + settings.planned.min_notice)
+
+
+def legal_deadline(settings: Settings, start: datetime, *, urgent: bool,
+                   now: datetime) -> datetime:
+    """The latest an announcement of a cut starting `start`, queued `now`, may go out:
+    planned.min_notice before the start, so quiet hours never hold it into the legal notice
+    period. An urgent cut has waived the period, and one queued inside it cannot keep it
+    any more: theirs is the start."""
+    legal = start - settings.planned.min_notice
+    return legal if not urgent and legal >= now else start
+
+
+def announced_at(settings: Settings, now: datetime, start: datetime, *,
+                 urgent: bool) -> datetime:
+    """When the announcement of a cut starting `start`, queued `now` for customers without a
+    priority, goes out: now, or at the end of quiet hours if that keeps the legal deadline.
+    A priority customer's longer notice counts from then."""
+    notices = settings.notices
+    if NoticeKind.ANNOUNCEMENT in notices.urgent_kinds or not notices.quiet_hours:
+        return now
+    return quiet.defer(now, settings.tz, parse_quiet_hours(notices.quiet_hours),
+                       legal_deadline(settings, start, urgent=urgent, now=now))
+
+
+def _notice_left(settings: Settings, start: datetime, now: datetime, told: datetime) -> str:
+    """'2 days, 3:00 of notice', with when the announcement goes out if not now."""
+    held = "" if told == now else \
+        f" (the announcement goes out at {show_local(told, settings.tz)}, after quiet hours)"
+    return f"{format_duration(start - told)} of notice{held}"
 
 
 def check_window(settings: Settings, start: datetime, end: datetime) -> None:
@@ -86,14 +118,15 @@ def check_priority_notice(conn: Connection, settings: Settings, row: Row[Any], *
     after the set is stored, in the change's transaction; their count."""
     count = priority_count(conn, row.id)
     now, needed = utcnow(), settings.planned.priority_min_notice
-    if urgent or count == 0 or row.planned_start - now >= needed:
+    told = announced_at(settings, now, row.planned_start, urgent=bool(row.urgent))
+    if urgent or count == 0 or row.planned_start - told >= needed:
         return count
     tz = settings.tz
-    earliest = lc.ceil_minute(now + needed)
+    earliest = lc.ceil_minute(told + needed)
     raise ValidationError(
         f"the area has {count} priority customer(s) (life support, medical, critical "
         f"facility) and start {show_local(row.planned_start, tz)} leaves only "
-        f"{format_duration(row.planned_start - now)} of notice; they need "
+        f"{_notice_left(settings, row.planned_start, now, told)}; they need "
         f"{format_duration(needed)} (planned.priority_min_notice): the earliest allowed "
         f"start is {show_local(earliest, tz)}", field="start", hint="urgent")
 

@@ -149,6 +149,15 @@ def reschedule(
                                 source=source, values=values, note=note,
                                 extra={"from": iso_local(row.planned_start, settings.tz),
                                        "earlier": start < row.planned_start})
+        if counts["added"] and start >= row.planned_start:
+            # The new date takes in customers who have not been told (connected since):
+            # they too must have the notice period.
+            try:
+                cut_rules.check_notice(settings, start, urgent=urgent or bool(row.urgent))
+            except ValidationError as exc:
+                raise ValidationError(
+                    f"on the new date the area takes in {counts['added']} customers who have "
+                    f"not been told: {exc.message}", field="start", hint="urgent") from None
         # An earlier start, or priority customers joining, must keep their longer notice.
         priority = cut_rules.check_priority_notice(
             conn, settings, moved, urgent=urgent or (start >= row.planned_start
@@ -216,8 +225,10 @@ def resize(
                                   "area_name": area.name or affected.place_name() or row.area_name}
         if urgent:
             values.update(urgent=True, urgent_reason=urgent_reason)
+        renamed = {"renamed_from": row.area_name} \
+            if values["area_name"] != row.area_name else None
         resized, counts = change_with_set(conn, settings, row, ids, action="resized", actor=actor,
-                                  source=source, values=values, note=note)
+                                  source=source, values=values, note=note, extra=renamed)
         if counts["added"]:
             try:
                 cut_rules.check_notice(settings, row.planned_start, urgent=resized.urgent)

@@ -8,7 +8,7 @@ queued if and only if the change commits. Pending notices made stale by a change
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Row, and_, exists, func, not_, select
@@ -18,12 +18,13 @@ from notifier.enums import ACCEPTED, OutboxStatus
 from notifier.store import outbox as outbox_t
 from outages.enums import ETR_STATED, FINISHED, IncidentStatus, NoticeKind, ReportSource
 from outages.lifecycle import core as lc
-from outages.lifecycle import fault_grouping
+from outages.lifecycle import cut_rules, fault_grouping
 from outages.models import FaultReport, Interruption, OutageCustomer
 from outages.notices import desk, sms_commands, subscribers
 from outages.notices.queue import (
     Batch,
     context,
+    due_time,
     next_update,
     pressing,
     priority_only,
@@ -45,8 +46,9 @@ AFTER_START = (NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED, NoticeKind.CUT_EXTE
 # not that it will start, has started, is being looked into, nor when power should return.
 UNTRUE_WHEN_RESTORED = (*PRE_START, NoticeKind.STARTED, NoticeKind.FAULT_REPORT_RECEIVED,
                         NoticeKind.FAULT_ACK, *AFTER_START)
-# The notices that tell a customer of a cut as it stands.
-STATES_CUT = (NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED)
+# The notices that tell a customer of a cut as it stands: a reminder names its area, window
+# and reason too (one whose announcement failed knows of the cut from it).
+STATES_CUT = (NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED, NoticeKind.REMINDER)
 # Restorations come in steps of up to a feeder's customers: a few large statements each.
 RESTORED_CHUNK = 5000
 
@@ -103,9 +105,13 @@ def _announce(conn: Connection, settings: Settings, event: OutageEvent, outage: 
     """Announcement (or change notice) now, and reminders before the start. The first goes
     to subscribers as `subscribers_by` (queue's subscribers_of and heard) says."""
     ctx, start = context(settings, outage), outage.planned_start
-    batch = _batch(event, outage, kind, ctx, deadline=deadline or start, ref_at=start)
+    if deadline is None:  # quiet hours may not hold it into the legal notice period
+        deadline = cut_rules.legal_deadline(settings, start, urgent=bool(outage.urgent),
+                                            now=event.at)
+    batch = _batch(event, outage, kind, ctx, deadline=deadline, ref_at=start)
     queue(conn, settings, batch, members, now=utcnow(), **subscribers_by)
-    _remind(conn, settings, event, outage, members, ctx)
+    _remind(conn, settings, event, outage, members, ctx,
+            announced_at=due_time(settings, batch)[0])
 
 
 def _tell_as_it_stands(conn: Connection, settings: Settings, event: OutageEvent,
@@ -130,27 +136,36 @@ def _tell_as_it_stands(conn: Connection, settings: Settings, event: OutageEvent,
 
 
 def _remind(conn: Connection, settings: Settings, event: OutageEvent, outage: Row[Any],
-            members: Any, ctx: dict[str, Any]) -> None:
-    """The reminders before the start still ahead, everyone's and the priority ones."""
+            members: Any, ctx: dict[str, Any], announced_at: datetime | None = None) -> None:
+    """The reminders before the start still ahead, everyone's and the priority ones. One
+    that would come less than half its lead after the announcement goes out (held for the
+    morning, say) would only repeat it: it is skipped."""
     start = outage.planned_start
     for offset in settings.planned.reminders:
         at = start - offset
-        if at <= event.at:  # would come with or after the announcement: skip it
+        if at <= event.at or _fresh(announced_at, at, offset):
             continue
         tag = f"r{event.revision}-{int(offset.total_seconds())}s"
         batch = _batch(event, outage, NoticeKind.REMINDER, ctx, due_at=at, scope=tag,
                        deadline=start, ref_at=start)
         queue(conn, settings, batch, members, now=utcnow())
-    _remind_priority(conn, settings, event, outage, members, ctx)
+    _remind_priority(conn, settings, event, outage, members, ctx, announced_at)
+
+
+def _fresh(announced_at: datetime | None, at: datetime, offset: timedelta) -> bool:
+    """Whether a reminder due `at`, `offset` before the start, would come less than half
+    its lead after the announcement."""
+    return announced_at is not None and at - announced_at < offset / 2
 
 
 def _remind_priority(conn: Connection, settings: Settings, event: OutageEvent,
-                     outage: Row[Any], members: Any, ctx: dict[str, Any]) -> None:
+                     outage: Row[Any], members: Any, ctx: dict[str, Any],
+                     announced_at: datetime | None = None) -> None:
     """Priority customers hear once more, planned.priority_reminders before the start."""
     start, planned = outage.planned_start, settings.planned
     for offset in planned.priority_reminders:
         at = start - offset
-        if at <= event.at or offset in planned.reminders:  # past, or everyone hears then
+        if at <= event.at or offset in planned.reminders or _fresh(announced_at, at, offset):
             continue
         tag = f"r{event.revision}-priority-{int(offset.total_seconds())}s"
         batch = _batch(event, outage, NoticeKind.REMINDER, ctx, due_at=at, scope=tag,
@@ -159,9 +174,9 @@ def _remind_priority(conn: Connection, settings: Settings, event: OutageEvent,
 
 
 def told(outage_id: int) -> Any:
-    """Customers who know of the cut: of the notices stating it and those saying they are
-    no longer affected, the latest that reached them (or is reaching them) states it. Only
-    they may hear of a change to it, or of its cancellation."""
+    """Customers who know of the cut: of the notices stating it (STATES_CUT) and those
+    saying they are no longer affected, the latest that reached them (or is reaching them)
+    states it. Only they may hear of a change to it, or of its cancellation."""
     known = told_of(outage_id).subquery()
     return select(known.c.customer_id)
 
@@ -201,10 +216,8 @@ def _tell_moved(conn: Connection, settings: Settings, event: OutageEvent, outage
     _skip(conn, event.outage_id, (NoticeKind.NO_LONGER_AFFECTED,), customer_ids=added,
           reason=event.kind)
     _skip(conn, event.outage_id, PRE_START, customer_ids=dropped, reason=event.kind)
-    batch = _batch(event, outage, NoticeKind.NO_LONGER_AFFECTED, context(settings, outage),
-                   deadline=outage.planned_start)
-    told_dropped = dropped.where(members_t.c.customer_id.in_(told(event.outage_id)))
-    queue(conn, settings, batch, told_dropped, now=utcnow())
+    _tell_each_their_window(conn, settings, event, outage, NoticeKind.NO_LONGER_AFFECTED,
+                            among=dropped)
 
 
 def previous_start(conn: Connection, outage_id: int, revision: int) -> datetime | None:
@@ -234,7 +247,19 @@ def cut_resized(conn: Connection, settings: Settings, event: OutageEvent,
                 outage: Row[Any]) -> None:
     added, dropped = _changed_for(event)
     _tell_moved(conn, settings, event, outage, added, dropped)
-    _tell_as_it_stands(conn, settings, event, outage, added)
+    if not _renamed(conn, event):
+        _tell_as_it_stands(conn, settings, event, outage, added)
+        return
+    # The area has a new name: what has not gone yet goes again under it, to everyone.
+    _skip(conn, event.outage_id, PRE_START, revision_below=event.revision, reason=event.kind)
+    _tell_as_it_stands(conn, settings, event, outage, current_members(event.outage_id))
+
+
+def _renamed(conn: Connection, event: OutageEvent) -> bool:
+    r = lc.REVISIONS.c
+    details = conn.execute(select(r.details).where(
+        r.outage_id == event.outage_id, r.revision == event.revision)).scalar()
+    return bool(details and "renamed_from" in details)
 
 
 def cut_cancelled(conn: Connection, settings: Settings, event: OutageEvent,
@@ -242,19 +267,29 @@ def cut_cancelled(conn: Connection, settings: Settings, event: OutageEvent,
     """Pending notices go; the cancellation only to those who know of the cut (a customer
     taken out of it who has not heard so yet does), naming the window each was told."""
     _skip(conn, event.outage_id, (*PRE_START, NoticeKind.NO_LONGER_AFFECTED), reason=event.kind)
+    everyone = select(members_t.c.customer_id).where(members_t.c.outage_id == event.outage_id)
+    _tell_each_their_window(conn, settings, event, outage, NoticeKind.CANCELLED,
+                            among=everyone)
+
+
+def _tell_each_their_window(conn: Connection, settings: Settings, event: OutageEvent,
+                            outage: Row[Any], kind: str, *, among: Any) -> None:
+    """`kind` (cancelled, no longer affected) to those of `among` (a select of customer
+    ids) who know of the cut, and to their subscribers who do, each naming the window they
+    were told (ref_at: its start, by which the text is worded again when sent)."""
     known, r = told_of(event.outage_id).subquery(), lc.REVISIONS.c
     revisions = set(conn.execute(select(known.c.revision).distinct()).scalars())
     revisions |= subscribers.told_revisions(conn, event.outage_id)
     windows = conn.execute(select(r.revision, r.planned_start, r.planned_end).where(
         r.outage_id == event.outage_id, r.revision.in_(revisions)).order_by(r.revision)).all()
-    everyone = select(members_t.c.customer_id).where(members_t.c.outage_id == event.outage_id)
+    customer = members_t.c.customer_id
     for revision, start, end in windows:
         ctx = context(settings, outage, start=start, end=end)
-        batch = _batch(event, outage, NoticeKind.CANCELLED, ctx, scope=f"r{event.revision}",
+        batch = _batch(event, outage, kind, ctx, scope=f"r{event.revision}",
                        deadline=min(start, outage.planned_start), ref_at=start)
         told_then = select(known.c.customer_id).where(known.c.revision == revision)
-        queue(conn, settings, batch, told_then, now=utcnow(), subscribers_of=everyone,
-              heard=subscribers.told_at(event.outage_id, revision))
+        queue(conn, settings, batch, among.where(customer.in_(told_then)), now=utcnow(),
+              subscribers_of=among, heard=subscribers.told_at(event.outage_id, revision))
 
 
 def cut_started(conn: Connection, settings: Settings, event: OutageEvent,

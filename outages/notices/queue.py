@@ -45,7 +45,7 @@ from notifier.render import Rendered, Renderer
 from notifier.sqltypes import UTCDateTime
 from outages import db, paths
 from outages.enums import NoticeKind, OutageKind
-from outages.models import Customer
+from outages.models import Customer, Revision
 from outages.notices import subscribers, unsubscribe
 from outages.registry.optout import ContactFlag
 from outages.settings import Settings, parse_quiet_hours
@@ -364,16 +364,44 @@ def reasons(settings: Settings, outage: Row[Any]) -> PerLanguage:
         for language in LANGUAGES})
 
 
-def notice_context(settings: Settings, outage: Row[Any], row: Any) -> dict[str, Any]:
+def notice_context(settings: Settings, outage: Row[Any], row: Any,
+                   window: tuple[datetime, datetime | None] | None = None) -> dict[str, Any]:
     """The context to render an outbox row again (in another language or channel): the
     outage now, the moment the row speaks about (a restoration's or report's time, the end a
-    cut ran past), and for a notice that the ETR passed, when the next word is due. Each
-    kind's template finds what the planner gave it."""
+    cut ran past), for a notice that the ETR passed when the next word is due, and for one
+    naming the window the customer was told (told_windows), that window. Each kind's
+    template finds what the planner gave it."""
     extra: dict[str, Any] = {"restored_at": row.ref_at, "reported_at": row.ref_at,
                              "expected_end": row.ref_at}
     if row.kind == NoticeKind.ETR_PASSED:
         extra["next_update"] = next_update(settings, row.due_at)
+    if window is not None:
+        extra["start"], extra["end"] = window
     return context(settings, outage, **extra)
+
+
+# Notices naming the window the customer was told (its start is their ref_at), which may no
+# longer be the cut's.
+TOLD_WINDOW = frozenset({NoticeKind.CANCELLED, NoticeKind.NO_LONGER_AFFECTED})
+
+
+def told_windows(conn: Connection, rows: Sequence[Any]
+                 ) -> dict[int, tuple[datetime, datetime | None]]:
+    """Row id -> the window a cancellation or "no longer affected" among `rows` named: that
+    of the latest revision, up to the row's, starting at its ref_at."""
+    wanted = [row for row in rows if row.kind in TOLD_WINDOW and row.ref_at is not None]
+    if not wanted:
+        return {}
+    r = Revision.__table__.c
+    found = conn.execute(select(r.outage_id, r.revision, r.planned_start, r.planned_end).where(
+        r.outage_id.in_({row.outage_id for row in wanted}),
+        r.planned_start.in_({row.ref_at for row in wanted})).order_by(r.revision)).all()
+    windows = {}
+    for row in wanted:
+        for outage_id, revision, start, end in found:
+            if (outage_id, start) == (row.outage_id, row.ref_at) and revision <= row.revision:
+                windows[row.id] = (start, end)  # the latest such revision wins
+    return windows
 
 
 def next_update(settings: Settings, passed_at: datetime) -> datetime:

@@ -32,7 +32,14 @@ from outages.lifecycle import core as lc
 from outages.notices import subscribers
 from outages.notices.desk import ETR_PASSING
 from outages.notices.planner import AFTER_START, PRE_START, UNTRUE_WHEN_RESTORED
-from outages.notices.queue import LANGUAGES, channel_flags, cost, notice_context, render
+from outages.notices.queue import (
+    LANGUAGES,
+    channel_flags,
+    cost,
+    notice_context,
+    render,
+    told_windows,
+)
 from outages.registry.subscriptions import SUBSCRIPTIONS
 from outages.settings import Settings
 from outages.timeutil import utcnow
@@ -282,12 +289,13 @@ def _render_again(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]
         select(lc.OUTAGES).where(lc.OUTAGES.c.id.in_({row.outage_id for row in again})))}
     texts: dict[tuple[Any, ...], dict[str, Any] | str] = {}
     not_ready: dict[int, str] = {}
-    keywords = _sms_keywords(conn, again)
+    keywords, windows = _sms_keywords(conn, again), told_windows(conn, again)
     for row in again:
         language = changes[row.id]["language"]
         key = (row.outage_id, row.kind, row.channel, language, row.ref_at, row.due_at)
         if key not in texts:
-            texts[key] = _text_or_error(settings, outages[row.outage_id], row, language)
+            texts[key] = _text_or_error(settings, outages[row.outage_id], row, language,
+                                        windows.get(row.id))
         text = texts[key]
         if not isinstance(text, str) and row.id in keywords:
             text = _footed_or_error(settings, row, text, language, keywords[row.id])
@@ -329,9 +337,9 @@ def _with_footer(settings: Settings, text: Mapping[str, Any], language: str,
             "cost": cost(settings, ChannelName.SMS, rendered)}
 
 
-def _text_or_error(settings: Settings, outage: Row[Any], row: Row[Any],
-                   language: str) -> dict[str, Any] | str:
-    return _or_error(row, language, lambda: _text(settings, outage, row, language))
+def _text_or_error(settings: Settings, outage: Row[Any], row: Row[Any], language: str,
+                   window: tuple[datetime, datetime | None] | None) -> dict[str, Any] | str:
+    return _or_error(row, language, lambda: _text(settings, outage, row, language, window))
 
 
 def _or_error(row: Row[Any], language: str,
@@ -345,9 +353,10 @@ def _or_error(row: Row[Any], language: str,
         return f"rendering {row.channel}/{language}/{row.kind} failed: {exc!r}"
 
 
-def _text(settings: Settings, outage: Row[Any], row: Row[Any], language: str) -> dict[str, Any]:
+def _text(settings: Settings, outage: Row[Any], row: Row[Any], language: str,
+          window: tuple[datetime, datetime | None] | None) -> dict[str, Any]:
     rendered = render(settings, row.channel, language, row.kind,
-                      notice_context(settings, outage, row), now=utcnow())
+                      notice_context(settings, outage, row, window), now=utcnow())
     return {"subject": rendered.subject, "body": rendered.body, "html": rendered.html,
             "encoding": rendered.encoding, "segments": rendered.segments,
             "cost": cost(settings, row.channel, rendered)}

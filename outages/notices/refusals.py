@@ -18,7 +18,14 @@ from notifier.enums import BARS_ADDRESS, ChannelName, Outcome
 from outages import db
 from outages.enums import Source
 from outages.lifecycle import core as lc
-from outages.notices.queue import Batch, contact_flag, notice_context, pressing, queue
+from outages.notices.queue import (
+    Batch,
+    contact_flag,
+    notice_context,
+    pressing,
+    queue,
+    told_windows,
+)
 from outages.registry import optout
 from outages.registry import subscriptions as subscription_store
 from outages.registry.optout import ContactFlag
@@ -97,8 +104,9 @@ def fall_back(conn: Connection, settings: Settings, rows: Sequence[Row[Any]], *,
         savepoint = conn.begin_nested()
         try:
             outage = lc.load(conn, outage_id)
+            window = told_windows(conn, [row]).get(row.id)
             batch = Batch(outage_id=outage_id, revision=revision, kind=kind, due_at=utcnow(),
-                          context=notice_context(settings, outage, row), scope=scope,
+                          context=notice_context(settings, outage, row, window), scope=scope,
                           ref_at=row.ref_at, deadline=row.deadline, pressing=pressing(outage))
             queued = queue(conn, settings, batch, ids, now=utcnow(), channels=(to,))
         except DBAPIError:

@@ -136,15 +136,14 @@ def told_of(outage_id: int) -> Any:
     """(contact, revision) of the subscribers' contacts that know of the cut, as
     planner.told_of for customers: of the notices stating it and those saying a house left
     it, the latest that reached the contact (or is reaching it) states it, in `revision`."""
-    o, heard = outbox_t.c, (NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED,
-                            NoticeKind.NO_LONGER_AFFECTED)
+    states = (NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED, NoticeKind.REMINDER)
+    o, heard = outbox_t.c, (*states, NoticeKind.NO_LONGER_AFFECTED)
     latest = (select(func.max(o.id))
               .where(o.outage_id == outage_id, o.kind.in_(heard), o.subscription_id.is_not(None),
                      o.status.in_((OutboxStatus.SENDING, *ACCEPTED)))
               .group_by(o.recipient))
     return select(o.recipient.label("contact"), o.revision).where(
-        o.id.in_(latest.scalar_subquery()),
-        o.kind.in_((NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED)))
+        o.id.in_(latest.scalar_subquery()), o.kind.in_(states))
 
 
 def untold(outage_id: int) -> ColumnElement[bool]:
