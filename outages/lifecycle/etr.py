@@ -13,7 +13,7 @@ from outages.enums import INCIDENT_OPEN, IncidentStatus, OutageKind
 from outages.lifecycle import core as lc
 from outages.lifecycle.results import EtrSuggestion
 from outages.settings import Settings
-from outages.timeutil import iso_local
+from outages.timeutil import iso_local, utcnow
 
 ON_TIME, PASSES_SOON, OVERDUE = "on_time", "passes_soon", "overdue"
 MINUTE = timedelta(minutes=1)
@@ -67,18 +67,26 @@ def _history(conn: Connection, row: Row[Any]) -> tuple[np.ndarray, np.ndarray, n
 def suggest(conn: Connection, settings: Settings, row: Row[Any]) -> EtrSuggestion | None:
     """A first ETR for a confirmed incident: its start plus the median restoration time of
     past incidents with the same cause on one of its feeders, else the same cause, else all;
-    the first group with at least `faults.etr_history_min` incidents. Only shown: a
-    dispatcher sets the ETR."""
+    the first group with at least `faults.etr_history_min` incidents. Of an incident out
+    longer than that already, the median of those that lasted longer still, so the time
+    suggested is ahead (none when no past one lasted so long). Only shown: a dispatcher sets
+    the ETR."""
     if row.status != IncidentStatus.CONFIRMED or row.actual_start is None:
         return None
     minutes, cause, feeder = _history(conn, row)
     groups = (("cause_and_feeder", cause & feeder), ("cause", cause),
               ("all", np.ones_like(cause)))
+    now = utcnow()
+    elapsed = (now - row.actual_start).total_seconds() / 60
     for basis, chosen in groups:
-        count = int(chosen.sum())
-        if count >= settings.faults.etr_history_min:
-            median = float(np.median(minutes[chosen]))
-            at = row.actual_start + timedelta(minutes=round(median))
-            return EtrSuggestion(at=iso_local(at, settings.tz), median_minutes=round(median),
-                                 based_on=count, basis=basis)
+        if int(chosen.sum()) < settings.faults.etr_history_min:
+            continue
+        longer = minutes[chosen & (minutes > elapsed)]
+        if not longer.size:
+            return None
+        median = float(np.median(longer))
+        at = lc.ceil_minute(max(row.actual_start + timedelta(minutes=median),
+                                now + timedelta(minutes=1)))
+        return EtrSuggestion(at=iso_local(at, settings.tz), median_minutes=round(median),
+                             based_on=int(longer.size), basis=basis)
     return None

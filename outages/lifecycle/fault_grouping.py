@@ -42,16 +42,34 @@ class Match:
 
 
 def nearest_open(conn: Connection, settings: Settings, lon: float, lat: float,
-                 at: datetime) -> Match | None:
+                 at: datetime, customer_id: int | None = None) -> Match | None:
+    """The open incident a report at (lon, lat) belongs to: the one that has the caller's
+    account out now (confirmed by area or by feeder); else the nearest within
+    faults.group_radius_m of its reports, or of its area, among those reported on within
+    faults.group_window or confirmed over an area (a confirmed incident covers its area for
+    as long as it is open, however long ago its last call was)."""
+    o = lc.OUTAGES
+    if customer_id is not None:
+        i = lc.INTERRUPTIONS.c
+        out_in = conn.execute(select(o.c.id).join(lc.INTERRUPTIONS, i.outage_id == o.c.id).where(
+            i.customer_id == customer_id, i.end_at.is_(None), o.c.kind == OutageKind.FAULT,
+            o.c.status.in_(INCIDENT_OPEN)).order_by(o.c.id.desc()).limit(1)).scalar()
+        if out_in is not None:
+            return Match(out_in, 0.0)
     window_start = at - settings.faults.group_window
     latest = (select(REPORTS.c.outage_id).group_by(REPORTS.c.outage_id)
               .having(func.max(REPORTS.c.last_at) >= window_start))
-    o = lc.OUTAGES
-    candidates = conn.execute(select(o.c.id, o.c.area_geojson).where(
-        o.c.kind == OutageKind.FAULT, o.c.status.in_(INCIDENT_OPEN), o.c.id.in_(latest))).all()
+    recent = o.c.id.in_(latest).label("recent")
+    candidates = conn.execute(select(o.c.id, o.c.area_geojson, recent).where(
+        o.c.kind == OutageKind.FAULT, o.c.status.in_(INCIDENT_OPEN),
+        or_(o.c.id.in_(latest), o.c.area_geojson.is_not(None)))).all()
     best: Match | None = None
-    for outage_id, area_geojson in candidates:
-        distance = _distance(conn, outage_id, area_geojson, lon, lat)
+    for outage_id, area_geojson, reported_lately in candidates:
+        if reported_lately:
+            distance = _distance(conn, outage_id, area_geojson, lon, lat)
+        else:  # quiet for a while: only a caller inside its area is part of it
+            distance = _area_distance(area_geojson, lon, lat) if area_geojson else math.inf
+            distance = 0.0 if distance == 0.0 else math.inf
         if distance <= settings.faults.group_radius_m and (
                 best is None or distance < best.distance_m):
             best = Match(outage_id, distance)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, Row, and_, insert, select, update
 from geo import point_problem
 from outages.access import audit
 from outages.db import write_transaction
-from outages.enums import IncidentStatus, OutageKind, ReportSource
+from outages.enums import IncidentStatus, OutageKind, ReplyVia, ReportSource, Source
 from outages.errors import NotFound, ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import fault_grouping
@@ -131,7 +131,17 @@ def record(
                               field="channel")
     at = lc.not_future(at, field="at", what="report time", tz=settings.tz)
     who = resolve(conn, settings, customer=customer, phone=phone, point=point)
-    match = fault_grouping.nearest_open(conn, settings, who.lon, who.lat, at)
+    if who.customer_id is not None:
+        # Told power is back a little while ago, they call to say it is not: that is a
+        # "still out" reply, whatever words they used. They are out again in the outage
+        # that restored them (the desk is alerted), and the report joins it.
+        from outages.lifecycle import reopen  # reopen files its own replies through here
+
+        via = {ReportSource.SMS: ReplyVia.SMS, ReportSource.WEB: ReplyVia.WEB}.get(
+            ReportSource(channel), ReplyVia.API if source == Source.HTTP else ReplyVia.CLI)
+        reopen.still_out(conn, settings, customer_id=who.customer_id, at=at, via=via,
+                         actor=actor, source=source, acknowledge=False)
+    match = fault_grouping.nearest_open(conn, settings, who.lon, who.lat, at, who.customer_id)
     row = lc.load(conn, match.outage_id) if match else _open_incident(
         conn, actor=actor, source=source, at=at)
     report_id, count = _store(conn, row.id, who, text=text, channel=channel, at=at)

@@ -20,12 +20,19 @@ from sqlalchemy import Connection, bindparam, exists, func, or_, select
 
 from geo import BBox, point_problem
 from notifier import gsm
-from outages.enums import CUT_PENDING, FINISHED, INCIDENT_OPEN, CutStatus, OutageKind
+from outages.enums import (
+    CUT_PENDING,
+    FINISHED,
+    INCIDENT_OPEN,
+    CutStatus,
+    IncidentStatus,
+    OutageKind,
+)
 from outages.errors import ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import privacy
 from outages.lifecycle.results import CurrentOutage, PublicCut
-from outages.models import Customer, Interruption, Outage, OutageCustomer
+from outages.models import Customer, FaultReport, Interruption, Outage, OutageCustomer
 from outages.settings import Settings
 from outages.timeutil import iso_local, local_day_bounds
 
@@ -229,20 +236,30 @@ def current_for_customer(conn: Connection, settings: Settings, *,
 
 
 def outages_for_customers(conn: Connection, customer_ids: Sequence[int]) -> list[dict[str, Any]]:
-    """Open outages affecting any of `customer_ids` where that customer is not yet restored
-    (for a customer asking 'what is my status'), soonest first."""
+    """Open outages affecting any of `customer_ids` where that customer is not yet restored,
+    and incidents they reported that are not confirmed yet (for a customer asking 'what is
+    my status'), soonest first."""
     if not customer_ids:
         return []
-    rows = conn.execute(
-        select(_o.id, _o.kind, _o.status, _o.area_name, _o.planned_start, _o.planned_end,
+    columns = (_o.id, _o.kind, _o.status, _o.area_name, _o.planned_start, _o.planned_end,
                _o.etr, _o.actual_start, _c.code)
+    rows = conn.execute(
+        select(*columns)
         .join(OutageCustomer.__table__, _oc.outage_id == _o.id)
         .join(Customer.__table__, _c.id == _oc.customer_id)
         .where(_oc.customer_id.in_(list(customer_ids)), _active,
                _o.status.not_in(FINISHED), ~_restored(_oc.customer_id))
         .order_by(func.coalesce(_o.actual_start, _o.planned_start), _o.id)
     ).all()
-    return [dict(row._mapping) for row in rows]
+    r = FaultReport.__table__.c
+    reported = conn.execute(
+        select(*columns).distinct()
+        .join(FaultReport.__table__, r.outage_id == _o.id)
+        .join(Customer.__table__, _c.id == r.customer_id)
+        .where(r.customer_id.in_(list(customer_ids)), _o.status == IncidentStatus.REPORTED)
+        .order_by(_o.id)
+    ).all()
+    return [dict(row._mapping) for row in (*rows, *reported)]
 
 
 def district_names(conn: Connection, typed: str) -> list[str]:

@@ -149,13 +149,15 @@ def report(engine: Engine, settings: Settings, *, customer: str, via: str, actor
         cid = customer_id(conn, customer)
         if cid is None:
             raise NotFound(f"no customer with code {customer!r}", field="customer")
+        code = conn.execute(select(lc.CUSTOMERS.c.code).where(lc.CUSTOMERS.c.id == cid)) \
+            .scalar_one()  # as stored: "c010" names C010
         done = still_out(conn, settings, customer_id=cid, at=at, via=via, actor=actor,
                          source=source, acknowledge=True)
         if done is not None:
-            return result(settings, customer.strip(), done)
+            return result(settings, code, done)
         filed = fault_reports.record(conn, settings, actor=actor, source=source,
                                      customer=customer, channel=ReportSource.CALL, at=at)
-    return StillOut(customer=customer.strip(), reopened=False, already=False,
+    return StillOut(customer=code, reopened=False, already=False,
                     outage_id=filed.outage_id, alert_id=None, report_id=filed.report_id,
                     restored_at=None, replied_at=iso_local(at, settings.tz))
 

@@ -375,6 +375,8 @@ def notice_context(settings: Settings, outage: Row[Any], row: Any,
                              "expected_end": row.ref_at}
     if row.kind == NoticeKind.ETR_PASSED:
         extra["next_update"] = next_update(settings, row.due_at)
+    if row.kind == NoticeKind.FAULT_ACK and outage.etr is not None and outage.etr <= utcnow():
+        extra["etr"], extra["end"] = None, outage.planned_end  # no time behind them
     if window is not None:
         extra["start"], extra["end"] = window
     return context(settings, outage, **extra)

@@ -87,6 +87,8 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
         if change:
             changes[row.id] = change
     skip |= untrue(conn, [row for row in rows if row.id not in skip], followed)
+    for row in _etr_moved(conn, [row for row in rows if row.id not in skip]):
+        changes.setdefault(row.id, {}).setdefault("language", row.language)
     not_ready = _render_again(conn, settings, [row for row in rows if row.id not in skip],
                               changes)
     return Recheck(skip=skip, not_ready=not_ready,
@@ -145,6 +147,19 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
             # "running late" or "restored" has told them since.
             found[row.id] = "end_passed"
     return found
+
+
+def _etr_moved(conn: Connection, rows: Sequence[Row[Any]]) -> list[Row[Any]]:
+    """Acknowledgements stating an ETR the incident no longer has (it moved while they
+    waited: a retry, quiet hours): worded again, they give the one it has now (none once it
+    has passed, as queue.notice_context words them)."""
+    acks = [row for row in rows if row.kind == NoticeKind.FAULT_ACK and row.outage_id]
+    if not acks:
+        return []
+    o, now = lc.OUTAGES.c, utcnow()
+    etr = {outage_id: at if at is not None and at > now else None for outage_id, at in
+           conn.execute(select(o.id, o.etr).where(o.id.in_({r.outage_id for r in acks})))}
+    return [row for row in acks if etr.get(row.outage_id) != row.ref_at]
 
 
 def _pairs(conn: Connection, table: Table, rows: Sequence[Row[Any]],
