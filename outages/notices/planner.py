@@ -276,7 +276,7 @@ def _tell_each_their_window(conn: Connection, settings: Settings, event: OutageE
                             outage: Row[Any], kind: str, *, among: Any) -> None:
     """`kind` (cancelled, no longer affected) to those of `among` (a select of customer
     ids) who know of the cut, and to their subscribers who do, each naming the window they
-    were told (ref_at: its start, by which the text is worded again when sent)."""
+    were told (its revision in the key, by which the text is worded again when sent)."""
     known, r = told_of(event.outage_id).subquery(), lc.REVISIONS.c
     revisions = set(conn.execute(select(known.c.revision).distinct()).scalars())
     revisions |= subscribers.told_revisions(conn, event.outage_id)
@@ -285,7 +285,8 @@ def _tell_each_their_window(conn: Connection, settings: Settings, event: OutageE
     customer = members_t.c.customer_id
     for revision, start, end in windows:
         ctx = context(settings, outage, start=start, end=end)
-        batch = _batch(event, outage, kind, ctx, scope=f"r{event.revision}",
+        # The key names the revision told (queue.told_windows reads it to word it again).
+        batch = _batch(event, outage, kind, ctx, scope=f"r{event.revision}w{revision}",
                        deadline=min(start, outage.planned_start), ref_at=start)
         told_then = select(known.c.customer_id).where(known.c.revision == revision)
         queue(conn, settings, batch, among.where(customer.in_(told_then)), now=utcnow(),

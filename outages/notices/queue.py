@@ -7,6 +7,7 @@ statements, not 50,000 round trips.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -382,27 +383,37 @@ def notice_context(settings: Settings, outage: Row[Any], row: Any,
     return context(settings, outage, **extra)
 
 
-# Notices naming the window the customer was told (its start is their ref_at), which may no
-# longer be the cut's.
+# Notices naming the window the customer was told, which may no longer be the cut's.
 TOLD_WINDOW = frozenset({NoticeKind.CANCELLED, NoticeKind.NO_LONGER_AFFECTED})
+# Their key's scope, "r<revision>w<revision told>" (planner._tell_each_their_window).
+_TOLD_SCOPE = re.compile(r"r\d+w(\d+)")
 
 
 def told_windows(conn: Connection, rows: Sequence[Any]
                  ) -> dict[int, tuple[datetime, datetime | None]]:
     """Row id -> the window a cancellation or "no longer affected" among `rows` named: that
-    of the latest revision, up to the row's, starting at its ref_at."""
-    wanted = [row for row in rows if row.kind in TOLD_WINDOW and row.ref_at is not None]
-    if not wanted:
+    of the revision its key names (older rows: the latest revision, up to the row's,
+    starting at its ref_at)."""
+    told: dict[int, int | None] = {}
+    for row in rows:
+        if row.kind in TOLD_WINDOW:
+            scope = _TOLD_SCOPE.fullmatch(str(row.key).split(":")[1])
+            if scope is not None or row.ref_at is not None:
+                told[row.id] = int(scope.group(1)) if scope else None
+    if not told:
         return {}
+    wanted = [row for row in rows if row.id in told]
     r = Revision.__table__.c
     found = conn.execute(select(r.outage_id, r.revision, r.planned_start, r.planned_end).where(
-        r.outage_id.in_({row.outage_id for row in wanted}),
-        r.planned_start.in_({row.ref_at for row in wanted})).order_by(r.revision)).all()
+        r.outage_id.in_({row.outage_id for row in wanted})).order_by(r.revision)).all()
     windows = {}
     for row in wanted:
         for outage_id, revision, start, end in found:
-            if (outage_id, start) == (row.outage_id, row.ref_at) and revision <= row.revision:
-                windows[row.id] = (start, end)  # the latest such revision wins
+            if outage_id != row.outage_id:
+                continue
+            if revision == told[row.id] or (told[row.id] is None and start == row.ref_at
+                                              and revision <= row.revision):
+                windows[row.id] = (start, end)  # of old rows, the latest such revision wins
     return windows
 
 

@@ -307,7 +307,8 @@ def _render_again(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]
     keywords, windows = _sms_keywords(conn, again), told_windows(conn, again)
     for row in again:
         language = changes[row.id]["language"]
-        key = (row.outage_id, row.kind, row.channel, language, row.ref_at, row.due_at)
+        key = (row.outage_id, row.kind, row.channel, language, row.ref_at, row.due_at,
+               windows.get(row.id))
         if key not in texts:
             texts[key] = _text_or_error(settings, outages[row.outage_id], row, language,
                                         windows.get(row.id))

@@ -23,7 +23,7 @@ from notifier.enums import ChannelName
 from notifier.render import Rendered
 from outages.models import Customer
 from outages.notices import subscribers
-from outages.notices.queue import contact_ok, prefers, subscriber_footers
+from outages.notices.queue import CHANNELS, contact_ok, prefers, subscriber_footers
 from outages.notices.results import PreviewMessage
 from outages.registry.subscriptions import SUBSCRIPTIONS, Status
 from outages.settings import Settings
@@ -118,22 +118,25 @@ def reached(conn: Connection, settings: Settings, kind: str,
         if names_member or row.district in named:
             chosen.setdefault((row.channel, row.contact), row)
     own = _own_contacts(conn, settings, list(chosen), member_ids)
-    return [Reached(row.channel, row.language, row.keyword)
+    # A subscription in another language reads Vietnamese, as subscribers._select words it.
+    return [Reached(row.channel, "en" if row.language == "en" else "vi", row.keyword)
             for key, row in chosen.items() if key not in own]
 
 
 def _own_contacts(conn: Connection, settings: Settings, chosen: Sequence[tuple[str, str]],
                   member_ids: npt.NDArray[np.int64]) -> set[tuple[str, str]]:
-    """The (channel, contact) of `chosen` that one of `member_ids` is told at."""
-    own: set[tuple[str, str]] = set()
-    for channel in subscribers.CHANNELS:
-        contacts = sorted({contact for ch, contact in chosen if ch == channel})
-        if not contacts:
-            continue
+    """The (channel, contact) of `chosen` whose contact one of `member_ids` is told at, on
+    any channel (Zalo reaches the phone an SMS subscriber gave): subscribers.queue leaves
+    out a contact that has the notice already, whatever the channel."""
+    contacts = sorted({contact for _, contact in chosen})
+    if not contacts:
+        return set()
+    own: set[str] = set()
+    for channel in CHANNELS:  # every channel a customer may be told on
         address = _customers[REGISTRY[channel].contact]
         found = conn.execute(select(_customers.id, address).where(
             address.in_(contacts), contact_ok(channel), prefers(settings, channel))).all()
         ids = np.asarray([r[0] for r in found], dtype=np.int64)
-        own.update((channel, r[1]) for r, member in zip(found, np.isin(ids, member_ids),
-                                                         strict=True) if member)
-    return own
+        own.update(r[1] for r, member in zip(found, np.isin(ids, member_ids), strict=True)
+                   if member)
+    return {key for key in chosen if key[1] in own}

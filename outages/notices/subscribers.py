@@ -123,27 +123,31 @@ def queue(conn: Connection, settings: Settings, batch: Any, members: Any, *,
     return total
 
 
+# The notices that tell of a cut as it stands (planner.STATES_CUT).
+STATES_CUT = (NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED, NoticeKind.REMINDER)
+
+
 def _told(outage_id: int) -> Any:
-    """Contacts a subscriber's notice stating the cut reached (or is reaching)."""
+    """Contacts a notice stating the cut reached (or is reaching): as a subscriber's, or as
+    an account's own (the subscription's copy was then left out as the same notice)."""
     o = outbox_t.c
     return select(o.recipient).where(
-        o.outage_id == outage_id, o.subscription_id.is_not(None),
-        o.kind.in_((NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED)),
+        o.outage_id == outage_id, o.kind.in_(STATES_CUT),
         o.status.in_((OutboxStatus.SENDING, *ACCEPTED)))
 
 
 def told_of(outage_id: int) -> Any:
-    """(contact, revision) of the subscribers' contacts that know of the cut, as
-    planner.told_of for customers: of the notices stating it and those saying a house left
-    it, the latest that reached the contact (or is reaching it) states it, in `revision`."""
-    states = (NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED, NoticeKind.REMINDER)
-    o, heard = outbox_t.c, (*states, NoticeKind.NO_LONGER_AFFECTED)
+    """(contact, revision) of the contacts that know of the cut, as planner.told_of for
+    customers: of the notices stating it and those saying a house left it, the latest that
+    reached the contact (or is reaching it), as a subscriber's or an account's own, states
+    it, in `revision`."""
+    o, heard = outbox_t.c, (*STATES_CUT, NoticeKind.NO_LONGER_AFFECTED)
     latest = (select(func.max(o.id))
-              .where(o.outage_id == outage_id, o.kind.in_(heard), o.subscription_id.is_not(None),
+              .where(o.outage_id == outage_id, o.kind.in_(heard),
                      o.status.in_((OutboxStatus.SENDING, *ACCEPTED)))
               .group_by(o.recipient))
     return select(o.recipient.label("contact"), o.revision).where(
-        o.id.in_(latest.scalar_subquery()), o.kind.in_(states))
+        o.id.in_(latest.scalar_subquery()), o.kind.in_(STATES_CUT))
 
 
 def untold(outage_id: int) -> ColumnElement[bool]:
