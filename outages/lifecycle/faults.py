@@ -217,7 +217,9 @@ def resize(
                            f"its restoration instead (outages faults restore {fault_id})",
                            field="area")
         outside = _reporters_outside(conn, fault_id, affected.ids)
+        # A redraw to the automatic proposal is drawn around callers' homes, as at confirm.
         values = {"area_geojson": area.to_geojson(), "feeders": None,
+                  "area_points": _drawn_automatically(conn, settings, fault_id, area),
                   "area_name": _place(area, affected, None)}
         after = lc.change(conn, row, action="resized", actor=actor, source=source,
                           values=values, note=note,

@@ -110,3 +110,24 @@ def test_an_area_the_dispatcher_draws_is_published(client, headers, people) -> N
     assert area.contains(drawn)
     west, _south, _east, north = area.bounds
     assert 0.00144 < 105.81 - west < 0.0017 and 0.00135 < north - 21.045 < 0.0016
+
+
+def test_a_redraw_to_the_area_around_one_callers_home_is_not_published(client, headers,
+                                                                      people) -> None:
+    """Confirmed over the dispatcher's own wide area (published), then redrawn to the
+    automatic proposal drawn around the single caller's home: that one is not published,
+    as it is not when confirm is sent it."""
+    dispatcher = headers["dispatcher"]
+    made = client.post("/faults/reports", json={"customer": "PD0003"}, headers=dispatcher)
+    fault = made.json()["outage_id"]
+    circle = client.post(f"/faults/{fault}/confirm", json={"auto": True},
+                         headers=dispatcher).json()["area"]
+    wide = client.post(f"/faults/{fault}/confirm", json={"area": square(105.82, 21.035, 0.02),
+                                                       "cause": "equipment_failure"},
+                       headers=dispatcher)
+    assert wide.status_code == 200, wide.text
+    assert client.get("/public/outages").json()["outages"][0]["area"] is not None
+    resized = client.post(f"/faults/{fault}/resize", json={"area": circle}, headers=dispatcher)
+    assert resized.status_code == 200, resized.text
+    [shown] = client.get("/public/outages").json()["outages"]
+    assert shown["area"] is None, shape(shown["area"]).centroid
