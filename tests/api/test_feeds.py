@@ -252,3 +252,14 @@ def test_a_server_asks_the_database_at_most_once_per_recheck_interval(make_clien
                area=square(105.852, 21.028))
     assert _features(client) == {}  # still the answer of the last check
     assert len(_features(make_client(OUTAGES_PUBLIC_RECHECK="0s"))) == 1
+
+
+def test_the_geojson_feed_is_declared_as_the_object_it_is(client) -> None:
+    """A client generated from /openapi.json reads the FeatureCollection, not a string."""
+    doc = client.get("/openapi.json").json()
+    declared = doc["paths"]["/public/feeds/cuts.geojson"]["get"]["responses"]["200"]
+    schema = declared["content"]["application/geo+json"]["schema"]
+    body = client.get("/public/feeds/cuts.geojson").json()
+    assert schema["type"] == "object" and isinstance(body, dict)
+    assert body["type"] == schema["properties"]["type"]["const"] == "FeatureCollection"
+    assert isinstance(body["features"], list)

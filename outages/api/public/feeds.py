@@ -30,9 +30,11 @@ router = APIRouter(prefix="/public/feeds", tags=["feeds"],
                               429: {"description": "too many requests; see Retry-After"}})
 
 
-def _body(media_type: str, description: str) -> dict[int | str, dict[str, object]]:
+def _body(media_type: str, description: str,
+          schema: dict[str, object] | None = None) -> dict[int | str, dict[str, object]]:
+    """The 200 answer as OpenAPI declares it: text (calendar, XML), or `schema`."""
     return {200: {"description": description,
-                  "content": {media_type: {"schema": {"type": "string"}}},
+                  "content": {media_type: {"schema": schema or {"type": "string"}}},
                   "headers": {"ETag": {"schema": {"type": "string"}},
                               "Last-Modified": {"schema": {"type": "string"}}}}}
 
@@ -41,7 +43,10 @@ def _body(media_type: str, description: str) -> dict[int | str, dict[str, object
             response_class=Response,
             responses=_body("application/geo+json", "a FeatureCollection: one Feature per "
                             "outage; properties id, kind, status, area_name, start, end, etr, "
-                            "reason, districts, customers_affected, revision, updated"))
+                            "reason, districts, customers_affected, revision, updated",
+                            {"type": "object", "required": ["type", "features"], "properties": {
+                                "type": {"const": "FeatureCollection"},
+                                "features": {"type": "array", "items": {"type": "object"}}}}))
 async def cuts_geojson(
     request: Request,
     days: int | None = Query(None, ge=1, le=60, description="only cuts starting within this "
