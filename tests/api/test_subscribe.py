@@ -376,3 +376,27 @@ def test_confirming_requests_made_together_keeps_to_the_most_per_contact(
     assert _confirm(client, second, code2).status_code == 429
     assert [(row.target, row.status) for row in _subscriptions(engine)] == [
         ("PD0001", "active"), ("PD0002", "pending")]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("kind", "house"), ("target", "P" * 101), ("contact", "0" * 121)])
+def test_a_form_field_out_of_bounds_shows_the_form_again_not_json(
+    client: TestClient, engine: Engine, people: dict[str, int], field: str, value: str,
+) -> None:
+    """A person's form comes back as the page with the fault shown, as /openapi.json
+    declares it (422 text/html), whatever is wrong in it; nothing is asked."""
+    data = {"lang": "en", "kind": "customer", "target": "PD0001", "contact": "0987000001",
+            "language": "en", field: value}
+    page = client.post("/subscribe", data=data)
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert 'action="/subscribe"' in page.text
+    assert _subscriptions(engine) == []
+
+
+def test_a_language_no_form_offers_reads_vietnamese(client: TestClient, engine: Engine,
+                                                    people: dict[str, int]) -> None:
+    page = client.post("/subscribe", data={"lang": "fr", "kind": "customer", "target": "PD0001",
+                                           "contact": "0987000001", "language": "fr"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    [pending] = _subscriptions(engine)
+    assert pending.language == "vi"

@@ -28,6 +28,14 @@ PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 Lang = Literal["vi", "en"]
 Token = Annotated[str, Form(alias="request", max_length=64)]
+# A form field as a person sent it, checked by the route (which shows the form again).
+FormText = Annotated[str, Form(max_length=2000)]
+TARGET_MAX, CONTACT_MAX = 100, 120
+
+
+def _lang(value: str) -> Lang:
+    return "en" if value == "en" else "vi"
+
 StopToken = Annotated[str, Path(max_length=120, description="the signed token from the email")]
 
 
@@ -42,13 +50,19 @@ def form(request: Request, conn: ReadConn, settings: SettingsDep, lang: Lang = "
 @router.post("", response_class=HTMLResponse, responses={422: PAGE, 429: PAGE},
              summary="Ask for notices: a 6-digit code goes to the contact")
 def ask(request: Request, engine: EngineDep, settings: SettingsDep,
-        lang: Annotated[Lang, Form()] = "vi",
-        kind: Annotated[Literal["customer", "district"], Form()] = "customer",
-        target: Annotated[str, Form(max_length=100)] = "",
-        contact: Annotated[str, Form(max_length=120)] = "",
-        language: Annotated[Lang, Form()] = "vi") -> HTMLResponse:
-    again = {"target": target, "kind": kind, "contact": contact, "language": language}
+        lang: FormText = "vi", kind: FormText = "customer", target: FormText = "",
+        contact: FormText = "", language: FormText = "vi") -> HTMLResponse:
+    # A form a person sent: whatever is wrong in it is shown on the form again, never as
+    # JSON (a field too long, a value no option of the form gives).
+    lang, language = _lang(lang), _lang(language)
+    again = {"target": target[:TARGET_MAX], "contact": contact[:CONTACT_MAX],
+             "kind": kind if kind in ("customer", "district") else "customer",
+             "language": language}
     try:
+        if kind not in ("customer", "district") or len(target) > TARGET_MAX:
+            raise ValidationError("not a customer code or district", field="target")
+        if len(contact) > CONTACT_MAX:
+            raise ValidationError("not a phone number or email address", field="contact")
         _admit(engine, settings, request)
         with write_transaction(engine) as conn:
             token = subscriptions.request(conn, settings, target=target, contact_text=contact,
@@ -75,8 +89,8 @@ def confirm_form(request: Request, conn: ReadConn, settings: SettingsDep, lang: 
              responses={404: PAGE, 422: PAGE, 429: PAGE},
              summary="Confirm a subscription with its code")
 def confirm(request: Request, engine: EngineDep, settings: SettingsDep, token: Token,
-            code: Annotated[str, Form(max_length=12)] = "",
-            lang: Annotated[Lang, Form()] = "vi") -> HTMLResponse:
+            code: FormText = "", lang: FormText = "vi") -> HTMLResponse:
+    lang, code = _lang(lang), code[:12]  # a longer code is a wrong one
     try:
         with write_transaction(engine) as conn:
             state = subscriptions.confirm(conn, settings, token=token, code=code)
@@ -95,7 +109,8 @@ def confirm(request: Request, engine: EngineDep, settings: SettingsDep, token: T
 @router.post("/resend", response_class=HTMLResponse, responses={404: PAGE, 429: PAGE},
              summary="Send the confirmation code again")
 def resend(request: Request, engine: EngineDep, settings: SettingsDep, token: Token,
-           lang: Annotated[Lang, Form()] = "vi") -> HTMLResponse:
+           lang: FormText = "vi") -> HTMLResponse:
+    lang = _lang(lang)
     try:
         _admit(engine, settings, request)
         with write_transaction(engine) as conn:
