@@ -111,3 +111,35 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(OutagesError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    _declare_error_body(app)
+
+
+# The body every refusal has (error_body), as /openapi.json declares each 422: FastAPI's
+# own HTTPValidationError (a list of {loc, msg, type}) is not what these handlers send.
+ERROR_SCHEMA = {
+    "title": "Error", "type": "object", "required": ["detail", "field", "errors"],
+    "properties": {
+        "detail": {"type": "string", "description": "what is wrong and how to fix it"},
+        "field": {"type": ["string", "null"], "description": "the field it concerns"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["field", "reason"],
+            "properties": {"field": {"type": ["string", "null"]},
+                           "reason": {"type": "string"}}}},
+    },
+}
+
+
+def _declare_error_body(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schemas = schema.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = ERROR_SCHEMA
+                schemas.pop("ValidationError", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
