@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 from notifier import gsm
 from notifier.enums import ChannelName
 from outages.enums import ReplyVia, ReportSource, Source
+from outages.lifecycle import core as lc
 from outages.lifecycle import fault_reports, public, reopen
 from outages.models import Customer
 from outages.notices import queue, subscriptions, webhooks
@@ -206,8 +207,8 @@ def _fault(conn: Connection, settings: Settings, accounts: Sequence[Any], langua
     # Codes compared as words are read: "hn-0042" names account HN-0042.
     given = command.argument.replace(" ", "")
     chosen = [a for a in accounts if fold(a.code).replace(" ", "") == given]
-    if not chosen and len(accounts) == 1 and not command.argument:
-        chosen = list(accounts)
+    if not chosen and len(accounts) == 1 and not _names_an_account(conn, command.argument):
+        chosen = list(accounts)  # "MATDIEN tu 8h sang": their words, about their account
     if len(chosen) != 1:
         return Reply("fault_which", language, {"codes": codes, "given": echo(command.argument)})
     # Filed inside the webhook's transaction, grouped into an incident like any other report.
@@ -216,6 +217,12 @@ def _fault(conn: Connection, settings: Settings, accounts: Sequence[Any], langua
                                   channel=ReportSource.SMS)
     report_id = int(result.report_id)
     return Reply("fault", language, {"code": chosen[0].code, "report_id": report_id})
+
+
+def _names_an_account(conn: Connection, argument: str) -> bool:
+    """Whether the words after the keyword are a customer code (anyone's)."""
+    words = argument.split()
+    return len(words) == 1 and lc.customer_by_code(conn, words[0]) is not None
 
 
 def _still_out(conn: Connection, settings: Settings, accounts: Sequence[Any], language: str,

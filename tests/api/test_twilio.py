@@ -269,6 +269,23 @@ def _assert_reports_recorded(engine, people) -> None:
     assert sorted(actions) == [("fault.reported", "sms", "webhook")] * 3
 
 
+def test_a_report_with_words_after_the_keyword_is_filed_for_the_only_account(
+        twilio_post, engine, people) -> None:
+    """One account on the phone: the words after MATDIEN are the customer's, not a code to
+    ask about; another customer's code still gets the answer that it is not theirs."""
+    filed = _reply(twilio_post("/twilio/inbound", {"From": "+84912345003",
+                                                   "Body": "MATDIEN tu 8h sang"}))
+    assert "PD0003" in filed and "khong thuoc" not in filed
+    other = _reply(twilio_post("/twilio/inbound", {"From": "+84912345003",
+                                                   "Body": "MATDIEN PD0004"}))
+    assert "PD0004" in other and "PD0003" in other
+    r = FaultReport.__table__.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(r.customer_id, r.text)).all()
+    assert [(row.customer_id, row.text) for row in rows] == [
+        (people["PD0003"], "MATDIEN tu 8h sang")]
+
+
 def test_inbound_without_sender_is_422(twilio_post) -> None:
     response = twilio_post("/twilio/inbound", {"Body": "STOP"})
     assert response.status_code == 422 and response.json()["field"] == "From"
