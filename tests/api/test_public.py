@@ -136,6 +136,9 @@ def test_lookup_by_point_covers_the_edge(client, cuts, engine) -> None:
     assert swapped.status_code == 422
     neither = client.get("/public/cuts/lookup")
     assert neither.status_code == 422 and "customer=CODE" in neither.json()["detail"]
+    both = client.get("/public/cuts/lookup", params={"customer": "PD0001", "lon": 105.9,
+                                                     "lat": 21.2})
+    assert both.status_code == 422 and "not both" in both.json()["detail"]
 
 
 def test_current_outages_with_area_and_etr(client, engine, people) -> None:

@@ -53,6 +53,9 @@ async def lookup(
     # the connection pool, by about 1.6x in requests per second. Not a pattern for slow
     # work: reports and exports stay `def`. The connection is opened here rather than by a
     # dependency for the same reason.
+    if customer is not None and (lon is not None or lat is not None):
+        raise ValidationError("give ?customer=CODE or ?lon= and ?lat=, not both: they may "
+                              "name different places", field="customer")
     with reading(engine) as conn:
         if customer is not None:
             found = public.lookup_customer(conn, settings, code=customer, now=utcnow())
