@@ -344,6 +344,7 @@ def restored(conn: Connection, settings: Settings, event: OutageEvent,
               reason=event.kind)
     if outage.status == IncidentStatus.RESTORED:
         _answer_reports_outside(conn, settings, event, outage)
+        _tell_callers_inside(conn, settings, event, outage, ctx, back)
 
 
 def out_elsewhere(conn: Connection, outage_id: int, customer_ids: Sequence[int], *,
@@ -354,6 +355,20 @@ def out_elsewhere(conn: Connection, outage_id: int, customer_ids: Sequence[int],
     return set(conn.execute(select(i.customer_id).distinct().where(
         i.customer_id.in_(list(customer_ids)), i.outage_id != outage_id, i.end_at.is_(None),
         i.start_at <= at)).scalars())
+
+
+def _tell_callers_inside(conn: Connection, settings: Settings, event: OutageEvent,
+                         outage: Row[Any], ctx: dict[str, Any], back: datetime) -> None:
+    """Callers without an account whose place is inside the incident's area called about no
+    power: once it is all restored, power is back for them too."""
+    r = FaultReport.__table__.c
+    outside = {report.id for report in fault_grouping.outside(conn, outage)}
+    callers = conn.execute(select(r.id, r.phone).where(
+        r.outage_id == event.outage_id, r.customer_id.is_(None), r.phone.is_not(None))
+        .order_by(r.first_at, r.id)).all()
+    batch = _batch(event, outage, NoticeKind.RESTORED, ctx, scope="callers", ref_at=back)
+    for phone in dict.fromkeys(c.phone for c in callers if c.id not in outside):
+        queue_to_phone(conn, settings, batch, phone, now=utcnow())
 
 
 def _answer_reports_outside(conn: Connection, settings: Settings, event: OutageEvent,

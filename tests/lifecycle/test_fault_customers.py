@@ -178,3 +178,19 @@ def test_a_future_restoration_time_is_refused_in_local_time(
     with pytest.raises(ValidationError) as refused:
         faults.restore(engine, settings, fault_id=a.outage_id, at=later, **ACT)
     assert show_local(later, settings.tz) in str(refused.value), str(refused.value)
+
+
+def test_a_caller_without_an_account_inside_the_area_hears_power_is_back(
+        engine: Engine, settings: Settings, grid: Any) -> None:
+    """A tenant calls from an unregistered phone, at a place inside the incident; a caller
+    far outside it is asked to reply instead. Restored, each hears what is true for them."""
+    inside = report(engine, settings, phone="+84912345678", point=(LON0 + 0.0005, LAT0))
+    far = report(engine, settings, phone="+84912345679", point=(LON0 + 0.004, LAT0))
+    assert far.outage_id == inside.outage_id
+    faults.confirm(engine, settings, fault_id=inside.outage_id,
+                   area=area(columns(0, 1), settings), started_at=ahead(minutes=-30), **ACT)
+    faults.restore(engine, settings, fault_id=inside.outage_id, at=None, **ACT)
+    with engine.connect() as conn:
+        told = {(row.recipient, row.kind) for row in conn.execute(select(outbox).where(
+            outbox.c.customer_id.is_(None), outbox.c.status == "pending"))}
+    assert told == {("+84912345678", "restored"), ("+84912345679", "report_unresolved")}
