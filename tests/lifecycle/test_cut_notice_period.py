@@ -7,7 +7,6 @@ dropped customer and a reworded cancellation name the window they knew, a rename
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,25 +21,15 @@ from outages.lifecycle import cuts
 from outages.models import Customer
 from outages.settings import Settings
 from tests.lifecycle.conftest import LAT0, LON0, columns, ids_of
+from tests.lifecycle.test_cut_sequences import (  # noqa: F401 (_frozen: autouse)
+    ACT,
+    NOW,
+    START,
+    _area,
+    _column,
+    _frozen,
+)
 from tests.notices import helpers as h
-
-NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi
-START = NOW + timedelta(days=6)  # 7 Dec 10:00 local
-ACT: dict[str, Any] = {"actor": "dispatcher", "source": "cli"}
-
-
-@pytest.fixture(autouse=True)
-def _frozen() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def _area(first: int, last: int, settings: Settings) -> Any:
-    return lc.read_area(json.dumps(columns(first, last)), settings)
-
-
-def _column(engine: Engine, col: int) -> set[int]:
-    return ids_of(engine, [f"C{r * 10 + col:03d}" for r in range(10)])
 
 
 def test_later_reschedule_adding_customers_keeps_the_notice_period(

@@ -19,6 +19,7 @@ from outages.lifecycle import core as lc
 from outages.lifecycle import cuts
 from outages.lifecycle.events import OutageEvent, publish
 from outages.models import Customer
+from outages.notices import recipients
 from outages.settings import Settings
 from tests.lifecycle.conftest import columns, ids_of
 from tests.notices import helpers as h
@@ -205,3 +206,78 @@ def test_subscriber_of_a_house_without_a_phone_hears_the_cut_moved(
                         end=later + timedelta(hours=8), **ACT)
     new = {r.kind for r in h.rows(engine, recipient=WATCHER, revision=2) if r.kind != "reminder"}
     assert new == {"changed"}, new
+
+
+def test_reworded_cancellation_names_the_end_the_customer_was_told(
+    engine: Engine, settings: Settings, grid: Any,
+) -> None:
+    area = lc.read_area(json.dumps(columns(0, 0)), settings)
+    cut = cuts.create(engine, settings, area=area, start=START, end=START + timedelta(hours=4),
+                      reason="line work", **ACT)
+    col0 = sorted(ids_of(engine, [f"C{r * 10:03d}" for r in range(10)]))
+    h.mark_sent(engine, kind="announcement", customer_ids=col0, at=NOW)
+    cuts.reschedule(engine, settings, cut_id=cut.id, start=START,
+                    end=START + timedelta(hours=6), **ACT)
+    cuts.cancel(engine, settings, cut_id=cut.id, reason="work not needed", **ACT)
+    [row] = [r for r in h.rows(engine, kind="cancelled", channel="sms")
+             if r.customer_id == col0[0]]
+    assert "14:00" in row.body and "16:00" not in row.body, row.body  # as queued: right
+    with time_machine.travel(NOW + timedelta(days=1), tick=False), engine.begin() as conn:
+        verdict = recipients.recheck(conn, settings, [row])
+    body = verdict.changes[row.id]["body"]
+    assert "14:00" in body and "16:00" not in body, body
+
+
+def test_subscriber_told_by_a_reminder_hears_the_cancellation(
+    engine: Engine, settings: Settings, add_customers: Any,
+) -> None:
+    add_customers(h.customers(3, district="Dong Da"))
+    ids = h.customer_ids(engine)
+    subscribe(engine, WATCHER, code="C0000002")
+    outage = h.add_outage(engine, start=START, end=START + timedelta(hours=8), members=ids)
+    with engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", outage, 1, NOW))
+    mine = h.rows(engine, recipient=WATCHER)
+    assert {r.kind for r in mine} >= {"announcement", "reminder"}, mine
+    first_reminder = min(r.id for r in mine if r.kind == "reminder")
+    with engine.begin() as conn:
+        # The watcher's announcement failed; everything else (and their first reminder) went.
+        conn.execute(update(outbox).where(outbox.c.kind == "announcement")
+                     .values(status="sent", sent_at=NOW))
+        conn.execute(update(outbox).where(outbox.c.kind == "announcement",
+                                          outbox.c.recipient == WATCHER)
+                     .values(status="failed", sent_at=None))
+        conn.execute(update(outbox).where(outbox.c.id == first_reminder)
+                     .values(status="sent", sent_at=NOW + timedelta(days=3)))
+    with time_machine.travel(NOW + timedelta(days=3, hours=1), tick=False):
+        cuts.cancel(engine, settings, cut_id=outage, reason="thời tiết", **ACT)
+    to_watcher = {(r.kind, r.status) for r in h.rows(engine, recipient=WATCHER)}
+    assert ("cancelled", "pending") in to_watcher, to_watcher
+
+
+def test_phone_of_a_customer_following_a_neighbour_hears_a_move_once(
+    engine: Engine, settings: Settings, add_customers: Any,
+) -> None:
+    add_customers(h.customers(3, district="Dong Da"))
+    ids = h.customer_ids(engine)
+    phone = "+84900000000"  # customer C0000000's own phone
+    with engine.connect() as conn:
+        assert conn.execute(Customer.__table__.select().where(Customer.id == ids[0])).one() \
+            .phone == phone
+    subscribe(engine, phone, code="C0000001")  # follows the parents' house too
+    outage = h.add_outage(engine, start=START, end=START + timedelta(hours=8), members=ids)
+    with engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", outage, 1, NOW))
+    with engine.begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.kind == "announcement")
+                     .values(status="sent", sent_at=NOW))
+    assert [r.kind for r in h.rows(engine, recipient=phone, kind="announcement")] \
+        == ["announcement"]
+    later = START + timedelta(days=1)
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        cuts.reschedule(engine, settings, cut_id=outage, start=later,
+                        end=later + timedelta(hours=8), **ACT)
+    new = sorted((r.kind, r.subscription_id is not None)
+                 for r in h.rows(engine, recipient=phone, revision=2)
+                 if r.kind != "reminder" and r.status == "pending")
+    assert new == [("changed", False)], new
