@@ -26,7 +26,6 @@ from sqlalchemy import (
 )
 
 from notifier import outbox
-from notifier.enums import ACCEPTED, OutboxStatus
 from notifier.store import outbox as outbox_t
 from outages.enums import ETR_STATED, FINISHED, IncidentStatus, NoticeKind, ReportSource
 from outages.lifecycle import core as lc
@@ -58,9 +57,6 @@ AFTER_START = (NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED, NoticeKind.CUT_EXTE
 # not that it will start, has started, is being looked into, nor when power should return.
 UNTRUE_WHEN_RESTORED = (*PRE_START, NoticeKind.STARTED, NoticeKind.FAULT_REPORT_RECEIVED,
                         NoticeKind.FAULT_ACK, *AFTER_START)
-# The notices that tell a customer of a cut as it stands: a reminder names its area, window
-# and reason too (one whose announcement failed knows of the cut from it).
-STATES_CUT = (NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED, NoticeKind.REMINDER)
 # Restorations come in steps of up to a feeder's customers: a few large statements each.
 RESTORED_CHUNK = 5000
 
@@ -207,24 +203,11 @@ def _remind_priority(conn: Connection, settings: Settings, event: OutageEvent,
         queue(conn, settings, batch, priority_only(members), now=utcnow())
 
 
-def told(outage_id: int) -> Any:
-    """Customers who know of the cut: of the notices stating it (STATES_CUT) and those
-    saying they are no longer affected, the latest that reached them (or is reaching them)
-    states it. Only they may hear of a change to it, or of its cancellation."""
-    known = told_of(outage_id).subquery()
-    return select(known.c.customer_id)
-
-
 def told_of(outage_id: int) -> Any:
-    """(customer_id, revision) of the customers who know of the cut (see `told`), with the
-    revision whose window the notice they had stated."""
-    o, heard = outbox_t.c, (*STATES_CUT, NoticeKind.NO_LONGER_AFFECTED)
-    latest = (select(func.max(o.id))
-              .where(o.outage_id == outage_id, o.kind.in_(heard), o.customer_id.is_not(None),
-                     o.status.in_((OutboxStatus.SENDING, *ACCEPTED)))
-              .group_by(o.customer_id))
-    return select(o.customer_id, o.revision).where(o.id.in_(latest.scalar_subquery()),
-                                                   o.kind.in_(STATES_CUT))
+    """(customer_id, revision) of the customers who know of the cut (subscribers.knowing),
+    with the revision whose window the notice they had stated. Only they may hear of a
+    change to it, or of its cancellation."""
+    return subscribers.knowing(outage_id, outbox_t.c.customer_id, "customer_id")
 
 
 def _changed_for(event: OutageEvent) -> tuple[Any, Any]:

@@ -123,7 +123,8 @@ def queue(conn: Connection, settings: Settings, batch: Any, members: Any, *,
     return total
 
 
-# The notices that tell of a cut as it stands (planner.STATES_CUT).
+# The notices that tell of a cut as it stands: a reminder names its area, window and reason
+# too (one whose announcement failed knows of the cut from it).
 STATES_CUT = (NoticeKind.ANNOUNCEMENT, NoticeKind.CHANGED, NoticeKind.REMINDER)
 
 
@@ -136,18 +137,23 @@ def _told(outage_id: int) -> Any:
         o.status.in_((OutboxStatus.SENDING, *ACCEPTED)))
 
 
-def told_of(outage_id: int) -> Any:
-    """(contact, revision) of the contacts that know of the cut, as planner.told_of for
-    customers: of the notices stating it and those saying a house left it, the latest that
-    reached the contact (or is reaching it), as a subscriber's or an account's own, states
-    it, in `revision`."""
+def knowing(outage_id: int, who: Any, name: str) -> Any:
+    """(`name`, revision) of each `who` (an outbox column: the customer, the recipient)
+    that knows of the cut: of the notices stating it and those saying they (a house) left
+    it, the latest that reached them (or is reaching them) states it, in `revision`."""
     o, heard = outbox_t.c, (*STATES_CUT, NoticeKind.NO_LONGER_AFFECTED)
     latest = (select(func.max(o.id))
-              .where(o.outage_id == outage_id, o.kind.in_(heard),
+              .where(o.outage_id == outage_id, o.kind.in_(heard), who.is_not(None),
                      o.status.in_((OutboxStatus.SENDING, *ACCEPTED)))
-              .group_by(o.recipient))
-    return select(o.recipient.label("contact"), o.revision).where(
-        o.id.in_(latest.scalar_subquery()), o.kind.in_(STATES_CUT))
+              .group_by(who))
+    return select(who.label(name), o.revision).where(o.id.in_(latest.scalar_subquery()),
+                                                     o.kind.in_(STATES_CUT))
+
+
+def told_of(outage_id: int) -> Any:
+    """(contact, revision) of the contacts that know of the cut (`knowing`), by what reached
+    them as a subscriber or as an account's own contact."""
+    return knowing(outage_id, outbox_t.c.recipient, "contact")
 
 
 def untold(outage_id: int) -> ColumnElement[bool]:
