@@ -64,19 +64,24 @@ class DraftBody(_Body):
     urgent_reason: str | None = Field(None, max_length=500)
 
 
-class ConfirmBody(_Body):
+class _Seen(_Body):
+    # The incident's revision the page showed: refused when another dispatcher acted since.
+    revision: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class ConfirmBody(_Seen):
     area: dict[str, Any] | None = None
     feeders: list[str] = Field(default_factory=list, max_length=1000)
     cause: str | None = Field(None, max_length=40)
     reason: str | None = Field(None, max_length=500)
 
 
-class EtrBody(_Body):
+class EtrBody(_Seen):
     at: str = Field(max_length=40)
     note: str | None = Field(None, max_length=500)
 
 
-class RestoreBody(_Body):
+class RestoreBody(_Seen):
     area: dict[str, Any] | None = None
 
 
@@ -331,7 +336,8 @@ async def confirm(request: Request, visitor: CanDispatch, fault_id: int) -> Resp
         area = bodies.area(body.area, settings, "area") if body.area is not None else None
         return faults.confirm(engine, settings, fault_id=fault_id, area=area,
                               feeders=body.feeders or None, cause=body.cause or None,
-                              reason=body.reason or None, actor=actor, source=Source.CONSOLE)
+                              reason=body.reason or None, actor=actor, source=Source.CONSOLE,
+                              seen=body.revision)
 
     return await _incident_action(request, visitor, fault_id, ConfirmBody, act)
 
@@ -341,7 +347,8 @@ async def set_etr(request: Request, visitor: CanDispatch, fault_id: int) -> Resp
     def act(engine: Engine, settings: Settings, body: EtrBody, actor: str) -> Any:
         return faults.set_etr(engine, settings, fault_id=fault_id,
                               at=bodies.when(body.at, settings, field="at"),
-                              note=body.note or None, actor=actor, source=Source.CONSOLE)
+                              note=body.note or None, actor=actor, source=Source.CONSOLE,
+                              seen=body.revision)
 
     return await _incident_action(request, visitor, fault_id, EtrBody, act)
 
@@ -351,6 +358,6 @@ async def restore(request: Request, visitor: CanDispatch, fault_id: int) -> Resp
     def act(engine: Engine, settings: Settings, body: RestoreBody, actor: str) -> Any:
         part = bodies.area(body.area, settings, "area") if body.area is not None else None
         return faults.restore(engine, settings, fault_id=fault_id, at=None, area=part,
-                              actor=actor, source=Source.CONSOLE)
+                              actor=actor, source=Source.CONSOLE, seen=body.revision)
 
     return await _incident_action(request, visitor, fault_id, RestoreBody, act)

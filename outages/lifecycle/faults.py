@@ -84,8 +84,8 @@ def _check_cause(settings: Settings, cause: str | None) -> str:
 
 
 def _open(conn: Connection, fault_id: int, *, allowed: tuple[str, ...], doing: str,
-          lock: bool = True) -> Row[Any]:
-    row = lc.load(conn, fault_id, kind=OutageKind.FAULT, lock=lock)
+          lock: bool = True, seen: int | None = None) -> Row[Any]:
+    row = lc.load(conn, fault_id, kind=OutageKind.FAULT, lock=lock, seen=seen)
     if row.status not in allowed:
         raise Conflict(f"incident {fault_id} is {row.status}; it cannot be {doing}")
     return row
@@ -105,6 +105,7 @@ def confirm(
     cause: str | None = None,
     reason: str | None = None,
     reason_en: str | None = None,
+    seen: int | None = None,
 ) -> OutageView:
     """Fix the affected set from an area, feeders or the reports, and start everyone's
     interruption at `started_at` (default: the earliest report). With `auto`, `area` may
@@ -120,7 +121,8 @@ def confirm(
     lc.free_text(reason, field="reason", limit=text.REASON_MAX)
     lc.free_text(reason_en, field="reason_en", limit=text.REASON_MAX)
     with write_transaction(engine) as conn:
-        row = _open(conn, fault_id, allowed=(IncidentStatus.REPORTED,), doing="confirmed again")
+        row = _open(conn, fault_id, allowed=(IncidentStatus.REPORTED,), doing="confirmed again",
+                    seen=seen)
         # An automatic area is drawn around callers' homes: how many is what decides
         # whether it may be published as it is.
         points = len(_located_reports(conn, fault_id)) if auto else None
@@ -198,12 +200,14 @@ def resize(
     actor: str,
     source: str,
     note: str | None = None,
+    seen: int | None = None,
 ) -> OutageView:
     """Redraw a confirmed incident's area: customers it now covers join from the incident's
     start, those it no longer covers leave it (their open interruption goes)."""
     with write_transaction(engine) as conn:
         row = _open(conn, fault_id, allowed=(IncidentStatus.CONFIRMED,),
-                    doing="resized (only a confirmed incident has an area to change)")
+                    doing="resized (only a confirmed incident has an area to change)",
+                    seen=seen)
         affected = customers_in_area(conn, area, on=to_local(row.actual_start,
                                                              settings.tz).date())
         if not affected.count:
@@ -240,7 +244,7 @@ def _outside_warning(outside: int) -> list[CutWarning]:
 
 def set_etr(
     engine: Engine, settings: Settings, *, fault_id: int, at: datetime, actor: str, source: str,
-    note: str | None = None
+    note: str | None = None, seen: int | None = None
 ) -> OutageView:
     lc.require_aware(at, field="at")
     if at <= utcnow():
@@ -248,7 +252,7 @@ def set_etr(
                               "when power is expected back", field="at")
     lc.check_ahead(settings, at, field="at", what="ETR")
     with write_transaction(engine) as conn:
-        row = _open(conn, fault_id, allowed=INCIDENT_OPEN, doing="given an ETR")
+        row = _open(conn, fault_id, allowed=INCIDENT_OPEN, doing="given an ETR", seen=seen)
         previous = row.etr
         details = {"previous": previous.isoformat() if previous else None}
         after = lc.change(conn, row, action="etr", actor=actor, source=source,

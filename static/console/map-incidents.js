@@ -141,15 +141,18 @@
   function act(path, body) {
     var message = document.getElementById("incident-message");
     message.textContent = "";
+    // The revision shown: an incident another dispatcher changed since is refused (409).
+    var seen = known[selected] ? { revision: known[selected].revision } : {};
     return api.fetch(api.href("/incidents/" + selected + path), {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
+      body: JSON.stringify(Object.assign(seen, body)),
     }).then(function (response) {
       return response.json().then(function (data) {
         if (!response.ok) {
           message.textContent = data.detail;
           message.className = "field-error";
-          return;
+          // Refused as changed meanwhile: show the incident as it stands now.
+          return response.status === 409 ? poll() : undefined;
         }
         message.textContent = [labels.done].concat(data.warnings || []).join(" ");
         message.className = "ok";

@@ -205,3 +205,26 @@ def test_the_automatic_area_sent_back_as_drawn_is_still_not_published(
     [public] = [o for o in client.get("/public/outages").json()["outages"]
                 if o["kind"] == "fault"]
     assert public["area"] is None  # a circle around one caller's home
+
+
+def test_changes_based_on_an_old_revision_are_refused(client, headers, fault_id) -> None:
+    """Each incident change takes the revision the client read; another dispatcher's change
+    in between is a 409 on `revision`, and nothing is changed."""
+    area = {"area": square(105.820, 21.035, 0.0003)}
+    first = client.get(f"/faults/{fault_id}", headers=headers["dispatcher"]).json()["revision"]
+    stale = client.post(f"/faults/{fault_id}/confirm", headers=headers["dispatcher"],
+                        json={**area, "revision": first + 1})
+    assert stale.status_code == 409 and stale.json()["field"] == "revision", stale.text
+    confirmed = client.post(f"/faults/{fault_id}/confirm", headers=headers["dispatcher"],
+                            json={**area, "revision": first})
+    assert confirmed.status_code == 200, confirmed.text
+    etr = (utcnow() + timedelta(hours=2)).isoformat()
+    for path, body in (("etr", {"at": etr}), ("resize", area)):
+        refused = client.post(f"/faults/{fault_id}/{path}", headers=headers["dispatcher"],
+                              json={**body, "revision": first})
+        assert refused.status_code == 409 and refused.json()["field"] == "revision", path
+    shown = client.get(f"/faults/{fault_id}", headers=headers["dispatcher"]).json()
+    assert shown["revision"] == confirmed.json()["revision"] and shown["etr"] is None
+    moved = client.post(f"/faults/{fault_id}/etr", headers=headers["dispatcher"],
+                        json={"at": etr, "revision": shown["revision"]})
+    assert moved.status_code == 200, moved.text

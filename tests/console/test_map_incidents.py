@@ -118,3 +118,42 @@ def test_confirm_set_etr_and_restore_in_two_steps(console: Console, page: Any) -
     engine.dispose()
     assert [a for a, source in steps if source == "console"] == [
         "fault.confirmed", "fault.etr", "fault.restored", "fault.restored"]
+
+
+def test_an_action_on_an_incident_changed_since_it_was_shown_is_refused(
+        console: Console, signed_client: Any) -> None:
+    fault = report(console, "G2020")
+    dispatcher, token = signed_client("dispatcher")
+    shown = next(i for i in dispatcher.get("/console/map/incidents.json").json()["incidents"]
+                 if i["id"] == fault)
+    with console.api("dispatcher") as api:  # another dispatcher confirms it meanwhile
+        assert api.post(f"/faults/{fault}/confirm", json={"feeders": ["F2"]}).status_code == 200
+    etr = (to_local(utcnow() + timedelta(hours=2), ZoneInfo("Asia/Ho_Chi_Minh"))
+           .strftime("%Y-%m-%dT%H:%M"))
+    stale = dispatcher.post(f"/console/incidents/{fault}/etr",
+                            json={"at": etr, "revision": shown["revision"]},
+                            headers={"X-CSRF-Token": token})
+    assert stale.status_code == 409 and stale.json()["field"] == "revision", stale.text
+    current = dispatcher.get("/console/map/incidents.json").json()["incidents"]
+    revision = next(i for i in current if i["id"] == fault)["revision"]
+    assert revision > shown["revision"]
+    fresh = dispatcher.post(f"/console/incidents/{fault}/etr",
+                            json={"at": etr, "revision": revision},
+                            headers={"X-CSRF-Token": token})
+    assert fresh.status_code == 200, fresh.text
+
+
+def test_the_page_sends_the_revision_it_shows(console: Console, page: Any) -> None:
+    fault = report(console, "G0720")
+    sign_in(page, console, "dispatcher")
+    page.get_by_role("link", name="Incidents").click()
+    page.locator("#incident-panel[data-polling=true]").wait_for()
+    page.get_by_role("button", name=f"Incident #{fault}", exact=True).click()
+    # The page's view goes stale: its polls fail while another dispatcher acts.
+    page.route("**/map/incidents.json", lambda route: route.abort())
+    with console.api("dispatcher") as api:
+        assert api.post(f"/faults/{fault}/confirm", json={"feeders": ["F1"]}).status_code == 200
+    page.get_by_role("button", name="Confirm by area").click()
+    expect(page.locator("#incident-message")).to_contain_text("changed after the page was opened")
+    page.unroute("**/map/incidents.json")
+    expect(page.locator("#restore-forms")).to_be_visible(timeout=15_000)  # shown as it stands

@@ -11,7 +11,7 @@ from pydantic import Field
 from outages.api import bodies
 from outages.api.bodies import Body, GeoJSON, TimeText, json_router
 from outages.api.deps import Dispatcher, EngineDep, Reader, SettingsDep, reading, redact
-from outages.api.outage_pages import RestoreBody, Shown, show
+from outages.api.outage_pages import Based, RestoreBody, Shown, show
 from outages.enums import IncidentStatus, ReplyVia, ReportSource, Source
 from outages.errors import ValidationError
 from outages.lifecycle import fault_reports, faults, reopen
@@ -31,7 +31,7 @@ class NewReport(Body):
     source: ReportSource = ReportSource.CALL
 
 
-class Confirm(Body):
+class Confirm(Based):
     area: GeoJSON | None = Field(None, description="the area without power")
     feeders: list[str] | None = Field(None, max_length=1000, description="feeders that are down")
     auto: bool = Field(False, description="propose an area around the reports")
@@ -47,7 +47,7 @@ class Confirm(Body):
                                   description="the reason customers read in English")
 
 
-class Resize(Body):
+class Resize(Based):
     area: GeoJSON = Field(description="the new area without power")
     note: str | None = Field(None, max_length=500)
 
@@ -58,7 +58,7 @@ class StillOutReply(Body):
                            description="when the customer said so (default now)")
 
 
-class Etr(Body):
+class Etr(Based):
     at: str = TimeText
     note: str | None = Field(None, max_length=500)
 
@@ -128,7 +128,7 @@ def confirm(body: Confirm, user: Dispatcher, engine: EngineDep, settings: Settin
         engine, settings, fault_id=fault_id, area=chosen, feeders=body.feeders or None,
         auto=body.auto, started_at=bodies.instant(body.started_at, settings, "started_at"),
         cause=body.cause, reason=body.reason, reason_en=body.reason_en, actor=user.name,
-        source=Source.HTTP)
+        source=Source.HTTP, seen=body.revision)
 
 
 @router.post("/{id}/resize", summary="Redraw a confirmed incident's area")
@@ -136,7 +136,7 @@ def resize(body: Resize, user: Dispatcher, engine: EngineDep, settings: Settings
            fault_id: int = FaultId) -> OutageView:
     return faults.resize(engine, settings, fault_id=fault_id,
                          area=bodies.area(body.area, settings, "area"), note=body.note,
-                         actor=user.name, source=Source.HTTP)
+                         actor=user.name, source=Source.HTTP, seen=body.revision)
 
 
 @router.post("/{id}/etr", summary="Set or move the estimated restoration time")
@@ -144,7 +144,7 @@ def etr(body: Etr, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
         fault_id: int = FaultId) -> OutageView:
     return faults.set_etr(engine, settings, fault_id=fault_id,
                           at=bodies.when(body.at, settings, "at"), note=body.note,
-                          actor=user.name, source=Source.HTTP)
+                          actor=user.name, source=Source.HTTP, seen=body.revision)
 
 
 @router.post("/{id}/restore", summary="Power back for everyone left, or for a part")
