@@ -14,9 +14,9 @@ from typing import Any, cast
 import numpy as np
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
-from sqlalchemy import Connection, Row, Table, func, or_, select
+from sqlalchemy import Connection, Row, Table, and_, func, or_, select
 
-from outages.enums import INCIDENT_OPEN, OutageKind
+from outages.enums import INCIDENT_OPEN, CutStatus, OutageKind
 from outages.lifecycle import core as lc
 from outages.models import FaultReport
 from outages.settings import Settings
@@ -43,17 +43,15 @@ class Match:
 
 def nearest_open(conn: Connection, settings: Settings, lon: float, lat: float,
                  at: datetime, customer_id: int | None = None) -> Match | None:
-    """The open incident a report at (lon, lat) belongs to: the one that has the caller's
-    account out now (confirmed by area or by feeder); else the nearest within
-    faults.group_radius_m of its reports, or of its area, among those reported on within
-    faults.group_window or confirmed over an area (a confirmed incident covers its area for
-    as long as it is open, however long ago its last call was)."""
+    """The open outage a report at (lon, lat) belongs to: the one that has the caller's
+    account out now (an incident confirmed by area or by feeder, or a planned cut under
+    way); else the nearest incident within faults.group_radius_m of its reports, or of its
+    area, among those reported on within faults.group_window or confirmed over an area (a
+    confirmed incident covers its area for as long as it is open, however long ago its last
+    call was)."""
     o = lc.OUTAGES
     if customer_id is not None:
-        i = lc.INTERRUPTIONS.c
-        out_in = conn.execute(select(o.c.id).join(lc.INTERRUPTIONS, i.outage_id == o.c.id).where(
-            i.customer_id == customer_id, i.end_at.is_(None), o.c.kind == OutageKind.FAULT,
-            o.c.status.in_(INCIDENT_OPEN)).order_by(o.c.id.desc()).limit(1)).scalar()
+        out_in = _out_in(conn, customer_id, at)
         if out_in is not None:
             return Match(out_in, 0.0)
     window_start = at - settings.faults.group_window
@@ -74,6 +72,19 @@ def nearest_open(conn: Connection, settings: Settings, lon: float, lat: float,
                 best is None or distance < best.distance_m):
             best = Match(outage_id, distance)
     return best
+
+
+def _out_in(conn: Connection, customer_id: int, at: datetime) -> int | None:
+    """The open outage the customer is out in at `at`: a fault incident first, else a
+    planned cut under way (their call is about the cut, not a new fault)."""
+    o, i = lc.OUTAGES.c, lc.INTERRUPTIONS.c
+    open_now = or_(and_(o.kind == OutageKind.FAULT, o.status.in_(INCIDENT_OPEN)),
+                   and_(o.kind == OutageKind.PLANNED, o.status == CutStatus.IN_PROGRESS,
+                        i.start_at <= at))
+    return cast("int | None", conn.execute(
+        select(o.id).join(lc.INTERRUPTIONS, i.outage_id == o.id)
+        .where(i.customer_id == customer_id, i.end_at.is_(None), open_now)
+        .order_by((o.kind == OutageKind.FAULT).desc(), o.id.desc()).limit(1)).scalar())
 
 
 def _distance(conn: Connection, outage_id: int, area_geojson: str | None, lon: float,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Row, and_, insert, select, update
+from sqlalchemy import Connection, Engine, Row, and_, exists, insert, select, update
 
 from geo import point_problem
 from outages.access import audit
@@ -17,6 +17,7 @@ from outages.errors import NotFound, ValidationError
 from outages.lifecycle import core as lc
 from outages.lifecycle import fault_grouping
 from outages.lifecycle.results import FaultReport
+from outages.models import Reopening
 from outages.registry.contacts import PhoneNormalizer
 from outages.settings import Settings
 from outages.text import REPORT_MAX
@@ -104,8 +105,9 @@ def report(
     channel: str = ReportSource.CALL,
     at: datetime | None = None,
 ) -> FaultReport:
-    """Record a report at `at` (default now), joining the nearest open incident or opening
-    a new one; returns the report and its incident."""
+    """Record a report at `at` (default now), joining the planned cut or incident the caller
+    is out in, else the nearest open incident, else opening a new one; returns the report
+    and its outage."""
     lc.free_text(text, field="text", limit=REPORT_MAX)
     with write_transaction(engine) as conn:
         return record(conn, settings, actor=actor, source=source, customer=customer,
@@ -149,10 +151,26 @@ def record(
     audit.record(conn, actor=actor, source=source, action="fault.reported",
                  entity="fault_report", entity_id=report_id,
                  after={"outage_id": row.id, "customer": who.code, "reports": count})
-    return FaultReport(report_id=report_id, outage_id=row.id, new_incident=match is None,
+    return FaultReport(report_id=report_id, outage_id=row.id, kind=row.kind,
+                       new_incident=match is None,
                        distance_m=round(match.distance_m, 1) if match else None,
                        customer=who.code, phone=who.phone, lon=who.lon, lat=who.lat,
                        reports=count, status=row.status, at=iso_local(at, settings.tz))
+
+
+def planned_until(conn: Connection, outage: Row[Any], customer_id: int | None,
+                  at: datetime) -> datetime | None:
+    """When power is expected back for a caller whose report joined a planned cut under way:
+    the cut's expected end, if still ahead and the caller was not told power was back (a
+    reopened customer's call is the desk's to look into, not the cut's to explain)."""
+    end = outage.etr or outage.planned_end
+    if outage.kind != OutageKind.PLANNED or end is None or end <= at:
+        return None
+    r = Reopening.__table__.c
+    if customer_id is not None and conn.execute(select(exists().where(
+            r.outage_id == outage.id, r.customer_id == customer_id))).scalar():
+        return None
+    return cast(datetime, end)
 
 
 def _open_incident(conn: Connection, *, actor: str, source: str, at: datetime) -> Row[Any]:

@@ -197,10 +197,12 @@ class OutageView(Result):
 
 
 class FaultReport(Result):
-    """A recorded report and the incident it joined or opened."""
+    """A recorded report and the outage it joined (an incident, or a planned cut the caller
+    is out in) or the incident it opened."""
 
     report_id: int
     outage_id: int
+    kind: str
     new_incident: bool
     distance_m: float | None
     customer: str | None

@@ -29,7 +29,7 @@ from notifier import outbox
 from notifier.store import outbox as outbox_t
 from outages.enums import ETR_STATED, FINISHED, IncidentStatus, NoticeKind, ReportSource
 from outages.lifecycle import core as lc
-from outages.lifecycle import cut_rules, fault_grouping
+from outages.lifecycle import cut_rules, fault_grouping, fault_reports
 from outages.models import FaultReport, Interruption, OutageCustomer
 from outages.notices import desk, sms_commands, subscribers
 from outages.notices.queue import (
@@ -402,7 +402,8 @@ def fault_reported(conn: Connection, settings: Settings, event: OutageEvent,
     if report.source == ReportSource.SMS and event.actor == sms_commands.ACTOR:
         return  # texted in: the reply to that SMS said it was received
 
-    ctx = context(settings, outage, reported_at=report.first_at)
+    ctx = context(settings, outage, reported_at=report.first_at, planned_until=(
+        fault_reports.planned_until(conn, outage, report.customer_id, event.at)))
     batch = _batch(event, outage, NoticeKind.FAULT_REPORT_RECEIVED, ctx, scope=f"report{report.id}",
                    ref_at=report.first_at)
     if report.customer_id is not None:

@@ -437,6 +437,9 @@ def context(settings: Settings, outage: Row[Any], **extra: Any) -> dict[str, Any
         "etr": outage.etr,
         "restored_at": None,
         "reported_at": None,
+        # A report that joined a planned cut under way: when that cut is expected to end.
+        # Worded again from its row, a report is only "received": true, if less precise.
+        "planned_until": None,
         # Each email gets its recipient's own link when sent (see notices.unsubscribe).
         "unsubscribe_url": UNSUBSCRIBE_URL if unsubscribe.enabled(settings) else None,
         **extra,

@@ -215,8 +215,10 @@ def _fault(conn: Connection, settings: Settings, accounts: Sequence[Any], langua
     result = fault_reports.record(conn, settings, actor=ACTOR, source=Source.WEBHOOK,
                                   customer=chosen[0].code, text=text.strip() or None,
                                   channel=ReportSource.SMS)
-    report_id = int(result.report_id)
-    return Reply("fault", language, {"code": chosen[0].code, "report_id": report_id})
+    outage = lc.load(conn, result.outage_id)
+    return Reply("fault", language, {
+        "code": chosen[0].code, "report_id": int(result.report_id), "area": outage.area_name,
+        "planned_until": fault_reports.planned_until(conn, outage, chosen[0].id, utcnow())})
 
 
 def _names_an_account(conn: Connection, argument: str) -> bool:

@@ -51,7 +51,8 @@ def report(
     by: str | None = BY,
     as_json: bool = JSON,
 ) -> None:
-    """Record a customer's fault report; it joins a nearby open incident or opens one."""
+    """Record a customer's fault report; it joins the planned cut or incident the customer
+    is out in, else a nearby open incident, else opens one."""
     from outages.lifecycle import fault_reports
 
     context = cli_context(ctx)
@@ -62,6 +63,7 @@ def report(
         print_json(result)
         return
     joined = ("opened new incident" if result.new_incident
+              else "joined the planned cut the customer is out in" if result.kind == "planned"
               else f"joined incident ({result.distance_m} m away)")
     who = result.customer or result.phone or f"{result.lon},{result.lat}"
     console.print(f"Report #{result.report_id} from {who}: {joined} "
