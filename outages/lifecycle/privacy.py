@@ -46,12 +46,18 @@ def shown_count(count: int, settings: Settings) -> Count:
 
 def total_count(counts: Mapping[str, int], settings: Settings) -> Count:
     """An outage's customers from its counts per district, as the public may read it beside
-    them: 7 houses, 6 in one district and 1 in another, read ">6", not 7 (7 - 6 = 1)."""
+    them: 7 houses, 6 in one district and 1 in another, read ">6", not 7 (7 - 6 = 1).
+
+    Beside k districts shown as "<least", an exact total tells what they add up to: it is
+    hidden when that sum is small (below `least`) or pins every one of them (k houses: one
+    each; k x (least - 1): the most each can have). It then reads as the most a reader
+    knows anyway: the exact counts shown plus one house in each hidden district, less one."""
     least = settings.public.min_count
     total = sum(counts.values())
-    hidden = sum(n for n in counts.values() if n < least)
-    if total >= least and 0 < hidden < least:
-        return f">{total - hidden}"
+    small = [n for n in counts.values() if n < least]
+    hidden, k = sum(small), len(small)
+    if total >= least and small and (hidden < least or hidden in (k, k * (least - 1))):
+        return f">{total - hidden + k - 1}"
     return shown_count(total, settings)
 
 

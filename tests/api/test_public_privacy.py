@@ -3,6 +3,7 @@ of known names, phones, emails and addresses, and with priority customers among 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from datetime import timedelta
@@ -177,8 +178,33 @@ def test_totals_hide_only_what_subtraction_would_reveal() -> None:
     settings = load_settings(environ={})
     total = privacy.total_count
     assert total({"A": 6, "B": 1}, settings) == ">6"
-    assert total({"A": 6, "B": 2, "C": 2}, settings) == ">6"
+    assert total({"A": 6, "B": 2, "C": 2}, settings) == ">7"  # B and C have one at least
     assert total({"A": 6, "B": 3, "C": 3}, settings) == 12  # 6 hidden: no single count
     assert total({"A": 6, "B": 7}, settings) == 13
     assert total({"A": 2, "B": 2}, settings) == "<5"
     assert total({"A": 3, "B": 3}, settings) == 6  # both hidden: 6 says neither
+    # A total that pins every hidden district: one house each, or the most each can have.
+    assert total({"A": 6, "B": 1, "C": 1, "D": 1, "E": 1, "F": 1}, settings) == ">10"
+    assert total({"A": 6, "B": 4, "C": 4}, settings) == ">7"
+    assert total({"A": 4, "B": 4}, settings) == ">1"
+    assert total({"A": 6, "B": 3, "C": 4}, settings) == 13  # 3 + 4, 4 + 3: neither is known
+
+
+def test_no_total_lets_a_reader_work_out_a_district_shown_as_fewer_than_5() -> None:
+    """Every outage of up to 4 districts with 1..8 houses each: what a reader knows (each
+    district listed has at least one house, one shown "<5" at most four, and the total)
+    never pins a hidden district's count."""
+    settings = load_settings(environ={})
+    least = settings.public.min_count
+    for size in range(1, 5):
+        for values in itertools.product(range(1, 9), repeat=size):
+            counts = dict(zip("ABCD", values, strict=False))
+            total = privacy.total_count(counts, settings)
+            hidden = [d for d, n in counts.items() if n < least]
+            exact = sum(n for n in counts.values() if n >= least)
+            possible = [c for c in itertools.product(range(1, least), repeat=len(hidden))
+                        if not isinstance(total, int) or exact + sum(c) == total]
+            assert all(len({p[i] for p in possible}) > 1 for i in range(len(hidden))), \
+                (counts, total)
+            if isinstance(total, str) and total.startswith(">"):
+                assert int(total[1:]) < sum(values), (counts, total)  # still true
