@@ -3,7 +3,7 @@
 from outages.models.alerts import Alert, Reopening
 from outages.models.auth import ApiToken, AuditEntry, ConsoleSession, SignInFailure, User
 from outages.models.base import Base
-from outages.models.customers import Customer
+from outages.models.customers import Customer, SmsOptOut
 from outages.models.named_areas import NamedArea
 from outages.models.outages import (
     FaultReport,
@@ -33,6 +33,7 @@ __all__ = [
     "Reopening",
     "Revision",
     "SignInFailure",
+    "SmsOptOut",
     "Subscription",
     "SubscriptionRequest",
     "TwilioEvent",

@@ -53,3 +53,15 @@ class Customer(Base):
 
     # Area matching starts with a bounding-box range scan on this index.
     __table_args__ = (Index("ix_customers_lon_lat", "lon", "lat"),)
+
+
+class SmsOptOut(Base):
+    """Numbers that texted STOP, whether or not an account has them: a caller without an
+    account or a subscriber who says STOP must not be texted either. START, YES or UNSTOP
+    from the number removes it (as the provider's own opt-out list does)."""
+
+    __tablename__ = "sms_opt_outs"
+
+    phone: Mapped[str] = mapped_column(  # E.164, as customers.phone
+        String(20).with_variant(String(20, collation="C"), "postgresql"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

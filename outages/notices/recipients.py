@@ -40,6 +40,7 @@ from outages.notices.queue import (
     render,
     told_windows,
 )
+from outages.registry import optout
 from outages.registry.subscriptions import SUBSCRIPTIONS
 from outages.settings import Settings
 from outages.timeutil import utcnow
@@ -54,6 +55,7 @@ NOT_AFFECTED = "no_longer_affected"
 OUT_ELSEWHERE = "out_elsewhere"
 # The customer row is gone (merged or removed from the registry).
 NO_CUSTOMER = "no_customer"
+SMS_OPT_OUT = "sms_opt_out"  # as the customers' flag reads
 
 
 def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> Recheck:
@@ -64,12 +66,18 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
     # A text to a caller without an account is barred when an account with that number is.
     phone_bars = {c.phone: flag for c in found for flag in channel_flags(ChannelName.SMS)
                   if getattr(c, flag)}
+    # A number that texted STOP hears nothing more, whoever it is to.
+    stopped = optout.opted_out_numbers(conn, {row.recipient for row in rows
+                                              if row.channel == ChannelName.SMS})
     skip: dict[int, str] = subscribers.barred(conn, rows)
     followed = subscribers.followed(conn, rows)
     changes: dict[int, dict[str, Any]] = {}
     today = utcnow().astimezone(settings.tz).date()
     for row in rows:
         if row.channel not in REGISTRY or row.id in skip:
+            continue
+        if row.channel == ChannelName.SMS and row.recipient in stopped:
+            skip[row.id] = SMS_OPT_OUT
             continue
         if row.customer_id is None:  # a subscriber, or a caller without an account
             if row.channel == ChannelName.SMS and row.recipient in phone_bars:

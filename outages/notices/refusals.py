@@ -47,6 +47,11 @@ def refused(conn: Connection, settings: Settings,
             flagged[flag].add(row.customer_id)
     for column, ids in flagged.items():
         mark_customers(conn, column, sorted(ids), actor=actor, source=source, reason=reason)
+    # A number on no account (a caller, a subscriber) the provider says opted out.
+    for phone in sorted({row.recipient for row, error in failures
+                         if row.customer_id is None and row.channel == ChannelName.SMS
+                         and error.outcome is Outcome.OPTED_OUT}):
+        optout.mark_number(conn, phone, True, actor=actor, source=source)
     mark_zalo_absent(conn, sorted({
         row.customer_id for row, error in failures if row.channel == ChannelName.ZALO
         and error.outcome is Outcome.ABSENT and row.customer_id is not None}))

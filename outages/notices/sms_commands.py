@@ -140,6 +140,11 @@ def handle(conn: Connection, settings: Settings, *, phone: str, text: str) -> Re
         command.keyword in SUBSCRIBE_WORDS and bool(command.argument))
     if asks or command.action == "stop" or command.keyword == "YES":
         reply = _subscription(conn, settings, phone, command, language)
+        if reply is not None and command.keyword == "YES":
+            # YES confirming a subscription opts the number back in at the provider all the
+            # same: here too, or the subscription just confirmed would hear nothing.
+            optout.set_sms_opt_out(conn, phone=phone, opted_out=False, actor=ACTOR,
+                                   source=Source.WEBHOOK)
         if reply is not None or asks:
             return reply
     if command.action in ("stop", "start"):

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from notifier import gsm
 from notifier.store import outbox
-from outages.models import AuditEntry, Customer, FaultReport
+from outages.models import AuditEntry, Customer, FaultReport, SmsOptOut
 from outages.timeutil import utcnow
 from tests.api.conftest import BASE, add_outage, sign
 
@@ -132,6 +132,7 @@ def _reply(response) -> str:
 def _reset_opt_out(engine) -> None:
     with engine.begin() as conn:
         conn.execute(update(Customer.__table__).values(sms_opt_out=False))
+        conn.execute(delete(SmsOptOut.__table__))
         conn.execute(delete(AuditEntry.__table__))
 
 
@@ -144,7 +145,9 @@ def test_stop_keywords_opt_every_account_of_the_phone_out(twilio_post, engine, p
         with engine.connect() as conn:
             audited = conn.execute(select(AuditEntry.__table__.c.entity_id,
                                           AuditEntry.__table__.c.source)).all()
-        assert sorted(audited) == [("PD0001", "webhook"), ("PD0005", "webhook")]
+        # The accounts, and the number itself (texts to it without an account stop too).
+        assert sorted(audited) == [("+84912345001", "webhook"), ("PD0001", "webhook"),
+                                   ("PD0005", "webhook")]
         _reset_opt_out(engine)
 
 
