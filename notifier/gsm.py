@@ -27,7 +27,8 @@ _LOOKALIKES = {
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _TRANSLATE = {**{ord(k): v for k, v in _LOOKALIKES.items()}, **_INVISIBLE}
 # Unicode decomposition leaves these letters whole.
-_NO_DECOMPOSITION = str.maketrans({"đ": "d", "Đ": "D", "ø": "o", "Ø": "O"})
+# Letters Unicode does not decompose; "Ð" (Latin Eth) is how some keyboards type "Đ".
+_NO_DECOMPOSITION = str.maketrans({"đ": "d", "Đ": "D", "Ð": "D", "ø": "o", "Ø": "O"})
 
 
 @dataclass(frozen=True)

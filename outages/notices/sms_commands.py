@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -74,8 +75,10 @@ class Reply:
 
 
 def fold(text: str) -> str:
-    """Upper-case words without diacritics or punctuation: 'mất  điện!' -> 'MAT DIEN'."""
-    return " ".join(_NOT_WORD.sub(" ", gsm.fold(text).upper()).split())
+    """Upper-case words without diacritics or punctuation: 'mất  điện!' -> 'MAT DIEN'.
+    Compatibility forms (full-width 'ＳＴＯＰ') read as the letters they show."""
+    plain = gsm.fold(unicodedata.normalize("NFKC", text))
+    return " ".join(_NOT_WORD.sub(" ", plain.upper()).split())
 
 
 def echo(words: str) -> str:
@@ -89,6 +92,8 @@ def parse(text: str) -> Command:
     for size in (2, 1):
         keyword = "".join(words[:size])
         if len(words) >= size and keyword in KEYWORDS:
+            if keyword in ("DK", "DANGKY") and words[size:] == ["LAI"]:
+                return Command("start", "", keyword)  # "dang ky lai", as the STOP reply says
             raw = " ".join(text.split()[size:]) if len(text.split()) > size else ""
             return Command(KEYWORDS[keyword], " ".join(words[size:]), keyword, raw)
     return Command("unknown")

@@ -28,3 +28,16 @@ def test_keywords_in_any_case_with_or_without_diacritics() -> None:
     assert parse("Stop please") == Command("stop", "PLEASE")
     assert parse("hello") == Command("unknown")
     assert parse("") == Command("unknown")
+
+
+def test_keywords_typed_in_other_forms_of_the_same_letters() -> None:
+    # Full-width letters (some phones' keyboards), a decomposed Vietnamese spelling, and
+    # the Latin Eth some keyboards give for Đ: the same keyword.
+    assert parse("ＳＴＯＰ") == Command("stop", "")
+    assert parse("hu\u0309y") == Command("stop", "")
+    assert parse("\u00d0ăng ký") == Command("start", "")
+    # The STOP reply says "Soan DK de dang ky lai": "DK lai" is opting back in, not a
+    # subscription to a code LAI.
+    assert parse("DK lai") == Command("start", "")
+    assert parse("Đăng ký lại") == Command("start", "")
+    assert parse("DK Lai Chau") == Command("start", "LAI CHAU")
