@@ -23,6 +23,7 @@ CONTEXT = {
     "etr": _at("12:00 07/12/2026"), "restored_at": _at("15:10 07/12/2026"),
     "reported_at": _at("07:55 07/12/2026"), "unsubscribe_url": None,
     "expected_end": _at("16:30 07/12/2026"), "next_update": _at("12:30 07/12/2026"),
+    "planned_until": None,
 }
 # Five days before the cut, as an announcement goes out.
 SENT = _at("09:00 02/12/2026")
@@ -169,3 +170,18 @@ def test_a_window_across_the_hour_clocks_go_back_says_which_hour() -> None:
     sms = renderer.render(SmsChannel.templates, "sms/en/announcement", context,
                           language="en", now=datetime(2026, 10, 25, 12, 0, tzinfo=UTC))
     assert "from 2 Nov 01:45 to 02:15 " in sms.body, sms.body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_report_during_a_planned_cut_is_answered_with_the_cut_s_end(language: str) -> None:
+    renderer = _renderer()
+    context = {**CONTEXT, "planned_until": _at("16:30 07/12/2026")}
+    planned = {"en": ("planned work", "16:30"), "vi": ("theo ke hoach", "16:30")}[language]
+    sms = renderer.render(SmsChannel.templates, f"sms/{language}/fault_report_received",
+                          context, language=language, now=_at("08:00 07/12/2026"))
+    assert all(part in sms.body for part in planned), sms.body
+    assert sms.segments <= 2, (len(sms.body), sms.body)
+    email = renderer.render(EmailChannel.templates, f"email/{language}/fault_report_received",
+                            context, language=language, now=_at("08:00 07/12/2026"))
+    assert "16:30" in email.body and "16:30" in email.html
+
