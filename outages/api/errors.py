@@ -129,17 +129,44 @@ ERROR_SCHEMA = {
 }
 
 
+# The refusals a route may answer besides 422, by what the route is: one behind a bearer
+# token, one naming a resource in its path, one changing such a resource.
+REFUSALS = {
+    "401": "no bearer token, or one unknown, revoked or disabled",
+    "403": "the token's role may not do this",
+    "404": "nothing has that id or code",
+    "409": "its state does not allow this now, or it changed since the revision given",
+}
+CHANGES = frozenset({"post", "put", "patch", "delete"})
+
+
 def _declare_error_body(app: FastAPI) -> None:
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()
-            schemas = schema.get("components", {}).get("schemas", {})
-            if "HTTPValidationError" in schemas:
-                schemas["HTTPValidationError"] = ERROR_SCHEMA
-                schemas.pop("ValidationError", None)
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas.pop("ValidationError", None)
+            schemas["HTTPValidationError"] = ERROR_SCHEMA
+            for path, operations in schema.get("paths", {}).items():
+                for method, operation in operations.items():
+                    _declare_refusals(path, method, operation)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare_refusals(path: str, method: str, operation: dict[str, Any]) -> None:
+    names = []
+    if operation.get("security"):
+        names += ["401", "403"]
+    if "{" in path:
+        names.append("404")
+        if method in CHANGES:
+            names.append("409")
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}
+    responses = operation.setdefault("responses", {})
+    for name in names:
+        responses.setdefault(name, {"description": REFUSALS[name], "content": body})
