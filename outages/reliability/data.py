@@ -137,6 +137,53 @@ def load_interruptions(
                          is_open)
 
 
+def with_continuations(conn: Connection, log: Interruptions, *, until: datetime,
+                       now: datetime) -> Interruptions:
+    """`log` (begun before `until`) and the interruptions begun from `until` on that may
+    continue a loss of supply of one of its customers begun before it: a customer's
+    interruptions overlapping from one outage into another are one loss of supply, counted
+    whole in the period where it began. Few rows: those of the customers whose interruptions
+    run past `until`, begun before the latest such end (and again from there, while a
+    continuation runs further)."""
+    limit = to_ms(until)
+    parts: list[IntArray] = []
+    crossing = log.end > limit
+    customers, reach, frontier = np.unique(log.customer[crossing]), 0, limit
+    if len(customers):
+        reach = int(log.end[crossing].max())
+    while reach > frontier:
+        more = _begun_between(conn, frontier, reach, now, log.causes)
+        more = more[:, np.isin(more[0], customers)]
+        parts.append(more)
+        frontier, reach = reach, int(more[3].max(initial=reach))
+    if not parts:
+        return log
+    extra = np.concatenate(parts, axis=1)
+    return Interruptions(np.r_[log.customer, extra[0]], np.r_[log.outage, extra[1]],
+                         np.r_[log.start, extra[2]], np.r_[log.end, extra[3]],
+                         np.r_[log.planned, extra[4].astype(bool)], np.r_[log.cause, extra[5]],
+                         log.causes, np.r_[log.open, extra[6].astype(bool)])
+
+
+def _begun_between(conn: Connection, first_ms: int, until_ms: int, now: datetime,
+                   causes: list[str]) -> IntArray:
+    """Rows (customer, outage, start, end, planned, cause index, open) of interruptions begun
+    in [first_ms, until_ms) and by `now`, as one int64 array per column; one still open ends
+    now. A cause outside `causes` reads as the first: such a row never leads a loss of
+    supply the report counts (those begin before the period ends)."""
+    query = select(_i.customer_id, _i.outage_id, epoch_ms(_i.start_at), epoch_ms(_i.end_at),
+                   cast(_i.planned, Integer), func.coalesce(_i.cause, UNKNOWN)).where(
+        _i.start_at >= from_ms(first_ms), _i.start_at < from_ms(until_ms), _i.start_at <= now)
+    rows = conn.execute(query).all()
+    found = np.zeros((7, len(rows)), dtype=np.int64)
+    index = {name: code for code, name in enumerate(causes)}
+    for k, (customer, outage, start, end, planned, cause) in enumerate(rows):
+        ended = end is not None
+        found[:, k] = (customer, outage, start, end if ended else max(to_ms(now), start),
+                       planned, index.get(cause, 0), not ended)
+    return found
+
+
 def load_customers(conn: Connection, *, by: str | None) -> Customers:
     """Every customer with its group under `by` (region, district or feeder)."""
     group: Any = func.coalesce(getattr(_c, by), UNKNOWN) if by in CUSTOMER_GROUPS else None

@@ -23,6 +23,7 @@ from outages.reliability.data import (
     load_customers,
     load_interruptions,
     to_ms,
+    with_continuations,
 )
 from outages.reliability.merge import Events, split
 from outages.settings import Settings
@@ -110,6 +111,7 @@ def load_dataset(
     cap = min(to_ms(utcnow()), until)
     log = load_interruptions(conn, since=from_ms(days.edges[0]), until=from_ms(until),
                              cap=from_ms(cap), with_cause=with_cause)
+    log = with_continuations(conn, log, until=from_ms(until), now=utcnow())
     return build_dataset(settings, first, last, log, load_customers(conn, by=by))
 
 
@@ -122,6 +124,12 @@ def build_dataset(
     days = local_days(since, last, settings.tz)
     period_from = (first - since).days
     sustained, momentary = split(log, round(rules.momentary_max.total_seconds() * MS_PER_SECOND))
+    # Continuations after the period (data.with_continuations) count only inside a loss of
+    # supply begun in it.
+    until = int(days.edges[-1])
+    sustained, momentary = sustained.take(sustained.start < until), momentary.take(
+        momentary.start < until)
+    begun = log.start < until
     s_day, m_day = days.index_of(sustained.start), days.index_of(momentary.start)
     served = customers.served_on(day_number(since) + np.arange(days.count, dtype=np.int64))
     daily = med.daily_saidi(s_day, sustained.minutes, served)
@@ -130,7 +138,7 @@ def build_dataset(
     return Dataset(first, last, settings.tz, days, period_from, customers, sustained, momentary,
                    customers.index_of(sustained.customer), customers.index_of(momentary.customer),
                    s_day, m_day, log.causes, daily, history,
-                   int(log.open[days.index_of(log.start) >= period_from].sum()))
+                   int(log.open[begun & (days.index_of(log.start) >= period_from)].sum()))
 
 
 def _history(since: date, first: date, years: int, daily: FloatArray, day: IntArray) -> History:

@@ -1,9 +1,10 @@
 """Sustained and momentary interruptions of each customer, after the counting rules.
 
-- sustained: longer than `momentary_max`, or not restored yet; momentary: that or shorter;
-- a customer's overlapping (or touching) sustained interruptions are one loss of supply, from
-  the earliest start to the latest end, belonging to the interruption that began first;
-- a momentary interruption that begins inside a customer's sustained one is not counted.
+- a customer's overlapping (or touching) interruptions are one loss of supply, from the
+  earliest start to the latest end, belonging to the interruption that began first: a short
+  one running into a long one is part of it, two short ones overlapping may make a long one;
+- each loss of supply is then sustained when longer than `momentary_max` or not restored
+  yet (its end is only where the report stopped counting), momentary otherwise.
 
 All vectorised: sort by customer and start, a running maximum of the end that restarts at
 each customer, and new-group flags.
@@ -49,32 +50,39 @@ class Events:
 
 
 def split(log: Interruptions, momentary_max_ms: int) -> tuple[Events, Events]:
-    """(merged sustained, counted momentary) from the raw log."""
+    """(sustained, momentary) losses of supply from the raw log."""
+    # While merging, `first` carries "not restored yet"; any in a loss of supply makes it
+    # sustained: its end was cut to the period's end (or now) for counting minutes, which
+    # says nothing about how long it lasts.
     events = Events(log.customer, log.outage, log.start, np.maximum(log.end, log.start),
-                    log.planned, log.cause, np.ones(len(log), dtype=bool))
-    # One not restored yet is sustained: its end was cut to the period's end (or now) for
-    # counting minutes, which says nothing about how long it lasts.
-    sustained_rows = ((events.end - events.start) > momentary_max_ms) | log.open
-    sustained = merge_overlaps(events, np.flatnonzero(sustained_rows))
-    momentary = _outside(events.take(~sustained_rows), sustained)
-    return sustained, _mark_first_of_event(momentary)
+                    log.planned, log.cause, log.open)
+    merged = merge_overlaps(events)
+    short = ((merged.end - merged.start) <= momentary_max_ms) & ~merged.first
+    momentary = _mark_first_of_event(merged.take(short))
+    columns = vars(merged).copy()
+    del merged
+    # Column by column, each original freed as its copy is made: the sustained rows are
+    # nearly all of the log, and seven columns of it at once would double the peak.
+    keep = ~short
+    for name in columns:
+        columns[name] = columns[name][keep]
+    columns["first"][:] = True
+    return Events(**columns), momentary
 
 
-def merge_overlaps(events: Events, rows: IntArray | None = None) -> Events:
-    """One row per continuous loss of supply of a customer, among `rows` (default all).
+def merge_overlaps(events: Events) -> Events:
+    """One row per continuous loss of supply of a customer; its `first` is true when any of
+    its interruptions' is.
 
-    The rows are picked and sorted in one take: at 20 million interruptions a copy of
-    the log costs close to a gigabyte."""
-    if rows is None:
-        rows = np.arange(len(events), dtype=np.int64)
-    if len(rows) == 0:
-        return events.take(rows)
-    customer, start, end = events.customer[rows], events.start[rows], events.end[rows]
+    The rows are sorted in one take: at 20 million interruptions a copy of the log costs
+    close to a gigabyte."""
+    if len(events) == 0:
+        return events
+    customer, start, end = events.customer, events.start, events.end
     base = int(min(start.min(), end.min()))
     span = _span(customer, int(end.max()) - base + 1)
     # One int64 key (customer, start) sorts faster than lexsort; equal starts keep load order.
-    order = rows[np.argsort(customer * span + (start - base), kind="stable")]
-    del customer, start, end
+    order = np.argsort(customer * span + (start - base), kind="stable")
     ordered = events.take(order)
     del order
     customer, start, end = ordered.customer, ordered.start, ordered.end
@@ -87,32 +95,8 @@ def merge_overlaps(events: Events, rows: IntArray | None = None) -> Events:
     heads = np.flatnonzero(new)
     merged = ordered.take(heads)
     return Events(merged.customer, merged.outage, merged.start,
-                  np.maximum.reduceat(end, heads), merged.planned, merged.cause, merged.first)
-
-
-def _outside(momentary: Events, sustained: Events) -> Events:
-    """Momentary interruptions that do not begin inside the customer's sustained ones."""
-    if len(momentary) == 0 or len(sustained) == 0:
-        return momentary
-    # Merged sustained rows come sorted by (customer, start) and do not overlap per customer,
-    # so the candidate is the last one starting at or before the momentary start.
-    s_customer, s_start, s_end = sustained.customer, sustained.start, sustained.end
-    keys = _pair_keys(s_customer, s_start, momentary.customer, momentary.start)
-    at = np.searchsorted(keys[0], keys[1], side="right") - 1
-    found = at >= 0
-    at = np.where(found, at, 0)
-    inside = (found & (s_customer[at] == momentary.customer) & (s_start[at] <= momentary.start)
-              & (momentary.start < s_end[at]))
-    return momentary.take(~inside)
-
-
-def _pair_keys(
-    a_customer: IntArray, a_time: IntArray, b_customer: IntArray, b_time: IntArray
-) -> tuple[IntArray, IntArray]:
-    """Sortable int64 keys for (customer, time) pairs of two arrays on a common scale."""
-    base = int(min(a_time.min(), b_time.min()))
-    span = _span(np.r_[a_customer, b_customer], int(max(a_time.max(), b_time.max())) - base + 1)
-    return a_customer * span + (a_time - base), b_customer * span + (b_time - base)
+                  np.maximum.reduceat(end, heads), merged.planned, merged.cause,
+                  np.logical_or.reduceat(ordered.first, heads))
 
 
 def _mark_first_of_event(momentary: Events) -> Events:
