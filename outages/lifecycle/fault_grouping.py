@@ -45,15 +45,15 @@ def nearest_open(conn: Connection, settings: Settings, lon: float, lat: float,
                  at: datetime, customer_id: int | None = None) -> Match | None:
     """The open outage a report at (lon, lat) belongs to: the one that has the caller's
     account out now (an incident confirmed by area or by feeder, or a planned cut under
-    way); else the nearest incident within faults.group_radius_m of its reports, or of its
+    way), or for a caller without an account a cut under way over their place; else the nearest incident within faults.group_radius_m of its reports, or of its
     area, among those reported on within faults.group_window or confirmed over an area (a
     confirmed incident covers its area for as long as it is open, however long ago its last
     call was)."""
     o = lc.OUTAGES
-    if customer_id is not None:
-        out_in = _out_in(conn, customer_id, at)
-        if out_in is not None:
-            return Match(out_in, 0.0)
+    out_in = (_out_in(conn, customer_id, at) if customer_id is not None
+              else _cut_covering(conn, lon, lat, at))
+    if out_in is not None:
+        return Match(out_in, 0.0)
     window_start = at - settings.faults.group_window
     latest = (select(REPORTS.c.outage_id).group_by(REPORTS.c.outage_id)
               .having(func.max(REPORTS.c.last_at) >= window_start))
@@ -85,6 +85,18 @@ def _out_in(conn: Connection, customer_id: int, at: datetime) -> int | None:
         select(o.id).join(lc.INTERRUPTIONS, i.outage_id == o.id)
         .where(i.customer_id == customer_id, i.end_at.is_(None), open_now)
         .order_by((o.kind == OutageKind.FAULT).desc(), o.id.desc()).limit(1)).scalar())
+
+
+def _cut_covering(conn: Connection, lon: float, lat: float, at: datetime) -> int | None:
+    """A planned cut under way whose area covers a caller without an account: their call is
+    about the cut, as an account's would be."""
+    o = lc.OUTAGES.c
+    cuts = conn.execute(select(o.id, o.area_geojson).where(
+        o.kind == OutageKind.PLANNED, o.status == CutStatus.IN_PROGRESS,
+        o.area_geojson.is_not(None), o.actual_start <= at).order_by(o.id.desc())).all()
+    point = Point(lon, lat)
+    return next((cut.id for cut in cuts if shape(json.loads(cut.area_geojson)).covers(point)),
+                None)
 
 
 def _distance(conn: Connection, outage_id: int, area_geojson: str | None, lon: float,

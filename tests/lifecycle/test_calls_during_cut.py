@@ -15,7 +15,7 @@ from outages.enums import OutageKind
 from outages.models import Interruption, Outage
 from outages.notices import sms_commands
 from outages.settings import Settings
-from tests.lifecycle.conftest import ahead, columns, ids_of
+from tests.lifecycle.conftest import LAT0, LON0, ahead, columns, ids_of
 
 
 def _started_cut(cli: Any, area_file: Any) -> int:
@@ -90,3 +90,19 @@ def test_a_texted_report_during_a_cut_is_answered_with_the_cut_s_end(
     assert "C030" in text and "theo ke hoach" in text, text
     assert "se nhan tin" not in text, text  # no ETR text will follow: the cut has its end
     assert _faults(engine) == 0
+
+
+def test_a_caller_without_an_account_inside_a_cut_under_way_joins_the_cut(
+        engine: Engine, relaxed: Settings, grid: Any, cli: Any, area_file: Any) -> None:
+    cut = _started_cut(cli, area_file)
+    inside = json.loads(cli("faults", "report", "--phone", "+84912000001",
+                            "--at", f"{LON0},{LAT0 + 0.0045}", "--json").stdout)
+    assert (inside["outage_id"], inside["kind"]) == (cut, "planned")
+    with engine.connect() as conn:
+        [body] = conn.execute(select(outbox.c.body).where(
+            outbox.c.recipient == "+84912000001")).scalars()
+    assert "theo ke hoach" in body, body
+    outside = json.loads(cli("faults", "report", "--phone", "+84912000002",
+                             "--at", f"{LON0 + 0.005},{LAT0}", "--json").stdout)
+    assert (outside["kind"], outside["new_incident"]) == ("fault", True)
+    assert _faults(engine) == 1
