@@ -81,8 +81,15 @@ def merge_overlaps(events: Events) -> Events:
     customer, start, end = events.customer, events.start, events.end
     base = int(min(start.min(), end.min()))
     span = _span(customer, int(end.max()) - base + 1)
-    # One int64 key (customer, start) sorts faster than lexsort; equal starts keep load order.
-    order = np.argsort(customer * span + (start - base), kind="stable")
+    # One int64 key (customer, start) sorts faster than lexsort.
+    key = customer * span + (start - base)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    if (key[1:] == key[:-1]).any():
+        # Begun at the same instant: the outage recorded first leads (its cause, planned or
+        # not), whatever order the rows were stored or loaded in.
+        order = order[np.lexsort((events.outage[order], key))]
+    del key
     ordered = events.take(order)
     del order
     customer, start, end = ordered.customer, ordered.start, ordered.end

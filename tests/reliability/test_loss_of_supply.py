@@ -66,3 +66,19 @@ def test_short_interruption_running_into_a_sustained_one_is_not_counted_twice(
     assert got["MAIFI"] == 0
     assert got["MAIFIe"] == 0
     assert got["customer_minutes"] == pytest.approx(62)
+
+
+def test_two_interruptions_begun_at_the_same_instant_belong_to_the_first_outage(
+        engine, report) -> None:
+    """A customer out in two outages from the same instant had one loss of supply, counted
+    under the outage recorded first (its cause, planned or not), whatever order the rows are
+    stored or loaded in."""
+    ids = b.customers(engine, 10)
+    first, second = b.outage(engine, cause="weather"), b.outage(engine, kind="planned")
+    # Stored second first: a loader reading in storage order meets the planned one first.
+    b.interruptions(engine, second, ids[:3], b.T0, 90, planned=True, cause="planned")
+    b.interruptions(engine, first, ids[:3], b.T0, 60, cause="weather")
+    by_cause = {g.key: g.indices for g in report("2025-01-01", "2025-12-31", by="cause").groups}
+    assert by_cause["weather"]["customer_interruptions"] == 3
+    assert by_cause["weather"]["customer_minutes"] == pytest.approx(270)
+    assert by_cause.get("planned", {}).get("customer_interruptions", 0) == 0
