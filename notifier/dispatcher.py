@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, Row
 from sqlalchemy.exc import DBAPIError
 
 from notifier import outbox
-from notifier.channels.base import Channel, DeliveryError, Lookup, Message, Receipt
+from notifier.channels.base import MAYBE_SENT, Channel, DeliveryError, Lookup, Message, Receipt
 from notifier.enums import BARS_ADDRESS, OutboxStatus
 from notifier.metrics import SCHEDULER_LAG, send_seconds, sends
 from notifier.quiet import QuietHours
@@ -235,15 +235,22 @@ class Dispatcher:
         return released
 
     def _lookup(self, row: Row[Any]) -> tuple[Row[Any], Receipt] | None:
+        if row.claimed_at is None:
+            return None
+        receipt = self._accepted(row, since=row.claimed_at)
+        return None if receipt is None else (row, receipt)
+
+    def _accepted(self, row: Row[Any], *, since: datetime) -> Receipt | None:
+        """The provider's receipt for `row` if it accepted it since `since`; None when it did
+        not, or cannot say (sending again is then the safe side)."""
         transport = self.transports.get(row.channel)
-        if not isinstance(transport, Lookup) or row.claimed_at is None:
+        if not isinstance(transport, Lookup):
             return None
         try:
-            receipt = transport.lookup(self._message(row), row.claimed_at)
-        except DeliveryError as exc:  # cannot tell: sending again is the safe side
+            return transport.lookup(self._message(row), since)
+        except DeliveryError as exc:
             log.warning("outbox %s: provider lookup failed (%s); sending again", row.id, exc)
             return None
-        return None if receipt is None else (row, receipt)
 
     def drain(self) -> int:
         """Send everything due now; return how many rows were handled."""
@@ -439,6 +446,12 @@ class Dispatcher:
         refused = self.refused.get((row.channel, row.recipient))
         if refused is not None:
             return _Result(row, skipped=f"recipient_{refused.outcome}", refused=refused)
+        if row.last_error_code == MAYBE_SENT:
+            # The last try's answer never came: the provider may have the message already.
+            # Since the row first fell due, none of its tries can be missed.
+            receipt = self._accepted(row, since=row.first_due_at or row.due_at)
+            if receipt is not None:
+                return _Result(row, receipt=receipt)
         bucket = self.buckets.get(row.channel)
         if bucket is not None:
             bucket.acquire()

@@ -86,9 +86,15 @@ class ProviderChannel(ABC):
     def close(self) -> None: ...
 
 
+# The error code of a send whose request may have reached the provider: its answer never
+# came (a read timeout, a connection dropped mid-answer). The retry asks first (Lookup).
+MAYBE_SENT = "maybe_sent"
+
+
 @runtime_checkable
 class Lookup(Protocol):
     """A channel whose provider can say whether a message was already accepted: used after a
-    crash, for rows whose send may or may not have happened."""
+    crash, and before retrying a send that ended MAYBE_SENT, for rows whose send may or may
+    not have happened."""
 
     def lookup(self, message: Message, since: datetime) -> Receipt | None: ...

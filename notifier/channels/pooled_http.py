@@ -25,6 +25,8 @@ JSON_TYPES = ("application/json", "application/scim+json")
 # What requests adds to every request; the twilio client sets the rest.
 DEFAULT_HEADERS = {"Accept-Encoding": "gzip, deflate", "Connection": "keep-alive"}
 NetworkError = urllib3.exceptions.HTTPError  # what a failed connection or read raises
+# Raised once the request was written: the server may have acted on it.
+_AFTER_SENDING = (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError)
 # One try, as requests makes by default; a redirect is followed only when asked for.
 ONE_TRY = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=0,
                         raise_on_redirect=False)
@@ -134,3 +136,12 @@ def _text(answer: urllib3.BaseHTTPResponse) -> str:
         return answer.data.decode(charset, errors="replace")
     except LookupError:  # a charset Python does not know
         return answer.data.decode("utf-8", errors="replace")
+
+
+def may_have_arrived(error: BaseException) -> bool:
+    """Whether a failed request may have reached the server: its answer did not come (a
+    read timeout, a connection dropped mid-answer), as against a connection never made."""
+    if isinstance(error, urllib3.exceptions.MaxRetryError):
+        error = error.reason or error
+    return isinstance(error, _AFTER_SENDING)
+

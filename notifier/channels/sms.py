@@ -9,7 +9,13 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, Self
 
-from notifier.channels.base import DeliveryError, Message, ProviderChannel, Receipt
+from notifier.channels.base import (
+    MAYBE_SENT,
+    DeliveryError,
+    Message,
+    ProviderChannel,
+    Receipt,
+)
 from notifier.enums import ChannelName, Outcome
 from notifier.render import Templates
 
@@ -99,14 +105,17 @@ class SmsChannel(ProviderChannel):
     def send(self, message: Message) -> Receipt:
         from twilio.base.exceptions import TwilioException, TwilioRestException
 
-        from notifier.channels.pooled_http import NetworkError
+        from notifier.channels.pooled_http import NetworkError, may_have_arrived
 
         try:
             sent = self._client().messages.create(to=message.recipient, body=message.body,
                                                   **self._fixed)
         except TwilioRestException as exc:
             raise classify(exc) from exc
-        except (NetworkError, TwilioException) as exc:
+        except NetworkError as exc:
+            code = MAYBE_SENT if may_have_arrived(exc) else "network"
+            raise DeliveryError(f"network: {exc}", code=code, permanent=False) from exc
+        except TwilioException as exc:
             raise DeliveryError(f"network: {exc}", code="network", permanent=False) from exc
         return Receipt(provider_id=sent.sid)
 

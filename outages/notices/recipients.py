@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 # these for them when the area shrinks).
 UNTRUE_WHEN_DROPPED = (*PRE_START, NoticeKind.FAULT_ACK, *AFTER_START)
 NOT_AFFECTED = "no_longer_affected"
+# "You are not in it" is untrue of a customer the outage covers again.
+UNTRUE_WHEN_MEMBER = (NoticeKind.NO_LONGER_AFFECTED, NoticeKind.FAULT_NOT_AFFECTED)
 
 # "Power is back" to a customer still out in another outage.
 OUT_ELSEWHERE = "out_elsewhere"
@@ -110,6 +112,7 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
     cut no longer scheduled, or of a revision before the cut was last rescheduled; anything
     before the end to a customer with power back, or to one the outage no longer covers (to
     a subscriber of a customer code: that customer, `followed` row id -> customer id);
+    "you are no longer in it" to one it covers again;
     "power is back" to a customer out again (reopened); a desk
     warning of an ETR no longer set or with nobody left out. The planner skips these when
     the outage changes; a row in flight then (its worker died) comes back here later."""
@@ -127,7 +130,8 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
     rescheduled = _last_rescheduled(conn, rows)
     # Customers the outage covers now, and those out again in it (told "restored", they
     # said power was still off, and the outage reopened them).
-    members = _pairs(conn, lc.MEMBERS, [row for row in rows if row.kind in UNTRUE_WHEN_DROPPED],
+    members = _pairs(conn, lc.MEMBERS, [row for row in rows if row.kind in UNTRUE_WHEN_DROPPED
+                                        or row.kind in UNTRUE_WHEN_MEMBER],
                      customer_of, lc.MEMBERS.c.dropped_revision.is_(None))
     told_back = [row for row in rows if row.kind == NoticeKind.RESTORED]
     out_again = _pairs(conn, lc.INTERRUPTIONS, told_back, customer_of,
@@ -145,6 +149,9 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
         elif row.kind in UNTRUE_WHEN_DROPPED and customer is not None \
                 and (row.outage_id, customer) not in members:
             found[row.id] = NOT_AFFECTED
+        elif row.kind in UNTRUE_WHEN_MEMBER and customer is not None \
+                and (row.outage_id, customer) in members:
+            found[row.id] = "back_in"  # taken out, then put back before this went out
         elif row.kind == NoticeKind.RESTORED and (row.outage_id, customer) in out_again:
             found[row.id] = "reopened"
         elif row.kind == NoticeKind.RESTORED and row.outage_id in elsewhere.get(customer or 0, ()):
