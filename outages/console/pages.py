@@ -11,6 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
@@ -24,6 +25,7 @@ from outages.console.session import LANGUAGE_COOKIE, Visitor, engine_of, setting
 from outages.errors import OutagesError
 from outages.lifecycle import alerts
 from outages.settings import Settings
+from outages.timeutil import to_local
 
 LANGUAGES = ("vi", "en")
 # Open alerts counted for the badge at most; more shows as "99+".
@@ -135,14 +137,15 @@ def _open_alerts(request: Request) -> int:
                                   limit=BADGE_MAX + 1))
 
 
-def _when(language: str) -> Callable[[Any], str]:
+def _when(language: str, tz: ZoneInfo) -> Callable[[Any], str]:
     pattern = catalogue().text(language, "fmt_datetime")
 
     def when(value: Any) -> str:
+        """A moment in local time, whether given as a UTC datetime or a local ISO text."""
         if not value:
             return "–"
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-        return moment.strftime(pattern)
+        return (to_local(moment, tz) if moment.tzinfo else moment).strftime(pattern)
 
     return when
 
@@ -161,7 +164,7 @@ async def render(request: Request, template: str, *, visitor: Visitor | None,
     html = environment().get_template(template).render(
         t=catalogue().translator(language), known=lambda key: key in catalogue().entries,
         lang=language,
-        other_lang="en" if language == "vi" else "vi", when=_when(language),
+        other_lang="en" if language == "vi" else "vi", when=_when(language, settings.tz),
         href=lambda path="": root + path, root=root, static=static_root(request),
         visitor=visitor, csrf=visitor.csrf_token if visitor else "", nav=nav,
         current=request.url.path.removeprefix(root), alerts_open=alerts_open,

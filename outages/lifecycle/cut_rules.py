@@ -117,18 +117,28 @@ def check_priority_notice(conn: Connection, settings: Settings, row: Row[Any], *
     """Priority customers need planned.priority_min_notice unless the cut is urgent. Runs
     after the set is stored, in the change's transaction; their count."""
     count = priority_count(conn, row.id)
-    now, needed = utcnow(), settings.planned.priority_min_notice
-    told = announced_at(settings, now, row.planned_start, urgent=bool(row.urgent))
-    if urgent or count == 0 or row.planned_start - told >= needed:
-        return count
+    refusal = priority_refusal(settings, row.planned_start, count, now=utcnow(),
+                               waived=urgent, urgent=bool(row.urgent))
+    if refusal is not None:
+        raise ValidationError(refusal, field="start", hint="urgent")
+    return count
+
+
+def priority_refusal(settings: Settings, start: datetime, count: int, *, now: datetime,
+                     waived: bool, urgent: bool) -> str | None:
+    """Why `count` priority customers cannot have a cut starting `start` announced from
+    `now` (the announcement of an `urgent` cut is not held by quiet hours), unless the
+    period is `waived`; None when they can."""
+    needed = settings.planned.priority_min_notice
+    told = announced_at(settings, now, start, urgent=urgent)
+    if waived or count == 0 or start - told >= needed:
+        return None
     tz = settings.tz
-    earliest = lc.ceil_minute(told + needed)
-    raise ValidationError(
-        f"the area has {count} priority customer(s) (life support, medical, critical "
-        f"facility) and start {show_local(row.planned_start, tz)} leaves only "
-        f"{_notice_left(settings, row.planned_start, now, told)}; they need "
-        f"{format_duration(needed)} (planned.priority_min_notice): the earliest allowed "
-        f"start is {show_local(earliest, tz)}", field="start", hint="urgent")
+    return (f"the area has {count} priority customer(s) (life support, medical, critical "
+            f"facility) and start {show_local(start, tz)} leaves only "
+            f"{_notice_left(settings, start, now, told)}; they need "
+            f"{format_duration(needed)} (planned.priority_min_notice): the earliest allowed "
+            f"start is {show_local(lc.ceil_minute(told + needed), tz)}")
 
 
 def priority_warning(count: int) -> list[CutWarning]:

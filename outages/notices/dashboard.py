@@ -4,8 +4,6 @@ delivery rate)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import Connection, func, select
 
 from notifier.enums import ACCEPTED, ACTIVE, OutboxStatus
@@ -13,7 +11,7 @@ from notifier.store import outbox
 from outages.logs import mask
 from outages.results import Result
 from outages.settings import Settings
-from outages.timeutil import day_start, to_local, utcnow
+from outages.timeutil import local_day_bounds, to_local, utcnow
 
 FAILED = (OutboxStatus.FAILED, OutboxStatus.UNDELIVERED)
 # Contacts listed per provider error; the count says how many there are in all.
@@ -95,10 +93,11 @@ def overview(conn: Connection, settings: Settings, *, contacts: bool) -> Overvie
                                 .where(o.status.in_(ACTIVE)).group_by(o.channel)).all())
     oldest = conn.execute(select(func.min(o.due_at))
                           .where(o.status.in_(ACTIVE), o.due_at <= now)).scalar()
-    today = day_start(to_local(now, settings.tz).date(), settings.tz)
+    local_today = to_local(now, settings.tz).date()
+    today, tomorrow = local_day_bounds(local_today, local_today, settings.tz)  # 23 to 25 h
     done: dict[str, int] = dict(conn.execute(
         select(o.status, func.count())
-        .where(o.due_at >= today, o.due_at < today + timedelta(days=1),
+        .where(o.due_at >= today, o.due_at < tomorrow,
                o.status.in_((*ACCEPTED, *FAILED))).group_by(o.status)).all())
     ok = sum(done.get(s, 0) for s in ACCEPTED)
     failed = sum(done.get(s, 0) for s in FAILED)

@@ -52,7 +52,7 @@ from outages.notices.results import PreviewMessage, PreviewTotals
 from outages.registry.matching import Affected, connected_filter
 from outages.results import Result
 from outages.settings import Settings
-from outages.timeutil import format_duration, iso_local, show_local, to_local, utcnow
+from outages.timeutil import format_duration, iso_local, to_local, utcnow
 
 _c = customers.c
 
@@ -198,14 +198,10 @@ def _problems(settings: Settings, draft: Draft, affected: Affected,
         return found
     check(cut_rules.check_window, settings, draft.start, draft.end)
     check(cut_rules.check_notice, settings, draft.start, urgent=draft.urgent)
-    needed = settings.planned.priority_min_notice
-    if affected.priority_count and not draft.urgent and draft.start - now < needed:
-        found.append(Problem(field="start", message=(
-            f"the area has {affected.priority_count} priority customer(s) (life support, "
-            f"medical, critical facility) and start {show_local(draft.start, settings.tz)} "
-            f"leaves only {format_duration(draft.start - now)} of notice; they need "
-            f"{format_duration(needed)} (planned.priority_min_notice): the earliest allowed "
-            f"start is {show_local(lc.ceil_minute(now + needed), settings.tz)}")))
+    refusal = cut_rules.priority_refusal(settings, draft.start, affected.priority_count,
+                                         now=now, waived=draft.urgent, urgent=draft.urgent)
+    if refusal is not None:
+        found.append(Problem(field="start", message=refusal))
     return _first_per_field(found)
 
 

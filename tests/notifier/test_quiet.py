@@ -3,7 +3,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from notifier.quiet import QuietHours, defer
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from notifier.quiet import QuietHours, defer, inside
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -56,3 +59,36 @@ def test_the_worker_holds_until_the_window_ends_across_a_clock_change() -> None:
     assert hours.last_end(morning + timedelta(hours=1)) == morning
     assert hours.last_end(morning - timedelta(minutes=1)) == datetime(2026, 3, 28, 6, 0,
                                                                       tzinfo=UTC)
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+ZONES = (HANOI, BERLIN, NEW_YORK, ZoneInfo("Australia/Lord_Howe"))  # a 30-minute change too
+
+
+# The 2026 clock changes (UTC) of the zones above, where the window's end may be skipped
+# or shown twice.
+CHANGES = [datetime(2026, 3, 29, 1, tzinfo=UTC), datetime(2026, 10, 25, 1, tzinfo=UTC),
+           datetime(2026, 3, 8, 7, tzinfo=UTC), datetime(2026, 11, 1, 6, tzinfo=UTC),
+           datetime(2026, 4, 4, 15, tzinfo=UTC), datetime(2026, 10, 3, 15, 30, tzinfo=UTC)]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(zone=st.sampled_from(ZONES), change=st.sampled_from(CHANGES),
+       seconds=st.integers(-12 * 3600, 12 * 3600),
+       start=st.integers(0, 24 * 60 - 1), end_near=st.integers(-150, 150))
+def test_a_held_notice_goes_when_the_local_clock_first_leaves_the_window(
+        zone: ZoneInfo, change: datetime, seconds: int, start: int, end_near: int) -> None:
+    """Whatever the zone, the window and the night (clocks going back or forward): a notice
+    due inside the window goes at the first minute after it whose local clock is outside,
+    never before it was due; the last end is the latest such moment not after it."""
+    due = change + timedelta(seconds=seconds)
+    local_change = change.astimezone(zone)
+    end = (local_change.hour * 60 + local_change.minute + end_near) % (24 * 60)
+    window = (start, end)
+    wake = defer(due, zone, window)
+    if start == end or not inside(due.astimezone(zone), window):
+        assert wake == due
+        return
+    assert wake > due and not inside(wake.astimezone(zone), window)
+    assert inside((wake - timedelta(seconds=1)).astimezone(zone), window)
+    assert QuietHours(zone, window).last_end(wake) == wake
