@@ -45,9 +45,10 @@ def nearest_open(conn: Connection, settings: Settings, lon: float, lat: float,
                  at: datetime, customer_id: int | None = None) -> Match | None:
     """The open outage a report at (lon, lat) belongs to: the one that has the caller's
     account out now (an incident confirmed by area or by feeder, or a planned cut under
-    way), or for a caller without an account a cut under way over their place; else the nearest incident within faults.group_radius_m of its reports, or of its
-    area, among those reported on within faults.group_window or confirmed over an area (a
-    confirmed incident covers its area for as long as it is open, however long ago its last
+    way), or for a caller without an account a cut under way over their place; else the
+    nearest incident within faults.group_radius_m of its reports, or of its area, among
+    those reported on within faults.group_window or confirmed over an area (a confirmed
+    incident covers its area for as long as it is open, however long ago its last
     call was)."""
     o = lc.OUTAGES
     out_in = (_out_in(conn, customer_id, at) if customer_id is not None
