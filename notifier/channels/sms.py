@@ -127,9 +127,9 @@ class SmsChannel(ProviderChannel):
 
         sender = self._fixed.get("from_")
         try:
-            found = self._client().messages.list(to=message.recipient,
-                                                 date_sent_after=since - timedelta(days=1),
-                                                 limit=50)
+            # No date filter: Twilio filters on the sent date, which a message it still
+            # holds (queued, sending) does not have yet. The newest 50 to the number do.
+            found = self._client().messages.list(to=message.recipient, limit=50)
         except (NetworkError, TwilioException) as exc:
             raise DeliveryError(f"lookup failed: {exc}", code="lookup", permanent=False) from exc
         # Same text to the same number after the claim: an identical earlier notice (two
