@@ -268,8 +268,11 @@ def _messages(conn: Connection, settings: Settings, draft: Draft, matched: Match
         actual_start=None, planned_start=start,
         planned_end=draft.end or start + timedelta(hours=4), etr=None)
     # The templates read the outage's columns by name: a stand-in with the draft's values.
+    # Worded for when it goes out: a cut drafted at night is announced after quiet hours
+    # ("tomorrow 08:00" then reads "today 08:00", and may cost a segment less or more).
+    sent = cut_rules.announced_at(settings, now, start, urgent=draft.urgent)
     texts = render_all(settings, NoticeKind.ANNOUNCEMENT,
-                       context(settings, cast(Any, outage)), now=now)
+                       context(settings, cast(Any, outage)), now=sent)
     messages: list[PreviewMessage] = []
     total_messages, segments, money = 0, 0, 0.0
     for channel in CHANNELS:
@@ -286,7 +289,7 @@ def _messages(conn: Connection, settings: Settings, draft: Draft, matched: Match
             money += count * each
     districts = Counter(d for d in matched.affected.districts if d is not None)
     for line in subscriber_preview.messages(conn, settings, NoticeKind.ANNOUNCEMENT, texts,
-                                            matched.affected.ids, districts, now=now,
+                                            matched.affected.ids, districts, now=sent,
                                             languages=LANGUAGES):
         messages.append(line.message)
         total_messages += line.message.recipients

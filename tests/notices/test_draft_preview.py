@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from sqlalchemy import Engine, func, select
 
+from notifier.store import outbox
 from outages.lifecycle import core as lifecycle
 from outages.lifecycle import cuts
 from outages.models import Outage
@@ -98,3 +100,27 @@ def test_warnings_and_notice_totals_match_the_created_cut(engine: Engine, relaxe
     assert [(m.channel, m.language, m.recipients, m.segments) for m in shown.messages] == [
         (m.channel, m.language, m.recipients, m.segments) for m in sent.messages]
     assert shown.totals.messages > 0
+
+
+def test_a_cut_drafted_at_night_is_previewed_as_announced_in_the_morning(
+        engine: Engine, relaxed: Settings, grid: None) -> None:
+    """Drafted at 22:00 for 08:00 the next day, the announcement waits for 07:00: the
+    preview words it as customers will read it then ("today"), as the queued notice is."""
+    night = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 22:00 in Hanoi
+    start = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)  # 08:00 the next day
+    draft = draft_preview.Draft(area=area(0, 1, relaxed), start=start,
+                                end=start + timedelta(hours=4), reason="bao duong")
+    with time_machine.travel(night, tick=False):
+        with engine.connect() as conn:
+            shown = draft_preview.preview(conn, relaxed, draft)
+        made = cuts.create(engine, relaxed, area=draft.area, start=start,
+                           end=start + timedelta(hours=4), reason="bao duong", actor="t",
+                           source="cli")
+    [previewed] = [m.body for m in shown.messages
+                   if (m.channel, m.language, m.audience) == ("sms", "vi", "customers")]
+    with engine.connect() as conn:
+        queued = set(conn.execute(select(outbox.c.body).where(
+            outbox.c.outage_id == made.id, outbox.c.kind == "announcement",
+            outbox.c.channel == "sms", outbox.c.language == "vi")).scalars())
+    assert queued == {previewed}, (queued, previewed)
+    assert "hom nay" in previewed, previewed
