@@ -147,8 +147,10 @@ async def areas_layer(request: Request, _visitor: CanRead) -> Response:
 
 
 @router.get("/map/outages.geojson")
-async def outages_layer(request: Request, _visitor: CanRead) -> Response:
-    return await _answer(_read(request, map_layers.outages_layer))
+async def outages_layer(request: Request, visitor: CanRead) -> Response:
+    personal = visitor.can("personal_data")
+    return await _answer(_read(request, lambda conn, s: map_layers.outages_layer(
+        conn, s, personal=personal)))
 
 
 @router.get("/map/reports.geojson")
@@ -201,7 +203,7 @@ def _time(text: str | None, settings: Settings, field: str) -> datetime | None:
 
 
 @router.post("/map/preview")
-async def preview(request: Request, _visitor: CanRead) -> Response:
+async def preview(request: Request, visitor: CanRead) -> Response:
     try:
         body = await _parse(request, DraftBody)
     except OutagesError as exc:
@@ -218,7 +220,8 @@ async def preview(request: Request, _visitor: CanRead) -> Response:
         area = _area(conn, settings, body, start)
         shown = draft_preview.preview(conn, settings, draft_preview.Draft(
             area=area, feeders=body.feeders or None, start=start, end=end,
-            reason=body.reason, reason_en=body.reason_en, work=body.work, urgent=body.urgent))
+            reason=body.reason, reason_en=body.reason_en, work=body.work, urgent=body.urgent),
+            personal=visitor.can("personal_data"))
         answer = shown.as_json()
         answer["problems"] = problems + answer["problems"]
         answer["earliest_legal_start_shown"] = show_local(
@@ -273,7 +276,7 @@ async def incidents(request: Request, visitor: CanRead) -> Response:
             reports = faults.reports(conn, settings, view.id)
             shown.append({**view.as_json(), "shown": _shown(settings, view),
                           "reports": [_report(r, now, personal) for r in reports],
-                          "area": _incident_area(conn, settings, row)})
+                          "area": map_layers.area(conn, settings, row, personal=personal)[0]})
         shown.sort(key=lambda i: min((r["first_at"] or "" for r in i["reports"]), default=""),
                    reverse=True)
         return {"incidents": shown, "now": show_local(now, settings.tz)}
@@ -300,15 +303,6 @@ def _report(report: Any, now: datetime, personal: bool) -> dict[str, Any]:
             "lon": lon, "lat": lat, "first_at": report.first_at,
             "age_minutes": int((now - first).total_seconds() // 60),
             "text": report.text if personal else None}
-
-
-def _incident_area(conn: Connection, settings: Settings, row: Any) -> Any:
-    if row.area_geojson:
-        return json.loads(row.area_geojson)
-    try:
-        return json.loads(faults.proposal(conn, settings, row.id).to_geojson())
-    except ValidationError:
-        return None
 
 
 async def _incident_action(request: Request, visitor: Visitor, fault_id: int,

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from outages.access import sessions
 from outages.access.sessions import SignIn
+from outages.api.errors import log_refusal
 from outages.console.pages import LANGUAGES, console_root, render, request_language
 from outages.console.session import (
     COOKIE,
@@ -88,6 +89,7 @@ async def sign_in(request: Request, username: Text, password: Text,
     token = request.cookies.get(SIGN_IN_COOKIE, "")
     if outcome.session is None or outcome.secret is None:
         wait = math.ceil(outcome.wait.total_seconds()) if outcome.wait else 0
+        log_refusal(request, 429 if wait else 401)  # guessed credentials show in the logs
         response = await _form(request, token, next, status_code=429 if wait else 401,
                                error="sign_in_wait" if wait else "sign_in_wrong", wait=wait,
                                username=username)

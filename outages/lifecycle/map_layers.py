@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from outages.enums import CUT_PENDING, INCIDENT_OPEN, OutageKind
 from outages.errors import ValidationError
@@ -22,10 +22,13 @@ from outages.timeutil import iso_local, utcnow
 Feature = dict[str, Any]
 
 
-def outages_layer(conn: Connection, settings: Settings) -> dict[str, Any]:
+def outages_layer(conn: Connection, settings: Settings, *,
+                  personal: bool = True) -> dict[str, Any]:
     """Cuts scheduled or in progress and incidents reported or confirmed. A reported
     incident has no area yet: it is drawn as its proposed area (the reports' buffered hull,
-    as `faults confirm --auto` would propose), marked `proposed`."""
+    as `faults confirm --auto` would propose), marked `proposed`. Without `personal`, an
+    incident drawn around fewer callers' homes than public.min_count is left out (its
+    area would place them)."""
     o = lc.OUTAGES.c
     rows = conn.execute(
         select(lc.OUTAGES).where(or_(
@@ -34,13 +37,13 @@ def outages_layer(conn: Connection, settings: Settings) -> dict[str, Any]:
         .order_by(o.id)).all()
     counts = counts_by_outage(conn, [row.id for row in rows])
     features = [feature for row in rows
-                if (feature := _outage_feature(conn, settings, row, counts[row.id]))]
+                if (feature := _outage_feature(conn, settings, row, counts[row.id], personal))]
     return {"type": "FeatureCollection", "features": features}
 
 
 def _outage_feature(conn: Connection, settings: Settings, row: Any,
-                    counts: dict[str, int]) -> Feature | None:
-    geometry, proposed = _geometry(conn, settings, row)
+                    counts: dict[str, int], personal: bool) -> Feature | None:
+    geometry, proposed = area(conn, settings, row, personal=personal)
     if geometry is None:
         return None
     tz = settings.tz
@@ -52,15 +55,32 @@ def _outage_feature(conn: Connection, settings: Settings, row: Any,
         "urgent": bool(row.urgent), **counts}}
 
 
-def _geometry(conn: Connection, settings: Settings, row: Any) -> tuple[Any, bool]:
+def area(conn: Connection, settings: Settings, row: Any, *,
+         personal: bool = True) -> tuple[Any, bool]:
+    """The outage's area as GeoJSON (None: none to draw), and whether it is only proposed
+    (a reported incident's, drawn around its reports)."""
+    proposed = not row.area_geojson and row.kind == OutageKind.FAULT
+    if not personal and row.kind == OutageKind.FAULT and _around_few(conn, settings, row):
+        return None, proposed
     if row.area_geojson:
         return json.loads(row.area_geojson), False
-    if row.kind == OutageKind.FAULT:
+    if proposed:
         try:
             return json.loads(faults.proposal(conn, settings, row.id).to_geojson()), True
         except ValidationError:  # no located report: nothing to draw
             return None, True
     return None, False
+
+
+def _around_few(conn: Connection, settings: Settings, row: Any) -> bool:
+    """Whether the incident's area is drawn around fewer callers' homes than
+    public.min_count: its proposal, or an automatic area confirmed as it was."""
+    least = settings.public.min_count
+    if row.area_geojson:
+        return row.area_points is not None and row.area_points < least
+    located = conn.execute(select(func.count()).select_from(REPORTS).where(
+        REPORTS.c.outage_id == row.id, REPORTS.c.lon.is_not(None))).scalar_one()
+    return int(located) < least
 
 
 def reports_layer(conn: Connection, settings: Settings, *, now: datetime | None = None,

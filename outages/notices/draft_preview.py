@@ -81,7 +81,7 @@ class Problem(Result):
 class CutPreview(Result):
     area_name: str | None
     count: int
-    priority: int
+    priority: int | None  # None: not for this reader (no personal data)
     by_district: dict[str, int]
     by_feeder: dict[str, int]
     earliest_legal_start: str
@@ -99,19 +99,25 @@ class Matched:
     reach: dict[str, npt.NDArray[np.bool_]]
 
 
-def preview(conn: Connection, settings: Settings, draft: Draft) -> CutPreview:
+def preview(conn: Connection, settings: Settings, draft: Draft, *,
+            personal: bool = True) -> CutPreview:
+    """What creating the cut would do. Without `personal` (a reader who may not see
+    personal data) nothing tells whether the area holds a priority customer: no count, no
+    warning, no refusal of the start on their account."""
     now = utcnow()
     earliest = cut_rules.earliest_start(settings, now)
     day = to_local(draft.start or now, settings.tz).date()
     matched = match(conn, settings, draft.area, feeders=draft.feeders, on=day)
     affected = matched.affected
+    priority = affected.priority_count if personal else 0
     name = draft.area.name or affected.place_name()
-    problems = _problems(settings, draft, affected, now)
-    warnings = [*cut_rules.priority_warning(affected.priority_count)]
+    problems = _problems(settings, draft, affected.count, priority, now)
+    warnings = [*cut_rules.priority_warning(priority)]
     if draft.start and draft.end and draft.end > draft.start:
         warnings += others(conn, settings, affected.ids, draft.start, draft.end)
     messages, totals = _messages(conn, settings, draft, matched, name, earliest, now)
-    return CutPreview(area_name=name, count=affected.count, priority=affected.priority_count,
+    return CutPreview(area_name=name, count=affected.count,
+                      priority=affected.priority_count if personal else None,
                       by_district=affected.breakdown("district"),
                       by_feeder=affected.breakdown("feeder"),
                       earliest_legal_start=iso_local(earliest, settings.tz) or "",
@@ -179,7 +185,7 @@ def _nobody() -> Matched:
     return Matched(empty, np.empty(0, dtype=str), {ch: np.zeros(0, dtype=bool) for ch in CHANNELS})
 
 
-def _problems(settings: Settings, draft: Draft, affected: Affected,
+def _problems(settings: Settings, draft: Draft, count: int, priority: int,
               now: datetime) -> list[Problem]:
     """What `cuts.create` would refuse, each with its field; the first per field."""
     found: list[Problem] = []
@@ -191,14 +197,14 @@ def _problems(settings: Settings, draft: Draft, affected: Affected,
             if all(p.field != exc.field for p in found):
                 found.append(Problem(field=exc.field, message=exc.message))
 
-    if affected.count == 0:
+    if count == 0:
         found.append(Problem(field="area", message="the area matches no customer: check the "
                              "area (lon/lat order)"))
     if draft.start is None or draft.end is None:
         return found
     check(cut_rules.check_window, settings, draft.start, draft.end)
     check(cut_rules.check_notice, settings, draft.start, urgent=draft.urgent)
-    refusal = cut_rules.priority_refusal(settings, draft.start, affected.priority_count,
+    refusal = cut_rules.priority_refusal(settings, draft.start, priority,
                                          now=now, waived=draft.urgent, urgent=draft.urgent)
     if refusal is not None:
         found.append(Problem(field="start", message=refusal))

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import Query
 
 from outages.access import audit
+from outages.access.auth import Principal
 from outages.access.results import AuditPage
 from outages.api.bodies import json_router
 from outages.api.deps import Auditor, ReadConn, SettingsDep, redact
@@ -33,5 +34,25 @@ def list_audit(
     entries = audit.search(conn, start=start, end=end, actor=actor, entity=entity,
                            limit=limit + 1, offset=offset)
     more = len(entries) > limit
-    page = [redact(entry, user) for entry in entries[:limit]]
+    page = [_redacted(entry, user) for entry in entries[:limit]]
     return {"entries": page, "next_offset": offset + limit if more else None}
+
+
+# Entries that name a person beyond the fields redact() knows: a number that said STOP is
+# the entry's own id, and a priority call says which customer is one and what was said.
+PERSONAL_ENTITIES = frozenset({"phone"})
+PERSONAL_DETAILS = {"priority.call": frozenset({"customer", "note"})}
+
+
+def _redacted(entry: Any, user: Principal) -> Any:
+    shown = redact(entry, user)
+    if user.can("personal_data"):
+        return shown
+    shown = dict(shown.as_json() if hasattr(shown, "as_json") else shown)
+    if shown.get("entity") in PERSONAL_ENTITIES:
+        shown["entity_id"] = None
+    hidden = PERSONAL_DETAILS.get(shown.get("action", ""), frozenset())
+    for side in ("before", "after"):
+        if hidden and isinstance(shown.get(side), dict):
+            shown[side] = {k: (None if k in hidden else v) for k, v in shown[side].items()}
+    return shown

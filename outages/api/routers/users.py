@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import Path, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from outages.access import auth
 from outages.access.results import Me, NewToken, RevokedToken, TokenView, UserView
-from outages.api.bodies import json_router
+from outages.api.bodies import Body, json_router
 from outages.api.deps import Admin, Authenticated, EngineDep, ReadConn
 from outages.db import write_transaction
 from outages.enums import Role, Source
@@ -17,7 +17,7 @@ router = json_router(tags=["users"])
 NamePath = Path(min_length=1, max_length=100)
 
 
-class NewUser(BaseModel):
+class NewUser(Body):
     name: str = Field(min_length=1, max_length=64, examples=["lan.nguyen"])
     role: Role
 
