@@ -72,7 +72,7 @@ CHANGES = [datetime(2026, 3, 29, 1, tzinfo=UTC), datetime(2026, 10, 25, 1, tzinf
            datetime(2026, 4, 4, 15, tzinfo=UTC), datetime(2026, 10, 3, 15, 30, tzinfo=UTC)]
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=1500, deadline=None, derandomize=True)
 @given(zone=st.sampled_from(ZONES), change=st.sampled_from(CHANGES),
        seconds=st.integers(-12 * 3600, 12 * 3600),
        start=st.integers(0, 24 * 60 - 1), end_near=st.integers(-150, 150))
@@ -89,6 +89,11 @@ def test_a_held_notice_goes_when_the_local_clock_first_leaves_the_window(
     if start == end or not inside(due.astimezone(zone), window):
         assert wake == due
         return
-    assert wake > due and not inside(wake.astimezone(zone), window)
-    assert inside((wake - timedelta(seconds=1)).astimezone(zone), window)
+    before = wake - timedelta(seconds=1)
+    jumped = (wake.astimezone(zone).replace(tzinfo=None)
+              - before.astimezone(zone).replace(tzinfo=None)) > timedelta(seconds=1)
+    # Outside the window then, or the clocks jumped over its end (a window leaving out only
+    # a minute the clocks skip has no outside that night: the jump is its end).
+    assert wake > due and (not inside(wake.astimezone(zone), window) or jumped)
+    assert inside(before.astimezone(zone), window)
     assert QuietHours(zone, window).last_end(wake) == wake
