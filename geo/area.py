@@ -78,6 +78,9 @@ def load_area(
     except json.JSONDecodeError as exc:
         raise AreaError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
                         location=_label(source)) from None
+    except RecursionError:
+        raise AreaError("not GeoJSON: arrays or objects nested thousands deep",
+                        location=_label(source)) from None
     return parse_area(document, territory=territory, repair=repair, max_vertices=max_vertices)
 
 
@@ -92,7 +95,7 @@ def _read_source(source: str | Path) -> str:
 
 def _read_file(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # Notepad and GIS tools may add a BOM
     except FileNotFoundError:
         raise AreaError(f"area file {path} does not exist (give a GeoJSON file path or "
                         "an inline GeoJSON object)") from None

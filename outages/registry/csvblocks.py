@@ -27,7 +27,6 @@ import pyarrow.csv as pa_csv
 from outages.registry.sources import Record, Source
 
 BLOCK_BYTES = 8 << 20  # read at a time: a few tens of MB in memory, whatever the file's size
-READ_AHEAD = 64 << 10  # more than the csv reader's text layer reads ahead (8 KiB)
 _QUOTE, _COMMA, _NEWLINE, _RETURN = ord('"'), ord(","), ord("\n"), ord("\r")
 
 
@@ -75,11 +74,7 @@ class BlockReader:
     def _plain_chunks(self, start: int, size: int) -> Generator[Lines, None, bool]:
         """Chunks of exactly `size` lines (the last one shorter) until the end of the file
         (then True) or a block that is not plain (False; the lines not yet yielded are read
-        again by the source).
-
-        A chunk waits until READ_AHEAD bytes after its block are known plain: the csv
-        reader reads text ahead, so text that is not UTF-8 stops it up to that far before
-        the line where it is; the lines it would not have reached are never yielded here."""
+        again by the source)."""
         names = [f"c{k}" for k in range(len(self.source.original_header))]
         pending: list[tuple[pa.Table, int, bool]] = []  # table, offset its block ends at, odd
         end, line = start, 2  # the header is line 1
@@ -90,7 +85,7 @@ class BlockReader:
             end += len(block)
             self.done = end
             pending.append((table, end, _odd(block)))
-            for lines in _full_chunks(pending, size, end - READ_AHEAD, line):
+            for lines in _full_chunks(pending, size, end, line):
                 yield lines
                 self.yielded += size
                 line += size

@@ -27,7 +27,7 @@ from outages.errors import OutagesError, ValidationError
 from outages.registry.columnar import ColumnChecker, replace_rows
 from outages.registry.csvblocks import BlockReader, Lines
 from outages.registry.rows import CODE, COLUMNS, Row, RowChecker
-from outages.registry.sources import Record, Source, open_source
+from outages.registry.sources import REJECTS_COLUMNS, Record, Source, open_source
 from outages.registry.store import BatchWriter, Rows
 from outages.rejects import RejectsFile
 from outages.settings import Settings
@@ -76,8 +76,8 @@ def import_customers(
                               "give the rejects file a path in a writable folder", field="rejects")
     with ExitStack() as stack:
         source = open_source(path, stack)
-        header = [*source.original_header, source.location_name, "reason"]
-        rejects = stack.enter_context(RejectsFile(rejects_path, header))
+        rejects = _Rejects(rejects_path, source)
+        stack.enter_context(rejects)
         stack.enter_context(_cycle_collection_paused())
         result = _run(engine, settings, source, rejects, progress, path,
                       result or ImportResult())
@@ -99,7 +99,7 @@ def _cycle_collection_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFile,
+def _run(engine: Engine, settings: Settings, source: Source, rejects: _Rejects,
          progress: Progress | None, path: Path, result: ImportResult) -> ImportResult:
     checker, seen = RowChecker(settings), dict[str, int]()
     size, label = settings.customers.import_batch, source.location_name
@@ -126,6 +126,16 @@ def _run(engine: Engine, settings: Settings, source: Source, rejects: RejectsFil
                 _add_clean(batch, good, where, size)
             batch.flush()
             batch.wait()
+        except ValidationError as exc:
+            # The input stopped the import (not UTF-8, not CSV): what came before the fault
+            # is stored, and the message says how much.
+            batch.flush()
+            batch.wait()
+            done = result.imported + result.updated
+            raise ValidationError(
+                f"{exc.message}. The {done} {'rows' if label == 'line' else 'features'} "
+                "before it were stored; fix it and import again (repeating is safe)",
+                field=exc.field) from None
         finally:
             if batch.pending is not None:  # stopped by the input: the batch in flight counts
                 with suppress(Exception):  # the error that stopped the import matters more
@@ -141,7 +151,7 @@ class _LinesChecker:
     """Plain CSV lines checked a column at a time (columnar.py); doubtful rows through
     RowChecker.check, repeated codes as _sort_out marks them."""
 
-    def __init__(self, columns: ColumnChecker, seen: dict[str, int], rejects: RejectsFile,
+    def __init__(self, columns: ColumnChecker, seen: dict[str, int], rejects: _Rejects,
                  result: ImportResult) -> None:
         self.columns, self.seen, self.rejects, self.result = columns, seen, rejects, result
 
@@ -257,11 +267,28 @@ def _add_clean(batch: _Batch, rows: Rows, locations: list[int], size: int) -> No
         done = end
 
 
-def _reject(rejects: RejectsFile, result: ImportResult, original: list[Any], location: int,
+class _Rejects(RejectsFile):
+    """The input's columns, then where and why. The columns a fixed rejects file brings
+    along (its line and reason) are written afresh, not twice: that file's own rejects
+    file is imported again as it is."""
+
+    def __init__(self, path: Path, source: Source) -> None:
+        header = source.original_header
+        self.keep = [i for i, name in enumerate(header)
+                     if name.strip().lower() not in REJECTS_COLUMNS]
+        super().__init__(path, [*(header[i] for i in self.keep), source.location_name,
+                                "reason"])
+
+    def reject(self, original: list[Any], location: int, reason: str) -> None:
+        self.add([*(original[i] if i < len(original) else "" for i in self.keep), location,
+                  reason])
+
+
+def _reject(rejects: _Rejects, result: ImportResult, original: list[Any], location: int,
             label: str, reason: str) -> None:
     if label == "feature":
         reason = f"feature {location}: {reason}"
-    rejects.add([*original, location, reason])
+    rejects.reject(original, location, reason)
     if len(result.samples) < SAMPLE_REASONS:
         result.samples.append(reason if label == "feature" else f"line {location}: {reason}")
 

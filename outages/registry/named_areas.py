@@ -44,7 +44,7 @@ def read_features(settings: Settings, path: Path, *, name_property: str,
     """The polygons of a GeoJSON FeatureCollection by name, each validated like any area.
     Features sharing a name (a district and its islands) become one area."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is fine
     except FileNotFoundError:
         raise ValidationError(f"file {path} does not exist", field="file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -52,6 +52,9 @@ def read_features(settings: Settings, path: Path, *, name_property: str,
     except json.JSONDecodeError as exc:
         raise ValidationError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column "
                               f"{exc.colno}", field="file") from None
+    except RecursionError:
+        raise ValidationError(f"{path}: not GeoJSON: arrays or objects nested thousands deep",
+                              field="file") from None
     features = document.get("features") if isinstance(document, dict) else None
     if not isinstance(features, list) or not features:
         raise ValidationError(f"{path}: expected a FeatureCollection with at least one "

@@ -8,8 +8,8 @@ be read as a row. A file that cannot be used at all raises ValidationError.
 from __future__ import annotations
 
 import csv
-import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,9 +44,7 @@ def open_source(path: Path, stack: Any) -> Source:
     size = path.stat().st_size
     if _looks_like_json(binary):
         return _geojson_source(path, binary, size)
-    # The stack owns the text layer too: dropped, it would close the file under our feet.
-    text = stack.enter_context(io.TextIOWrapper(binary, encoding="utf-8-sig", newline=""))
-    return _csv_source(path, text, binary, size)
+    return _csv_source(path, binary, size)
 
 
 def _looks_like_json(binary: IO[bytes]) -> bool:
@@ -54,16 +52,56 @@ def _looks_like_json(binary: IO[bytes]) -> bool:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
-def _csv_source(path: Path, text: IO[str], binary: IO[bytes], size: int) -> Source:
-    reader = csv.reader(text)
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)(?=.)", re.S)
+
+
+class _Lines:
+    """The file's lines as the csv reader takes them, numbered: the lines of the record
+    being read, and lines given back to be read again. Each line is decoded alone (no
+    UTF-8 character holds a line break), so text that is not UTF-8 is found at its line and
+    column, and every line before it is read."""
+
+    def __init__(self, path: Path, binary: IO[bytes]) -> None:
+        self._path, self._binary = path, binary
+        self._again: list[str] = []
+        self.record: list[str] = []
+        self.number = 0  # lines taken so far
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if not self._again:
+            # A lone carriage return ends a line too (old Mac files), as text mode reads it.
+            self._again = _LONE_CR.split(self._decoded(next(self._binary)))[::-1]
+        line = self._again.pop()
+        self.number += 1
+        self.record.append(line)
+        return line
+
+    def _decoded(self, raw: bytes) -> str:
+        try:
+            return raw.decode("utf-8-sig" if self.number == 0 else "utf-8")
+        except UnicodeDecodeError as exc:
+            column = len(raw[:exc.start].decode("utf-8", "replace")) + 1
+            raise ValidationError(
+                f"{self._path} line {self.number + 1}, column {column}: the text is not "
+                "UTF-8; save the file as UTF-8 (Excel: 'CSV UTF-8') and import again",
+                field="path") from None
+
+    def give_back(self, lines: list[str]) -> None:
+        self._again.extend(reversed(lines))
+        self.number -= len(lines)
+
+
+def _csv_source(path: Path, binary: IO[bytes], size: int) -> Source:
+    lines = _Lines(path, binary)
+    reader = csv.reader(lines)
     try:
         header = next(reader)
     except StopIteration:
         raise ValidationError(f"{path} is empty: expected a header row "
                               f"({','.join(COLUMNS)})", field="path") from None
-    except UnicodeDecodeError:
-        raise ValidationError(f"{path} is not UTF-8 text: save it as UTF-8 (Excel: "
-                              "'CSV UTF-8') and import again", field="path") from None
     except csv.Error as exc:
         raise ValidationError(f"{path}: cannot read the header row ({exc})",
                               field="path") from None
@@ -71,8 +109,8 @@ def _csv_source(path: Path, text: IO[str], binary: IO[bytes], size: int) -> Sour
     _check_columns(path, names, "column")
     index = [names.index(c) if c in names else -1 for c in COLUMNS]
     present = tuple(c for c in COLUMNS if c in names)
-    return Source(present, header, "line", _csv_records(path, reader, index, len(names)),
-                  binary.tell, size)
+    return Source(present, header, "line",
+                  _csv_records(path, reader, lines, index, len(names)), binary.tell, size)
 
 
 # The columns a rejects file adds: a fixed rejects file is imported as it is.
@@ -83,6 +121,10 @@ def _check_columns(path: Path, names: list[str], what: str) -> None:
     unknown = [n for n in names if n not in COLUMNS and n not in REJECTS_COLUMNS]
     if unknown:
         hint = " (an empty name: a trailing comma in the header?)" if "" in unknown else ""
+        for mark, called in ((";", "semicolons"), ("\t", "tabs")):
+            if any(set(n.split(mark)) & set(COLUMNS) for n in unknown if mark in n):
+                hint = (f" (the file separates its values with {called}: save it with "
+                        "commas, as Excel's 'CSV UTF-8')")
         raise ValidationError(
             f"{path}: unknown {what}(s) {', '.join(repr(n) for n in unknown)}{hint}; "
             f"the known ones are {', '.join(COLUMNS)}", field="path")
@@ -97,24 +139,32 @@ def _check_columns(path: Path, names: list[str], what: str) -> None:
                               field="path")
 
 
-def _csv_records(path: Path, reader: Any, index: list[int], width: int) -> Iterator[Record]:
+def _csv_records(path: Path, reader: Any, lines: _Lines, index: list[int],
+                 width: int) -> Iterator[Record]:
     natural = index == list(range(len(COLUMNS)))  # header in COLUMNS order: rows as they are
+    lines.record = []
     try:
         for row in reader:
+            raw, lines.record = lines.record, []
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line
-            line = reader.line_num
+            line = lines.number
+            if len(raw) > 1 and "".join(raw).count('"') % 2:
+                # A quote never closed took in every line after it: refuse its own line and
+                # read the others again as the rows they are.
+                first = line - len(raw) + 1
+                lines.give_back(raw[1:])
+                yield first, None, _fit(next(csv.reader(raw[:1])), width), (
+                    "a quote opened on this line is never closed, so the lines after it "
+                    "were read as part of one value: close it, or double a quote inside a "
+                    'value ("")')
+                continue
             if len(row) != width:
                 yield line, None, _fit(row, width), _width_problem(row, width)
                 continue
             yield line, row if natural else [row[i] if i >= 0 else None for i in index], row, None
-    except UnicodeDecodeError:
-        raise ValidationError(f"{path}: text after line {reader.line_num} is not UTF-8; "
-                              "save the file as UTF-8 and import again (rows before it "
-                              "were stored; repeating the import is safe)", field="path") from None
     except csv.Error as exc:
-        raise ValidationError(f"{path} line {reader.line_num}: {exc} (rows before it were "
-                              "imported)", field="path") from None
+        raise ValidationError(f"{path} line {lines.number}: {exc}", field="path") from None
 
 
 def _fit(row: list[str], width: int) -> list[str]:
@@ -186,8 +236,7 @@ def _features(path: Path, features: Iterator[Any],
             yield _record(number, feature, present)
     except ijson.JSONError as exc:  # the file changed after it was checked
         raise ValidationError(f"{path}: not valid GeoJSON after feature {number} "
-                              f"({_reason(exc)}); features before it were imported",
-                              field="path") from None
+                              f"({_reason(exc)})", field="path") from None
 
 
 def _record(number: int, feature: Any, present: tuple[str, ...]) -> Record:

@@ -165,7 +165,7 @@ def test_non_utf8_file_is_refused_with_the_fix(engine: Any, settings: Any,
                                                tmp_path: Path) -> None:
     path = tmp_path / "latin1.csv"
     path.write_bytes("code,name,lon,lat\nA,Hà Đông,105.8,21.0\n".encode("latin-1", "replace"))
-    with pytest.raises(ValidationError, match="not UTF-8 text: save it as UTF-8"):
+    with pytest.raises(ValidationError, match="line 2, column 4: the text is not UTF-8; save"):
         import_customers(engine, settings, path)
 
 
@@ -176,10 +176,11 @@ def test_bad_bytes_deep_in_a_big_file_stop_after_stored_batches(
     good = "".join(f"C{i:05d},105.8,21.0\n" for i in range(3000))
     path = tmp_path / "mixed.csv"
     path.write_bytes(b"code,lon,lat\n" + good.encode() + b"X\xff\xfe,105.8,21.0\n")
-    with pytest.raises(ValidationError, match="is not UTF-8; save the file as UTF-8"):
+    with pytest.raises(ValidationError, match="line 3002, column 2: the text is not UTF-8; "
+                       "save the file as UTF-8") as stopped:
         import_customers(engine, settings, path)
-    count = len(stored())
-    assert count % 100 == 0 and 0 < count <= 3000  # whole batches only
+    # Every good row before the bad bytes is stored, and the message says so.
+    assert len(stored()) == 3000 and "The 3000 rows before it were stored" in str(stopped.value)
 
 
 def test_unwritable_rejects_folder_is_refused_before_anything_is_stored(
