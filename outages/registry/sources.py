@@ -149,7 +149,7 @@ def _csv_records(path: Path, reader: Any, lines: _Lines, index: list[int],
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line
             line = lines.number
-            if len(raw) > 1 and "".join(raw).count('"') % 2:
+            if len(raw) > 1 and _never_closed(raw):
                 # A quote never closed took in every line after it: refuse its own line and
                 # read the others again as the rows they are.
                 first = line - len(raw) + 1
@@ -165,6 +165,17 @@ def _csv_records(path: Path, reader: Any, lines: _Lines, index: list[int],
             yield line, row if natural else [row[i] if i >= 0 else None for i in index], row, None
     except csv.Error as exc:
         raise ValidationError(f"{path} line {lines.number}: {exc}", field="path") from None
+
+
+def _never_closed(raw: list[str]) -> bool:
+    """Whether a record of several lines ran to the end of the file inside a quote: the csv
+    module's strict reading of it ends in the middle of a quoted value."""
+    try:
+        for _ in csv.reader(raw, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 def _fit(row: list[str], width: int) -> list[str]:

@@ -76,3 +76,22 @@ def test_a_semicolon_separated_file_is_told_to_use_commas(
         import_customers(engine, settings, path)
     message = str(caught.value).replace(str(path), "FILE").lower()
     assert "semicolon" in message or "separat" in message or "delimit" in message, message
+
+
+def test_a_closed_multiline_value_beside_an_inch_mark_is_not_an_unclosed_quote(
+        engine: Any, settings: Any, write_csv: Any, stored: Any) -> None:
+    # A properly quoted two-line address, and an unquoted name with an inch mark in it
+    # (csv reads a quote inside an unquoted value as itself): 3 quotes in the record, an
+    # odd number, yet the quote that opens the address closes it. The csv module reads one
+    # record of 15 values; the row is refused for its line break, once, and nothing else.
+    rows = [row("Q1", name='Kiosk 5" pipes', address="12 Tràng Tiền\nBlock B"), row("Q2")]
+    path = write_csv(rows)
+    # As a spreadsheet exports it: the name unquoted (the csv writer would quote it).
+    path.write_bytes(path.read_bytes().replace(b'"Kiosk 5"" pipes"', b'Kiosk 5" pipes'))
+    assert path.read_bytes().count(b'"') == 3
+    result = import_customers(engine, settings, path)
+    assert set(stored()) == {"Q2"}
+    rejects = read_rejects(result.rejects_file)
+    assert [r["code"] for r in rejects] == ["Q1"], rejects  # not a second, garbled row
+    assert "never closed" not in rejects[0]["reason"], rejects[0]["reason"]
+    assert rejects[0]["name"] == 'Kiosk 5" pipes'
