@@ -34,6 +34,7 @@ from notifier.sqltypes import UTCDateTime
 from outages.models import Customer, Interruption
 from outages.registry import pgcolumns
 from outages.reliability.sqlfuncs import epoch_ms, packed
+from outages.timeutil import utcnow
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -138,7 +139,7 @@ def load_interruptions(
 
 
 def with_continuations(conn: Connection, log: Interruptions, *, until: datetime,
-                       now: datetime) -> Interruptions:
+                       cap: datetime) -> Interruptions:
     """`log` (begun before `until`) and the interruptions begun from `until` on that may
     continue a loss of supply of one of its customers begun before it: a customer's
     interruptions overlapping from one outage into another are one loss of supply, counted
@@ -152,7 +153,7 @@ def with_continuations(conn: Connection, log: Interruptions, *, until: datetime,
     if len(customers):
         reach = int(log.end[crossing].max())
     while reach > frontier:
-        more = _begun_between(conn, frontier, reach, now, log.causes)
+        more = _begun_between(conn, frontier, reach, cap, log.causes)
         more = more[:, np.isin(more[0], customers)]
         parts.append(more)
         frontier, reach = reach, int(more[3].max(initial=reach))
@@ -165,12 +166,14 @@ def with_continuations(conn: Connection, log: Interruptions, *, until: datetime,
                          log.causes, np.r_[log.open, extra[6].astype(bool)])
 
 
-def _begun_between(conn: Connection, first_ms: int, until_ms: int, now: datetime,
+def _begun_between(conn: Connection, first_ms: int, until_ms: int, cap: datetime,
                    causes: list[str]) -> IntArray:
     """Rows (customer, outage, start, end, planned, cause index, open) of interruptions begun
-    in [first_ms, until_ms) and by `now`, as one int64 array per column; one still open ends
-    now. A cause outside `causes` reads as the first: such a row never leads a loss of
-    supply the report counts (those begin before the period ends)."""
+    in [first_ms, until_ms) and by now, as one int64 array per column; one still open counts
+    up to `cap` (the period's end or now, as an open one in the period does). A cause
+    outside `causes` reads as the first: such a row never leads a loss of supply the report
+    counts (those begin before the period ends)."""
+    now = utcnow()
     query = select(_i.customer_id, _i.outage_id, epoch_ms(_i.start_at), epoch_ms(_i.end_at),
                    cast(_i.planned, Integer), func.coalesce(_i.cause, UNKNOWN)).where(
         _i.start_at >= from_ms(first_ms), _i.start_at < from_ms(until_ms), _i.start_at <= now)
@@ -179,7 +182,7 @@ def _begun_between(conn: Connection, first_ms: int, until_ms: int, now: datetime
     index = {name: code for code, name in enumerate(causes)}
     for k, (customer, outage, start, end, planned, cause) in enumerate(rows):
         ended = end is not None
-        found[:, k] = (customer, outage, start, end if ended else max(to_ms(now), start),
+        found[:, k] = (customer, outage, start, end if ended else max(to_ms(cap), start),
                        planned, index.get(cause, 0), not ended)
     return found
 

@@ -111,7 +111,7 @@ def load_dataset(
     cap = min(to_ms(utcnow()), until)
     log = load_interruptions(conn, since=from_ms(days.edges[0]), until=from_ms(until),
                              cap=from_ms(cap), with_cause=with_cause)
-    log = with_continuations(conn, log, until=from_ms(until), now=utcnow())
+    log = with_continuations(conn, log, until=from_ms(until), cap=from_ms(cap))
     return build_dataset(settings, first, last, log, load_customers(conn, by=by))
 
 

@@ -82,3 +82,16 @@ def test_two_interruptions_begun_at_the_same_instant_belong_to_the_first_outage(
     assert by_cause["weather"]["customer_interruptions"] == 3
     assert by_cause["weather"]["customer_minutes"] == pytest.approx(270)
     assert by_cause.get("planned", {}).get("customer_interruptions", 0) == 0
+
+
+def test_a_continuation_never_restored_counts_to_the_period_s_end_as_any_open_one(
+        engine, report) -> None:
+    """An open interruption counts up to the end of the period (or now): so does one that
+    continues a loss of supply begun in the period, instead of running on to now."""
+    ids = b.customers(engine, 10)
+    a = datetime(2025, 12, 31, 16, 0, tzinfo=UTC)  # 23:00 local, Dec 31
+    b.interruptions(engine, b.outage(engine), [ids[0]], a, 180)  # to 02:00 Jan 1
+    b.interruptions(engine, b.outage(engine), [ids[0]], a + timedelta(hours=2), None)
+    december = report("2025-12-01", "2025-12-31").totals.indices
+    assert december["customer_interruptions"] == 1
+    assert december["customer_minutes"] == pytest.approx(180)
