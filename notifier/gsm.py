@@ -18,7 +18,10 @@ GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 
 # Look-alikes that slip in from word processors and silently force UCS-2.
 _LOOKALIKES = {
-    "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ",
+    # Every Unicode space (category Zs) but the plain one.
+    **dict.fromkeys("\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+                    "\u2009\u200a\u202f\u205f\u3000", " "),
+    "\u2044": "/",  # the fraction slash compatibility folding gives for "½"
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
     "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
@@ -26,7 +29,6 @@ _LOOKALIKES = {
 }
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _TRANSLATE = {**{ord(k): v for k, v in _LOOKALIKES.items()}, **_INVISIBLE}
-# Unicode decomposition leaves these letters whole.
 # Letters Unicode does not decompose; "Ð" (Latin Eth) is how some keyboards type "Đ".
 _NO_DECOMPOSITION = str.maketrans({"đ": "d", "Đ": "D", "Ð": "D", "ø": "o", "Ø": "O"})
 
@@ -44,8 +46,10 @@ def clean(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Vietnamese (and other Latin letters) without diacritics: 'Điện lực' -> 'Dien luc'."""
-    decomposed = unicodedata.normalize("NFD", clean(text).translate(_NO_DECOMPOSITION))
+    """Vietnamese (and other Latin letters) without diacritics: 'Điện lực' -> 'Dien luc';
+    compatibility forms as the letters they show: 'mm²' -> 'mm2', 'ﬁ' -> 'fi'. Cleaned
+    after decomposing, which gives a fraction slash for '½'."""
+    decomposed = clean(unicodedata.normalize("NFKD", text.translate(_NO_DECOMPOSITION)))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", stripped)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -75,10 +74,9 @@ class Reply:
 
 
 def fold(text: str) -> str:
-    """Upper-case words without diacritics or punctuation: 'mất  điện!' -> 'MAT DIEN'.
-    Compatibility forms (full-width 'ＳＴＯＰ') read as the letters they show."""
-    plain = gsm.fold(unicodedata.normalize("NFKC", text))
-    return " ".join(_NOT_WORD.sub(" ", plain.upper()).split())
+    """Upper-case words without diacritics or punctuation: 'mất  điện!' -> 'MAT DIEN';
+    full-width 'ＳＴＯＰ' reads as the letters it shows (gsm.fold)."""
+    return " ".join(_NOT_WORD.sub(" ", gsm.fold(text).upper()).split())
 
 
 def echo(words: str) -> str:
@@ -202,9 +200,12 @@ def _subscription(conn: Connection, settings: Settings, phone: str, command: Com
 
 def _status(conn: Connection, settings: Settings, accounts: Sequence[Any], language: str) -> Reply:
     outages = public.outages_for_customers(conn, [a.id for a in accounts])
+    now = utcnow()
+    # An expected time already passed is no longer expected: "not yet known", as the
+    # acknowledgement says once its ETR has passed.
     items = [{"code": o["code"], "area": o["area_name"], "kind": o["kind"],
               "status": o["status"], "start": o["actual_start"] or o["planned_start"],
-              "etr": o["etr"] or o["planned_end"]}
+              "etr": end if (end := o["etr"] or o["planned_end"]) and end > now else None}
              for o in outages]
     return Reply("status", language, {"known": bool(accounts), "outages": items})
 

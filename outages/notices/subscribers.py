@@ -70,6 +70,7 @@ TOLD_ONLY = frozenset({NoticeKind.CANCELLED})
 ONCE = frozenset({NoticeKind.RESTORED})
 # The words around the keyword in the SMS footer, rendered with this in its place.
 KEYWORD = "%%keyword%%"
+KEYWORD_LENGTH = 100  # subscriptions.keyword: String(100)
 COLUMNS = ("key", "outage_id", "revision", "customer_id", "subscription_id", "kind", "channel",
            "recipient", "language", "urgent", "due_at", "ref_at", "deadline", "status", "attempts",
            "subject", "body", "html", "encoding", "segments", "cost", "created_at",
@@ -260,9 +261,28 @@ def _sms(mine: Mapping[str, Rendered], footers: Mapping[str, str], price: float,
     gsm7 = {lang: i.encoding == "GSM-7" for lang, i in info.items()}
     per = by_lang({lang: 153 if g else 67 for lang, g in gsm7.items()}, Integer)
     single = by_lang({lang: 160 if g else 70 for lang, g in gsm7.items()}, Integer)
-    segments = case((total <= single, 1), else_=(total + per - 1) // per)
+    # The count by length, but where a part's end would split an escape pair or an emoji:
+    # it starts the next part instead (gsm.measure), for the keyword lengths that do it.
+    length = func.length(_s.keyword)
+    speaks = {"en": _s.language == "en", "vi": _s.language != "en"}  # as by_lang reads it
+    split = [(and_(speaks[lang], length == n), literal(real, Integer))
+             for lang, p in parts.items() for n, real in _uneven(p, gsm7[lang])]
+    segments = case(*split, (total <= single, 1), else_=(total + per - 1) // per)
     encoding = by_lang({lang: i.encoding for lang, i in info.items()}, String)
     return body, encoding, segments, segments * literal(price, Float)
+
+
+def _uneven(parts: list[str], gsm7: bool) -> list[tuple[int, int]]:
+    """(keyword length, segments) where the segments of the text with a keyword that long
+    differ from its length over 153 (67): an escape pair or an emoji on a part's end."""
+    single, per = (160, 153) if gsm7 else (70, 67)
+    found = []
+    for n in range(KEYWORD_LENGTH + 1):
+        measured = gsm.measure(("x" * n).join(parts))
+        by_length = 1 if measured.units <= single else -(-measured.units // per)
+        if measured.segments != by_length:
+            found.append((n, measured.segments))
+    return found
 
 
 def _subscriptions(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, Any]:
