@@ -16,6 +16,7 @@ from outages.access import audit
 from outages.db import write_transaction
 from outages.errors import NotFound, OutagesError, ValidationError
 from outages.models import Customer
+from outages.registry import optout
 from outages.registry.contacts import PhoneNormalizer, email_problem, language_problem
 from outages.registry.importer import ImportResult, Progress, import_customers
 from outages.registry.results import CustomerView
@@ -88,6 +89,9 @@ def update_customer(
     values before and after. Empty text clears a field. Returns the customer as stored."""
     current = get_customer(conn, code)
     wanted = _validated(settings, changes)
+    if wanted.get("sms_opt_out") is False and current["phone"]:
+        # The customer asked for texts again: their number's STOP no longer holds either.
+        optout.mark_number(conn, current["phone"], False, actor=actor, source=source)
     changed = {k: v for k, v in wanted.items() if current[k] != v}
     if not changed:
         return current

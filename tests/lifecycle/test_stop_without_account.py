@@ -12,6 +12,7 @@ from notifier.store import outbox
 from outages.lifecycle import faults
 from outages.notices import recipients, refusals, sms_commands
 from outages.registry import optout
+from outages.registry.customers import update_customer
 from outages.settings import Settings
 from tests.lifecycle.conftest import LAT0, LON0, ahead, columns
 from tests.lifecycle.test_cuts_create import area
@@ -61,3 +62,16 @@ def test_a_number_the_provider_says_opted_out_is_kept_as_opted_out(
         sms_commands.handle(conn, settings, phone=CALLER, text="START")
     with engine.connect() as conn:
         assert optout.opted_out_numbers(conn, [CALLER]) == set()
+
+
+def test_staff_opting_a_customer_back_in_clears_their_numbers_stop(
+        engine: Engine, settings: Settings, grid: Any) -> None:
+    """A customer whose number texted STOP asks the call centre for texts again: the update
+    that opts their account back in lets texts to the number go again."""
+    phone = "+84900000005"  # C005's
+    with engine.begin() as conn:
+        sms_commands.handle(conn, settings, phone=phone, text="STOP")
+        assert optout.opted_out_numbers(conn, [phone]) == {phone}
+        update_customer(conn, "C005", changes={"sms_opt_out": False}, actor="desk",
+                        source="cli", settings=settings)
+        assert optout.opted_out_numbers(conn, [phone]) == set()
