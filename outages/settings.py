@@ -7,7 +7,9 @@ A secret may be given as ``OUTAGES_<SECTION>_<KEY>_FILE`` naming a file that hol
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
@@ -23,20 +25,34 @@ from pydantic_settings import (
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from notifier.enums import ChannelName
 from outages import paths, timeutil
+from outages.enums import NoticeKind
 from outages.errors import ConfigError
 
 ENV_PREFIX = "OUTAGES_"
+# What an outbox row's kind may be: the notices, the desk's warning of an ETR about to pass
+# (notices.desk) and a subscription's confirmation code (notices.subscribers).
+OUTBOX_KINDS = frozenset({*NoticeKind, "etr_passing", "subscription_code"})
+
+
+# No setting needs longer; a longer one is a slip (and years past 9999 break date sums).
+DURATION_MAX = timedelta(days=100 * 365)
 
 
 def _duration(value: Any) -> Any:
-    if isinstance(value, str):
-        return timeutil.parse_duration(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
+    try:
+        if isinstance(value, str):
+            value = timeutil.parse_duration(value)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            value = timedelta(seconds=value)
+    except OverflowError:
+        raise ValueError(f"{value!r} is longer than 100 years") from None
+    if isinstance(value, timedelta) and abs(value) > DURATION_MAX:
+        raise ValueError(f"{timeutil.format_duration(value)} is longer than 100 years")
     return value
 
 
@@ -71,7 +87,9 @@ StrList = Annotated[list[str], NoDecode, BeforeValidator(_str_list)]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # No infinite or not-a-number value: "inf" for a radius would group every report.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True,
+                              allow_inf_nan=False)
 
 
 class DatabaseSettings(Section):
@@ -217,6 +235,15 @@ class NoticesSettings(Section):
     utility_name: str = "Dien luc Ha Noi"
     sms_ascii: bool = True
     urgent_kinds: StrList = []
+
+    @field_validator("urgent_kinds")
+    @classmethod
+    def _known_kinds(cls, kinds: list[str]) -> list[str]:
+        unknown = [kind for kind in kinds if kind not in OUTBOX_KINDS]
+        if unknown:
+            raise ValueError(f"unknown notice kind(s) {', '.join(unknown)}: use "
+                             f"{', '.join(sorted(OUTBOX_KINDS))}")
+        return kinds
     sms_cost_per_segment: float = Field(default=0.0075, ge=0)
     email_cost: float = Field(default=0.0, ge=0)
     zalo_cost: float = Field(default=0.0, ge=0)
@@ -546,6 +573,9 @@ def _describe(error: PydanticValidationError) -> str:
         key = ".".join(str(part) for part in item["loc"])
         env = ENV_PREFIX + "_".join(str(part) for part in item["loc"][:2]).upper()
         message = item["msg"].removeprefix("Value error, ")
+        if len(item["loc"]) == 1:  # a check of the whole section: the keys it names
+            env = ", ".join(f"{env}_{name.upper()}" for name in _keys(item["loc"][0])
+                            if re.search(rf"\b{name}\b", message)) or f"{env}_*"
         if item["type"] == "extra_forbidden":
             message = "unknown setting (check the spelling against the README)"
         lines.append(f"setting {key} (env {env}): {message}")
@@ -570,6 +600,30 @@ def load_settings(
         return _with_environ(env_only, layers)
     except PydanticValidationError as exc:
         raise ConfigError(_describe(exc)) from None
+    except SettingsError:  # a JSON-valued variable that is not JSON
+        raise ConfigError("; ".join(
+            f"setting {name} (env {name}): not valid JSON ({problem})"
+            for name, problem in _bad_json(env_only)) or "a setting is not valid JSON"
+            ) from None
+
+
+def _keys(section: Any) -> list[str]:
+    field = Settings.model_fields.get(str(section))
+    model = field.annotation if field is not None else None
+    return list(model.model_fields) if isinstance(model, type) and issubclass(
+        model, BaseModel) else []
+
+
+def _bad_json(environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The OUTAGES_ variables written as JSON (an object or a list) that do not parse."""
+    found = []
+    for name, value in sorted(environ.items()):
+        if name.startswith(ENV_PREFIX) and value.lstrip()[:1] in ("{", "["):
+            try:
+                json.loads(value)
+            except json.JSONDecodeError as exc:
+                found.append((name, f"{exc.msg} at column {exc.colno}"))
+    return found
 
 
 def _with_environ(environ: Mapping[str, str], layers: dict[str, Any]) -> Settings:

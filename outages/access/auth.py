@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, insert, select, update
 
+from outages import text
 from outages.access import audit
 from outages.access.results import NewToken, RevokedToken, TokenView, UserView
 from outages.enums import Role
@@ -71,10 +72,12 @@ def _user_dict(row: Any) -> UserView:
 
 def _check_name(name: str) -> str:
     clean = name.strip()
-    # 64, not the column's 100: the name is also the audit log's entity id.
-    if not clean or len(clean) > 64 or any(ch.isspace() for ch in clean):
-        raise ValidationError("a user name is 1 to 64 characters without spaces, "
-                              "e.g. 'lan.nguyen'", field="name")
+    # 64, not the column's 100: the name is also the audit log's entity id. No control or
+    # direction characters: the name is shown in consoles and terminals as the actor.
+    if not clean or len(clean) > 64 or any(ch.isspace() for ch in clean) \
+            or text.CONTROL.search(clean):
+        raise ValidationError("a user name is 1 to 64 characters without spaces or control "
+                              "characters, e.g. 'lan.nguyen'", field="name")
     return clean
 
 

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+# audit_log.actor, outages.created_by and revisions.actor hold 100 characters.
+ACTOR_MAX = 100
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -60,7 +63,16 @@ def cli_context(ctx: typer.Context) -> CliContext:
 
 
 def cli_actor(given: str | None = None) -> str:
-    """Who is acting: --by, else $OUTAGES_ACTOR, else the OS user."""
-    if given:
-        return given
-    return os.environ.get("OUTAGES_ACTOR") or f"cli:{getpass.getuser()}"
+    """Who is acting: --by, else $OUTAGES_ACTOR, else the OS user; a name the audit log
+    can hold (one line, no control characters, ACTOR_MAX characters)."""
+    from outages import text
+    from outages.errors import ValidationError
+
+    actor, field = (given, "--by") if given else (os.environ.get("OUTAGES_ACTOR"),
+                                                   "OUTAGES_ACTOR")
+    if not actor:
+        return f"cli:{getpass.getuser()}"
+    wrong = text.problem(actor, limit=ACTOR_MAX, multiline=False)
+    if wrong:
+        raise ValidationError(f"{field}: the name {wrong}", field=field)
+    return actor

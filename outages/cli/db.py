@@ -16,14 +16,14 @@ def upgrade(ctx: typer.Context, revision: str = typer.Argument("head")) -> None:
     from alembic.util.exc import CommandError
 
     from outages import db
-    from outages.errors import ConfigError
+    from outages.errors import ValidationError
 
     engine = cli_context(ctx).raw_engine()
     before = db.current_revision(engine)
     try:
         db.upgrade(engine, revision)
     except CommandError as exc:  # a revision this code does not know (a newer release's)
-        raise ConfigError(f"cannot upgrade the database from {before or 'empty'} to "
+        raise ValidationError(f"cannot upgrade the database from {before or 'empty'} to "
                           f"{revision}: {exc}; this code knows revisions up to "
                           f"{db.head_revision()}", field="revision") from None
     after = db.current_revision(engine)

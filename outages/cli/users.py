@@ -96,7 +96,15 @@ def _read_password(from_stdin: bool) -> str:
     import sys
 
     if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
+        from outages.errors import ValidationError
+
+        line = sys.stdin.buffer.readline() if hasattr(sys.stdin, "buffer") else \
+            sys.stdin.readline().encode("utf-8", "surrogateescape")
+        try:
+            return line.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise ValidationError("the password read from standard input is not UTF-8 text",
+                                  field="password") from None
     password: str = typer.prompt("New password", hide_input=True,
                                  confirmation_prompt="Repeat it")
     return password

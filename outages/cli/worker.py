@@ -20,7 +20,8 @@ def run(
     until_idle: bool = typer.Option(
         False, "--until-idle", help="Keep sending until no notice is pending, then exit."),
     timeout: float | None = typer.Option(
-        None, "--timeout", help="With --until-idle: give up after this many seconds."),
+        None, "--timeout", min=0.001, max=10 * 365 * 86400,
+        help="With --until-idle: give up after this many seconds."),
     verbose: bool = typer.Option(False, "--verbose", "-v",
                                  help="Log every send (failures are always logged)."),
     metrics_port: int | None = typer.Option(

@@ -62,10 +62,17 @@ def read_area(source: str | Path, settings: Settings, *, field: str = "area") ->
                          max_vertices=settings.http.max_area_vertices)
     except AreaError as exc:
         raise ValidationError(str(exc), field=field, hint=exc.hint) from None
+    check_area_name(area, field=field)
+    return area
+
+
+def check_area_name(area: Area, *, field: str = "area") -> None:
+    """An area's name is what customers read: one line, no control characters, within the
+    column. Checked where an area is read and again where one is stored (an area made in
+    code, such as a union of named areas, was never read)."""
     if area.name is not None:
         free_text(area.name, field=field, limit=text.NAME_MAX, multiline=False,
                   what="the area's name")
-    return area
 
 
 def check_feeders(feeders: Sequence[str] | None) -> None:

@@ -63,6 +63,7 @@ def create(
     lc.free_text(reason, field="reason", limit=text.REASON_MAX)
     lc.free_text(reason_en, field="reason_en", limit=text.REASON_MAX)
     lc.free_text(work, field="work", limit=text.NOTE_MAX)
+    lc.check_area_name(area)
     lc.check_feeders(feeders)
     urgent_reason = cut_rules.check_urgent(urgent, urgent_reason)
     cut_rules.check_window(settings, start, end)
@@ -216,6 +217,7 @@ def resize(
     """Redraw the area. Customers it adds hear of the cut now, so they too must have the
     notice period, unless the cut is (or is now declared) urgent."""
     urgent_reason = cut_rules.check_urgent(urgent, urgent_reason)
+    lc.check_area_name(area)
     with write_transaction(engine) as conn:
         row = _scheduled(conn, cut_id, "resized", seen=seen)
         affected = _affected(conn, settings, area, row.feeders, row.planned_start,

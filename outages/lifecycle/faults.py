@@ -118,6 +118,8 @@ def confirm(
                               hint="one_scope")
     cause = _check_cause(settings, cause)
     lc.check_feeders(feeders)
+    if area is not None:
+        lc.check_area_name(area)
     lc.free_text(reason, field="reason", limit=text.REASON_MAX)
     lc.free_text(reason_en, field="reason_en", limit=text.REASON_MAX)
     with write_transaction(engine) as conn:
@@ -204,6 +206,7 @@ def resize(
 ) -> OutageView:
     """Redraw a confirmed incident's area: customers it now covers join from the incident's
     start, those it no longer covers leave it (their open interruption goes)."""
+    lc.check_area_name(area)
     with write_transaction(engine) as conn:
         row = _open(conn, fault_id, allowed=(IncidentStatus.CONFIRMED,),
                     doing="resized (only a confirmed incident has an area to change)",

@@ -46,6 +46,9 @@ class Good:
     planned: bool
 
 
+EXTERNAL_MAX = 64  # outages.external_id
+
+
 @dataclass
 class State:
     """What the import has seen so far: lookups built once and the intervals per
@@ -59,6 +62,7 @@ class State:
     times: dict[str, datetime] = field(default_factory=dict)
     imported: int = 0
     rejected: int = 0
+    now: datetime = field(default_factory=utcnow)
 
 
 def import_csv(engine: Engine, settings: Settings, *, path: Path, actor: str, source: str,
@@ -138,6 +142,9 @@ def _row(engine: Engine, settings: Settings, state: State, raw: dict[str, Any]) 
     external = (raw.get("outage_id") or "").strip()
     if not external:
         raise RowError("outage_id is empty")
+    if len(external) > EXTERNAL_MAX:
+        raise RowError(f"outage_id is {len(external)} characters long, more than the limit "
+                       f"of {EXTERNAL_MAX}")
     code = (raw.get("customer_code") or "").strip()
     customer_id = state.codes.get(code)
     if customer_id is None:
@@ -148,10 +155,13 @@ def _row(engine: Engine, settings: Settings, state: State, raw: dict[str, Any]) 
         raise RowError("start is empty")
     if end is not None and end < start:
         raise RowError(f"end {raw['end']} is before start {raw['start']}")
+    if start > state.now:
+        raise RowError(f"start {raw['start']} is in the future: history is what happened")
     planned = _flag(raw.get("planned"))
     cause = (raw.get("cause") or "").strip() or ("planned" if planned else "unknown")
-    if len(cause) > 40:
-        raise RowError("cause is longer than 40 characters")
+    if cause not in settings.faults.causes and cause not in ("planned", "unknown"):
+        raise RowError(f"unknown cause {cause!r}: use one of "
+                       f"{', '.join([*settings.faults.causes, 'planned', 'unknown'])}")
     _claim_interval(engine, state, external, customer_id, start, end)
     return Good(external, customer_id, start, end, cause, planned)
 

@@ -17,6 +17,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy import ColumnElement, Connection, Engine, Table, insert, select, update
 
 from geo import Area, AreaError, parse_area
+from outages import text
 from outages.access import audit
 from outages.db import write_transaction
 from outages.enums import AreaKind
@@ -30,7 +31,7 @@ from outages.timeutil import iso_local, utcnow
 
 TABLE = cast(Table, NamedArea.__table__)
 _n = TABLE.c
-NAME_MAX = 200
+NAME_MAX = text.NAME_MAX  # as outages.area_name, which customers read
 
 
 def normal_name(name: str) -> str:
@@ -74,9 +75,9 @@ def _name_of(feature: Any, index: int, name_property: str) -> str:
                               "empty (choose the property holding the name with "
                               "--name-property)", field="name_property")
     name = normal_name(str(value))
-    if len(name) > NAME_MAX:
-        raise ValidationError(f"feature {index}: name is {len(name)} characters long, more "
-                              f"than the limit of {NAME_MAX}", field="name_property")
+    wrong = text.problem(name, limit=NAME_MAX, multiline=False)
+    if wrong:
+        raise ValidationError(f"feature {index}: the name {wrong}", field="name_property")
     return name
 
 
@@ -178,7 +179,12 @@ def union(conn: Connection, ids: Sequence[int]) -> Area:
                        field="named_areas")
     shapes = [_stored(rows[i].geometry) for i in wanted]
     geometry = shapes[0] if len(shapes) == 1 else _polygonal(shapely.union_all(shapes))
-    return Area(geometry=geometry, name=", ".join(rows[i].name for i in wanted))
+    names = [rows[i].name for i in wanted]
+    joined = ", ".join(names)
+    if len(joined) > NAME_MAX:  # customers read it: the first and how many more
+        more = f" and {len(names) - 1} more"
+        joined = names[0][:NAME_MAX - len(more)] + more
+    return Area(geometry=geometry, name=joined)
 
 
 def feature_collection(conn: Connection, *, kind: AreaKind | None = None) -> dict[str, Any]:
