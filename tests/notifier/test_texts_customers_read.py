@@ -4,41 +4,22 @@ turning an SMS into UCS-2, and Zalo words where SMS and email have them."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import time_machine
 from sqlalchemy import Engine
 
 from notifier.channels import SmsChannel, ZaloChannel
-from notifier.render import Renderer
-from outages import paths
 from outages.notices import sms_commands
 from outages.settings import Settings
 from outages.timeutil import utcnow
 from tests.notices import helpers as h
+from tests.notifier.test_templates import CONTEXT as TEMPLATE_CONTEXT
+from tests.notifier.test_templates import HANOI, SENT, _at, _renderer
 
-HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def _at(text: str) -> datetime:
-    return datetime.strptime(text, "%H:%M %d/%m/%Y").replace(tzinfo=HANOI)
-
-
-CONTEXT: dict[str, Any] = {
-    "utility": "Dien luc Ha Noi", "hotline": "1900 6769", "area": "Phường Láng Hạ",
-    "reason": "bảo dưỡng", "start": _at("08:00 07/12/2026"), "end": _at("16:30 07/12/2026"),
-    "etr": _at("12:00 07/12/2026"), "restored_at": _at("15:10 07/12/2026"),
-    "reported_at": _at("07:55 07/12/2026"), "unsubscribe_url": None,
-    "expected_end": _at("16:30 07/12/2026"), "next_update": _at("12:30 07/12/2026"),
-    "planned_until": None,
-}
-SENT = _at("09:00 02/12/2026")
-
-
-def _renderer() -> Renderer:
-    return Renderer(paths.templates_dir(), sms_ascii=True, tz=HANOI)
+# The template tests' facts, with the utility named without diacritics.
+CONTEXT: dict[str, Any] = {**TEMPLATE_CONTEXT, "utility": "Dien luc Ha Noi"}
 
 
 # --- 1. Unicode spaces / compatibility characters typed by a dispatcher force UCS-2 -------
