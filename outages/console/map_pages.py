@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine
 from geo import Area, BBox
 from outages.api import bodies
 from outages.api.deps import COORDINATE_DECIMALS, reading
-from outages.console.pages import console_root, render
+from outages.console.pages import console_root, refusal, render
 from outages.console.session import CanDispatch, CanRead, Visitor, engine_of, settings_of
 from outages.enums import INCIDENT_OPEN, OutageKind, Source
 from outages.errors import OutagesError, ValidationError
@@ -85,8 +85,11 @@ class RestoreBody(_Seen):
     area: dict[str, Any] | None = None
 
 
-def refused(exc: OutagesError) -> JSONResponse:
-    return JSONResponse({"detail": exc.message, "field": exc.field,
+def refused(exc: OutagesError, language: str | None = None) -> JSONResponse:
+    """The refusal as JSON; with the visitor's `language`, the detail the page shows ends
+    with the way out its hint names, in that language (as the cut pages show it)."""
+    detail = refusal(exc, language) if language else exc.message
+    return JSONResponse({"detail": detail, "field": exc.field,
                          "errors": [{"field": exc.field, "reason": exc.message}]},
                         status_code=exc.http_status, headers=NO_STORE)
 
@@ -102,11 +105,12 @@ async def _parse(request: Request, model: type[BodyT]) -> BodyT:
         raise ValidationError("the body is not JSON", field="body") from None
 
 
-async def _answer(call: Callable[[], Any], status_code: int = 200) -> Response:
+async def _answer(call: Callable[[], Any], status_code: int = 200,
+                  language: str | None = None) -> Response:
     try:
         result = await run_in_threadpool(call)
     except OutagesError as exc:
-        return refused(exc)
+        return refused(exc, language)
     return JSONResponse(result, status_code=status_code, headers=NO_STORE)
 
 
@@ -321,7 +325,7 @@ async def _incident_action(request: Request, visitor: Visitor, fault_id: int,
         return {"id": fault_id, "status": view.status, "remaining": view.remaining,
                 "warnings": [w.message for w in view.warnings or []]}
 
-    return await _answer(call)
+    return await _answer(call, language=visitor.language)
 
 
 @router.post("/incidents/{fault_id:int}/confirm")

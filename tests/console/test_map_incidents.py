@@ -154,6 +154,8 @@ def test_the_page_sends_the_revision_it_shows(console: Console, page: Any) -> No
     with console.api("dispatcher") as api:
         assert api.post(f"/faults/{fault}/confirm", json={"feeders": ["F1"]}).status_code == 200
     page.get_by_role("button", name="Confirm by area").click()
-    expect(page.locator("#incident-message")).to_contain_text("changed after the page was opened")
+    message = page.locator("#incident-message")
+    expect(message).to_contain_text("changed after the page was opened")
+    expect(message).to_contain_text("The page now shows it as it stands")  # the way out
     page.unroute("**/map/incidents.json")
     expect(page.locator("#restore-forms")).to_be_visible(timeout=15_000)  # shown as it stands
