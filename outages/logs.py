@@ -21,8 +21,9 @@ TEXT_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 
 # A run of 9 to 15 digits, maybe after a '+' and grouped by spaces: phone numbers in E.164
 # or national form. Shorter runs (ids, error codes, counts) are left alone, and so are dates
-# and times (digits joined by '-', ':' or '.').
-_PHONE = re.compile(r"(?<![\w+:.-])\+?\d(?: ?\d){8,14}(?![\w:.-])")
+# and times (digits joined by '-', ':' or '.'); but a '+' number right after a colon
+# ("Number:+84912345678", as providers write it) is one.
+_PHONE = re.compile(r"(?:(?<=:)\+|(?<![\w+:.-])\+?)\d(?: ?\d){8,14}(?![\w:.-])")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 
 

@@ -15,6 +15,7 @@ from outages.logs import JsonFormatter, TextFormatter, mask
     ("call 0912 345 678", "call 0912****78"),
     ("+84 91 234 5678 replied", "+8491*****78 replied"),
     ("mailbox nguyen.van.a@example.vn full", "mailbox n***@example.vn full"),
+    ("Number:+84912345678 is not a mobile", "Number:+8491*****78 is not a mobile"),
 ])
 def test_phone_numbers_and_emails_are_masked(text: str, masked: str) -> None:
     assert mask(text) == masked
@@ -24,6 +25,7 @@ def test_phone_numbers_and_emails_are_masked(text: str, masked: str) -> None:
     "outbox 1234567 to sms: HTTP 400 (code 21211)",
     "next run at: 2026-11-30 21:01:03 UTC", "at 2026-11-30T21:01:02.441+00:00",
     "message SM0d330e69bf9048e284066148c125feaa", "released 12 notices", "1234567.891011",
+    "time:+0700 offset", "id:123456789",
 ])
 def test_ids_codes_dates_and_times_are_left_alone(text: str) -> None:
     assert mask(text) == text
