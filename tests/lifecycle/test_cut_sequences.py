@@ -85,6 +85,17 @@ def test_customer_dropped_and_added_back_before_hearing_so_gets_no_second_announ
 WATCHER = "+84987000001"
 
 
+def _announced(engine: Engine, settings: Settings, ids: list[int]) -> int:
+    """A cut over `ids`, its announcements (customers' and subscribers') sent."""
+    outage = h.add_outage(engine, start=START, end=START + timedelta(hours=8), members=ids)
+    with engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", outage, 1, NOW))
+    with engine.begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.kind == "announcement")
+                     .values(status="sent", sent_at=NOW))
+    return outage
+
+
 def _house_without_a_phone_followed(engine: Engine, settings: Settings,
                                     add_customers: Any) -> int:
     """A cut over three houses, announced to all; the third house has no phone on record
@@ -94,13 +105,7 @@ def _house_without_a_phone_followed(engine: Engine, settings: Settings,
     with engine.begin() as conn:
         conn.execute(update(Customer.__table__).where(Customer.id == ids[2]).values(phone=None))
     subscribe(engine, WATCHER, code="C0000002")
-    outage = h.add_outage(engine, start=START, end=START + timedelta(hours=8), members=ids)
-    with engine.begin() as conn:
-        publish(conn, settings, OutageEvent("cut_created", outage, 1, NOW))
-    with engine.begin() as conn:
-        conn.execute(update(outbox).where(outbox.c.kind == "announcement")
-                     .values(status="sent", sent_at=NOW))
-    return outage
+    return _announced(engine, settings, ids)
 
 
 def test_subscriber_of_a_house_without_a_phone_told_of_the_cut_hears_it_is_cancelled(
@@ -265,12 +270,7 @@ def test_phone_of_a_customer_following_a_neighbour_hears_a_move_once(
         assert conn.execute(Customer.__table__.select().where(Customer.id == ids[0])).one() \
             .phone == phone
     subscribe(engine, phone, code="C0000001")  # follows the parents' house too
-    outage = h.add_outage(engine, start=START, end=START + timedelta(hours=8), members=ids)
-    with engine.begin() as conn:
-        publish(conn, settings, OutageEvent("cut_created", outage, 1, NOW))
-    with engine.begin() as conn:
-        conn.execute(update(outbox).where(outbox.c.kind == "announcement")
-                     .values(status="sent", sent_at=NOW))
+    outage = _announced(engine, settings, ids)
     assert [r.kind for r in h.rows(engine, recipient=phone, kind="announcement")] \
         == ["announcement"]
     later = START + timedelta(days=1)
