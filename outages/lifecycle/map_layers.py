@@ -13,7 +13,7 @@ from sqlalchemy import Connection, func, or_, select
 from outages.enums import CUT_PENDING, INCIDENT_OPEN, OutageKind
 from outages.errors import ValidationError
 from outages.lifecycle import core as lc
-from outages.lifecycle import faults
+from outages.lifecycle import faults, privacy
 from outages.lifecycle.fault_grouping import REPORTS
 from outages.lifecycle.views import counts_by_outage
 from outages.settings import Settings
@@ -75,12 +75,11 @@ def area(conn: Connection, settings: Settings, row: Any, *,
 def _around_few(conn: Connection, settings: Settings, row: Any) -> bool:
     """Whether the incident's area is drawn around fewer callers' homes than
     public.min_count: its proposal, or an automatic area confirmed as it was."""
-    least = settings.public.min_count
     if row.area_geojson:
-        return row.area_points is not None and row.area_points < least
+        return privacy.around_few(row.area_points, settings)
     located = conn.execute(select(func.count()).select_from(REPORTS).where(
         REPORTS.c.outage_id == row.id, REPORTS.c.lon.is_not(None))).scalar_one()
-    return int(located) < least
+    return privacy.around_few(int(located), settings)
 
 
 def reports_layer(conn: Connection, settings: Settings, *, now: datetime | None = None,

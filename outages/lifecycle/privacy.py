@@ -74,11 +74,15 @@ def current_area(area_geojson: str | None, area_points: int | None,
                  settings: Settings) -> dict[str, Any] | None:
     """A current outage's area widened by public.blur_m; none when drawn around fewer
     callers' homes than public.min_count (the districts then say where)."""
-    if area_geojson is None:
-        return None
-    if area_points is not None and area_points < settings.public.min_count:
+    if area_geojson is None or around_few(area_points, settings):
         return None
     return blurred(json.loads(area_geojson), settings.public.blur_m)
+
+
+def around_few(points: int | None, settings: Settings) -> bool:
+    """Whether an area drawn around `points` callers' homes (None: drawn by hand) would
+    place them: fewer than public.min_count."""
+    return points is not None and points < settings.public.min_count
 
 
 def blurred(geometry: Mapping[str, Any], metres: float) -> dict[str, Any]:
