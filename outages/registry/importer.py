@@ -29,6 +29,7 @@ from outages.registry.csvblocks import BlockReader, Lines
 from outages.registry.rows import CODE, COLUMNS, Row, RowChecker
 from outages.registry.sources import REJECTS_COLUMNS, Record, Source, open_source
 from outages.registry.store import BatchWriter, Rows
+from outages.registry.stored_dates import StoredDateCheck, stored_date_check
 from outages.rejects import RejectsFile
 from outages.settings import Settings
 
@@ -108,7 +109,9 @@ def _run(engine: Engine, settings: Settings, source: Source, rejects: _Rejects,
     blocks = BlockReader(path, source) if label == "line" else None
     chunks = blocks.chunks(min(CHECK_CHUNK, size), plain=PLAIN_CHUNK) if blocks else \
         _chunks(source.records, min(CHECK_CHUNK, size))
-    lines = _LinesChecker(ColumnChecker(checker, source.original_header), seen, rejects, result)
+    dates = stored_date_check(engine, source.present)  # None: nothing to read per chunk
+    lines = _LinesChecker(ColumnChecker(checker, source.original_header), seen, rejects, result,
+                          dates)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as pool:
         position = blocks.position if blocks else source.position
         batch = _Batch(writer, source, position, result, progress, pool)
@@ -119,8 +122,10 @@ def _run(engine: Engine, settings: Settings, source: Source, rejects: _Rejects,
                     _add_clean(batch, table, locations, size)
                     continue
                 readable = [raw for _, raw, _, problem in records if problem is None]
-                checked = checker.check_many(readable)  # type: ignore[arg-type]
-                good, where, refusals = _sort_out(records, *checked, seen, label)
+                rows, refused = checker.check_many(readable)  # type: ignore[arg-type]
+                if dates:
+                    refused = dates.refuse_rows(rows, refused)
+                good, where, refusals = _sort_out(records, rows, refused, seen, label)
                 for location, reasons, original in refusals:
                     _reject(rejects, result, original, location, label, "; ".join(reasons))
                 _add_clean(batch, good, where, size)
@@ -149,11 +154,13 @@ def _run(engine: Engine, settings: Settings, source: Source, rejects: _Rejects,
 
 class _LinesChecker:
     """Plain CSV lines checked a column at a time (columnar.py); doubtful rows through
-    RowChecker.check, repeated codes as _sort_out marks them."""
+    RowChecker.check, repeated codes as _sort_out marks them, a lone date against the
+    stored one as the records are."""
 
     def __init__(self, columns: ColumnChecker, seen: dict[str, int], rejects: _Rejects,
-                 result: ImportResult) -> None:
+                 result: ImportResult, dates: StoredDateCheck | None) -> None:
         self.columns, self.seen, self.rejects, self.result = columns, seen, rejects, result
+        self.dates = dates
 
     def check(self, lines: Lines) -> tuple[pa.Table, list[int]]:
         """(good rows as a table in COLUMNS order, their line numbers); refusals written."""
@@ -173,6 +180,9 @@ class _LinesChecker:
                 fixed.append(position)
                 rows.append(row)
                 codes[position] = row[CODE]
+        if self.dates:
+            days = _days(values[self.dates.index], fixed, rows, refused, self.dates.index)
+            refused = self.dates.refuse(codes, days, refused)
         first = lines.first_line
         locations = list(range(first, first + len(lines)))
         refused = _mark_repeats(codes, locations, refused, self.seen, "line")
@@ -187,6 +197,18 @@ class _LinesChecker:
         keep = np.ones(len(lines), dtype=bool)
         keep[list(refused)] = False
         return table.filter(pa.array(keep)), (first + np.flatnonzero(keep)).tolist()
+
+
+def _days(column: pa.Array, fixed: list[int], rows: list[Row], refused: dict[int, list[str]],
+          index: int) -> list[str | None]:
+    """A date column of checked lines: the rows check() fixed take their value, the refused
+    ones None."""
+    days: list[str | None] = column.to_pylist()
+    for position, row in zip(fixed, rows, strict=True):
+        days[position] = row[index]
+    for position in refused:
+        days[position] = None
+    return days
 
 
 def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
