@@ -29,6 +29,10 @@ from tests.support.smtp_server import SmtpServer
 # Every API refusal in the suite is checked for CLI words (see that module).
 pytest_plugins = ("tests.support.refusals",)
 
+# pytest-xdist's workers inherit COLUMNS=80 from the controller; the tests read the CLI's
+# output as a pipe gets it (outages/cli/output.py), with or without workers.
+os.environ.pop("COLUMNS", None)
+
 BACKEND = os.environ.get("OUTAGES_TEST_DB", "sqlite")
 POSTGRES_URL = os.environ.get("OUTAGES_TEST_POSTGRES_URL", "")
 # An ISO time with its offset: every test then starts its (ticking) clock there. `make
