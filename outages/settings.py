@@ -70,13 +70,19 @@ def _str_list(value: Any) -> Any:
     return value
 
 
+# The channels a customer's notices go on: the desk's webhook is none of them, and a
+# preference naming it matched no channel at all (the customer was told nothing).
+CUSTOMER_CHANNELS = tuple(name for name in ChannelName if name != ChannelName.WEBHOOK)
+
+
 def channel_preference(value: str) -> str:
     """A list of channels in order of preference ("zalo, SMS,email"), as stored
     ("zalo,sms,email"); ValueError naming what is wrong."""
     names = [part.strip().lower() for part in value.split(",") if part.strip()]
-    unknown = [name for name in names if name not in tuple(ChannelName)]
+    unknown = [name for name in names if name not in CUSTOMER_CHANNELS]
     if unknown or not names or len(set(names)) != len(names):
-        raise ValueError(f"list each of {', '.join(ChannelName)} at most once, comma-separated"
+        raise ValueError(f"list each of {', '.join(CUSTOMER_CHANNELS)} at most once, "
+                         "comma-separated"
                          + (f" (not {', '.join(unknown)})" if unknown else ""))
     return ",".join(names)
 

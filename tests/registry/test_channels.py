@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from outages.errors import ConfigError
 from outages.registry.importer import import_customers
 from tests.registry.conftest import read_rejects, row
 
@@ -42,3 +45,16 @@ def test_cli_sets_and_clears_the_preference(cli: Any, add_customers: Any) -> Non
     assert refused.exit_code == 2 and "--channels" in refused.stderr
     cleared = json.loads(cli("customers", "update", "C1", "--channels", "", "--json").stdout)
     assert cleared["channels"] is None
+
+
+def test_a_preference_naming_the_desk_webhook_is_refused_not_stored_to_silence_the_customer(
+    cli: Any, add_customers: Any, make_settings: Any,
+) -> None:
+    """"webhook" is the dispatch desk's channel, never a customer's: stored in a preference
+    ("webhook,sms"), it matched none of the customer's channels and every notice of every
+    cut passed the customer by, the SMS they listed too."""
+    add_customers([{"code": "C1", "lon": 105.8, "lat": 21.0, "phone": "+84912345678"}])
+    refused = cli("customers", "update", "C1", "--channels", "webhook,sms")
+    assert refused.exit_code == 2 and "--channels" in refused.stderr, refused.stdout
+    with pytest.raises(ConfigError, match="webhook"):
+        make_settings(OUTAGES_NOTICES_CHANNELS="webhook,sms")
