@@ -34,6 +34,7 @@ from outages.models import FaultReport, Interruption, OutageCustomer
 from outages.notices import desk, sms_commands, subscribers
 from outages.notices.queue import (
     Batch,
+    area_names,
     context,
     due_time,
     next_update,
@@ -289,11 +290,13 @@ def _tell_each_their_window(conn: Connection, settings: Settings, event: OutageE
     known, r = told_of(event.outage_id).subquery(), lc.REVISIONS.c
     revisions = set(conn.execute(select(known.c.revision).distinct()).scalars())
     revisions |= subscribers.told_revisions(conn, event.outage_id)
-    windows = conn.execute(select(r.revision, r.planned_start, r.planned_end).where(
-        r.outage_id == event.outage_id, r.revision.in_(revisions)).order_by(r.revision)).all()
+    every = conn.execute(select(r.revision, r.planned_start, r.planned_end, r.details).where(
+        r.outage_id == event.outage_id).order_by(r.revision)).all()
+    # The area as they heard of it: one renamed since is a place they were never told of.
+    names = area_names([(w.revision, w.details) for w in every], outage.area_name)
     customer = members_t.c.customer_id
-    for revision, start, end in windows:
-        ctx = context(settings, outage, start=start, end=end)
+    for revision, start, end, _ in (w for w in every if w.revision in revisions):
+        ctx = context(settings, outage, start=start, end=end, area=names[revision])
         # The key names the revision told (queue.told_windows reads it to word it again).
         batch = _batch(event, outage, kind, ctx, scope=f"r{event.revision}w{revision}",
                        deadline=min(start, outage.planned_start), ref_at=start)

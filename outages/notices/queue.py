@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from itertools import permutations
-from typing import Any, get_args
+from typing import Any, NamedTuple, get_args
 
 from sqlalchemy import (
     Boolean,
@@ -46,7 +46,7 @@ from notifier.render import Rendered, Renderer
 from notifier.sqltypes import UTCDateTime
 from outages import db, paths
 from outages.enums import NoticeKind, OutageKind
-from outages.models import Customer, Revision
+from outages.models import Customer, Outage, Revision
 from outages.notices import subscribers, unsubscribe
 from outages.registry.optout import ContactFlag
 from outages.settings import Settings, parse_quiet_hours
@@ -366,7 +366,7 @@ def reasons(settings: Settings, outage: Row[Any]) -> PerLanguage:
 
 
 def notice_context(settings: Settings, outage: Row[Any], row: Any,
-                   window: tuple[datetime, datetime | None] | None = None) -> dict[str, Any]:
+                   window: ToldWindow | None = None) -> dict[str, Any]:
     """The context to render an outbox row again (in another language or channel): the
     outage now, the moment the row speaks about (a restoration's or report's time, the end a
     cut ran past), for a notice that the ETR passed when the next word is due, and for one
@@ -379,18 +379,39 @@ def notice_context(settings: Settings, outage: Row[Any], row: Any,
     if row.kind == NoticeKind.FAULT_ACK and outage.etr is not None and outage.etr <= utcnow():
         extra["etr"], extra["end"] = None, outage.planned_end  # no time behind them
     if window is not None:
-        extra["start"], extra["end"] = window
+        extra.update(start=window.start, end=window.end, area=window.area)
     return context(settings, outage, **extra)
 
 
 # Notices naming the window the customer was told, which may no longer be the cut's.
 TOLD_WINDOW = frozenset({NoticeKind.CANCELLED, NoticeKind.NO_LONGER_AFFECTED})
+
+
+class ToldWindow(NamedTuple):
+    """A revision's window, and the area's name then: what a customer told of the cut in
+    that revision knows it by (an area renamed since is not the one they heard of)."""
+
+    start: datetime
+    end: datetime | None
+    area: str | None
+
+
+def area_names(revisions: Sequence[tuple[int, Mapping[str, Any] | None]],
+               current: str | None) -> dict[int, str | None]:
+    """Revision -> the area's name in it, from the (revision, details) of all of an
+    outage's revisions and its name now: a resize that renamed it keeps the name before."""
+    names: dict[int, str | None] = {}
+    name = current
+    for revision, details in sorted(revisions, key=lambda r: r[0], reverse=True):
+        names[revision] = name or None
+        if details and "renamed_from" in details:
+            name = details["renamed_from"]
+    return names
 # Their key's scope, "r<revision>w<revision told>" (planner._tell_each_their_window).
 _TOLD_SCOPE = re.compile(r"r\d+w(\d+)")
 
 
-def told_windows(conn: Connection, rows: Sequence[Any]
-                 ) -> dict[int, tuple[datetime, datetime | None]]:
+def told_windows(conn: Connection, rows: Sequence[Any]) -> dict[int, ToldWindow]:
     """Row id -> the window a cancellation or "no longer affected" among `rows` named: that
     of the revision its key names (older rows: the latest revision, up to the row's,
     starting at its ref_at)."""
@@ -403,17 +424,24 @@ def told_windows(conn: Connection, rows: Sequence[Any]
     if not told:
         return {}
     wanted = [row for row in rows if row.id in told]
-    r = Revision.__table__.c
-    found = conn.execute(select(r.outage_id, r.revision, r.planned_start, r.planned_end).where(
-        r.outage_id.in_({row.outage_id for row in wanted})).order_by(r.revision)).all()
+    r, o = Revision.__table__.c, Outage.__table__.c
+    outages = {row.outage_id for row in wanted}
+    found = conn.execute(select(r.outage_id, r.revision, r.planned_start, r.planned_end,
+                                r.details).where(r.outage_id.in_(outages))
+                         .order_by(r.revision)).all()
+    current = dict(conn.execute(select(o.id, o.area_name).where(o.id.in_(outages))).all())
+    names = {outage: area_names([(f.revision, f.details) for f in found
+                                 if f.outage_id == outage], current.get(outage))
+             for outage in outages}
     windows = {}
     for row in wanted:
-        for outage_id, revision, start, end in found:
+        for outage_id, revision, start, end, _ in found:
             if outage_id != row.outage_id:
                 continue
             if revision == told[row.id] or (told[row.id] is None and start == row.ref_at
                                               and revision <= row.revision):
-                windows[row.id] = (start, end)  # of old rows, the latest such revision wins
+                # Of old rows, the latest such revision wins.
+                windows[row.id] = ToldWindow(start, end, names[outage_id][revision])
     return windows
 
 

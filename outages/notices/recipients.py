@@ -34,6 +34,7 @@ from outages.notices.desk import ETR_PASSING
 from outages.notices.planner import AFTER_START, PRE_START, UNTRUE_WHEN_RESTORED
 from outages.notices.queue import (
     LANGUAGES,
+    ToldWindow,
     channel_flags,
     cost,
     notice_context,
@@ -369,7 +370,7 @@ def _with_footer(settings: Settings, text: Mapping[str, Any], language: str,
 
 
 def _text_or_error(settings: Settings, outage: Row[Any], row: Row[Any], language: str,
-                   window: tuple[datetime, datetime | None] | None) -> dict[str, Any] | str:
+                   window: ToldWindow | None) -> dict[str, Any] | str:
     return _or_error(row, language, lambda: _text(settings, outage, row, language, window))
 
 
@@ -385,7 +386,7 @@ def _or_error(row: Row[Any], language: str,
 
 
 def _text(settings: Settings, outage: Row[Any], row: Row[Any], language: str,
-          window: tuple[datetime, datetime | None] | None) -> dict[str, Any]:
+          window: ToldWindow | None) -> dict[str, Any]:
     rendered = render(settings, row.channel, language, row.kind,
                       notice_context(settings, outage, row, window), now=utcnow())
     return {"subject": rendered.subject, "body": rendered.body, "html": rendered.html,

@@ -281,3 +281,27 @@ def test_phone_of_a_customer_following_a_neighbour_hears_a_move_once(
                  for r in h.rows(engine, recipient=phone, revision=2)
                  if r.kind != "reminder" and r.status == "pending")
     assert new == [("changed", False)], new
+
+
+def test_a_customer_taken_out_when_the_area_is_renamed_hears_of_the_area_they_were_told(
+    engine: Engine, settings: Settings, grid: Any,
+) -> None:
+    """Told "power will be off in Dong Da"; the area is redrawn over Ba Dinh only (renamed
+    so) and they are taken out. "You are no longer part of the power cut in Ba Dinh" speaks
+    of a cut they never heard of and leaves the Dong Da one standing: it must name Dong Da,
+    as queued and as worded again the next day."""
+    cut = cuts.create(engine, settings, area=_area(0, 0, settings), start=START,
+                      end=START + timedelta(hours=4), reason="line work", **ACT)
+    col0 = sorted(_column(engine, 0))
+    [told] = {r.body for r in h.rows(engine, kind="announcement", channel="sms")}
+    assert " Dong Da " in told, told
+    h.mark_sent(engine, kind="announcement", customer_ids=col0, at=NOW)
+    cuts.resize(engine, settings, cut_id=cut.id, area=_area(1, 1, settings), **ACT)
+    gone = [r for r in h.rows(engine, kind="no_longer_affected", channel="sms")]
+    assert {r.customer_id for r in gone} == set(col0)
+    assert all(" Dong Da " in r.body and "Ba Dinh" not in r.body for r in gone), gone[0].body
+    with time_machine.travel(NOW + timedelta(days=1), tick=False), engine.begin() as conn:
+        verdict = recipients.recheck(conn, settings, gone[:1])
+    body = verdict.changes[gone[0].id]["body"]
+    assert " Dong Da " in body and "Ba Dinh" not in body, body
+
