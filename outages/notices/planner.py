@@ -138,7 +138,7 @@ def _tell_as_it_stands(conn: Connection, settings: Settings, event: OutageEvent,
         .scalars())
     knows = select(known.c.customer_id)
     same = knows.where(known.c.revision.in_(this_window))
-    before = previous_start(conn, event.outage_id, event.revision) or start
+    before = _earliest_told(conn, event.outage_id, known) or start
     _announce(conn, settings, event, outage,
               members.where(customer.in_(knows), customer.not_in(same)),
               kind=NoticeKind.CHANGED, deadline=min(before, start), subscribers_of=members,
@@ -230,11 +230,15 @@ def _tell_moved(conn: Connection, settings: Settings, event: OutageEvent, outage
                             among=dropped)
 
 
-def previous_start(conn: Connection, outage_id: int, revision: int) -> datetime | None:
+def _earliest_told(conn: Connection, outage_id: int, known: Table) -> datetime | None:
+    """The earliest start a customer or subscriber knows the cut by: a change must reach
+    them before it. Not the window the change replaces: a move whose notice had not gone
+    yet (replaced by this one) was never told."""
     r = lc.REVISIONS.c
-    query = (select(r.planned_start).where(r.outage_id == outage_id, r.revision < revision)
-             .order_by(r.revision.desc()).limit(1))
-    value: datetime | None = conn.execute(query).scalar()
+    told = set(conn.execute(select(known.c.revision).distinct()).scalars())
+    told |= subscribers.told_revisions(conn, outage_id)
+    value: datetime | None = conn.execute(select(func.min(r.planned_start)).where(
+        r.outage_id == outage_id, r.revision.in_(told))).scalar()
     return value
 
 

@@ -152,6 +152,29 @@ def test_change_notice_in_quiet_hours_still_comes_before_the_old_start(
     assert changed.due_at == NIGHT  # waiting until 07:00 would tell them after 05:30
 
 
+def test_a_second_move_before_the_first_change_went_still_comes_before_the_start_told(
+    engine: Engine, settings: Settings, add_customers: Any,
+) -> None:
+    """Told of a cut at 05:30; at night it is moved to 8 Dec and, before that "changed"
+    went (a backlog, a worker restarting), moved again to 9 Dec. The customer still knows
+    only the 05:30 start: the change must reach them before it, not wait for 07:00 because
+    the window it replaces (8 Dec, never told) starts later."""
+    add_customers(h.customers(1))
+    ids = h.customer_ids(engine)
+    early = datetime(2026, 12, 1, 22, 30, tzinfo=UTC)  # 05:30 local, before quiet hours end
+    outage = h.add_outage(engine, start=early, end=early + timedelta(hours=2), members=ids)
+    _publish(engine, settings, "cut_created", outage, 1)
+    h.mark_sent(engine, kind="announcement", customer_ids=ids, at=NOW)
+    later = START + timedelta(days=1)
+    _at_night(engine, settings, "cut_rescheduled", outage, 2, planned_start=later,
+              planned_end=later + timedelta(hours=2))
+    latest = later + timedelta(days=1)
+    _at_night(engine, settings, "cut_rescheduled", outage, 3, planned_start=latest,
+              planned_end=latest + timedelta(hours=2))
+    [changed] = [r for r in h.rows(engine, kind="changed") if r.status == "pending"]
+    assert changed.revision == 3 and changed.due_at < early, changed.due_at
+
+
 def test_reschedule_tells_those_told_and_announces_the_new_window_to_the_others(
     engine: Engine, settings: Settings, add_customers: Any,
 ) -> None:
