@@ -407,6 +407,8 @@ def area_names(revisions: Sequence[tuple[int, Mapping[str, Any] | None]],
         if details and "renamed_from" in details:
             name = details["renamed_from"]
     return names
+
+
 # Their key's scope, "r<revision>w<revision told>" (planner._tell_each_their_window).
 _TOLD_SCOPE = re.compile(r"r\d+w(\d+)")
 
