@@ -24,11 +24,15 @@ test: $(STAMP)
 	@if [ -n "$$OUTAGES_TEST_POSTGRES_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "OUTAGES_TEST_POSTGRES_URL not set: PostgreSQL run skipped"; fi
 
+# One pytest worker per core and one more: many tests wait on a browser, a worker process or
+# a server, and the extra worker fills that time. TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+
 test-sqlite: $(STAMP)
-	OUTAGES_TEST_DB=sqlite $(BIN)/pytest -q $(PYTEST_ARGS)
+	OUTAGES_TEST_DB=sqlite $(BIN)/pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
-	OUTAGES_TEST_DB=postgres $(BIN)/pytest -q $(PYTEST_ARGS)
+	OUTAGES_TEST_DB=postgres $(BIN)/pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The suite on SQLite with every test's clock starting 30 s before, then 30 s after, local
 # midnight in Hanoi: tests must not depend on the date the wall clock gives.
