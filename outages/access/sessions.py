@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, literal, select, update
 
 from outages.access import passwords
 from outages.access.auth import Principal
@@ -35,6 +35,8 @@ MAX_DELAY = timedelta(minutes=15)
 # Failures older than this are forgotten.
 FAILURE_MEMORY = timedelta(hours=1)
 LANGUAGES = ("vi", "en")
+# Seed of the sign-in locks' hash (_hold), apart from other advisory locks on the database.
+SIGN_IN_LOCKS = 0x516E
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,19 @@ def locked_for(conn: Connection, name: str, address: str) -> timedelta | None:
     return longest if longest > timedelta(0) else None
 
 
+def _hold(conn: Connection, keys: tuple[str, ...]) -> None:
+    """Wait until no other sign-in for the same name or from the same address is between
+    its check and its count (PostgreSQL; on SQLite a write transaction already holds the
+    database's one write lock). Without it, guesses sent at the same moment all pass the
+    check before any failure is counted, and the lock-out never starts. Taken in one order,
+    so two sign-ins sharing a key cannot wait for each other."""
+    if conn.dialect.name != "postgresql":
+        return
+    for key in sorted(keys):
+        conn.execute(select(func.pg_advisory_xact_lock(
+            func.hashtextextended(literal(key), literal(SIGN_IN_LOCKS)))))
+
+
 def _count_failure(conn: Connection, key: str) -> None:
     now = utcnow()
     row = conn.execute(select(_f.failures, _f.last_at).where(_f.key == key)).one_or_none()
@@ -95,6 +110,7 @@ def sign_in(conn: Connection, settings: Settings, *, name: str, password: str,
             address: str, language: str | None = None) -> SignIn:
     """Check the password (unless locked out) and open a session. A failure counts against
     both the name and the address; success clears the name's count."""
+    _hold(conn, _keys(name, address))
     wait = locked_for(conn, name, address)
     if wait is not None:
         return SignIn(wait=wait)

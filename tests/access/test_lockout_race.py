@@ -1,0 +1,58 @@
+"""Guesses sent at the same moment meet the sign-in lock-out as if sent one after another."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from outages import db
+from outages.access import passwords, sessions
+from outages.models import SignInFailure
+
+GUESSES = 10
+
+
+def test_parallel_guesses_are_checked_no_more_often_than_one_after_another(
+    cli: Any, engine: Engine, settings: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cli("users", "add", "lan.nguyen", "--role", "dispatcher")
+    cli("users", "passwd", "lan.nguyen", "--password-stdin", input="a long passphrase\n")
+    checked = []
+    verify = passwords.verify
+
+    def slow_verify(*args: Any, **kwargs: Any) -> Any:
+        checked.append(1)
+        time.sleep(0.05)  # argon2 takes its time; every guess is in flight together
+        return verify(*args, **kwargs)
+
+    monkeypatch.setattr(passwords, "verify", slow_verify)
+    start = threading.Barrier(GUESSES)
+    failures: list[BaseException] = []
+
+    def guess(n: int) -> None:
+        try:
+            start.wait()
+            with db.write_transaction(engine) as conn:
+                sessions.sign_in(conn, settings, name="lan.nguyen", password=f"guess {n}",
+                                 address=f"10.0.0.{n}")
+        except BaseException as exc:  # a failure in a thread must fail the test
+            failures.append(exc)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(GUESSES)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+    # The first FREE_FAILURES guesses are checked; the rest find the name locked.
+    assert len(checked) == sessions.FREE_FAILURES
+    with engine.connect() as conn:
+        counted = conn.execute(select(SignInFailure.failures)
+                               .where(SignInFailure.key == "user:lan.nguyen")).scalar_one()
+        assert counted == sessions.FREE_FAILURES
+        assert conn.execute(select(func.count()).select_from(SignInFailure)).scalar_one() \
+            == 1 + sessions.FREE_FAILURES  # the name, and each address that guessed
