@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.support.twilio_server import TwilioServer
 from tests.support.webhook_server import WebhookReceiver, webhook_receiver
+from tests.support.zalo_server import APP_ID, SECRET_KEY, ZaloServer
 
 TWILIO_SID = "AC" + "0" * 32
 DESK_SECRET = "desk-webhook-secret"
@@ -36,3 +39,21 @@ def receiver() -> Iterator[WebhookReceiver]:
     """The dispatch desk's webhook receiver, checking signatures made with DESK_SECRET."""
     with webhook_receiver(DESK_SECRET) as server:
         yield server
+
+
+@pytest.fixture
+def zalo() -> Iterator[ZaloServer]:
+    server = ZaloServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def zalo_env(zalo: ZaloServer, tmp_path: Path) -> dict[str, str]:
+    return {
+        "OUTAGES_ZALO_APP_ID": APP_ID, "OUTAGES_ZALO_SECRET_KEY": SECRET_KEY,
+        "OUTAGES_ZALO_REFRESH_TOKEN": "refresh-0", "OUTAGES_ZALO_API_URL": zalo.url,
+        "OUTAGES_ZALO_OAUTH_URL": zalo.url,
+        "OUTAGES_ZALO_TOKEN_STORE": str(tmp_path / "zalo-token.json"),
+        "OUTAGES_ZALO_TEMPLATES": json.dumps({"fault_ack": {"vi": "290001", "en": "290002"}}),
+    }

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from outages.notices import delivery
 from outages.settings import Settings
 from tests.notices import helpers as h
 from tests.support.twilio_server import TwilioServer
-from tests.support.zalo_server import APP_ID, SECRET_KEY, ZaloServer
+from tests.support.zalo_server import ZaloServer
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi
 
@@ -28,24 +27,6 @@ NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi
 def _frozen() -> Iterator[None]:
     with time_machine.travel(NOW, tick=True):
         yield
-
-
-@pytest.fixture
-def zalo() -> Iterator[ZaloServer]:
-    server = ZaloServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def zalo_env(zalo: ZaloServer, tmp_path: Path) -> dict[str, str]:
-    return {
-        "OUTAGES_ZALO_APP_ID": APP_ID, "OUTAGES_ZALO_SECRET_KEY": SECRET_KEY,
-        "OUTAGES_ZALO_REFRESH_TOKEN": "refresh-0", "OUTAGES_ZALO_API_URL": zalo.url,
-        "OUTAGES_ZALO_OAUTH_URL": zalo.url,
-        "OUTAGES_ZALO_TOKEN_STORE": str(tmp_path / "zalo-token.json"),
-        "OUTAGES_ZALO_TEMPLATES": json.dumps({"fault_ack": {"vi": "290001", "en": "290002"}}),
-    }
 
 
 def _fault(engine: Engine, settings: Settings, at: datetime = NOW) -> int:
