@@ -191,6 +191,14 @@ def _json_time(value: object) -> str:
     raise TypeError(f"{value!r} cannot be recorded (a naive or unknown value)")
 
 
+def by_keys(conn: Connection, keys: Iterable[str]) -> list[Row[Any]]:
+    """The id, key, status and last error code of the rows queued under `keys`."""
+    o = outbox.c
+    query: Select[Any] = select(o.id, o.key, o.status, o.last_error_code).where(
+        o.key.in_(sorted(keys)))
+    return list(conn.execute(query).all())
+
+
 def rewrite(conn: Connection, changes: Mapping[int, Mapping[str, Any]], *,
             now: datetime) -> list[Row[Any]]:
     """Give claimed rows a new recipient, language or text (the customer's contact changed

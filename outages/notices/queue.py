@@ -302,6 +302,12 @@ def _queue(conn: Connection, settings: Settings, batch: Batch, members: Any,
     return total
 
 
+def channel_key(key: str, channel: str) -> str:
+    """A customer's notice key ("<outage>:<scope>:<kind>:<customer>:<channel>", as _select
+    builds it) for the same notice on `channel`."""
+    return f"{key.rpartition(':')[0]}:{channel}"
+
+
 def _select(settings: Settings, batch: Batch, channel: str,
             texts: Mapping[tuple[str, str], Rendered], *, due: datetime, urgent: bool,
             now: datetime, source: Any = customers) -> Any:

@@ -2,10 +2,11 @@
 is sent.
 
 Rows are written when an outage changes, maybe days before they fall due. By then the customer
-may have opted out, changed their number or language, or the provider may have refused the
-address for another notice. The customer's current contact, flags and language decide: a row
-the customer may no longer receive is skipped with the flag that bars it, a row whose address
-or language changed goes to the new address, rendered again in the new language.
+may have opted out, changed their number, language or channels, or the provider may have
+refused the address for another notice. The customer's current contact, flags and language
+decide: a row the customer may no longer receive is skipped with the flag that bars it, a row
+whose address or language changed goes to the new address, rendered again in the new
+language; their channels decide as notices.preference says.
 
 The planner skips the notices a change makes untrue when it happens; a row in flight then
 (claimed by a worker that died, or an email queued because its SMS failed) comes back later,
@@ -29,7 +30,7 @@ from notifier.render import Rendered
 from outages import db
 from outages.enums import CutStatus, NoticeKind
 from outages.lifecycle import core as lc
-from outages.notices import subscribers
+from outages.notices import preference, subscribers
 from outages.notices.desk import ETR_PASSING
 from outages.notices.planner import AFTER_START, PRE_START, UNTRUE_WHEN_RESTORED
 from outages.notices.queue import (
@@ -62,9 +63,10 @@ SMS_OPT_OUT = "sms_opt_out"  # as the customers' flag reads
 
 
 def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> Recheck:
-    """The verdict on claimed `rows`: one read of their customers' current contact, one of
+    """The verdict on claimed `rows`: one read of their customers' current contact and
+    channels, one of
     their outages' state (and one of the outages to render again, when a language changed)."""
-    found = _customers(conn, rows)
+    found = _customers(conn, settings, rows)
     by_id = {c.id: c for c in found}
     # A text to a caller without an account is barred when an account with that number is.
     phone_bars = {c.phone: flag for c in found for flag in channel_flags(ChannelName.SMS)
@@ -98,6 +100,8 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
         if change:
             changes[row.id] = change
     skip |= untrue(conn, [row for row in rows if row.id not in skip], followed)
+    skip |= preference.channel_changed(
+        conn, settings, [row for row in rows if row.id not in skip], by_id, skip)
     for row in _etr_moved(conn, [row for row in rows if row.id not in skip]):
         changes.setdefault(row.id, {}).setdefault("language", row.language)
     not_ready = _render_again(conn, settings, [row for row in rows if row.id not in skip],
@@ -271,14 +275,16 @@ def barred(channel: str, customer: Row[Any]) -> str | None:
     return next((flag for flag in channel_flags(channel) if getattr(customer, flag)), None)
 
 
-def _customers(conn: Connection, rows: Sequence[Row[Any]]) -> list[Row[Any]]:
+def _customers(conn: Connection, settings: Settings,
+               rows: Sequence[Row[Any]]) -> list[Row[Any]]:
     c = lc.CUSTOMERS.c
     ids = {row.customer_id for row in rows if row.customer_id is not None}
     phones = {row.recipient for row in rows
               if row.customer_id is None and row.channel == ChannelName.SMS}
     flags = sorted({flag for channel in REGISTRY for flag in channel_flags(channel)})
     contacts = sorted({kind.contact for kind in REGISTRY.values()})
-    query = select(c.id, c.language, *(c[name] for name in (*contacts, *flags))).where(
+    query = select(c.id, c.language, *(c[name] for name in (*contacts, *flags)),
+                   *preference.columns(settings)).where(
         or_(db.among(conn, c.id, ids), db.among(conn, c.phone, phones)))
     return list(conn.execute(query).all())
 

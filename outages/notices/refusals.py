@@ -34,6 +34,9 @@ from outages.timeutil import utcnow
 
 log = logging.getLogger("outages.notices.delivery")
 ON_SEND = "refused by the provider on send"
+# A customer's notice skipped at send time because they no longer prefer its channel
+# (notices.preference).
+CHANNEL_CHANGED = "channel_changed"
 
 
 def refused(conn: Connection, settings: Settings,
@@ -122,5 +125,5 @@ def fall_back(conn: Connection, settings: Settings, rows: Sequence[Row[Any]], *,
                           kind, outage_id, len(ids), row.channel, to)
             continue
         savepoint.commit()
-        log.info("%s: %d %s failures fell back to %s (%d queued)", kind, len(ids),
+        log.info("%s: %d %s notices fell back to %s (%d queued)", kind, len(ids),
                  rows[0].channel, to, queued)
