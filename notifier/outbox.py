@@ -199,6 +199,22 @@ def by_keys(conn: Connection, keys: Iterable[str]) -> list[Row[Any]]:
     return list(conn.execute(query).all())
 
 
+def revive(conn: Connection, keys: Iterable[str], *, skipped_as: str,
+           now: datetime) -> int:
+    """Make the rows under `keys` that were skipped as `skipped_as` pending again, due at
+    once: the reason they were skipped for no longer holds. They were skipped when claimed,
+    a claim not counted as an attempt."""
+    o = outbox.c
+    stmt = (
+        update(outbox)
+        .where(o.key.in_(sorted(keys)), o.status == OutboxStatus.SKIPPED,
+               o.last_error_code == skipped_as)
+        .values(status=PENDING, due_at=now, first_due_at=_FIRST_DUE, claimed_by=None,
+                last_error_code=None, attempts=o.attempts - 1, updated_at=now)
+    )
+    return conn.execute(stmt).rowcount or 0
+
+
 def rewrite(conn: Connection, changes: Mapping[int, Mapping[str, Any]], *,
             now: datetime) -> list[Row[Any]]:
     """Give claimed rows a new recipient, language or text (the customer's contact changed

@@ -83,10 +83,13 @@ def _moved(row: Row[Any], customers: Mapping[int, Row[Any]]) -> bool:
 
 def _siblings(conn: Connection, rows: Sequence[Row[Any]], wanted: Mapping[int, list[str]],
               skip: Mapping[int, str]) -> dict[str, _Sibling]:
-    """Key -> what became of the notices of `rows` on the channels `wanted` for each."""
+    """Key -> what became of the notices of `rows` on the channels `wanted` for each. One
+    skipped there for the preference of the time does not count: a fallback revives it."""
     keys = {channel_key(row.key, ch) for row in rows for ch in wanted[row.id]}
     found: dict[str, _Sibling] = {}
     for row in outbox.by_keys(conn, keys):
+        if row.status == OutboxStatus.SKIPPED and row.last_error_code == CHANNEL_CHANGED:
+            continue
         heard = row.status in _HEARD and row.id not in skip
         found[row.key] = _Sibling.HEARD if heard else _Sibling.LOST
     return found

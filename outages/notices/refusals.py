@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, update
 from sqlalchemy.exc import DBAPIError
 
+from notifier import outbox
 from notifier.channels import REGISTRY, DeliveryError
 from notifier.enums import BARS_ADDRESS, ChannelName, Outcome
 from outages import db
@@ -20,6 +21,7 @@ from outages.enums import Source
 from outages.lifecycle import core as lc
 from outages.notices.queue import (
     Batch,
+    channel_key,
     contact_flag,
     notice_context,
     pressing,
@@ -35,7 +37,7 @@ from outages.timeutil import utcnow
 log = logging.getLogger("outages.notices.delivery")
 ON_SEND = "refused by the provider on send"
 # A customer's notice skipped at send time because they no longer prefer its channel
-# (notices.preference).
+# (notices.preference); a fallback to that channel brings it back.
 CHANNEL_CHANGED = "channel_changed"
 
 
@@ -95,9 +97,13 @@ def fall_back(conn: Connection, settings: Settings, rows: Sequence[Row[Any]], *,
     """Queue the same notices on channel `to` for the customers it reaches (an SMS that
     failed for good goes by email, a Zalo message by SMS). The new row's key is the failed
     one's with the other channel's name, the key that channel's notice has anyway, so a
-    customer who already has it there gets nothing twice."""
+    customer who already has it there gets nothing twice. One skipped there because the
+    customer no longer preferred that channel is made pending again."""
     groups: dict[tuple[int, int, str, str, datetime], list[int]] = defaultdict(list)
     example: dict[tuple[int, int, str, str, datetime], Row[Any]] = {}
+    outbox.revive(conn, {channel_key(row.key, to) for row in rows
+                         if row.customer_id is not None and row.outage_id is not None},
+                  skipped_as=CHANNEL_CHANGED, now=utcnow())
     for row in rows:
         if row.customer_id is None or row.outage_id is None:
             continue

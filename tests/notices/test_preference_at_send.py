@@ -121,6 +121,24 @@ def test_a_reminder_queued_on_the_channel_kept_goes_there_alone(
                                           ("sms", "sent", None)]
 
 
+def test_switching_back_before_the_reminder_went_sends_it_on_the_first_channel(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    tmp_path: Path,
+) -> None:
+    """Text, then email, then text again while the email queued for the change waits: the
+    text skipped for the change is sent after all, and the email is not."""
+    settings = _settings(make_settings, tmp_path)
+    add_customers(h.customers(1, email=True))
+    _announce(engine, settings)
+    _switch(engine, settings, "email")
+    _drain(engine, settings, REMINDER_DUE, rounds=1)
+    assert sorted(_reminders(engine)) == [("email", "pending", None),
+                                          ("sms", "skipped", "channel_changed")]
+    _switch(engine, settings, "sms")
+    _drain(engine, settings, REMINDER_DUE + timedelta(minutes=1))
+    assert _sent(tmp_path, "reminder") == [("sms", PHONE)]
+
+
 def test_a_text_that_failed_for_good_still_falls_back_to_email(
     engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
     tmp_path: Path, twilio: TwilioServer, twilio_env: dict[str, str],
