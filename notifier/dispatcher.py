@@ -257,7 +257,9 @@ class Dispatcher:
         handled = 0
         while not self.stopping:
             count = self.run_once()
-            if not count:
+            # A full claim left with nothing to send (every row skipped, held or superseded)
+            # has left the due rows: the ones behind it go now, not at the next poll.
+            if not count and not self.more_due:
                 break
             handled += count
         return handled

@@ -479,3 +479,23 @@ def test_a_start_notice_held_past_the_cuts_expected_end_is_not_sent(
     assert "09:00" in told
     skipped = [r for r in h.rows(engine, kind="started") if r.status == "skipped"]
     assert [(r.customer_id, r.last_error_code) for r in skipped] == [(ids[0], "end_passed")]
+
+
+def test_a_claim_skipped_whole_does_not_end_the_drain_while_more_is_due(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], frozen: Any,
+) -> None:
+    """The first claim holds only notices the recipients may no longer receive: the rows
+    due behind it still go in the same drain, not at the worker's next poll."""
+    settings = make_settings(**twilio_env, OUTAGES_NOTICES_CHANNELS="sms",
+                             OUTAGES_WORKER_CLAIM_BATCH="3")
+    add_customers(h.customers(6))
+    ids = h.customer_ids(engine)
+    _announce_cut(engine, settings, ids)
+    for code in ("C0000000", "C0000001", "C0000002"):  # claimed first, by id
+        _update(engine, settings, code, sms_opt_out=True)
+    _drain(engine, settings, NOW)
+    announced = {r.customer_id: (r.status, r.last_error_code)
+                 for r in h.rows(engine, kind="announcement")}
+    assert announced == {**{i: ("skipped", "sms_opt_out") for i in ids[:3]},
+                         **{i: ("sent", None) for i in ids[3:]}}
