@@ -34,7 +34,7 @@ from outages.lifecycle import privacy
 from outages.lifecycle.results import CurrentOutage, PublicCut
 from outages.models import Customer, FaultReport, Interruption, Outage, OutageCustomer
 from outages.settings import Settings
-from outages.timeutil import iso_local, local_day_bounds
+from outages.timeutil import iso_local, local_day_bounds, utcnow
 
 _o = Outage.__table__.c
 _oc = OutageCustomer.__table__.c
@@ -196,9 +196,15 @@ def district_counts(conn: Connection, outages: Sequence[Any]) -> dict[int, dict[
     return defaultdict(dict, {row.id: _COUNTS.get(_key(conn, row), {}) for row in outages})
 
 
+def expected_back(expected: datetime | None, now: datetime) -> datetime | None:
+    """When power is expected back, as the public may read it: a time already passed is
+    expected no more (not yet known), as the notices and the TINH TRANG reply say."""
+    return expected if expected is not None and expected > now else None
+
+
 def current_outages(conn: Connection, settings: Settings) -> list[CurrentOutage]:
     """Outages with power off now: running cuts and open faults, with area and ETR."""
-    tz = settings.tz
+    tz, now = settings.tz, utcnow()
     rows = conn.execute(
         select(_o.id, _o.public_ref, _o.revision, _o.created_at, _o.kind, _o.status,
                _o.area_name, _o.area_geojson, _o.area_points, _o.reason, _o.cause,
@@ -215,7 +221,7 @@ def current_outages(conn: Connection, settings: Settings) -> list[CurrentOutage]
                       district_counts=privacy.district_counts(counts[row.id], settings),
                       reason=row.reason if row.kind == OutageKind.PLANNED else row.cause,
                       started=iso_local(row.actual_start or row.planned_start, tz),
-                      etr=iso_local(row.etr or row.planned_end, tz))
+                      etr=iso_local(expected_back(row.etr or row.planned_end, now), tz))
         for row in rows
     ]
 

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, and_, func, or_, select
 from outages.enums import CutStatus, OutageKind
 from outages.lifecycle import core as lc
 from outages.lifecycle import privacy
-from outages.lifecycle.public import POWER_OFF, district_counts, district_names
+from outages.lifecycle.public import POWER_OFF, district_counts, district_names, expected_back
 from outages.models import Customer, Outage, OutageCustomer, Revision
 from outages.settings import Settings
 
@@ -133,7 +133,8 @@ def items(conn: Connection, settings: Settings, *, now: datetime,
     counts.update(_cancelled_counts(conn, [row for row in rows
                                            if row.status == CutStatus.CANCELLED]))
     history = _history(conn, [row.id for row in rows])
-    return [_item(settings, row, counts[row.id], history.get(row.id, [])) for row in rows]
+    return [_item(settings, row, counts[row.id], history.get(row.id, []), now)
+            for row in rows]
 
 
 def _cancelled_counts(conn: Connection, rows: Sequence[Any]) -> dict[int, dict[str, int]]:
@@ -173,8 +174,11 @@ def for_customer(conn: Connection, found: Sequence[FeedItem], code: str) -> list
 
 
 def _item(settings: Settings, row: Any, counts: dict[str, int],
-          history: list[tuple[int, datetime]]) -> FeedItem:
+          history: list[tuple[int, datetime]], now: datetime) -> FeedItem:
     planned = row.kind == OutageKind.PLANNED
+    etr = row.etr or (row.planned_end if planned else None)
+    if row.status in POWER_OFF:  # power is off now: a time gone by is expected no more
+        etr = expected_back(etr, now)
     if planned and row.status != CutStatus.IN_PROGRESS:
         area = privacy.planned_area(row.area_geojson)
     else:  # power is off now: the area is blurred (or left out)
@@ -183,7 +187,7 @@ def _item(settings: Settings, row: Any, counts: dict[str, int],
         ref=row.public_ref, kind=row.kind, status=row.status, area_name=row.area_name,
         reason=row.reason, reason_en=row.reason_en, cause=row.cause,
         start=row.actual_start or row.planned_start, end=row.planned_end,
-        etr=row.etr or (row.planned_end if planned else None),
+        etr=etr,
         districts=sorted(counts), area=area,
         customers_affected=privacy.total_count(counts, settings),
         revision=int(row.revision), created=row.created_at, updated=row.updated_at,
