@@ -45,7 +45,7 @@ from notifier.enums import BARS_ADDRESS, ChannelName, OutboxStatus, Outcome
 from notifier.render import Rendered, Renderer
 from notifier.sqltypes import UTCDateTime
 from outages import db, paths
-from outages.enums import NoticeKind, OutageKind
+from outages.enums import ETR_STATED, NoticeKind, OutageKind
 from outages.models import Customer, Outage, Revision
 from outages.notices import subscribers, unsubscribe
 from outages.registry.optout import ContactFlag
@@ -382,7 +382,7 @@ def notice_context(settings: Settings, outage: Row[Any], row: Any,
                              "expected_end": row.ref_at}
     if row.kind == NoticeKind.ETR_PASSED:
         extra["next_update"] = next_update(settings, row.due_at)
-    if row.kind == NoticeKind.FAULT_ACK and outage.etr is not None and outage.etr <= utcnow():
+    if row.kind in ETR_STATED and outage.etr is not None and outage.etr <= utcnow():
         extra["etr"], extra["end"] = None, outage.planned_end  # no time behind them
     if window is not None:
         extra.update(start=window.start, end=window.end, area=window.area)

@@ -28,7 +28,7 @@ from notifier.dispatcher import Recheck
 from notifier.enums import ChannelName
 from notifier.render import Rendered
 from outages import db
-from outages.enums import CutStatus, NoticeKind
+from outages.enums import ETR_STATED, CutStatus, NoticeKind
 from outages.lifecycle import core as lc
 from outages.notices import preference, subscribers
 from outages.notices.desk import ETR_PASSING
@@ -170,10 +170,11 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
 
 
 def _etr_moved(conn: Connection, rows: Sequence[Row[Any]]) -> list[Row[Any]]:
-    """Acknowledgements stating an ETR the incident no longer has (it moved while they
-    waited: a retry, quiet hours): worded again, they give the one it has now (none once it
-    has passed, as queue.notice_context words them)."""
-    acks = [row for row in rows if row.kind == NoticeKind.FAULT_ACK and row.outage_id]
+    """Acknowledgements and ETR updates stating an ETR the incident no longer has (it moved
+    while they waited: a retry, quiet hours; or it passed while an update waited out
+    notices.etr_min_interval): worded again, they give the one it has now (none once it has
+    passed, as queue.notice_context words them)."""
+    acks = [row for row in rows if row.kind in ETR_STATED and row.outage_id]
     if not acks:
         return []
     o, now = lc.OUTAGES.c, utcnow()
