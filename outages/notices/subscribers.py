@@ -43,7 +43,7 @@ from notifier.render import Rendered
 from notifier.sqltypes import UTCDateTime
 from notifier.store import outbox as outbox_t
 from outages.enums import NoticeKind
-from outages.models import Customer, OutageCustomer, Revision
+from outages.models import Customer, Interruption, OutageCustomer, Revision
 from outages.registry.subscriptions import SUBSCRIPTIONS, Status
 from outages.settings import Settings
 from outages.timeutil import utcnow
@@ -84,7 +84,8 @@ REVISIONS = Revision.__table__
 def chosen(settings: Settings, batch: Any, members: Any, channel: str) -> Any:
     """Ids of the subscriptions `batch` for `members` reaches on `channel`: one per contact.
     A district is reached when one of `members` lives there and the outage has at least
-    public.min_count houses there (restorations come in steps of any size)."""
+    public.min_count houses there (restorations come in steps of any size); for "restored",
+    once none of the outage's houses there is still out."""
     reached: list[ColumnElement[bool]] = [_s.customer_id.in_(members)]
     if batch.kind not in CUSTOMER_ONLY:
         c, m = _customers, _members
@@ -95,10 +96,22 @@ def chosen(settings: Settings, batch: Any, members: Any, channel: str) -> Any:
         many = (select(c.district).join(OutageCustomer.__table__, m.customer_id == c.id)
                 .where(m.outage_id == batch.outage_id, covered, c.district.is_not(None))
                 .group_by(c.district).having(func.count() >= settings.public.min_count))
-        reached.append(and_(_s.district.in_(here), _s.district.in_(many)))
+        district = and_(_s.district.in_(here), _s.district.in_(many))
+        if batch.kind == NoticeKind.RESTORED:  # power is back in the district, not a few houses
+            district = and_(district, _s.district.not_in(_still_out_in(batch.outage_id)))
+        reached.append(district)
     return (select(func.min(_s.id)).where(_s.status == Status.ACTIVE, _s.channel == channel,
                                          or_(*reached))
             .group_by(_s.contact))
+
+
+def _still_out_in(outage_id: int) -> Any:
+    """The districts where a house the outage covers still has no power from it."""
+    c, m, i = _customers, _members, Interruption.__table__.c
+    out = select(i.customer_id).where(i.outage_id == outage_id, i.end_at.is_(None))
+    return (select(c.district).join(OutageCustomer.__table__, m.customer_id == c.id)
+            .where(m.outage_id == outage_id, m.dropped_revision.is_(None),
+                   m.customer_id.in_(out), c.district.is_not(None)))
 
 
 def queue(conn: Connection, settings: Settings, batch: Any, members: Any, *,
