@@ -328,17 +328,19 @@ def told_near(*, outage_id: int, kinds: Sequence[str], at: datetime, within: tim
 
 
 def told_between(*, outage_id: int, kinds: Sequence[str], since: datetime,
-                 until: datetime | None = None, timed_kinds: Sequence[str] = ()) -> Select[Any]:
+                 until: datetime | None = None, timed_kinds: Sequence[str] = (),
+                 revision_below: int | None = None) -> Select[Any]:
     """The customers a notice of `kinds` (or of `timed_kinds`, when it stated a time) about
-    the outage went to, or is due to go to, after `since` and by `until` (if given): a
-    select of (customer_id, at) with the latest such moment."""
+    the outage (before `revision_below`) went to, or is due to go to, after `since` and by
+    `until` (if given): a select of (customer_id, at) with the latest such moment."""
     o = outbox.c
     at = func.coalesce(o.sent_at, o.due_at)
     counted = or_(o.kind.in_(list(kinds)),
                   and_(o.kind.in_(list(timed_kinds)), o.ref_at.is_not(None)))
     return (select(o.customer_id, func.max(at).label("at"))
             .where(o.outage_id == outage_id, counted, o.status.in_(TOLD), at > since,
-                   *([at <= until] if until is not None else []), o.customer_id.is_not(None))
+                   *([at <= until] if until is not None else []), o.customer_id.is_not(None),
+                   *([o.revision < revision_below] if revision_below is not None else []))
             .group_by(o.customer_id))
 
 

@@ -462,13 +462,17 @@ def _queue_etr_update(conn: Connection, settings: Settings, event: OutageEvent,
     `notices.etr_min_interval` get it once that interval has passed for all of them."""
     now, notices = utcnow(), settings.notices
     c = members_t.c.customer_id
+    # What each heard before this change: the groups below are queries run again for each
+    # statement (the subscribers' after the customers'), and would otherwise find this
+    # very update, just queued, and leave the subscribers out.
     close = outbox.told_near(outage_id=event.outage_id, kinds=ETR_STATED, at=outage.etr,
-                             within=notices.etr_change_min)
+                             within=notices.etr_change_min, revision_below=event.revision)
     targets = still_out(conn, event.outage_id).where(c.not_in(close))
     recent = outbox.told_between(outage_id=event.outage_id,
                                  since=now - notices.etr_min_interval, until=now,
                                  kinds=(NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED),
-                                 timed_kinds=(NoticeKind.FAULT_ACK,)).subquery()
+                                 timed_kinds=(NoticeKind.FAULT_ACK,),
+                                 revision_below=event.revision).subquery()
     ctx = context(settings, outage)
     batch = _batch(event, outage, NoticeKind.ETR_UPDATE, ctx, ref_at=outage.etr)
     queue(conn, settings, batch, targets.where(c.not_in(select(recent.c.customer_id))), now=now)
