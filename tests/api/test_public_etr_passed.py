@@ -4,8 +4,10 @@ reply do, instead of a time already behind the reader."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from xml.etree import ElementTree as ET
 
+from outages.api.public.feed_formats import CAP
 from outages.timeutil import utcnow
 from tests.api.conftest import add_outage, square
 
@@ -30,3 +32,21 @@ def test_the_public_page_says_not_yet_known_for_a_passed_etr(client, engine, peo
     row = page[page.index('id="outages"'):]
     row = row[:row.index("</table>")]
     assert "Doi Can" in row and "not yet known" in row
+
+
+def test_cap_does_not_let_an_alert_expire_while_power_is_still_off(client, engine,
+                                                                    people) -> None:
+    """A cut running past its planned end: CAP readers drop an alert once `expires` is
+    behind them, and the power is still off."""
+    add_outage(engine, customers=[people["PD0003"]], status="in_progress",
+               start=utcnow() - timedelta(hours=5), hours=4, area=square(105.82, 21.035),
+               area_name="Doi Can")
+    add_outage(engine, customers=[people["PD0004"]], status="in_progress",
+               start=utcnow() - timedelta(hours=1), hours=4, area=square(105.83, 21.035),
+               area_name="Kim Ma")
+    alerts = ET.fromstring(client.get("/public/feeds/cap.xml").content)
+    expires = {info.findtext(f"{{{CAP}}}area/{{{CAP}}}areaDesc", "").split(",")[0]:
+               info.findtext(f"{{{CAP}}}expires") for info in alerts.iter(f"{{{CAP}}}info")}
+    assert expires["Doi Can"] is None
+    running = datetime.fromisoformat(expires["Kim Ma"])
+    assert running > utcnow() + timedelta(hours=2)  # the planned end, still ahead

@@ -140,7 +140,9 @@ def _cap_info(alert: ET.Element, item: FeedItem, words: Any, language: str, *,
     add(info, "effective", _cap_time(item.revised or item.updated))
     if item.start is not None:
         add(info, "onset", _cap_time(item.start))
-    expires = item.etr or item.end
+    # With power off, only a time still ahead (the feed leaves out one gone by): readers drop
+    # an alert once `expires` is behind them, and the power is still off.
+    expires = item.etr if item.current else item.etr or item.end
     if expires is not None:
         add(info, "expires", _cap_time(expires))
     add(info, "senderName", str(words.feed_title))
