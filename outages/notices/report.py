@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -12,6 +13,7 @@ from notifier import outbox
 from notifier.channels import REGISTRY
 from notifier.channels.email import UNSUBSCRIBE_URL
 from notifier.enums import ChannelName, OutboxStatus, Outcome
+from notifier.store import outbox as outbox_t
 from outages.enums import NoticeKind, OutageKind
 from outages.errors import NotFound, ValidationError
 from outages.lifecycle import core as lc
@@ -47,8 +49,8 @@ def preview(conn: Connection, settings: Settings, *, outage_id: int, expect: str
     if kind not in KINDS:
         raise ValidationError(f"unknown notice kind {kind!r}: use one of {', '.join(KINDS)}",
                               field="kind")
-    # Worded as if sent now: a preview shows what customers would read at this moment.
-    texts = render_all(settings, kind, context(settings, outage), now=utcnow())
+    texts = render_all(settings, kind, context(settings, outage),
+                       now=_worded_at(conn, outage_id, kind))
     counts = recipients(conn, settings, outage_id)
     languages = [language] if language else list(LANGUAGES)
     messages, total = [], {"messages": 0, "segments": 0, "cost": 0.0}
@@ -74,6 +76,16 @@ def preview(conn: Connection, settings: Settings, *, outage_id: int, expect: str
             total["cost"] += line.cost
     return NoticePreview.model_validate({"outage_id": outage_id, "kind": kind,
                                          "messages": messages, "totals": total})
+
+
+def _worded_at(conn: Connection, outage_id: int, kind: str) -> datetime:
+    """When the notice previewed is worded for: the first one of its kind still waiting to
+    go (a reminder days ahead says "08:00 today", not "on 7 Dec"), else now."""
+    o = outbox_t.c
+    due = conn.execute(select(func.min(o.due_at)).where(
+        o.outage_id == outage_id, o.kind == kind, o.status == OutboxStatus.PENDING)).scalar()
+    now = utcnow()
+    return max(due, now) if due is not None else now
 
 
 def _members(conn: Connection, outage_id: int) -> tuple[npt.NDArray[np.int64], dict[str, int]]:

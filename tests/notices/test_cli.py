@@ -124,3 +124,20 @@ def test_list_shows_what_goes_out_next_first_then_what_went_latest_first(
             for i, (status, due) in enumerate(rows)])
     listed = json.loads(cli("notices", "list", "--limit", "4", "--json").stdout)
     assert [r["recipient"][-1] for r in listed] == ["3", "1", "4", "5"]
+
+
+def test_a_reminder_is_previewed_as_worded_when_it_goes(
+    engine: Engine, settings: Settings, add_customers: Any, cli: Any,
+) -> None:
+    """Six days ahead, the reminder a day before the start says "tomorrow" as queued; the
+    preview shows that text, not one worded six days early."""
+    outage = _cut(engine, settings, add_customers)
+    with engine.connect() as conn:
+        queued = conn.execute(select(outbox.c.body).where(
+            outbox.c.kind == "reminder", outbox.c.channel == "sms", outbox.c.language == "vi")
+            .order_by(outbox.c.due_at, outbox.c.id).limit(1)).scalar_one()
+    result = cli("notices", "preview", "--cut", str(outage), "--kind", "reminder", "--json")
+    assert result.exit_code == 0, result.stderr
+    [sms] = [m for m in json.loads(result.stdout)["messages"]
+             if (m["channel"], m["language"]) == ("sms", "vi")]
+    assert sms["body"] == queued
