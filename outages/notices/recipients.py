@@ -102,8 +102,10 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
     skip |= untrue(conn, [row for row in rows if row.id not in skip], followed)
     skip |= preference.channel_changed(
         conn, settings, [row for row in rows if row.id not in skip], by_id, skip)
-    for row in _etr_moved(conn, [row for row in rows if row.id not in skip]):
-        changes.setdefault(row.id, {}).setdefault("language", row.language)
+    for row_id, (language, etr) in _etr_moved(
+            conn, [row for row in rows if row.id not in skip]).items():
+        changes.setdefault(row_id, {}).setdefault("language", language)
+        changes[row_id]["ref_at"] = etr  # the ETR it now states: what the customer was told
     not_ready = _render_again(conn, settings, [row for row in rows if row.id not in skip],
                               changes)
     return Recheck(skip=skip, not_ready=not_ready,
@@ -169,18 +171,22 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
     return found
 
 
-def _etr_moved(conn: Connection, rows: Sequence[Row[Any]]) -> list[Row[Any]]:
+def _etr_moved(conn: Connection, rows: Sequence[Row[Any]],
+               ) -> dict[int, tuple[str, datetime | None]]:
     """Acknowledgements and ETR updates stating an ETR the incident no longer has (it moved
     while they waited: a retry, quiet hours; or it passed while an update waited out
     notices.etr_min_interval): worded again, they give the one it has now (none once it has
-    passed, as queue.notice_context words them)."""
+    passed, as queue.notice_context words them). Row id -> (its language, that ETR), kept
+    as the row's ref_at: the ETR it told, which later notices go by (told_near, and "ETR
+    passed" in etr_told)."""
     acks = [row for row in rows if row.kind in ETR_STATED and row.outage_id]
     if not acks:
-        return []
+        return {}
     o, now = lc.OUTAGES.c, utcnow()
     etr = {outage_id: at if at is not None and at > now else None for outage_id, at in
            conn.execute(select(o.id, o.etr).where(o.id.in_({r.outage_id for r in acks})))}
-    return [row for row in acks if etr.get(row.outage_id) != row.ref_at]
+    return {row.id: (row.language, etr.get(row.outage_id)) for row in acks
+            if etr.get(row.outage_id) != row.ref_at}
 
 
 def _pairs(conn: Connection, table: Table, rows: Sequence[Row[Any]],

@@ -43,3 +43,22 @@ def test_an_etr_update_due_after_its_etr_does_not_give_that_etr_as_expected(
     assert NOW + timedelta(minutes=20) < now < ETR
     assert not any("du kien co dien lai 10:20" in body for body in sent), sent
     assert "du kien co dien lai chua xac dinh." in sent[0]
+
+
+def test_a_new_etr_close_to_one_the_update_could_not_give_is_still_told(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], clock: time_machine.Traveller,
+) -> None:
+    settings = make_settings(**twilio_env, OUTAGES_NOTICES_ETR_CHANGE_MIN="60m")
+    add_customers(h.customers(1))
+    outage = _incident(engine, settings, h.customer_ids(engine))  # 10:00: told 12:00
+    clock.move_to(NOW + timedelta(minutes=10))  # 10:10: the crew says 10:20
+    _move_etr(engine, settings, outage, 2, NOW + timedelta(minutes=20))
+    clock.move_to(NOW + timedelta(minutes=31))  # the update: "not yet known"
+    _drain(engine, settings)
+    clock.move_to(NOW + timedelta(minutes=40))  # 10:40: 11:10, 50 minutes from 10:20
+    _move_etr(engine, settings, outage, 3, NOW + timedelta(minutes=70))
+    clock.move_to(NOW + timedelta(minutes=62))  # the interval since the update has passed
+    _drain(engine, settings)
+    sent = twilio.bodies_to("+84900000000")[1:]
+    assert len(sent) == 2 and "du kien co dien lai 11:10." in sent[1], sent
