@@ -380,8 +380,8 @@ def notice_context(settings: Settings, outage: Row[Any], row: Any,
     template finds what the planner gave it."""
     extra: dict[str, Any] = {"restored_at": row.ref_at, "reported_at": row.ref_at,
                              "expected_end": row.ref_at}
-    if row.kind == NoticeKind.ETR_PASSED:
-        extra["next_update"] = next_update(settings, row.due_at)
+    if row.kind == NoticeKind.ETR_PASSED:  # the ETR that passed, as the customer was told it
+        extra["etr"], extra["next_update"] = row.ref_at, next_update(settings, row.due_at)
     if row.kind in ETR_STATED and outage.etr is not None and outage.etr <= utcnow():
         extra["etr"], extra["end"] = None, outage.planned_end  # no time behind them
     if window is not None:

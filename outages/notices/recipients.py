@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Row, Table, and_, func, or_, select
@@ -30,7 +31,7 @@ from notifier.render import Rendered
 from outages import db
 from outages.enums import ETR_STATED, CutStatus, NoticeKind
 from outages.lifecycle import core as lc
-from outages.notices import preference, subscribers
+from outages.notices import etr_told, preference, subscribers
 from outages.notices.desk import ETR_PASSING
 from outages.notices.planner import AFTER_START, PRE_START, UNTRUE_WHEN_RESTORED
 from outages.notices.queue import (
@@ -100,12 +101,14 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
         if change:
             changes[row.id] = change
     skip |= untrue(conn, [row for row in rows if row.id not in skip], followed)
+    # Before supersede (the dispatcher's next step): an update this skips for goes out.
+    not_told, told = etr_told.as_told(conn, [row for row in rows if row.id not in skip])
+    skip |= not_told
     skip |= preference.channel_changed(
         conn, settings, [row for row in rows if row.id not in skip], by_id, skip)
-    for row_id, (language, etr) in _etr_moved(
-            conn, [row for row in rows if row.id not in skip]).items():
-        changes.setdefault(row_id, {}).setdefault("language", language)
-        changes[row_id]["ref_at"] = etr  # the ETR it now states: what the customer was told
+    kept = [row for row in rows if row.id not in skip]
+    _about(changes, kept, told)
+    _about(changes, kept, _etr_moved(conn, kept))
     not_ready = _render_again(conn, settings, [row for row in rows if row.id not in skip],
                               changes)
     return Recheck(skip=skip, not_ready=not_ready,
@@ -171,22 +174,30 @@ def untrue(conn: Connection, rows: Sequence[Row[Any]],
     return found
 
 
-def _etr_moved(conn: Connection, rows: Sequence[Row[Any]],
-               ) -> dict[int, tuple[str, datetime | None]]:
+def _etr_moved(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, datetime | None]:
     """Acknowledgements and ETR updates stating an ETR the incident no longer has (it moved
     while they waited: a retry, quiet hours; or it passed while an update waited out
     notices.etr_min_interval): worded again, they give the one it has now (none once it has
-    passed, as queue.notice_context words them). Row id -> (its language, that ETR), kept
-    as the row's ref_at: the ETR it told, which later notices go by (told_near, and "ETR
-    passed" in etr_told)."""
+    passed, as queue.notice_context words them). Row id -> that ETR."""
     acks = [row for row in rows if row.kind in ETR_STATED and row.outage_id]
     if not acks:
         return {}
     o, now = lc.OUTAGES.c, utcnow()
     etr = {outage_id: at if at is not None and at > now else None for outage_id, at in
            conn.execute(select(o.id, o.etr).where(o.id.in_({r.outage_id for r in acks})))}
-    return {row.id: (row.language, etr.get(row.outage_id)) for row in acks
+    return {row.id: etr.get(row.outage_id) for row in acks
             if etr.get(row.outage_id) != row.ref_at}
+
+
+def _about(changes: dict[int, dict[str, Any]], rows: Sequence[Row[Any]],
+           moments: Mapping[int, datetime | None]) -> None:
+    """Rows (id in `moments`) worded again about another moment, kept as their ref_at: the
+    ETR an update now states is the one the customer was told, which later notices go by
+    (told_near, etr_told)."""
+    for row in rows:
+        if row.id in moments:
+            changes.setdefault(row.id, {}).setdefault("language", row.language)
+            changes[row.id]["ref_at"] = moments[row.id]
 
 
 def _pairs(conn: Connection, table: Table, rows: Sequence[Row[Any]],
@@ -334,7 +345,7 @@ def _render_again(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]
     texts: dict[tuple[Any, ...], dict[str, Any] | str] = {}
     not_ready: dict[int, str] = {}
     keywords, windows = _sms_keywords(conn, again), told_windows(conn, again)
-    for row in again:
+    for row in (_as_changed(row, changes[row.id]) for row in again):
         language = changes[row.id]["language"]
         key = (row.outage_id, row.kind, row.channel, language, row.ref_at, row.due_at,
                windows.get(row.id))
@@ -349,6 +360,13 @@ def _render_again(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]
         else:
             changes[row.id].update(text)
     return not_ready
+
+
+def _as_changed(row: Row[Any], change: Mapping[str, Any]) -> Any:
+    """`row` as it will be worded: about the moment `change` gives it, if any."""
+    if "ref_at" not in change:
+        return row
+    return SimpleNamespace(**{**row._mapping, "ref_at": change["ref_at"]})
 
 
 def _sms_keywords(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, str]:
