@@ -318,13 +318,15 @@ def last_ref_per_customer(*, outage_id: int, kinds: Sequence[str],
 
 
 def told_near(*, outage_id: int, kinds: Sequence[str], at: datetime, within: timedelta,
-              revision_below: int | None = None) -> Select[Any]:
+              revision_below: int | None = None, after: datetime | None = None) -> Select[Any]:
     """The customers whose latest notice of `kinds` about the outage (before `revision_below`)
-    spoke of a moment less than `within` from `at`: a select of customer ids."""
+    spoke of a moment less than `within` from `at` (and later than `after`, if given): a
+    select of customer ids."""
     heard = last_ref_per_customer(outage_id=outage_id, kinds=kinds,
                                   revision_below=revision_below).subquery()
-    return select(heard.c.customer_id).where(heard.c.ref_at > at - within,
-                                             heard.c.ref_at < at + within)
+    return select(heard.c.customer_id).where(
+        heard.c.ref_at > at - within, heard.c.ref_at < at + within,
+        *([heard.c.ref_at > after] if after is not None else []))
 
 
 def told_between(*, outage_id: int, kinds: Sequence[str], since: datetime,

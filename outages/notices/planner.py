@@ -465,12 +465,15 @@ def _queue_etr_update(conn: Connection, settings: Settings, event: OutageEvent,
     # What each heard before this change: the groups below are queries run again for each
     # statement (the subscribers' after the customers'), and would otherwise find this
     # very update, just queued, and leave the subscribers out.
+    # An ETR told that has passed is no reason to keep quiet: its passing promised the next
+    # word, and this is it (so that notice does not hold it back for etr_min_interval either).
     close = outbox.told_near(outage_id=event.outage_id, kinds=ETR_STATED, at=outage.etr,
-                             within=notices.etr_change_min, revision_below=event.revision)
+                             within=notices.etr_change_min, revision_below=event.revision,
+                             after=now)
     targets = still_out(conn, event.outage_id).where(c.not_in(close))
     recent = outbox.told_between(outage_id=event.outage_id,
                                  since=now - notices.etr_min_interval, until=now,
-                                 kinds=(NoticeKind.ETR_UPDATE, NoticeKind.ETR_PASSED),
+                                 kinds=(NoticeKind.ETR_UPDATE,),
                                  timed_kinds=(NoticeKind.FAULT_ACK,),
                                  revision_below=event.revision).subquery()
     ctx = context(settings, outage)

@@ -126,3 +126,22 @@ def test_a_subscriber_is_not_told_an_etr_passed_that_their_update_did_not_give(
     heard = twilio.bodies_to(WATCHER)
     assert len(heard) == 2 and "du kien co dien lai chua xac dinh." in heard[1], heard
     assert not any("10:20" in body for body in heard)
+
+
+def test_a_new_etr_close_to_one_that_passed_is_told(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], clock: time_machine.Traveller,
+) -> None:
+    """Told 12:00, then at 12:00 that it passed and a next word is coming: a new ETR of
+    12:20 is that word, though it lies within notices.etr_change_min of the 12:00 told."""
+    settings = make_settings(**twilio_env)
+    add_customers(h.customers(1))
+    outage = _incident(engine, settings, h.customer_ids(engine))  # 10:00: told 12:00
+    clock.move_to(ETR + timedelta(seconds=1))
+    _drain(engine, settings)
+    clock.move_to(ETR + timedelta(minutes=5))  # 12:05: the crew says 12:20
+    _move_etr(engine, settings, outage, 2, ETR + timedelta(minutes=20))
+    clock.move_to(ETR + timedelta(minutes=6))
+    _drain(engine, settings)
+    sent = _after_ack(twilio)
+    assert len(sent) == 2 and "12:00" in sent[0] and "12:20" in sent[1], sent
