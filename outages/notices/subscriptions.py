@@ -308,7 +308,9 @@ def by_link(conn: Connection, settings: Settings, token: str) -> Any:
         row = conn.execute(select(store.SUBSCRIPTIONS).where(
             store.SUBSCRIPTIONS.c.id == int(given))).first()
     expected = _signature(secret, row.id, row.contact) if row is not None else ""
-    if row is None or not hmac.compare_digest(expected, signature):
+    if row is None or not hmac.compare_digest(
+            # As bytes: a str with a letter from another script would raise.
+            expected.encode(), signature.encode("utf-8", "replace")):
         raise NotFound("this link is not valid (it may be incomplete)", field="token")
     return row
 

@@ -66,7 +66,9 @@ def customer(conn: Connection, settings: Settings, token: str) -> Any:
         row = conn.execute(select(_c.id, _c.code, _c.language, _c.email, _c.email_opt_out)
                            .where(_c.id == int(given_id))).first()
     expected = _signature(secret, row.id, row.email or "") if row is not None else ""
-    if row is None or not row.email or not hmac.compare_digest(expected, signature):
+    if row is None or not row.email or not hmac.compare_digest(
+            # As bytes: a str with a letter from another script would raise.
+            expected.encode(), signature.encode("utf-8", "replace")):
         raise NotFound("this unsubscribe link is not valid (it may be incomplete or out of "
                        "date)", field="token")
     return row

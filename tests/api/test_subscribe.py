@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import time_machine
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 
 from notifier.store import outbox
 from outages.models import AuditEntry, Subscription
@@ -363,6 +363,26 @@ def test_a_stop_link_with_a_digit_from_another_script_is_404(
     quiet = TestClient(client.app, base_url="http://testserver", raise_server_exceptions=False)
     assert quiet.get(f"{path}/%C2%B2.abc").status_code == 404  # "²": a digit, not ASCII
     assert quiet.post(f"{path}/%C2%B2.abc").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/subscribe/stop", "/unsubscribe"])
+def test_a_stop_link_with_a_non_ascii_signature_is_404_like_any_forged_one(
+    make_client: Callable[..., TestClient], engine: Engine, people: dict[str, int], path: str,
+) -> None:
+    client = make_client(OUTAGES_HTTP_PUBLIC_BASE_URL="http://testserver",
+                         OUTAGES_HTTP_LINK_SECRET="a-long-random-test-secret")
+    with engine.begin() as conn:  # a subscriber and a customer with an email, both id 1...
+        conn.execute(insert(Subscription.__table__).values(
+            id=people["PD0001"], channel="email", contact="pd0001@example.vn",
+            target_kind="customer", target="PD0001", keyword="PD0001", language="vi",
+            status="active", via="web", created_at=utcnow()))
+    quiet = TestClient(client.app, base_url="http://testserver", raise_server_exceptions=False)
+    # ...answer a signature with a letter from another script as they answer a wrong one, and
+    # as an id nobody has: a 500 would tell which ids are real.
+    for token in (f"{people['PD0001']}.%C3%A9", f"{people['PD0001']}.abc", "999999.%C3%A9"):
+        assert quiet.get(f"{path}/{token}").status_code == 404
+        assert quiet.post(f"{path}/{token}").status_code == 404
+    assert [s.status for s in _subscriptions(engine)] == ["active"]
 
 
 def test_confirming_requests_made_together_keeps_to_the_most_per_contact(
