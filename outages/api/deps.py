@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine
 
 from outages.access import auth
 from outages.access.auth import Principal
-from outages.api.limits import retry_after
+from outages.api.limits import client_key, retry_after
 from outages.results import Result
 from outages.settings import Settings
 
@@ -131,7 +131,7 @@ def authenticate_first(handler: Handler, dependant: Dependant) -> Handler:
 
 async def public_rate_limit(request: Request) -> None:
     """Count a public request against its client address; 429 with Retry-After when over."""
-    client = request.client.host if request.client else "unknown"
+    client = client_key(request.client.host if request.client else "unknown")
     wait = request.app.state.public_limiter.acquire(client)
     if wait:
         raise HTTPException(429, "too many requests from this address: try again later",

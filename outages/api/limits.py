@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
@@ -109,6 +110,21 @@ class RateLimiter:
             return
         full = self.capacity / self.refill
         self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < full}
+
+
+def client_key(host: str) -> str:
+    """Who a limit counts a request against: an IPv4 address, or an IPv6 address's /64,
+    which one host (a phone on a mobile network, a rented server) holds whole and can draw
+    a new address from for every request."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # an IPv4 client seen through a dual stack
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return host
 
 
 def retry_after(seconds: float) -> str:

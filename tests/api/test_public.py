@@ -4,10 +4,11 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from outages.timeutil import utcnow
-from tests.api.conftest import PEOPLE, add_outage, square
+from tests.api.conftest import BASE, PEOPLE, add_outage, square
 
 
 def ids(engine, found) -> list[int]:
@@ -189,6 +190,20 @@ def test_public_endpoints_are_rate_limited_per_client(make_client) -> None:
     assert limited.get("/").status_code == 429
     # Health checks and the authenticated API are not counted.
     assert limited.get("/healthz").status_code == 200
+
+
+def test_the_rate_limit_counts_one_ipv6_network_as_one_client(make_client) -> None:
+    """An IPv6 host holds a whole /64 (a phone on a mobile network, any rented server): one
+    new address per request must not buy a fresh allowance each time."""
+    app = make_client(OUTAGES_HTTP_PUBLIC_RATE_PER_MINUTE="3").app
+    codes = [TestClient(app, base_url=BASE, client=(f"2001:db8:1:2::{n:x}", 50000))
+             .get("/public/outages").status_code for n in range(1, 5)]
+    assert codes == [200, 200, 200, 429]
+    # Another network, or an IPv4 client, has its own allowance.
+    assert TestClient(app, base_url=BASE, client=("2001:db8:1:3::1", 50000)) \
+        .get("/public/outages").status_code == 200
+    assert TestClient(app, base_url=BASE, client=("203.0.113.7", 50000)) \
+        .get("/public/outages").status_code == 200
 
 
 def test_malformed_public_queries_are_422(client) -> None:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from outages.api.deps import EngineDep, ReadConn, SettingsDep, public_rate_limit
+from outages.api.limits import client_key
 from outages.db import write_transaction
 from outages.errors import NotFound, ValidationError
 from outages.lifecycle import public
@@ -152,9 +153,9 @@ def stop(token: StopToken, request: Request, engine: EngineDep,
 
 def _admit(engine: EngineDep, settings: Settings, request: Request) -> None:
     """Count the request against its client address first, whatever becomes of it."""
+    client = client_key(request.client.host if request.client else "unknown")
     with write_transaction(engine) as conn:
-        subscriptions.admit(conn, settings,
-                            client=request.client.host if request.client else "unknown")
+        subscriptions.admit(conn, settings, client=client)
 
 
 def _form_again(request: Request, engine: EngineDep, settings: Settings, lang: str,
