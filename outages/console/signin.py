@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from outages.access import sessions
 from outages.access.sessions import SignIn
 from outages.api.errors import log_refusal
+from outages.api.limits import client_key
 from outages.console.pages import LANGUAGES, console_root, render, request_language
 from outages.console.session import (
     COOKIE,
@@ -77,7 +78,9 @@ async def sign_in(request: Request, username: Text, password: Text,
                   next: Annotated[str | None, Form(max_length=2000)] = None,
                   ) -> Response:
     await check_csrf(request, request.cookies.get(SIGN_IN_COOKIE, ""))
-    address = request.client.host if request.client else "unknown"
+    # An IPv6 client counts by its /64, as the public limits count it: one host draws a new
+    # address from it at will.
+    address = client_key(request.client.host if request.client else "unknown")
     language = request_language(request, None, settings_of(request))
 
     def attempt() -> SignIn:

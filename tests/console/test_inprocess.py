@@ -74,3 +74,21 @@ def test_failed_notices_by_error_with_contacts_only_for_personal_data(db_url, en
         _sign_in(client, "viewer")
         page = client.get("/console/notices").text
         assert "21211" in page and "+84912000001" not in page
+
+
+def test_wrong_passwords_from_one_ipv6_network_count_as_one_address(db_url,
+                                                                     make_settings) -> None:
+    """A host holds a whole /64 and can guess from a new address each time: the lock-out
+    counts the network, as the public rate limits do."""
+    seed(db_url)
+    answers = []
+    for n in range(6):
+        with TestClient(create_server(make_settings(OUTAGES_WEB_TILE_URL="")),
+                        client=(f"2001:db8:0:7::{n + 1}", 50000)) as client:
+            form = client.get("/console/sign-in?lang=en")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert token
+            answers.append(client.post("/console/sign-in", follow_redirects=False, data={
+                "username": f"nobody{n}", "password": "wrong password",
+                "csrf_token": token.group(1)}).status_code)
+    assert answers == [401] * 4 + [429] * 2
