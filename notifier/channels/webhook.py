@@ -1,15 +1,19 @@
 """Alerts to the dispatch desk's own system: a JSON POST to a URL, signed so the receiver
 knows it came from us.
 
-The signature is HMAC-SHA256 of the exact body bytes with a shared secret, sent as
-`X-Outages-Signature: sha256=<hex>`. `X-Outages-Delivery` carries the outbox key: the same on
-every attempt, so a receiver drops the copy a retry after a lost answer may bring.
+`X-Outages-Delivery` carries the outbox key: the same on every attempt, so a receiver drops
+the copy a retry after a lost answer may bring. `X-Outages-Timestamp` is when this attempt was
+sent (Unix seconds). `X-Outages-Signature: sha256=<hex>` is HMAC-SHA256, with a shared secret,
+of `<timestamp>.<delivery>.` followed by the exact body bytes: a receiver that checks it, refuses
+a timestamp more than a few minutes old and drops repeated deliveries cannot be made to take a
+captured alert again, neither as it was nor under a new delivery key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -20,12 +24,14 @@ from notifier.enums import ChannelName
 
 SIGNATURE_HEADER = "X-Outages-Signature"
 DELIVERY_HEADER = "X-Outages-Delivery"
+TIMESTAMP_HEADER = "X-Outages-Timestamp"
 # Worth another try: the receiver is busy or down, or asks us to slow down.
 TRANSIENT_STATUS = frozenset({408, 425, 429})
 
 
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def signature(secret: str, body: bytes, *, timestamp: int, delivery: str) -> str:
+    signed = f"{timestamp}.{delivery}.".encode() + body
+    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
 class WebhookChannel:
@@ -47,10 +53,12 @@ class WebhookChannel:
         return cls(secret=config["webhook_secret"], timeout=config["timeout"].total_seconds())
 
     def send(self, message: Message) -> Receipt:
-        body = message.body.encode()
+        body, sent = message.body.encode(), int(time.time())
         request = urllib.request.Request(message.recipient, data=body, method="POST", headers={
             "Content-Type": "application/json", "User-Agent": "outage-notify",
-            SIGNATURE_HEADER: signature(self.secret, body), DELIVERY_HEADER: message.key})
+            SIGNATURE_HEADER: signature(self.secret, body, timestamp=sent,
+                                        delivery=message.key),
+            DELIVERY_HEADER: message.key, TIMESTAMP_HEADER: str(sent)})
         try:
             with _NO_REDIRECTS.open(request, timeout=self.timeout) as answer:
                 return Receipt(provider_id=answer.headers.get("X-Request-Id"))

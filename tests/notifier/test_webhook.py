@@ -4,12 +4,13 @@ answers are retried."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from notifier.channels import DeliveryError, Message, WebhookChannel
 from notifier.channels.webhook import signature
-from tests.support.webhook_server import webhook_receiver
+from tests.support.webhook_server import MAX_AGE, webhook_receiver
 
 SECRET = "desk-secret"
 
@@ -26,8 +27,29 @@ def test_the_receiver_verifies_the_signature_over_the_exact_body() -> None:
         [got] = receiver.accepted
     assert got.signature_ok and got.delivery == "alert7:webhook"
     assert got.payload == {"tên": "Đống Đa"}
-    body = b'{"a": 1}'
-    assert signature(SECRET, body) != signature(SECRET, b'{"a": 2}')
+    body, signed = b'{"a": 1}', {"timestamp": 1_700_000_000, "delivery": "alert7:webhook"}
+    assert signature(SECRET, body, **signed) != signature(SECRET, b'{"a": 2}', **signed)
+
+
+def test_a_captured_alert_cannot_be_sent_again_under_a_new_key_or_later() -> None:
+    """The signature covers the delivery key and the moment it was sent: a copy replayed
+    with another key, or after the receiver's window, fails the check."""
+    with webhook_receiver(SECRET) as receiver:
+        WebhookChannel(secret=SECRET).send(_message(receiver.url))
+        [got] = receiver.accepted
+        body = json.dumps(got.payload).encode()
+        stamp = int(time.time())
+        sent = {"X-Outages-Timestamp": str(stamp), "X-Outages-Delivery": "alert7:webhook",
+                "X-Outages-Signature": signature(SECRET, body, timestamp=stamp,
+                                                 delivery="alert7:webhook")}
+        assert receiver.verify(body, sent)
+        assert not receiver.verify(body, {**sent, "X-Outages-Delivery": "alert8:webhook"})
+        old = stamp - MAX_AGE - 60
+        assert not receiver.verify(body, {**sent, "X-Outages-Timestamp": str(old)})
+        assert not receiver.verify(body, {**sent, "X-Outages-Timestamp": str(old),
+                                          "X-Outages-Signature": signature(
+                                              "not-the-secret", body, timestamp=old,
+                                              delivery="alert7:webhook")})
 
 
 def test_a_wrong_secret_is_refused_by_the_receiver_and_not_retried() -> None:

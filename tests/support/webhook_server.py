@@ -7,11 +7,14 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+MAX_AGE = 300  # seconds a signed request stays good
 
 
 @dataclass(frozen=True)
@@ -36,9 +39,17 @@ class WebhookReceiver(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/desk/alerts"
 
-    def verify(self, body: bytes, header: str) -> bool:
-        expected = "sha256=" + hmac.new(self.secret, body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, header)
+    def verify(self, body: bytes, headers: Any) -> bool:
+        """As a receiver must: the signature over timestamp, delivery and body, and a
+        timestamp no older than MAX_AGE."""
+        stamp, delivery = headers.get("X-Outages-Timestamp", ""), headers.get(
+            "X-Outages-Delivery", "")
+        if not stamp.isdigit() or abs(time.time() - int(stamp)) > MAX_AGE:
+            return False
+        signed = f"{stamp}.{delivery}.".encode() + body
+        expected = "sha256=" + hmac.new(self.secret, signed, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected.encode(),
+                                   headers.get("X-Outages-Signature", "").encode())
 
     def wait_for(self, count: int, timeout: float) -> bool:
         with self.lock:
@@ -50,7 +61,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        ok = self.server.verify(body, self.headers.get("X-Outages-Signature", ""))
+        ok = self.server.verify(body, self.headers)
         got = Received(self.headers.get("X-Outages-Delivery", ""), ok, json.loads(body))
         with self.server.lock:
             self.server.attempts.append(got)
