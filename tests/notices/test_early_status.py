@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 from notifier.store import outbox
 from outages.lifecycle.events import OutageEvent, publish
 from outages.models import EarlyStatus
-from outages.notices import delivery
+from outages.notices import callbacks, delivery
 from outages.settings import Settings
 from tests.notices import helpers as h
 from tests.support.server import running_server
@@ -51,3 +51,27 @@ def test_an_undelivered_report_before_the_worker_records_the_send_is_applied(
         kept = conn.execute(select(EarlyStatus.__table__)).all()
     assert sent == {"+84900000000": ("undelivered", "30003"), "+84900000001": ("sent", None)}
     assert kept == []  # applied, so no longer kept
+
+
+def test_an_early_report_is_kept_until_a_row_with_its_message_id_is_there(
+        engine: Engine, settings: Settings, add_customers: Any) -> None:
+    """A worker whose record came too late (its claim taken over) still hands its message
+    id on; the report waits for the row that gets the id, as the worker taking over records
+    it."""
+    add_customers(h.customers(1))
+    now = datetime.now(UTC)
+    outage = h.add_outage(engine, start=now + timedelta(days=6),
+                          end=now + timedelta(days=6, hours=2), members=h.customer_ids(engine))
+    with engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", outage, 1, now))
+        callbacks.record_status(conn, settings, message_sid="SM1", provider_status="undelivered",
+                                keep=timedelta(days=1), error_code="30003")
+        assert callbacks.apply_early(conn, settings, ["SM1"]) == 0  # no row has it yet
+        row = conn.execute(select(outbox.c.id).where(outbox.c.kind == "announcement",
+                                                     outbox.c.channel == "sms")).scalar_one()
+        conn.execute(outbox.update().where(outbox.c.id == row).values(
+            status="sent", provider_id="SM1", sent_at=now))
+        assert callbacks.apply_early(conn, settings, ["SM1"]) == 1
+        assert conn.execute(select(outbox.c.status, outbox.c.last_error_code)
+                            .where(outbox.c.id == row)).one() == ("undelivered", "30003")
+        assert conn.execute(select(EarlyStatus.__table__)).all() == []
