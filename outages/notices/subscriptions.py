@@ -177,7 +177,7 @@ def resend(conn: Connection, settings: Settings, *, token: str) -> State:
 
 def confirm(conn: Connection, settings: Settings, *, token: str, code: str) -> State:
     """Check the code typed on the page; a right one activates the subscription."""
-    row = store.by_request(conn, token)
+    row = store.by_request(conn, token, lock=True)
     if row is None or row.code_hash is None \
             or row.attempts >= settings.subscriptions.max_attempts:
         return "invalid"

@@ -150,10 +150,14 @@ def set_code(conn: Connection, subscription_id: int, *, hashed: str, expires_at:
         codes_sent=_s.codes_sent + 1))
 
 
-def by_request(conn: Connection, token: str) -> Any:
-    """The pending subscription a page request token was issued for, or None."""
-    return conn.execute(select(SUBSCRIPTIONS).where(
-        _s.request_hash == digest(token), _s.status == Status.PENDING)).first()
+def by_request(conn: Connection, token: str, *, lock: bool = False) -> Any:
+    """The pending subscription a page request token was issued for, or None. With `lock`,
+    the row is held to the end of the transaction (PostgreSQL; SQLite's write transaction
+    holds the whole database): codes typed at the same moment are then checked one after
+    another, each against the attempts counted before it."""
+    query = select(SUBSCRIPTIONS).where(_s.request_hash == digest(token),
+                                        _s.status == Status.PENDING)
+    return conn.execute(query.with_for_update() if lock else query).first()
 
 
 def count_attempt(conn: Connection, subscription_id: int) -> None:
