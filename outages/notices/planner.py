@@ -522,13 +522,28 @@ def _plan_etr_passed(conn: Connection, settings: Settings, event: OutageEvent,
     recent = outbox.told_between(outage_id=event.outage_id, since=outage.etr - interval,
                                  kinds=(NoticeKind.ETR_UPDATE,),
                                  timed_kinds=(NoticeKind.FAULT_ACK,)).subquery()
+    revision = etr_set_in(conn, event.outage_id)
+    # Those still waiting for another ETR they were told (a move within etr_change_min was
+    # not told them) hear when that one passes: theirs is the time they expect.
+    heard = outbox.last_ref_per_customer(outage_id=event.outage_id,
+                                         kinds=ETR_STATED).subquery()
+    own = select(heard.c.customer_id).where(heard.c.ref_at != outage.etr,
+                                            heard.c.ref_at > event.at)
     targets = still_out(conn, event.outage_id)
+    for told in conn.execute(select(heard.c.ref_at).distinct().where(
+            heard.c.customer_id.in_(own), heard.c.customer_id.in_(targets))).scalars():
+        ctx = context(settings, outage, etr=told, next_update=next_update(settings, told))
+        batch = _batch(event, outage, NoticeKind.ETR_PASSED, ctx, due_at=told,
+                       scope=f"etr{int(told.timestamp())}r{revision}", ref_at=told)
+        queue(conn, settings, batch, targets.where(c.in_(
+            select(heard.c.customer_id).where(heard.c.ref_at == told))), now=utcnow())
+    targets = targets.where(c.not_in(own))
     last = conn.execute(select(func.max(recent.c.at)).where(
         recent.c.customer_id.in_(targets))).scalar()
     groups = [(outage.etr, targets.where(c.not_in(select(recent.c.customer_id))))]
     if last is not None:
         groups.append((last + interval, targets.where(c.in_(select(recent.c.customer_id)))))
-    scope = f"etr{int(outage.etr.timestamp())}r{etr_set_in(conn, event.outage_id)}"
+    scope = f"etr{int(outage.etr.timestamp())}r{revision}"
     for due, members in groups:
         ctx = context(settings, outage, next_update=next_update(settings, due))
         batch = _batch(event, outage, NoticeKind.ETR_PASSED, ctx, due_at=due, scope=scope,

@@ -145,3 +145,27 @@ def test_a_new_etr_close_to_one_that_passed_is_told(
     _drain(engine, settings)
     sent = _after_ack(twilio)
     assert len(sent) == 2 and "12:00" in sent[0] and "12:20" in sent[1], sent
+
+
+@pytest.mark.parametrize("moved", [timedelta(minutes=-15), timedelta(minutes=20)])
+def test_a_customer_not_told_a_small_move_hears_when_their_own_etr_passes(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], clock: time_machine.Traveller,
+    moved: timedelta,
+) -> None:
+    """Told 12:00; the ETR moves to 11:45 or 12:20, too little to tell (etr_change_min).
+    At 12:00, the time they expect, they hear it passed: not at 11:45 (they expect power
+    later) and not only at 12:20."""
+    settings = make_settings(**twilio_env)
+    add_customers(h.customers(1))
+    outage = _incident(engine, settings, h.customer_ids(engine))  # 10:00: told 12:00
+    clock.move_to(NOW + timedelta(hours=1))
+    _move_etr(engine, settings, outage, 2, ETR + moved)
+    assert h.rows(engine, kind="etr_update") == []
+    clock.move_to(ETR - timedelta(minutes=1))
+    _drain(engine, settings)
+    assert _after_ack(twilio) == []
+    clock.move_to(ETR + timedelta(minutes=1))
+    _drain(engine, settings)
+    sent = _after_ack(twilio)
+    assert len(sent) == 1 and "chua khac phuc xong nhu du kien 12:00." in sent[0], sent
