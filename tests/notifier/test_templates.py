@@ -185,3 +185,13 @@ def test_a_report_during_a_planned_cut_is_answered_with_the_cut_s_end(language: 
                             context, language=language, now=_at("08:00 07/12/2026"))
     assert "16:30" in email.body and "16:30" in email.html
 
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", "was not fixed as expected. We are still working on it"),
+    ("vi", "chua khac phuc xong nhu du kien. Chung toi van dang khac phuc")])
+def test_an_etr_passed_without_its_time_does_not_name_one(language: str, expected: str) -> None:
+    """Worded without the ETR (none to give), it does not read "not fixed by not yet known"."""
+    sms = _renderer().render(SmsChannel.templates, f"sms/{language}/etr_passed",
+                             {**CONTEXT, "etr": None}, language=language, now=SENT)
+    assert expected in sms.body, sms.body
