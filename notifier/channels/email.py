@@ -122,6 +122,13 @@ class EmailChannel(ProviderChannel):
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             raise _refused(code, _text(text)) from exc
+        except smtplib.SMTPSenderRefused as exc:
+            # MAIL FROM refused: our sender address or our login's right to use it, never
+            # the customer's address. The notice waits until smtp.from is put right.
+            self._drop()
+            raise DeliveryError(f"SMTP server refused our sender address: {exc.smtp_code} "
+                                f"{_text(exc.smtp_error)}", code=str(exc.smtp_code),
+                                permanent=False) from exc
         except smtplib.SMTPResponseException as exc:
             self._drop()  # the server may have closed it; a new one for the next message
             raise _error(exc.smtp_code, _text(exc.smtp_error), None) from exc

@@ -191,3 +191,26 @@ def test_a_refused_message_does_not_leave_its_smtp_connection_open() -> None:
     # One sending thread needs one connection; every refusal opened another and kept the
     # old one open, until the worker stops.
     assert still_open <= 1, f"{still_open} SMTP connections open for one sending thread"
+
+
+def test_our_sender_address_refused_by_our_mail_server_is_tried_again(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    smtp: SmtpServer,
+) -> None:
+    """Our submission server refuses MAIL FROM (the sender is not one our login may use:
+    553 5.7.1): a policy refusal about us, like a refused relay or login. Once the operator
+    fixes smtp.from the notices must still go out, not be failed for good on the first try."""
+    settings = _settings(make_settings, smtp)
+    rows = h.customers(2, email=True, language="en")
+    for row in rows:
+        row["phone"] = None
+    add_customers(rows)
+    smtp.refuse_sender("553 5.7.1 <notices@utility.test>: Sender address rejected: "
+                       "not owned by user worker")
+    _announce(engine, settings, h.customer_ids(engine))
+    status = sorted((r.status, r.last_error_code) for r in h.rows(engine, kind="announcement"))
+    assert status == [("pending", "553"), ("pending", "553")]
+    with engine.connect() as conn:
+        flagged = conn.execute(select(Customer.email)
+                               .where(Customer.email_invalid.is_(True))).all()
+    assert flagged == []

@@ -22,6 +22,15 @@ class _Handler:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refuse: dict[str, str] = {}
+        self.sender_reply: str | None = None  # the answer to every MAIL FROM, when set
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
+                          mail_options: list[str]) -> str:
+        if self.sender_reply is not None:
+            return self.sender_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -56,6 +65,9 @@ class SmtpServer:
 
     def refuse(self, address: str, reply: str) -> None:
         self.handler.refuse[address] = reply
+
+    def refuse_sender(self, reply: str | None) -> None:
+        self.handler.sender_reply = reply
 
     def start(self) -> SmtpServer:
         self.controller.start()
