@@ -67,7 +67,8 @@ def queue_etr_warning(conn: Connection, settings: Settings, *, outage: Row[Any],
                    "area": outage.area_name, "etr": outage.etr,
                    "minutes": _minutes(settings.faults.etr_warn_before),
                    "unsubscribe_url": None}
-        text = render(settings, ChannelName.EMAIL, language, ETR_PASSING, context, now=now)
+        # Worded for when it goes out: an ETR after midnight is "today" by then.
+        text = render(settings, ChannelName.EMAIL, language, ETR_PASSING, context, now=warn_at)
         rows.append(_desk_row(**fields, channel=ChannelName.EMAIL,
                               recipient=settings.alerts.email, body=text.body,
                               subject=text.subject, html=text.html))

@@ -143,3 +143,26 @@ def test_no_warning_once_power_is_back_or_for_an_etr_inside_the_window(
     _drain(engine, desk_settings)
     assert receiver.accepted == []
     assert len(_desk_rows(engine)) == 2  # only the restored incident's, skipped
+
+
+LATE = datetime(2026, 12, 1, 15, 30, tzinfo=UTC)  # 22:30 in Hanoi
+
+
+def test_a_warning_due_after_midnight_names_the_etr_as_today(
+        engine: Engine, desk_settings: Settings, add_customers: Any,
+        smtp: SmtpServer) -> None:
+    """An incident at night with an ETR after midnight: the warning goes out at 01:45 on the
+    ETR's own day, so the ETR is "today" then, not "tomorrow" as it was when it was set."""
+    add_customers(grid_rows(5))
+    etr = LATE + timedelta(hours=3, minutes=30)  # 02:00 in Hanoi, the next day
+    with time_machine.travel(LATE, tick=False) as clock:
+        report = fault_reports.report(engine, desk_settings, point=(LON0, LAT0), **ACT)
+        faults.confirm(engine, desk_settings, fault_id=report.outage_id, feeders=["F1"],
+                       cause="weather", started_at=LATE - timedelta(minutes=30), **ACT)
+        faults.set_etr(engine, desk_settings, fault_id=report.outage_id, at=etr, **ACT)
+        clock.move_to(etr - timedelta(minutes=14))
+        _drain(engine, desk_settings)
+    [mail] = [m for m in smtp.messages if m["To"] == DESK]
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert "02:00 hôm nay" in text and "02:00 hôm nay" in html, text
