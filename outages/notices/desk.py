@@ -63,10 +63,7 @@ def queue_etr_warning(conn: Connection, settings: Settings, *, outage: Row[Any],
         "ref_at": outage.etr, "language": language, "now": now}
     rows = []
     if settings.alerts.email:
-        context = {"utility": settings.notices.utility_name, "outage_id": outage.id,
-                   "area": outage.area_name, "etr": outage.etr,
-                   "minutes": _minutes(settings.faults.etr_warn_before),
-                   "unsubscribe_url": None}
+        context = warning_context(settings, outage, outage.etr)
         # Worded for when it goes out: an ETR after midnight is "today" by then.
         text = render(settings, ChannelName.EMAIL, language, ETR_PASSING, context, now=warn_at)
         rows.append(_desk_row(**fields, channel=ChannelName.EMAIL,
@@ -81,6 +78,14 @@ def queue_etr_warning(conn: Connection, settings: Settings, *, outage: Row[Any],
                               recipient=settings.alerts.webhook_url,
                               body=json.dumps(payload, ensure_ascii=False, sort_keys=True)))
     return outbox.enqueue(conn, rows)
+
+
+def warning_context(settings: Settings, outage: Row[Any], etr: datetime) -> dict[str, Any]:
+    """What the warning email of `outage`'s ETR `etr` is worded from, when queued and when
+    worded again for another day."""
+    return {"utility": settings.notices.utility_name, "outage_id": outage.id,
+            "area": outage.area_name, "etr": etr,
+            "minutes": _minutes(settings.faults.etr_warn_before), "unsubscribe_url": None}
 
 
 def _minutes(span: timedelta) -> int:

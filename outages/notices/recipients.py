@@ -31,7 +31,7 @@ from notifier.render import Rendered
 from outages import db
 from outages.enums import ETR_STATED, CutStatus, NoticeKind
 from outages.lifecycle import core as lc
-from outages.notices import etr_told, preference, subscribers
+from outages.notices import desk, etr_told, preference, subscribers
 from outages.notices.desk import ETR_PASSING
 from outages.notices.planner import AFTER_START, PRE_START, UNTRUE_WHEN_RESTORED
 from outages.notices.queue import (
@@ -61,6 +61,10 @@ OUT_ELSEWHERE = "out_elsewhere"
 # The customer row is gone (merged or removed from the registry).
 NO_CUSTOMER = "no_customer"
 SMS_OPT_OUT = "sms_opt_out"  # as the customers' flag reads
+# What is worded again when sent on another day than it was worded for: customers' notices
+# (from the outage) and the desk's ETR warning. A desk alert of customers still out is worded
+# from its alert, not the outage: it goes as queued.
+WORDED_AGAIN = frozenset({*NoticeKind, ETR_PASSING})
 
 
 def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> Recheck:
@@ -88,7 +92,7 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
         if row.customer_id is None:  # a subscriber, or a caller without an account
             if row.channel == ChannelName.SMS and row.recipient in phone_bars:
                 skip[row.id] = phone_bars[row.recipient]
-            elif row.outage_id is not None and _another_day(
+            elif row.outage_id is not None and row.kind in WORDED_AGAIN and _another_day(
                     settings, row.first_due_at or row.due_at, today):
                 changes[row.id] = {"language": row.language}  # worded again, as it was
             continue
@@ -418,8 +422,9 @@ def _or_error(row: Row[Any], language: str,
 
 def _text(settings: Settings, outage: Row[Any], row: Row[Any], language: str,
           window: ToldWindow | None) -> dict[str, Any]:
-    rendered = render(settings, row.channel, language, row.kind,
-                      notice_context(settings, outage, row, window), now=utcnow())
+    context = (desk.warning_context(settings, outage, row.ref_at) if row.kind == ETR_PASSING
+               else notice_context(settings, outage, row, window))
+    rendered = render(settings, row.channel, language, row.kind, context, now=utcnow())
     return {"subject": rendered.subject, "body": rendered.body, "html": rendered.html,
             "encoding": rendered.encoding, "segments": rendered.segments,
             "cost": cost(settings, row.channel, rendered)}

@@ -166,3 +166,23 @@ def test_a_warning_due_after_midnight_names_the_etr_as_today(
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
     assert "02:00 hôm nay" in text and "02:00 hôm nay" in html, text
+
+
+def test_a_warning_sent_after_midnight_it_was_due_before_still_goes_out(
+        engine: Engine, desk_settings: Settings, add_customers: Any,
+        smtp: SmtpServer) -> None:
+    """Due at 23:50, sent at 00:01 (a worker restarting, a retry): a notice worded for
+    another day is worded again, and the desk's warning must survive that."""
+    add_customers(grid_rows(5))
+    etr = LATE + timedelta(hours=1, minutes=35)  # 00:05 in Hanoi, the next day
+    with time_machine.travel(LATE, tick=False) as clock:
+        report = fault_reports.report(engine, desk_settings, point=(LON0, LAT0), **ACT)
+        faults.confirm(engine, desk_settings, fault_id=report.outage_id, feeders=["F1"],
+                       cause="weather", started_at=LATE - timedelta(minutes=30), **ACT)
+        faults.set_etr(engine, desk_settings, fault_id=report.outage_id, at=etr, **ACT)
+        clock.move_to(etr - timedelta(minutes=4))
+        _drain(engine, desk_settings)
+    assert [(r.status, r.last_error_code) for r in h.rows(engine, kind=ETR_PASSING,
+                                                          channel="email")] == [("sent", None)]
+    [mail] = [m for m in smtp.messages if m["To"] == DESK]
+    assert "00:05 hôm nay" in mail.get_body(("plain",)).get_content()
