@@ -150,3 +150,23 @@ def test_a_number_zalo_cannot_reach_gets_sms_at_once_until_zalo_is_tried_again(
         assert fault_and_send(month) == {"+84900000000": ["zalo sent"],
                                          "+84900000001": ["sms sent", "zalo failed"]}
     assert len(zalo.scripted["84900000001"]) == 1
+
+
+def test_a_notice_zalo_will_not_carry_at_night_goes_by_sms_at_once(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    zalo: ZaloServer, zalo_env: dict[str, str], twilio: TwilioServer,
+    twilio_env: dict[str, str],
+) -> None:
+    """Zalo refuses template messages at night (-133). A fault acknowledgement at 22:00
+    reaches a Zalo-first customer by SMS in the same round, not after a night of retries;
+    their later notices still try Zalo first."""
+    settings = make_settings(**twilio_env, **zalo_env)
+    add_customers(h.customers(1, channels="zalo,sms"))
+    zalo.fail("84900000000", -133, times=5)
+    _fault(engine, settings)
+    _send(engine, settings, rounds=2)  # the fallback is due in the round after
+    [row] = h.rows(engine, channel="zalo", kind="fault_ack")
+    assert (row.status, row.last_error_code, row.attempts) == ("failed", "-133", 1)
+    assert [m["To"] for m in twilio.messages] == ["+84900000000"]
+    with engine.connect() as conn:  # nothing says Zalo cannot reach them by day
+        assert conn.execute(select(Customer.zalo_absent_at)).scalar_one() is None

@@ -101,7 +101,7 @@ def test_a_second_worker_takes_the_token_the_first_refreshed(
 @pytest.mark.parametrize(("code", "permanent"), [
     (-100, False),  # unknown error: try again later
     (-115, False),  # out of quota
-    (-133, False),  # night-time ban
+    (-133, True),  # night-time ban: this notice goes by SMS at once
     (-109, True),  # template id invalid
     (-112, True),  # template data invalid
     (-118, True),  # no Zalo account
