@@ -131,6 +131,11 @@ def authenticate_first(handler: Handler, dependant: Dependant) -> Handler:
 
 async def public_rate_limit(request: Request) -> None:
     """Count a public request against its client address; 429 with Retry-After when over."""
+    count_public(request)
+
+
+def count_public(request: Request) -> None:
+    """public_rate_limit, for a handler that counts only some of its requests."""
     client = client_key(request.client.host if request.client else "unknown")
     wait = request.app.state.public_limiter.acquire(client)
     if wait:

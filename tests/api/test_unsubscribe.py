@@ -127,3 +127,26 @@ def test_without_a_link_secret_emails_carry_no_link_and_point_to_the_hotline(
     text = mail.get_body(("plain",)).get_content()
     assert "To stop these emails, call 1900 6769." in text and "unsubscribe" not in text
     assert client.post("/unsubscribe/1.anything").status_code == 404
+
+
+def test_one_click_posts_from_a_mail_providers_server_are_not_limited_but_forgeries_are(
+    engine: Engine, make_client: Callable[..., TestClient], smtp: SmtpServer,
+    add_customers: Callable[..., None],
+) -> None:
+    """A mail provider sends the one-click POSTs of a whole mailing from a few servers: each
+    good link stops its emails, however many came before; forged links are limited as any
+    public request."""
+    client = make_client(**_env(smtp, OUTAGES_HTTP_PUBLIC_BASE_URL=BASE,
+                                OUTAGES_HTTP_LINK_SECRET="a-long-random-test-secret",
+                                OUTAGES_HTTP_PUBLIC_RATE_PER_MINUTE="2"))
+    _email_everyone(engine, client, smtp, add_customers)
+    paths = [m["List-Unsubscribe"].strip().strip("<>").removeprefix(BASE)
+             for m in smtp.messages]
+    one_click = {"content": "List-Unsubscribe=One-Click",
+                 "headers": {"Content-Type": "application/x-www-form-urlencoded"}}
+    for _ in range(2):
+        for path in paths:
+            assert client.post(path, **one_click).status_code == 200
+    assert _opted_out(engine, "c0@example.test") and _opted_out(engine, "c1@example.test")
+    forged = [client.post("/unsubscribe/1.x", **one_click).status_code for _ in range(3)]
+    assert forged == [404, 404, 429]

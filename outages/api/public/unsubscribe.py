@@ -14,21 +14,27 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 
-from outages.api.deps import EngineDep, ReadConn, SettingsDep, public_rate_limit
+from outages.api.deps import (
+    EngineDep,
+    ReadConn,
+    SettingsDep,
+    count_public,
+    public_rate_limit,
+)
 from outages.db import write_transaction
 from outages.errors import NotFound
 from outages.notices import unsubscribe
 from outages.settings import Settings
 
-router = APIRouter(prefix=unsubscribe.PATH, tags=["public"],
-                   dependencies=[Depends(public_rate_limit)])
+router = APIRouter(prefix=unsubscribe.PATH, tags=["public"])
+Limited = Depends(public_rate_limit)
 Token = Annotated[str, Path(max_length=120, description="the signed token from the email")]
 PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 @router.get("/{token}", response_class=HTMLResponse, summary="Ask to confirm stopping emails",
-            responses={404: PAGE})
+            responses={404: PAGE}, dependencies=[Limited])
 def confirm(token: Token, request: Request, conn: ReadConn,
             settings: SettingsDep) -> HTMLResponse:
     try:
@@ -43,10 +49,13 @@ def confirm(token: Token, request: Request, conn: ReadConn,
 def one_click(token: Token, request: Request, engine: EngineDep,
               settings: SettingsDep) -> HTMLResponse:
     # The body ("List-Unsubscribe=One-Click") says nothing the path does not: it is not read.
+    # Only a refused link counts against the client's address: a mail provider sends every
+    # one-click POST of a large mailing from a few servers, and each must stop its emails.
     try:
         with write_transaction(engine) as conn:
             language = unsubscribe.opt_out(conn, settings, token)
     except NotFound:
+        count_public(request)
         return _page(request, settings, "invalid", None, status=404)
     return _page(request, settings, "done", language)
 
