@@ -138,10 +138,16 @@ def _tell_as_it_stands(conn: Connection, settings: Settings, event: OutageEvent,
         .scalars())
     knows = select(known.c.customer_id)
     same = knows.where(known.c.revision.in_(this_window))
-    before = _earliest_told(conn, event.outage_id, known) or start
+    earliest, latest = _told_starts(conn, event.outage_id, known)
+    deadline = min(earliest or start, start)
+    if latest is not None and start < latest:
+        # An earlier start than one they were told needs the notice period: quiet hours
+        # may not hold its notice into it, as they may not hold an announcement.
+        deadline = min(deadline, cut_rules.legal_deadline(
+            settings, start, urgent=bool(outage.urgent), now=event.at))
     _announce(conn, settings, event, outage,
               members.where(customer.in_(knows), customer.not_in(same)),
-              kind=NoticeKind.CHANGED, deadline=min(before, start), subscribers_of=members,
+              kind=NoticeKind.CHANGED, deadline=deadline, subscribers_of=members,
               heard=subscribers.told_other(event.outage_id, start, end))
     _announce(conn, settings, event, outage, members.where(customer.not_in(knows)),
               subscribers_of=members, heard=subscribers.untold(event.outage_id))
@@ -230,16 +236,18 @@ def _tell_moved(conn: Connection, settings: Settings, event: OutageEvent, outage
                             among=dropped)
 
 
-def _earliest_told(conn: Connection, outage_id: int, known: Table) -> datetime | None:
-    """The earliest start a customer or subscriber knows the cut by: a change must reach
-    them before it. Not the window the change replaces: a move whose notice had not gone
-    yet (replaced by this one) was never told."""
+def _told_starts(conn: Connection, outage_id: int,
+                 known: Table) -> tuple[datetime | None, datetime | None]:
+    """The earliest and the latest start a customer or subscriber knows the cut by: a
+    change must reach them before the earliest, and one earlier than the latest is news
+    that needs the notice period. Not the window the change replaces: a move whose notice
+    had not gone yet (replaced by this one) was never told."""
     r = lc.REVISIONS.c
     told = set(conn.execute(select(known.c.revision).distinct()).scalars())
     told |= subscribers.told_revisions(conn, outage_id)
-    value: datetime | None = conn.execute(select(func.min(r.planned_start)).where(
-        r.outage_id == outage_id, r.revision.in_(told))).scalar()
-    return value
+    row = conn.execute(select(func.min(r.planned_start), func.max(r.planned_start)).where(
+        r.outage_id == outage_id, r.revision.in_(told))).one()
+    return row[0], row[1]
 
 
 def cut_created(conn: Connection, settings: Settings, event: OutageEvent,

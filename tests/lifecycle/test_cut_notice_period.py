@@ -223,3 +223,29 @@ def test_priority_customer_in_a_cut_created_in_the_evening_gets_the_priority_not
              if r.customer_id == hospital]
     notice = start - row.due_at
     assert notice >= needed, f"announced {notice} ahead"
+
+
+def test_a_cut_moved_earlier_in_the_evening_keeps_the_notice_period_for_those_told(
+    engine: Engine, settings: Settings, grid: Any,
+) -> None:
+    """Customers told of a cut six days ahead; at 22:00 the dispatcher moves it to the
+    earliest start the rules allow (five days from now). Their change notice is held by
+    quiet hours until 07:00: they learn of the earlier start 4 days 15 hours ahead, short
+    of the legal 5 days, though the move was accepted without urgency."""
+    from outages.lifecycle import cut_rules
+
+    late = START + timedelta(days=2)
+    cut = cuts.create(engine, settings, area=_area(0, 0, settings), start=late,
+                      end=late + timedelta(hours=4), reason="line work", **ACT)
+    col0 = sorted(_column(engine, 0))
+    h.mark_sent(engine, kind="announcement", customer_ids=col0, at=NOW)
+    evening = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 22:00 in Hanoi
+    with time_machine.travel(evening, tick=False):
+        start = cut_rules.earliest_start(settings)
+        cuts.reschedule(engine, settings, cut_id=cut.id, start=start,
+                        end=start + timedelta(hours=4), **ACT)
+    due = {r.due_at for r in h.rows(engine, kind="changed", channel="sms")}
+    assert due, "those told are not told of the move"
+    notice = start - max(due)
+    assert notice >= settings.planned.min_notice, \
+        f"told of the earlier start {notice} ahead (due {max(due).astimezone(settings.tz)})"
