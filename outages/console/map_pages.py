@@ -86,11 +86,12 @@ class RestoreBody(_Seen):
 
 
 def refused(exc: OutagesError, language: str | None = None) -> JSONResponse:
-    """The refusal as JSON; with the visitor's `language`, the detail the page shows ends
-    with the way out its hint names, in that language (as the cut pages show it)."""
+    """The refusal as JSON; with the visitor's `language`, what the page shows (the detail,
+    and each error beside its field) ends with the way out its hint names, in that language
+    (as the cut pages show it)."""
     detail = refusal(exc, language) if language else exc.message
     return JSONResponse({"detail": detail, "field": exc.field,
-                         "errors": [{"field": exc.field, "reason": exc.message}]},
+                         "errors": [{"field": exc.field, "reason": detail}]},
                         status_code=exc.http_status, headers=NO_STORE)
 
 
@@ -260,7 +261,7 @@ async def create_cut(request: Request, visitor: CanDispatch) -> Response:
                            actor=visitor.name, source=Source.CONSOLE)
         return {"id": view.id, "url": f"{console_root(request)}/cuts/{view.id}?done=create"}
 
-    return await _answer(call, status_code=201)
+    return await _answer(call, status_code=201, language=visitor.language)
 
 
 # --- Incidents -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from outages import db
+from outages.console.pages import catalogue
 from outages.models import AuditEntry, Customer, Outage
 from tests.console.conftest import Console, sign_in
 from tests.console.map_city import BOTH, city_console, cli_count, cli_preview, local_input
@@ -170,3 +171,21 @@ def test_pages_in_vietnamese(console: Console, signed_client: Any) -> None:
     assert "Upload area (GeoJSON)" not in new_cut
     incidents = client.get("/console/incidents").text
     assert "Sự cố đang xử lý" in incidents and "Open incidents" not in incidents
+
+
+def test_create_refusal_gives_the_way_out_as_the_other_front_ends_do(
+        console: Console, signed_client: Any) -> None:
+    """A start inside the notice period: the CLI adds "pass --urgent --urgent-reason", the
+    API '"urgent": true with an "urgent_reason"', the cut page "tick Urgent and give the
+    urgent reason". The New cut page shows the refusal beside the field (its `errors`) and
+    must give the same way out."""
+    client, csrf = signed_client("dispatcher")
+    body = {"named_areas": [1], "start": local_input(1, 8), "end": local_input(1, 12),
+            "reason": "Bảo dưỡng"}
+    soon = client.post("/console/cuts/new", json=body, headers={"X-CSRF-Token": csrf})
+    assert soon.status_code == 422
+    [shown] = soon.json()["errors"]
+    assert shown["field"] == "start"
+    way_out = catalogue().entries["hint_urgent"].values()  # in the dispatcher's language
+    assert any(words in shown["reason"] for words in way_out), shown
+    assert any(words in soon.json()["detail"] for words in way_out)
