@@ -159,10 +159,12 @@ def reschedule(
                 raise ValidationError(
                     f"on the new date the area takes in {counts['added']} customers who have "
                     f"not been told: {exc.message}", field="start", hint="urgent") from None
-        # An earlier start, or priority customers joining, must keep their longer notice.
+        # An earlier start, or priority customers joining, must keep their longer notice;
+        # a later one waives it for those joining when the cut is urgent, as it waives
+        # the notice period for the others (and as a resize does).
         priority = cut_rules.check_priority_notice(
-            conn, settings, moved, urgent=urgent or (start >= row.planned_start
-                                                    and not _priority_joined(conn, moved)))
+            conn, settings, moved, urgent=urgent or (start >= row.planned_start and (
+                bool(row.urgent) or not _priority_joined(conn, moved))))
         lc.publish(conn, settings, moved, "cut_rescheduled", actor=actor)
         view = describe(conn, settings, moved, warnings=[
             *cut_rules.priority_warning(priority), *cut_rules.conflicts(conn, settings, moved)])

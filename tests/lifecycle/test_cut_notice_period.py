@@ -249,3 +249,23 @@ def test_a_cut_moved_earlier_in_the_evening_keeps_the_notice_period_for_those_to
     notice = start - max(due)
     assert notice >= settings.planned.min_notice, \
         f"told of the earlier start {notice} ahead (due {max(due).astimezone(settings.tz)})"
+
+
+def test_an_urgent_cut_postponed_takes_in_a_new_hospital_as_a_resize_would(
+    engine: Engine, settings: Settings, grid: Any, add_customers: Any,
+) -> None:
+    """An urgent cut two days ahead; a clinic connected in its area since. Redrawing the
+    area to take it in is accepted (the cut is urgent), and postponing the cut a day takes
+    it in too, with the ordinary customers it adds accepted for the same reason: the
+    clinic must not make the postponement ask for urgency once more."""
+    start = NOW + timedelta(days=2)
+    cut = cuts.create(engine, settings, area=_area(0, 0, settings), start=start,
+                      end=start + timedelta(hours=4), reason="urgent repair", urgent=True,
+                      urgent_reason="transformer overheating", **ACT)
+    add_customers([{"code": "CLINIC", "lon": LON0, "lat": LAT0 + 0.0001, "feeder": "F1",
+                    "district": "Dong Da", "phone": "+84911111112", "priority": "medical"}])
+    later = start + timedelta(days=1)
+    moved = cuts.reschedule(engine, settings, cut_id=cut.id, start=later,
+                            end=later + timedelta(hours=4), **ACT)
+    assert moved.change is not None and moved.change.added == 1
+    assert moved.warnings and moved.warnings[0].code == "priority"  # the call list says so
