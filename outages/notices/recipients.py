@@ -43,6 +43,7 @@ from outages.notices.queue import (
     render,
     told_windows,
 )
+from outages.notices.refusals import fall_back
 from outages.registry import optout
 from outages.registry.subscriptions import SUBSCRIPTIONS
 from outages.settings import Settings
@@ -104,6 +105,7 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
         change = _change(settings, row, customer, today)
         if change:
             changes[row.id] = change
+    _fall_back_refused(conn, settings, [row for row in rows if row.id in skip], skip)
     skip |= untrue(conn, [row for row in rows if row.id not in skip], followed)
     # Before supersede (the dispatcher's next step): an update this skips for goes out.
     not_told, told = etr_told.as_told(conn, [row for row in rows if row.id not in skip])
@@ -286,6 +288,28 @@ def _outage_state(conn: Connection, rows: Sequence[Row[Any]], customers: set[int
         if customer_id is not None:
             restored.add((outage_id, customer_id))
     return status, restored, back
+
+
+# The flags that say the provider refused the address for good (not an opt-out).
+_REFUSED = frozenset(flag for channel in REGISTRY for flag in channel_flags(channel)
+                     if flag.endswith("_invalid"))
+
+
+def _fall_back_refused(conn: Connection, settings: Settings, rows: Sequence[Row[Any]],
+                       skip: Mapping[int, str]) -> None:
+    """Customers' notices skipped because the provider refused the address for good (the
+    announcement's SMS, say) go the way the refused notice went: by the channel's fallback,
+    as refusals.fall_back queues it. A reminder queued with the announcement would else be
+    lost where the announcement was not."""
+    by_channel: dict[str, list[Row[Any]]] = {}
+    for row in rows:
+        if skip[row.id] in _REFUSED and row.customer_id is not None \
+                and REGISTRY[row.channel].fallback is not None:
+            by_channel.setdefault(row.channel, []).append(row)
+    for channel, refused in by_channel.items():
+        fallback = REGISTRY[channel].fallback
+        assert fallback is not None
+        fall_back(conn, settings, refused, to=fallback)
 
 
 def barred(channel: str, customer: Row[Any]) -> str | None:

@@ -499,3 +499,24 @@ def test_a_claim_skipped_whole_does_not_end_the_drain_while_more_is_due(
                  for r in h.rows(engine, kind="announcement")}
     assert announced == {**{i: ("skipped", "sms_opt_out") for i in ids[:3]},
                          **{i: ("sent", None) for i in ids[3:]}}
+
+
+def test_reminders_queued_by_text_go_by_email_once_the_number_is_refused(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], frozen: Any,
+) -> None:
+    """The announcement's SMS is refused for good (no such number) and goes by email, as a
+    refusal does; the reminders queued by text with it go by email too, not nowhere."""
+    settings = make_settings(**twilio_env, OUTAGES_NOTICES_CHANNELS="sms")
+    add_customers(h.customers(1, email=True))
+    ids = h.customer_ids(engine)
+    twilio.fail("+84900000000", 400, 21211, times=5)
+    _announce_cut(engine, settings, ids)
+    _drain(engine, settings, NOW)
+    _drain(engine, settings, NOW)  # the fallback, queued by the refusal
+    for before in (timedelta(days=1), timedelta(hours=2)):
+        _drain(engine, settings, START - before)
+        _drain(engine, settings, START - before)  # the fallback of what was skipped
+    assert _reminders(engine, ids[0]) == [("skipped", "phone_invalid")] * 2
+    assert [s for s, _ in _reminders(engine, ids[0], "email")] == ["sent", "sent"]
+    assert len(twilio.scripted["+84900000000"]) == 4  # one attempt, for the announcement
