@@ -225,7 +225,8 @@ async def preview(request: Request, visitor: CanRead) -> Response:
         area = _area(conn, settings, body, start)
         shown = draft_preview.preview(conn, settings, draft_preview.Draft(
             area=area, feeders=body.feeders or None, start=start, end=end,
-            reason=body.reason, reason_en=body.reason_en, work=body.work, urgent=body.urgent),
+            reason=body.reason, reason_en=body.reason_en, work=body.work, urgent=body.urgent,
+            urgent_reason=body.urgent_reason),
             personal=visitor.can("personal_data"))
         answer = shown.as_json()
         answer["problems"] = problems + answer["problems"]

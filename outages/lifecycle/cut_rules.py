@@ -73,6 +73,11 @@ def check_window(settings: Settings, start: datetime, end: datetime) -> None:
             "several cuts", field="end")
 
 
+def check_reason(reason: str) -> None:
+    if not reason.strip():
+        raise ValidationError("give the reason customers will read", field="reason")
+
+
 def check_urgent(urgent: bool, urgent_reason: str | None) -> str | None:
     lc.free_text(urgent_reason, field="urgent_reason", limit=text.REASON_MAX)
     reason = (urgent_reason or "").strip() or None

@@ -58,8 +58,7 @@ def create(
     urgent_reason: str | None = None,
     allow_empty: bool = False,
 ) -> OutageView:
-    if not reason.strip():
-        raise ValidationError("give the reason customers will read", field="reason")
+    cut_rules.check_reason(reason)
     lc.free_text(reason, field="reason", limit=text.REASON_MAX)
     lc.free_text(reason_en, field="reason_en", limit=text.REASON_MAX)
     lc.free_text(work, field="work", limit=text.NOTE_MAX)

@@ -69,6 +69,7 @@ class Draft:
     reason_en: str | None = None
     work: str | None = None
     urgent: bool = False
+    urgent_reason: str | None = None
 
 
 class Problem(Result):
@@ -200,6 +201,7 @@ def _problems(settings: Settings, draft: Draft, count: int, priority: int,
     if count == 0:
         found.append(Problem(field="area", message="the area matches no customer: check the "
                              "area (lon/lat order)"))
+    check(cut_rules.check_urgent, draft.urgent, draft.urgent_reason)
     if draft.start is None or draft.end is None:
         return found
     check(cut_rules.check_window, settings, draft.start, draft.end)

@@ -65,6 +65,17 @@ def test_preview_refusals_and_problems(console: Console, signed_client: Any) -> 
     soon = client.post("/console/map/preview", headers={"X-CSRF-Token": csrf}, json={
         "named_areas": [1], "start": local_input(1, 8), "end": local_input(1, 12)}).json()
     assert [p["field"] for p in soon["problems"]] == ["start"]
+    # What creating it would refuse besides the times: urgency without its reason, and a
+    # reason for urgency the cut does not claim.
+    for urgent, because, message in (
+            (True, None, "an urgent cut needs an urgent reason saying why the notice period "
+                         "cannot be kept"),
+            (False, "storm", "an urgent reason is only used for an urgent cut")):
+        answer = client.post("/console/map/preview", headers={"X-CSRF-Token": csrf}, json={
+            "named_areas": [1], "reason": "r", "urgent": urgent,
+            "urgent_reason": because}).json()
+        assert [(p["field"], p["message"]) for p in answer["problems"]] == \
+            [("urgent_reason", message)]
     unknown = client.post("/console/map/preview", json={"named_areas": [99]},
                           headers={"X-CSRF-Token": csrf})
     assert unknown.status_code == 404 and unknown.json()["field"] == "named_areas"
