@@ -63,7 +63,8 @@ def test_refusals_are_shown_with_their_field(engine: Engine, settings: Settings,
     with engine.connect() as conn:
         soon = draft_preview.preview(conn, settings, draft)
         urgent = draft_preview.preview(conn, settings, draft_preview.Draft(
-            area=draft.area, start=start, end=start - timedelta(hours=1), urgent=True))
+            area=draft.area, start=start, end=start - timedelta(hours=1), urgent=True,
+            urgent_reason="storm"))
         empty = draft_preview.preview(conn, settings, draft_preview.Draft(
             area=lifecycle.read_area(json.dumps(columns(30, 31)), settings)))
     assert [p.field for p in soon.problems] == ["start"]
