@@ -14,7 +14,19 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, any_, bindparam, create_engine, event, inspect, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    inspect,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -192,6 +204,15 @@ def write_transaction(engine: Engine) -> Iterator[Any]:
     of failing half-way with 'database is locked'."""
     with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
         yield conn
+
+
+def hold(conn: Connection, key: str, *, seed: int) -> None:
+    """Wait until no other transaction holds `key` (among the locks of `seed`), and hold it
+    to the end of this one: PostgreSQL's advisory lock. On SQLite a write transaction already
+    holds the database's one write lock, so there is nothing to take."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(
+            func.hashtextextended(literal(key), literal(seed)))))
 
 
 def among(conn: Connection, column: ColumnElement[Any],

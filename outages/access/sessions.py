@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, delete, func, insert, literal, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
+from outages import db
 from outages.access import passwords
 from outages.access.auth import Principal
 from outages.models import ConsoleSession, SignInFailure, User
@@ -84,15 +85,11 @@ def locked_for(conn: Connection, name: str, address: str) -> timedelta | None:
 
 def _hold(conn: Connection, keys: tuple[str, ...]) -> None:
     """Wait until no other sign-in for the same name or from the same address is between
-    its check and its count (PostgreSQL; on SQLite a write transaction already holds the
-    database's one write lock). Without it, guesses sent at the same moment all pass the
-    check before any failure is counted, and the lock-out never starts. Taken in one order,
-    so two sign-ins sharing a key cannot wait for each other."""
-    if conn.dialect.name != "postgresql":
-        return
+    its check and its count (db.hold). Without it, guesses sent at the same moment all pass
+    the check before any failure is counted, and the lock-out never starts. Taken in one
+    order, so two sign-ins sharing a key cannot wait for each other."""
     for key in sorted(keys):
-        conn.execute(select(func.pg_advisory_xact_lock(
-            func.hashtextextended(literal(key), literal(SIGN_IN_LOCKS)))))
+        db.hold(conn, key, seed=SIGN_IN_LOCKS)
 
 
 def _count_failure(conn: Connection, key: str) -> None:

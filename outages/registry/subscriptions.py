@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, delete, func, insert, literal, or_, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, or_, select, update
 
+from outages import db
 from outages.access import audit
 from outages.errors import NotFound
 from outages.logs import mask
@@ -119,9 +120,7 @@ def hold_contact(conn: Connection, contact: str) -> None:
     """Wait until no other transaction is checking this contact's limits (PostgreSQL; on
     SQLite a write transaction already holds the database's one write lock). Without it, two
     requests at the same moment both count one below a limit and both pass."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(
-            func.hashtextextended(literal(digest(contact)), literal(CONTACT_LOCKS)))))
+    db.hold(conn, digest(contact), seed=CONTACT_LOCKS)
 
 
 def note(conn: Connection, scope: Scope, key: str, *, at: datetime) -> None:
