@@ -29,12 +29,10 @@ from notifier.render import Templates
 
 # Zalo's ZNS error codes (zalo.cloud/zns/guidelines/handle-error-code): 0 is success.
 INVALID_TOKEN = -124
-# Worth trying again later: unknown error, out of quota, daily limit of the OA reached.
+# Worth trying again later: unknown error, out of quota, daily limit of the OA reached. Not
+# the night-time ban (-133): final for this notice, which then goes by SMS at once (a fault
+# acknowledgement at 22:00 must not wait for the morning); the next notices still try Zalo.
 TRANSIENT = {-100, -115, -144, INVALID_TOKEN}
-# Sent in the night-time ban: final for this notice, which then goes by SMS at once (a fault
-# acknowledgement at 22:00 must not wait for the morning); the customer's next notices still
-# try Zalo first.
-NIGHT_BAN = -133
 # The recipient cannot get ZNS (phone number invalid for Zalo, inactive or refusing user, no
 # Zalo account, account cannot receive ZNS): permanent for this channel only (Outcome.ABSENT);
 # the phone may still take an SMS, so no contact flag is set and the notice falls back to SMS.

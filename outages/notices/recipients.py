@@ -301,14 +301,12 @@ def _fall_back_refused(conn: Connection, settings: Settings, rows: Sequence[Row[
     announcement's SMS, say) go the way the refused notice went: by the channel's fallback,
     as refusals.fall_back queues it. A reminder queued with the announcement would else be
     lost where the announcement was not."""
-    by_channel: dict[str, list[Row[Any]]] = {}
+    by_fallback: dict[str, list[Row[Any]]] = {}
     for row in rows:
-        if skip[row.id] in _REFUSED and row.customer_id is not None \
-                and REGISTRY[row.channel].fallback is not None:
-            by_channel.setdefault(row.channel, []).append(row)
-    for channel, refused in by_channel.items():
-        fallback = REGISTRY[channel].fallback
-        assert fallback is not None
+        fallback = REGISTRY[row.channel].fallback if row.channel in REGISTRY else None
+        if skip[row.id] in _REFUSED and row.customer_id is not None and fallback is not None:
+            by_fallback.setdefault(fallback, []).append(row)
+    for fallback, refused in by_fallback.items():
         fall_back(conn, settings, refused, to=fallback)
 
 
