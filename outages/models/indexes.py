@@ -8,9 +8,16 @@ needs it. A process killed outright cannot rebuild them; the next one that opens
 does (db.ensure_schema calls restore_indexes), and so does the next import. Until then the
 table is complete and correct, only slower to search. On PostgreSQL the drop locks the table
 until the first batch commits; an empty table has nothing to read yet.
+
+PostgreSQL builds them on several connections at once, each in its own transaction: CREATE
+INDEX takes a SHARE lock, which the other builds share, and each build's final merge and
+write run in one process, so two at a time keep more of the machine busy (1M customers on
+two cores: 5.3 s instead of 6.6 s for the five).
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Connection, Engine, Index, select
 
@@ -18,6 +25,7 @@ from outages.models import Customer
 
 _t = Customer.metadata.tables["customers"]  # typed as a Table, with its indexes
 BUILD_MEMORY_MB = 256
+POSTGRES_BUILDERS = 2  # connections building at once; each may use its own parallel workers
 
 
 def secondary_indexes() -> list[Index]:
@@ -53,19 +61,40 @@ def missing_indexes(conn: Connection) -> list[Index]:
 def build_missing(conn: Connection) -> list[str]:
     """Build the missing secondary indexes in the caller's transaction; their names."""
     built = []
-    if conn.dialect.name == "postgresql":
-        # Room to sort a million-row index in memory rather than in temporary files.
-        conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY_MB}MB'")
     for index in missing_indexes(conn):
-        index.create(conn, checkfirst=True)
+        _create(conn, index)
         built.append(str(index.name))
     return built
 
 
+def _create(conn: Connection, index: Index) -> None:
+    if conn.dialect.name == "postgresql":
+        # Room to sort a million-row index in memory rather than in temporary files.
+        conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY_MB}MB'")
+    index.create(conn, checkfirst=True)
+
+
 def restore_indexes(engine: Engine) -> list[str]:
-    """Build any secondary index a killed import left out; the names built (usually none)."""
+    """Build any secondary index an initial load set aside or a killed import left out; the
+    names built (usually none)."""
     with engine.connect() as conn:  # a read: no write lock unless there is work to do
-        if not missing_indexes(conn):
-            return []
-    with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
-        return build_missing(conn)
+        missing = missing_indexes(conn)
+    if not missing:
+        return []
+    if engine.dialect.name != "postgresql":
+        with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, \
+                conn.begin():
+            return build_missing(conn)
+    with ThreadPoolExecutor(POSTGRES_BUILDERS) as builders:
+        return [name for name in builders.map(lambda index: _build_alone(engine, index),
+                                              missing) if name]
+
+
+def _build_alone(engine: Engine, index: Index) -> str | None:
+    """Build one index in a transaction of its own; its name, None when another process
+    built it first."""
+    with engine.connect() as conn, conn.begin():
+        if index.name not in {ix.name for ix in missing_indexes(conn)}:
+            return None
+        _create(conn, index)
+    return str(index.name)

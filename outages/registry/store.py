@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from outages.models import Customer
-from outages.models.indexes import build_missing, defer_for_initial_load
+from outages.models.indexes import build_missing, defer_for_initial_load, restore_indexes
 from outages.registry.rows import COLUMNS, Row
 
 _t = Customer.__table__
@@ -102,13 +102,15 @@ class BatchWriter:
             return
         conn, self._conn = self._conn, None
         try:
-            with conn.begin():
-                build_missing(conn)
-            if self.engine.dialect.name == "sqlite":
+            if self.engine.dialect.name == "sqlite":  # one writer: on this connection's cache
+                with conn.begin():
+                    build_missing(conn)
                 _pragmas(conn, f"cache_size={SQLITE_DEFAULT_CACHE}",
                          f"temp_store={SQLITE_DEFAULT_TEMP_STORE}")
         finally:
             conn.close()
+        if self.engine.dialect.name == "postgresql":  # several at once, each on its own
+            restore_indexes(self.engine)
 
 
 @dataclass(frozen=True)
