@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
 
+from notifier.channels import Message
+from notifier.channels.zalo import ZaloChannel, tracking_id
 from notifier.store import outbox
 from outages.timeutil import utcnow
 from tests.api.conftest import BASE
+from tests.support import zalo_server
 
 APP_ID, OA_SECRET = "1234567890", "oa-secret"
 
@@ -38,12 +42,12 @@ def _received(msg_id: str, tracking_id: str = "") -> dict[str, Any]:
                         "delivery_time": "1733000000000"}}
 
 
-def _row(engine: Any, key: str, status: str, provider_id: str | None) -> None:
+def _row(engine: Any, key: str, status: str, provider_id: str | None) -> int:
     with engine.begin() as conn:
-        conn.execute(insert(outbox).values(
+        return int(conn.execute(insert(outbox).values(
             key=key, outage_id=None, customer_id=None, kind="fault_ack", channel="zalo",
             recipient="+84912345678", language="vi", due_at=utcnow(), status=status,
-            provider_id=provider_id))
+            provider_id=provider_id)).inserted_primary_key[0])
 
 
 def _status(engine: Any, key: str) -> tuple[str, str | None]:
@@ -69,6 +73,37 @@ def test_a_receipt_for_a_message_left_in_flight_finds_it_by_tracking_id(
     assert response.status_code == 200
     # Delivered, so a restarted worker does not hand it back to be sent again.
     assert _status(engine, "7:r1:fault_ack:3:zalo") == ("delivered", "m2")
+
+
+def test_a_message_with_a_long_key_left_in_flight_is_found_by_what_zalo_carried_back(
+    zalo_client: Any, engine: Any, tmp_path: Path,
+) -> None:
+    key = "1048576:r12w11:planned_reminder_changed_window:10485760:zalo"
+    row = _row(engine, key, "sending", None)
+    zalo = zalo_server.ZaloServer().start()
+    channel = ZaloChannel(app_id=zalo_server.APP_ID, secret_key=zalo_server.SECRET_KEY,
+                          refresh_token="refresh-0", templates={"fault_ack": {"vi": "1"}},
+                          token_store=str(tmp_path / "t.json"), api_url=zalo.url,
+                          oauth_url=zalo.url)
+    try:
+        channel.send(Message(id=row, key=key, channel="zalo", recipient="+84912345678",
+                             language="vi", kind="fault_ack", body='{"area": "Láng Hạ"}'))
+    finally:
+        channel.close()
+        zalo.stop()
+    [sent] = zalo.messages  # the worker died before recording it: the row is still sending
+    response = _post(zalo_client, _received(sent["msg_id"], tracking_id=sent["tracking_id"]))
+    assert (response.status_code, response.json()) == (200, {"recorded": True})
+    assert _status(engine, key) == ("delivered", sent["msg_id"])
+
+
+def test_a_tracking_id_naming_our_row_without_its_key_digest_finds_nothing(
+    zalo_client: Any, engine: Any,
+) -> None:
+    row = _row(engine, "8:r1:fault_ack:4:zalo", "sending", None)
+    forged = tracking_id(row, "8:r1:fault_ack:5:zalo")  # another sender's id of that number
+    assert _post(zalo_client, _received("m5", tracking_id=forged)).json() == {"recorded": False}
+    assert _status(engine, "8:r1:fault_ack:4:zalo") == ("sending", None)
 
 
 def test_unsigned_or_wrongly_signed_events_change_nothing(zalo_client: Any, engine: Any) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 APP_ID = "1234567890"
+TRACKING_ID_LIMIT = 48  # characters: Zalo's limit on a message's tracking_id
 SECRET_KEY = "app-secret"
 
 
@@ -123,6 +124,9 @@ class ZaloServer(ThreadingHTTPServer):
             if not payload.get("template_id") or not isinstance(payload.get("template_data"),
                                                                  dict):
                 return {"error": -111, "message": "Template data empty"}
+            if len(str(payload.get("tracking_id", ""))) > TRACKING_ID_LIMIT:
+                # Zalo documents the limit, not the code it answers; any refusal will do.
+                return {"error": -100, "message": "tracking_id is too long"}
             msg_id = uuid.uuid4().hex
             self.messages.append({**payload, "msg_id": msg_id})
             self.lock.notify_all()
