@@ -311,6 +311,9 @@ class ZaloSettings(Section):
     token_store: str = "zalo-token.json"
     # The OA's secret key: signs the delivery-receipt webhook.
     oa_secret_key: str = ""
+    # An event whose signed timestamp is further than this from now is not acted on: the
+    # signature stays valid forever, so an old one is a captured request played again.
+    webhook_max_age: Duration = timedelta(minutes=15)
     api_url: str = "https://business.openapi.zalo.me"
     oauth_url: str = "https://oauth.zaloapp.com"
     rate_per_second: float = Field(default=10.0, gt=0)
@@ -320,6 +323,13 @@ class ZaloSettings(Section):
     retry_absent_after: Duration = timedelta(days=30)
     # kind -> language -> approved ZNS template id.
     templates: dict[str, dict[str, str]] = {}
+
+    @field_validator("webhook_max_age")
+    @classmethod
+    def _positive_age(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("give a positive duration, e.g. 15m")
+        return value
 
 
 class SmtpSettings(Section):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,10 @@ def _post(client: Any, event: dict[str, Any], *, secret: str = OA_SECRET,
                                 "X-ZEvent-Signature": f"{prefix}{mac}"})
 
 
-def _received(msg_id: str, tracking_id: str = "") -> dict[str, Any]:
-    return {"app_id": APP_ID, "event_name": "user_received_message", "timestamp": "1733000000000",
+def _received(msg_id: str, tracking_id: str = "", *,
+              ago: timedelta = timedelta(seconds=2)) -> dict[str, Any]:
+    signed_at = str(int((utcnow() - ago).timestamp() * 1000))  # Zalo's are in milliseconds
+    return {"app_id": APP_ID, "event_name": "user_received_message", "timestamp": signed_at,
             "recipient": {"id": "84912345678"},
             "message": {"msg_id": msg_id, "tracking_id": tracking_id,
                         "delivery_time": "1733000000000"}}
@@ -104,6 +107,26 @@ def test_a_tracking_id_naming_our_row_without_its_key_digest_finds_nothing(
     forged = tracking_id(row, "8:r1:fault_ack:5:zalo")  # another sender's id of that number
     assert _post(zalo_client, _received("m5", tracking_id=forged)).json() == {"recorded": False}
     assert _status(engine, "8:r1:fault_ack:4:zalo") == ("sending", None)
+
+
+def test_a_receipt_signed_long_ago_is_acknowledged_and_changes_nothing(
+    zalo_client: Any, make_client: Any, engine: Any,
+) -> None:
+    # A receipt captured in flight and played again later: its signature is still valid.
+    _row(engine, "k6", "sending", None)
+    replayed = _received("m6", tracking_id="k6", ago=timedelta(minutes=16))
+    assert _post(zalo_client, replayed).json() == {"recorded": False}
+    ahead = _received("m6", tracking_id="k6", ago=-timedelta(minutes=16))
+    assert _post(zalo_client, ahead).json() == {"recorded": False}
+    assert _status(engine, "k6") == ("sending", None)
+    assert _post(zalo_client, _received("m6", tracking_id="k6", ago=timedelta(minutes=14))
+                 ).json() == {"recorded": True}
+    # The window is a setting.
+    _row(engine, "k7", "sending", None)
+    patient = make_client(OUTAGES_ZALO_APP_ID=APP_ID, OUTAGES_ZALO_OA_SECRET_KEY=OA_SECRET,
+                          OUTAGES_ZALO_WEBHOOK_MAX_AGE="1h")
+    assert _post(patient, _received("m7", tracking_id="k7", ago=timedelta(minutes=30))
+                 ).json() == {"recorded": True}
 
 
 def test_unsigned_or_wrongly_signed_events_change_nothing(zalo_client: Any, engine: Any) -> None:

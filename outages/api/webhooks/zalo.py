@@ -3,8 +3,9 @@
 Zalo signs each event with X-ZEvent-Signature: "mac=" + sha256(app id + the raw JSON body +
 the event's timestamp + the OA secret key), hex; the digest is also accepted without its
 "mac=" prefix, as some OA gateways forward it. A request without a valid signature gets
-403 and nothing is read or changed. Other events are acknowledged and ignored: Zalo disables
-a webhook that does not answer 200.
+403 and nothing is read or changed; a signed receipt whose timestamp is further than
+zalo.webhook_max_age from now (a replay) is acknowledged and changes nothing. Other events
+are acknowledged and ignored: Zalo disables a webhook that does not answer 200.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -71,6 +73,11 @@ async def events(request: Request, engine: EngineDep, settings: SettingsDep) -> 
     event = await signed_event(request, settings.zalo.app_id, settings.zalo.oa_secret_key)
     if event.get("event_name") != zalo_receipts.RECEIVED:
         return Acknowledged(recorded=False)
+    if not _recent(event, settings.zalo.webhook_max_age):
+        # Still 200: Zalo disables a webhook that refuses its events, late ones included.
+        log.warning("Zalo event signed at %r ignored: further than zalo.webhook_max_age "
+                    "from now (a replay, or this host's clock is off)", event.get("timestamp"))
+        return Acknowledged(recorded=False)
     message = event.get("message")
     msg_id = message.get("msg_id") if isinstance(message, dict) else None
     if not msg_id:
@@ -79,6 +86,16 @@ async def events(request: Request, engine: EngineDep, settings: SettingsDep) -> 
     recorded = await run_in_threadpool(_record, engine, str(msg_id),
                                        str(tracking_id) if tracking_id else None)
     return Acknowledged(recorded=recorded)
+
+
+def _recent(event: dict[str, Any], max_age: timedelta) -> bool:
+    """Whether the event's signed timestamp (milliseconds since the epoch) is within
+    `max_age` of now, either way (clocks drift)."""
+    try:
+        signed_at = datetime.fromtimestamp(int(str(event.get("timestamp"))) / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return False
+    return abs(utcnow() - signed_at) <= max_age
 
 
 def _record(engine: Engine, msg_id: str, tracking_id: str | None) -> bool:
