@@ -323,6 +323,9 @@ class ZaloSettings(Section):
     retry_absent_after: Duration = timedelta(days=30)
     # kind -> language -> approved ZNS template id.
     templates: dict[str, dict[str, str]] = {}
+    # parameter -> characters, for a template registering a parameter with another type than
+    # notifier.channels.zalo.PARAM_LIMITS assumes.
+    param_limits: dict[str, Annotated[int, Field(gt=0)]] = {}
 
     @field_validator("webhook_max_age")
     @classmethod

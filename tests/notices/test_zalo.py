@@ -114,6 +114,29 @@ def test_zalo_sends_retries_and_falls_back_to_sms_once_for_customers_not_on_zalo
     assert set(flags) == {(False, False)}
 
 
+def test_a_notice_with_a_parameter_over_its_zalo_limit_goes_by_sms_whole(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    zalo: ZaloServer, zalo_env: dict[str, str], twilio: TwilioServer,
+    twilio_env: dict[str, str],
+) -> None:
+    settings = make_settings(**twilio_env, **zalo_env)
+    add_customers(h.customers(1, channels="zalo,sms"))
+    area = "Phường Láng Hạ, Phường Thành Công, một phần Phường Ngọc Khánh và Phường Giảng Võ."
+    assert len(area) == 81
+    outage = h.add_outage(engine, kind="fault", status="confirmed", actual_start=NOW,
+                          etr=NOW + timedelta(hours=3), members=h.customer_ids(engine),
+                          start=None, area_name=area)
+    with engine.begin() as conn:
+        publish(conn, settings, OutageEvent("fault_confirmed", outage, 1, NOW))
+    _send(engine, settings, rounds=2)
+    # Zalo is not asked to show an address past its 80 characters: the SMS carries it all.
+    assert zalo.messages == []
+    [zalo_row] = h.rows(engine, channel="zalo", kind="fault_ack")
+    assert (zalo_row.status, zalo_row.last_error_code) == ("failed", "param_too_long")
+    [sms] = twilio.messages
+    assert sms["To"] == "+84900000000" and "Phuong Giang Vo." in sms["Body"]  # ASCII SMS
+
+
 def test_a_number_zalo_cannot_reach_gets_sms_at_once_until_zalo_is_tried_again(
     engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
     zalo: ZaloServer, zalo_env: dict[str, str], twilio: TwilioServer,

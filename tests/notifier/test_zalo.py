@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from notifier.channels import DeliveryError, Message
-from notifier.channels.zalo import PARAM_LIMIT, ZaloChannel, tracking_id
+from notifier.channels.zalo import PARAM_LIMITS, ZaloChannel, tracking_id
 from notifier.enums import BARS_ADDRESS, Outcome
 from tests.support.zalo_server import APP_ID, SECRET_KEY, ZaloServer
 
@@ -168,20 +168,40 @@ def test_network_failure_is_transient(tmp_path: Path) -> None:
     assert (failed.value.code, failed.value.permanent) == ("network", False)
 
 
-def test_parameters_over_the_limit_and_missing_templates_are_refused_before_sending(
+def test_parameters_over_their_limit_and_missing_templates_are_refused_before_sending(
     zalo: ZaloServer, tmp_path: Path,
 ) -> None:
+    # An area registered as an address takes 80 characters, a reason as a custom label 30.
+    area = "Phường Láng Hạ, Phường Thành Công, một phần Phường Ngọc Khánh (quận Ba Đình)"
+    reason = "thay cáp ngầm 22 kV lộ 475 E1.4"
+    assert len(area) < PARAM_LIMITS["area"] < len(area + " và Giảng Võ")
+    assert len(reason) > PARAM_LIMITS["reason"]
     channel = _channel(zalo, tmp_path / "token.json")
     try:
         with pytest.raises(DeliveryError) as long:
-            channel.send(_message(params={"area": "x" * (PARAM_LIMIT + 1), "etr": "-"}))
+            channel.send(_message(params={"area": area + " và Giảng Võ", "reason": reason}))
+        with pytest.raises(DeliveryError) as unlisted:  # any other parameter: a custom label
+            channel.send(_message(params={"note": "x" * 31}))
         with pytest.raises(DeliveryError) as missing:
             channel.send(_message(kind="reminder"))
-        channel.send(_message(params={"area": "x" * PARAM_LIMIT}))
+        channel.send(_message(params={"area": area, "reason": reason[:30]}))
     finally:
         channel.close()
     assert (long.value.code, long.value.permanent) == ("param_too_long", True)
-    assert "area" in str(long.value)
+    assert "area (88 > 80), reason (31 > 30)" in str(long.value)
+    assert "zalo.param_limits" in str(long.value)
+    assert "note (31 > 30)" in str(unlisted.value)
     assert (missing.value.code, missing.value.permanent) == ("no_template", True)
     assert "zalo.templates.reminder.vi" in str(missing.value)
-    assert len(zalo.messages) == 1  # only the one within the limit
+    assert len(zalo.messages) == 1  # only the one within the limits
+
+
+def test_a_template_registering_a_parameter_otherwise_sets_its_limit(
+    zalo: ZaloServer, tmp_path: Path,
+) -> None:
+    channel = _channel(zalo, tmp_path / "token.json", param_limits={"area": 200})
+    try:
+        channel.send(_message(params={"area": "Phường Láng Hạ, " * 10}))  # 160 characters
+    finally:
+        channel.close()
+    assert len(zalo.messages[0]["template_data"]["area"]) == 160
