@@ -24,7 +24,7 @@ from typing import Any, Self
 
 import httpx
 
-from notifier.channels.base import DeliveryError, Message, ProviderChannel, Receipt
+from notifier.channels.base import MAYBE_SENT, DeliveryError, Message, ProviderChannel, Receipt
 from notifier.enums import ChannelName, Outcome
 from notifier.render import Templates
 
@@ -49,6 +49,8 @@ PARAM_LIMITS = {"utility": 100,  # Tên sản phẩm / Thương hiệu
                 "restored_at": 30, "reported_at": 30,
                 "hotline": 50}  # Thông tin liên hệ
 OTHER_PARAM_LIMIT = 30  # a parameter not listed: taken as a custom label (Nhãn tùy chỉnh)
+# The request went out and no answer came: Zalo may have taken it.
+UNANSWERED = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
 EXPIRY_MARGIN = 60.0  # seconds: refresh a token this long before Zalo says it expires
 
 
@@ -109,7 +111,7 @@ class ZaloChannel(ProviderChannel):
 
     def _post(self, token: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         return self._call("POST", f"{self._api_url}/message/template", json=payload,
-                          headers={"access_token": token})
+                          headers={"access_token": token}, sends=True)
 
     def _refresh(self, app_id: str, secret_key: str, oauth_url: str,
                  refresh_token: str) -> dict[str, Any]:
@@ -124,11 +126,16 @@ class ZaloChannel(ProviderChannel):
                                 code="token_refresh", permanent=False)
         return answer
 
-    def _call(self, method: str, url: str, **options: Any) -> dict[str, Any]:
+    def _call(self, method: str, url: str, *, sends: bool = False,
+              **options: Any) -> dict[str, Any]:
         try:
             response = self._http.request(method, url, **options)
         except httpx.HTTPError as exc:
-            raise DeliveryError(f"network: {exc}", code="network", permanent=False) from exc
+            # Zalo looks a message up only by the msg_id this answer would have carried (not
+            # by tracking_id), so the retry sends again; a receipt arriving before it (found
+            # by tracking_id) settles the row first.
+            code = MAYBE_SENT if sends and isinstance(exc, UNANSWERED) else "network"
+            raise DeliveryError(f"network: {exc}", code=code, permanent=False) from exc
         if response.status_code == 429 or response.status_code >= 500:
             raise DeliveryError(f"HTTP {response.status_code}", code=str(response.status_code),
                                 permanent=False)

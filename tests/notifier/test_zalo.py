@@ -4,6 +4,7 @@ refresh tokens, and how each kind of Zalo answer is classed."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from notifier.channels import DeliveryError, Message
+from notifier.channels.base import MAYBE_SENT
 from notifier.channels.zalo import PARAM_LIMITS, ZaloChannel, tracking_id
 from notifier.enums import BARS_ADDRESS, Outcome
 from tests.support.zalo_server import APP_ID, SECRET_KEY, ZaloServer
@@ -166,6 +168,25 @@ def test_network_failure_is_transient(tmp_path: Path) -> None:
     finally:
         channel.close()
     assert (failed.value.code, failed.value.permanent) == ("network", False)
+
+
+def test_a_send_left_unanswered_is_marked_as_maybe_taken(tmp_path: Path) -> None:
+    slow = ZaloServer(latency=1.0).start()
+    slow.access_token = "access-seeded"  # only the send is slow to answer, not a refresh
+    token_store = tmp_path / "token.json"
+    token_store.write_text(json.dumps({"access_token": "access-seeded", "refresh_token": "r",
+                                       "expires_at": time.time() + 3600}))
+    channel = ZaloChannel(app_id=APP_ID, secret_key=SECRET_KEY, refresh_token="refresh-0",
+                          templates=TEMPLATES, token_store=str(token_store),
+                          api_url=slow.url, oauth_url=slow.url, timeout=0.3)
+    try:
+        with pytest.raises(DeliveryError) as failed:
+            channel.send(_message())
+        assert slow.wait_for_count(1, timeout=5)  # Zalo took it all the same
+    finally:
+        channel.close()
+        slow.stop()
+    assert (failed.value.code, failed.value.permanent) == (MAYBE_SENT, False)
 
 
 def test_parameters_over_their_limit_and_missing_templates_are_refused_before_sending(
