@@ -183,7 +183,9 @@ def tracking_id(row_id: int, key: str) -> str:
 def tracked_row(tracking: str) -> int | None:
     """The outbox row id a tracking_id names (check it against tracking_id), or None."""
     number, separator, _ = tracking.partition("k")
-    return int(number) if separator and number.isdigit() else None
+    # Another sender's id may hold any digits: only what fits a row id is looked up.
+    ours = separator and number.isascii() and number.isdigit() and len(number) <= 18
+    return int(number) if ours else None
 
 
 def classify(error: int, text: str) -> DeliveryError:

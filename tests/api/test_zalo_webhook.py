@@ -106,6 +106,10 @@ def test_a_tracking_id_naming_our_row_without_its_key_digest_finds_nothing(
     row = _row(engine, "8:r1:fault_ack:4:zalo", "sending", None)
     forged = tracking_id(row, "8:r1:fault_ack:5:zalo")  # another sender's id of that number
     assert _post(zalo_client, _received("m5", tracking_id=forged)).json() == {"recorded": False}
+    # Nor does another sender's id that only looks like ours.
+    for foreign in ("9" * 30 + "k0", "²k0"):
+        assert _post(zalo_client, _received("m5", tracking_id=foreign)).json() == {
+            "recorded": False}
     assert _status(engine, "8:r1:fault_ack:4:zalo") == ("sending", None)
 
 
