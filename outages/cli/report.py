@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -102,11 +103,13 @@ def _table(result: report.Result, settings: Settings, out: Path | None) -> None:
         for item in renderables:
             wide.print(item)
         return
-    with out.open("w", encoding="utf-8") as handle:
-        file_console = Console(file=handle, width=160, highlight=False)
-        for item in renderables:
-            file_console.print(item)
-    console.print(f"wrote {out}")
+    # Rendered to text first, so a file that cannot be written is reported as for the
+    # other formats (_write), not as a traceback.
+    buffer = io.StringIO()
+    file_console = Console(file=buffer, width=160, highlight=False)
+    for item in renderables:
+        file_console.print(item)
+    _write(buffer.getvalue(), out)
 
 
 @app.command()

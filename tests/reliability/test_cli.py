@@ -106,6 +106,18 @@ def test_bad_options_are_refused_with_the_option_named(cli, args, field) -> None
     assert refused.stderr.lstrip().startswith(f"error: {field}:")
 
 
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "html"])
+def test_an_out_file_that_cannot_be_written_is_refused_in_every_format(
+        cli, history, tmp_path: Path, fmt: str) -> None:
+    target = tmp_path / "missing" / f"report.{fmt}"
+    refused = cli("report", "reliability", *PERIOD, "--format", fmt, "--out", str(target))
+    assert refused.exit_code == 2
+    assert refused.stderr.lstrip().startswith(f"error: --out: cannot write {target}")
+    written = cli("report", "reliability", *PERIOD, "--format", fmt, "--out",
+                  str(tmp_path / f"report.{fmt}"))
+    assert written.exit_code == 0 and "SAIDI" in (tmp_path / f"report.{fmt}").read_text()
+
+
 def test_demo_history_writes_an_import_csv(cli, engine, tmp_path: Path) -> None:
     b.customers(engine, 300, feeder="F1")
     b.customers(engine, 200, district="D2", feeder="F2")
