@@ -73,3 +73,20 @@ def test_html_by_cause_keeps_causes_with_only_momentary_interruptions(cli, engin
     by_cause = page[page.index("<h2>By cause"):page.index("<h2>Worst feeders by SAIDI")]
     assert "No interruptions in the period." not in by_cause
     assert "lightning" in by_cause
+
+
+def test_html_charts_take_feeder_names_with_dollar_signs_as_written(cli, engine,
+                                                                    tmp_path) -> None:
+    # Feeder names are free text from the customer file; matplotlib reads "$...$" as math.
+    names = ["Lộ 471 $x^$", "$$", "F$1$"]
+    for n, feeder in enumerate(names):
+        ids = b.customers(engine, 10, feeder=feeder, prefix=f"P{n}")
+        b.interruptions(engine, b.outage(engine), ids[:n + 1], b.T0, 60)
+    out, charts = tmp_path / "report.html", tmp_path / "charts"
+    result = cli("report", "reliability", *PERIOD, "--format", "html", "--out", str(out),
+                 "--charts-dir", str(charts))
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    feeders = page[page.index("<h2>Worst feeders by SAIDI"):page.index("<h2>Counting rules")]
+    assert all(f"<td>{name}</td>" in feeders for name in names)
+    assert (charts / "feeders.png").read_bytes().startswith(b"\x89PNG")

@@ -78,12 +78,19 @@ def daily(days: Sequence[date], saidi: Sequence[float], t_med: float | None,
     return _png(figure)
 
 
+def _literal(name: str) -> str:
+    """A feeder or cause name as written: matplotlib reads text between two `$` as math,
+    which garbles the name or, when it is not valid math ("$$", "$x^$"), fails the report."""
+    return name.replace("$", r"\$")
+
+
 def ranked(title: str, names: Sequence[str], values: Sequence[float], xlabel: str) -> bytes:
     """Horizontal bars, largest on top."""
     figure = Figure(figsize=(10, max(2.5, 0.35 * len(names) + 1)))
     axis = figure.subplots()
     order = sorted(range(len(names)), key=lambda i: values[i])
-    axis.barh([names[i] for i in order], [values[i] for i in order], color=UNPLANNED_COLOR)
+    axis.barh([_literal(names[i]) for i in order], [values[i] for i in order],
+              color=UNPLANNED_COLOR)
     axis.set_title(title)
     axis.set_xlabel(xlabel)
     axis.grid(axis="x", alpha=0.3)
