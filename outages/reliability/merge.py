@@ -27,7 +27,7 @@ BoolArray = npt.NDArray[np.bool_]
 class Events:
     """Interruptions as counted. Sustained rows are merged losses of supply; momentary rows
     are single momentary interruptions, `first` marking the first of each momentary event
-    (one outage, one customer)."""
+    (one outage, one customer) that did not end in a lockout."""
 
     customer: IntArray
     outage: IntArray
@@ -58,7 +58,7 @@ def split(log: Interruptions, momentary_max_ms: int) -> tuple[Events, Events]:
                     log.planned, log.cause, log.open)
     merged = merge_overlaps(events)
     short = ((merged.end - merged.start) <= momentary_max_ms) & ~merged.first
-    momentary = _mark_first_of_event(merged.take(short))
+    momentary = _mark_first_of_event(merged.take(short), _before_lockout(merged, short)[short])
     columns = vars(merged).copy()
     del merged
     # Column by column, each original freed as its copy is made: the sustained rows are
@@ -106,7 +106,20 @@ def merge_overlaps(events: Events) -> Events:
                   np.logical_or.reduceat(ordered.first, heads))
 
 
-def _mark_first_of_event(momentary: Events) -> Events:
+def _before_lockout(merged: Events, short: BoolArray) -> BoolArray:
+    """Per row of `merged` (sorted by customer and start): a momentary loss of supply whose
+    customer's next loss is a sustained one of the same outage, the device having locked
+    out."""
+    locked = np.zeros(len(short), dtype=bool)
+    locked[:-1] = (short[:-1] & ~short[1:] & (merged.customer[1:] == merged.customer[:-1])
+                   & (merged.outage[1:] == merged.outage[:-1]))
+    return locked
+
+
+def _mark_first_of_event(momentary: Events, before_lockout: BoolArray) -> Events:
+    """`first` on the first row of each momentary event, none on an event that ended in a
+    lockout: IEEE 1366 leaves the events immediately preceding a lockout out of MAIFIe (the
+    customer's sustained interruption counts instead); their interruptions stay in MAIFI."""
     if len(momentary) == 0:
         return momentary
     order = np.lexsort((momentary.start, momentary.outage, momentary.customer))
@@ -114,6 +127,8 @@ def _mark_first_of_event(momentary: Events) -> Events:
     first = np.ones(len(ordered), dtype=bool)
     first[1:] = (ordered.customer[1:] != ordered.customer[:-1]) | (
         ordered.outage[1:] != ordered.outage[:-1])
+    heads = np.flatnonzero(first)
+    first[heads] = ~np.logical_or.reduceat(before_lockout[order], heads)
     return Events(ordered.customer, ordered.outage, ordered.start, ordered.end, ordered.planned,
                   ordered.cause, first)
 

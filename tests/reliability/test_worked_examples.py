@@ -111,6 +111,26 @@ def test_momentary_event_groups_one_outage_per_customer(engine, report) -> None:
     assert got["MAIFIe"] == pytest.approx(1)
 
 
+def test_momentary_event_ending_in_a_lockout_is_not_a_momentary_event(engine, report) -> None:
+    # IEEE 1366: MAIFIe leaves out the events immediately preceding a lockout; MAIFI keeps
+    # their interruptions. Two recloser shots of one outage, then the fuse of customers 0-3
+    # blows (a sustained interruption of the same outage); 4-5 see the shots only; 6 sees a
+    # shot of one outage and, an hour later, a sustained interruption of another.
+    ids = b.customers(engine, 10)
+    fault, other, later = b.outage(engine), b.outage(engine), b.outage(engine)
+    for shot in (0, 1):
+        b.interruptions(engine, fault, ids[:6], b.T0 + timedelta(minutes=shot), 0.5)
+    b.interruptions(engine, fault, ids[:4], b.T0 + timedelta(minutes=2), 60)
+    b.interruptions(engine, other, [ids[6]], b.T0 + timedelta(hours=2), 0.5)
+    b.interruptions(engine, later, [ids[6]], b.T0 + timedelta(hours=3), 60)
+    got = totals(report("2025-01-01", "2025-12-31"))
+    assert got["MAIFI"] == pytest.approx((6 * 2 + 1) / 10)
+    assert got["MAIFIe"] == pytest.approx(3 / 10)  # customers 4, 5 and 6
+    assert got["SAIFI"] == pytest.approx(5 / 10)
+    # Customer 6: one sustained interruption and one event; 0-3: the sustained one only.
+    assert got["CEMSMI"]["1"] == pytest.approx(1 / 10)
+
+
 def test_exactly_five_minutes_is_momentary_and_a_second_more_sustained(engine, report) -> None:
     ids = b.customers(engine, 2)
     b.interruptions(engine, b.outage(engine), [ids[0]], b.T0, 5)

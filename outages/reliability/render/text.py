@@ -130,7 +130,8 @@ def rules_lines(data: Dataset, settings: Settings, served: str) -> list[str]:
         f"({data.hours:g} hours).",
         f"Sustained: longer than {format_duration(rules.momentary_max)}; momentary: that or "
         "shorter. A momentary event is all momentary interruptions of one outage for one "
-        "customer.",
+        "customer; one followed by a sustained interruption of that outage (a lockout) is "
+        "not a momentary event (MAIFIe, CEMSMI), its interruptions still count in MAIFI.",
         "An interruption belongs to the period and the day in which it began, with its full "
         "duration.",
         "A customer's overlapping or touching sustained interruptions count once, from the "
