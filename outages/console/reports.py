@@ -14,13 +14,14 @@ from outages.api import bodies, security
 from outages.api.deps import reading
 from outages.console.pages import render
 from outages.console.session import CanReport, engine_of, settings_of
-from outages.errors import OutagesError
+from outages.errors import OutagesError, ValidationError
 from outages.reliability import report
 from outages.reliability.render import text
 from outages.timeutil import to_local, utcnow
 
 router = APIRouter()
 Day = Annotated[str | None, Query(max_length=10)]
+FORMATS = ("html", "csv")
 
 
 @router.get("/reports")
@@ -36,10 +37,14 @@ async def reports(request: Request, visitor: CanReport, first: Annotated[
 @router.get("/reports/reliability")
 async def reliability(request: Request, visitor: CanReport, first: Annotated[
         str, Query(alias="from", max_length=10)], last: Annotated[
-        str, Query(alias="to", max_length=10)], format: str = "html") -> Response:
+        str, Query(alias="to", max_length=10)], format: Annotated[
+        str, Query(max_length=10)] = "html") -> Response:
     settings = settings_of(request)
 
     def build() -> Response:
+        if format not in FORMATS:  # not a CSV download in place of what was asked for
+            raise ValidationError(f"unknown format {format!r}: use {' or '.join(FORMATS)}",
+                                  field="format")
         wanted = report.Request(bodies.required_day(first, "from"),
                                 bodies.required_day(last, "to"), None, None, None, "end")
         with reading(engine_of(request)) as conn:

@@ -92,3 +92,18 @@ def test_wrong_passwords_from_one_ipv6_network_count_as_one_address(db_url,
                 "username": f"nobody{n}", "password": "wrong password",
                 "csrf_token": token.group(1)}).status_code)
     assert answers == [401] * 4 + [429] * 2
+
+
+def test_the_reliability_report_refuses_a_format_it_does_not_make(db_url,
+                                                                  make_settings) -> None:
+    seed(db_url)
+    days = "/console/reports/reliability?from=2025-01-01&to=2025-01-31"
+    with _client(make_settings) as client:
+        _sign_in(client, "engineer")
+        refused = client.get(days + "&format=json")
+        assert refused.status_code == 422
+        assert refused.headers["content-type"].startswith("text/html")
+        assert "unknown format" in refused.text and "use html or csv" in refused.text
+        as_csv = client.get(days + "&format=csv")
+        assert as_csv.status_code == 200 and as_csv.text.startswith("key,planned,med,")
+        assert client.get(days).headers["content-type"].startswith("text/html")
