@@ -54,7 +54,9 @@ def csv_cell(value: Any) -> Any:
     E.164 phone number or a negative amount, stay as they are."""
     if not isinstance(value, str) or not value.startswith(_FORMULA_LEADS):
         return value
-    return value if _SIGNED_NUMBER.fullmatch(value) else "'" + value
+    # A lone "-" is the reports' "none" (no cause, no district), and no formula: as written,
+    # the CSV's keys are the JSON's.
+    return value if value == "-" or _SIGNED_NUMBER.fullmatch(value) else "'" + value
 
 
 class CsvWriter:

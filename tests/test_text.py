@@ -18,6 +18,8 @@ from outages import text
     ("\t=1", "'\t=1"),
     ("+84912345678", "+84912345678"),  # an E.164 phone number is a number, not a formula
     ("-12.5", "-12.5"),
+    ("-", "-"),  # the reports' "none": no formula
+    ("-x", "'-x"),
     ("Pho Hue", "Pho Hue"),
     ("", ""),
     (-3, -3),

@@ -3,6 +3,8 @@ interruptions in the HTML, and no interruption that has not begun."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -90,3 +92,16 @@ def test_html_charts_take_feeder_names_with_dollar_signs_as_written(cli, engine,
     feeders = page[page.index("<h2>Worst feeders by SAIDI"):page.index("<h2>Counting rules")]
     assert all(f"<td>{name}</td>" in feeders for name in names)
     assert (charts / "feeders.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_csv_keys_are_the_json_keys_for_interruptions_without_a_cause(cli, engine) -> None:
+    ids = b.customers(engine, 10)
+    b.interruptions(engine, b.outage(engine), ids[:2], b.T0, 60, cause="weather")
+    b.interruptions(engine, b.outage(engine), ids[2:5], b.T0, 60)  # no cause recorded
+    as_json = json.loads(cli("report", "reliability", *PERIOD, "--by", "cause",
+                             "--format", "json").stdout)
+    as_csv = list(csv.DictReader(io.StringIO(cli("report", "reliability", *PERIOD, "--by",
+                                                 "cause", "--format", "csv").stdout)))
+    assert [g["key"] for g in as_json["groups"]] == ["-", "weather"]
+    assert [row["key"] for row in as_csv] == ["-", "weather", "TOTAL"]
+    assert float(as_csv[0]["SAIFI"]) == as_json["groups"][0]["indices"]["SAIFI"] == 0.3
