@@ -25,12 +25,14 @@ class CutStatus(StrEnum):
 
 
 class IncidentStatus(StrEnum):
-    """reported -> confirmed -> restored; imported history of faults is `completed`."""
+    """reported -> confirmed -> restored, or reported -> dismissed (the crew found no fault
+    on the network); imported history of faults is `completed`."""
 
     REPORTED = "reported"
     CONFIRMED = "confirmed"
     RESTORED = "restored"
     COMPLETED = "completed"
+    DISMISSED = "dismissed"
 
 
 OutageStatus = CutStatus | IncidentStatus
@@ -48,7 +50,8 @@ DONE: dict[str, OutageStatus] = {
     OutageKind.PLANNED: CutStatus.COMPLETED,
     OutageKind.FAULT: IncidentStatus.RESTORED,
 }
-FINISHED = (CutStatus.COMPLETED, CutStatus.CANCELLED, IncidentStatus.RESTORED)
+FINISHED = (CutStatus.COMPLETED, CutStatus.CANCELLED, IncidentStatus.RESTORED,
+            IncidentStatus.DISMISSED)
 # Where a finished outage goes back to when a customer turns out to be still out: the
 # states a dispatcher works on and restores from.
 REOPENED: dict[str, OutageStatus] = {
@@ -74,6 +77,7 @@ class NoticeKind(StrEnum):
     FAULT_NOT_AFFECTED = "fault_not_affected"  # left an incident's area when it was redrawn
     REPORT_UNRESOLVED = "report_unresolved"  # incident restored; the reporter was outside it
     STILL_OUT_ACK = "still_out_ack"  # a customer said power did not come back: we are on it
+    FAULT_DISMISSED = "fault_dismissed"  # no fault on the network: the reporters are told
 
 
 class ReplyVia(StrEnum):

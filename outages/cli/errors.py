@@ -33,6 +33,7 @@ HINTS = {
     "start_cut": " with `outages cuts start ID`",
     "extend_cut": ": give a started cut a new expected end with `outages cuts extend ID --end`",
     "confirm_fault": " with `outages faults confirm ID`",
+    "restore_fault": " with `outages faults restore ID`",
     "one_scope": " (--area, --feeder or --auto)",
     "one_caller": " (--customer CODE, --phone NUMBER or --at LON,LAT)",
     "which_customer": " with --customer CODE",

@@ -30,6 +30,7 @@ EventKind = Literal[
     "fault_confirmed",  # incident confirmed, affected set fixed: acknowledgement with ETR
     "etr_changed",  # estimated restoration time set or moved
     "fault_resized",  # a confirmed incident's area redrawn: added and dropped customers
+    "fault_dismissed",  # a reported incident closed, no fault found: its reporters are told
     "customer_reopened",  # customer_ids said "still no power" after their restoration
     # (alert_id: the desk's alert; acknowledge: tell the customer by notice, not by reply)
 ]

@@ -1,6 +1,8 @@
-"""Fault incidents after the reports: confirm (fix the affected set), ETR, restore.
+"""Fault incidents after the reports: confirm (fix the affected set), ETR, restore, or
+dismiss one the crew found no fault on the network for.
 
-Statuses: reported -> confirmed -> restored. Reports themselves are in fault_reports.py.
+Statuses: reported -> confirmed -> restored, or reported -> dismissed. Reports themselves
+are in fault_reports.py.
 """
 
 from __future__ import annotations
@@ -308,6 +310,39 @@ def restore(
     return restoration.restore_outage(engine, settings, outage_id=fault_id, kind=OutageKind.FAULT,
                                       at=at, area=area, codes=codes, actor=actor, source=source,
                                       seen=seen)
+
+
+def dismiss(
+    engine: Engine, settings: Settings, *, fault_id: int, reason: str, actor: str, source: str,
+    seen: int | None = None
+) -> OutageView:
+    """Close a reported incident the crew found no fault on the network for (the customer's
+    own installation, a prank, a duplicate): nobody was out in it, so it records no
+    interruption, and its reporters are told what the crew found instead of "power is back".
+
+    A confirmed incident is refused: customers were told of an outage and its interruptions
+    are recorded, so it ends with its restoration."""
+    if not reason.strip():
+        raise ValidationError("say why the incident is dismissed (what the crew found)",
+                              field="reason")
+    lc.free_text(reason, field="reason", limit=text.REASON_MAX)
+    with write_transaction(engine) as conn:
+        row = lc.load(conn, fault_id, kind=OutageKind.FAULT, lock=True, seen=seen)
+        if row.status == IncidentStatus.CONFIRMED:
+            raise Conflict(f"incident {fault_id} is confirmed: its customers were told of an "
+                           "outage and their interruptions are recorded, so it cannot be "
+                           "dismissed; record its restoration instead", hint="restore_fault")
+        if row.status != IncidentStatus.REPORTED:
+            raise Conflict(f"incident {fault_id} is {row.status}; only a reported incident "
+                           "can be dismissed")
+        reporters = conn.execute(select(func.count()).select_from(REPORTS).where(
+            REPORTS.c.outage_id == fault_id)).scalar_one()
+        after = lc.change(conn, row, action="dismissed", actor=actor, source=source,
+                          values={"status": IncidentStatus.DISMISSED,
+                                  "dismiss_reason": reason.strip()},
+                          note=reason.strip(), details={"reports": reporters})
+        lc.publish(conn, settings, after, "fault_dismissed", actor=actor)
+        return describe(conn, settings, after)
 
 
 def reports(conn: Connection, settings: Settings, fault_id: int) -> list[Report]:

@@ -157,6 +157,8 @@ class OutageView(Result):
     urgent: bool
     urgent_reason: str | None
     cancel_reason: str | None
+    dismiss_reason: str | None = Field(None, description="a dismissed incident: why the crew "
+                                       "found no fault on the network")
     created_by: str | None
     planned_start: str | None
     planned_end: str | None

@@ -50,7 +50,8 @@ def describe(
         "external_id": row.external_id,
         "start": iso_local(row.planned_start, tz), "end": iso_local(row.planned_end, tz),
         "urgent": bool(row.urgent), "urgent_reason": row.urgent_reason,
-        "cancel_reason": row.cancel_reason, "created_by": row.created_by,
+        "cancel_reason": row.cancel_reason, "dismiss_reason": row.dismiss_reason,
+        "created_by": row.created_by,
     }
     view.update({name: iso_local(getattr(row, name), tz) for name in TIME_FIELDS})
     view.update(counts if counts is not None else counts_by_outage(conn, [row.id])[row.id])

@@ -39,6 +39,7 @@ SUPERSEDE = SupersedePolicy(
         NoticeKind.REMINDER: 30, NoticeKind.FAULT_REPORT_RECEIVED: 20,
         NoticeKind.REPORT_UNRESOLVED: 88, NoticeKind.FAULT_NOT_AFFECTED: 75,
         NoticeKind.RUNNING_LATE: 70, NoticeKind.CUT_EXTENDED: 65,
+        NoticeKind.FAULT_DISMISSED: 88,
     },
 )
 

@@ -577,6 +577,24 @@ def _warn_desk(conn: Connection, settings: Settings, event: OutageEvent,
                            etr_revision=etr_set_in(conn, event.outage_id))
 
 
+def fault_dismissed(conn: Connection, settings: Settings, event: OutageEvent,
+                    outage: Row[Any]) -> None:
+    """No fault on the network: nothing queued about the incident is true any more (that a
+    report is being looked into, an ETR), and each reporter hears once what the crew found,
+    by the channels they take, or by text for a caller without an account."""
+    _skip(conn, event.outage_id, (*UNTRUE_WHEN_RESTORED, desk.ETR_PASSING), reason=event.kind)
+    r = FaultReport.__table__.c
+    reports = conn.execute(select(r.customer_id, r.phone).where(r.outage_id == event.outage_id)
+                           .order_by(r.first_at, r.id)).all()
+    batch = _batch(event, outage, NoticeKind.FAULT_DISMISSED, context(settings, outage),
+                   scope="dismissed", ref_at=event.at)
+    customers = [row.customer_id for row in reports if row.customer_id is not None]
+    queue(conn, settings, batch, list(dict.fromkeys(customers)), now=utcnow())
+    for phone in dict.fromkeys(row.phone for row in reports
+                               if row.customer_id is None and row.phone):
+        queue_to_phone(conn, settings, batch, phone, now=utcnow())
+
+
 def customer_reopened(conn: Connection, settings: Settings, event: OutageEvent,
                       outage: Row[Any]) -> None:
     """A customer told "restored" is still out: the "restored" notice not sent yet is untrue,
@@ -603,6 +621,7 @@ HANDLERS: dict[str, Callable[[Connection, Settings, OutageEvent, Row[Any]], None
     "fault_confirmed": fault_confirmed,
     "etr_changed": etr_changed,
     "fault_resized": fault_resized,
+    "fault_dismissed": fault_dismissed,
     "customer_reopened": customer_reopened,
 }
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from geo import Area
     from outages.lifecycle.results import Report
 
-app = typer.Typer(help="Fault reports and incidents: report, confirm, ETR, restore.",
+app = typer.Typer(help="Fault reports and incidents: report, confirm, ETR, restore, dismiss.",
                   no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
@@ -187,6 +187,25 @@ def restore(
     part, codes = args.restore_scope(settings, area, customers)
     view = faults.restore(context.engine, settings, fault_id=fault_id,
                           at=args.at(settings, at), area=part, codes=codes,
+                          actor=cli_actor(by), source=Source.CLI)
+    args.emit(view, as_json)
+
+
+@app.command("dismiss")
+def dismiss(
+    ctx: typer.Context,
+    fault_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
+    reason: str = typer.Option(..., "--reason", help="What the crew found (kept with the "
+                               "incident): the customer's own installation, a duplicate..."),
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
+    """Close a reported incident the crew found no fault on the network for; its reporters
+    are told so. A confirmed incident is restored instead."""
+    from outages.lifecycle import faults
+
+    context = cli_context(ctx)
+    view = faults.dismiss(context.engine, context.settings, fault_id=fault_id, reason=reason,
                           actor=cli_actor(by), source=Source.CLI)
     args.emit(view, as_json)
 

@@ -59,6 +59,7 @@ def outage(view: OutageView) -> None:
         ("suggested ETR", _suggested(view)),
         ("urgent", view.urgent_reason),
         ("cancelled", view.cancel_reason),
+        ("dismissed", view.dismiss_reason),
         ("affected", _affected(view)),
         ("by district", _counts(view.by_district) if view.by_district else None),
         ("by feeder", _counts(view.by_feeder) if view.by_feeder else None),
