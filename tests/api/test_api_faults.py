@@ -228,3 +228,64 @@ def test_changes_based_on_an_old_revision_are_refused(client, headers, fault_id)
     moved = client.post(f"/faults/{fault_id}/etr", headers=headers["dispatcher"],
                         json={"at": etr, "revision": shown["revision"]})
     assert moved.status_code == 200, moved.text
+
+
+def test_a_reported_incident_is_dismissed_and_leaves_the_public_map(
+        client, headers, fault_id, engine) -> None:
+    """No fault on the network: the incident closes with what the crew found, as the
+    revision read allows, and is no longer on the public map."""
+    assert [o for o in client.get("/public/outages").json()["outages"]
+            if o["kind"] == "fault"]
+    shown = client.get(f"/faults/{fault_id}", headers=headers["dispatcher"]).json()
+    reason = {"reason": "a tripped breaker in the customer's own building"}
+    stale = client.post(f"/faults/{fault_id}/dismiss", headers=headers["dispatcher"],
+                        json={**reason, "revision": shown["revision"] + 1})
+    assert stale.status_code == 409 and stale.json()["field"] == "revision", stale.text
+    blank = client.post(f"/faults/{fault_id}/dismiss", headers=headers["dispatcher"],
+                        json={"reason": "  ", "revision": shown["revision"]})
+    assert blank.status_code == 422 and blank.json()["field"] == "reason"
+    assert "say why the incident is dismissed" in blank.json()["detail"]
+    done = client.post(f"/faults/{fault_id}/dismiss", headers=headers["dispatcher"],
+                       json={**reason, "revision": shown["revision"]})
+    assert done.status_code == 200, done.text
+    assert (done.json()["status"], done.json()["dismiss_reason"]) == (
+        "dismissed", reason["reason"])
+    assert [o for o in client.get("/public/outages").json()["outages"]
+            if o["kind"] == "fault"] == []
+    listed = client.get("/faults", params={"status": "dismissed"}, headers=headers["viewer"])
+    assert [f["id"] for f in listed.json()] == [fault_id]
+    again = client.post(f"/faults/{fault_id}/dismiss", headers=headers["dispatcher"],
+                        json=reason)
+    assert again.status_code == 409 and "only a reported incident" in again.json()["detail"]
+    with engine.connect() as conn:
+        actors = conn.execute(select(AuditEntry.actor, AuditEntry.source).where(
+            AuditEntry.action == "fault.dismissed")).all()
+    assert actors == [("dispatcher", "http")]
+
+
+def test_a_confirmed_incident_is_not_dismissed_but_restored(client, headers, fault_id) -> None:
+    confirmed = client.post(f"/faults/{fault_id}/confirm", headers=headers["dispatcher"],
+                            json={"area": square(105.8205, 21.0355, 0.002)})
+    assert confirmed.status_code == 200, confirmed.text
+    refused = client.post(f"/faults/{fault_id}/dismiss", headers=headers["dispatcher"],
+                          json={"reason": "nothing found"})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"].endswith(
+        "record its restoration instead with POST /faults/{id}/restore")
+    shown = client.get(f"/faults/{fault_id}", headers=headers["dispatcher"]).json()
+    assert shown["status"] == "confirmed" and shown["revision"] == confirmed.json()["revision"]
+
+
+@pytest.mark.parametrize("role", ["engineer", "viewer"])
+def test_only_dispatchers_dismiss_faults(client, headers, role, fault_id) -> None:
+    body = {"reason": "nothing found"}
+    assert client.post(f"/faults/{fault_id}/dismiss", json=body,
+                       headers=headers[role]).status_code == 403
+    assert client.post(f"/faults/{fault_id}/dismiss", json=body).status_code == 401
+
+
+def test_dismiss_declares_its_refusals(client) -> None:
+    declared = client.get("/openapi.json").json()["paths"]["/faults/{id}/dismiss"]["post"]
+    assert {"401", "403", "404", "409", "422"} <= set(declared["responses"])
+    assert "dismiss_reason" in client.get("/openapi.json").json()["components"]["schemas"][
+        "OutageView"]["properties"]

@@ -52,6 +52,11 @@ class Resize(Based):
     note: str | None = Field(None, max_length=500)
 
 
+class Dismiss(Based):
+    reason: str = Field(min_length=1, max_length=500, description="what the crew found (kept "
+                        "with the incident): the customer's own installation, a duplicate...")
+
+
 class StillOutReply(Body):
     customer: str = Field(min_length=1, max_length=64, description="customer code")
     at: str | None = Field(None, min_length=1, max_length=40,
@@ -153,4 +158,14 @@ def restore(body: RestoreBody, user: Dispatcher, engine: EngineDep, settings: Se
     part, codes = bodies.restore_scope(settings, body.area, body.customers)
     return faults.restore(engine, settings, fault_id=fault_id,
                           at=bodies.instant(body.at, settings, "at"), area=part, codes=codes,
+                          actor=user.name, source=Source.HTTP, seen=body.revision)
+
+
+@router.post("/{id}/dismiss",
+             summary="Close a reported incident the crew found no fault on the network for",
+             description="Its reporters are told no fault was found. A confirmed incident is "
+             "refused (409): it ends with its restoration.")
+def dismiss(body: Dismiss, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
+            fault_id: int = FaultId) -> OutageView:
+    return faults.dismiss(engine, settings, fault_id=fault_id, reason=body.reason,
                           actor=user.name, source=Source.HTTP, seen=body.revision)
