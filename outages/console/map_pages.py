@@ -1,9 +1,9 @@
 """The console's map: the New cut page (draw, upload, pick named areas or feeders; a live
 preview; create), the Incidents page (reports as they arrive, confirm, ETR, restore in
-steps), and the JSON the map's layers and panels read.
+steps, dismiss), and the JSON the map's layers and panels read.
 
 Every action calls the same domain function as the API (cuts.create, faults.confirm,
-faults.set_etr, faults.restore) with source `console`. The JSON answers refuse with
+faults.set_etr, faults.restore, faults.dismiss) with source `console`. The JSON answers refuse with
 `{"detail", "field", "errors"}` like the API, so the page shows a refusal next to its field.
 """
 
@@ -83,6 +83,10 @@ class EtrBody(_Seen):
 
 class RestoreBody(_Seen):
     area: dict[str, Any] | None = None
+
+
+class DismissBody(_Seen):
+    reason: str = Field("", max_length=500)
 
 
 def refused(exc: OutagesError, language: str | None = None) -> JSONResponse:
@@ -361,3 +365,12 @@ async def restore(request: Request, visitor: CanDispatch, fault_id: int) -> Resp
                               actor=actor, source=Source.CONSOLE, seen=body.revision)
 
     return await _incident_action(request, visitor, fault_id, RestoreBody, act)
+
+
+@router.post("/incidents/{fault_id:int}/dismiss")
+async def dismiss(request: Request, visitor: CanDispatch, fault_id: int) -> Response:
+    def act(engine: Engine, settings: Settings, body: DismissBody, actor: str) -> Any:
+        return faults.dismiss(engine, settings, fault_id=fault_id, reason=body.reason,
+                              actor=actor, source=Source.CONSOLE, seen=body.revision)
+
+    return await _incident_action(request, visitor, fault_id, DismissBody, act)

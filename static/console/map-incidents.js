@@ -1,7 +1,8 @@
 // The Incidents page: open incidents and their fault reports, polled every 5 seconds (a new
 // report shows within 10 s without touching the page); the selected incident's area loaded
 // into the drawing so it can be edited before confirming; confirm by area or feeders; set
-// the ETR (the suggestion from history one click away); restore a drawn part, then the rest.
+// the ETR (the suggestion from history one click away); restore a drawn part, then the rest;
+// or dismiss a reported incident the crew found no fault on the network for.
 (function () {
   "use strict";
   var panel = document.getElementById("incident-panel");
@@ -188,6 +189,9 @@
       if (selected !== null && known[selected].shown.suggested_etr_input) {
         document.getElementById("etr-at").value = known[selected].shown.suggested_etr_input;
       }
+    });
+    document.getElementById("dismiss").addEventListener("click", function () {
+      act("/dismiss", { reason: document.getElementById("dismiss-reason").value });
     });
     document.getElementById("restore-part").addEventListener("click", function () {
       act("/restore", { area: area() });
