@@ -317,8 +317,9 @@ def dismiss(
     seen: int | None = None
 ) -> OutageView:
     """Close a reported incident the crew found no fault on the network for (the customer's
-    own installation, a prank, a duplicate): nobody was out in it, so it records no
-    interruption, and its reporters are told what the crew found instead of "power is back".
+    own installation, a prank): nobody was out in it, so it records no interruption, and its
+    reporters are told the network has no fault instead of "power is back". Not for a fault
+    already handled in another incident: its reporters would be told there is none.
 
     A confirmed incident is refused: customers were told of an outage and its interruptions
     are recorded, so it ends with its restoration."""

@@ -54,7 +54,7 @@ class Resize(Based):
 
 class Dismiss(Based):
     reason: str = Field(min_length=1, max_length=500, description="what the crew found (kept "
-                        "with the incident): the customer's own installation, a duplicate...")
+                        "with the incident): the customer's own installation, a prank...")
 
 
 class StillOutReply(Body):

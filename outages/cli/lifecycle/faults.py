@@ -196,7 +196,7 @@ def dismiss(
     ctx: typer.Context,
     fault_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
     reason: str = typer.Option(..., "--reason", help="What the crew found (kept with the "
-                               "incident): the customer's own installation, a duplicate..."),
+                               "incident): the customer's own installation, a prank..."),
     by: str | None = BY,
     as_json: bool = JSON,
 ) -> None:

@@ -1,7 +1,7 @@
 """Incidents dismissed as no fault of the network keep why
 
 A reported incident the crew found nothing wrong for (the customer's own installation, a
-prank, a duplicate) closes as 'dismissed'; the status column takes any string, the reason
+prank) closes as 'dismissed'; the status column takes any string, the reason
 needs a column of its own.
 
 Revision ID: 0024
