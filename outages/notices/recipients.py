@@ -31,7 +31,7 @@ from notifier.render import Rendered
 from outages import db
 from outages.enums import ETR_STATED, CutStatus, NoticeKind
 from outages.lifecycle import core as lc
-from outages.notices import desk, etr_told, preference, subscribers
+from outages.notices import desk, end_told, etr_told, preference, subscribers
 from outages.notices.desk import ETR_PASSING
 from outages.notices.planner import AFTER_START, PRE_START, UNTRUE_WHEN_RESTORED
 from outages.notices.queue import (
@@ -110,10 +110,13 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
     # Before supersede (the dispatcher's next step): an update this skips for goes out.
     not_told, told = etr_told.as_told(conn, [row for row in rows if row.id not in skip])
     skip |= not_told
+    not_late, late_told = end_told.as_told(conn, [row for row in rows if row.id not in skip])
+    skip |= not_late
     skip |= preference.channel_changed(
         conn, settings, [row for row in rows if row.id not in skip], by_id, skip)
     kept = [row for row in rows if row.id not in skip]
     _about(changes, kept, told)
+    _about(changes, kept, late_told)
     _about(changes, kept, _etr_moved(conn, kept))
     not_ready = _render_again(conn, settings, [row for row in rows if row.id not in skip],
                               changes)
