@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, select
@@ -122,9 +123,22 @@ def receive(conn: Connection, settings: Settings, *, message_sid: str, phone: st
         return None
     if webhooks.inbound_last_hour(conn, phone=phone, at=now,
                                   replied=True) >= limits.replies_per_hour:
-        return None
+        return _last_word(conn, message_sid=message_sid, phone=phone, reply=reply, now=now)
     webhooks.mark_replied(conn, message_sid=message_sid)
     return reply
+
+
+def _last_word(conn: Connection, *, message_sid: str, phone: str, reply: Reply,
+               now: datetime) -> Reply | None:
+    """The number's replies are used up: what it sent was acted on all the same (a report
+    is recorded), and it is told so once per rolling hour, with no more answers coming,
+    rather than left to wonder. One SMS more an hour at most: no cannon. A STOP gets none
+    (the provider confirms it, and texts to the number are barred)."""
+    if reply.template == "stop" or webhooks.told_limit(conn, phone=phone, at=now):
+        return None
+    webhooks.first_time(conn, message_sid=message_sid, event=webhooks.REPLY_LIMIT, at=now,
+                        phone=phone)
+    return Reply("limit", reply.language)
 
 
 def handle(conn: Connection, settings: Settings, *, phone: str, text: str) -> Reply | None:

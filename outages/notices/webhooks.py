@@ -18,6 +18,8 @@ from outages.models import TwilioEvent
 
 _t = cast(Table, TwilioEvent.__table__)
 INBOUND = "inbound"
+# The one "no more replies this hour" a number got, keyed by the message it answered.
+REPLY_LIMIT = "reply_limit"
 HOUR = timedelta(hours=1)
 
 
@@ -46,6 +48,13 @@ def inbound_last_hour(conn: Connection, *, phone: str, at: datetime,
     if replied:
         query = query.where(_t.c.replied.is_(True))
     return int(conn.execute(query).scalar_one())
+
+
+def told_limit(conn: Connection, *, phone: str, at: datetime) -> bool:
+    """Whether `phone` was told, in the hour to `at`, that it gets no more replies."""
+    query = select(_t.c.message_sid).where(_t.c.phone == phone, _t.c.event == REPLY_LIMIT,
+                                           _t.c.received_at > at - HOUR).limit(1)
+    return conn.execute(query).first() is not None
 
 
 def mark_replied(conn: Connection, *, message_sid: str) -> None:

@@ -93,10 +93,29 @@ def test_a_flood_from_one_number_costs_a_few_replies(make_client, twilio_post, e
                                      {"From": "+84912345003", "Body": "MATDIEN"},
                                      target=limited))
                for _ in range(30)]
-    assert [len(a) for a in answers] == [1, 1] + [0] * 28
+    assert [len(a) for a in answers] == [1, 1, 1] + [0] * 27  # the third: no more replies
     other = twilio_post("/twilio/inbound", {"From": "+84912345002", "Body": "HELP"},
                         target=limited)
     assert len(_messages(other)) == 1
+
+
+def test_a_reporter_past_the_reply_limit_is_told_once_and_still_heard(
+        make_client, twilio_post, engine, people, time_machine) -> None:
+    """Fault reports past twilio.replies_per_hour are recorded, and the number hears once
+    that no more answers are coming this hour, rather than nothing at all."""
+    time_machine.move_to(utcnow(), tick=False)
+    limited = make_client(OUTAGES_TWILIO_REPLIES_PER_HOUR="2")
+    send = lambda body: _messages(twilio_post(  # noqa: E731
+        "/twilio/inbound", {"From": "+84912345003", "Body": body}, target=limited))
+    answers = [send(body) for body in ("MATDIEN", "HELP", "MATDIEN", "MATDIEN", "HELP")]
+    assert [len(a) for a in answers] == [1, 1, 1, 0, 0]
+    assert "will not reply to more texts" in answers[2][0] and "1900" in answers[2][0], answers[2]
+    with engine.connect() as conn:
+        reported = conn.execute(select(func.max(FaultReport.reports))).scalar_one()
+    assert reported == 3  # every report recorded, answered or not
+    time_machine.shift(timedelta(minutes=30))
+    assert send("MATDIEN") == []  # told once per hour, not once per message
+    assert send("STOP") == []
 
 
 def test_beyond_the_inbound_limit_only_stop_is_acted_on(make_client, twilio_post, engine,
@@ -122,7 +141,7 @@ def test_the_limits_are_per_rolling_hour(make_client, twilio_post, engine, peopl
     limited = make_client(OUTAGES_TWILIO_REPLIES_PER_HOUR="1")
     send = lambda: _messages(twilio_post(  # noqa: E731
         "/twilio/inbound", {"From": "+84912345002", "Body": "HELP"}, target=limited))
-    assert [len(send()), len(send())] == [1, 0]
+    assert [len(send()), len(send()), len(send())] == [1, 1, 0]  # an answer, the last word
     time_machine.shift(timedelta(minutes=61))
     assert len(send()) == 1
 
