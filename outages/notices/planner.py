@@ -8,6 +8,7 @@ queued if and only if the change commits. Pending notices made stale by a change
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,8 @@ UNTRUE_WHEN_RESTORED = (*PRE_START, NoticeKind.STARTED, NoticeKind.FAULT_REPORT_
                         NoticeKind.FAULT_ACK, *AFTER_START)
 # Restorations come in steps of up to a feeder's customers: a few large statements each.
 RESTORED_CHUNK = 5000
+# Key scope of the notices to callers without an account (one acknowledgement each).
+CALLERS = "callers"
 
 
 def plan(conn: Connection, settings: Settings, event: OutageEvent) -> None:
@@ -385,13 +388,27 @@ def _tell_callers_inside(conn: Connection, settings: Settings, event: OutageEven
                          outage: Row[Any], ctx: dict[str, Any], back: datetime) -> None:
     """Callers without an account whose place is inside the incident's area called about no
     power: once it is all restored, power is back for them too."""
+    batch = _batch(event, outage, NoticeKind.RESTORED, ctx, scope=CALLERS, ref_at=back)
+    _tell_callers(conn, settings, outage, batch)
+
+
+def callers_inside(conn: Connection, outage: Row[Any]) -> list[str]:
+    """Phones of the incident's callers without an account whose place its area covers, in
+    the order they first called: they are out with its customers, as far as anyone knows."""
     r = FaultReport.__table__.c
     outside = {report.id for report in fault_grouping.outside(conn, outage)}
     callers = conn.execute(select(r.id, r.phone).where(
-        r.outage_id == event.outage_id, r.customer_id.is_(None), r.phone.is_not(None))
+        r.outage_id == outage.id, r.customer_id.is_(None), r.phone.is_not(None))
         .order_by(r.first_at, r.id)).all()
-    batch = _batch(event, outage, NoticeKind.RESTORED, ctx, scope="callers", ref_at=back)
-    for phone in dict.fromkeys(c.phone for c in callers if c.id not in outside):
+    return list(dict.fromkeys(c.phone for c in callers if c.id not in outside))
+
+
+def _tell_callers(conn: Connection, settings: Settings, outage: Row[Any], batch: Batch,
+                  phones: Sequence[str] | None = None) -> None:
+    """`batch` by SMS to the callers inside the incident (or `phones`): they reported, so
+    they hear what its customers hear. Keyed by phone, so a replay or a redraw queues
+    nothing twice; a STOP from the number bars it when sent (recipients.recheck)."""
+    for phone in callers_inside(conn, outage) if phones is None else phones:
         queue_to_phone(conn, settings, batch, phone, now=utcnow())
 
 
@@ -425,12 +442,17 @@ def fault_reported(conn: Connection, settings: Settings, event: OutageEvent,
         queue(conn, settings, batch, [report.customer_id], now=utcnow())
     elif report.phone:
         queue_to_phone(conn, settings, batch, report.phone, now=utcnow())
+        if outage.status == IncidentStatus.CONFIRMED and report.phone in callers_inside(
+                conn, outage):  # what the incident's customers were told: it goes instead
+            _tell_callers(conn, settings, outage, _caller_ack(settings, event, outage),
+                          [report.phone])
 
 
 def fault_confirmed(conn: Connection, settings: Settings, event: OutageEvent,
                     outage: Row[Any]) -> None:
     queue(conn, settings, _acknowledgement(settings, event, outage),
           still_out(conn, event.outage_id), now=utcnow())
+    _tell_callers(conn, settings, outage, _caller_ack(settings, event, outage))
     _plan_etr_passed(conn, settings, event, outage)
     _warn_desk(conn, settings, event, outage)
 
@@ -442,6 +464,11 @@ def _acknowledgement(settings: Settings, event: OutageEvent, outage: Row[Any]) -
     etr = outage.etr if outage.etr is not None and outage.etr > event.at else None
     ctx = context(settings, outage, etr=etr, end=etr or outage.planned_end)
     return _batch(event, outage, NoticeKind.FAULT_ACK, ctx, ref_at=etr)
+
+
+def _caller_ack(settings: Settings, event: OutageEvent, outage: Row[Any]) -> Batch:
+    """The acknowledgement to callers: one each per incident, whatever redraws it."""
+    return replace(_acknowledgement(settings, event, outage), scope=CALLERS)
 
 
 def restored_here(outage_id: int) -> Any:
@@ -459,6 +486,9 @@ def etr_changed(conn: Connection, settings: Settings, event: OutageEvent,
     if outage.status == "reported" or outage.etr is None:  # the acknowledgement will carry it
         return
     _queue_etr_update(conn, settings, event, outage)
+    _tell_callers(conn, settings, outage, _batch(
+        event, outage, NoticeKind.ETR_UPDATE, context(settings, outage),
+        scope=f"{CALLERS}-r{event.revision}", ref_at=outage.etr))
     _plan_etr_passed(conn, settings, event, outage)
     _warn_desk(conn, settings, event, outage)
 
@@ -513,6 +543,7 @@ def fault_resized(conn: Connection, settings: Settings, event: OutageEvent,
           now=utcnow())
     queue(conn, settings, _acknowledgement(settings, event, outage),
           added.where(customer.not_in(back)), now=utcnow())
+    _tell_callers(conn, settings, outage, _caller_ack(settings, event, outage))
     _plan_etr_passed(conn, settings, event, outage)
     _warn_desk(conn, settings, event, outage)
 
@@ -557,6 +588,12 @@ def _plan_etr_passed(conn: Connection, settings: Settings, event: OutageEvent,
         batch = _batch(event, outage, NoticeKind.ETR_PASSED, ctx, due_at=due, scope=scope,
                        ref_at=outage.etr)
         queue(conn, settings, batch, members, now=utcnow())
+    # Callers too; one not told this ETR is skipped or told their own when it is sent
+    # (etr_told).
+    ctx = context(settings, outage, next_update=next_update(settings, outage.etr))
+    _tell_callers(conn, settings, outage, _batch(
+        event, outage, NoticeKind.ETR_PASSED, ctx, due_at=outage.etr,
+        scope=f"{CALLERS}-{scope}", ref_at=outage.etr))
 
 
 def etr_set_in(conn: Connection, outage_id: int) -> int:

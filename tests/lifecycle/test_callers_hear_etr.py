@@ -1,0 +1,77 @@
+"""A caller without an account (a tenant ringing the hotline from an unregistered phone) whose
+place is inside the incident hears what its customers hear while it lasts: the
+acknowledgement, each new ETR and its passing, by SMS to the number they called from, once
+each and never after a STOP. A caller outside the area does not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from notifier.store import outbox
+from outages.lifecycle import faults
+from outages.notices import recipients, sms_commands
+from outages.settings import Settings
+from tests.lifecycle.conftest import LAT0, LON0, ahead, columns
+from tests.lifecycle.test_cuts_create import area
+from tests.lifecycle.test_faults import ACT, report
+
+INSIDE, FAR = "+84912345678", "+84912345679"
+
+
+def _to(engine: Engine, phone: str) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(outbox).where(outbox.c.recipient == phone)
+                                 .order_by(outbox.c.id)).all())
+
+
+def _incident(engine: Engine, settings: Settings) -> int:
+    inside = report(engine, settings, phone=INSIDE, point=(LON0 + 0.0005, LAT0))
+    far = report(engine, settings, phone=FAR, point=(LON0 + 0.004, LAT0))
+    assert far.outage_id == inside.outage_id
+    faults.confirm(engine, settings, fault_id=inside.outage_id,
+                   area=area(columns(0, 1), settings), started_at=ahead(minutes=-30), **ACT)
+    return inside.outage_id
+
+
+def test_a_caller_inside_the_area_hears_the_acknowledgement_and_each_new_etr(
+        engine: Engine, settings: Settings, grid: Any) -> None:
+    fault = _incident(engine, settings)
+    first, second = ahead(hours=2), ahead(hours=4)
+    faults.set_etr(engine, settings, fault_id=fault, at=first, **ACT)
+    faults.set_etr(engine, settings, fault_id=fault, at=second, **ACT)
+    told = [(r.kind, r.status, r.ref_at) for r in _to(engine, INSIDE)
+            if r.kind != "fault_report_received"]
+    assert told == [("fault_ack", "pending", None),
+                    ("etr_update", "skipped", first), ("etr_passed", "skipped", first),
+                    ("etr_update", "pending", second), ("etr_passed", "pending", second)], told
+    assert {r.kind for r in _to(engine, FAR)} == {"fault_report_received"}
+
+
+def test_a_caller_hears_each_notice_once_and_nothing_after_stop(
+        engine: Engine, settings: Settings, grid: Any) -> None:
+    fault = _incident(engine, settings)
+    faults.set_etr(engine, settings, fault_id=fault, at=ahead(hours=2), **ACT)
+    # A redraw queues the acknowledgement again for whoever it takes in: not for this caller.
+    faults.resize(engine, settings, fault_id=fault, area=area(columns(0, 2), settings), **ACT)
+    kinds = [r.kind for r in _to(engine, INSIDE)]
+    assert kinds.count("fault_ack") == 1 and kinds.count("etr_update") == 1, kinds
+    with engine.begin() as conn:
+        sms_commands.handle(conn, settings, phone=INSIDE, text="STOP")
+    pending = [r for r in _to(engine, INSIDE) if r.status == "pending"]
+    assert pending
+    with engine.begin() as conn:
+        verdict = recipients.recheck(conn, settings, pending)
+    assert set(verdict.skip) == {r.id for r in pending}
+
+
+def test_a_caller_joining_a_confirmed_incident_hears_its_etr(
+        engine: Engine, settings: Settings, grid: Any) -> None:
+    fault = _incident(engine, settings)
+    etr = ahead(hours=2)
+    faults.set_etr(engine, settings, fault_id=fault, at=etr, **ACT)
+    late = "+84912345670"
+    assert report(engine, settings, phone=late, point=(LON0 + 0.0006, LAT0)).outage_id == fault
+    acks = [r for r in _to(engine, late) if r.kind == "fault_ack"]
+    assert [(r.status, r.ref_at) for r in acks] == [("pending", etr)], acks
