@@ -344,7 +344,8 @@ def queue_to_phone(conn: Connection, settings: Settings, batch: Batch, phone: st
     """A notice to a caller who is not a registered customer (fault reports by phone)."""
     language, sms = settings.locale.default_language, ChannelName.SMS
     due, urgent = due_time(settings, batch)  # not a registered customer: no priority known
-    text = render(settings, sms, language, batch.kind, batch.context, now=due)
+    text = render(settings, sms, language, batch.kind, {**batch.context, "by_text": False},
+                  now=due)
     row = {
         "key": f"{batch.outage_id}:{batch.scope}:{batch.kind}:{phone}:{sms}",
         "outage_id": batch.outage_id, "revision": batch.revision, "customer_id": None,
@@ -386,6 +387,8 @@ def notice_context(settings: Settings, outage: Row[Any], row: Any,
         extra["etr"], extra["end"] = None, outage.planned_end  # no time behind them
     if window is not None:
         extra.update(start=window.start, end=window.end, area=window.area)
+    if row.customer_id is None:  # a caller's or a subscriber's number: on no account
+        extra["by_text"] = False
     return context(settings, outage, **extra)
 
 
@@ -478,5 +481,8 @@ def context(settings: Settings, outage: Row[Any], **extra: Any) -> dict[str, Any
         "planned_until": None,
         # Each email gets its recipient's own link when sent (see notices.unsubscribe).
         "unsubscribe_url": UNSUBSCRIBE_URL if unsubscribe.enabled(settings) else None,
+        # Whether the recipient may report by SMS: a text from a number on no account is
+        # not taken as a report (sms_commands), so such a number is given the hotline only.
+        "by_text": True,
         **extra,
     }

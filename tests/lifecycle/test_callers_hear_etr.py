@@ -75,3 +75,23 @@ def test_a_caller_joining_a_confirmed_incident_hears_its_etr(
     assert report(engine, settings, phone=late, point=(LON0 + 0.0006, LAT0)).outage_id == fault
     acks = [r for r in _to(engine, late) if r.kind == "fault_ack"]
     assert [(r.status, r.ref_at) for r in acks] == [("pending", etr)], acks
+
+
+def test_a_caller_outside_the_area_is_not_asked_to_text_what_their_number_cannot(
+        engine: Engine, settings: Settings, grid: Any) -> None:
+    """An SMS MATDIEN from a number on no account is refused ("call the hotline"): the
+    caller asked to report again is given the hotline only; a customer, the keyword too."""
+    fault = _incident(engine, settings)
+    outside = report(engine, settings, customer="C004")
+    assert outside.outage_id == fault
+    faults.restore(engine, settings, fault_id=fault, at=None, **ACT)
+    [caller] = [r for r in _to(engine, FAR) if r.kind == "report_unresolved"]
+    with engine.begin() as conn:
+        answer = sms_commands.handle(conn, settings, phone=FAR, text="MATDIEN")
+    assert answer is not None and answer.template == "fault_unknown_phone"
+    assert "MATDIEN" not in caller.body and settings.notices.hotline in caller.body, caller.body
+    with engine.connect() as conn:
+        customer = conn.execute(select(outbox.c.body).where(
+            outbox.c.kind == "report_unresolved", outbox.c.customer_id.is_not(None),
+            outbox.c.channel == "sms")).scalars().all()
+    assert customer and all("MATDIEN" in body for body in customer), customer

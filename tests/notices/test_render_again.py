@@ -42,7 +42,7 @@ def test_every_notice_kind_renders_again_from_its_row(
     rendered = 0
     for kind in OUTAGE_KINDS:
         row = SimpleNamespace(kind=kind, ref_at=NOW + timedelta(hours=1),
-                              due_at=NOW + timedelta(hours=1))
+                              due_at=NOW + timedelta(hours=1), customer_id=1)
         for channel in REGISTRY:
             for language in LANGUAGES:
                 if not _templated(channel, language, kind):

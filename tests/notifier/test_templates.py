@@ -23,7 +23,7 @@ CONTEXT = {
     "etr": _at("12:00 07/12/2026"), "restored_at": _at("15:10 07/12/2026"),
     "reported_at": _at("07:55 07/12/2026"), "unsubscribe_url": None,
     "expected_end": _at("16:30 07/12/2026"), "next_update": _at("12:30 07/12/2026"),
-    "planned_until": None,
+    "planned_until": None, "by_text": True,
 }
 # Five days before the cut, as an announcement goes out.
 SENT = _at("09:00 02/12/2026")
