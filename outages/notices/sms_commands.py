@@ -18,9 +18,9 @@ from sqlalchemy import Connection, select
 
 from notifier import gsm
 from notifier.enums import ChannelName
-from outages.enums import ReplyVia, ReportSource, Source
+from outages.enums import IncidentStatus, ReplyVia, ReportSource, Source
 from outages.lifecycle import core as lc
-from outages.lifecycle import fault_reports, public, reopen
+from outages.lifecycle import fault_grouping, fault_reports, public, reopen
 from outages.models import Customer
 from outages.notices import queue, subscriptions, webhooks
 from outages.registry import optout
@@ -243,7 +243,15 @@ def _fault(conn: Connection, settings: Settings, accounts: Sequence[Any], langua
     outage = lc.load(conn, result.outage_id)
     return Reply("fault", language, {
         "code": chosen[0].code, "report_id": int(result.report_id), "area": outage.area_name,
-        "planned_until": fault_reports.planned_until(conn, outage, chosen[0].id, utcnow())})
+        "planned_until": fault_reports.planned_until(conn, outage, chosen[0].id, utcnow()),
+        "outside": _outside(conn, outage, int(result.report_id))})
+
+
+def _outside(conn: Connection, outage: Any, report_id: int) -> bool:
+    """Whether the report joined a confirmed incident whose area leaves the reporter out:
+    its ETR is not theirs, and they hear only when it is fixed (report_unresolved)."""
+    return outage.status == IncidentStatus.CONFIRMED and report_id in {
+        report.id for report in fault_grouping.outside(conn, outage)}
 
 
 def _names_an_account(conn: Connection, argument: str) -> bool:

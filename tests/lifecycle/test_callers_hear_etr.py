@@ -95,3 +95,23 @@ def test_a_caller_outside_the_area_is_not_asked_to_text_what_their_number_cannot
             outbox.c.kind == "report_unresolved", outbox.c.customer_id.is_not(None),
             outbox.c.channel == "sms")).scalars().all()
     assert customer and all("MATDIEN" in body for body in customer), customer
+
+
+def test_a_customer_texting_from_outside_a_confirmed_area_is_not_promised_its_etr(
+        engine: Engine, settings: Settings, grid: Any) -> None:
+    """C004 texts MATDIEN; the report joins the incident nearby, whose area leaves C004 out:
+    its ETR is not texted to C004, so the reply does not promise it. It says what they will
+    hear: word when that outage is fixed (report_unresolved)."""
+    fault = _incident(engine, settings)
+    with engine.begin() as conn:
+        reply = sms_commands.handle(conn, settings, phone="+84900000004", text="MATDIEN")
+    assert reply is not None
+    text = sms_commands.render(reply, settings)
+    faults.set_etr(engine, settings, fault_id=fault, at=ahead(hours=2), **ACT)
+    faults.restore(engine, settings, fault_id=fault, at=None, **ACT)
+    with engine.connect() as conn:
+        heard = set(conn.execute(select(outbox.c.kind).where(
+            outbox.c.recipient == "+84900000004")).scalars())
+    assert heard == {"report_unresolved"}
+    assert "thoi gian du kien co dien lai" not in text, text
+    assert "ngoai khu vuc" in text, text
