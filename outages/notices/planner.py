@@ -486,9 +486,7 @@ def etr_changed(conn: Connection, settings: Settings, event: OutageEvent,
     if outage.status == "reported" or outage.etr is None:  # the acknowledgement will carry it
         return
     _queue_etr_update(conn, settings, event, outage)
-    _tell_callers(conn, settings, outage, _batch(
-        event, outage, NoticeKind.ETR_UPDATE, context(settings, outage),
-        scope=f"{CALLERS}-r{event.revision}", ref_at=outage.etr))
+    _update_callers(conn, settings, event, outage)
     _plan_etr_passed(conn, settings, event, outage)
     _warn_desk(conn, settings, event, outage)
 
@@ -524,6 +522,23 @@ def _queue_etr_update(conn: Connection, settings: Settings, event: OutageEvent,
         later = _batch(event, outage, NoticeKind.ETR_UPDATE, ctx, ref_at=outage.etr,
                        due_at=last + notices.etr_min_interval)
         queue(conn, settings, later, waiting, now=now)
+
+
+def _update_callers(conn: Connection, settings: Settings, event: OutageEvent,
+                    outage: Row[Any]) -> None:
+    """The new ETR to callers inside, but, as for customers, not to one whose last ETR told
+    (still ahead) is within notices.etr_change_min of it."""
+    o, now = outbox_t.c, utcnow()
+    within = settings.notices.etr_change_min
+    heard = dict(conn.execute(select(o.recipient, o.ref_at).where(
+        o.outage_id == event.outage_id, o.customer_id.is_(None), o.kind.in_(ETR_STATED),
+        o.status.in_(outbox.TOLD), o.revision < event.revision).order_by(o.id)).all())
+    phones = [phone for phone in callers_inside(conn, outage)
+              if (told := heard.get(phone)) is None or told <= now
+              or abs(told - outage.etr) >= within]
+    batch = _batch(event, outage, NoticeKind.ETR_UPDATE, context(settings, outage),
+                   scope=f"{CALLERS}-r{event.revision}", ref_at=outage.etr)
+    _tell_callers(conn, settings, outage, batch, phones)
 
 
 def fault_resized(conn: Connection, settings: Settings, event: OutageEvent,

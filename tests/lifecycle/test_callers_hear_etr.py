@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from notifier.store import outbox
 from outages.lifecycle import faults
 from outages.notices import recipients, sms_commands
 from outages.settings import Settings
+from outages.timeutil import utcnow
 from tests.lifecycle.conftest import LAT0, LON0, ahead, columns
 from tests.lifecycle.test_cuts_create import area
 from tests.lifecycle.test_faults import ACT, report
@@ -115,3 +116,22 @@ def test_a_customer_texting_from_outside_a_confirmed_area_is_not_promised_its_et
     assert heard == {"report_unresolved"}
     assert "thoi gian du kien co dien lai" not in text, text
     assert "ngoai khu vuc" in text, text
+
+
+def test_a_caller_is_not_told_a_move_too_small_to_tell_customers(
+        engine: Engine, settings: Settings, grid: Any) -> None:
+    fault = _incident(engine, settings)
+    first = ahead(hours=2)
+    faults.set_etr(engine, settings, fault_id=fault, at=first, **ACT)
+    with engine.begin() as conn:  # the caller was told it
+        conn.execute(update(outbox).where(outbox.c.recipient == INSIDE,
+                                          outbox.c.kind == "etr_update")
+                     .values(status="sent", sent_at=utcnow()))
+    small = first + settings.notices.etr_change_min / 2
+    faults.set_etr(engine, settings, fault_id=fault, at=small, **ACT)
+    updates = [(r.ref_at, r.status) for r in _to(engine, INSIDE) if r.kind == "etr_update"]
+    assert updates == [(first, "sent")], updates
+    faults.set_etr(engine, settings, fault_id=fault, at=first + settings.notices.etr_change_min,
+                   **ACT)
+    updates = [(r.ref_at, r.status) for r in _to(engine, INSIDE) if r.kind == "etr_update"]
+    assert updates == [(first, "sent"), (first + settings.notices.etr_change_min, "pending")]
