@@ -287,6 +287,9 @@ def _queue(conn: Connection, settings: Settings, batch: Batch, members: Any,
     None takes every row of `source`."""
     due, urgent = due_urgent
     texts = render_all(settings, batch.kind, batch.context, now=due)
+    # Customers with no phone on record get the words for a number on no account.
+    unphoned = (render_all(settings, batch.kind, {**batch.context, "by_text": False}, now=due)
+                if batch.kind in BY_TEXT else None)
     chosen = [] if members is None else [source.c.id.in_(members)]
     if priority is not None:
         has = source.c.priority.is_not(None)
@@ -294,7 +297,7 @@ def _queue(conn: Connection, settings: Settings, batch: Batch, members: Any,
     total = 0
     for channel in channels or CHANNELS:
         query = _select(settings, batch, channel, texts, due=due, urgent=urgent, now=now,
-                        source=source)
+                        source=source, unphoned=unphoned)
         chosen_here = ([*chosen, prefers(settings, channel, source)] if channels is None
                        else chosen)
         total += outbox.enqueue_from(conn, COLUMNS, query.where(*chosen_here),
@@ -310,15 +313,22 @@ def channel_key(key: str, channel: str) -> str:
 
 def _select(settings: Settings, batch: Batch, channel: str,
             texts: Mapping[tuple[str, str], Rendered], *, due: datetime, urgent: bool,
-            now: datetime, source: Any = customers) -> Any:
+            now: datetime, source: Any = customers,
+            unphoned: Mapping[tuple[str, str], Rendered] | None = None) -> Any:
     c = source.c
     lang = case((c.language.in_(LANGUAGES), c.language), else_=settings.locale.default_language)
+    no_phone = or_(c.phone.is_(None), c.phone == "")
 
     def by_lang(pick: Any, type_: Any) -> Any:
         values = {code: pick(texts[(channel, code)]) for code in LANGUAGES}
-        if all(v is None for v in values.values()):
+        plain = ({code: pick(unphoned[(channel, code)]) for code in LANGUAGES}
+                 if unphoned is not None else values)
+        if all(v is None for v in (*values.values(), *plain.values())):
             return null()
-        return case((lang == "en", literal(values["en"], type_)),
+        whens = [] if plain == values else [
+            (and_(no_phone, lang == "en"), literal(plain["en"], type_)),
+            (no_phone, literal(plain["vi"], type_))]
+        return case(*whens, (lang == "en", literal(values["en"], type_)),
                     else_=literal(values["vi"], type_))
 
     scope = batch.scope or f"r{batch.revision}"
@@ -391,6 +401,9 @@ def notice_context(settings: Settings, outage: Row[Any], row: Any,
         extra["by_text"] = False
     return context(settings, outage, **extra)
 
+
+# Notices that ask the recipient to report by SMS (context "by_text"), when they can.
+BY_TEXT = frozenset({NoticeKind.REPORT_UNRESOLVED, NoticeKind.FAULT_NOT_AFFECTED})
 
 # Notices naming the window the customer was told, which may no longer be the cut's.
 TOLD_WINDOW = frozenset({NoticeKind.CANCELLED, NoticeKind.NO_LONGER_AFFECTED})

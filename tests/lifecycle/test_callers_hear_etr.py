@@ -135,3 +135,27 @@ def test_a_caller_is_not_told_a_move_too_small_to_tell_customers(
                    **ACT)
     updates = [(r.ref_at, r.status) for r in _to(engine, INSIDE) if r.kind == "etr_update"]
     assert updates == [(first, "sent"), (first + settings.notices.etr_change_min, "pending")]
+
+
+def test_a_customer_without_a_phone_is_not_asked_to_text_matdien(
+        engine: Engine, settings: Settings, grid: Any) -> None:
+    """C004 has only an email on record (a text from any number is refused as from a number
+    on no account); C005 has both. Both reported from outside the incident: told it is fixed,
+    only C005 is asked to text MATDIEN."""
+    from outages.models import Customer
+
+    c = Customer.__table__.c
+    with engine.begin() as conn:
+        conn.execute(update(Customer.__table__).where(c.code.in_(["C004", "C005"]))
+                     .values(email=c.code + "@example.test"))
+        conn.execute(update(Customer.__table__).where(c.code == "C004").values(phone=None))
+    fault = _incident(engine, settings)
+    for code in ("C004", "C005"):
+        assert report(engine, settings, customer=code).outage_id == fault
+    faults.restore(engine, settings, fault_id=fault, at=None, **ACT)
+    with engine.connect() as conn:
+        emails = dict(conn.execute(select(outbox.c.recipient, outbox.c.body).where(
+            outbox.c.kind == "report_unresolved", outbox.c.channel == "email")).all())
+    assert "MATDIEN" not in emails["C004@example.test"], emails
+    assert settings.notices.hotline in emails["C004@example.test"]
+    assert "MATDIEN" in emails["C005@example.test"], emails
