@@ -384,7 +384,7 @@ def _child_report(url: str) -> None:
     with engine.connect() as conn:
         result = report.compute(conn, settings, report.Request(
             date(YEAR, 1, 1), date(YEAR, 12, 31), by="district"))
-    render.to_csv(result.main)
+    render.to_csv(result)
     totals = result.main.totals.indices
     print(json.dumps({"seconds": time.perf_counter() - started,
                       "groups": len(result.main.groups), "saifi": totals["SAIFI"],

@@ -79,7 +79,7 @@ def reliability(
     if fmt == "json":
         _write(dumps(result.to_json()), out)
     elif fmt == "csv":
-        _write(text.to_csv(result.main), out)
+        _write(text.to_csv(result), out)
     elif fmt == "table":
         _table(result, context.settings, out)
 

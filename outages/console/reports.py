@@ -55,7 +55,7 @@ async def reliability(request: Request, visitor: CanReport, first: Annotated[
                 page = html.build(conn, settings, result)
                 return HTMLResponse(page, headers={
                     "Content-Security-Policy": security.content_security_policy(page)})
-        return PlainTextResponse(text.to_csv(result.main), media_type="text/csv")
+        return PlainTextResponse(text.to_csv(result), media_type="text/csv")
 
     try:
         return await run_in_threadpool(build)

@@ -1,10 +1,16 @@
 """Everything a reliability report is computed from: the counted interruptions of the period
-and of the MED history, the registry, the daily SAIDI and the MED threshold."""
+and of the MED history, the registry, the daily SAIDI and the MED threshold of each reporting
+year.
+
+A reporting year is a calendar year of local days (the project configures no other year
+start). IEEE 1366 computes T_MED per reporting year from the five years just before it, so a
+report over several years judges each day by its own year's threshold, as the report of that
+year alone does."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -35,10 +41,11 @@ FloatArray = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class History:
-    """What the MED threshold was computed from."""
+    """What one reporting year's MED threshold was computed from."""
 
+    year: int
     first: date  # first day of the window searched
-    until: date  # first day of the report period (not part of the history)
+    until: date  # first day of the reporting year (not part of the history)
     data_from: date | None  # first day with an interruption in the window
     years_wanted: int
     threshold: med.Threshold | None
@@ -72,8 +79,13 @@ class Dataset:
     m_day: IntArray
     causes: list[str]
     daily_saidi: FloatArray  # per day in `days`
-    history: History
+    histories: list[History]  # one per reporting year of the period, in order
     open_interruptions: int
+
+    @property
+    def history(self) -> History:
+        """The first reporting year's history."""
+        return self.histories[0]
 
     @property
     def hours(self) -> float:
@@ -85,19 +97,26 @@ class Dataset:
         return None if self.history.threshold is None else self.history.threshold.t_med
 
     @property
+    def day_t_med(self) -> FloatArray:
+        """Per day in `days`: T_MED of its reporting year in the period, NaN elsewhere or
+        where the year has none."""
+        limits = np.full(self.days.count, np.nan)
+        for history in self.histories:
+            if history.threshold is not None:
+                begin = max((history.until - self.days.first).days, self.period_from)
+                end = (date(history.year + 1, 1, 1) - self.days.first).days
+                limits[begin:end] = history.threshold.t_med
+        return limits
+
+    @property
     def med_days(self) -> npt.NDArray[np.bool_]:
-        """Per day in `days`: a major event day of the report period."""
-        flags = np.zeros(self.days.count, dtype=bool)
-        if self.t_med is not None:
-            flags[self.period_from:] = self.daily_saidi[self.period_from:] > self.t_med
-        return flags
+        """Per day in `days`: a major event day of the report period (NaN compares false)."""
+        return self.daily_saidi > self.day_t_med
 
 
 def history_start(first: date, years: int) -> date:
-    try:
-        return first.replace(year=first.year - years)
-    except ValueError:  # 29 February
-        return first.replace(year=first.year - years, day=28)
+    """Where the MED history of the period's first reporting year begins."""
+    return date(first.year - years, 1, 1)
 
 
 def load_dataset(
@@ -133,16 +152,23 @@ def build_dataset(
     s_day, m_day = days.index_of(sustained.start), days.index_of(momentary.start)
     served = customers.served_on(day_number(since) + np.arange(days.count, dtype=np.int64))
     daily = med.daily_saidi(s_day, sustained.minutes, served)
-    history = _history(since, first, rules.med_history_years, daily[:period_from],
-                       np.r_[s_day, m_day])
+    seen = np.flatnonzero(np.bincount(np.r_[s_day, m_day], minlength=days.count))
+    histories = [_history(days, year, rules.med_history_years, daily, seen)
+                 for year in range(first.year, last.year + 1)]
     return Dataset(first, last, settings.tz, days, period_from, customers, sustained, momentary,
                    customers.index_of(sustained.customer), customers.index_of(momentary.customer),
-                   s_day, m_day, log.causes, daily, history,
+                   s_day, m_day, log.causes, daily, histories,
                    int(log.open[begun & (days.index_of(log.start) >= period_from)].sum()))
 
 
-def _history(since: date, first: date, years: int, daily: FloatArray, day: IntArray) -> History:
-    seen = day[(day >= 0) & (day < len(daily))]
-    data_from = since + timedelta(days=int(seen.min())) if len(seen) else None
-    return History(since, first, data_from, years, med.threshold(daily))
+def _history(days: Days, year: int, years: int, daily: FloatArray, seen: IntArray) -> History:
+    """The history of reporting `year`: the `years` years before it, from the days
+    loaded (every day from the first year's history on); `seen`: the sorted indices of the
+    days with any interruption."""
+    window_first = date(year - years, 1, 1)
+    start, until = (window_first - days.first).days, (date(year, 1, 1) - days.first).days
+    at = int(np.searchsorted(seen, start))
+    data_from = (days.date(int(seen[at])) if at < len(seen) and seen[at] < until else None)
+    return History(year, window_first, date(year, 1, 1), data_from, years,
+                   med.threshold(daily[start:until]))
 

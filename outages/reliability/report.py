@@ -4,7 +4,7 @@ and major event days, in the JSON shape other tools rely on."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -107,10 +107,19 @@ def _keep(data: Dataset, variant: Variant, day: Any, planned: BoolArray) -> Bool
 
 
 def major_event_days(data: Dataset) -> list[results.MajorEventDay]:
+    """Days of the period over their own reporting year's T_MED."""
     flags = data.med_days
     return [results.MajorEventDay(date=data.days.date(int(i)).isoformat(),
                                   saidi=float(data.daily_saidi[i]))
             for i in np.flatnonzero(flags)]
+
+
+def med_years(data: Dataset) -> list[results.MedYear]:
+    return [results.MedYear(
+        year=h.year, t_med=None if h.threshold is None else h.threshold.t_med,
+        history_from=h.first.isoformat(), history_to=(h.until - timedelta(days=1)).isoformat(),
+        history_years=h.years, history_short=h.short)
+        for h in data.histories]
 
 
 def to_json(data: Dataset, result: Table) -> results.ReliabilityReport:
@@ -120,6 +129,7 @@ def to_json(data: Dataset, result: Table) -> results.ReliabilityReport:
         "timezone": data.tz.key,
         "customers_served": _number(result.totals.customers_served),
         "t_med": data.t_med,
+        "t_med_by_year": med_years(data),
         "major_event_days": major_event_days(data),
         "groups": [group.to_json() for group in result.groups],
         "totals": result.totals.to_json(),

@@ -22,12 +22,25 @@ class MajorEventDay(Result):
     saidi: float
 
 
+class MedYear(Result):
+    """The MED threshold of one reporting year (a calendar year of local days)."""
+
+    year: int
+    t_med: float | None = Field(description="null: fewer than two non-zero history days")
+    history_from: str = Field(description="first local day of the history searched")
+    history_to: str = Field(description="last local day of the history (the year before)")
+    history_years: float = Field(description="years of history with data in the window")
+    history_short: bool = Field(description="fewer years than reliability.med_history_years")
+
+
 class ReliabilityReport(Result):
     first: str = Field(alias="from")
     last: str = Field(alias="to")
     timezone: str
     customers_served: int | float
-    t_med: float | None
+    t_med: float | None = Field(description="T_MED of the period's first reporting year; "
+                                "each year's is in t_med_by_year")
+    t_med_by_year: list[MedYear]
     major_event_days: list[MajorEventDay]
     groups: list[Group]
     totals: Group

@@ -34,8 +34,11 @@ def test_json_has_exactly_the_documented_shape(cli, history) -> None:
     result = cli("report", "reliability", *PERIOD, "--by", "district", "--format", "json")
     assert result.exit_code == 0, result.stderr
     got = json.loads(result.stdout)
-    assert set(got) == {"from", "to", "timezone", "customers_served", "t_med",
+    assert set(got) == {"from", "to", "timezone", "customers_served", "t_med", "t_med_by_year",
                         "major_event_days", "groups", "totals"}
+    assert got["t_med_by_year"] == [
+        {"year": 2025, "t_med": None, "history_from": "2020-01-01", "history_to": "2024-12-31",
+         "history_years": 0.0, "history_short": True}]
     assert (got["from"], got["to"], got["timezone"]) == ("2025-01-01", "2025-12-31",
                                                          "Asia/Ho_Chi_Minh")
     assert [g["key"] for g in got["groups"]] == ["North", "South"]

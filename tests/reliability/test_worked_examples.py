@@ -285,3 +285,66 @@ def test_an_outage_in_progress_for_three_minutes_is_not_counted_as_momentary(
     assert got["MAIFI"] == 0
     assert got["customer_interruptions"] == 2
     assert got["customer_minutes"] == pytest.approx(6)
+
+
+def _saidi_days(engine, ids: list[int], start: datetime, saidi: list[float]) -> None:
+    """One day every ten days from `start` with each daily SAIDI (N_T 100), one customer
+    each so that nothing merges."""
+    for n, value in enumerate(saidi):
+        b.interruptions(engine, b.outage(engine), [ids[n]], start + timedelta(days=10 * n),
+                        100 * value)
+
+
+def test_each_reporting_year_is_judged_by_the_threshold_of_its_own_history(
+        engine, report, cli, tmp_path) -> None:
+    import csv
+    import io
+
+    import numpy as np
+
+    from outages.reliability.med import threshold
+
+    ids = b.customers(engine, 100)
+    _saidi_days(engine, ids, datetime(2023, 6, 1, 3, tzinfo=UTC), [1, math.e, math.e ** 2])
+    # SAIDI 34 on 2024-04-02: over 2024's T_MED e^3.5, a MED, and part of 2025's history.
+    b.interruptions(engine, b.outage(engine), [ids[10]], datetime(2024, 4, 2, 3, tzinfo=UTC),
+                    3400)
+    # SAIDI 100 on 2025-05-06: over 2024's threshold, under 2025's own.
+    b.interruptions(engine, b.outage(engine), [ids[11]], datetime(2025, 5, 6, 3, tzinfo=UTC),
+                    10_000)
+    of_2025 = threshold(np.asarray([1, math.e, math.e ** 2, 34.0]))
+    assert of_2025 is not None and of_2025.t_med > 100
+
+    both = report("2024-01-01", "2025-12-31")
+    assert [day.date for day in both.major_event_days] == ["2024-04-02"]
+    years = [year.as_json() for year in both.t_med_by_year]
+    assert years == [
+        {"year": 2024, "t_med": pytest.approx(math.exp(3.5), rel=1e-4),
+         "history_from": "2019-01-01", "history_to": "2023-12-31", "history_years": 0.6,
+         "history_short": True},
+        {"year": 2025, "t_med": pytest.approx(of_2025.t_med, rel=1e-9),
+         "history_from": "2020-01-01", "history_to": "2024-12-31", "history_years": 1.6,
+         "history_short": True}]
+    assert both.t_med == years[0]["t_med"]  # `t_med` stays: the first reporting year's
+    without = totals(report("2024-01-01", "2025-12-31", med="exclude"))
+    assert without["SAIDI"] == pytest.approx(100)
+    # The 2025 report alone judges 2025 the same way.
+    alone = report("2025-01-01", "2025-12-31")
+    assert alone.t_med == pytest.approx(of_2025.t_med, rel=1e-9)
+    assert alone.major_event_days == []
+
+    period = ("--from", "2024-01-01", "--to", "2025-12-31")
+    table = " ".join(cli("report", "reliability", *period).stdout.split())
+    assert "T_MED of 2024 from local days 2019-01-01 to 2023-12-31" in table
+    assert "T_MED of 2025 from local days 2020-01-01 to 2024-12-31" in table
+    assert f"= {of_2025.t_med:.5f} min" in table
+    rows = list(csv.DictReader(io.StringIO(cli("report", "reliability", *period, "--format",
+                                               "csv").stdout)))
+    assert float(rows[-1]["t_med_2025"]) == pytest.approx(of_2025.t_med, rel=1e-9)
+    assert rows[-1]["t_med_2025_history_years"] == "1.6"
+    assert rows[-1]["t_med_2025_history_short"] == "true"
+    page = tmp_path / "r.html"
+    assert cli("report", "reliability", *period, "--format", "html", "--out",
+               str(page)).exit_code == 0
+    assert f"{of_2025.t_med:.5f}" in page.read_text()
+

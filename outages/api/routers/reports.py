@@ -45,7 +45,7 @@ def reliability(
             return HTMLResponse(page, headers={"Content-Security-Policy":
                                                security.content_security_policy(page)})
     if format == "csv":
-        return PlainTextResponse(text.to_csv(result.main), media_type="text/csv")
+        return PlainTextResponse(text.to_csv(result), media_type="text/csv")
     return JsonResult(result.to_json().as_json())
 
 

@@ -7,6 +7,7 @@ PNG renders with the Agg backend.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -48,9 +49,10 @@ def monthly(months: Sequence[str], saidi: tuple[Sequence[float], Sequence[float]
     return _png(figure)
 
 
-def daily(days: Sequence[date], saidi: Sequence[float], t_med: float | None,
+def daily(days: Sequence[date], saidi: Sequence[float], t_med: Sequence[float],
           meds: Sequence[bool]) -> bytes:
-    """Daily SAIDI on a log scale (zero days have no bar), T_MED line, MEDs in red."""
+    """Daily SAIDI on a log scale (zero days have no bar), each day's T_MED (its reporting
+    year's, NaN where none) as a stepped line, MEDs in red."""
     figure = Figure(figsize=(10, 4))
     axis = figure.subplots()
     shown = [(d, s, m) for d, s, m in zip(days, saidi, meds, strict=True) if s > 0]
@@ -66,9 +68,12 @@ def daily(days: Sequence[date], saidi: Sequence[float], t_med: float | None,
         axis.plot(_days([d for d, _s in marked]), [s * 1.6 for _d, s in marked], "v",
                   color=MED_COLOR, markersize=7)
         handles.append(Patch(color=MED_COLOR, label=f"major event day ({len(marked)})"))
-    if t_med is not None:
-        handles.append(axis.axhline(t_med, color="black", linestyle="--", linewidth=1,
-                                    label=f"T_MED {t_med:.3f} min"))
+    known = sorted({round(t, 3) for t in t_med if not math.isnan(t)})
+    if known:
+        label = "T_MED " + ", ".join(f"{t:.3f}" for t in known) + " min"
+        (line,) = axis.step(_days(list(days)), list(t_med), where="mid", color="black",
+                            linestyle="--", linewidth=1, label=label)
+        handles.append(line)
     if handles:
         axis.legend(handles=handles, loc="upper right")
     axis.set_title("Daily SAIDI (sustained, all causes)")

@@ -69,7 +69,7 @@ def _charts(settings: Settings, result: Result, feeders: list[text.Group],
             names, (series("only", "SAIDI"), series("exclude", "SAIDI")),
             (series("only", "SAIFI"), series("exclude", "SAIFI")))),
         Chart("daily", "Daily SAIDI and major event days", charts.daily(
-            days, data.daily_saidi[period].tolist(), data.t_med,
+            days, data.daily_saidi[period].tolist(), data.day_t_med[period].tolist(),
             data.med_days[period].tolist())),
         Chart("causes", "SAIDI by cause", charts.ranked(
             "SAIDI by cause (min)", [g.key for g in cause_groups],

@@ -5,15 +5,16 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from rich import box
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from outages.reliability.dataset import Dataset
+from outages.reliability.dataset import Dataset, History
 from outages.reliability.indices import CEMI_N
-from outages.reliability.report import Group, Result, Table, major_event_days
+from outages.reliability.report import Group, Result, Table, major_event_days, med_years
 from outages.settings import Settings
 from outages.text import CsvWriter
 from outages.timeutil import format_duration
@@ -100,7 +101,18 @@ def groups_table(by: str, tables: Sequence[Table]) -> RichTable:
 
 
 def med_lines(data: Dataset) -> list[str]:
-    history = data.history
+    lines = ["Major event days: 2.5 beta method over the daily SAIDI of sustained "
+             "interruptions; each reporting year (calendar year of local days) has its own "
+             f"T_MED from the {data.history.years_wanted} years before it."]
+    for history in data.histories:
+        lines.extend(_year_lines(history))
+    days = major_event_days(data)
+    lines.append("MEDs in the period: " + (", ".join(
+        f"{d.date} (SAIDI {d.saidi:.3f})" for d in days) if days else "none"))
+    return lines
+
+
+def _year_lines(history: History) -> list[str]:
     if history.data_from is None:
         span = "no interruption recorded"
     elif history.short:
@@ -108,18 +120,13 @@ def med_lines(data: Dataset) -> list[str]:
                 f"wanted: history starts {history.data_from}")
     else:
         span = f"{history.years:g} years of data"
-    lines = [f"Major event days: 2.5 beta method over daily SAIDI of local days from "
-             f"{history.first} to the day before {history.until} ({span})."]
-    if history.threshold is None:
-        lines.append("T_MED: not available (fewer than two history days with a non-zero "
-                     "SAIDI); no day is a major event day.")
-        return lines
+    lines = [f"T_MED of {history.year} from local days {history.first} to "
+             f"{history.until - timedelta(days=1)} ({span})."]
     t = history.threshold
-    lines.append(f"alpha {t.alpha:.5f}, beta {t.beta:.5f} over {t.days_used} non-zero days; "
+    lines.append("T_MED: not available (fewer than two history days with a non-zero SAIDI); "
+                 f"no day of {history.year} is a major event day." if t is None else
+                 f"alpha {t.alpha:.5f}, beta {t.beta:.5f} over {t.days_used} non-zero days; "
                  f"T_MED = exp(alpha + 2.5 beta) = {t.t_med:.5f} min")
-    days = major_event_days(data)
-    lines.append("MEDs in the period: " + (", ".join(
-        f"{d.date} (SAIDI {d.saidi:.3f})" for d in days) if days else "none"))
     return lines
 
 
@@ -148,18 +155,27 @@ def rules_lines(data: Dataset, settings: Settings, served: str) -> list[str]:
     return lines
 
 
-def to_csv(result: Table) -> str:
-    """One row per group, then the totals, for the chosen variant."""
+def to_csv(report: Result) -> str:
+    """One row per group, then the totals, for the chosen variant; each row ends with every
+    reporting year's T_MED and its history (the same on every row)."""
+    result, years = report.main, med_years(report.data)
     buffer = io.StringIO()
     writer = CsvWriter(buffer, lineterminator="\n")
     header = ["key", "planned", "med", "customers_served"]
     header += ["_".join(path) for _label, path, _style in INDEX_ROWS]
+    for year in years:
+        header += [f"t_med_{year.year}{part}" for part in
+                   ("", "_history_years", "_history_short")]
     writer.writerow(header)  # CSV names the index paths: CEMI_1, customer_minutes ...
+    thresholds = [cell for year in years for cell in (
+        _plain(year.t_med), _plain(year.history_years),
+        "true" if year.history_short else "false")]
     for group in [*result.groups, result.totals]:
         key = "TOTAL" if group is result.totals else group.key
         writer.writerow([key, result.variant.planned, result.variant.med,
                          _plain(group.customers_served)]
-                        + [_plain(value(group, path)) for _label, path, _style in INDEX_ROWS])
+                        + [_plain(value(group, path)) for _label, path, _style in INDEX_ROWS]
+                        + thresholds)
     return buffer.getvalue()
 
 
