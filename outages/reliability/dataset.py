@@ -9,7 +9,7 @@ year alone does."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -49,6 +49,7 @@ class History:
     data_from: date | None  # first day with an interruption in the window
     years_wanted: int
     threshold: med.Threshold | None
+    unrestored: int  # interruptions begun in the window with no restoration: left out
 
     @property
     def years(self) -> float:
@@ -142,6 +143,8 @@ def build_dataset(
     since = history_start(first, rules.med_history_years)
     days = local_days(since, last, settings.tz)
     period_from = (first - since).days
+    unrestored = days.index_of(log.start[log.open])
+    log = _without_stale(log, int(days.edges[period_from]))
     sustained, momentary = split(log, round(rules.momentary_max.total_seconds() * MS_PER_SECOND))
     # Continuations after the period (data.with_continuations) count only inside a loss of
     # supply begun in it.
@@ -151,9 +154,13 @@ def build_dataset(
     begun = log.start < until
     s_day, m_day = days.index_of(sustained.start), days.index_of(momentary.start)
     served = customers.served_on(day_number(since) + np.arange(days.count, dtype=np.int64))
-    daily = med.daily_saidi(s_day, sustained.minutes, served)
+    minutes = sustained.minutes
+    daily = med.daily_saidi(s_day, minutes, served)
+    # The history counts only losses of supply whose restoration is recorded, in the period
+    # too (a later reporting year's history), so a year's T_MED is the same in every report.
+    known = med.daily_saidi(s_day, np.where(sustained.open, 0.0, minutes), served)
     seen = np.flatnonzero(np.bincount(np.r_[s_day, m_day], minlength=days.count))
-    histories = [_history(days, year, rules.med_history_years, daily, seen)
+    histories = [_history(days, year, rules.med_history_years, known, seen, unrestored)
                  for year in range(first.year, last.year + 1)]
     return Dataset(first, last, settings.tz, days, period_from, customers, sustained, momentary,
                    customers.index_of(sustained.customer), customers.index_of(momentary.customer),
@@ -161,7 +168,22 @@ def build_dataset(
                    int(log.open[begun & (days.index_of(log.start) >= period_from)].sum()))
 
 
-def _history(days: Days, year: int, years: int, daily: FloatArray, seen: IntArray) -> History:
+def _without_stale(log: Interruptions, period_start: int) -> Interruptions:
+    """`log` with every interruption never restored that began before the period left out.
+
+    Its length is unknown (often a record left open years ago): counted up to the period's
+    end it would put years of minutes on one history day, and absorb the customer's later
+    interruptions into one loss of supply begun before the period. It becomes a zero-length
+    row, which counts nowhere (history days count sustained minutes only, and it is not in
+    the period): the log's other columns are shared, not copied."""
+    stale = log.open & (log.start < period_start)
+    if not stale.any():
+        return log
+    return replace(log, end=np.where(stale, log.start, log.end), open=log.open & ~stale)
+
+
+def _history(days: Days, year: int, years: int, daily: FloatArray, seen: IntArray,
+             unrestored: IntArray) -> History:
     """The history of reporting `year`: the `years` years before it, from the days
     loaded (every day from the first year's history on); `seen`: the sorted indices of the
     days with any interruption."""
@@ -169,6 +191,7 @@ def _history(days: Days, year: int, years: int, daily: FloatArray, seen: IntArra
     start, until = (window_first - days.first).days, (date(year, 1, 1) - days.first).days
     at = int(np.searchsorted(seen, start))
     data_from = (days.date(int(seen[at])) if at < len(seen) and seen[at] < until else None)
+    left_out = int(((unrestored >= start) & (unrestored < until)).sum())
     return History(year, window_first, date(year, 1, 1), data_from, years,
-                   med.threshold(daily[start:until]))
+                   med.threshold(daily[start:until]), left_out)
 

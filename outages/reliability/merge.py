@@ -27,7 +27,8 @@ BoolArray = npt.NDArray[np.bool_]
 class Events:
     """Interruptions as counted. Sustained rows are merged losses of supply; momentary rows
     are single momentary interruptions, `first` marking the first of each momentary event
-    (one outage, one customer) that did not end in a lockout."""
+    (one outage, one customer) that did not end in a lockout. `open` marks a loss of supply
+    with an interruption not restored yet (its end is where the report stopped counting)."""
 
     customer: IntArray
     outage: IntArray
@@ -36,6 +37,7 @@ class Events:
     planned: BoolArray
     cause: IntArray
     first: BoolArray
+    open: BoolArray
 
     def __len__(self) -> int:
         return len(self.start)
@@ -46,23 +48,24 @@ class Events:
 
     def take(self, rows: IntArray | BoolArray) -> Events:
         return Events(self.customer[rows], self.outage[rows], self.start[rows], self.end[rows],
-                      self.planned[rows], self.cause[rows], self.first[rows])
+                      self.planned[rows], self.cause[rows], self.first[rows],
+                      self.open[rows])
 
 
 def split(log: Interruptions, momentary_max_ms: int) -> tuple[Events, Events]:
     """(sustained, momentary) losses of supply from the raw log."""
-    # While merging, `first` carries "not restored yet"; any in a loss of supply makes it
-    # sustained: its end was cut to the period's end (or now) for counting minutes, which
-    # says nothing about how long it lasts.
+    # An interruption not restored yet makes its loss of supply sustained: its end was cut
+    # to the period's end (or now) for counting minutes, which says nothing about how long
+    # it lasts.
     events = Events(log.customer, log.outage, log.start, np.maximum(log.end, log.start),
-                    log.planned, log.cause, log.open)
+                    log.planned, log.cause, np.zeros(len(log), dtype=bool), log.open)
     merged = merge_overlaps(events)
-    short = ((merged.end - merged.start) <= momentary_max_ms) & ~merged.first
+    short = ((merged.end - merged.start) <= momentary_max_ms) & ~merged.open
     momentary = _mark_first_of_event(merged.take(short), _before_lockout(merged, short)[short])
     columns = vars(merged).copy()
     del merged
     # Column by column, each original freed as its copy is made: the sustained rows are
-    # nearly all of the log, and seven columns of it at once would double the peak.
+    # nearly all of the log, and eight columns of it at once would double the peak.
     keep = ~short
     for name in columns:
         columns[name] = columns[name][keep]
@@ -71,7 +74,7 @@ def split(log: Interruptions, momentary_max_ms: int) -> tuple[Events, Events]:
 
 
 def merge_overlaps(events: Events) -> Events:
-    """One row per continuous loss of supply of a customer; its `first` is true when any of
+    """One row per continuous loss of supply of a customer; its `open` is true when any of
     its interruptions' is.
 
     The rows are sorted in one take: at 20 million interruptions a copy of the log costs
@@ -103,7 +106,7 @@ def merge_overlaps(events: Events) -> Events:
     merged = ordered.take(heads)
     return Events(merged.customer, merged.outage, merged.start,
                   np.maximum.reduceat(end, heads), merged.planned, merged.cause,
-                  np.logical_or.reduceat(ordered.first, heads))
+                  merged.first, np.logical_or.reduceat(ordered.open, heads))
 
 
 def _before_lockout(merged: Events, short: BoolArray) -> BoolArray:
@@ -130,7 +133,7 @@ def _mark_first_of_event(momentary: Events, before_lockout: BoolArray) -> Events
     heads = np.flatnonzero(first)
     first[heads] = ~np.logical_or.reduceat(before_lockout[order], heads)
     return Events(ordered.customer, ordered.outage, ordered.start, ordered.end, ordered.planned,
-                  ordered.cause, first)
+                  ordered.cause, first, ordered.open)
 
 
 def _span(customer: IntArray, span: int) -> int:

@@ -118,7 +118,7 @@ def med_years(data: Dataset) -> list[results.MedYear]:
     return [results.MedYear(
         year=h.year, t_med=None if h.threshold is None else h.threshold.t_med,
         history_from=h.first.isoformat(), history_to=(h.until - timedelta(days=1)).isoformat(),
-        history_years=h.years, history_short=h.short)
+        history_years=h.years, history_short=h.short, unrestored_left_out=h.unrestored)
         for h in data.histories]
 
 

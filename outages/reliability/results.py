@@ -31,6 +31,8 @@ class MedYear(Result):
     history_to: str = Field(description="last local day of the history (the year before)")
     history_years: float = Field(description="years of history with data in the window")
     history_short: bool = Field(description="fewer years than reliability.med_history_years")
+    unrestored_left_out: int = Field(description="interruptions in the history with no "
+                                     "restoration recorded, left out of it")
 
 
 class ReliabilityReport(Result):

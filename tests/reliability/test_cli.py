@@ -38,7 +38,7 @@ def test_json_has_exactly_the_documented_shape(cli, history) -> None:
                         "major_event_days", "groups", "totals"}
     assert got["t_med_by_year"] == [
         {"year": 2025, "t_med": None, "history_from": "2020-01-01", "history_to": "2024-12-31",
-         "history_years": 0.0, "history_short": True}]
+         "history_years": 0.0, "history_short": True, "unrestored_left_out": 0}]
     assert (got["from"], got["to"], got["timezone"]) == ("2025-01-01", "2025-12-31",
                                                          "Asia/Ho_Chi_Minh")
     assert [g["key"] for g in got["groups"]] == ["North", "South"]

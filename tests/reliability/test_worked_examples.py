@@ -321,10 +321,10 @@ def test_each_reporting_year_is_judged_by_the_threshold_of_its_own_history(
     assert years == [
         {"year": 2024, "t_med": pytest.approx(math.exp(3.5), rel=1e-4),
          "history_from": "2019-01-01", "history_to": "2023-12-31", "history_years": 0.6,
-         "history_short": True},
+         "history_short": True, "unrestored_left_out": 0},
         {"year": 2025, "t_med": pytest.approx(of_2025.t_med, rel=1e-9),
          "history_from": "2020-01-01", "history_to": "2024-12-31", "history_years": 1.6,
-         "history_short": True}]
+         "history_short": True, "unrestored_left_out": 0}]
     assert both.t_med == years[0]["t_med"]  # `t_med` stays: the first reporting year's
     without = totals(report("2024-01-01", "2025-12-31", med="exclude"))
     assert without["SAIDI"] == pytest.approx(100)
@@ -348,3 +348,38 @@ def test_each_reporting_year_is_judged_by_the_threshold_of_its_own_history(
                str(page)).exit_code == 0
     assert f"{of_2025.t_med:.5f}" in page.read_text()
 
+
+def test_an_interruption_never_restored_is_left_out_of_the_med_history(engine, report) -> None:
+    # A record from 2021 with no restoration: counted up to the end of the period it would
+    # put almost five years of one customer's minutes on 2021-03-04 and lift T_MED past any
+    # real day, and swallow that customer's later interruptions into one loss of supply.
+    ids = b.customers(engine, 100)
+    _saidi_days(engine, ids, datetime(2024, 6, 1, 3, tzinfo=UTC), [1, math.e, math.e ** 2])
+    stale = ids[10]
+    b.interruptions(engine, b.outage(engine), [stale], datetime(2021, 3, 4, 3, tzinfo=UTC), None)
+    b.interruptions(engine, b.outage(engine), [stale], b.T0, 60)
+    b.interruptions(engine, b.outage(engine), [ids[11]], b.T0 + timedelta(days=5), 3400)
+    result = report("2025-01-01", "2025-12-31")
+    assert result.t_med == pytest.approx(math.exp(3.5), rel=1e-4)
+    assert result.t_med_by_year[0].unrestored_left_out == 1
+    assert [day.date for day in result.major_event_days] == ["2025-03-15"]
+    assert totals(result)["customer_minutes"] == pytest.approx(60 + 3400)
+    assert totals(result)["customer_interruptions"] == 2
+
+
+def test_an_unrestored_interruption_counts_in_its_period_not_in_later_years_history(
+        engine, report) -> None:
+    ids = b.customers(engine, 100)
+    _saidi_days(engine, ids, datetime(2023, 6, 1, 3, tzinfo=UTC), [1, math.e, math.e ** 2])
+    b.interruptions(engine, b.outage(engine), [ids[10]], datetime(2024, 8, 1, 3, tzinfo=UTC),
+                    None)
+    # Its length is unknown: the 2025 threshold leaves it out of the history ...
+    alone = report("2025-01-01", "2025-12-31")
+    assert alone.t_med == pytest.approx(math.exp(3.5), rel=1e-4)
+    both = report("2024-01-01", "2025-12-31")
+    # ... while in its own period it counts until the period's end, as any not restored,
+    assert [day.date for day in both.major_event_days] == ["2024-08-01"]
+    # and a report over both years judges 2025 as the 2025 report does.
+    of_2025 = both.t_med_by_year[1]
+    assert of_2025.t_med == pytest.approx(alone.t_med, rel=1e-12)
+    assert of_2025.unrestored_left_out == alone.t_med_by_year[0].unrestored_left_out == 1

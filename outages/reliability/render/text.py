@@ -101,7 +101,7 @@ def groups_table(by: str, tables: Sequence[Table]) -> RichTable:
 
 
 def med_lines(data: Dataset) -> list[str]:
-    lines = ["Major event days: 2.5 beta method over the daily SAIDI of sustained "
+    lines = ["Major event days: 2.5 beta method over the daily SAIDI of restored sustained "
              "interruptions; each reporting year (calendar year of local days) has its own "
              f"T_MED from the {data.history.years_wanted} years before it."]
     for history in data.histories:
@@ -127,6 +127,9 @@ def _year_lines(history: History) -> list[str]:
                  f"no day of {history.year} is a major event day." if t is None else
                  f"alpha {t.alpha:.5f}, beta {t.beta:.5f} over {t.days_used} non-zero days; "
                  f"T_MED = exp(alpha + 2.5 beta) = {t.t_med:.5f} min")
+    if history.unrestored:
+        lines.append(f"{history.unrestored} interruption(s) of this history with no restoration "
+                     "recorded left out (their length is unknown).")
     return lines
 
 
@@ -150,7 +153,7 @@ def rules_lines(data: Dataset, settings: Settings, served: str) -> list[str]:
         f"least {rules.celid_t_hours:g} h. CEMI/CEMSMI n: customers with MORE than n.",
         "An interruption without a recorded restoration is sustained and counts until the end "
         f"of the period or now, whichever is earlier ({data.open_interruptions} such in the "
-        "period).",
+        "period); one begun before the period is left out.",
     ]
     return lines
 
@@ -165,11 +168,11 @@ def to_csv(report: Result) -> str:
     header += ["_".join(path) for _label, path, _style in INDEX_ROWS]
     for year in years:
         header += [f"t_med_{year.year}{part}" for part in
-                   ("", "_history_years", "_history_short")]
+                   ("", "_history_years", "_history_short", "_unrestored_left_out")]
     writer.writerow(header)  # CSV names the index paths: CEMI_1, customer_minutes ...
     thresholds = [cell for year in years for cell in (
         _plain(year.t_med), _plain(year.history_years),
-        "true" if year.history_short else "false")]
+        "true" if year.history_short else "false", str(year.unrestored_left_out))]
     for group in [*result.groups, result.totals]:
         key = "TOTAL" if group is result.totals else group.key
         writer.writerow([key, result.variant.planned, result.variant.med,
