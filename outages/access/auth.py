@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Executable, Table, insert, select, update
 
 from outages import text
 from outages.access import audit
@@ -156,8 +156,19 @@ def revoke_token(conn: Connection, *, prefix: str, actor: str, source: str) -> R
     return RevokedToken(prefix=prefix, revoked=True)
 
 
-def authenticate(conn: Connection, token: str) -> Principal | None:
-    """The user a bearer token belongs to, or None when it is unknown, revoked or disabled."""
+@dataclass(frozen=True)
+class Identified:
+    """Who a bearer token belongs to, and the statement recording its use when one is due."""
+
+    principal: Principal | None
+    record_use: Executable | None = None
+
+
+def identify(conn: Connection, token: str) -> Identified:
+    """The user a bearer token belongs to (None when it is unknown, revoked or disabled); a
+    read. The caller runs `record_use` in a write transaction of its own: on SQLite a read
+    transaction that turns into a write while another connection writes fails at once with
+    'database is locked', without waiting for the lock."""
     row = conn.execute(
         select(_t.id, _t.last_used_at, _u.id.label("user_id"), _u.name, _u.role)
         .join(User.__table__, _u.id == _t.user_id)
@@ -165,14 +176,11 @@ def authenticate(conn: Connection, token: str) -> Principal | None:
                _u.disabled_at.is_(None))
     ).one_or_none()
     if row is None:
-        return None
-    _touch(conn, row.id, row.last_used_at)
-    return Principal(user_id=row.user_id, name=row.name, role=row.role)
-
-
-def _touch(conn: Connection, token_id: int, last_used: datetime | None) -> None:
+        return Identified(None)
+    principal = Principal(user_id=row.user_id, name=row.name, role=row.role)
     now = utcnow()
-    if last_used is None or now - last_used >= LAST_USED_GRANULARITY:
-        conn.execute(update(_tokens).where(_t.id == token_id)
-                     .values(last_used_at=now))
+    if row.last_used_at is not None and now - row.last_used_at < LAST_USED_GRANULARITY:
+        return Identified(principal)
+    return Identified(principal, update(_tokens).where(_t.id == row.id)
+                      .values(last_used_at=now))
 

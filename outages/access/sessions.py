@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Executable, Table, delete, insert, select, update
 
 from outages import db
 from outages.access import passwords
@@ -141,26 +141,47 @@ def _expired(row: Any, now: datetime, settings: Settings) -> bool:
             or now - row.created_at > settings.web.session_max)
 
 
-def resume(conn: Connection, settings: Settings, secret: str) -> Session | None:
-    """The live session whose cookie holds `secret`, its last request now; None when it is
-    unknown, expired (then deleted) or its user is disabled."""
+@dataclass(frozen=True)
+class Resumed:
+    """The live session a cookie names, and the statement recording this request when one
+    is due (the last request's time, or the deletion of an expired session)."""
+
+    session: Session | None
+    record: Executable | None = None
+
+
+def look_up(conn: Connection, settings: Settings, secret: str) -> Resumed:
+    """The live session whose cookie holds `secret`; None when it is unknown, expired or its
+    user is disabled. A read: the caller runs `record` in a write transaction of its own (on
+    SQLite a read transaction that turns into a write while another connection writes fails
+    at once with 'database is locked')."""
     row = conn.execute(
         select(_s.id, _s.created_at, _s.last_seen_at, _s.csrf_token, _s.language,
                _u.id.label("user_id"), _u.name, _u.role, _u.disabled_at)
         .join(_users, _u.id == _s.user_id).where(_s.token_hash == _hash(secret))
     ).one_or_none()
     if row is None:
-        return None
+        return Resumed(None)
     now = utcnow()
     if _expired(row, now, settings) or row.disabled_at is not None:
-        conn.execute(delete(_sessions).where(_s.id == row.id))
-        return None
+        return Resumed(None, delete(_sessions).where(_s.id == row.id))
+    session = Session(id=row.id, user=Principal(user_id=row.user_id, name=row.name,
+                                                role=row.role),
+                      csrf_token=row.csrf_token, language=row.language)
     # Writing on every request would make each page a write; a tenth of the idle time (at
     # most a minute) keeps the idle limit accurate enough.
     if now - row.last_seen_at >= min(timedelta(minutes=1), settings.web.session_idle / 10):
-        conn.execute(update(_sessions).where(_s.id == row.id).values(last_seen_at=now))
-    return Session(id=row.id, user=Principal(user_id=row.user_id, name=row.name, role=row.role),
-                   csrf_token=row.csrf_token, language=row.language)
+        return Resumed(session, update(_sessions).where(_s.id == row.id)
+                       .values(last_seen_at=now))
+    return Resumed(session)
+
+
+def resume(conn: Connection, settings: Settings, secret: str) -> Session | None:
+    """look_up, recording the request in the caller's transaction."""
+    found = look_up(conn, settings, secret)
+    if found.record is not None:
+        conn.execute(found.record)
+    return found.session
 
 
 def sign_out(conn: Connection, session_id: int) -> None:

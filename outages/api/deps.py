@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine
 from outages.access import auth
 from outages.access.auth import Principal
 from outages.api.limits import client_key, retry_after
+from outages.db import write_transaction
 from outages.results import Result
 from outages.settings import Settings
 
@@ -75,8 +76,12 @@ def _authenticate(credentials: HTTPAuthorizationCredentials | None, engine: Engi
         raise HTTPException(401, "missing bearer token: send 'Authorization: Bearer <token>' "
                                  "(an admin creates one with POST /users/{name}/tokens)",
                             headers={"WWW-Authenticate": "Bearer"})
-    with engine.begin() as conn:
-        principal = auth.authenticate(conn, credentials.credentials)
+    with engine.connect() as conn:
+        found = auth.identify(conn, credentials.credentials)
+    if found.record_use is not None:
+        with write_transaction(engine) as conn:
+            conn.execute(found.record_use)
+    principal = found.principal
     if principal is None:
         raise HTTPException(401, "unknown, revoked or disabled token",
                             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})

@@ -159,8 +159,10 @@ def update_(
         raise typer.BadParameter("give at least one of --phone, --email, --language, "
                                  "--sms-opt-out/--no-sms-opt-out, --email-opt-out/..., "
                                  "--priority, --channels")
+    from outages.db import write_transaction
+
     context = cli_context(ctx)
-    with context.engine.begin() as conn:
+    with write_transaction(context.engine) as conn:
         row = customers.update_customer(conn, code, changes=changes, actor=cli_actor(by),
                                         source=Source.CLI, settings=context.settings)
     _print_customer(customers.customer_view(row, context.settings.tz), as_json)

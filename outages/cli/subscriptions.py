@@ -53,11 +53,12 @@ def remove(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """End a subscription: it gets nothing more (audited)."""
+    from outages.db import write_transaction
     from outages.enums import Source
     from outages.registry import subscriptions
 
     context = cli_context(ctx)
-    with context.engine.begin() as conn:
+    with write_transaction(context.engine) as conn:
         ended = subscriptions.remove(conn, subscription_id, actor=cli_actor(by),
                                      source=Source.CLI, tz=context.settings.tz)
     if as_json:

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from outages.access import sessions
 from outages.access.auth import Principal
 from outages.access.sessions import Session
+from outages.db import write_transaction
 from outages.settings import Settings
 
 COOKIE = "outages_console"
@@ -76,8 +77,12 @@ def engine_of(request: Request) -> Engine:
 
 
 def _resume(engine: Engine, settings: Settings, secret: str) -> Session | None:
-    with engine.begin() as conn:
-        return sessions.resume(conn, settings, secret)
+    with engine.connect() as conn:
+        found = sessions.look_up(conn, settings, secret)
+    if found.record is not None:
+        with write_transaction(engine) as conn:
+            conn.execute(found.record)
+    return found.session
 
 
 async def submitted_token(request: Request) -> str:
