@@ -26,13 +26,15 @@ class CutStatus(StrEnum):
 
 class IncidentStatus(StrEnum):
     """reported -> confirmed -> restored, or reported -> dismissed (the crew found no fault
-    on the network); imported history of faults is `completed`."""
+    on the network), or reported -> merged (a duplicate: its reports went to another
+    incident); imported history of faults is `completed`."""
 
     REPORTED = "reported"
     CONFIRMED = "confirmed"
     RESTORED = "restored"
     COMPLETED = "completed"
     DISMISSED = "dismissed"
+    MERGED = "merged"
 
 
 OutageStatus = CutStatus | IncidentStatus
@@ -51,7 +53,10 @@ DONE: dict[str, OutageStatus] = {
     OutageKind.FAULT: IncidentStatus.RESTORED,
 }
 FINISHED = (CutStatus.COMPLETED, CutStatus.CANCELLED, IncidentStatus.RESTORED,
-            IncidentStatus.DISMISSED)
+            IncidentStatus.DISMISSED, IncidentStatus.MERGED)
+# Incidents closed without an outage of their own: nobody was out in them, nothing of them
+# is published or counted.
+INCIDENT_VOID = (IncidentStatus.DISMISSED, IncidentStatus.MERGED)
 # Where a finished outage goes back to when a customer turns out to be still out: the
 # states a dispatcher works on and restores from.
 REOPENED: dict[str, OutageStatus] = {

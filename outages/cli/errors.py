@@ -34,6 +34,7 @@ HINTS = {
     "extend_cut": ": give a started cut a new expected end with `outages cuts extend ID --end`",
     "confirm_fault": " with `outages faults confirm ID`",
     "restore_fault": " with `outages faults restore ID`",
+    "dismiss_fault": " with `outages faults dismiss ID --reason TEXT`",
     "one_scope": " (--area, --feeder or --auto)",
     "one_caller": " (--customer CODE, --phone NUMBER or --at LON,LAT)",
     "which_customer": " with --customer CODE",

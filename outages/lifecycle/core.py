@@ -257,13 +257,15 @@ def publish(
     actor: str,
     customer_ids: Sequence[int] = (),
     report_id: int | None = None,
+    merged_from: int | None = None,
     alert_id: int | None = None,
     acknowledge: bool = False,
     restored_at: datetime | None = None,
 ) -> None:
     events.publish(conn, settings, events.OutageEvent(
         kind=kind, outage_id=row.id, revision=row.revision, at=timeutil.utcnow(),
-        customer_ids=tuple(int(i) for i in customer_ids), report_id=report_id, actor=actor,
+        customer_ids=tuple(int(i) for i in customer_ids), report_id=report_id,
+        merged_from=merged_from, actor=actor,
         alert_id=alert_id, acknowledge=acknowledge, restored_at=restored_at,
     ))
 

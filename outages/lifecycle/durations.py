@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, String, cast, func, select
 
-from outages.enums import CutStatus, IncidentStatus, OutageKind
+from outages.enums import INCIDENT_VOID, CutStatus, OutageKind
 from outages.lifecycle import core as lc
 from outages.lifecycle.results import OutageDuration
 from outages.lifecycle.views import day_filter
@@ -49,11 +49,11 @@ def export_rows(conn: Connection, settings: Settings, *, first: date | None = No
 
 def outage_durations(conn: Connection, settings: Settings, *, first: date | None = None,
                      last: date | None = None) -> list[OutageDuration]:
-    """One row per outage (cancelled cuts and dismissed incidents, which cut nobody, left
-    out) that began on local days first..last."""
+    """One row per outage (cancelled cuts and dismissed or merged incidents, which cut
+    nobody, left out) that began on local days first..last."""
     o = lc.OUTAGES
     began = func.coalesce(o.c.actual_start, o.c.planned_start, o.c.created_at)
-    never = (CutStatus.CANCELLED, IncidentStatus.DISMISSED)
+    never = (CutStatus.CANCELLED, *INCIDENT_VOID)
     rows = conn.execute(select(o).where(o.c.status.not_in(never),
                                         *day_filter(began, first, last, settings))
                         .order_by(began, o.c.id)).all()

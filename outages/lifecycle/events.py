@@ -31,6 +31,7 @@ EventKind = Literal[
     "etr_changed",  # estimated restoration time set or moved
     "fault_resized",  # a confirmed incident's area redrawn: added and dropped customers
     "fault_dismissed",  # a reported incident closed, no fault found: its reporters are told
+    "fault_merged",  # a reported duplicate closed: its reports went to `merged_into`
     "customer_reopened",  # customer_ids said "still no power" after their restoration
     # (alert_id: the desk's alert; acknowledge: tell the customer by notice, not by reply)
 ]
@@ -46,6 +47,8 @@ class OutageEvent:
     # are in outage_customers (added_revision / dropped_revision = this revision).
     customer_ids: Sequence[int] = field(default_factory=tuple)
     report_id: int | None = None
+    # For "fault_reported": the duplicate incident the report came from by a merge.
+    merged_from: int | None = None
     actor: str | None = None
     alert_id: int | None = None
     acknowledge: bool = False

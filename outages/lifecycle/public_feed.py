@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 
-from outages.enums import CutStatus, IncidentStatus, OutageKind
+from outages.enums import INCIDENT_VOID, CutStatus, OutageKind
 from outages.lifecycle import core as lc
 from outages.lifecycle import privacy
 from outages.lifecycle.public import POWER_OFF, district_counts, district_names, expected_back
@@ -213,8 +213,9 @@ def entries(conn: Connection, *, limit: int = 50) -> list[FeedEntry]:
                _o.created_at, _r.action, _r.revision, _r.at, _r.planned_start,
                _r.planned_end, _r.etr, _o.revision.label("current"), _o.status)
         .join(Revision.__table__, _r.outage_id == _o.id)
-        # A dismissed incident was no outage: what it was told (an ETR) is withdrawn.
-        .where(_r.action.in_(PUBLIC_ACTIONS), _o.status != IncidentStatus.DISMISSED)
+        # A dismissed or merged incident was no outage of its own: what it was told (an
+        # ETR) is withdrawn.
+        .where(_r.action.in_(PUBLIC_ACTIONS), _o.status.not_in(INCIDENT_VOID))
         .order_by(_r.at.desc(), _r.id.desc()).limit(limit)).all()
     counts = district_counts(conn, [_as_current(row) for row in rows])
     # A cancellation drops every house: its entries name the districts it was planned for.

@@ -159,6 +159,8 @@ class OutageView(Result):
     cancel_reason: str | None
     dismiss_reason: str | None = Field(None, description="a dismissed incident: why the crew "
                                        "found no fault on the network")
+    merged_into: int | None = Field(None, description="a merged incident: the incident its "
+                                    "reports went to")
     created_by: str | None
     planned_start: str | None
     planned_end: str | None

@@ -51,6 +51,7 @@ def describe(
         "start": iso_local(row.planned_start, tz), "end": iso_local(row.planned_end, tz),
         "urgent": bool(row.urgent), "urgent_reason": row.urgent_reason,
         "cancel_reason": row.cancel_reason, "dismiss_reason": row.dismiss_reason,
+        "merged_into": row.merged_into,
         "created_by": row.created_by,
     }
     view.update({name: iso_local(getattr(row, name), tz) for name in TIME_FIELDS})

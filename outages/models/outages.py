@@ -40,7 +40,8 @@ class Outage(Base):
 
     Cut statuses: scheduled -> in_progress -> completed, or cancelled.
     Fault statuses: reported -> confirmed -> restored, or reported -> dismissed
-    (`dismiss_reason`: why the crew found no fault). Both kinds: `outages.enums`.
+    (`dismiss_reason`: why the crew found no fault), or reported -> merged (a duplicate;
+    `merged_into`: the incident its reports went to). Both kinds: `outages.enums`.
     Imported history has status 'completed' and its source system's id in `external_id`.
     `reason` is the dispatcher's reason in the default language, `reason_en` in English;
     customers read a missing one as the cause's wording. `area_points` is the number of
@@ -71,6 +72,7 @@ class Outage(Base):
     urgent_reason: Mapped[str | None] = mapped_column(Text)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     dismiss_reason: Mapped[str | None] = mapped_column(Text)
+    merged_into: Mapped[int | None] = mapped_column(Integer)
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 
 from notifier import outbox
+from notifier.enums import OutboxStatus
 from notifier.store import outbox as outbox_t
 from outages.enums import ETR_STATED, FINISHED, IncidentStatus, NoticeKind, ReportSource
 from outages.lifecycle import core as lc
@@ -63,6 +64,8 @@ UNTRUE_WHEN_RESTORED = (*PRE_START, NoticeKind.STARTED, NoticeKind.FAULT_REPORT_
 RESTORED_CHUNK = 5000
 # Key scope of the notices to callers without an account (one acknowledgement each).
 CALLERS = "callers"
+# Why a duplicate's notices were skipped when it was merged into another incident.
+MERGED = "fault_merged"
 
 
 def plan(conn: Connection, settings: Settings, event: OutageEvent) -> None:
@@ -431,21 +434,34 @@ def fault_reported(conn: Connection, settings: Settings, event: OutageEvent,
         return
     report = conn.execute(select(FaultReport.__table__)
                           .where(FaultReport.id == event.report_id)).one()
-    if report.source == ReportSource.SMS and event.actor == sms_commands.ACTOR:
-        return  # texted in: the reply to that SMS said it was received
+    if not _told_received(conn, event, report):
+        ctx = context(settings, outage, reported_at=report.first_at, planned_until=(
+            fault_reports.planned_until(conn, outage, report.customer_id, event.at)))
+        batch = _batch(event, outage, NoticeKind.FAULT_REPORT_RECEIVED, ctx,
+                       scope=f"report{report.id}", ref_at=report.first_at)
+        if report.customer_id is not None:
+            queue(conn, settings, batch, [report.customer_id], now=utcnow())
+        elif report.phone:
+            queue_to_phone(conn, settings, batch, report.phone, now=utcnow())
+    if (report.customer_id is None and report.phone and outage.status == IncidentStatus.CONFIRMED
+            and report.phone in callers_inside(conn, outage)):
+        # what the incident's customers were told: it goes instead
+        _tell_callers(conn, settings, outage, _caller_ack(settings, event, outage),
+                      [report.phone])
 
-    ctx = context(settings, outage, reported_at=report.first_at, planned_until=(
-        fault_reports.planned_until(conn, outage, report.customer_id, event.at)))
-    batch = _batch(event, outage, NoticeKind.FAULT_REPORT_RECEIVED, ctx, scope=f"report{report.id}",
-                   ref_at=report.first_at)
-    if report.customer_id is not None:
-        queue(conn, settings, batch, [report.customer_id], now=utcnow())
-    elif report.phone:
-        queue_to_phone(conn, settings, batch, report.phone, now=utcnow())
-        if outage.status == IncidentStatus.CONFIRMED and report.phone in callers_inside(
-                conn, outage):  # what the incident's customers were told: it goes instead
-            _tell_callers(conn, settings, outage, _caller_ack(settings, event, outage),
-                          [report.phone])
+
+def _told_received(conn: Connection, event: OutageEvent, report: Row[Any]) -> bool:
+    """Whether the reporter already knows the report was received: the reply to a text said
+    so; a report merged from a duplicate was acknowledged there, unless the merge withdrew
+    that notice before it went (a repeat folded into the target's report has its own)."""
+    if event.merged_from is None:
+        return report.source == ReportSource.SMS and event.actor == sms_commands.ACTOR
+    o = outbox_t.c
+    withdrawn = exists().where(
+        o.outage_id == event.merged_from, o.kind == NoticeKind.FAULT_REPORT_RECEIVED,
+        o.key.startswith(f"{event.merged_from}:report{report.id}:", autoescape=True),
+        o.status == OutboxStatus.SKIPPED, o.last_error_code == MERGED)
+    return not conn.execute(select(withdrawn)).scalar_one()
 
 
 def fault_confirmed(conn: Connection, settings: Settings, event: OutageEvent,
@@ -647,6 +663,14 @@ def fault_dismissed(conn: Connection, settings: Settings, event: OutageEvent,
         queue_to_phone(conn, settings, batch, phone, now=utcnow())
 
 
+def fault_merged(conn: Connection, settings: Settings, event: OutageEvent,
+                 outage: Row[Any]) -> None:
+    """A duplicate merged into another incident: nothing queued about it is true of it any
+    more (a report being looked into here, its ETR). Its reporters hear from the incident
+    their reports joined (fault_reported with merged_from)."""
+    _skip(conn, event.outage_id, (*UNTRUE_WHEN_RESTORED, desk.ETR_PASSING), reason=MERGED)
+
+
 def customer_reopened(conn: Connection, settings: Settings, event: OutageEvent,
                       outage: Row[Any]) -> None:
     """A customer told "restored" is still out: the "restored" notice not sent yet is untrue,
@@ -674,6 +698,7 @@ HANDLERS: dict[str, Callable[[Connection, Settings, OutageEvent, Row[Any]], None
     "etr_changed": etr_changed,
     "fault_resized": fault_resized,
     "fault_dismissed": fault_dismissed,
+    "fault_merged": fault_merged,
     "customer_reopened": customer_reopened,
 }
 

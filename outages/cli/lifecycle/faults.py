@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from geo import Area
     from outages.lifecycle.results import Report
 
-app = typer.Typer(help="Fault reports and incidents: report, confirm, ETR, restore, dismiss.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Fault reports and incidents: report, confirm, ETR, restore, dismiss, "
+                  "merge.", no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
 BY = typer.Option(None, "--by", help="Who is acting (default $OUTAGES_ACTOR or the OS user).")
@@ -196,7 +196,8 @@ def dismiss(
     ctx: typer.Context,
     fault_id: int = typer.Argument(..., metavar="ID", min=1, max=ID_MAX),
     reason: str = typer.Option(..., "--reason", help="What the crew found (kept with the "
-                               "incident): the customer's own installation, a prank..."),
+                               "incident): the customer's own installation, a prank... (a "
+                               "duplicate of another incident is merged into it instead)"),
     by: str | None = BY,
     as_json: bool = JSON,
 ) -> None:
@@ -207,6 +208,27 @@ def dismiss(
     context = cli_context(ctx)
     view = faults.dismiss(context.engine, context.settings, fault_id=fault_id, reason=reason,
                           actor=cli_actor(by), source=Source.CLI)
+    args.emit(view, as_json)
+
+
+@app.command("merge")
+def merge(
+    ctx: typer.Context,
+    fault_id: int = typer.Argument(..., metavar="DUPLICATE", min=1, max=ID_MAX,
+                                   help="The reported incident to close."),
+    into: int = typer.Option(..., "--into", min=1, max=ID_MAX,
+                             help="The open incident that stands for the same fault."),
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
+    """Merge a reported incident into another one about the same fault: its reports join
+    that incident (their reporters hear what joining it tells them) and it closes as
+    merged. A confirmed incident cannot be the duplicate."""
+    from outages.lifecycle import fault_merge
+
+    context = cli_context(ctx)
+    view = fault_merge.merge(context.engine, context.settings, fault_id=fault_id, into=into,
+                             actor=cli_actor(by), source=Source.CLI)
     args.emit(view, as_json)
 
 

@@ -60,6 +60,7 @@ def outage(view: OutageView) -> None:
         ("urgent", view.urgent_reason),
         ("cancelled", view.cancel_reason),
         ("dismissed", view.dismiss_reason),
+        ("merged into", _merged_into(view)),
         ("affected", _affected(view)),
         ("by district", _counts(view.by_district) if view.by_district else None),
         ("by feeder", _counts(view.by_feeder) if view.by_feeder else None),
@@ -87,6 +88,13 @@ def outage(view: OutageView) -> None:
         warn(f"area repaired: {line}")
     for item in view.warnings or []:
         warn(item.message)
+
+
+def _merged_into(view: OutageView) -> str | None:
+    if view.merged_into is None:
+        return None
+    return (f"incident #{view.merged_into} (its reports are there: "
+            f"`outages faults show {view.merged_into}`)")
 
 
 def _etr(view: OutageView) -> str | None:
