@@ -48,6 +48,7 @@ HINTS = {
     "one_caller": ' ("customer", "phone", or "lon" and "lat")',
     "which_customer": ' with "customer"',
     "restore_fault": " with POST /faults/{id}/restore",
+    "dismiss_fault": " with POST /faults/{id}/dismiss",
     "extend_cut": ": give a started cut a new expected end with POST /cuts/{id}/extend",
     "place_or_account": ': give the place as "lon" and "lat" or the account as "customer"',
     "changed": ": read it again (GET) and send the change with its new revision if it still "

@@ -289,3 +289,82 @@ def test_dismiss_declares_its_refusals(client) -> None:
     assert {"401", "403", "404", "409", "422"} <= set(declared["responses"])
     assert "dismiss_reason" in client.get("/openapi.json").json()["components"]["schemas"][
         "OutageView"]["properties"]
+
+
+def _duplicate(client, headers) -> int:
+    """A second incident about the same fault, opened by a call from 3 km away."""
+    far = client.post("/faults/reports", headers=headers["dispatcher"],
+                      json={"customer": "PD0001"})
+    assert far.status_code == 201 and far.json()["new_incident"], far.text
+    return int(far.json()["outage_id"])
+
+
+def test_a_duplicate_is_merged_into_the_incident_that_stands(
+        client, headers, fault_id, engine) -> None:
+    duplicate = _duplicate(client, headers)
+    shown = client.get(f"/faults/{duplicate}", headers=headers["dispatcher"]).json()
+    stale = client.post(f"/faults/{duplicate}/merge", headers=headers["dispatcher"],
+                        json={"into": fault_id, "revision": shown["revision"] + 1})
+    assert stale.status_code == 409 and stale.json()["field"] == "revision", stale.text
+    done = client.post(f"/faults/{duplicate}/merge", headers=headers["dispatcher"],
+                       json={"into": fault_id, "revision": shown["revision"]})
+    assert done.status_code == 200, done.text
+    assert (done.json()["status"], done.json()["merged_into"]) == ("merged", fault_id)
+    target = client.get(f"/faults/{fault_id}", headers=headers["dispatcher"]).json()
+    assert {r["customer"] for r in target["reports"]} == {"PD0001", "PD0003", "PD0004"}
+    assert client.get(f"/faults/{duplicate}", headers=headers["viewer"]).json()[
+        "merged_into"] == fault_id
+    again = client.post(f"/faults/{duplicate}/merge", headers=headers["dispatcher"],
+                        json={"into": fault_id})
+    assert again.status_code == 409 and "only a reported incident" in again.json()["detail"]
+    with engine.connect() as conn:
+        actors = conn.execute(select(AuditEntry.actor, AuditEntry.source).where(
+            AuditEntry.action == "fault.merged")).all()
+    assert actors == [("dispatcher", "http")]
+
+
+def test_merges_that_cannot_be_are_refused_with_the_way_out(
+        client, headers, fault_id, engine, people) -> None:
+    duplicate = _duplicate(client, headers)
+    post = client.post
+    itself = post(f"/faults/{duplicate}/merge", headers=headers["dispatcher"],
+                  json={"into": duplicate})
+    assert itself.status_code == 422 and itself.json()["field"] == "into", itself.text
+    missing = post(f"/faults/{duplicate}/merge", headers=headers["dispatcher"],
+                   json={"into": duplicate + 100})
+    assert missing.status_code == 404 and missing.json()["field"] == "into"
+    cut = add_outage(engine, customers=[people["PD0002"]])
+    planned = post(f"/faults/{duplicate}/merge", headers=headers["dispatcher"],
+                   json={"into": cut})
+    assert planned.status_code == 422, planned.text
+    assert planned.json()["detail"].endswith("with POST /faults/{id}/dismiss")
+    confirmed = post(f"/faults/{fault_id}/confirm", headers=headers["dispatcher"],
+                     json={"area": square(105.8205, 21.0355, 0.002)})
+    assert confirmed.status_code == 200, confirmed.text
+    refused = post(f"/faults/{fault_id}/merge", headers=headers["dispatcher"],
+                   json={"into": duplicate})
+    assert refused.status_code == 409
+    assert f"merge incident {duplicate} into it instead" in refused.json()["detail"]
+    restored = post(f"/faults/{fault_id}/restore", headers=headers["dispatcher"], json={})
+    assert restored.status_code == 200, restored.text
+    closed = post(f"/faults/{duplicate}/merge", headers=headers["dispatcher"],
+                  json={"into": fault_id})
+    assert closed.status_code == 409 and closed.json()["field"] == "into"
+    assert "reports cannot join a closed incident" in closed.json()["detail"]
+    assert post(f"/faults/{duplicate}/merge", headers=headers["dispatcher"],
+                json={}).status_code == 422  # `into` is required
+
+
+@pytest.mark.parametrize("role", ["engineer", "viewer"])
+def test_only_dispatchers_merge_faults(client, headers, role, fault_id) -> None:
+    body = {"into": fault_id}
+    assert client.post(f"/faults/{fault_id}/merge", json=body,
+                       headers=headers[role]).status_code == 403
+    assert client.post(f"/faults/{fault_id}/merge", json=body).status_code == 401
+
+
+def test_merge_declares_its_refusals(client) -> None:
+    schema = client.get("/openapi.json").json()
+    declared = schema["paths"]["/faults/{id}/merge"]["post"]
+    assert {"401", "403", "404", "409", "422"} <= set(declared["responses"])
+    assert "merged_into" in schema["components"]["schemas"]["OutageView"]["properties"]

@@ -14,7 +14,7 @@ from outages.api.deps import Dispatcher, EngineDep, Reader, SettingsDep, reading
 from outages.api.outage_pages import Based, RestoreBody, Shown, show
 from outages.enums import IncidentStatus, ReplyVia, ReportSource, Source
 from outages.errors import ValidationError
-from outages.lifecycle import fault_reports, faults, reopen
+from outages.lifecycle import fault_merge, fault_reports, faults, reopen
 from outages.lifecycle import views as outage_views
 from outages.lifecycle.results import AreaProposal, FaultReport, OutageView, StillOut
 
@@ -55,6 +55,11 @@ class Resize(Based):
 class Dismiss(Based):
     reason: str = Field(min_length=1, max_length=500, description="what the crew found (kept "
                         "with the incident): the customer's own installation, a prank...")
+
+
+class Merge(Based):
+    into: int = Field(ge=1, le=2**31 - 1, description="the open incident that stands for the "
+                      "same fault; the duplicate's reports join it")
 
 
 class StillOutReply(Body):
@@ -169,3 +174,15 @@ def dismiss(body: Dismiss, user: Dispatcher, engine: EngineDep, settings: Settin
             fault_id: int = FaultId) -> OutageView:
     return faults.dismiss(engine, settings, fault_id=fault_id, reason=body.reason,
                           actor=user.name, source=Source.HTTP, seen=body.revision)
+
+
+@router.post("/{id}/merge",
+             summary="Merge a reported duplicate into the incident that stands",
+             description="Its reports join `into` (their reporters hear what joining it tells "
+             "them) and it closes as `merged`. `revision` is the duplicate's. A confirmed, "
+             "restored, dismissed or merged duplicate, or a closed target, is refused (409); "
+             "merging into itself or into a planned cut is refused (422).")
+def merge(body: Merge, user: Dispatcher, engine: EngineDep, settings: SettingsDep,
+          fault_id: int = FaultId) -> OutageView:
+    return fault_merge.merge(engine, settings, fault_id=fault_id, into=body.into,
+                             actor=user.name, source=Source.HTTP, seen=body.revision)
