@@ -1,10 +1,12 @@
 """The console's map: the New cut page (draw, upload, pick named areas or feeders; a live
 preview; create), the Incidents page (reports as they arrive, confirm, ETR, restore in
-steps, dismiss), and the JSON the map's layers and panels read.
+steps, dismiss, merge a duplicate into another), and the JSON the map's layers and panels
+read.
 
 Every action calls the same domain function as the API (cuts.create, faults.confirm,
-faults.set_etr, faults.restore, faults.dismiss) with source `console`. The JSON answers refuse with
-`{"detail", "field", "errors"}` like the API, so the page shows a refusal next to its field.
+faults.set_etr, faults.restore, faults.dismiss, fault_merge.merge) with source `console`.
+The JSON answers refuse with `{"detail", "field", "errors"}` like the API, so the page shows
+a refusal next to its field.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from outages.console.session import CanDispatch, CanRead, Visitor, engine_of, se
 from outages.enums import INCIDENT_OPEN, OutageKind, Source
 from outages.errors import OutagesError, ValidationError
 from outages.lifecycle import core as lifecycle
-from outages.lifecycle import cuts, faults, map_layers
+from outages.lifecycle import cuts, fault_merge, faults, map_layers
 from outages.lifecycle import views as outage_views
 from outages.notices import draft_preview
 from outages.registry import density, named_areas
@@ -87,6 +89,11 @@ class RestoreBody(_Seen):
 
 class DismissBody(_Seen):
     reason: str = Field("", max_length=500)
+
+
+class MergeBody(_Seen):
+    # The incident that stands; the revision is the duplicate's, as shown.
+    into: int | None = Field(None, ge=1, le=2**31 - 1)
 
 
 def refused(exc: OutagesError, language: str | None = None) -> JSONResponse:
@@ -374,3 +381,15 @@ async def dismiss(request: Request, visitor: CanDispatch, fault_id: int) -> Resp
                               actor=actor, source=Source.CONSOLE, seen=body.revision)
 
     return await _incident_action(request, visitor, fault_id, DismissBody, act)
+
+
+@router.post("/incidents/{fault_id:int}/merge")
+async def merge(request: Request, visitor: CanDispatch, fault_id: int) -> Response:
+    def act(engine: Engine, settings: Settings, body: MergeBody, actor: str) -> Any:
+        if body.into is None:
+            raise ValidationError("choose the incident that stands for the same fault",
+                                  field="into")
+        return fault_merge.merge(engine, settings, fault_id=fault_id, into=body.into,
+                                 actor=actor, source=Source.CONSOLE, seen=body.revision)
+
+    return await _incident_action(request, visitor, fault_id, MergeBody, act)

@@ -2,7 +2,8 @@
 // report shows within 10 s without touching the page); the selected incident's area loaded
 // into the drawing so it can be edited before confirming; confirm by area or feeders; set
 // the ETR (the suggestion from history one click away); restore a drawn part, then the rest;
-// or dismiss a reported incident the crew found no fault on the network for.
+// dismiss a reported incident the crew found no fault on the network for, or merge it into
+// another incident about the same fault.
 (function () {
   "use strict";
   var panel = document.getElementById("incident-panel");
@@ -127,6 +128,7 @@
     document.getElementById("use-suggestion").hidden = !incident.shown.suggested_etr_input;
     document.getElementById("confirm-forms").hidden = incident.status !== "reported";
     document.getElementById("restore-forms").hidden = incident.status !== "confirmed";
+    mergeTargets(incident);
     if (loadArea) {
       drawn.clearLayers();
       if (incident.area) {
@@ -137,6 +139,21 @@
         map.fitBounds(drawn.getBounds(), { padding: [30, 30], maxZoom: 17 });
       }
     }
+  }
+
+  // The other open incidents a reported one may be merged into, kept as chosen across polls.
+  function mergeTargets(incident) {
+    var choice = document.getElementById("merge-into");
+    var chosen = choice.value;
+    choice.replaceChildren(element("option", labels.merge_pick, { value: "" }));
+    Object.keys(known).forEach(function (id) {
+      if (Number(id) === incident.id) { return; }
+      var other = known[id];
+      choice.appendChild(element("option", format(labels.incident, { id: other.id }) + " · " +
+        (labels["status_" + other.status] || other.status) +
+        (other.area_name ? " · " + other.area_name : ""), { value: String(other.id) }));
+    });
+    choice.value = known[chosen] && Number(chosen) !== incident.id ? chosen : "";
   }
 
   function act(path, body) {
@@ -192,6 +209,10 @@
     });
     document.getElementById("dismiss").addEventListener("click", function () {
       act("/dismiss", { reason: document.getElementById("dismiss-reason").value });
+    });
+    document.getElementById("merge").addEventListener("click", function () {
+      var into = document.getElementById("merge-into").value;
+      act("/merge", { into: into ? Number(into) : null });
     });
     document.getElementById("restore-part").addEventListener("click", function () {
       act("/restore", { area: area() });
