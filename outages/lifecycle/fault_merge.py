@@ -89,7 +89,8 @@ def _check_duplicate(row: Row[Any], into: int) -> None:
                        "or restore it", hint="merge_other_way")
     if row.status != IncidentStatus.REPORTED:
         raise Conflict(f"incident {row.id} is {row.status}; only a reported incident can be "
-                       "merged into another")
+                       "merged into another. It is closed already and its reporters were told "
+                       "how it ended: leave it as it is")
 
 
 def _report_ids(conn: Connection, fault_id: int) -> list[int]:

@@ -114,8 +114,11 @@ def test_merging_is_refused_with_the_way_out(
         fault_merge.merge(engine, settings, fault_id=dup, into=into, **ACT)
     third = report(engine, settings, point=(FAR[0], LAT0 + 0.02)).outage_id
     fault_merge.merge(engine, settings, fault_id=dup, into=third, **ACT)
-    with pytest.raises(Conflict, match="is merged; only a reported incident"):
+    with pytest.raises(Conflict, match="is merged; only a reported incident") as merged:
         fault_merge.merge(engine, settings, fault_id=dup, into=third, **ACT)
+    assert merged.value.message.endswith("leave it as it is")
+    with pytest.raises(Conflict, match="is restored; only a reported incident"):
+        fault_merge.merge(engine, settings, fault_id=into, into=third, **ACT)
     with pytest.raises(Conflict, match="is merged: reports cannot join a closed"):
         fault_merge.merge(engine, settings, fault_id=third, into=dup, **ACT)
     with engine.connect() as conn:
