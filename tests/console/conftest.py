@@ -70,11 +70,8 @@ class Console:
 def console_db(_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database of the backend under test, for one module's server."""
     if BACKEND == "postgres":
-        name = _template.create("outages_console")
+        name = _template.migrated("outages_console")
         url = _template.url_of(name)
-        engine = db.make_engine(url)
-        db.upgrade(engine)
-        engine.dispose()
         yield url
         _template.drop(name)
         return
