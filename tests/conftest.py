@@ -163,6 +163,19 @@ def db_url(_template: Any, tmp_path: Path) -> str:
     return f"sqlite:///{target}"
 
 
+@pytest.fixture(scope="module")
+def module_db_url(_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a migrated, empty database for one module (a server the module's tests share)."""
+    if BACKEND == "postgres":
+        name = _template.migrated("outages_module")
+        yield _template.url_of(name)
+        _template.drop(name)
+        return
+    target = tmp_path_factory.mktemp("module") / "outages.db"
+    shutil.copyfile(_template, target)
+    yield f"sqlite:///{target}"
+
+
 @pytest.fixture
 def empty_db_url(_template: Any, tmp_path: Path) -> Iterator[str]:
     """URL of a database with no schema at all (to test first-use migration)."""

@@ -20,6 +20,7 @@ from outages.api import create_app
 from outages.models import Customer, Interruption, Outage, OutageCustomer
 from outages.settings import Settings, load_settings
 from outages.timeutil import utcnow
+from tests.conftest import insert_customers
 
 AUTH_TOKEN = "test-twilio-auth-token"
 BASE = "http://testserver"
@@ -108,11 +109,9 @@ PEOPLE = [
 ]
 
 
-@pytest.fixture
-def people(add_customers: Callable[[Sequence[Mapping[str, Any]]], None],
-           engine: Engine) -> dict[str, int]:
+def add_people(engine: Engine) -> dict[str, int]:
     """Customers with names, phones and emails; returns code -> id."""
-    add_customers([
+    insert_customers(engine, [
         {"code": code, "name": name, "phone": phone, "email": f"{code.lower()}@example.vn",
          "district": district, "lon": lon, "lat": lat, "language": lang,
          "address": f"{code} Pho Hue"}
@@ -121,6 +120,11 @@ def people(add_customers: Callable[[Sequence[Mapping[str, Any]]], None],
     with engine.connect() as conn:
         rows = conn.execute(select(Customer.__table__.c.code, Customer.__table__.c.id)).all()
     return {code: cid for code, cid in rows}
+
+
+@pytest.fixture
+def people(engine: Engine) -> dict[str, int]:
+    return add_people(engine)
 
 
 def square(lon: float, lat: float, half: float = 0.01) -> dict[str, Any]:

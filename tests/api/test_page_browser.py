@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
+from outages import db
 from outages.timeutil import utcnow
-from tests.api.conftest import PEOPLE, add_outage, square
+from tests.api.conftest import PEOPLE, add_outage, add_people, square
 from tests.support.browser import dump_dom, find_or_install_chromium
 from tests.support.server import running_server
 
@@ -22,15 +24,20 @@ def chromium() -> str:
     return binary
 
 
-@pytest.fixture
-def server(test_env, engine, people) -> str:
+# One server for the module: its tests only read pages, and starting `outages serve` costs
+# seconds of CPU.
+@pytest.fixture(scope="module")
+def server(module_db_url: str) -> Iterator[str]:
+    engine = db.make_engine(module_db_url)
+    people = add_people(engine)
     add_outage(engine, customers=[people["PD0001"], people["PD0002"]],
                start=datetime(2030, 3, 4, 1, 0, tzinfo=UTC), area=square(105.852, 21.028),
                area_name="Phố Huế <b>", reason="Thay cáp ngầm")
     add_outage(engine, customers=[people["PD0003"]], kind="fault", status="confirmed",
                start=utcnow() - timedelta(hours=1), area_name="Đội Cấn",
                etr=datetime(2030, 3, 4, 5, 0, tzinfo=UTC))
-    with running_server(test_env) as base:
+    engine.dispose()
+    with running_server({"OUTAGES_DATABASE_URL": module_db_url}) as base:
         yield base
 
 

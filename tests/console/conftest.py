@@ -9,7 +9,6 @@ Playwright and from httpx.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,6 @@ from sqlalchemy import Connection, Table, insert, select, update
 from outages import db
 from outages.access import auth, passwords
 from outages.models import Customer, User
-from tests.conftest import BACKEND
 from tests.support.playwright import browser, foreign_requests, page  # noqa: F401  (fixtures)
 from tests.support.server import running_server
 
@@ -67,17 +65,9 @@ class Console:
 
 
 @pytest.fixture(scope="module")
-def console_db(_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def console_db(module_db_url: str) -> str:
     """A migrated database of the backend under test, for one module's server."""
-    if BACKEND == "postgres":
-        name = _template.migrated("outages_console")
-        url = _template.url_of(name)
-        yield url
-        _template.drop(name)
-        return
-    target = tmp_path_factory.mktemp("console") / "outages.db"
-    shutil.copyfile(_template, target)
-    yield f"sqlite:///{target}"
+    return module_db_url
 
 
 # code, name, phone, district, feeder, lon, lat, priority
