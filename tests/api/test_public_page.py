@@ -4,25 +4,31 @@ browser's location, and nothing asked of any host but the server."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import Engine, text
 
+from outages import db
 from outages.timeutil import utcnow
-from tests.api.conftest import PEOPLE, add_outage, square
+from tests.api.conftest import PEOPLE, add_outage, add_people, square
+from tests.conftest import insert_customers
 from tests.support.playwright import browser, foreign_requests, keep_to_loopback, page  # noqa: F401
 from tests.support.server import running_server
 
 NEAR = {"longitude": 105.8523, "latitude": 21.0283}
 
 
-@pytest.fixture
-def server(test_env, engine, people, add_customers):
-    add_customers([{"code": f"HK{i}", "district": "Hoan Kiem", "lon": 105.852 + i / 10000,
-                    "lat": 21.028, "name": f"Hang xom {i}", "phone": f"+8491234{i:04d}"}
-                   for i in range(6)])
-    from sqlalchemy import text
+def _fill(engine: Engine) -> None:
+    people = add_people(engine)
+    insert_customers(engine, [
+        {"code": f"HK{i}", "district": "Hoan Kiem", "lon": 105.852 + i / 10000,
+         "lat": 21.028, "name": f"Hang xom {i}", "phone": f"+8491234{i:04d}"}
+        for i in range(6)])
     with engine.connect() as conn:
         hoan_kiem = list(conn.execute(text(
             "SELECT id FROM customers WHERE district = 'Hoan Kiem'")).scalars())
@@ -33,9 +39,31 @@ def server(test_env, engine, people, add_customers):
                start=utcnow() - timedelta(hours=1), area_name="Đội Cấn",
                area=square(105.82, 21.035, 0.002),
                etr=datetime(2030, 3, 4, 5, 0, tzinfo=UTC))
-    env = {**test_env, "OUTAGES_PUBLIC_TILE_URL": ""}
-    with running_server(env, "--log-level", "info") as base:
+
+
+def _serve(db_url: str, output: IO[bytes] | None = None) -> Iterator[str]:
+    env = {"OUTAGES_DATABASE_URL": db_url, "OUTAGES_PUBLIC_TILE_URL": ""}
+    with running_server(env, "--log-level", "info", output=output) as base:
         yield base
+
+
+# Starting `outages serve` costs seconds of CPU: the tests that only read pages share one.
+@pytest.fixture(scope="module")
+def server(module_db_url: str) -> Iterator[str]:
+    engine = db.make_engine(module_db_url)
+    _fill(engine)
+    engine.dispose()
+    yield from _serve(module_db_url)
+
+
+@pytest.fixture
+def logging_server(db_url: str, engine: Engine, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A server of the test's own, and the file it logs to (pytest's capfd cannot see a
+    child process's output: the child keeps the descriptors it started with)."""
+    _fill(engine)
+    log = tmp_path / "server.log"
+    with log.open("wb") as output:
+        yield from ((base, log) for base in _serve(db_url, output))
 
 
 def _no_personal_data(html: str) -> None:
@@ -101,9 +129,11 @@ def test_lookups_work_without_javascript(server, browser, foreign_requests) -> N
     assert not foreign_requests
 
 
-def test_near_me_sends_the_location_once_and_it_is_not_logged(server, browser,  # noqa: F811
+def test_near_me_sends_the_location_once_and_it_is_not_logged(logging_server,
+                                                               browser,  # noqa: F811
                                                                foreign_requests,  # noqa: F811
-                                                               capfd) -> None:
+                                                               ) -> None:
+    server, log = logging_server
     context = browser.new_context(geolocation=NEAR, permissions=["geolocation"],
                                   locale="en-GB")
     keep_to_loopback(context, foreign_requests)
@@ -119,5 +149,6 @@ def test_near_me_sends_the_location_once_and_it_is_not_logged(server, browser,  
     carrying = [r for r in sent if "105.852" in r]
     assert len(carrying) == 1 and carrying[0].startswith("POST ")
     assert "105.852" not in carrying[0].split(" ")[1]  # in the body, not in the URL
-    output = capfd.readouterr()
-    assert "105.852" not in output.out + output.err and "21.028" not in output.out + output.err
+    logged = log.read_text()
+    assert "serving on" in logged  # what the server prints is here
+    assert "105.852" not in logged and "21.028" not in logged

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import IO
 
 import httpx
 
@@ -20,13 +21,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(env: Mapping[str, str], *extra: str,
-                   timeout: float = 30) -> Iterator[str]:
-    """Run `outages serve` on 127.0.0.1 with `env`; yield its base URL; stop it after."""
+def running_server(env: Mapping[str, str], *extra: str, timeout: float = 30,
+                   output: IO[bytes] | None = None) -> Iterator[str]:
+    """Run `outages serve` on 127.0.0.1 with `env`; yield its base URL; stop it after.
+    `output` receives what it prints (else it goes where the tests' own output goes)."""
     port = free_port()
     command = [sys.executable, "-c", "from outages.cli import main; main()", "serve",
                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *extra]
-    process = subprocess.Popen(command, env={**os.environ, **env})
+    process = subprocess.Popen(command, env={**os.environ, **env}, stdout=output,
+                               stderr=subprocess.STDOUT if output else None)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, process, timeout)
