@@ -33,7 +33,7 @@ from outages.enums import ETR_STATED, FINISHED, IncidentStatus, NoticeKind, Repo
 from outages.lifecycle import core as lc
 from outages.lifecycle import cut_rules, fault_grouping, fault_reports
 from outages.models import FaultReport, Interruption, OutageCustomer
-from outages.notices import desk, sms_commands, subscribers
+from outages.notices import desk, end_told, sms_commands, subscribers
 from outages.notices.queue import (
     Batch,
     area_names,
@@ -356,6 +356,15 @@ def _plan_running_late(conn: Connection, settings: Settings, event: OutageEvent,
     batch = _batch(event, outage, NoticeKind.RUNNING_LATE, ctx, due_at=end,
                    scope=f"late{int(end.timestamp())}", ref_at=end)
     queue(conn, settings, batch, still_out(conn, event.outage_id), now=utcnow())
+    # Those told a later end (a move their change notice never brought) are skipped at this
+    # one: they hear at theirs. The revision in the key: an extension skips these and plans
+    # them again, and a skipped key would keep the new one out.
+    later = end_told.told_later(conn, event.outage_id, end, still_out(conn, event.outage_id))
+    for told, customers in later.items():
+        own = _batch(event, outage, NoticeKind.RUNNING_LATE,
+                     context(settings, outage, expected_end=told), due_at=told,
+                     scope=f"late{int(told.timestamp())}r{event.revision}", ref_at=told)
+        queue(conn, settings, own, customers, now=utcnow())
 
 
 def restored(conn: Connection, settings: Settings, event: OutageEvent,

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from notifier import gsm
 from notifier.store import outbox
 from outages.lifecycle.events import OutageEvent, publish
-from outages.models import Outage
+from outages.models import Interruption, Outage
 from outages.notices import queue
 from outages.settings import Settings
 from tests.notices import helpers as h
@@ -110,7 +110,9 @@ def test_a_customer_told_a_later_end_hears_nothing_late_yet(
     assert len(told) == 1 and TOLD in told[0] and "12:00" in told[0], told
     assert twilio.bodies_to(_phone(1)) == []
     late = h.rows(engine, kind="running_late", customer_id=ids[1])
-    assert [(r.status, r.last_error_code) for r in late] == [("skipped", "end_not_passed")]
+    assert [(r.status, r.last_error_code, r.ref_at) for r in late] == [
+        ("skipped", "end_not_passed", START + timedelta(hours=2)),
+        ("pending", None, START + timedelta(hours=4))]  # at the end they were told
 
 
 def test_a_customer_not_told_the_extension_hears_the_end_they_were_told_passed(
@@ -151,3 +153,97 @@ def test_running_late_without_an_end_told_does_not_say_it_was_announced(
         assert gsm.fold(announced) not in part and "12:00" not in part, part
     longer = "longer than planned" if language == "en" else "kéo dài hơn dự kiến"
     assert gsm.fold(longer) in gsm.fold(text.body)
+
+
+def test_a_customer_told_a_later_end_hears_when_that_end_passes(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], clock: time_machine.Traveller,
+) -> None:
+    """Told 10:00-14:00; moved to 10:00-12:00, the change notice reached only the first. The
+    second, skipped at 12:00, hears at 14:00 that the work did not finish by the end they were
+    told, once; each hears one "running late" in all."""
+    settings = make_settings(**twilio_env)
+    outage, ids = _cut(engine, settings, add_customers, hours=4)
+    for c in ids:
+        _mark(engine, "announcement", "sent", c)
+    _publish(engine, settings, "cut_rescheduled", outage, 2, "rescheduled",
+             planned_end=START + timedelta(hours=2))
+    _mark(engine, "changed", "sent", ids[0])
+    _mark(engine, "changed", "failed", ids[1])
+    _start(engine, settings, outage, 3, clock)
+    clock.move_to(START + timedelta(hours=2, minutes=1))
+    _drain(engine, settings)
+    assert twilio.bodies_to(_phone(1)) == []
+    clock.move_to(START + timedelta(hours=4, minutes=1))
+    _drain(engine, settings)
+    second = twilio.bodies_to(_phone(1))
+    assert len(second) == 1 and "14:00" in second[0] and TOLD in second[0], second
+    assert len(twilio.bodies_to(_phone(0))) == 1
+
+
+def test_a_customer_told_a_later_end_hears_nothing_once_power_is_back_or_the_cut_extended(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], clock: time_machine.Traveller,
+) -> None:
+    """Both told 10:00-14:00, the move to 12:00 reached neither. The first has power back at
+    13:00; the cut is extended to 16:00 for the second, who hears of it at 16:00 only."""
+    settings = make_settings(**twilio_env)
+    outage, ids = _cut(engine, settings, add_customers, hours=4)
+    for c in ids:
+        _mark(engine, "announcement", "sent", c)
+    _publish(engine, settings, "cut_rescheduled", outage, 2, "rescheduled",
+             planned_end=START + timedelta(hours=2))
+    for c in ids:
+        _mark(engine, "changed", "failed", c)
+    _start(engine, settings, outage, 3, clock)
+    clock.move_to(START + timedelta(hours=3))
+    with engine.begin() as conn:
+        conn.execute(insert(Interruption.__table__).values(
+            outage_id=outage, customer_id=ids[0], planned=True, start_at=START,
+            end_at=START + timedelta(hours=3)))
+        h.add_revision(conn, outage, 4, "restored", at=START + timedelta(hours=3))
+        publish(conn, settings, OutageEvent("restored", outage, 4, START + timedelta(hours=3),
+                                            customer_ids=(ids[0],)))
+    _publish(engine, settings, "cut_extended", outage, 5, "extended",
+             etr=START + timedelta(hours=6))
+    _mark(engine, "cut_extended", "failed", ids[1])
+    clock.move_to(START + timedelta(hours=4, minutes=1))
+    _drain(engine, settings)
+    assert not [b for b in twilio.bodies_to(_phone(0)) + twilio.bodies_to(_phone(1))
+                if TOLD in b or LONGER in b]
+    clock.move_to(START + timedelta(hours=6, minutes=1))
+    _drain(engine, settings)
+    late = [b for b in twilio.bodies_to(_phone(1)) if TOLD in b]
+    assert len(late) == 1 and "14:00" in late[0], late
+
+
+def test_a_customer_told_a_new_end_meanwhile_hears_only_of_that_one(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], clock: time_machine.Traveller,
+) -> None:
+    """Told 10:00-14:00, the move to 12:00 reached neither. Extended to 13:00, which reaches
+    the second only after the extension was planned: at 13:00 it hears that 13:00 passed,
+    and nothing at 14:00, an end it was no longer waiting for."""
+    settings = make_settings(**twilio_env)
+    outage, ids = _cut(engine, settings, add_customers, hours=4)
+    for c in ids:
+        _mark(engine, "announcement", "sent", c)
+    _publish(engine, settings, "cut_rescheduled", outage, 2, "rescheduled",
+             planned_end=START + timedelta(hours=2))
+    for c in ids:
+        _mark(engine, "changed", "failed", c)
+    _start(engine, settings, outage, 3, clock)
+    _publish(engine, settings, "cut_extended", outage, 4, "extended",
+             etr=START + timedelta(hours=3))
+    _mark(engine, "cut_extended", "sent", ids[1])
+    clock.move_to(START + timedelta(hours=4, minutes=1))
+    _drain(engine, settings)
+    late = [b for b in twilio.bodies_to(_phone(1)) if TOLD in b]
+    assert len(late) == 1 and "13:00" in late[0], late
+    own = [r for r in h.rows(engine, kind="running_late", customer_id=ids[1])
+           if r.ref_at == START + timedelta(hours=4)]
+    # The one planned at the start went with the extension; the extension's own, when sent.
+    assert {(r.status, r.last_error_code) for r in own} == {
+        ("skipped", "cut_extended"), ("skipped", "end_told_since")}
+    first = [b for b in twilio.bodies_to(_phone(0)) if TOLD in b]
+    assert len(first) == 1 and "14:00" in first[0], first
