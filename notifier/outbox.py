@@ -92,9 +92,10 @@ def enqueue_from(conn: Connection, columns: Sequence[str], query: Select[Any], *
 
 def skip_pending(conn: Connection, *, outage_id: int, kinds: Sequence[str], now: datetime,
                  revision_below: int | None = None, customer_ids: Any = None,
-                 reason: str | None = None) -> int:
+                 phones: Sequence[str] | None = None, reason: str | None = None) -> int:
     """Mark the outage's pending notices of `kinds` skipped: those of a revision before
-    `revision_below`, or to the customers in `customer_ids` (a select or id list), if given.
+    `revision_below`, or to the customers in `customer_ids` (a select or id list), or to
+    the numbers in `phones` on no account nor subscription (callers), if given.
     `reason` is kept in last_error_code, where a skip at send time keeps its own."""
     o = outbox.c
     conditions = [o.status == PENDING, o.outage_id == outage_id, o.kind.in_(list(kinds))]
@@ -102,6 +103,9 @@ def skip_pending(conn: Connection, *, outage_id: int, kinds: Sequence[str], now:
         conditions.append(o.revision < revision_below)
     if customer_ids is not None:
         conditions.append(o.customer_id.in_(customer_ids))
+    if phones is not None:
+        conditions += [o.recipient.in_(list(phones)), o.customer_id.is_(None),
+                       o.subscription_id.is_(None)]
     stmt = update(outbox).where(*conditions).values(status=OutboxStatus.SKIPPED, updated_at=now,
                                                     last_error_code=reason)
     return conn.execute(stmt).rowcount or 0

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     Connection,
     Row,
@@ -261,12 +262,14 @@ def publish(
     alert_id: int | None = None,
     acknowledge: bool = False,
     restored_at: datetime | None = None,
+    step_area: BaseGeometry | None = None,
 ) -> None:
     events.publish(conn, settings, events.OutageEvent(
         kind=kind, outage_id=row.id, revision=row.revision, at=timeutil.utcnow(),
         customer_ids=tuple(int(i) for i in customer_ids), report_id=report_id,
         merged_from=merged_from, actor=actor,
         alert_id=alert_id, acknowledge=acknowledge, restored_at=restored_at,
+        step_area=step_area,
     ))
 
 

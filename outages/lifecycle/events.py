@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # the CLI imports this module at start-up: keep it light
+    from shapely.geometry.base import BaseGeometry
     from sqlalchemy import Connection
 
     from outages.settings import Settings
@@ -55,6 +56,8 @@ class OutageEvent:
     # For "restored": when power came back in this step (the dispatcher may record it
     # later than it happened); `at` is when the step was recorded.
     restored_at: datetime | None = None
+    # For "restored": the area of a step given by area (callers' places are told by it).
+    step_area: BaseGeometry | None = None
 
 
 Subscriber = Callable[["Connection", "Settings", OutageEvent], None]

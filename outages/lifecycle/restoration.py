@@ -91,7 +91,7 @@ def restore(
     after = lc.change(conn, row, action="restored", actor=actor, source=source, values=values,
                       details={**step, "at": iso_local(at, settings.tz)})
     lc.publish(conn, settings, after, "restored", actor=actor, customer_ids=targets,
-               restored_at=at)
+               restored_at=at, step_area=area.geometry if area is not None else None)
     return after, step
 
 

@@ -12,6 +12,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     Column,
     Connection,
@@ -29,7 +31,14 @@ from sqlalchemy import (
 from notifier import outbox
 from notifier.enums import OutboxStatus
 from notifier.store import outbox as outbox_t
-from outages.enums import ETR_STATED, FINISHED, IncidentStatus, NoticeKind, ReportSource
+from outages.enums import (
+    ETR_STATED,
+    FINISHED,
+    IncidentStatus,
+    NoticeKind,
+    OutageKind,
+    ReportSource,
+)
 from outages.lifecycle import core as lc
 from outages.lifecycle import cut_rules, fault_grouping, fault_reports
 from outages.models import FaultReport, Interruption, OutageCustomer
@@ -384,6 +393,8 @@ def restored(conn: Connection, settings: Settings, event: OutageEvent,
     if outage.status == IncidentStatus.RESTORED:
         _answer_reports_outside(conn, settings, event, outage)
         _tell_callers_inside(conn, settings, event, outage, ctx, back)
+    elif outage.kind == OutageKind.FAULT and event.step_area is not None:
+        _tell_callers_inside(conn, settings, event, outage, ctx, back, within=event.step_area)
 
 
 def out_elsewhere(conn: Connection, outage_id: int, customer_ids: Sequence[int], *,
@@ -397,22 +408,35 @@ def out_elsewhere(conn: Connection, outage_id: int, customer_ids: Sequence[int],
 
 
 def _tell_callers_inside(conn: Connection, settings: Settings, event: OutageEvent,
-                         outage: Row[Any], ctx: dict[str, Any], back: datetime) -> None:
+                         outage: Row[Any], ctx: dict[str, Any], back: datetime,
+                         within: BaseGeometry | None = None) -> None:
     """Callers without an account whose place is inside the incident's area called about no
-    power: once it is all restored, power is back for them too."""
+    power: power is back for them with the step whose area covers their place (`within`),
+    else when it is all restored. What was queued for them while out is no longer true."""
+    phones = callers_inside(conn, outage, within=within)
+    if within is not None:  # the last step skips everyone's
+        _skip(conn, event.outage_id, UNTRUE_WHEN_RESTORED, phones=phones, reason=event.kind)
+    # One key per incident: a caller hears it once, at whichever step that is.
     batch = _batch(event, outage, NoticeKind.RESTORED, ctx, scope=CALLERS, ref_at=back)
-    _tell_callers(conn, settings, outage, batch)
+    _tell_callers(conn, settings, outage, batch, phones)
 
 
-def callers_inside(conn: Connection, outage: Row[Any]) -> list[str]:
-    """Phones of the incident's callers without an account whose place its area covers, in
-    the order they first called: they are out with its customers, as far as anyone knows."""
-    r = FaultReport.__table__.c
+def callers_inside(conn: Connection, outage: Row[Any],
+                   within: BaseGeometry | None = None) -> list[str]:
+    """Phones of the incident's callers without an account whose place its area covers (and
+    `within`, when given), in the order they first called: they are out with its customers,
+    as far as anyone knows, until they are told power is back."""
+    r, o = FaultReport.__table__.c, outbox_t.c
     outside = {report.id for report in fault_grouping.outside(conn, outage)}
-    callers = conn.execute(select(r.id, r.phone).where(
-        r.outage_id == outage.id, r.customer_id.is_(None), r.phone.is_not(None))
-        .order_by(r.first_at, r.id)).all()
-    return list(dict.fromkeys(c.phone for c in callers if c.id not in outside))
+    back = select(o.recipient).where(
+        o.outage_id == outage.id, o.kind == NoticeKind.RESTORED,
+        o.key.like(f"{outage.id}:{CALLERS}:%"), o.status.in_(outbox.TOLD))
+    callers = conn.execute(select(r.id, r.phone, r.lon, r.lat).where(
+        r.outage_id == outage.id, r.customer_id.is_(None), r.phone.is_not(None),
+        r.phone.not_in(back)).order_by(r.first_at, r.id)).all()
+    return list(dict.fromkeys(
+        c.phone for c in callers if c.id not in outside
+        and (within is None or (c.lon is not None and within.covers(Point(c.lon, c.lat))))))
 
 
 def _tell_callers(conn: Connection, settings: Settings, outage: Row[Any], batch: Batch,

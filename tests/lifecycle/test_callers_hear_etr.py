@@ -159,3 +159,26 @@ def test_a_customer_without_a_phone_is_not_asked_to_text_matdien(
     assert "MATDIEN" not in emails["C004@example.test"], emails
     assert settings.notices.hotline in emails["C004@example.test"]
     assert "MATDIEN" in emails["C005@example.test"], emails
+
+
+def test_a_caller_hears_power_is_back_at_the_step_that_gives_their_place_power(
+        engine: Engine, settings: Settings, grid: Any) -> None:
+    """INSIDE called from column 0, NEAR from column 1. A step restores column 0: INSIDE
+    hears "restored" then, once, and nothing of the ETR set after; NEAR hears it at the
+    last step."""
+    fault = _incident(engine, settings)
+    near = "+84912345671"
+    assert report(engine, settings, phone=near, point=(LON0 + 0.001, LAT0)).outage_id == fault
+    faults.set_etr(engine, settings, fault_id=fault, at=ahead(hours=2), **ACT)
+    faults.restore(engine, settings, fault_id=fault, at=None,
+                   area=area(columns(0, 0), settings), **ACT)
+    restored = [r for r in _to(engine, INSIDE) if r.kind == "restored"]
+    assert [r.status for r in restored] == ["pending"], restored
+    assert [r.status for r in _to(engine, INSIDE) if r.kind == "etr_passed"] == ["skipped"]
+    assert not [r for r in _to(engine, near) if r.kind == "restored"]
+    faults.set_etr(engine, settings, fault_id=fault, at=ahead(hours=3), **ACT)
+    assert len([r for r in _to(engine, INSIDE) if r.kind == "etr_update"]) == 1
+    assert len([r for r in _to(engine, near) if r.kind == "etr_update"]) == 2
+    faults.restore(engine, settings, fault_id=fault, at=None, **ACT)
+    assert len([r for r in _to(engine, INSIDE) if r.kind == "restored"]) == 1
+    assert [r.status for r in _to(engine, near) if r.kind == "restored"] == ["pending"]
