@@ -443,8 +443,13 @@ def _tell_callers(conn: Connection, settings: Settings, outage: Row[Any], batch:
                   phones: Sequence[str] | None = None) -> None:
     """`batch` by SMS to the callers inside the incident (or `phones`): they reported, so
     they hear what its customers hear. Keyed by phone, so a replay or a redraw queues
-    nothing twice; a STOP from the number bars it when sent (recipients.recheck)."""
-    for phone in callers_inside(conn, outage) if phones is None else phones:
+    nothing twice; a STOP from the number bars it when sent (recipients.recheck). A number
+    that has it as a subscriber already is not sent it again."""
+    phones = callers_inside(conn, outage) if phones is None else phones
+    if batch.kind in subscribers.KINDS:
+        have = set(conn.execute(subscribers.same_notice(batch, as_caller=False)).scalars())
+        phones = [phone for phone in phones if phone not in have]
+    for phone in phones:
         queue_to_phone(conn, settings, batch, phone, now=utcnow())
 
 

@@ -17,6 +17,7 @@ from outages.timeutil import utcnow
 from tests.lifecycle.conftest import LAT0, LON0, ahead, columns
 from tests.lifecycle.test_cuts_create import area
 from tests.lifecycle.test_faults import ACT, report
+from tests.notices.test_subscriptions import subscribe
 
 INSIDE, FAR = "+84912345678", "+84912345679"
 
@@ -182,3 +183,31 @@ def test_a_caller_hears_power_is_back_at_the_step_that_gives_their_place_power(
     faults.restore(engine, settings, fault_id=fault, at=None, **ACT)
     assert len([r for r in _to(engine, INSIDE) if r.kind == "restored"]) == 1
     assert [r.status for r in _to(engine, near) if r.kind == "restored"] == ["pending"]
+
+
+def _told(engine: Engine, phone: str, kind: str) -> list[Any]:
+    return [r for r in _to(engine, phone) if r.kind == kind and r.status != "skipped"]
+
+
+def test_a_caller_who_subscribes_to_a_house_inside_hears_each_notice_once(
+        engine: Engine, settings: Settings, grid: Any) -> None:
+    """INSIDE follows C001, inside the incident: the acknowledgement, the ETR and "power is
+    back" go to the number once, as a subscriber's (queued first) or as a caller's."""
+    subscribe(engine, INSIDE, code="C001")
+    fault = _incident(engine, settings)
+    assert len(_told(engine, INSIDE, "fault_ack")) == 1, _to(engine, INSIDE)
+    faults.set_etr(engine, settings, fault_id=fault, at=ahead(hours=2), **ACT)
+    assert len(_told(engine, INSIDE, "etr_update")) == 1, _to(engine, INSIDE)
+    faults.restore(engine, settings, fault_id=fault, at=None, **ACT)
+    assert len(_told(engine, INSIDE, "restored")) == 1, _to(engine, INSIDE)
+
+
+def test_a_caller_who_follows_a_house_taken_in_later_hears_its_acknowledgement_once(
+        engine: Engine, settings: Settings, grid: Any) -> None:
+    """INSIDE called from inside and heard the acknowledgement as a caller; a redraw then
+    takes in C002, which the number follows: no second acknowledgement as a subscriber."""
+    subscribe(engine, INSIDE, code="C002")
+    fault = _incident(engine, settings)
+    assert len(_told(engine, INSIDE, "fault_ack")) == 1
+    faults.resize(engine, settings, fault_id=fault, area=area(columns(0, 2), settings), **ACT)
+    assert len(_told(engine, INSIDE, "fault_ack")) == 1, _to(engine, INSIDE)
