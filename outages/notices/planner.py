@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from shapely.geometry import Point
@@ -461,8 +462,13 @@ def _answer_reports_outside(conn: Connection, settings: Settings, event: OutageE
                    scope="outside", ref_at=event.at)
     reports = fault_grouping.outside(conn, outage)
     customers = [r.customer_id for r in reports if r.customer_id is not None]
+    phones = list(dict.fromkeys(r.phone for r in reports if r.customer_id is None and r.phone))
+    # This says all that "not part of the outage" not sent yet would.
+    for who in ({"customer_ids": customers}, {"phones": phones}):
+        _skip(conn, event.outage_id, (NoticeKind.FAULT_NOT_AFFECTED,), reason=event.kind,
+              **who)
     queue(conn, settings, batch, customers, now=utcnow())
-    for phone in dict.fromkeys(r.phone for r in reports if r.customer_id is None and r.phone):
+    for phone in phones:
         queue_to_phone(conn, settings, batch, phone, now=utcnow())
 
 
@@ -507,8 +513,25 @@ def fault_confirmed(conn: Connection, settings: Settings, event: OutageEvent,
     queue(conn, settings, _acknowledgement(settings, event, outage),
           still_out(conn, event.outage_id), now=utcnow())
     _tell_callers(conn, settings, outage, _caller_ack(settings, event, outage))
+    _tell_reporters_left_out(conn, settings, event, outage,
+                             fault_grouping.outside(conn, outage))
     _plan_etr_passed(conn, settings, event, outage)
     _warn_desk(conn, settings, event, outage)
+
+
+def _tell_reporters_left_out(conn: Connection, settings: Settings, event: OutageEvent,
+                             outage: Row[Any], reports: Sequence[Any]) -> None:
+    """Reporters outside the area as now drawn were told their report was received (by
+    MATDIEN: "we will text you the expected restoration time") and would hear nothing more
+    until the incident is fixed: they hear now that their place is not part of it, and to
+    call (or text, from a number on an account) if their power is off. Once per incident:
+    one key for every confirmation and redraw."""
+    batch = _batch(event, outage, NoticeKind.FAULT_NOT_AFFECTED, context(settings, outage),
+                   scope="outside", ref_at=event.at)
+    queue(conn, settings, batch, [r.customer_id for r in reports if r.customer_id is not None],
+          now=utcnow())
+    for phone in dict.fromkeys(r.phone for r in reports if r.customer_id is None and r.phone):
+        queue_to_phone(conn, settings, batch, phone, now=utcnow())
 
 
 def _acknowledgement(settings: Settings, event: OutageEvent, outage: Row[Any]) -> Batch:
@@ -613,8 +636,25 @@ def fault_resized(conn: Connection, settings: Settings, event: OutageEvent,
     queue(conn, settings, _acknowledgement(settings, event, outage),
           added.where(customer.not_in(back)), now=utcnow())
     _tell_callers(conn, settings, outage, _caller_ack(settings, event, outage))
+    # Reporters this redraw leaves out: customers dropped not told by `gone` (it says the
+    # same), and callers whose place the area before covered.
+    untold = set(conn.execute(dropped.where(customer.not_in(told), customer.not_in(back)))
+                 .scalars())
+    was_out = {r.id for r in fault_grouping.outside(conn, _before(conn, event, outage))}
+    _tell_reporters_left_out(conn, settings, event, outage, [
+        r for r in fault_grouping.outside(conn, outage)
+        if r.customer_id in untold or (r.customer_id is None and r.id not in was_out)])
     _plan_etr_passed(conn, settings, event, outage)
     _warn_desk(conn, settings, event, outage)
+
+
+def _before(conn: Connection, event: OutageEvent, outage: Row[Any]) -> Any:
+    """`outage` with the area it had before `event`'s revision."""
+    r = lc.REVISIONS.c
+    area = conn.execute(select(r.area_geojson).where(
+        r.outage_id == event.outage_id, r.revision < event.revision)
+        .order_by(r.revision.desc()).limit(1)).scalar()
+    return SimpleNamespace(id=outage.id, area_geojson=area)
 
 
 def _plan_etr_passed(conn: Connection, settings: Settings, event: OutageEvent,

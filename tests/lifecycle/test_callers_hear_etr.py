@@ -48,7 +48,8 @@ def test_a_caller_inside_the_area_hears_the_acknowledgement_and_each_new_etr(
     assert told == [("fault_ack", "pending", None),
                     ("etr_update", "skipped", first), ("etr_passed", "skipped", first),
                     ("etr_update", "pending", second), ("etr_passed", "pending", second)], told
-    assert {r.kind for r in _to(engine, FAR)} == {"fault_report_received"}
+    assert {r.kind for r in _to(engine, FAR)} == {"fault_report_received",
+                                                  "fault_not_affected"}
 
 
 def test_a_caller_hears_each_notice_once_and_nothing_after_stop(
@@ -211,3 +212,36 @@ def test_a_caller_who_follows_a_house_taken_in_later_hears_its_acknowledgement_o
     assert len(_told(engine, INSIDE, "fault_ack")) == 1
     faults.resize(engine, settings, fault_id=fault, area=area(columns(0, 2), settings), **ACT)
     assert len(_told(engine, INSIDE, "fault_ack")) == 1, _to(engine, INSIDE)
+
+
+def _not_affected(engine: Engine, recipient: str) -> list[Any]:
+    return [r for r in _to(engine, recipient) if r.kind == "fault_not_affected"]
+
+
+def test_reporters_left_out_of_the_confirmed_area_hear_so_once(
+        engine: Engine, settings: Settings, grid: Any) -> None:
+    """C004 texts MATDIEN while the incident is only reported and is promised its ETR; the
+    dispatcher confirms it over columns 0-1, which leave C004 and the caller FAR out. Both
+    hear at once that their place is not part of it; only C004 may report again by text.
+    A redraw that takes in FAR and leaves out INSIDE tells INSIDE; nothing goes twice."""
+    inside = report(engine, settings, phone=INSIDE, point=(LON0 + 0.0005, LAT0))
+    assert report(engine, settings, phone=FAR, point=(LON0 + 0.004, LAT0)).outage_id \
+        == inside.outage_id
+    with engine.begin() as conn:
+        sms_commands.handle(conn, settings, phone="+84900000004", text="MATDIEN")
+    fault = inside.outage_id
+    faults.confirm(engine, settings, fault_id=fault, area=area(columns(0, 1), settings),
+                   started_at=ahead(minutes=-30), **ACT)
+    c004 = _not_affected(engine, "+84900000004")
+    assert [r.status for r in c004] == ["pending"] and "MATDIEN" in c004[0].body, c004
+    [far] = _not_affected(engine, FAR)
+    assert "MATDIEN" not in far.body and settings.notices.hotline in far.body, far.body
+    assert _not_affected(engine, INSIDE) == []
+    faults.resize(engine, settings, fault_id=fault, area=area(columns(2, 4), settings), **ACT)
+    [left] = _not_affected(engine, INSIDE)
+    assert "MATDIEN" not in left.body, left.body
+    assert [r.kind for r in _to(engine, FAR) if r.kind == "fault_ack"] == ["fault_ack"]
+    faults.resize(engine, settings, fault_id=fault, area=area(columns(0, 1), settings), **ACT)
+    faults.resize(engine, settings, fault_id=fault, area=area(columns(2, 4), settings), **ACT)
+    for phone in (INSIDE, FAR, "+84900000004"):
+        assert len(_not_affected(engine, phone)) == 1, (phone, _to(engine, phone))
