@@ -175,6 +175,20 @@ class PlannedSettings(Section):
     priority_reminders: Durations = [timedelta(days=3)]
 
 
+class LifecycleSettings(Section):
+    # How far back a dispatcher may date a start, a restoration or a report: an older time
+    # is a typing mistake (2025 for 2026) that would count as a long interruption in SAIDI.
+    # History from another system is imported (outages interruptions import), not typed.
+    max_backdate: Duration = timedelta(days=7)
+
+    @field_validator("max_backdate")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("give a positive duration, e.g. 7d")
+        return value
+
+
 class Wording(Section):
     """A text customers read, in each language messages are written in."""
 
@@ -486,6 +500,7 @@ class Settings(BaseSettings):
     territory: TerritorySettings = TerritorySettings()
     customers: CustomersSettings = CustomersSettings()
     planned: PlannedSettings = PlannedSettings()
+    lifecycle: LifecycleSettings = LifecycleSettings()
     faults: FaultsSettings = FaultsSettings()
     reliability: ReliabilitySettings = ReliabilitySettings()
     notices: NoticesSettings = NoticesSettings()

@@ -69,6 +69,7 @@ def test_secret_from_file_unless_the_value_is_given(tmp_path: Path) -> None:
         ({"OUTAGES_CUSTOMERS_IMPORT_BATCH": "5"}, "customers.import_batch"),
         ({"OUTAGES_DATABASE_URL": "mysql://x"}, "database.url"),
         ({"OUTAGES_ZALO_WEBHOOK_MAX_AGE": "0s"}, "zalo.webhook_max_age"),
+        ({"OUTAGES_LIFECYCLE_MAX_BACKDATE": "0s"}, "lifecycle.max_backdate"),
     ],
 )
 def test_invalid_value_names_the_key(env: dict[str, str], names: str) -> None:

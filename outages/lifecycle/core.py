@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -121,17 +120,26 @@ def require_aware(value: datetime, *, field: str) -> None:
                               "configured zone first", field=field)
 
 
-def not_future(at: datetime | None, *, field: str, what: str, tz: ZoneInfo) -> datetime:
-    """`at`, or now when not given; refused when ahead of now, shown in local time as the
-    dispatcher typed it."""
+def not_future(at: datetime | None, *, field: str, what: str, settings: Settings) -> datetime:
+    """`at`, or now when not given; refused when ahead of now or further back than
+    lifecycle.max_backdate (a mistyped date would count as a long interruption), shown in
+    local time as the dispatcher typed it."""
     now = timeutil.utcnow()
     if at is None:
         return now
     require_aware(at, field=field)
+    tz = settings.tz
     if at > now:
         raise ValidationError(f"{what} {timeutil.show_local(at, tz)} is in the future: "
                               "record it when it has happened (or leave it out for now)",
                               field=field)
+    back = settings.lifecycle.max_backdate
+    if at < now - back:
+        raise ValidationError(
+            f"{what} {timeutil.show_local(at, tz)} is more than {timeutil.format_duration(back)} "
+            f"ago (lifecycle.max_backdate): check the date and give a time after "
+            f"{timeutil.show_local(ceil_minute(now - back), tz)} (history from before then is "
+            "imported, not typed)", field=field)
     return at
 
 

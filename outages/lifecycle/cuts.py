@@ -276,7 +276,7 @@ def start(
     source: str, seen: int | None = None
 ) -> OutageView:
     """Record the actual start; a start before the planned one is allowed and reported."""
-    at = lc.not_future(at, field="at", what="start time", tz=settings.tz)
+    at = lc.not_future(at, field="at", what="start time", settings=settings)
     with write_transaction(engine) as conn:
         row = _scheduled(conn, cut_id, "started", seen=seen)
         started = lc.start_interruptions(conn, cut_id, at)

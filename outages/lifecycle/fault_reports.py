@@ -131,7 +131,7 @@ def record(
     if channel not in tuple(ReportSource):
         raise ValidationError(f"unknown source {channel!r}: use one of {', '.join(ReportSource)}",
                               field="channel")
-    at = lc.not_future(at, field="at", what="report time", tz=settings.tz)
+    at = lc.not_future(at, field="at", what="report time", settings=settings)
     who = resolve(conn, settings, customer=customer, phone=phone, point=point)
     if who.customer_id is not None:
         # Told power is back a little while ago, they call to say it is not: that is a

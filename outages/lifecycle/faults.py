@@ -124,6 +124,8 @@ def confirm(
         lc.check_area_name(area)
     lc.free_text(reason, field="reason", limit=text.REASON_MAX)
     lc.free_text(reason_en, field="reason_en", limit=text.REASON_MAX)
+    if started_at is not None:
+        lc.not_future(started_at, field="started_at", what="start time", settings=settings)
     with write_transaction(engine) as conn:
         row = _open(conn, fault_id, allowed=(IncidentStatus.REPORTED,), doing="confirmed again",
                     seen=seen)
@@ -134,8 +136,8 @@ def confirm(
             area = proposal(conn, settings, fault_id)
         elif area is not None:
             points = _drawn_automatically(conn, settings, fault_id, area)
+        # The earliest report was checked when it was filed; only a typed time is checked.
         started = started_at or _first_report(conn, fault_id)
-        lc.not_future(started, field="started_at", what="start time", tz=settings.tz)
         day = to_local(started, settings.tz).date()
         affected = customers_in_area(conn, area, on=day) if area is not None else None
         ids = affected.ids if affected is not None else _feeder_ids(conn, feeders or (), day)

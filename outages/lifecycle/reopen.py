@@ -144,7 +144,7 @@ def report(engine: Engine, settings: Settings, *, customer: str, via: str, actor
            source: str, at: datetime | None = None) -> StillOut:
     """A customer's "still no power" taken by the desk (CLI or API): reopened within the
     window, else filed as a new fault report."""
-    at = lc.not_future(at, field="at", what="reply time", tz=settings.tz)
+    at = lc.not_future(at, field="at", what="reply time", settings=settings)
     with write_transaction(engine) as conn:
         cid = customer_id(conn, customer)
         if cid is None:

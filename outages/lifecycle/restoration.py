@@ -68,7 +68,7 @@ def restore(
     what the step did."""
     if area is not None and codes:
         raise ValidationError("give either an area or customers, not both", field="area")
-    at = lc.not_future(at, field="at", what="restoration time", tz=settings.tz)
+    at = lc.not_future(at, field="at", what="restoration time", settings=settings)
     if at < row.actual_start:
         raise ValidationError(
             f"restoration time {timeutil.show_local(at, settings.tz)} is before the outage "

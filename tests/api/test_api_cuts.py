@@ -219,3 +219,23 @@ def test_a_started_cut_takes_a_new_expected_end_through_api_and_cli(
             outbox.c.kind.in_(("cut_extended", "running_late")))).all()
     assert sorted(set(kinds)) == [("cut_extended", "pending"), ("cut_extended", "skipped"),
                                   ("running_late", "pending"), ("running_late", "skipped")]
+
+
+def test_a_start_a_year_back_is_refused_through_api_and_cli(headers, people, make_client,
+                                                            app_settings, cli) -> None:
+    relaxed = make_client(OUTAGES_PLANNED_MIN_NOTICE="0s")
+    start = (utcnow() + timedelta(minutes=30)).astimezone(app_settings.tz)
+    cut = relaxed.post("/cuts", headers=headers["dispatcher"], json={
+        "area": HOAN_KIEM, "start": start.isoformat(timespec="minutes"),
+        "end": (start + timedelta(hours=2)).isoformat(timespec="minutes"),
+        "reason": "Sua chua"}).json()["id"]
+    typed = (start - timedelta(days=365)).strftime("%Y-%m-%d %H:%M")  # 2025 for 2026
+    refused = relaxed.post(f"/cuts/{cut}/start", json={"at": typed},
+                           headers=headers["dispatcher"])
+    assert refused.status_code == 422 and refused.json()["field"] == "at"
+    assert f"start time {typed} +07 is more than 7d ago" in refused.json()["detail"]
+    on_cli = cli("cuts", "start", str(cut), "--at", typed)
+    assert on_cli.exit_code == 2
+    assert f"--at: start time {typed} +07 is more than 7d ago" in on_cli.output
+    shown = relaxed.get(f"/cuts/{cut}", headers=headers["viewer"]).json()
+    assert (shown["status"], shown["actual_start"]) == ("scheduled", None)
