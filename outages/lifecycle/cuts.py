@@ -140,15 +140,14 @@ def reschedule(
         if start < row.planned_start:
             cut_rules.check_notice(settings, start, urgent=urgent)
         values: dict[str, Any] = {"planned_start": start, "planned_end": end}
-        if urgent:
-            values.update(urgent=True, urgent_reason=urgent_reason)
         area = lc.stored_area(row, settings)
         ids = (_affected(conn, settings, area, row.feeders, start, allow_empty=True).ids
                if area else lc.member_ids(conn, cut_id))
         moved, counts = change_with_set(conn, settings, row, ids, action="rescheduled", actor=actor,
                                 source=source, values=values, note=note,
                                 extra={"from": iso_local(row.planned_start, settings.tz),
-                                       "earlier": start < row.planned_start})
+                                       "earlier": start < row.planned_start},
+                                urgency=(urgent, urgent_reason))
         if counts["added"] and start >= row.planned_start:
             # The new date takes in customers who have not been told (connected since):
             # they too must have the notice period.
@@ -168,6 +167,7 @@ def reschedule(
         view = describe(conn, settings, moved, warnings=[
             *cut_rules.priority_warning(priority), *cut_rules.conflicts(conn, settings, moved)])
     view.change = Change.model_validate(counts)
+    view.note = _urgency_note(row, moved, declared=urgent)
     return view
 
 
@@ -191,14 +191,47 @@ def _unchanged(conn: Connection, settings: Settings, row: Row[Any]) -> OutageVie
 
 def change_with_set(conn: Connection, settings: Settings, row: Row[Any], ids: Any, *,
                     action: str, actor: str, source: str, values: dict[str, Any],
-                    note: str | None = None, extra: dict[str, Any] | None = None
+                    note: str | None = None, extra: dict[str, Any] | None = None,
+                    urgency: tuple[bool, str | None] = (False, None)
                     ) -> tuple[Row[Any], dict[str, int]]:
-    """A new revision whose affected set becomes `ids`, with the counts in its details."""
+    """A new revision whose affected set becomes `ids`, with the counts in its details;
+    `urgency` is the (urgent, urgent_reason) the dispatcher gave with the change."""
     diff = lc.set_members(conn, row, ids, revision=row.revision + 1, cause=PLANNED_CAUSE)
     counts = {"added": diff.added, "dropped": diff.dropped}
+    details: dict[str, Any] = {**counts, **(extra or {})}
+    start = values.get("planned_start", row.planned_start)
+    urgent = _short_notice(conn, settings, row.id, start) and (urgency[0] or bool(row.urgent))
+    if urgent != bool(row.urgent) or urgency[0]:
+        values = {**values, "urgent": urgent,
+                  "urgent_reason": (urgency[1] or row.urgent_reason) if urgent else None}
+    if urgent != bool(row.urgent):
+        details["urgent"] = urgent
     after = lc.change(conn, row, action=action, actor=actor, source=source, values=values,
-                      note=note, details={**counts, **(extra or {})})
+                      note=note, details=details)
     return after, counts
+
+
+def _short_notice(conn: Connection, settings: Settings, cut_id: int, start: datetime) -> bool:
+    """Whether a cut starting `start`, told now, waives a notice period: everyone's, or its
+    priority customers' (its set as just stored). Only then may it stay urgent: the flag
+    lets it skip those periods and sends its notices first whatever the hour, so a cut
+    that keeps them is shown, notified and reported as an ordinary one."""
+    now = utcnow()
+    if start - now < settings.planned.min_notice:
+        return True
+    count = cut_rules.priority_count(conn, cut_id)
+    return cut_rules.priority_refusal(settings, start, count, now=now, waived=False,
+                                      urgent=False) is not None
+
+
+def _urgency_note(before: Row[Any], after: Row[Any], *, declared: bool) -> str | None:
+    if after.urgent:
+        return None
+    if before.urgent:
+        return "the new window keeps the notice period: the cut is no longer urgent"
+    if declared:
+        return "the new window keeps the notice period: the cut is not marked urgent"
+    return None
 
 
 def resize(
@@ -226,12 +259,11 @@ def resize(
         ids = affected.ids
         values: dict[str, Any] = {"area_geojson": area.to_geojson(),
                                   "area_name": area.name or affected.place_name() or row.area_name}
-        if urgent:
-            values.update(urgent=True, urgent_reason=urgent_reason)
         renamed = {"renamed_from": row.area_name} \
             if values["area_name"] != row.area_name else None
         resized, counts = change_with_set(conn, settings, row, ids, action="resized", actor=actor,
-                                  source=source, values=values, note=note, extra=renamed)
+                                  source=source, values=values, note=note, extra=renamed,
+                                  urgency=(urgent, urgent_reason))
         if counts["added"]:
             try:
                 cut_rules.check_notice(settings, row.planned_start, urgent=resized.urgent)
@@ -246,6 +278,7 @@ def resize(
             *cut_rules.priority_warning(priority),
             *cut_rules.conflicts(conn, settings, resized)], members=affected)
     view.change = Change.model_validate(counts)
+    view.note = _urgency_note(row, resized, declared=urgent)
     return view
 
 
