@@ -53,6 +53,15 @@ HINTS = {
     "place_or_account": ': give the place as "lon" and "lat" or the account as "customer"',
     "changed": ": read it again (GET) and send the change with its new revision if it still "
                "holds",
+    "db_upgrade": ": the operator must run 'outages db upgrade'",
+    "list_cuts": ": see GET /cuts",
+    "list_faults": ": see GET /faults",
+    "list_users": ": see GET /users",
+    "list_tokens": ": see GET /tokens",
+    "use_cuts": ": use /cuts/{id}",
+    "use_faults": ": use /faults/{id}",
+    "start_cut": " with POST /cuts/{id}/start",
+    "confirm_fault": " with POST /faults/{id}/confirm",
 }
 
 

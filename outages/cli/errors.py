@@ -39,6 +39,7 @@ HINTS = {
     "one_caller": " (--customer CODE, --phone NUMBER or --at LON,LAT)",
     "which_customer": " with --customer CODE",
     "place_or_account": ": give the place with --at LON,LAT or the account with --customer CODE",
+    "changed": ": show it again and repeat the command if it still holds",
 }
 
 

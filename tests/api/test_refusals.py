@@ -39,14 +39,17 @@ def test_refusals_that_used_to_name_cli_options(client, headers, people, app_set
     lonely = client.post("/cuts", json={**cut, "urgent_reason": "why not"}, headers=writer)
     _refused(lonely, 422, "urgent_reason")
     missing = client.get("/cuts/999999", headers=headers["viewer"])
-    assert _refused(missing, 404, "id") == "no planned cut with id 999999"
+    assert _refused(missing, 404, "id") == "no planned cut with id 999999: see GET /cuts"
     reversed_days = client.get("/cuts", params={"from": "2026-02-01", "to": "2026-01-01"},
                                headers=headers["viewer"])
     _refused(reversed_days, 422, "to")
     created = client.post("/cuts", json=cut, headers=writer)
     assert created.status_code == 201, created.text
     unstarted = client.post(f"/cuts/{created.json()['id']}/restore", json={}, headers=writer)
-    assert "no recorded start" in _refused(unstarted, 409, None)
+    assert _refused(unstarted, 409, None).endswith(
+        "has no recorded start: record it first with POST /cuts/{id}/start")
+    not_a_fault = client.post(f"/faults/{created.json()['id']}/restore", json={}, headers=writer)
+    assert _refused(not_a_fault, 404, "id").endswith("not a fault incident: use /cuts/{id}")
     stranger = client.post("/faults/reports", json={"phone": "0922222222"}, headers=writer)
     assert '"lon" and "lat"' in _refused(stranger, 404, "phone")
     nothing = client.post("/faults/reports", json={}, headers=writer)
@@ -58,7 +61,7 @@ def test_refusals_that_used_to_name_cli_options(client, headers, people, app_set
                           params={"from": "2025-01-01", "to": "2025-02-01", "by": "planet"})
     _refused(grouping, 422, "by")
     nobody = client.post("/users/nobody/disable", headers=headers["admin"])
-    assert _refused(nobody, 404, "name") == "no user named 'nobody'"
+    assert _refused(nobody, 404, "name") == "no user named 'nobody': see GET /users"
 
 
 def test_the_check_finds_cli_words_wherever_they_are() -> None:
