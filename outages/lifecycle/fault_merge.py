@@ -86,7 +86,7 @@ def _check_duplicate(row: Row[Any], into: int) -> None:
         raise Conflict(f"incident {row.id} is confirmed: its customers were told of an outage "
                        "and their interruptions are recorded, so it cannot be merged away; "
                        f"merge incident {into} into it instead if that one is only reported, "
-                       "or restore it", hint="merge_other_way")
+                       "or restore it")
     if row.status != IncidentStatus.REPORTED:
         raise Conflict(f"incident {row.id} is {row.status}; only a reported incident can be "
                        "merged into another. It is closed already and its reporters were told "
