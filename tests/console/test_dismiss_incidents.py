@@ -14,7 +14,7 @@ from sqlalchemy import select
 from outages import db
 from outages.models import AuditEntry
 from tests.console.conftest import Console, sign_in
-from tests.console.map_city import city_console
+from tests.console.map_city import city_console, report
 
 pytestmark = pytest.mark.real_clock
 
@@ -22,13 +22,6 @@ pytestmark = pytest.mark.real_clock
 @pytest.fixture(scope="module")
 def console(console_db: str) -> Iterator[Console]:
     yield from city_console(console_db)
-
-
-def report(console: Console, code: str, text: str = "mất điện") -> int:
-    with console.api("dispatcher") as api:
-        answer = api.post("/faults/reports", json={"customer": code, "text": text})
-    assert answer.status_code in (200, 201), answer.text
-    return int(answer.json()["outage_id"])
 
 
 def test_a_reported_incident_is_dismissed_as_shown_and_leaves_the_board(

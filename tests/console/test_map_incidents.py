@@ -18,7 +18,7 @@ from outages import db
 from outages.models import AuditEntry
 from outages.timeutil import to_local, utcnow
 from tests.console.conftest import Console, sign_in
-from tests.console.map_city import city_console
+from tests.console.map_city import city_console, report
 
 pytestmark = pytest.mark.real_clock
 STILL_OUT = re.compile(r"(\d+) customers still without power")
@@ -27,13 +27,6 @@ STILL_OUT = re.compile(r"(\d+) customers still without power")
 @pytest.fixture(scope="module")
 def console(console_db: str) -> Iterator[Console]:
     yield from city_console(console_db)
-
-
-def report(console: Console, code: str, text: str = "mất điện") -> int:
-    with console.api("dispatcher") as api:
-        answer = api.post("/faults/reports", json={"customer": code, "text": text})
-    assert answer.status_code in (200, 201), answer.text
-    return int(answer.json()["outage_id"])
 
 
 def still_out(page: Any) -> int:

@@ -14,8 +14,7 @@ from sqlalchemy import select
 from outages import db
 from outages.models import AuditEntry
 from tests.console.conftest import Console, sign_in
-from tests.console.map_city import city_console
-from tests.console.test_dismiss_incidents import report
+from tests.console.map_city import city_console, report
 
 pytestmark = pytest.mark.real_clock
 

@@ -67,6 +67,22 @@ def _start(engine: Engine, settings: Settings, outage: int, revision: int,
              status="in_progress", actual_start=START)
 
 
+def _moved_to_noon_and_started(engine: Engine, settings: Settings, add_customers: Any,
+                               clock: time_machine.Traveller, *, changed: tuple[str, str],
+                               ) -> tuple[int, list[int]]:
+    """Two customers told 10:00-14:00; the cut moved to 10:00-12:00, its change notice to
+    each ending as `changed` says; then started (revision 3)."""
+    outage, ids = _cut(engine, settings, add_customers, hours=4)
+    for c in ids:
+        _mark(engine, "announcement", "sent", c)
+    _publish(engine, settings, "cut_rescheduled", outage, 2, "rescheduled",
+             planned_end=START + timedelta(hours=2))
+    for c, status in zip(ids, changed, strict=True):
+        _mark(engine, "changed", status, c)
+    _start(engine, settings, outage, 3, clock)
+    return outage, ids
+
+
 def _phone(i: int) -> str:
     return h.customers(1, start=i)[0]["phone"]
 
@@ -96,14 +112,8 @@ def test_a_customer_told_a_later_end_hears_nothing_late_yet(
 ) -> None:
     """Told 10:00-14:00; moved to 10:00-12:00, the change notice reached only the first."""
     settings = make_settings(**twilio_env)
-    outage, ids = _cut(engine, settings, add_customers, hours=4)
-    for c in ids:
-        _mark(engine, "announcement", "sent", c)
-    _publish(engine, settings, "cut_rescheduled", outage, 2, "rescheduled",
-             planned_end=START + timedelta(hours=2))
-    _mark(engine, "changed", "sent", ids[0])
-    _mark(engine, "changed", "failed", ids[1])
-    _start(engine, settings, outage, 3, clock)
+    _, ids = _moved_to_noon_and_started(engine, settings, add_customers, clock,
+                                        changed=("sent", "failed"))
     clock.move_to(START + timedelta(hours=2, minutes=1))
     _drain(engine, settings)
     told = twilio.bodies_to(_phone(0))
@@ -163,14 +173,8 @@ def test_a_customer_told_a_later_end_hears_when_that_end_passes(
     second, skipped at 12:00, hears at 14:00 that the work did not finish by the end they were
     told, once; each hears one "running late" in all."""
     settings = make_settings(**twilio_env)
-    outage, ids = _cut(engine, settings, add_customers, hours=4)
-    for c in ids:
-        _mark(engine, "announcement", "sent", c)
-    _publish(engine, settings, "cut_rescheduled", outage, 2, "rescheduled",
-             planned_end=START + timedelta(hours=2))
-    _mark(engine, "changed", "sent", ids[0])
-    _mark(engine, "changed", "failed", ids[1])
-    _start(engine, settings, outage, 3, clock)
+    _moved_to_noon_and_started(engine, settings, add_customers, clock,
+                               changed=("sent", "failed"))
     clock.move_to(START + timedelta(hours=2, minutes=1))
     _drain(engine, settings)
     assert twilio.bodies_to(_phone(1)) == []
@@ -188,14 +192,8 @@ def test_a_customer_told_a_later_end_hears_nothing_once_power_is_back_or_the_cut
     """Both told 10:00-14:00, the move to 12:00 reached neither. The first has power back at
     13:00; the cut is extended to 16:00 for the second, who hears of it at 16:00 only."""
     settings = make_settings(**twilio_env)
-    outage, ids = _cut(engine, settings, add_customers, hours=4)
-    for c in ids:
-        _mark(engine, "announcement", "sent", c)
-    _publish(engine, settings, "cut_rescheduled", outage, 2, "rescheduled",
-             planned_end=START + timedelta(hours=2))
-    for c in ids:
-        _mark(engine, "changed", "failed", c)
-    _start(engine, settings, outage, 3, clock)
+    outage, ids = _moved_to_noon_and_started(engine, settings, add_customers, clock,
+                                             changed=("failed", "failed"))
     clock.move_to(START + timedelta(hours=3))
     with engine.begin() as conn:
         conn.execute(insert(Interruption.__table__).values(
@@ -225,14 +223,8 @@ def test_a_customer_told_a_new_end_meanwhile_hears_only_of_that_one(
     the second only after the extension was planned: at 13:00 it hears that 13:00 passed,
     and nothing at 14:00, an end it was no longer waiting for."""
     settings = make_settings(**twilio_env)
-    outage, ids = _cut(engine, settings, add_customers, hours=4)
-    for c in ids:
-        _mark(engine, "announcement", "sent", c)
-    _publish(engine, settings, "cut_rescheduled", outage, 2, "rescheduled",
-             planned_end=START + timedelta(hours=2))
-    for c in ids:
-        _mark(engine, "changed", "failed", c)
-    _start(engine, settings, outage, 3, clock)
+    outage, ids = _moved_to_noon_and_started(engine, settings, add_customers, clock,
+                                             changed=("failed", "failed"))
     _publish(engine, settings, "cut_extended", outage, 4, "extended",
              etr=START + timedelta(hours=3))
     _mark(engine, "cut_extended", "sent", ids[1])
