@@ -80,3 +80,15 @@ def ids_of(engine: Engine, codes: Sequence[str]) -> set[int]:
     with engine.connect() as conn:
         query = select(table.c.id).where(table.c.code.in_(list(codes)))
         return set(conn.execute(query).scalars())
+
+
+def public_refs(engine: Engine, settings: Settings) -> set[str | None]:
+    """The outage references the public answers give now: the list, the feed items and the
+    Atom entries."""
+    from outages.lifecycle import public, public_feed
+
+    with engine.connect() as conn:
+        now = utcnow()
+        return ({o.ref for o in public.current_outages(conn, settings)}
+                | {i.ref for i in public_feed.items(conn, settings, now=now)}
+                | {e.ref for e in public_feed.entries(conn)})

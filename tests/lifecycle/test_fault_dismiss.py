@@ -12,24 +12,16 @@ from sqlalchemy import Engine, func, select
 
 from outages.cli.errors import describe
 from outages.errors import Conflict, NotFound, ValidationError
-from outages.lifecycle import durations, faults, public, public_feed, views
+from outages.lifecycle import durations, faults, views
 from outages.models import AuditEntry, Interruption
 from outages.reliability.report import Request, compute
 from outages.settings import Settings
 from outages.timeutil import to_local, utcnow
-from tests.lifecycle.conftest import LAT0, LON0, ahead, columns
+from tests.lifecycle.conftest import LAT0, LON0, ahead, columns, public_refs
 from tests.lifecycle.test_cuts_create import area
 from tests.lifecycle.test_faults import ACT, report
 
 FOUND = "the customer's own breaker had tripped"
-
-
-def _public_refs(engine: Engine, settings: Settings) -> set[str | None]:
-    with engine.connect() as conn:
-        now = utcnow()
-        return ({o.ref for o in public.current_outages(conn, settings)}
-                | {i.ref for i in public_feed.items(conn, settings, now=now)}
-                | {e.ref for e in public_feed.entries(conn)})
 
 
 def test_a_reported_incident_is_dismissed_with_its_reason_and_leaves_the_public_answers(
@@ -38,11 +30,11 @@ def test_a_reported_incident_is_dismissed_with_its_reason_and_leaves_the_public_
     report(engine, settings, customer="C004")
     # An ETR given while only reported is public: it goes with the dismissal.
     etr = faults.set_etr(engine, settings, fault_id=first.outage_id, at=ahead(hours=2), **ACT)
-    assert etr.public_ref in _public_refs(engine, settings)
+    assert etr.public_ref in public_refs(engine, settings)
     view = faults.dismiss(engine, settings, fault_id=first.outage_id, reason=f"  {FOUND} ",
                           actor="dispatcher", source="http", seen=etr.revision)
     assert (view.status, view.dismiss_reason, view.revision) == ("dismissed", FOUND, 3)
-    assert etr.public_ref not in _public_refs(engine, settings)
+    assert etr.public_ref not in public_refs(engine, settings)
     with engine.connect() as conn:
         [listed] = views.listing(conn, settings, kind="fault", status="dismissed")
         assert views.listing(conn, settings, kind="fault", status="reported") == []

@@ -14,25 +14,17 @@ from sqlalchemy import Engine, func, select
 
 from outages.cli.errors import describe
 from outages.errors import Conflict, NotFound, ValidationError
-from outages.lifecycle import durations, fault_merge, faults, public, public_feed, views
+from outages.lifecycle import durations, fault_merge, faults, views
 from outages.models import AuditEntry, FaultReport, Interruption
 from outages.reliability.report import Request, compute
 from outages.settings import Settings
 from outages.timeutil import to_local, utcnow
-from tests.lifecycle.conftest import LAT0, LON0, STEP, ahead, columns
+from tests.lifecycle.conftest import LAT0, LON0, STEP, ahead, columns, public_refs
 from tests.lifecycle.test_cuts_create import area
 from tests.lifecycle.test_faults import ACT, report
 
 CALLER = "+84912345678"  # on no account
 FAR = (LON0 + 0.02, LAT0)  # about 2 km from the grid's first column
-
-
-def _public_refs(engine: Engine, settings: Settings) -> set[str | None]:
-    with engine.connect() as conn:
-        now = utcnow()
-        return ({o.ref for o in public.current_outages(conn, settings)}
-                | {i.ref for i in public_feed.items(conn, settings, now=now)}
-                | {e.ref for e in public_feed.entries(conn)})
 
 
 def _reports(engine: Engine, outage_id: int) -> list[tuple[str | None, int]]:
@@ -54,7 +46,7 @@ def test_the_duplicates_reports_join_the_target_and_it_closes_as_merged(
     # An ETR given while only reported is public: it goes with the duplicate.
     etr = faults.set_etr(engine, settings, fault_id=duplicate.outage_id, at=ahead(hours=2),
                          **ACT)
-    assert etr.public_ref in _public_refs(engine, settings)
+    assert etr.public_ref in public_refs(engine, settings)
     view = fault_merge.merge(engine, settings, fault_id=duplicate.outage_id,
                              into=target.outage_id, actor="dispatcher", source="http",
                              seen=etr.revision)
@@ -62,7 +54,7 @@ def test_the_duplicates_reports_join_the_target_and_it_closes_as_merged(
     assert _reports(engine, duplicate.outage_id) == []
     # The caller's two calls to the duplicate are counted on their report to the target.
     assert _reports(engine, target.outage_id) == [("+84900000000", 1), (CALLER, 3), (None, 1)]
-    assert etr.public_ref not in _public_refs(engine, settings)
+    assert etr.public_ref not in public_refs(engine, settings)
     with engine.connect() as conn:
         [listed] = views.listing(conn, settings, kind="fault", status="merged")
         still = [f.id for f in views.listing(conn, settings, kind="fault", status="reported")]
