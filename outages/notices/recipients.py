@@ -62,6 +62,11 @@ OUT_ELSEWHERE = "out_elsewhere"
 # The customer row is gone (merged or removed from the registry).
 NO_CUSTOMER = "no_customer"
 SMS_OPT_OUT = "sms_opt_out"  # as the customers' flag reads
+# Channels whose words the provider fixed (Zalo's approved templates, filled with parameters):
+# a notice that must be worded otherwise than planned ("running late" to one not told that
+# end) would still read "as announced" there, so it goes by the channel's fallback instead.
+FIXED_WORDING = frozenset({ChannelName.ZALO})
+WORDING_FIXED = "wording_fixed"
 # What is worded again when sent on another day than it was worded for: customers' notices
 # (from the outage) and the desk's ETR warning. A desk alert of customers still out is worded
 # from its alert, not the outage: it goes as queued.
@@ -112,6 +117,10 @@ def recheck(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> R
     skip |= not_told
     not_late, late_told = end_told.as_told(conn, [row for row in rows if row.id not in skip])
     skip |= not_late
+    fixed = [row for row in rows if row.id in late_told and row.channel in FIXED_WORDING
+             and row.customer_id is not None]  # a customer's: the fallback reaches them
+    skip |= {row.id: WORDING_FIXED for row in fixed}
+    _fall_back(conn, settings, fixed)
     skip |= preference.channel_changed(
         conn, settings, [row for row in rows if row.id not in skip], by_id, skip)
     kept = [row for row in rows if row.id not in skip]
@@ -304,13 +313,18 @@ def _fall_back_refused(conn: Connection, settings: Settings, rows: Sequence[Row[
     announcement's SMS, say) go the way the refused notice went: by the channel's fallback,
     as refusals.fall_back queues it. A reminder queued with the announcement would else be
     lost where the announcement was not."""
+    _fall_back(conn, settings, [row for row in rows if skip[row.id] in _REFUSED])
+
+
+def _fall_back(conn: Connection, settings: Settings, rows: Sequence[Row[Any]]) -> None:
+    """The customers' notices among `rows` queued again on each row's channel's fallback."""
     by_fallback: dict[str, list[Row[Any]]] = {}
     for row in rows:
         fallback = REGISTRY[row.channel].fallback if row.channel in REGISTRY else None
-        if skip[row.id] in _REFUSED and row.customer_id is not None and fallback is not None:
+        if row.customer_id is not None and fallback is not None:
             by_fallback.setdefault(fallback, []).append(row)
-    for fallback, refused in by_fallback.items():
-        fall_back(conn, settings, refused, to=fallback)
+    for fallback, skipped in by_fallback.items():
+        fall_back(conn, settings, skipped, to=fallback)
 
 
 def barred(channel: str, customer: Row[Any]) -> str | None:

@@ -5,6 +5,7 @@ another end that passed hears of that one."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from outages.settings import Settings
 from tests.notices import helpers as h
 from tests.notices.test_etr_notices import NOW, _drain
 from tests.support.twilio_server import TwilioServer
+from tests.support.zalo_server import ZaloServer
 
 START = NOW + timedelta(days=6)  # 10:00 in Hanoi
 TOLD = "nhu da thong bao"  # "as announced"
@@ -239,3 +241,34 @@ def test_a_customer_told_a_new_end_meanwhile_hears_only_of_that_one(
         ("skipped", "cut_extended"), ("skipped", "end_told_since")}
     first = [b for b in twilio.bodies_to(_phone(0)) if TOLD in b]
     assert len(first) == 1 and "14:00" in first[0], first
+
+
+def test_a_zalo_customer_never_told_the_end_hears_by_sms_what_zalo_cannot_say(
+    engine: Engine, make_settings: Callable[..., Settings], add_customers: Any,
+    twilio: TwilioServer, twilio_env: dict[str, str], zalo: ZaloServer,
+    zalo_env: dict[str, str], clock: time_machine.Traveller,
+) -> None:
+    """Zalo's approved template reads "as announced" whatever the parameters: one never
+    told the end hears "taking longer than planned" by SMS instead, once; one told it hears
+    it by Zalo."""
+    templates = {"running_late": {"vi": "290101", "en": "290102"}}
+    settings = make_settings(**twilio_env, **{**zalo_env,
+                                              "OUTAGES_ZALO_TEMPLATES": json.dumps(templates)})
+    add_customers(h.customers(2, channels="zalo,sms"))
+    ids = h.customer_ids(engine)
+    outage = h.add_outage(engine, start=START, end=START + timedelta(hours=2), members=ids)
+    with engine.begin() as conn:
+        publish(conn, settings, OutageEvent("cut_created", outage, 1, NOW))
+    _mark(engine, "announcement", "sent", ids[0])
+    _mark(engine, "announcement", "failed", ids[1])  # refused for good, no fallback left
+    _start(engine, settings, outage, 2, clock)
+    clock.move_to(START + timedelta(hours=2, minutes=1))
+    _drain(engine, settings)
+    _drain(engine, settings)  # the fallback queued by the first round
+    late = [m for m in zalo.messages if m["template_id"] == "290101"]
+    assert [m["phone"] for m in late] == [_phone(0).removeprefix("+")]
+    assert twilio.bodies_to(_phone(0)) == []
+    untold = twilio.bodies_to(_phone(1))
+    assert len(untold) == 1 and LONGER in untold[0] and TOLD not in untold[0], untold
+    [skipped] = h.rows(engine, kind="running_late", channel="zalo", customer_id=ids[1])
+    assert (skipped.status, skipped.last_error_code) == ("skipped", "wording_fixed")
