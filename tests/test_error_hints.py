@@ -1,5 +1,6 @@
-"""Every way out the domain names in a refusal (an error's `hint`) is worded by both front
-ends: a hint only the CLI words leaves an API client with the bare refusal."""
+"""Every way out the domain names in a refusal (an error's `hint`) is worded by each front
+end: a hint only the CLI words leaves an API client or a console user with the bare
+refusal."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from outages.api import errors as api_errors
 from outages.cli import errors as cli_errors
+from outages.console.pages import catalogue, refusal
 from outages.errors import NotFound, OutagesError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,3 +60,18 @@ def test_each_front_end_appends_its_wording() -> None:
     refused: OutagesError = NotFound("no cut with id 7", field="id", hint="list_cuts")
     assert api_errors.describe(refused) == "no cut with id 7: see GET /cuts"
     assert cli_errors.describe(refused) == "ID: no cut with id 7: see `outages cuts list`"
+
+
+def test_every_hint_the_domain_gives_has_a_console_wording_in_both_languages() -> None:
+    given = hints_given()
+    worded = {key.removeprefix("hint_"): value for key, value in catalogue().entries.items()
+              if key.startswith("hint_")}
+    assert {k: v for k, v in given.items()
+            if set(worded.get(k, {})) != {"vi", "en"}} == {}
+    assert set(worded) == set(given)
+
+
+def test_the_console_appends_its_wording() -> None:
+    refused: OutagesError = NotFound("no cut with id 7", field="id", hint="list_cuts")
+    assert refusal(refused, "en") == "no cut with id 7. See the Cuts list"
+    assert refusal(refused, "vi") == "no cut with id 7. Xem danh sách Lịch cắt điện"
