@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import (
     BaseSettings,
@@ -87,7 +95,14 @@ def channel_preference(value: str) -> str:
     return ",".join(names)
 
 
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("give a positive duration, e.g. 15m or 7d")
+    return value
+
+
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+PositiveDuration = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_positive)]
 Durations = Annotated[list[timedelta], NoDecode, BeforeValidator(_duration_list)]
 StrList = Annotated[list[str], NoDecode, BeforeValidator(_str_list)]
 
@@ -179,14 +194,7 @@ class LifecycleSettings(Section):
     # How far back a dispatcher may date a start, a restoration or a report: an older time
     # is a typing mistake (2025 for 2026) that would count as a long interruption in SAIDI.
     # History from another system is imported (outages interruptions import), not typed.
-    max_backdate: Duration = timedelta(days=7)
-
-    @field_validator("max_backdate")
-    @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
-            raise ValueError("give a positive duration, e.g. 7d")
-        return value
+    max_backdate: PositiveDuration = timedelta(days=7)
 
 
 class Wording(Section):
@@ -327,7 +335,7 @@ class ZaloSettings(Section):
     oa_secret_key: str = ""
     # An event whose signed timestamp is further than this from now is not acted on: the
     # signature stays valid forever, so an old one is a captured request played again.
-    webhook_max_age: Duration = timedelta(minutes=15)
+    webhook_max_age: PositiveDuration = timedelta(minutes=15)
     api_url: str = "https://business.openapi.zalo.me"
     oauth_url: str = "https://oauth.zaloapp.com"
     rate_per_second: float = Field(default=10.0, gt=0)
@@ -340,13 +348,6 @@ class ZaloSettings(Section):
     # parameter -> characters, for a template registering a parameter with another type than
     # notifier.channels.zalo.PARAM_LIMITS assumes.
     param_limits: dict[str, Annotated[int, Field(gt=0)]] = {}
-
-    @field_validator("webhook_max_age")
-    @classmethod
-    def _positive_age(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
-            raise ValueError("give a positive duration, e.g. 15m")
-        return value
 
 
 class SmtpSettings(Section):
